@@ -1,0 +1,295 @@
+import type { Connection, DialTarget, PeerId } from "@libp2p/interface";
+import { serviceCapabilities } from "@libp2p/interface";
+import type { HeldShard } from "../common/catalog.ts";
+import type { SigningComponents } from "../common/components.ts";
+import {
+  MalformedMessageError,
+  PieceMismatchError,
+  ReceiptInvalidError,
+  RemoteRefusedError,
+} from "../common/errors.ts";
+import type { FramedStream } from "../common/framing.ts";
+import type { PaymentMessage } from "../common/messages.ts";
+import { equalBytes, pieceMatches } from "../common/pieces.ts";
+import { ProtocolService } from "../common/service.ts";
+import { abortReason } from "../common/signals.ts";
+import { SendWindow } from "../common/window.ts";
+import {
+  type ClientMessage,
+  decodeClientMessage,
+  decodeHostMessage,
+  encodeClientMessage,
+  encodeHostMessage,
+  type HostMessage,
+  type OfferMessage,
+  type StoreErrorCode,
+} from "./codec.ts";
+import {
+  MAX_INBOUND_STREAMS,
+  MAX_MESSAGE_BYTES,
+  MAX_OUTBOUND_STREAMS,
+  MAX_PIECE_BYTES,
+  MAX_PIECES_PER_SHARD,
+  MESSAGE_TIMEOUT_MS,
+  RECEIPT_VERSION,
+  SHARD_STORE_PROTOCOL,
+  WINDOW_BYTES,
+  WINDOW_PIECES,
+} from "./constants.ts";
+import type { ShardStore, ShardStoreInit, ShardUpload, StoreShardOptions, StoreShardResult } from "./index.ts";
+import { piecesDigest, type StoreReceipt, signReceipt, verifyReceipt } from "./receipt.ts";
+
+export class ShardStoreService extends ProtocolService<SigningComponents> implements ShardStore {
+  readonly protocol = SHARD_STORE_PROTOCOL;
+  readonly #init: ShardStoreInit;
+
+  constructor(components: SigningComponents, init: ShardStoreInit = {}) {
+    super(components, {
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      timeoutMs: init.timeoutMs ?? MESSAGE_TIMEOUT_MS,
+      maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
+      maxOutboundStreams: MAX_OUTBOUND_STREAMS,
+    });
+    this.#init = init;
+  }
+
+  readonly [Symbol.toStringTag] = "@tabula/shard-store";
+  readonly [serviceCapabilities]: string[] = ["@tabula/shard-store"];
+
+  protected get serving(): boolean {
+    return this.#init.host !== undefined;
+  }
+
+  async storeShard(peer: DialTarget, shard: ShardUpload, options: StoreShardOptions = {}): Promise<StoreShardResult> {
+    checkUpload(shard);
+    const { connection, framed } = await this.open(peer, options.signal);
+    // Aborts the sending half when the reading half fails (or the caller aborts), and vice versa.
+    const exchange = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, exchange.signal]) : exchange.signal;
+    try {
+      const offer: OfferMessage = {
+        type: "offer",
+        dealId: shard.dealId ?? null,
+        manifest: shard.manifest,
+        shardIndex: shard.shardIndex,
+        root: shard.root,
+        pieces: shard.pieces,
+        sizes: shard.sizes,
+      };
+      await framed.write(encodeClientMessage(offer), { signal });
+      if (options.payment) await framed.write(encodeClientMessage({ type: "payment", ...options.payment }), { signal });
+      const first = await readHostMessage(framed, signal);
+      if (first.type !== "accept") throw unexpected(first, "accept");
+      const need = first.need;
+      if (need.some((index) => index >= shard.pieces.length)) {
+        throw new MalformedMessageError(this.protocol, "accept names a piece the offer does not have");
+      }
+      const totalBytes = sum(shard.sizes);
+      const progress = { storedBytes: totalBytes - sum(need.map((i) => shard.sizes[i] as number)), totalBytes };
+      options.onProgress?.({ ...progress, storedPieces: shard.pieces.length - need.length });
+
+      const window = new SendWindow(options.windowBytes ?? WINDOW_BYTES, WINDOW_PIECES);
+      const receiving = this.#readAcks(framed, need, shard, window, progress, options, signal).catch(
+        (error: unknown) => {
+          exchange.abort(error);
+          throw error;
+        },
+      );
+      let sentBytes = 0;
+      try {
+        for (const index of need) {
+          const size = shard.sizes[index] as number;
+          await window.reserve(size, signal);
+          const bytes = await shard.readPiece(index, { signal });
+          if (bytes.byteLength !== size)
+            throw new PieceMismatchError(shard.pieces[index]?.toString() ?? "", "its size differs from the offer");
+          await framed.write(encodeClientMessage({ type: "piece", index, bytes }), { signal });
+          sentBytes += size;
+        }
+      } catch (error) {
+        exchange.abort(error);
+        receiving.catch(() => {});
+        throw signal.aborted ? abortReason(signal) : error;
+      }
+      const { receipt, signature } = await receiving;
+      await this.#checkReceipt(receipt, signature, connection.remotePeer, shard, totalBytes);
+      await framed.close({ signal });
+      return { receipt, signature, host: connection.remotePeer, sentBytes };
+    } catch (error) {
+      const reason = error instanceof Error ? error : abortReason(signal);
+      framed.abort(reason);
+      throw reason;
+    }
+  }
+
+  async #readAcks(
+    framed: FramedStream,
+    need: number[],
+    shard: ShardUpload,
+    window: SendWindow,
+    progress: { storedBytes: number; totalBytes: number },
+    options: StoreShardOptions,
+    signal: AbortSignal,
+  ): Promise<{ receipt: StoreReceipt; signature: Uint8Array }> {
+    let storedPieces = shard.pieces.length - need.length;
+    for (const index of need) {
+      const message = await readHostMessage(framed, signal);
+      if (message.type !== "ack") throw unexpected(message, "ack");
+      if (message.index !== index) throw new MalformedMessageError(this.protocol, "ack out of order");
+      const size = shard.sizes[index] as number;
+      window.release(size);
+      progress.storedBytes += size;
+      storedPieces += 1;
+      options.onProgress?.({ ...progress, storedPieces });
+    }
+    const last = await readHostMessage(framed, signal);
+    if (last.type !== "receipt") throw unexpected(last, "receipt");
+    return last;
+  }
+
+  async #checkReceipt(
+    receipt: StoreReceipt,
+    signature: Uint8Array,
+    host: PeerId,
+    shard: ShardUpload,
+    totalBytes: number,
+  ): Promise<void> {
+    const mismatch = (what: string) => new ReceiptInvalidError(`its ${what} differs from what was stored`);
+    if (receipt.version !== RECEIPT_VERSION) throw new ReceiptInvalidError(`unknown version ${receipt.version}`);
+    if (receipt.host !== host.toString()) throw mismatch("host");
+    if (receipt.client !== this.components.peerId.toString()) throw mismatch("client");
+    if (!sameDeal(receipt.dealId, shard.dealId ?? null)) throw mismatch("deal id");
+    if (!receipt.manifest.equals(shard.manifest)) throw mismatch("manifest");
+    if (receipt.shardIndex !== shard.shardIndex) throw mismatch("shard index");
+    if (!equalBytes(receipt.root, shard.root)) throw mismatch("Merkle root");
+    if (!equalBytes(receipt.piecesDigest, piecesDigest(shard.pieces))) throw mismatch("piece list");
+    if (receipt.pieceCount !== shard.pieces.length) throw mismatch("piece count");
+    if (receipt.totalBytes !== totalBytes) throw mismatch("size");
+    if (!(await verifyReceipt(receipt, signature))) throw new ReceiptInvalidError("its signature does not verify");
+  }
+
+  protected async serve(framed: FramedStream, connection: Connection, shutdown: AbortSignal): Promise<void> {
+    const host = this.#init.host;
+    if (!host) return;
+    const from = connection.remotePeer;
+    const signal = shutdown;
+    const offer = await readClientMessage(framed, signal);
+    if (offer.type !== "offer") {
+      await refuse(framed, "bad-request", "the first message must be an offer", signal);
+      throw unexpected(offer, "offer");
+    }
+    const totalBytes = sum(offer.sizes);
+    if (host.admit && !(await host.admit({ offer, totalBytes, from }))) {
+      await refuse(framed, "no-space", "the host does not take this shard", signal);
+      return;
+    }
+    // Pieces already held (this shard again, or the same bytes elsewhere) are not sent twice.
+    const need: number[] = [];
+    const wanted = new Set<string>();
+    for (const [index, cid] of offer.pieces.entries()) {
+      const key = cid.toString();
+      if (wanted.has(key)) continue;
+      if (await host.store.has(cid, { signal })) continue;
+      wanted.add(key);
+      need.push(index);
+    }
+    await framed.write(encodeHostMessage({ type: "accept", need }), { signal });
+
+    for (const index of need) {
+      let message = await readClientMessage(framed, signal);
+      while (message.type === "payment") {
+        await host.onPayment?.(message, from);
+        message = await readClientMessage(framed, signal);
+      }
+      if (message.type !== "piece" || message.index !== index) {
+        await refuse(framed, "bad-request", `expected piece ${index}`, signal);
+        throw new MalformedMessageError(this.protocol, `expected piece ${index}`);
+      }
+      const cid = offer.pieces[index];
+      if (!cid) throw new MalformedMessageError(this.protocol, "piece index out of range");
+      // The only path into the store: bytes whose sha2-256 is the digest in the CID.
+      if (message.bytes.byteLength !== offer.sizes[index] || !(await pieceMatches(cid, message.bytes))) {
+        await refuse(framed, "piece-mismatch", `piece ${index} does not match its CID`, signal);
+        throw new PieceMismatchError(cid.toString());
+      }
+      await host.store.put(cid, message.bytes.slice(), { signal });
+      await framed.write(encodeHostMessage({ type: "ack", index }), { signal });
+    }
+
+    const storedAtMs = Date.now();
+    const held: HeldShard = {
+      manifest: offer.manifest,
+      shardIndex: offer.shardIndex,
+      root: offer.root,
+      pieces: offer.pieces,
+      sizes: offer.sizes,
+      owner: from.toString(),
+      dealId: offer.dealId,
+      storedAtMs,
+    };
+    await host.catalog.put(held);
+    host.onStored?.(held);
+    const receipt: StoreReceipt = {
+      version: RECEIPT_VERSION,
+      host: this.components.peerId.toString(),
+      client: from.toString(),
+      dealId: offer.dealId,
+      manifest: offer.manifest,
+      shardIndex: offer.shardIndex,
+      root: offer.root,
+      piecesDigest: piecesDigest(offer.pieces),
+      pieceCount: offer.pieces.length,
+      totalBytes,
+      storedAtMs,
+    };
+    const signature = await signReceipt(this.components.privateKey, receipt);
+    await framed.write(encodeHostMessage({ type: "receipt", receipt, signature }), { signal });
+    await framed.close({ signal });
+  }
+}
+
+async function readHostMessage(framed: FramedStream, signal: AbortSignal): Promise<HostMessage> {
+  const message = decodeHostMessage(await framed.readRequired({ signal }));
+  if (message.type === "error") throw new RemoteRefusedError(SHARD_STORE_PROTOCOL, message.code, message.message);
+  return message;
+}
+
+async function readClientMessage(framed: FramedStream, signal: AbortSignal): Promise<ClientMessage> {
+  return decodeClientMessage(await framed.readRequired({ signal }));
+}
+
+/** Tells the client why, then closes; failures to say so are ignored (the stream is reset by the caller). */
+async function refuse(framed: FramedStream, code: StoreErrorCode, message: string, signal: AbortSignal): Promise<void> {
+  try {
+    await framed.write(encodeHostMessage({ type: "error", code, message }), { signal });
+    await framed.close({ signal });
+  } catch {
+    // the client is gone already
+  }
+}
+
+function unexpected(message: HostMessage | ClientMessage, expected: string): MalformedMessageError {
+  return new MalformedMessageError(SHARD_STORE_PROTOCOL, `expected ${expected}, got ${message.type}`);
+}
+
+function checkUpload(shard: ShardUpload): void {
+  const reason =
+    shard.pieces.length === 0 || shard.pieces.length > MAX_PIECES_PER_SHARD
+      ? `a shard has 1 to ${MAX_PIECES_PER_SHARD} pieces`
+      : shard.pieces.length !== shard.sizes.length
+        ? "pieces and sizes differ in length"
+        : shard.sizes.some((size) => !Number.isSafeInteger(size) || size < 1 || size > MAX_PIECE_BYTES)
+          ? `piece sizes are 1 to ${MAX_PIECE_BYTES} bytes`
+          : undefined;
+  if (reason) throw new MalformedMessageError(SHARD_STORE_PROTOCOL, `upload rejected locally: ${reason}`);
+}
+
+function sameDeal(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : equalBytes(a, b);
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
+export type { PaymentMessage };
