@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IBandwidthChannel} from "./interfaces/IBandwidthChannel.sol";
+import {PaymentFunding} from "./libraries/PaymentFunding.sol";
+import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
+
+/// @title Tachyon bandwidth channels
+/// @notice See {IBandwidthChannel}. Every usage unit is an EIP-712 message of this contract on this chain that
+/// names its channel, and a channel names its payer and payee, so a unit is bound to (chain id, contract, channel,
+/// payer, payee, sequence) and cannot be replayed anywhere else.
+///
+/// Settlement, with A the agreed count (last unit both signed), Cr the payer's own claim and Ce the payee's:
+/// - |Ce - Cr| <= tolerance: the payee is paid A and the payer charged A;
+/// - otherwise: the payee is paid min(Ce, Cr), the payer is charged Ce, the difference is burned.
+/// A payer who under-claims is still charged the payee's count; a payee who over-claims is still paid the payer's
+/// lower count; so neither side gains by lying. A one-sided claim above 5 MB must link to a unit of the other side
+/// and may exceed it by at most 5 MB, which bounds what a liar can make the other side lose.
+contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Most confirmed channels one payee may hold open at a time (the seed's Sybil limit).
+    uint256 public constant MAX_OPEN_CHANNELS_PER_PAYEE = 5;
+    /// @notice Bytes in one MB, the unit prices are quoted in.
+    uint256 public constant BYTES_PER_MB = 1_000_000;
+    /// @notice Every this many bytes a unit must carry the digest of the other side's last unit.
+    uint256 public constant LINK_INTERVAL_BYTES = 5 * BYTES_PER_MB;
+    /// @notice A route's upstream leg locks and prices this percentage of the downstream amount.
+    uint256 public constant PROXY_LOCK_PERCENT = 110;
+    /// @notice Where disputed differences go; tokens sent here are out of circulation for good.
+    address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
+
+    bytes32 private constant USAGE_TYPEHASH =
+        keccak256("Usage(uint256 channelId,uint64 sequence,uint128 totalBytes,uint64 time,bytes32 link)");
+
+    IERC20 private immutable _token;
+    uint64 private immutable _confirmWindowSeconds;
+    uint64 private immutable _challengeWindowSeconds;
+
+    uint256 private _lastChannelId;
+    mapping(uint256 channelId => Channel) private _channels;
+    mapping(uint256 upstreamId => Route) private _routes;
+    mapping(address payee => uint256) private _openChannels;
+    mapping(address by => mapping(address against => bool)) private _distrusts;
+
+    /// @param token_ the platform token every payment is made in.
+    /// @param confirmWindowSeconds how long a payee has to confirm a new channel.
+    /// @param challengeWindowSeconds how long the other side has to answer a close.
+    constructor(IERC20 token_, uint64 confirmWindowSeconds, uint64 challengeWindowSeconds)
+        EIP712("Tabula BandwidthChannel", "1")
+    {
+        _token = token_;
+        _confirmWindowSeconds = confirmWindowSeconds;
+        _challengeWindowSeconds = challengeWindowSeconds;
+    }
+
+    /// @notice The token payments are made in.
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    /// @notice Seconds a payee has to confirm, and seconds a close can be challenged.
+    function windows() external view returns (uint64 confirmWindowSeconds, uint64 challengeWindowSeconds) {
+        return (_confirmWindowSeconds, _challengeWindowSeconds);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function open(address payee, uint128 deposit, uint128 pricePerMB, uint128 lossToleranceBytes)
+        external
+        nonReentrant
+        returns (uint256 channelId)
+    {
+        channelId = _open(msg.sender, payee, deposit, pricePerMB, lossToleranceBytes);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function openWithPermit(
+        address payee,
+        uint128 deposit,
+        uint128 pricePerMB,
+        uint128 lossToleranceBytes,
+        PaymentFunding.Permit calldata permit
+    ) external nonReentrant returns (uint256 channelId) {
+        PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
+        channelId = _open(msg.sender, payee, deposit, pricePerMB, lossToleranceBytes);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function openRoute(address proxy, uint128 amount, uint128 pricePerMB, uint128 lossToleranceBytes)
+        external
+        nonReentrant
+        returns (uint256 upstreamId)
+    {
+        uint128 lockedAmount = uint128(uint256(amount) * PROXY_LOCK_PERCENT / 100);
+        uint128 upstreamPrice = uint128(uint256(pricePerMB) * PROXY_LOCK_PERCENT / 100);
+        upstreamId = _open(msg.sender, proxy, lockedAmount, upstreamPrice, lossToleranceBytes);
+        _routes[upstreamId] = Route({amount: amount, pricePerMB: pricePerMB, downstreamId: 0});
+        emit RouteOpened(upstreamId, msg.sender, proxy, amount);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function openRouteLeg(uint256 upstreamId, address payee) external nonReentrant returns (uint256 downstreamId) {
+        Channel storage upstream = _channels[upstreamId];
+        Route storage route = _routes[upstreamId];
+        if (route.amount == 0 || route.downstreamId != 0) revert BandwidthChannelInvalidRoute(upstreamId);
+        if (msg.sender != upstream.payee) revert BandwidthChannelNotPayee(upstreamId, msg.sender);
+        _requireStatus(upstreamId, upstream.status, Status.Active);
+        downstreamId = _lastChannelId + 1;
+        route.downstreamId = downstreamId;
+        _open(msg.sender, payee, route.amount, route.pricePerMB, upstream.lossToleranceBytes);
+        emit RouteLegOpened(upstreamId, downstreamId, payee);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function confirm(uint256 channelId) external {
+        Channel storage channel = _channels[channelId];
+        address payee = channel.payee;
+        if (msg.sender != payee) revert BandwidthChannelNotPayee(channelId, msg.sender);
+        _requireStatus(channelId, channel.status, Status.Opened);
+        if (block.timestamp > channel.deadline) revert BandwidthChannelConfirmWindowClosed(channelId, channel.deadline);
+        uint256 openChannels = _openChannels[payee];
+        if (openChannels >= MAX_OPEN_CHANNELS_PER_PAYEE) revert BandwidthChannelPayeeFull(payee, openChannels);
+        _openChannels[payee] = openChannels + 1;
+        channel.status = Status.Active;
+        channel.deadline = 0;
+        emit ChannelConfirmed(channelId, payee);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function reclaim(uint256 channelId) external nonReentrant {
+        Channel storage channel = _channels[channelId];
+        address payer = channel.payer;
+        if (msg.sender != payer) revert BandwidthChannelNotPayer(channelId, msg.sender);
+        _requireStatus(channelId, channel.status, Status.Opened);
+        if (block.timestamp <= channel.deadline) revert BandwidthChannelConfirmWindowOpen(channelId, channel.deadline);
+        uint256 amount = channel.deposit;
+        channel.status = Status.Reclaimed;
+        emit ChannelReclaimed(channelId, payer, amount);
+        _token.safeTransfer(payer, amount);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function close(
+        uint256 channelId,
+        Usage calldata usage,
+        bytes calldata payerSignature,
+        bytes calldata payeeSignature
+    ) external {
+        Channel storage channel = _channels[channelId];
+        _requireParty(channelId, channel);
+        _requireStatus(channelId, channel.status, Status.Active);
+        if (usage.sequence == 0) {
+            if (usage.totalBytes != 0 || payerSignature.length != 0 || payeeSignature.length != 0) {
+                revert BandwidthChannelInvalidEmptyUsage(channelId);
+            }
+        } else {
+            _verifyBothSigned(channelId, channel, usage, payerSignature, payeeSignature);
+        }
+        uint64 deadline = uint64(block.timestamp) + _challengeWindowSeconds;
+        channel.status = Status.Closing;
+        channel.deadline = deadline;
+        channel.agreedSequence = usage.sequence;
+        channel.agreedBytes = usage.totalBytes;
+        _openChannels[channel.payee] -= 1;
+        emit ChannelClosing(channelId, msg.sender, usage.sequence, usage.totalBytes, deadline);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function challenge(
+        uint256 channelId,
+        Usage calldata usage,
+        bytes calldata payerSignature,
+        bytes calldata payeeSignature
+    ) external {
+        Channel storage channel = _channels[channelId];
+        _requireParty(channelId, channel);
+        _requireChallengeWindow(channelId, channel);
+        if (usage.sequence <= channel.agreedSequence) {
+            revert BandwidthChannelStaleUsage(channelId, usage.sequence, channel.agreedSequence);
+        }
+        _verifyBothSigned(channelId, channel, usage, payerSignature, payeeSignature);
+        channel.agreedSequence = usage.sequence;
+        channel.agreedBytes = usage.totalBytes;
+        emit ChannelChallenged(channelId, msg.sender, usage.sequence, usage.totalBytes);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function submitClaim(
+        uint256 channelId,
+        Usage calldata usage,
+        bytes calldata signature,
+        Usage calldata linked,
+        bytes calldata linkedSignature
+    ) external {
+        Channel storage channel = _channels[channelId];
+        _requireParty(channelId, channel);
+        _requireChallengeWindow(channelId, channel);
+        _checkUnit(channelId, channel, usage);
+        address signer = PaymentSignatures.recover(_usageDigest(usage), signature);
+        bool byPayer = signer == channel.payer;
+        if (!byPayer && signer != channel.payee) revert BandwidthChannelNotSignedByParty(channelId, signer);
+        _requireNewerClaim(channelId, channel, usage.sequence, byPayer);
+        if (usage.totalBytes > LINK_INTERVAL_BYTES) {
+            _checkLink(channelId, channel, usage, linked, linkedSignature, byPayer ? channel.payee : channel.payer);
+        }
+        if (byPayer) {
+            channel.payerSequence = usage.sequence;
+            channel.payerBytes = usage.totalBytes;
+        } else {
+            channel.payeeSequence = usage.sequence;
+            channel.payeeBytes = usage.totalBytes;
+        }
+        emit UsageClaimed(channelId, signer, usage.sequence, usage.totalBytes);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function settle(uint256 channelId) external nonReentrant {
+        Channel storage channel = _channels[channelId];
+        _requireStatus(channelId, channel.status, Status.Closing);
+        if (block.timestamp <= channel.deadline) revert BandwidthChannelChallengeWindowOpen(channelId, channel.deadline);
+        Settlement memory s = _settlement(channel);
+        channel.status = Status.Settled;
+        emit ChannelSettled(channelId, s.paid, s.refunded, s.burned, s.disputed);
+        if (s.paid != 0) _token.safeTransfer(channel.payee, s.paid);
+        if (s.refunded != 0) _token.safeTransfer(channel.payer, s.refunded);
+        if (s.burned != 0) _token.safeTransfer(BURN_ADDRESS, s.burned);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function blacklist(uint256 channelId) external {
+        Channel storage channel = _channels[channelId];
+        _requireParty(channelId, channel);
+        address against = msg.sender == channel.payer ? channel.payee : channel.payer;
+        _distrusts[msg.sender][against] = true;
+        emit Blacklisted(msg.sender, against, channelId);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function getChannel(uint256 channelId) external view returns (Channel memory) {
+        return _channels[channelId];
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function previewSettlement(uint256 channelId) external view returns (Settlement memory) {
+        Channel storage channel = _channels[channelId];
+        _requireStatus(channelId, channel.status, Status.Closing);
+        return _settlement(channel);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function getRoute(uint256 upstreamId) external view returns (Route memory) {
+        return _routes[upstreamId];
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function usageDigest(Usage calldata usage) external view returns (bytes32) {
+        return _usageDigest(usage);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function openChannelsOf(address payee) external view returns (uint256) {
+        return _openChannels[payee];
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function isBlacklisted(address by, address against) external view returns (bool) {
+        return _distrusts[by][against];
+    }
+
+    function _open(address payer, address payee, uint128 deposit, uint128 pricePerMB, uint128 lossToleranceBytes)
+        private
+        returns (uint256 channelId)
+    {
+        if (payee == address(0) || payee == payer) revert BandwidthChannelInvalidPayee(payee);
+        if (deposit == 0 || pricePerMB == 0) revert BandwidthChannelInvalidTerms(deposit, pricePerMB);
+        if (_distrusts[payer][payee] || _distrusts[payee][payer]) revert BandwidthChannelBlacklisted(payer, payee);
+        uint256 openChannels = _openChannels[payee];
+        if (openChannels >= MAX_OPEN_CHANNELS_PER_PAYEE) revert BandwidthChannelPayeeFull(payee, openChannels);
+
+        channelId = ++_lastChannelId;
+        uint64 deadline = uint64(block.timestamp) + _confirmWindowSeconds;
+        Channel storage channel = _channels[channelId];
+        channel.payer = payer;
+        channel.status = Status.Opened;
+        channel.deadline = deadline;
+        channel.payee = payee;
+        channel.openedAt = uint64(block.timestamp);
+        channel.deposit = deposit;
+        channel.pricePerMB = pricePerMB;
+        channel.lossToleranceBytes = lossToleranceBytes;
+        emit ChannelOpened(channelId, payer, payee, deposit, pricePerMB, lossToleranceBytes, deadline);
+        _token.safeTransferFrom(payer, address(this), deposit);
+    }
+
+    function _verifyBothSigned(
+        uint256 channelId,
+        Channel storage channel,
+        Usage calldata usage,
+        bytes calldata payerSignature,
+        bytes calldata payeeSignature
+    ) private view {
+        _checkUnit(channelId, channel, usage);
+        bytes32 digest = _usageDigest(usage);
+        address payerSigner = PaymentSignatures.recover(digest, payerSignature);
+        if (payerSigner != channel.payer) revert BandwidthChannelWrongSigner(channelId, channel.payer, payerSigner);
+        address payeeSigner = PaymentSignatures.recover(digest, payeeSignature);
+        if (payeeSigner != channel.payee) revert BandwidthChannelWrongSigner(channelId, channel.payee, payeeSigner);
+    }
+
+    function _checkUnit(uint256 channelId, Channel storage channel, Usage calldata usage) private view {
+        if (usage.channelId != channelId) revert BandwidthChannelWrongChannel(channelId, usage.channelId);
+        if (usage.time < channel.openedAt || usage.time > block.timestamp) {
+            revert BandwidthChannelInvalidTime(channelId, usage.time);
+        }
+    }
+
+    /// @dev The highest sequence wins, and a one-sided claim only counts above the agreed unit.
+    function _requireNewerClaim(uint256 channelId, Channel storage channel, uint64 sequence, bool byPayer)
+        private
+        view
+    {
+        uint64 recorded = byPayer ? channel.payerSequence : channel.payeeSequence;
+        if (recorded < channel.agreedSequence) recorded = channel.agreedSequence;
+        if (sequence <= recorded) revert BandwidthChannelStaleUsage(channelId, sequence, recorded);
+    }
+
+    function _checkLink(
+        uint256 channelId,
+        Channel storage channel,
+        Usage calldata usage,
+        Usage calldata linked,
+        bytes calldata linkedSignature,
+        address otherSide
+    ) private view {
+        _checkUnit(channelId, channel, linked);
+        bytes32 linkedDigest = _usageDigest(linked);
+        if (usage.link != linkedDigest) revert BandwidthChannelLinkMismatch(channelId, usage.link, linkedDigest);
+        address linkedSigner = PaymentSignatures.recover(linkedDigest, linkedSignature);
+        if (linkedSigner != otherSide) revert BandwidthChannelWrongSigner(channelId, otherSide, linkedSigner);
+        if (uint256(usage.totalBytes) > uint256(linked.totalBytes) + LINK_INTERVAL_BYTES) {
+            revert BandwidthChannelClaimBeyondLink(channelId, usage.totalBytes, linked.totalBytes);
+        }
+    }
+
+    function _settlement(Channel storage channel) private view returns (Settlement memory s) {
+        uint256 agreed = channel.agreedBytes;
+        uint64 agreedSequence = channel.agreedSequence;
+        uint256 payerClaim = channel.payerSequence > agreedSequence ? channel.payerBytes : agreed;
+        uint256 payeeClaim = channel.payeeSequence > agreedSequence ? channel.payeeBytes : agreed;
+        uint256 difference = payerClaim > payeeClaim ? payerClaim - payeeClaim : payeeClaim - payerClaim;
+        uint256 deposit = channel.deposit;
+        uint256 charged;
+        if (difference > channel.lossToleranceBytes) {
+            s.disputed = true;
+            uint256 lower = payerClaim < payeeClaim ? payerClaim : payeeClaim;
+            charged = _cost(channel, payeeClaim, deposit);
+            s.paid = _cost(channel, lower, deposit);
+        } else {
+            charged = _cost(channel, agreed, deposit);
+            s.paid = charged;
+        }
+        s.burned = charged - s.paid;
+        s.refunded = deposit - charged;
+    }
+
+    /// @dev Price of `totalBytes`, rounded down and capped at the deposit.
+    function _cost(Channel storage channel, uint256 totalBytes, uint256 deposit) private view returns (uint256) {
+        uint256 cost = totalBytes * channel.pricePerMB / BYTES_PER_MB;
+        return cost < deposit ? cost : deposit;
+    }
+
+    function _usageDigest(Usage calldata usage) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(USAGE_TYPEHASH, usage.channelId, usage.sequence, usage.totalBytes, usage.time, usage.link)
+            )
+        );
+    }
+
+    function _requireParty(uint256 channelId, Channel storage channel) private view {
+        if (msg.sender != channel.payer && msg.sender != channel.payee) {
+            revert BandwidthChannelNotParty(channelId, msg.sender);
+        }
+    }
+
+    function _requireStatus(uint256 channelId, Status actual, Status expected) private pure {
+        if (actual != expected) revert BandwidthChannelUnexpectedStatus(channelId, actual, expected);
+    }
+
+    function _requireChallengeWindow(uint256 channelId, Channel storage channel) private view {
+        _requireStatus(channelId, channel.status, Status.Closing);
+        if (block.timestamp > channel.deadline) revert BandwidthChannelChallengeWindowClosed(channelId, channel.deadline);
+    }
+}

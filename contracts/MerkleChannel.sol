@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IMerkleChannel} from "./interfaces/IMerkleChannel.sol";
+import {PaymentFunding} from "./libraries/PaymentFunding.sol";
+
+/// @title Merkle-tree micropayment channels
+/// @notice See {IMerkleChannel}. Unlike the seed's code, a leaf names its payee and is hashed with the caller's
+/// address, so no payee can claim another's token, and each claim is deducted from the channel's funds.
+contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    IERC20 private immutable _token;
+    mapping(bytes32 channelId => Channel) private _channels;
+    mapping(bytes32 channelId => mapping(uint256 word => uint256 bits)) private _spent;
+
+    /// @param token_ the platform token every payment is made in.
+    constructor(IERC20 token_) {
+        _token = token_;
+    }
+
+    /// @notice The token payments are made in.
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    /// @inheritdoc IMerkleChannel
+    function open(bytes32 salt, bytes32 root, uint128 amount, uint64 expiresAt)
+        external
+        nonReentrant
+        returns (bytes32 channelId)
+    {
+        channelId = _open(salt, root, amount, expiresAt);
+    }
+
+    /// @inheritdoc IMerkleChannel
+    function openWithPermit(
+        bytes32 salt,
+        bytes32 root,
+        uint128 amount,
+        uint64 expiresAt,
+        PaymentFunding.Permit calldata permit
+    ) external nonReentrant returns (bytes32 channelId) {
+        PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
+        channelId = _open(salt, root, amount, expiresAt);
+    }
+
+    /// @inheritdoc IMerkleChannel
+    function redeem(
+        bytes32 channelId,
+        Token[] calldata tokens,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external nonReentrant {
+        Channel storage channel = _channels[channelId];
+        if (channel.payer == address(0)) revert MerkleChannelUnknown(channelId);
+        if (block.timestamp >= channel.expiresAt) revert MerkleChannelExpired(channelId, channel.expiresAt);
+        uint256 count = tokens.length;
+        if (count == 0) revert MerkleChannelEmptyRedemption(channelId);
+
+        (bytes32[] memory leaves, uint256 claimed) = _spend(channelId, tokens);
+        if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, channel.root, leaves)) {
+            revert MerkleChannelInvalidProof(channelId);
+        }
+        uint256 remaining = channel.remaining;
+        if (claimed > remaining) revert MerkleChannelInsufficientFunds(channelId, claimed, remaining);
+        channel.remaining = uint128(remaining - claimed);
+        emit TokensRedeemed(channelId, msg.sender, count, claimed);
+        _token.safeTransfer(msg.sender, claimed);
+    }
+
+    /// @inheritdoc IMerkleChannel
+    function reclaim(bytes32 channelId) external nonReentrant {
+        Channel storage channel = _channels[channelId];
+        address payer = channel.payer;
+        if (payer == address(0)) revert MerkleChannelUnknown(channelId);
+        if (msg.sender != payer) revert MerkleChannelNotPayer(channelId, msg.sender);
+        if (block.timestamp < channel.expiresAt) revert MerkleChannelNotExpired(channelId, channel.expiresAt);
+        uint256 amount = channel.remaining;
+        channel.remaining = 0;
+        emit ChannelReclaimed(channelId, payer, amount);
+        if (amount != 0) _token.safeTransfer(payer, amount);
+    }
+
+    /// @inheritdoc IMerkleChannel
+    function isSpent(bytes32 channelId, uint256 index) external view returns (bool) {
+        return _spent[channelId][index >> 8] & (1 << (index & 0xff)) != 0;
+    }
+
+    /// @inheritdoc IMerkleChannel
+    function channelIdOf(address payer, bytes32 salt) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), payer, salt));
+    }
+
+    /// @inheritdoc IMerkleChannel
+    function getChannel(bytes32 channelId) external view returns (Channel memory) {
+        return _channels[channelId];
+    }
+
+    function _open(bytes32 salt, bytes32 root, uint128 amount, uint64 expiresAt) private returns (bytes32 channelId) {
+        if (amount == 0 || root == bytes32(0) || expiresAt <= block.timestamp) revert MerkleChannelInvalidTerms();
+        channelId = channelIdOf(msg.sender, salt);
+        if (_channels[channelId].payer != address(0)) revert MerkleChannelExists(channelId);
+        _channels[channelId] = Channel({payer: msg.sender, expiresAt: expiresAt, remaining: amount, root: root});
+        emit ChannelOpened(channelId, msg.sender, root, amount, expiresAt);
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @dev Marks every token spent (refusing one spent before or named twice) and returns the caller's leaves and
+    /// their total value.
+    function _spend(bytes32 channelId, Token[] calldata tokens)
+        private
+        returns (bytes32[] memory leaves, uint256 claimed)
+    {
+        mapping(uint256 => uint256) storage spent = _spent[channelId];
+        uint256 count = tokens.length;
+        leaves = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 index = tokens[i].index;
+            uint256 value = tokens[i].value;
+            uint256 word = index >> 8;
+            uint256 mask = 1 << (index & 0xff);
+            uint256 bits = spent[word];
+            if (bits & mask != 0) revert MerkleChannelTokenSpent(channelId, index);
+            spent[word] = bits | mask;
+            leaves[i] = _leaf(channelId, index, msg.sender, value);
+            claimed += value;
+        }
+    }
+
+    /// @dev The standard (double-hashed) leaf of `abi.encode(channelId, index, payee, value)`.
+    function _leaf(bytes32 channelId, uint256 index, address payee, uint256 value) private pure returns (bytes32 leaf) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, channelId)
+            mstore(add(ptr, 0x20), index)
+            mstore(add(ptr, 0x40), and(payee, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x60), value)
+            mstore(0x00, keccak256(ptr, 0x80))
+            leaf := keccak256(0x00, 0x20)
+        }
+    }
+}

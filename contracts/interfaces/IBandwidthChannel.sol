@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {PaymentFunding} from "../libraries/PaymentFunding.sol";
+
+/// @title Bandwidth payment channels (Tachyon)
+/// @notice A payer deposits tokens for a payee's bandwidth at a price per MB with a loss tolerance. Both sides sign
+/// cumulative usage units off-chain; the last unit both signed settles the channel after a challenge window. When
+/// the two sides' own claims differ by more than the tolerance, the payee is paid the lower count, the payer is
+/// charged the payee's count and the difference is burned, so that lying never pays.
+interface IBandwidthChannel {
+    /// @notice Life cycle of a channel.
+    enum Status {
+        None,
+        Opened, // funded by the payer, waiting for the payee's confirmation
+        Active, // confirmed: usage units are being exchanged off-chain
+        Closing, // a closing unit was submitted; the challenge window runs
+        Settled, // paid out
+        Reclaimed // never confirmed; the deposit went back to the payer
+    }
+
+    /// @notice One usage unit (EIP-712 `Usage`). Signed by both sides it is the agreed count; signed by one side
+    /// it is that side's own claim.
+    struct Usage {
+        uint256 channelId;
+        /// @dev Strictly increasing per unit; the highest sequence wins.
+        uint64 sequence;
+        /// @dev Cumulative bytes sent plus received since the channel opened.
+        uint128 totalBytes;
+        /// @dev Unix time (s) the unit was made.
+        uint64 time;
+        /// @dev EIP-712 digest of the other side's last unit; required each time the count passes a 5 MB mark
+        /// (zero in between), it chains the two sides' units into one record of evidence.
+        bytes32 link;
+    }
+
+    /// @notice A channel as stored.
+    struct Channel {
+        address payer;
+        Status status;
+        /// @dev Confirmation deadline while Opened, end of the challenge window while Closing (unix s).
+        uint64 deadline;
+        address payee;
+        uint64 openedAt;
+        uint128 deposit;
+        /// @dev Token base units per MB (10^6 bytes).
+        uint128 pricePerMB;
+        uint128 lossToleranceBytes;
+        uint128 agreedBytes;
+        uint64 agreedSequence;
+        /// @dev A side's own claim counts only while its sequence is above `agreedSequence`; otherwise the agreed
+        /// unit is that side's claim too.
+        uint64 payerSequence;
+        uint64 payeeSequence;
+        uint128 payerBytes;
+        uint128 payeeBytes;
+    }
+
+    /// @notice What {settle} pays out, as computed from a closing channel.
+    struct Settlement {
+        uint256 paid;
+        uint256 refunded;
+        uint256 burned;
+        bool disputed;
+    }
+
+    /// @notice A proxy route's upstream leg: what the proxy must lock for the payee and at what price.
+    struct Route {
+        uint128 amount;
+        uint128 pricePerMB;
+        uint256 downstreamId;
+    }
+
+    /// @notice A payer opened channel `channelId` to `payee`.
+    event ChannelOpened(
+        uint256 indexed channelId,
+        address indexed payer,
+        address indexed payee,
+        uint256 deposit,
+        uint256 pricePerMB,
+        uint256 lossToleranceBytes,
+        uint256 confirmDeadline
+    );
+    /// @notice The payee accepted the channel.
+    event ChannelConfirmed(uint256 indexed channelId, address indexed payee);
+    /// @notice The payee did not confirm in time and the payer took the deposit back.
+    event ChannelReclaimed(uint256 indexed channelId, address indexed payer, uint256 amount);
+    /// @notice A side started closing with the unit at `sequence`.
+    event ChannelClosing(
+        uint256 indexed channelId, address indexed by, uint64 sequence, uint256 totalBytes, uint256 challengeDeadline
+    );
+    /// @notice A later unit signed by both sides replaced the agreed one.
+    event ChannelChallenged(uint256 indexed channelId, address indexed by, uint64 sequence, uint256 totalBytes);
+    /// @notice A side's own signed claim was recorded.
+    event UsageClaimed(uint256 indexed channelId, address indexed signer, uint64 sequence, uint256 totalBytes);
+    /// @notice The channel was paid out.
+    event ChannelSettled(uint256 indexed channelId, uint256 paid, uint256 refunded, uint256 burned, bool disputed);
+    /// @notice `by` distrusts `against`: no channel between them opens any more, and the network may read this.
+    event Blacklisted(address indexed by, address indexed against, uint256 indexed channelId);
+    /// @notice A payer opened a route through `proxy`; `channelId` is the upstream leg payer → proxy.
+    event RouteOpened(uint256 indexed channelId, address indexed payer, address indexed proxy, uint256 amount);
+    /// @notice The proxy opened the downstream leg proxy → payee of route `upstreamId`.
+    event RouteLegOpened(uint256 indexed upstreamId, uint256 indexed downstreamId, address indexed payee);
+
+    /// @notice Payee is zero or the caller itself.
+    error BandwidthChannelInvalidPayee(address payee);
+    /// @notice Deposit or price is zero.
+    error BandwidthChannelInvalidTerms(uint256 deposit, uint256 pricePerMB);
+    /// @notice One side has blacklisted the other.
+    error BandwidthChannelBlacklisted(address payer, address payee);
+    /// @notice The payee already holds the maximum number of open channels.
+    error BandwidthChannelPayeeFull(address payee, uint256 openChannels);
+    /// @notice The channel is not in the status this call needs.
+    error BandwidthChannelUnexpectedStatus(uint256 channelId, Status actual, Status expected);
+    /// @notice Only the channel's payer may do this.
+    error BandwidthChannelNotPayer(uint256 channelId, address caller);
+    /// @notice Only the channel's payee may do this.
+    error BandwidthChannelNotPayee(uint256 channelId, address caller);
+    /// @notice Only the channel's payer or payee may do this.
+    error BandwidthChannelNotParty(uint256 channelId, address caller);
+    /// @notice The confirmation window is over.
+    error BandwidthChannelConfirmWindowClosed(uint256 channelId, uint256 deadline);
+    /// @notice The confirmation window is still open.
+    error BandwidthChannelConfirmWindowOpen(uint256 channelId, uint256 deadline);
+    /// @notice The challenge window is over.
+    error BandwidthChannelChallengeWindowClosed(uint256 channelId, uint256 deadline);
+    /// @notice The challenge window is still open.
+    error BandwidthChannelChallengeWindowOpen(uint256 channelId, uint256 deadline);
+    /// @notice The unit belongs to another channel.
+    error BandwidthChannelWrongChannel(uint256 channelId, uint256 usageChannelId);
+    /// @notice The unit is not newer than the one already recorded.
+    error BandwidthChannelStaleUsage(uint256 channelId, uint64 sequence, uint64 recordedSequence);
+    /// @notice The unit's time is before the channel opened or in the future.
+    error BandwidthChannelInvalidTime(uint256 channelId, uint64 time);
+    /// @notice The "no usage" unit (sequence 0) must count zero bytes and carry no signatures.
+    error BandwidthChannelInvalidEmptyUsage(uint256 channelId);
+    /// @notice The signature is not by the expected side.
+    error BandwidthChannelWrongSigner(uint256 channelId, address expected, address signer);
+    /// @notice A one-sided claim was signed by neither side.
+    error BandwidthChannelNotSignedByParty(uint256 channelId, address signer);
+    /// @notice The claim's link is not the digest of the linked unit.
+    error BandwidthChannelLinkMismatch(uint256 channelId, bytes32 link, bytes32 linkedDigest);
+    /// @notice The claim counts more than 5 MB beyond the other side's linked unit.
+    error BandwidthChannelClaimBeyondLink(uint256 channelId, uint256 totalBytes, uint256 linkedTotalBytes);
+    /// @notice The upstream channel is not a route, or its downstream leg is already open.
+    error BandwidthChannelInvalidRoute(uint256 upstreamId);
+
+    /// @notice Opens a channel to `payee`, pulling `deposit` tokens from the caller (the payer).
+    function open(address payee, uint128 deposit, uint128 pricePerMB, uint128 lossToleranceBytes)
+        external
+        returns (uint256 channelId);
+
+    /// @notice {open} after applying an EIP-2612 permit, so no separate approval transaction is needed.
+    function openWithPermit(
+        address payee,
+        uint128 deposit,
+        uint128 pricePerMB,
+        uint128 lossToleranceBytes,
+        PaymentFunding.Permit calldata permit
+    ) external returns (uint256 channelId);
+
+    /// @notice Opens the upstream leg of a route payer → proxy → payee for `amount` at `pricePerMB`: the caller
+    /// locks 110% of `amount` for the proxy, whose upstream price is 110% of `pricePerMB`; the proxy pays the
+    /// payee `pricePerMB` on its own downstream leg and keeps the 10% as its fee.
+    function openRoute(address proxy, uint128 amount, uint128 pricePerMB, uint128 lossToleranceBytes)
+        external
+        returns (uint256 upstreamId);
+
+    /// @notice Called by the proxy on a confirmed route: opens the downstream leg proxy → `payee`, pulling
+    /// the route's `amount` from the proxy.
+    function openRouteLeg(uint256 upstreamId, address payee) external returns (uint256 downstreamId);
+
+    /// @notice The payee accepts the channel before the confirmation deadline.
+    function confirm(uint256 channelId) external;
+
+    /// @notice The payer takes the deposit back from a channel the payee did not confirm in time.
+    function reclaim(uint256 channelId) external;
+
+    /// @notice Either side starts closing with the last unit both signed (or the empty unit, sequence 0).
+    function close(
+        uint256 channelId,
+        Usage calldata usage,
+        bytes calldata payerSignature,
+        bytes calldata payeeSignature
+    ) external;
+
+    /// @notice During the challenge window, either side replaces the agreed unit with a later one both signed.
+    function challenge(
+        uint256 channelId,
+        Usage calldata usage,
+        bytes calldata payerSignature,
+        bytes calldata payeeSignature
+    ) external;
+
+    /// @notice During the challenge window, either side records a unit signed by one side as that side's own
+    /// claim. Above 5 MB the unit must link to a unit of the other side (`linked`, `linkedSignature`) and count at
+    /// most 5 MB more than it.
+    function submitClaim(
+        uint256 channelId,
+        Usage calldata usage,
+        bytes calldata signature,
+        Usage calldata linked,
+        bytes calldata linkedSignature
+    ) external;
+
+    /// @notice After the challenge window, pays the payee, refunds the payer and burns any disputed difference.
+    function settle(uint256 channelId) external;
+
+    /// @notice Records on-chain that the caller distrusts the other side of `channelId`.
+    function blacklist(uint256 channelId) external;
+
+    /// @notice The channel as stored.
+    function getChannel(uint256 channelId) external view returns (Channel memory);
+
+    /// @notice What {settle} would pay out now for a closing channel.
+    function previewSettlement(uint256 channelId) external view returns (Settlement memory);
+
+    /// @notice The route data of an upstream channel (zero amount if it is not a route).
+    function getRoute(uint256 upstreamId) external view returns (Route memory);
+
+    /// @notice The EIP-712 digest each side signs for `usage`.
+    function usageDigest(Usage calldata usage) external view returns (bytes32);
+
+    /// @notice How many confirmed, not yet closing channels `payee` holds.
+    function openChannelsOf(address payee) external view returns (uint256);
+
+    /// @notice Whether `by` has blacklisted `against`.
+    function isBlacklisted(address by, address against) external view returns (bool);
+}
