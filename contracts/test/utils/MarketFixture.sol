@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Token} from "../../Token.sol";
+import {StorageMarket} from "../../StorageMarket.sol";
+import {IStorageMarket} from "../../interfaces/IStorageMarket.sol";
+import {TestBase} from "./Vm.sol";
+import {ShardMerkle} from "./ShardMerkle.sol";
+
+/// @dev Shared setup for StorageMarket tests: a token with faucet, a market owned by `governance`, a funded host
+/// and client, and a small shard (5 leaves, the last one partial) with its tree.
+abstract contract MarketFixture is TestBase {
+    uint256 internal constant START_TIME = 1_700_000_000;
+    uint256 internal constant START_BLOCK = 1_000;
+    uint256 internal constant MIN_STAKE = 100 ether;
+    uint256 internal constant PRICE_PER_GIB_EPOCH = 1 ether;
+    uint256 internal constant DURATION = 10 days;
+    uint256 internal constant AUDIT_WINDOW = 120;
+    uint256 internal constant UNBONDING_DELAY = 300;
+    uint16 internal constant SLASH_BPS = 5_000;
+    uint16 internal constant FEE_BPS = 100;
+    uint256 internal constant SHARD_SIZE = 4 * 256 + 100;
+    uint256 internal constant PRICE = 5 ether;
+
+    Token internal token;
+    StorageMarket internal market;
+    address internal governance = address(0x7106);
+    address internal treasury = address(0x7EA5);
+    uint256 internal hostKey = 0xA11CE;
+    uint256 internal clientKey = 0xB0B;
+    address internal host;
+    address internal client;
+    address internal stranger = address(0x5757);
+    bytes internal peerId = hex"0024080112201bd7f6cbe2b1d7e5fb1d2e1b0f7c6d5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b";
+    bytes internal manifestCid = hex"01711220a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+    bytes[] internal shardChunks;
+    bytes32[] internal shardLeaves;
+    bytes32 internal shardRoot;
+
+    function setUp() public virtual {
+        vm.warp(START_TIME);
+        vm.roll(START_BLOCK);
+        host = vm.addr(hostKey);
+        client = vm.addr(clientKey);
+        token = new Token(address(this), 0, true);
+        market = new StorageMarket(IERC20(address(token)), governance, treasury, defaultParameters());
+        _fund(host, 1_000 ether);
+        _fund(client, 1_000 ether);
+
+        bytes memory shard = new bytes(SHARD_SIZE);
+        for (uint256 i = 0; i < SHARD_SIZE; i++) {
+            shard[i] = bytes1(uint8(uint256(keccak256(abi.encode(i))) | 1));
+        }
+        bytes[] memory c = ShardMerkle.chunks(shard, market.LEAF_SIZE_BYTES());
+        for (uint256 i = 0; i < c.length; i++) {
+            shardChunks.push(c[i]);
+        }
+        bytes32[] memory leaves = ShardMerkle.leafHashes(c);
+        for (uint256 i = 0; i < leaves.length; i++) {
+            shardLeaves.push(leaves[i]);
+        }
+        shardRoot = ShardMerkle.root(leaves);
+    }
+
+    function defaultParameters() internal pure returns (IStorageMarket.Parameters memory) {
+        return IStorageMarket.Parameters({
+            minStake: MIN_STAKE,
+            slashShareBps: SLASH_BPS,
+            protocolFeeBps: FEE_BPS,
+            auditWindowSeconds: uint32(AUDIT_WINDOW),
+            unbondingDelaySeconds: uint32(UNBONDING_DELAY)
+        });
+    }
+
+    function noPermit() internal pure returns (IStorageMarket.PermitSignature memory p) {}
+
+    function _fund(address account, uint256 amount) internal {
+        token.faucet(account, amount);
+        vm.prank(account);
+        token.approve(address(market), type(uint256).max);
+    }
+
+    function _register(address h, uint256 stake, bool open) internal {
+        vm.prank(h);
+        market.registerHost(peerId, 1 << 40, PRICE_PER_GIB_EPOCH, open, stake, noPermit());
+    }
+
+    function defaultTerms() internal view returns (IStorageMarket.DealTerms memory) {
+        return IStorageMarket.DealTerms({
+            host: host,
+            manifestCid: manifestCid,
+            shardIndex: 3,
+            shardSizeBytes: uint64(SHARD_SIZE),
+            shardRoot: shardRoot,
+            durationSeconds: uint64(DURATION),
+            price: PRICE
+        });
+    }
+
+    function _propose(IStorageMarket.DealTerms memory terms) internal returns (uint256 dealId) {
+        vm.prank(client);
+        dealId = market.proposeDeal(terms, noPermit());
+    }
+
+    function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _sigma(uint256 dealId) internal view returns (bytes memory) {
+        return _sign(hostKey, market.receiptDigest(dealId));
+    }
+
+    /// @dev Registers the host (open registration), proposes the default deal and accepts it.
+    function _activeDeal() internal returns (uint256 dealId) {
+        _register(host, MIN_STAKE, true);
+        dealId = _propose(defaultTerms());
+        market.acceptDeal(dealId, _sigma(dealId));
+    }
+
+    /// @dev Opens an audit as `challenger`, then mines past the seed block with hash `seed`.
+    function _challenge(uint256 dealId, address challenger, bytes32 seed) internal {
+        vm.prank(challenger);
+        market.challenge(dealId);
+        uint256 seedBlock = block.number + 1;
+        vm.roll(seedBlock + 1);
+        vm.setBlockhash(seedBlock, seed);
+    }
+
+    function _answer(uint256 dealId) internal returns (uint256 leafIndex) {
+        leafIndex = market.auditLeafIndex(dealId);
+        vm.prank(host);
+        market.answerAudit(dealId, shardChunks[leafIndex], ShardMerkle.proof(shardLeaves, leafIndex));
+    }
+}
