@@ -7,7 +7,7 @@ export default defineConfig({
   root: "web",
   base: "./",
   publicDir: "../public",
-  plugins: [svelte()],
+  plugins: [svelte({ configFile: `${import.meta.dirname}/svelte.config.js` })],
   build: {
     outDir: "../dist",
     emptyOutDir: true,

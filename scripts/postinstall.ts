@@ -57,7 +57,9 @@ function installMissingNativeBindings(): void {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],
       });
-      const [{ filename }] = JSON.parse(out) as Array<{ filename: string }>;
+      const [packed] = JSON.parse(out) as Array<{ filename: string }>;
+      if (!packed) throw new Error(`npm pack printed nothing for ${name}@${entry.version}`);
+      const filename = packed.filename;
       const tarball = join(tmp, filename.replace(/^@/, "").replace(/\//g, "-"));
       const [algo, expected] = entry.integrity.split("-", 2) as [string, string];
       const actual = createHash(algo).update(readFileSync(tarball)).digest("base64");

@@ -42,10 +42,12 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /** Validates the parsed `config.json`; throws {@link ConfigError} naming the first bad field. */
 export function parseConfig(raw: unknown): Omit<TabulaConfig, "contracts"> & { deployments: string } {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError("config.json is not an object");
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new ConfigError("config.json is not an object");
   const { chain, relays, deployments } = raw as RawConfig;
   if (typeof chain !== "object" || chain === null) throw new ConfigError("config.json has no chain section");
-  if (!Number.isSafeInteger(chain.id) || (chain.id ?? 0) <= 0) throw new ConfigError("config.json: chain.id is not a positive integer");
+  if (!Number.isSafeInteger(chain.id) || (chain.id ?? 0) <= 0)
+    throw new ConfigError("config.json: chain.id is not a positive integer");
   if (typeof chain.rpcUrl !== "string" || !/^(https?|wss?):\/\//.test(chain.rpcUrl)) {
     throw new ConfigError("config.json: chain.rpcUrl is not an http(s) or ws(s) URL");
   }

@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+/** Hardhat's CLI script, run on this process's Node (the pinned Node 22) whatever is first on PATH. */
+export const HARDHAT_CLI = realpathSync(join(ROOT, "node_modules", ".bin", "hardhat"));
+const CHAIN_READY_TIMEOUT_MS = 60_000;
+
+export interface Chain {
+  rpcUrl: string;
+  chainId: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result?: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+/** Starts Hardhat's local chain (id 31337) on `host:port` as a child process and waits until it answers. */
+export async function startChain(options: { host: string; port: number; quiet?: boolean }): Promise<Chain> {
+  const rpcUrl = `http://${options.host}:${options.port}`;
+  const child = spawn(
+    process.execPath,
+    [HARDHAT_CLI, "node", "--hostname", options.host, "--port", String(options.port)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, CI: "true", HARDHAT_DISABLE_TELEMETRY: "true" },
+      stdio: ["ignore", options.quiet ? "ignore" : "pipe", "pipe"],
+    },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<never>((_, reject) => {
+    child.once("exit", (code) => reject(new Error(`the local chain exited with code ${code}: ${stderr.trim()}`)));
+  });
+  const deadline = Date.now() + CHAIN_READY_TIMEOUT_MS;
+  let chainId = 0;
+  while (!chainId) {
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the local chain did not answer at ${rpcUrl} within ${CHAIN_READY_TIMEOUT_MS} ms`);
+    }
+    chainId = await Promise.race([
+      rpc<string>(rpcUrl, "eth_chainId").then(
+        (hex) => Number(hex),
+        () => new Promise<number>((resolve) => setTimeout(() => resolve(0), 200)),
+      ),
+      exited,
+    ]);
+  }
+  exited.catch(() => {});
+  return {
+    rpcUrl,
+    chainId,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const done = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await done;
+    },
+  };
+}
+
+/** The local chain's unlocked development accounts (Hardhat's well-known test accounts). */
+export async function devAccounts(rpcUrl: string): Promise<`0x${string}`[]> {
+  return await rpc<`0x${string}`[]>(rpcUrl, "eth_accounts");
+}

@@ -1,0 +1,81 @@
+/**
+ * The composition root: reads the run-time config, builds the services (peer, wallet), and mounts the UI.
+ * This is the only place where parts are wired together.
+ */
+import { mount } from "svelte";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { chainFromConfig } from "./chain/chain.ts";
+import { createWagmiConfig } from "./chain/wagmi.ts";
+import { loadConfig, type TabulaConfig } from "./lib/config.ts";
+import { BaseError, userMessage } from "./lib/errors.ts";
+import { TabulaNode } from "./p2p/node.ts";
+import { NetworkState } from "./state/network.svelte.ts";
+import { Router } from "./state/router.svelte.ts";
+import { WalletState } from "./state/wallet.svelte.ts";
+import { acquireProfileSlot } from "./storage/profile.ts";
+import App from "./ui/App.svelte";
+import ErrorScreen from "./ui/ErrorScreen.svelte";
+import "./ui/app.css";
+
+const target = document.getElementById("app") as HTMLElement;
+
+/** Relays on private or loopback addresses need the permissive connection gater. */
+function isLocalNetwork(config: TabulaConfig): boolean {
+  return (
+    config.chain.local ||
+    config.relays.some((r) => /\/(ip4\/(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)|dns4\/localhost)/.test(r))
+  );
+}
+
+async function boot(): Promise<void> {
+  const config = await loadConfig();
+  const profile = await acquireProfileSlot();
+  addEventListener("pagehide", () => profile.release());
+  const stored = await profile.read();
+
+  const node = await TabulaNode.start({
+    relays: config.relays,
+    localNetwork: isLocalNetwork(config),
+    ...(stored.peerKey ? { privateKey: stored.peerKey } : {}),
+    onNewKey: (peerKey) => profile.update({ peerKey }),
+  });
+
+  const chain = chainFromConfig(config.chain);
+  let burner: ReturnType<typeof privateKeyToAccount> | undefined;
+  if (config.chain.local) {
+    let burnerKey = stored.burnerKey;
+    if (!burnerKey) {
+      burnerKey = generatePrivateKey();
+      await profile.update({ burnerKey });
+    }
+    burner = privateKeyToAccount(burnerKey);
+  }
+  const wagmi = createWagmiConfig({ chain, local: config.chain.local, ...(burner ? { burner } : {}) });
+  const wallet = new WalletState({
+    config: wagmi,
+    chain,
+    local: config.chain.local,
+    ...(config.contracts.Token ? { tokenAddress: config.contracts.Token } : {}),
+  });
+  const network = new NetworkState(node);
+  target.replaceChildren();
+  mount(App, { target, props: { router: new Router(), network, wallet } });
+  void wallet.restore();
+  Object.assign(globalThis, { tabula: { node, config, wallet, network } });
+}
+
+boot().catch((error: unknown) => {
+  console.error(error);
+  target.replaceChildren();
+  mount(ErrorScreen, {
+    target,
+    props: {
+      title:
+        error instanceof BaseError && error.name === "ConfigError"
+          ? "Tabula's configuration could not be read"
+          : "Tabula could not start",
+      message: error instanceof BaseError ? error.shortMessage : userMessage(error),
+      ...(error instanceof BaseError && error.details ? { details: error.details } : {}),
+    },
+  });
+});

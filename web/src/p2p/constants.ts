@@ -1,0 +1,13 @@
+/** Pubsub topic where tabs announce their relayed WebRTC addresses so that other tabs can dial them directly. */
+export const PRESENCE_TOPIC = "tabula/peers/1";
+/** How often a tab re-announces itself. */
+export const PRESENCE_INTERVAL_MS = 5_000;
+/** Delay before answering a newcomer's announcement with our own (coalesces bursts). */
+export const PRESENCE_REPLY_DELAY_MS = 300;
+/** Largest presence message accepted. */
+export const PRESENCE_MAX_BYTES = 4_096;
+/** First retry delay after the relay cannot be reached; doubles up to {@link RELAY_RETRY_MAX_MS}. */
+export const RELAY_RETRY_MIN_MS = 1_000;
+export const RELAY_RETRY_MAX_MS = 30_000;
+/** A dial to a relay or peer that takes longer than this is abandoned. */
+export const DIAL_TIMEOUT_MS = 15_000;

@@ -1,0 +1,311 @@
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { circuitRelayTransport } from "@libp2p/circuit-relay-v2";
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
+import { type GossipSub, gossipsub } from "@libp2p/gossipsub";
+import { identify } from "@libp2p/identify";
+import type { Connection, PeerId, PrivateKey } from "@libp2p/interface";
+import { type Ping, ping } from "@libp2p/ping";
+import { webRTC } from "@libp2p/webrtc";
+import { webSockets } from "@libp2p/websockets";
+import { webTransport } from "@libp2p/webtransport";
+import { multiaddr } from "@multiformats/multiaddr";
+import { createLibp2p, type Libp2p, type Libp2pOptions } from "libp2p";
+import {
+  DIAL_TIMEOUT_MS,
+  PRESENCE_INTERVAL_MS,
+  PRESENCE_REPLY_DELAY_MS,
+  PRESENCE_TOPIC,
+  RELAY_RETRY_MAX_MS,
+  RELAY_RETRY_MIN_MS,
+} from "./constants.ts";
+import { type ConnectionKind, connectionKind, decodePresence, encodePresence } from "./presence.ts";
+
+export type TabulaServices = { identify: ReturnType<ReturnType<typeof identify>>; ping: Ping; pubsub: GossipSub };
+export type TabulaLibp2p = Libp2p<TabulaServices>;
+
+export interface PeerInfo {
+  peerId: string;
+  /** The best connection to this peer: a direct WebRTC one wins over a relayed one. */
+  kind: ConnectionKind;
+  remoteAddr: string;
+  /** True for the relay this tab holds its reservation on. */
+  isRelay: boolean;
+}
+
+export type RelayStatus =
+  | { state: "connecting"; relay: string; attempt: number }
+  | { state: "reserved"; relay: string; circuitAddrs: string[] }
+  | { state: "unreachable"; relay: string; attempt: number; retryAt: number; error: string }
+  | { state: "none" };
+
+export interface NodeOptions {
+  relays: string[];
+  /** Allow dialing private and `ws://` addresses (a local network); public deployments keep the default gater. */
+  localNetwork: boolean;
+  /** Persisted identity (protobuf-encoded private key); a new one is generated and reported when absent. */
+  privateKey?: Uint8Array;
+}
+
+/** The browser's libp2p configuration: WebRTC between tabs, WebSockets/WebTransport to servers, relay client. */
+export function browserLibp2pOptions(options: {
+  privateKey: PrivateKey;
+  localNetwork: boolean;
+}): Libp2pOptions<TabulaServices> {
+  return {
+    privateKey: options.privateKey,
+    addresses: { listen: ["/p2p-circuit", "/webrtc"] },
+    transports: [
+      webSockets(),
+      webTransport(),
+      webRTC(),
+      circuitRelayTransport({ reservationCompletionTimeout: 10_000 }),
+    ],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(options.localNetwork ? { connectionGater: { denyDialMultiaddr: () => false } } : {}),
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+    },
+  };
+}
+
+/**
+ * The tab's peer: keeps a relay reservation (retrying with backoff), announces itself on the presence topic, and
+ * upgrades every announced peer to a direct WebRTC connection. Emits `change` whenever what the UI shows changed.
+ */
+export class TabulaNode extends EventTarget {
+  readonly libp2p: TabulaLibp2p;
+  readonly privateKey: PrivateKey;
+  #relays: string[];
+  #relayPeer: PeerId | undefined;
+  #relayStatus: RelayStatus = { state: "none" };
+  #stopped = false;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #replyTimer: ReturnType<typeof setTimeout> | undefined;
+  #dialing = new Set<string>();
+  #relayLoop: Promise<void> | undefined;
+  #wakeRelayLoop: (() => void) | undefined;
+
+  private constructor(libp2p: TabulaLibp2p, privateKey: PrivateKey, relays: string[]) {
+    super();
+    this.libp2p = libp2p;
+    this.privateKey = privateKey;
+    this.#relays = relays;
+  }
+
+  /** Creates and starts the node; `onNewKey` receives a freshly generated identity to persist. */
+  static async start(options: NodeOptions & { onNewKey?: (key: Uint8Array) => Promise<void> }): Promise<TabulaNode> {
+    let privateKey: PrivateKey;
+    if (options.privateKey) {
+      privateKey = privateKeyFromProtobuf(options.privateKey);
+    } else {
+      privateKey = await generateKeyPair("Ed25519");
+      await options.onNewKey?.(privateKeyToProtobuf(privateKey));
+    }
+    const libp2p = (await createLibp2p(
+      browserLibp2pOptions({ privateKey, localNetwork: options.localNetwork }),
+    )) as TabulaLibp2p;
+    const node = new TabulaNode(libp2p, privateKey, options.relays);
+    node.#wire();
+    await libp2p.start();
+    node.#relayLoop = node.#keepRelay();
+    return node;
+  }
+
+  get peerId(): string {
+    return this.libp2p.peerId.toString();
+  }
+
+  get relayStatus(): RelayStatus {
+    return this.#relayStatus;
+  }
+
+  /** Every connected peer with its best connection. */
+  peers(): PeerInfo[] {
+    const byPeer = new Map<string, PeerInfo>();
+    const rank: Record<ConnectionKind, number> = { webrtc: 4, webtransport: 3, websockets: 2, relayed: 1, other: 0 };
+    for (const connection of this.libp2p.getConnections()) {
+      if (connection.status !== "open") continue;
+      const peerId = connection.remotePeer.toString();
+      const remoteAddr = connection.remoteAddr.toString();
+      const kind = connectionKind(remoteAddr, connection.limits != null);
+      const current = byPeer.get(peerId);
+      if (!current || rank[kind] > rank[current.kind]) {
+        byPeer.set(peerId, {
+          peerId,
+          kind,
+          remoteAddr,
+          isRelay: this.#relayPeer?.equals(connection.remotePeer) ?? false,
+        });
+      }
+    }
+    return [...byPeer.values()].sort(
+      (a, b) => Number(b.isRelay) - Number(a.isRelay) || a.peerId.localeCompare(b.peerId),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    if (this.#replyTimer) clearTimeout(this.#replyTimer);
+    this.#wakeRelayLoop?.();
+    await this.libp2p.stop();
+    await this.#relayLoop;
+  }
+
+  #emit(): void {
+    this.dispatchEvent(new CustomEvent("change"));
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  #wire(): void {
+    const { libp2p } = this;
+    libp2p.addEventListener("connection:open", () => this.#emit());
+    libp2p.addEventListener("connection:close", (event) => {
+      if (this.#relayPeer && event.detail.remotePeer.equals(this.#relayPeer)) {
+        const stillConnected = libp2p.getConnections(this.#relayPeer).some((c) => c.status === "open");
+        if (!stillConnected) this.#wakeRelayLoop?.();
+      }
+      this.#emit();
+    });
+    libp2p.addEventListener("self:peer:update", () => {
+      const circuitAddrs = this.#circuitAddrs();
+      if (circuitAddrs.length > 0 && this.#relayStatus.state !== "none") {
+        const wasReserved = this.#relayStatus.state === "reserved";
+        this.#relayStatus = { state: "reserved", relay: this.#relayStatus.relay, circuitAddrs };
+        if (!wasReserved) this.#announce();
+      }
+      this.#emit();
+    });
+    const pubsub = libp2p.services.pubsub;
+    pubsub.subscribe(PRESENCE_TOPIC);
+    pubsub.addEventListener("subscription-change", (event) => {
+      if (event.detail.subscriptions.some((s) => s.topic === PRESENCE_TOPIC && s.subscribe)) this.#announce();
+    });
+    pubsub.addEventListener("message", (event) => {
+      const message = event.detail;
+      if (message.topic !== PRESENCE_TOPIC || message.type !== "signed") return;
+      const presence = decodePresence(message.data);
+      if (!presence) return;
+      this.#onPresence(message.from, presence.addrs);
+    });
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#announce();
+      this.#later(PRESENCE_INTERVAL_MS, tick);
+    };
+    this.#later(PRESENCE_INTERVAL_MS, tick);
+  }
+
+  #circuitAddrs(): string[] {
+    return this.libp2p
+      .getMultiaddrs()
+      .map((ma) => ma.toString())
+      .filter((a) => a.includes("/p2p-circuit"));
+  }
+
+  #announce(): void {
+    const addrs = this.#circuitAddrs();
+    if (this.#stopped || addrs.length === 0) return;
+    this.libp2p.services.pubsub.publish(PRESENCE_TOPIC, encodePresence({ addrs })).catch(() => {
+      // Nobody subscribed yet; the next tick retries.
+    });
+  }
+
+  #hasDirect(peer: PeerId): boolean {
+    return this.libp2p
+      .getConnections(peer)
+      .some((c) => c.status === "open" && connectionKind(c.remoteAddr.toString(), c.limits != null) === "webrtc");
+  }
+
+  /** Upgrades an announced peer to direct WebRTC; the lower peer id dials so that two tabs never dial each other at once. */
+  #onPresence(from: PeerId, addrs: string[]): void {
+    if (from.equals(this.libp2p.peerId) || this.#hasDirect(from)) return;
+    const id = from.toString();
+    if (this.peerId > id) {
+      // The other side dials; make sure it has heard of us.
+      if (!this.#replyTimer) {
+        this.#replyTimer = setTimeout(() => {
+          this.#replyTimer = undefined;
+          this.#announce();
+        }, PRESENCE_REPLY_DELAY_MS);
+      }
+      return;
+    }
+    if (this.#dialing.has(id)) return;
+    const target = addrs
+      .map((a) => (a.includes("/webrtc") ? a : `${a.replace(new RegExp(`/p2p/${id}$`), "")}/webrtc/p2p/${id}`))
+      .find((a) => a.includes("/p2p-circuit"));
+    if (!target) return;
+    this.#dialing.add(id);
+    this.libp2p
+      .dial(multiaddr(target), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      .catch(() => {
+        // Retried on the peer's next announcement.
+      })
+      .finally(() => {
+        this.#dialing.delete(id);
+        this.#emit();
+      });
+  }
+
+  /** Dials the configured relays in turn until one holds our reservation; redials with backoff when it drops. */
+  async #keepRelay(): Promise<void> {
+    let attempt = 0;
+    let index = 0;
+    while (!this.#stopped) {
+      if (this.#relays.length === 0) {
+        this.#relayStatus = { state: "none" };
+        this.#emit();
+        return;
+      }
+      const relay = this.#relays[index % this.#relays.length] as string;
+      attempt++;
+      this.#relayStatus = { state: "connecting", relay, attempt };
+      this.#emit();
+      let connection: Connection | undefined;
+      try {
+        connection = await this.libp2p.dial(multiaddr(relay), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+        this.#relayPeer = connection.remotePeer;
+        attempt = 0;
+        const circuitAddrs = this.#circuitAddrs();
+        if (circuitAddrs.length > 0) {
+          this.#relayStatus = { state: "reserved", relay, circuitAddrs };
+          this.#announce();
+        }
+        this.#emit();
+        // Sleep until the relay connection closes (or the node stops).
+        await new Promise<void>((resolve) => {
+          this.#wakeRelayLoop = resolve;
+        });
+        if (this.#stopped) return;
+      } catch (error) {
+        if (this.#stopped) return;
+        const delay = Math.min(RELAY_RETRY_MAX_MS, RELAY_RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
+        this.#relayStatus = {
+          state: "unreachable",
+          relay,
+          attempt,
+          retryAt: Date.now() + delay,
+          error: error instanceof Error ? error.message : String(error),
+        };
+        this.#emit();
+        index++;
+        await new Promise<void>((resolve) => {
+          this.#wakeRelayLoop = resolve;
+          this.#later(delay, resolve);
+        });
+      }
+    }
+  }
+}
