@@ -298,6 +298,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     function acceptDeal(uint256 dealId, bytes calldata signature) external {
         DealRecord storage d = _deals[dealId];
         _requireStatus(dealId, d, DealStatus.Proposed);
+        if (signature.length != 65) revert StorageMarketInvalidSignatureLength(signature.length);
         if (!_isHostSignature(d.host, _hashTypedDataV4(d.receiptHash), signature)) {
             revert StorageMarketInvalidReceiptSignature(dealId);
         }
@@ -564,7 +565,8 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev True iff `signature` is the deal host's σ over the deal's terms on this chain and contract.
+    /// @dev True iff `signature` is the deal host's σ over the deal's terms on this chain and contract (65 bytes,
+    /// low s; anything else is false).
     function isValidReceipt(uint256 dealId, bytes calldata signature) external view returns (bool) {
         DealRecord storage d = _deals[dealId];
         if (d.status == DealStatus.None) return false;
@@ -617,7 +619,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     function _isHostSignature(address host, bytes32 digest, bytes calldata signature) private pure returns (bool) {
-        if (signature.length != 65) revert StorageMarketInvalidSignatureLength(signature.length);
+        if (signature.length != 65) return false;
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
         return err == ECDSA.RecoverError.NoError && signer == host;
     }
