@@ -1,0 +1,155 @@
+import { zeroHash } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { describe, expect, it } from "vitest";
+import {
+  BandwidthMeter,
+  crossesLinkMark,
+  LINK_INTERVAL_BYTES,
+  settleUsage,
+  type Usage,
+  usageDigest,
+} from "./bandwidth.ts";
+import { BANDWIDTH_DOMAIN_NAME, paymentDomain, USAGE_TYPES } from "./eip712.ts";
+import { PaymentSignatureError, UsageDisputeError, UsageRejectedError } from "./errors.ts";
+import { compact, highS } from "./test-helpers.ts";
+
+const payer = privateKeyToAccount("0x1111111111111111111111111111111111111111111111111111111111111111");
+const payee = privateKeyToAccount("0x2222222222222222222222222222222222222222222222222222222222222222");
+const contract = { chainId: 31337, address: "0x00000000000000000000000000000000000000bc" } as const;
+const MB = 1_000_000n;
+const now = () => 1_700_000_000n;
+
+function pair(toleranceBytes = 100_000n) {
+  const common = { contract, channelId: 7n, lossToleranceBytes: toleranceBytes, now };
+  return {
+    a: new BandwidthMeter({ ...common, role: "payer", self: payer, counterparty: payee.address }),
+    b: new BandwidthMeter({ ...common, role: "payee", self: payee, counterparty: payer.address, creditBytes: 2n * MB }),
+  };
+}
+
+async function exchange(a: BandwidthMeter, b: BandwidthMeter, bytes: bigint, payerSees = bytes) {
+  b.record(bytes);
+  a.record(payerSees);
+  const agreed = await b.countersign(await a.propose());
+  await a.acceptCountersignature(agreed);
+  return agreed;
+}
+
+describe("BandwidthMeter", () => {
+  it("agrees on cumulative usage signed by both sides", async () => {
+    const { a, b } = pair();
+    await exchange(a, b, MB);
+    const agreed = await exchange(a, b, MB);
+    expect(agreed.usage.totalBytes).toBe(2n * MB);
+    expect(agreed.usage.sequence).toBe(2n);
+    expect(a.agreed).toEqual(b.agreed);
+    const digest = usageDigest(contract, agreed.usage);
+    expect(await payer.sign({ hash: digest })).toBe(agreed.payerSignature);
+    expect(await payee.sign({ hash: digest })).toBe(agreed.payeeSignature);
+  });
+
+  it("links to the other side's last unit each time the count passes a 5 MB mark", async () => {
+    const { a, b } = pair();
+    const first = await exchange(a, b, 2n * MB);
+    expect(first.usage.link).toBe(zeroHash);
+    const second = await exchange(a, b, 2n * MB);
+    expect(second.usage.link).toBe(zeroHash);
+    const third = await exchange(a, b, 2n * MB);
+    expect(crossesLinkMark(4n * MB, 6n * MB)).toBe(true);
+    expect(third.usage.link).toBe(usageDigest(contract, second.usage));
+  });
+
+  it("refuses a unit that passes a 5 MB mark without the link", async () => {
+    const { a, b } = pair();
+    await exchange(a, b, 4n * MB);
+    b.record(2n * MB);
+    const usage: Usage = { channelId: 7n, sequence: 2n, totalBytes: 6n * MB, time: now(), link: zeroHash };
+    const signature = await payer.signTypedData({
+      domain: paymentDomain(BANDWIDTH_DOMAIN_NAME, contract),
+      types: USAGE_TYPES,
+      primaryType: "Usage",
+      message: usage,
+    });
+    await expect(b.countersign({ usage, signature })).rejects.toThrow(/link/);
+  });
+
+  it("refuses old sequences, other channels, wrong signers and non-canonical signatures", async () => {
+    const { a, b } = pair();
+    b.record(MB);
+    a.record(MB);
+    const proposal = await a.propose();
+    await b.countersign(proposal);
+    await expect(b.countersign(proposal)).rejects.toThrow(UsageRejectedError);
+    const other = pair().a;
+    other.record(MB);
+    const next = await other.propose();
+    await expect(b.countersign({ ...next, usage: { ...next.usage, channelId: 8n } })).rejects.toThrow(/channel 8/);
+    const fresh = pair();
+    fresh.a.record(1n);
+    const p = await fresh.a.propose();
+    await expect(fresh.b.countersign({ ...p, signature: highS(p.signature) })).rejects.toThrow(PaymentSignatureError);
+    await expect(fresh.b.countersign({ ...p, signature: compact(p.signature) })).rejects.toThrow(PaymentSignatureError);
+    const forged = await payee.signTypedData({
+      domain: paymentDomain(BANDWIDTH_DOMAIN_NAME, contract),
+      types: USAGE_TYPES,
+      primaryType: "Usage",
+      message: p.usage,
+    });
+    await expect(fresh.b.countersign({ ...p, signature: forged })).rejects.toThrow(/expected/);
+  });
+
+  it("raises a dispute when the counts differ by more than the tolerance, and claims with a link", async () => {
+    const { a, b } = pair(10_000n);
+    await exchange(a, b, MB);
+    await expect(exchange(a, b, MB, MB / 2n)).rejects.toThrow(UsageDisputeError);
+    const claim = await b.claim();
+    expect(claim.usage.totalBytes).toBe(2n * MB);
+    expect(claim.usage.link).toBe(usageDigest(contract, claim.linked));
+    expect(claim.usage.sequence).toBeGreaterThan(b.agreed.usage.sequence);
+  });
+
+  it("stops a payee from serving beyond its credit over the agreed count", async () => {
+    const { a, b } = pair();
+    expect(b.canServe(2n * MB)).toBe(true);
+    expect(b.canServe(2n * MB + 1n)).toBe(false);
+    await exchange(a, b, 2n * MB);
+    expect(b.canServe(2n * MB)).toBe(true);
+    expect(
+      () =>
+        new BandwidthMeter({
+          ...{ contract, channelId: 1n, lossToleranceBytes: 0n },
+          role: "payee",
+          self: payee,
+          counterparty: payer.address,
+          creditBytes: LINK_INTERVAL_BYTES + 1n,
+        }),
+    ).toThrow(RangeError);
+  });
+});
+
+describe("settleUsage", () => {
+  const terms = { deposit: 100n * MB, pricePerMB: MB, lossToleranceBytes: MB };
+  it("pays the agreed count within the tolerance", () => {
+    expect(settleUsage(terms, { agreedBytes: 10n * MB, payerClaimBytes: 10n * MB, payeeClaimBytes: 11n * MB })).toEqual(
+      {
+        paid: 10n * MB,
+        refunded: 90n * MB,
+        burned: 0n,
+        disputed: false,
+      },
+    );
+  });
+  it("beyond it pays the lower claim, charges the payee's claim and burns the difference", () => {
+    expect(settleUsage(terms, { agreedBytes: 10n * MB, payerClaimBytes: 5n * MB, payeeClaimBytes: 10n * MB })).toEqual({
+      paid: 5n * MB,
+      refunded: 90n * MB,
+      burned: 5n * MB,
+      disputed: true,
+    });
+  });
+  it("never charges more than the deposit", () => {
+    const s = settleUsage(terms, { agreedBytes: 0n, payerClaimBytes: 0n, payeeClaimBytes: 10_000n * MB });
+    expect(s.refunded).toBe(0n);
+    expect(s.paid + s.burned).toBe(terms.deposit);
+  });
+});
