@@ -1,3 +1,4 @@
+import { dirname, relative, resolve } from "node:path";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
@@ -14,6 +15,13 @@ export default defineConfig({
     target: "es2023",
     sourcemap: true,
     chunkSizeWarningLimit: 4096,
+    rolldownOptions: {
+      output: {
+        // Source paths relative to the project, not to the output folder, so the site's CID is the same wherever
+        // it is built.
+        sourcemapPathTransform: (source, mapPath) => relative(import.meta.dirname, resolve(dirname(mapPath), source)),
+      },
+    },
   },
   worker: { format: "es" },
   server: { host: "127.0.0.1", strictPort: true },

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { freePort } from "../scripts/lib/ports.ts";
-import { type Stack, startStack } from "../scripts/lib/stack.ts";
+import { type Stack, type StackOptions, startStack } from "../scripts/lib/stack.ts";
 
 /** Flags for Chromium on a machine with a closed network (see README, "Tests"). */
 export const CHROMIUM_ARGS = [
@@ -35,11 +35,13 @@ export function chromiumPath(): string {
 }
 
 /** A local stack on free ports serving the built `dist/` (run `npm run build` first; `npm run test:e2e` does). */
-export async function startTestStack(options: { prefix?: string } = {}): Promise<Stack> {
+export async function startTestStack(
+  options: Pick<StackOptions, "prefix" | "files" | "configure"> = {},
+): Promise<Stack> {
   return await startStack({
     ports: { chain: await freePort(), relay: await freePort(), app: await freePort() },
     app: "dist",
-    ...(options.prefix ? { prefix: options.prefix } : {}),
+    ...options,
   });
 }
 

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { PortInUseError } from "./lib/ports.ts";
-import { compileContracts, startStack } from "./lib/stack.ts";
+import { assertStackPortsFree, compileContracts, startStack } from "./lib/stack.ts";
 
 const { values } = parseArgs({
   options: {
@@ -16,7 +16,9 @@ const { values } = parseArgs({
   },
 });
 
+const ports = { chain: Number(values["chain-port"]), relay: Number(values["relay-port"]), app: Number(values["app-port"]) };
 try {
+  await assertStackPortsFree(values.host, ports);
   console.log("Compiling contracts…");
   await compileContracts();
   const stack = await startStack({

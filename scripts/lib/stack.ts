@@ -24,9 +24,19 @@ export interface StackOptions {
   app: "dev" | "dist";
   /** Path prefix for the "dist" app (e.g. `/ipfs/<cid>/`). */
   prefix?: string;
+  /** Replace served files (relative to the site root), e.g. a broken config.json for a test. */
+  files?: Record<string, string>;
+  /** Change the config.json the app is served (e.g. other relays). */
+  configure?: (config: StackConfig) => StackConfig;
   /** Also write public/config.json and public/deployments.json (the local default that builds carry). */
   writePublic?: boolean;
   log?: (line: string) => void;
+}
+
+export interface StackConfig {
+  chain: { id: number; name: string; rpcUrl: string; local: boolean };
+  relays: string[];
+  deployments: string;
 }
 
 export interface Stack {
@@ -35,7 +45,7 @@ export interface Stack {
   relay: Relay;
   contracts: Record<string, Address>;
   /** The config.json the app is served. */
-  config: unknown;
+  config: StackConfig;
   stop(): Promise<void>;
 }
 
@@ -47,6 +57,13 @@ export async function compileContracts(): Promise<void> {
   await run(process.execPath, [join(ROOT, "scripts", "abi.ts")], { cwd: ROOT, env });
 }
 
+/** Fails with {@link PortInUseError} naming the first port of the stack that is taken. */
+export async function assertStackPortsFree(host: string, ports: StackPorts): Promise<void> {
+  await assertPortFree("chain", host, ports.chain);
+  await assertPortFree("relay", host, ports.relay);
+  await assertPortFree("app", host, ports.app);
+}
+
 /**
  * The whole local network on loopback: a Hardhat chain with Tabula's contracts deployed, a libp2p relay, and the
  * app, whose config.json points at both. Stops everything it started, in reverse order.
@@ -54,9 +71,7 @@ export async function compileContracts(): Promise<void> {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? "127.0.0.1";
   const log = options.log ?? (() => {});
-  await assertPortFree("chain", host, options.ports.chain);
-  await assertPortFree("relay", host, options.ports.relay);
-  await assertPortFree("app", host, options.ports.app);
+  await assertStackPortsFree(host, options.ports);
 
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -80,20 +95,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stops.push(() => relay.stop());
     log(`relay    ${relay.addresses.join(" ")}`);
 
-    const config = {
+    const defaults: StackConfig = {
       chain: { id: chain.chainId, name: "Local Hardhat chain", rpcUrl: chain.rpcUrl, local: true },
       relays: relay.addresses,
       deployments: "deployments.json",
     };
-    const files = {
+    const config = options.configure ? options.configure(defaults) : defaults;
+    const files: Record<string, string> = {
       "config.json": `${JSON.stringify(config, null, 2)}\n`,
       "deployments.json": `${JSON.stringify(deployments, null, 2)}\n`,
+      ...options.files,
     };
     if (options.writePublic) {
       // The committed local default omits the relay's peer id, which changes on every start.
-      const publicConfig = { ...config, relays: [`/ip4/${host}/tcp/${options.ports.relay}/ws`] };
+      const publicConfig = { ...defaults, relays: [`/ip4/${host}/tcp/${options.ports.relay}/ws`] };
       await writeFile(join(ROOT, "public", "config.json"), `${JSON.stringify(publicConfig, null, 2)}\n`);
-      await writeFile(join(ROOT, "public", "deployments.json"), files["deployments.json"]);
+      await writeFile(join(ROOT, "public", "deployments.json"), `${JSON.stringify(deployments, null, 2)}\n`);
     }
 
     let appUrl: string;
@@ -119,7 +136,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             configureServer(server) {
               server.middlewares.use((req, res, next) => {
                 const name = (req.url ?? "").split("?")[0]?.replace(/^\//, "") ?? "";
-                const body = files[name as keyof typeof files];
+                const body = files[name];
                 if (body === undefined) return next();
                 res.setHeader("content-type", "application/json");
                 res.setHeader("cache-control", "no-store");

@@ -117,7 +117,8 @@ export class WalletState {
     const connector = this.#config.connectors.find((c) => c.id === id);
     if (!connector) return;
     await this.#run(async () => {
-      await connect(this.#config, { connector, chainId: this.chain.id });
+      // No chain is forced here: a wallet on another chain is connected as it is and asked to switch.
+      await connect(this.#config, { connector });
       localStorage.setItem(PREFERENCE_KEY, id);
       if (id === BURNER_CONNECTOR_ID) await this.#fundBurner();
     });
