@@ -16,7 +16,11 @@ const { values } = parseArgs({
   },
 });
 
-const ports = { chain: Number(values["chain-port"]), relay: Number(values["relay-port"]), app: Number(values["app-port"]) };
+const ports = {
+  chain: Number(values["chain-port"]),
+  relay: Number(values["relay-port"]),
+  app: Number(values["app-port"]),
+};
 try {
   await assertStackPortsFree(values.host, ports);
   console.log("Compiling contracts…");
