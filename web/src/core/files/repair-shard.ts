@@ -1,0 +1,72 @@
+import type { CID } from "multiformats/cid";
+import { CorruptSegmentError, TooFewShardsError } from "../../lib/file-errors.ts";
+import { publicLayoutOf, type ShardEntry } from "../../lib/manifest.ts";
+import type { SegmentCodec } from "../../lib/segment-codec.ts";
+import type { BlockStore } from "../../storage/files-db.ts";
+import { PIPELINE_DEPTH_SEGMENTS } from "./constants.ts";
+import { loadManifest } from "./open-file.ts";
+import { withPieces } from "./pieces.ts";
+
+export interface RepairShardParts {
+  codec: SegmentCodec;
+  store: Pick<BlockStore, "getBlocks" | "putBlocks"> & { getManifest(cid: string): Promise<Uint8Array | undefined> };
+}
+
+export interface RepairShardParameters {
+  signal?: AbortSignal;
+  onProgress?: (progress: { segments: number; repaired: number }) => void;
+}
+
+/**
+ * Rebuilds shard `shard` of a stored file from any k other intact shards and writes its pieces back. Works on
+ * ciphertext only: it needs the manifest and the pieces, never the key. Every rebuilt piece is checked against its
+ * CID before it is written.
+ */
+export async function repairShard(
+  parts: RepairShardParts,
+  cid: CID | string,
+  shard: number,
+  params: RepairShardParameters = {},
+): Promise<{ repairedPieces: number }> {
+  const { codec, store } = parts;
+  const manifest = await loadManifest(store, cid);
+  const { k, m, segmentCount } = manifest;
+  if (!Number.isInteger(shard) || shard < 0 || shard >= k + m) throw new RangeError(`no shard ${shard}`);
+  const { pieceSize, lastPieceSize } = publicLayoutOf(manifest);
+  const targetCids = (manifest.shards[shard] as ShardEntry).pieces;
+  const damaged = new Set<number>([shard]);
+  let repaired = 0;
+  let done = 0;
+
+  const repairSegment = async (index: number) => {
+    const size = index === segmentCount - 1 ? lastPieceSize : pieceSize;
+    const piece = await withPieces<ArrayBuffer>(store, manifest, index, damaged, async ({ pieces, digests }) => {
+      pieces[shard] = null;
+      const result = await codec.repair({ k, m, pieceSize: size, pieces, digests, targets: [shard] });
+      if (result.status === "ok") return { done: result.rebuilt[0] as ArrayBuffer };
+      if (result.status === "corrupt") throw new CorruptSegmentError(index);
+      if (result.bad.length === 0) throw new TooFewShardsError(k, result.intact, index);
+      return { bad: result.bad };
+    });
+    await store.putBlocks([{ cid: (targetCids[index] as CID).toString(), bytes: new Uint8Array(piece) }]);
+    repaired++;
+    done++;
+    params.onProgress?.({ segments: segmentCount, repaired: done });
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  for (let index = 0; index < segmentCount && !failure; index++) {
+    params.signal?.throwIfAborted();
+    const task: Promise<void> = repairSegment(index)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (inFlight.size >= PIPELINE_DEPTH_SEGMENTS) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure.error;
+  return { repairedPieces: repaired };
+}
