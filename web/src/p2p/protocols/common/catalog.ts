@@ -8,6 +8,8 @@ export interface HeldShard {
   root: Uint8Array;
   pieces: CID[];
   sizes: number[];
+  /** Merkle subtree root of each piece, when the host checked `root` against the bytes at store time. */
+  pieceRoots?: Uint8Array[];
   /** Peer id (string) of the client that stored it. */
   owner: string;
   /** Deal id on chain, when the storage is paid for; `null` for free storage. */

@@ -18,14 +18,19 @@ export function encodeMessage(message: Record<string, unknown>): Uint8Array {
  * map with a short string `t` throws {@link MalformedMessageError}.
  */
 export function decodeMessage(protocol: string, bytes: Uint8Array): { type: string; fields: Fields } {
+  const fields = decodeFields(protocol, bytes, "message");
+  return { type: fields.string("t", 32), fields };
+}
+
+/** Decodes a dag-cbor map (a message, or a sealed structure once opened). */
+export function decodeFields(protocol: string, bytes: Uint8Array, where: string): Fields {
   let value: unknown;
   try {
     value = dagCbor.decode(bytes);
   } catch (cause) {
-    throw new MalformedMessageError(protocol, "not dag-cbor", { cause });
+    throw new MalformedMessageError(protocol, `${where} is not dag-cbor`, { cause });
   }
-  const fields = Fields.of(protocol, value, "message");
-  return { type: fields.string("t", 32), fields };
+  return Fields.of(protocol, value, where);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

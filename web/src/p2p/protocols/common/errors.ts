@@ -87,6 +87,8 @@ function detailsForCode(code: string): string {
       return "The peer does not hold this data; ask another peer or repair the file.";
     case "piece-mismatch":
       return "A piece sent to the host did not match its CID; re-encode the file and try again.";
+    case "bad-root":
+      return "The shard's Merkle root does not match its pieces; re-encode the file and try again.";
     case "unknown-transfer":
       return "The link is wrong or the sender closed the tab; ask the sender for a new link.";
     default:

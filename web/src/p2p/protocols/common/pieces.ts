@@ -45,3 +45,11 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.byteLength; i++) diff |= (a[i] as number) ^ (b[i] as number);
   return diff === 0;
 }
+
+/**
+ * A fresh, exact copy (its own ArrayBuffer). `bytes.slice()` is not enough in Node, where a Buffer's `slice` is a
+ * view into a pooled buffer.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
+}

@@ -1,11 +1,13 @@
 /** Shard store: a client pushes the pieces of one shard to a host, which verifies and keeps them and signs a receipt. */
 export const SHARD_STORE_PROTOCOL = "/tabula/shard-store/1.0.0";
 
-/** Largest piece: a 4 MiB segment split over k >= 1 data shards, so any k fits. */
-export const MAX_PIECE_BYTES = 4 * 1024 * 1024;
+import { MAX_PIECE_SIZE_BYTES } from "../../../lib/constants.ts";
+
+/** Largest piece: the data path never cuts a piece over 1 MiB (IPFS peers refuse blocks over 2 MiB). */
+export const MAX_PIECE_BYTES = MAX_PIECE_SIZE_BYTES;
 /** Largest message: one piece plus its envelope. */
 export const MAX_MESSAGE_BYTES = MAX_PIECE_BYTES + 1024;
-/** Most pieces in one shard (64 GiB of 4 MiB pieces); keeps an offer under 1 MiB. */
+/** Most pieces in one shard (16 GiB of 1 MiB pieces); keeps an offer under 1 MiB. */
 export const MAX_PIECES_PER_SHARD = 16_384;
 /** Deal ids are bytes32 on chain. */
 export const DEAL_ID_BYTES = 32;

@@ -13,6 +13,7 @@
  */
 import type { AbortOptions, DialTarget, PeerId } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
+import type { PieceRootFn } from "../audit/merkle.ts";
 import type { HeldShard, ShardCatalog } from "../common/catalog.ts";
 import type { SigningComponents } from "../common/components.ts";
 import type { PaymentMessage } from "../common/messages.ts";
@@ -77,6 +78,12 @@ export interface ShardStoreHost {
   admit?: (request: AdmitRequest) => boolean | Promise<boolean>;
   /** Receives payment messages; this release stores for free and needs none. */
   onPayment?: (payment: PaymentMessage, from: PeerId) => void | Promise<void>;
+  /**
+   * Merkle subtree root of one piece. When set, the host checks the offer's root against the pieces before it
+   * signs (refusing with `bad-root`), so a receipt also attests the root audits will be checked against, and it
+   * keeps the piece roots so that audits only hash the challenged piece.
+   */
+  pieceRoot?: PieceRootFn;
   /** Called once a whole shard is stored, before the receipt is sent. */
   onStored?: (shard: HeldShard) => void;
 }

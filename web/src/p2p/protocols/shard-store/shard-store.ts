@@ -1,5 +1,6 @@
 import type { Connection, DialTarget, PeerId } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
+import { firstLeaves, shardRootOf } from "../audit/merkle.ts";
 import type { HeldShard } from "../common/catalog.ts";
 import type { SigningComponents } from "../common/components.ts";
 import {
@@ -10,7 +11,7 @@ import {
 } from "../common/errors.ts";
 import type { FramedStream } from "../common/framing.ts";
 import type { PaymentMessage } from "../common/messages.ts";
-import { equalBytes, pieceMatches } from "../common/pieces.ts";
+import { copyBytes, equalBytes, pieceMatches, readPiece } from "../common/pieces.ts";
 import { ProtocolService } from "../common/service.ts";
 import { abortReason } from "../common/signals.ts";
 import { SendWindow } from "../common/window.ts";
@@ -108,7 +109,6 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
         }
       } catch (error) {
         exchange.abort(error);
-        receiving.catch(() => {});
         throw signal.aborted ? abortReason(signal) : error;
       }
       const { receipt, signature } = await receiving;
@@ -195,6 +195,8 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
     }
     await framed.write(encodeHostMessage({ type: "accept", need }), { signal });
 
+    const firstLeaf = firstLeaves(offer.sizes);
+    const pieceRoots: (Uint8Array | undefined)[] = new Array(offer.pieces.length);
     for (const index of need) {
       let message = await readClientMessage(framed, signal);
       while (message.type === "payment") {
@@ -212,8 +214,22 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
         await refuse(framed, "piece-mismatch", `piece ${index} does not match its CID`, signal);
         throw new PieceMismatchError(cid.toString());
       }
-      await host.store.put(cid, message.bytes.slice(), { signal });
+      await host.store.put(cid, copyBytes(message.bytes), { signal });
+      if (host.pieceRoot) pieceRoots[index] = await host.pieceRoot(message.bytes, firstLeaf[index] as number);
       await framed.write(encodeHostMessage({ type: "ack", index }), { signal });
+    }
+
+    if (host.pieceRoot) {
+      for (const [index, cid] of offer.pieces.entries()) {
+        if (pieceRoots[index]) continue;
+        const bytes = await readPiece(host.store, cid, { signal });
+        if (!bytes) throw new PieceMismatchError(cid.toString(), "it vanished from the store");
+        pieceRoots[index] = await host.pieceRoot(bytes, firstLeaf[index] as number);
+      }
+      if (!equalBytes(shardRootOf(pieceRoots as Uint8Array[]), offer.root)) {
+        await refuse(framed, "bad-root", "the Merkle root does not match the pieces", signal);
+        return;
+      }
     }
 
     const storedAtMs = Date.now();
@@ -223,6 +239,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       root: offer.root,
       pieces: offer.pieces,
       sizes: offer.sizes,
+      ...(host.pieceRoot ? { pieceRoots: pieceRoots as Uint8Array[] } : {}),
       owner: from.toString(),
       dealId: offer.dealId,
       storedAtMs,

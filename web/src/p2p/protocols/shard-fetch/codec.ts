@@ -1,0 +1,95 @@
+import type { CID } from "multiformats/cid";
+import { checkCid, decodeMessage, encodeMessage } from "../common/codec.ts";
+import { MalformedMessageError } from "../common/errors.ts";
+import {
+  type ErrorMessage,
+  errorFields,
+  type PaymentMessage,
+  paymentFields,
+  readError,
+  readPayment,
+} from "../common/messages.ts";
+import { MAX_PIECE_BYTES, MAX_WANT_CIDS, SHARD_FETCH_PROTOCOL } from "./constants.ts";
+
+/** The requester asks for these pieces, to be answered in this order. */
+export interface WantMessage {
+  type: "want";
+  cids: CID[];
+}
+
+/** One piece's bytes (the requester checks them against the CID). */
+export interface BlockMessage {
+  type: "block";
+  cid: CID;
+  bytes: Uint8Array;
+}
+
+/** The host does not hold (or will not serve) this piece. */
+export interface MissingMessage {
+  type: "missing";
+  cid: CID;
+}
+
+export type RequesterMessage = WantMessage | PaymentMessage;
+export type HostMessage = BlockMessage | MissingMessage | ErrorMessage;
+
+export function encodeRequesterMessage(message: RequesterMessage): Uint8Array {
+  switch (message.type) {
+    case "want":
+      return encodeMessage({ t: "want", cids: message.cids });
+    case "payment":
+      return encodeMessage(paymentFields(message));
+  }
+}
+
+export function encodeHostMessage(message: HostMessage): Uint8Array {
+  switch (message.type) {
+    case "block":
+      return encodeMessage({ t: "block", cid: message.cid, data: message.bytes });
+    case "missing":
+      return encodeMessage({ t: "missing", cid: message.cid });
+    case "error":
+      return encodeMessage(errorFields(message.code, message.message));
+  }
+}
+
+/** Decodes what a requester sends; anything else throws {@link MalformedMessageError}. */
+export function decodeRequesterMessage(bytes: Uint8Array): RequesterMessage {
+  const { type, fields } = decodeMessage(SHARD_FETCH_PROTOCOL, bytes);
+  switch (type) {
+    case "want": {
+      const cids = fields.list("cids", { min: 1, max: MAX_WANT_CIDS }, (value, fail) => checkCid(value, "any", fail));
+      fields.end();
+      return { type: "want", cids };
+    }
+    case "payment":
+      return readPayment(fields);
+    default:
+      throw new MalformedMessageError(SHARD_FETCH_PROTOCOL, `unknown requester message type "${type}"`);
+  }
+}
+
+/** Decodes what a host sends; anything else throws {@link MalformedMessageError}. */
+export function decodeHostMessage(bytes: Uint8Array): HostMessage {
+  const { type, fields } = decodeMessage(SHARD_FETCH_PROTOCOL, bytes);
+  switch (type) {
+    case "block": {
+      const message: BlockMessage = {
+        type: "block",
+        cid: fields.cid("cid"),
+        bytes: fields.bytes("data", { max: MAX_PIECE_BYTES }),
+      };
+      fields.end();
+      return message;
+    }
+    case "missing": {
+      const message: MissingMessage = { type: "missing", cid: fields.cid("cid") };
+      fields.end();
+      return message;
+    }
+    case "error":
+      return readError(fields);
+    default:
+      throw new MalformedMessageError(SHARD_FETCH_PROTOCOL, `unknown host message type "${type}"`);
+  }
+}
