@@ -30,6 +30,15 @@ interface Vm {
     function expectCall(address callee, bytes calldata data) external;
     // Fuzzing
     function assume(bool condition) external pure;
+    // Logs
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     // State
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
