@@ -9,7 +9,17 @@ contract TokenTest is TestBase {
     address private alice = address(0xA11CE);
 
     function setUp() public {
+        vm.warp(1_700_000_000);
         token = new Token(address(this), 1_000 ether, true);
+    }
+
+    function testMetadataAndInitialSupply() public view {
+        vm.assertEq(token.name(), "Tabula");
+        vm.assertEq(token.symbol(), "TAB");
+        vm.assertEq(token.decimals(), 18);
+        vm.assertEq(token.totalSupply(), 1_000 ether);
+        vm.assertEq(token.balanceOf(address(this)), 1_000 ether);
+        vm.assertTrue(token.faucetEnabled());
     }
 
     function testFaucetMintsUpToCap(uint256 amount) public {
@@ -22,5 +32,47 @@ contract TokenTest is TestBase {
         uint256 max = token.FAUCET_MAX();
         vm.expectRevert(abi.encodeWithSelector(Token.TokenFaucetAmountTooLarge.selector, max + 1, max));
         token.faucet(alice, max + 1);
+    }
+
+    function testFaucetDisabledOnPublicDeployments() public {
+        Token prod = new Token(address(this), 1 ether, false);
+        vm.assertFalse(prod.faucetEnabled());
+        vm.expectRevert(Token.TokenFaucetDisabled.selector);
+        prod.faucet(alice, 1);
+    }
+
+    function testPermitApprovesWithOneSignature() public {
+        uint256 key = 0xA11CE;
+        address owner = vm.addr(key);
+        token.transfer(owner, 5 ether);
+        uint256 deadline = block.timestamp + 60;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                alice,
+                5 ether,
+                0,
+                deadline
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(key, keccak256(abi.encodePacked(hex"1901", token.DOMAIN_SEPARATOR(), structHash)));
+        token.permit(owner, alice, 5 ether, deadline, v, r, s);
+        vm.assertEq(token.allowance(owner, alice), 5 ether);
+        vm.assertEq(token.nonces(owner), 1);
+    }
+
+    function testVotesFollowDelegationWithTimestampClock() public {
+        vm.assertEq(token.clock(), block.timestamp);
+        vm.assertEq(token.CLOCK_MODE(), "mode=timestamp");
+        token.delegate(address(this));
+        vm.assertEq(token.getVotes(address(this)), 1_000 ether);
+        uint256 t = block.timestamp;
+        vm.warp(t + 10);
+        token.transfer(alice, 400 ether);
+        vm.assertEq(token.getVotes(address(this)), 600 ether);
+        vm.assertEq(token.getPastVotes(address(this), t), 1_000 ether);
+        vm.assertEq(token.getPastTotalSupply(t), 1_000 ether);
     }
 }
