@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {BandwidthChannel} from "../BandwidthChannel.sol";
+import {HashChainChannel} from "../HashChainChannel.sol";
+import {IBandwidthChannel} from "../interfaces/IBandwidthChannel.sol";
+import {IHashChainChannel} from "../interfaces/IHashChainChannel.sol";
+import {ILottery} from "../interfaces/ILottery.sol";
+import {IMerkleChannel} from "../interfaces/IMerkleChannel.sol";
+import {Lottery} from "../Lottery.sol";
+import {MerkleChannel} from "../MerkleChannel.sol";
+import {Token} from "../Token.sol";
+import {TestBase} from "./utils/Vm.sol";
+
+/// @dev Drives random sequences of calls on all four payment contracts with a few actors. Arguments are bounded
+/// into ranges where calls usually succeed; calls that the rules refuse simply revert and change nothing.
+contract PaymentsHandler is TestBase {
+    uint256 internal constant MB = 1_000_000;
+    uint256 internal constant ACTORS = 4;
+    bytes32 internal constant SECRET = keccak256("secret");
+    address internal constant BURN = 0x000000000000000000000000000000000000dEaD;
+
+    Token public immutable token;
+    BandwidthChannel public immutable bandwidth;
+    HashChainChannel public immutable hashChain;
+    MerkleChannel public immutable merkle;
+    Lottery public immutable lottery;
+
+    uint256[ACTORS] internal keys = [uint256(0xA1), 0xB2, 0xC3, 0xD4];
+    address[ACTORS] public actors;
+    uint256[] public bandwidthIds;
+    bytes32[] public hashChainIds;
+    bytes32[] public merkleIds;
+    uint256[] public lotIds;
+    mapping(bytes32 => bytes32) internal merkleLeafB;
+    mapping(bytes32 => bytes32) internal merkleLeafA;
+    mapping(bytes32 => uint256) internal merkleValue;
+    mapping(bytes32 => address[2]) internal merklePayees;
+    uint256 internal salt;
+
+    constructor() {
+        token = new Token(address(this), 0, true);
+        bandwidth = new BandwidthChannel(IERC20(address(token)), 1 hours, 1 days);
+        hashChain = new HashChainChannel(IERC20(address(token)));
+        merkle = new MerkleChannel(IERC20(address(token)));
+        lottery = new Lottery(IERC20(address(token)), 5);
+        for (uint256 i = 0; i < ACTORS; i++) {
+            actors[i] = vm.addr(keys[i]);
+            token.faucet(actors[i], 10_000 ether);
+            vm.startPrank(actors[i]);
+            token.approve(address(bandwidth), type(uint256).max);
+            token.approve(address(hashChain), type(uint256).max);
+            token.approve(address(merkle), type(uint256).max);
+            token.approve(address(lottery), type(uint256).max);
+            vm.stopPrank();
+        }
+    }
+
+    function holders() external view returns (address[] memory list) {
+        list = new address[](ACTORS + 5);
+        for (uint256 i = 0; i < ACTORS; i++) {
+            list[i] = actors[i];
+        }
+        list[ACTORS] = address(bandwidth);
+        list[ACTORS + 1] = address(hashChain);
+        list[ACTORS + 2] = address(merkle);
+        list[ACTORS + 3] = address(lottery);
+        list[ACTORS + 4] = BURN;
+    }
+
+    function counts() external view returns (uint256, uint256, uint256, uint256) {
+        return (bandwidthIds.length, hashChainIds.length, merkleIds.length, lotIds.length);
+    }
+
+    function passTime(uint256 secondsAhead, uint256 blocksAhead) external {
+        vm.warp(block.timestamp + bound(secondsAhead, 1, 2 days));
+        vm.roll(block.number + bound(blocksAhead, 1, 8));
+    }
+
+    // ---------------------------------------------------------------- bandwidth
+
+    function bwOpen(uint256 a, uint256 b, uint256 deposit, uint256 price, uint256 tolerance) external {
+        (address payer, address payee) = _pair(a, b);
+        vm.prank(payer);
+        bandwidthIds.push(
+            bandwidth.open(payee, uint128(bound(deposit, 1, 50 ether)), uint128(bound(price, 1, 5 ether)), uint128(bound(tolerance, 0, 3 * MB)))
+        );
+    }
+
+    function bwConfirm(uint256 i) external {
+        if (bandwidthIds.length == 0) return;
+        uint256 id = bandwidthIds[i % bandwidthIds.length];
+        vm.prank(bandwidth.getChannel(id).payee);
+        bandwidth.confirm(id);
+    }
+
+    function bwReclaim(uint256 i) external {
+        if (bandwidthIds.length == 0) return;
+        uint256 id = bandwidthIds[i % bandwidthIds.length];
+        vm.prank(bandwidth.getChannel(id).payer);
+        bandwidth.reclaim(id);
+    }
+
+    function bwClose(uint256 i, uint256 totalBytes, uint64 seq, bool byPayee) external {
+        if (bandwidthIds.length == 0) return;
+        uint256 id = bandwidthIds[i % bandwidthIds.length];
+        IBandwidthChannel.Channel memory c = bandwidth.getChannel(id);
+        IBandwidthChannel.Usage memory u = _unit(id, uint64(bound(seq, 1, 20)), bound(totalBytes, 0, 80 * MB));
+        (bytes memory a, bytes memory b) = (_sign(c.payer, bandwidth.usageDigest(u)), _sign(c.payee, bandwidth.usageDigest(u)));
+        vm.prank(byPayee ? c.payee : c.payer);
+        bandwidth.close(id, u, a, b);
+    }
+
+    function bwChallenge(uint256 i, uint256 totalBytes, uint64 seq) external {
+        if (bandwidthIds.length == 0) return;
+        uint256 id = bandwidthIds[i % bandwidthIds.length];
+        IBandwidthChannel.Channel memory c = bandwidth.getChannel(id);
+        IBandwidthChannel.Usage memory u = _unit(id, uint64(bound(seq, 1, 40)), bound(totalBytes, 0, 80 * MB));
+        (bytes memory a, bytes memory b) = (_sign(c.payer, bandwidth.usageDigest(u)), _sign(c.payee, bandwidth.usageDigest(u)));
+        vm.prank(c.payee);
+        bandwidth.challenge(id, u, a, b);
+    }
+
+    function bwClaim(uint256 i, uint256 totalBytes, uint64 seq, bool byPayee) external {
+        if (bandwidthIds.length == 0) return;
+        uint256 id = bandwidthIds[i % bandwidthIds.length];
+        IBandwidthChannel.Channel memory c = bandwidth.getChannel(id);
+        IBandwidthChannel.Usage memory u = _unit(id, uint64(bound(seq, 1, 60)), bound(totalBytes, 0, 5 * MB));
+        address signer = byPayee ? c.payee : c.payer;
+        bytes memory sig = _sign(signer, bandwidth.usageDigest(u));
+        vm.prank(signer);
+        bandwidth.submitClaim(id, u, sig, u, "");
+    }
+
+    function bwSettle(uint256 i) external {
+        if (bandwidthIds.length == 0) return;
+        bandwidth.settle(bandwidthIds[i % bandwidthIds.length]);
+    }
+
+    // ---------------------------------------------------------------- hash chain
+
+    function hcOpen(uint256 a, uint256 b, uint256 units, uint256 value) external {
+        (address payer, address payee) = _pair(a, b);
+        uint32 n = uint32(bound(units, 1, 64));
+        bytes32 s = bytes32(++salt);
+        bytes32 id = hashChain.channelIdOf(payer, payee, s);
+        vm.prank(payer);
+        hashChain.open(payee, s, _walk(id, SECRET, n), n, uint128(bound(value, 1, 1 ether)), uint64(block.timestamp + 1 days));
+        hashChainIds.push(id);
+    }
+
+    function hcRedeem(uint256 i, uint256 depth) external {
+        if (hashChainIds.length == 0) return;
+        bytes32 id = hashChainIds[i % hashChainIds.length];
+        IHashChainChannel.Channel memory c = hashChain.getChannel(id);
+        uint256 d = bound(depth, 1, c.units);
+        vm.prank(c.payee);
+        hashChain.redeem(id, _walk(id, SECRET, c.units - d), d);
+    }
+
+    function hcReclaim(uint256 i) external {
+        if (hashChainIds.length == 0) return;
+        bytes32 id = hashChainIds[i % hashChainIds.length];
+        vm.prank(hashChain.getChannel(id).payer);
+        hashChain.reclaim(id);
+    }
+
+    // ---------------------------------------------------------------- merkle
+
+    function mkOpen(uint256 a, uint256 b, uint256 value, uint256 funds) external {
+        (address payer, address payee) = _pair(a, b);
+        address second = actors[(b + 2) % ACTORS];
+        bytes32 s = bytes32(++salt);
+        bytes32 id = merkle.channelIdOf(payer, s);
+        uint256 v = bound(value, 1, 5 ether);
+        bytes32 leafA = keccak256(bytes.concat(keccak256(abi.encode(id, uint256(0), payee, v))));
+        bytes32 leafB = keccak256(bytes.concat(keccak256(abi.encode(id, uint256(1), second, v))));
+        bytes32 root = leafA < leafB ? keccak256(abi.encode(leafA, leafB)) : keccak256(abi.encode(leafB, leafA));
+        vm.prank(payer);
+        merkle.open(s, root, uint128(bound(funds, 1, 10 ether)), uint64(block.timestamp + 1 days));
+        merkleIds.push(id);
+        merkleLeafA[id] = leafA;
+        merkleLeafB[id] = leafB;
+        merkleValue[id] = v;
+        merklePayees[id] = [payee, second];
+    }
+
+    function mkRedeem(uint256 i, bool second) external {
+        if (merkleIds.length == 0) return;
+        bytes32 id = merkleIds[i % merkleIds.length];
+        IMerkleChannel.Token[] memory t = new IMerkleChannel.Token[](1);
+        t[0] = IMerkleChannel.Token(second ? 1 : 0, merkleValue[id]);
+        bytes32[] memory proof = new bytes32[](1);
+        proof[0] = second ? merkleLeafA[id] : merkleLeafB[id];
+        vm.prank(merklePayees[id][second ? 1 : 0]);
+        merkle.redeem(id, t, proof, new bool[](1));
+    }
+
+    function mkReclaim(uint256 i) external {
+        if (merkleIds.length == 0) return;
+        bytes32 id = merkleIds[i % merkleIds.length];
+        vm.prank(merkle.getChannel(id).payer);
+        merkle.reclaim(id);
+    }
+
+    // ---------------------------------------------------------------- lottery
+
+    function ltCreate(uint256 a, uint256 size, uint256 value) external {
+        address payer = actors[a % ACTORS];
+        vm.prank(payer);
+        lotIds.push(
+            lottery.createLot(
+                uint32(bound(size, 1, 6)),
+                uint128(bound(value, 1, 1 ether)),
+                keccak256(abi.encode(payer, SECRET)),
+                uint64(block.timestamp + 1 days)
+            )
+        );
+    }
+
+    function ltRedeem(uint256 i, uint256 b, uint256 first, uint256 count) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = lotIds[i % lotIds.length];
+        ILottery.Lot memory lot = lottery.getLot(lotId);
+        address payee = actors[b % ACTORS];
+        uint32 n = uint32(bound(count, 1, 3));
+        uint32 start = uint32(bound(first, 0, lot.lotSize - 1));
+        ILottery.TicketClaim[] memory claims = new ILottery.TicketClaim[](n);
+        for (uint32 k = 0; k < n; k++) {
+            uint32 index = start + k;
+            claims[k] = ILottery.TicketClaim(index, k, _sign(lot.payer, lottery.ticketDigest(lotId, index, payee, k)));
+        }
+        vm.prank(payee);
+        lottery.redeemTickets(lotId, claims);
+    }
+
+    function ltClose(uint256 i) external {
+        if (lotIds.length == 0) return;
+        lottery.closeLot(lotIds[i % lotIds.length]);
+    }
+
+    function ltReveal(uint256 i) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = lotIds[i % lotIds.length];
+        vm.prank(lottery.getLot(lotId).payer);
+        lottery.reveal(lotId, SECRET);
+    }
+
+    function ltShare(uint256 i, uint256 batch) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = lotIds[i % lotIds.length];
+        uint256 batches = lottery.batchCount(lotId);
+        if (batches == 0) return;
+        lottery.claimShare(lotId, batch % batches);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    function _pair(uint256 a, uint256 b) private view returns (address, address) {
+        uint256 i = a % ACTORS;
+        uint256 j = (i + 1 + (b % (ACTORS - 1))) % ACTORS;
+        return (actors[i], actors[j]);
+    }
+
+    function _unit(uint256 id, uint64 seq, uint256 totalBytes) private view returns (IBandwidthChannel.Usage memory) {
+        return IBandwidthChannel.Usage(id, seq, uint128(totalBytes), uint64(block.timestamp), bytes32(0));
+    }
+
+    function _sign(address signer, bytes32 digest) private view returns (bytes memory) {
+        uint256 key;
+        for (uint256 i = 0; i < ACTORS; i++) {
+            if (actors[i] == signer) key = keys[i];
+        }
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _walk(bytes32 id, bytes32 value, uint256 times) private pure returns (bytes32) {
+        for (uint256 i = 0; i < times; i++) {
+            value = keccak256(abi.encodePacked(id, value));
+        }
+        return value;
+    }
+}
+
+/// @dev Token conservation across all four payment contracts for any sequence of calls: nothing is minted or
+/// lost, and each contract holds exactly what it still owes.
+contract PaymentsInvariantTest is TestBase {
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    PaymentsHandler private handler;
+    uint256 private supply;
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        vm.roll(1_000);
+        handler = new PaymentsHandler();
+        supply = handler.token().totalSupply();
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+        bytes4[] memory s = new bytes4[](21);
+        s[0] = PaymentsHandler.passTime.selector;
+        s[1] = PaymentsHandler.bwOpen.selector;
+        s[2] = PaymentsHandler.bwConfirm.selector;
+        s[3] = PaymentsHandler.bwReclaim.selector;
+        s[4] = PaymentsHandler.bwClose.selector;
+        s[5] = PaymentsHandler.bwChallenge.selector;
+        s[6] = PaymentsHandler.bwClaim.selector;
+        s[7] = PaymentsHandler.bwSettle.selector;
+        s[8] = PaymentsHandler.hcOpen.selector;
+        s[9] = PaymentsHandler.hcRedeem.selector;
+        s[10] = PaymentsHandler.hcReclaim.selector;
+        s[11] = PaymentsHandler.mkOpen.selector;
+        s[12] = PaymentsHandler.mkRedeem.selector;
+        s[13] = PaymentsHandler.mkReclaim.selector;
+        s[14] = PaymentsHandler.ltCreate.selector;
+        s[15] = PaymentsHandler.ltRedeem.selector;
+        s[16] = PaymentsHandler.ltClose.selector;
+        s[17] = PaymentsHandler.ltReveal.selector;
+        s[18] = PaymentsHandler.ltShare.selector;
+        s[19] = PaymentsHandler.ltRedeem.selector;
+        s[20] = PaymentsHandler.bwOpen.selector;
+        targets = new FuzzSelector[](1);
+        targets[0] = FuzzSelector(address(handler), s);
+    }
+
+    /// Every token is held by an actor, a contract or the burn address, and the supply never changes.
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 80
+    function invariantTokensAreConserved() public view {
+        Token token = handler.token();
+        address[] memory holders = handler.holders();
+        uint256 sum;
+        for (uint256 i = 0; i < holders.length; i++) {
+            sum += token.balanceOf(holders[i]);
+        }
+        vm.assertEq(token.totalSupply(), supply, "supply changed");
+        vm.assertEq(sum, supply, "tokens left the known holders");
+    }
+
+    /// Each contract's balance is exactly what it still owes on its open channels and lots.
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 80
+    function invariantEachContractHoldsExactlyWhatItOwes() public view {
+        Token token = handler.token();
+        (uint256 nb, uint256 nh, uint256 nm, uint256 nl) = handler.counts();
+        uint256 owed;
+        for (uint256 i = 0; i < nb; i++) {
+            IBandwidthChannel.Channel memory c = handler.bandwidth().getChannel(handler.bandwidthIds(i));
+            if (c.status == IBandwidthChannel.Status.Opened || c.status == IBandwidthChannel.Status.Active || c.status == IBandwidthChannel.Status.Closing) {
+                owed += c.deposit;
+            }
+        }
+        vm.assertEq(token.balanceOf(address(handler.bandwidth())), owed, "bandwidth");
+        owed = 0;
+        for (uint256 i = 0; i < nh; i++) {
+            IHashChainChannel.Channel memory c = handler.hashChain().getChannel(handler.hashChainIds(i));
+            if (!c.closed) owed += uint256(c.units) * c.unitValue;
+        }
+        vm.assertEq(token.balanceOf(address(handler.hashChain())), owed, "hash chain");
+        owed = 0;
+        for (uint256 i = 0; i < nm; i++) {
+            owed += handler.merkle().getChannel(handler.merkleIds(i)).remaining;
+        }
+        vm.assertEq(token.balanceOf(address(handler.merkle())), owed, "merkle");
+        owed = 0;
+        for (uint256 i = 0; i < nl; i++) {
+            owed += _lotOwed(handler.lotIds(i));
+        }
+        vm.assertEq(token.balanceOf(address(handler.lottery())), owed, "lottery");
+    }
+
+    function _lotOwed(uint256 lotId) private view returns (uint256) {
+        Lottery lottery = handler.lottery();
+        ILottery.Lot memory lot = lottery.getLot(lotId);
+        if (lot.status == ILottery.Status.Filling) return uint256(lot.lotSize) * lot.ticketValue;
+        if (lot.status == ILottery.Status.Closed) return uint256(lot.redeemed) * lot.ticketValue;
+        if (lot.status != ILottery.Status.Shared) return 0;
+        uint256 owed;
+        for (uint256 b = 0; b < lottery.batchCount(lotId); b++) {
+            ILottery.Batch memory batch = lottery.getBatch(lotId, b);
+            if (!batch.shareClaimed) owed += uint256(batch.count) * lot.ticketValue;
+        }
+        return owed;
+    }
+}
