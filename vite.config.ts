@@ -16,6 +16,11 @@ export default defineConfig({
     sourcemap: true,
     chunkSizeWarningLimit: 4096,
     rolldownOptions: {
+      // The app, and the bench page that `npm run bench` drives (scripts/bench.ts).
+      input: {
+        main: resolve(import.meta.dirname, "web/index.html"),
+        bench: resolve(import.meta.dirname, "web/bench.html"),
+      },
       output: {
         // Source paths relative to the project, not to the output folder, so the site's CID is the same wherever
         // it is built.

@@ -6,12 +6,13 @@ import {
   getBalance,
   getConnection,
   readContract,
+  signTypedData,
   switchChain,
   watchBlockNumber,
   watchConnection,
   watchConnectors,
 } from "@wagmi/core";
-import type { Address, Chain, Hash } from "viem";
+import type { Address, Chain, Hash, Hex } from "viem";
 import { tokenAbi } from "../chain/abi.ts";
 import { BURNER_CONNECTOR_ID } from "../chain/burner.ts";
 import { fundBurner } from "../chain/faucet.ts";
@@ -113,6 +114,11 @@ export class WalletState {
   }
 
   /** Connects the wallet with id `id`; a burner is funded from the local chain right after. */
+  /** Signs EIP-712 typed data with the connected account (e.g. the file-key vault's unlock message). */
+  async signTypedData(typedData: Parameters<typeof signTypedData>[1]): Promise<Hex> {
+    return await signTypedData(this.#config, typedData);
+  }
+
   async connect(id: string): Promise<void> {
     const connector = this.#config.connectors.find((c) => c.id === id);
     if (!connector) return;

@@ -1,0 +1,228 @@
+/**
+ * `npm run bench`: builds the bench page (web/bench.html) alone into a temporary folder, serves it on loopback,
+ * and runs it in headless Chromium with a persistent profile (real, on-disk IndexedDB). Prints a table, then on
+ * its last line one JSON object with every figure (MB/s are 10^6 bytes of input per second).
+ *
+ * While the pipeline runs, this script samples from outside the page: the CPU time of all of Chromium's processes
+ * (to show how many cores the pipeline keeps busy) and memory: the JS heap of the page and of each worker
+ * (CDP Runtime.getHeapUsage, including ArrayBuffer backing stores where Chromium reports them) and the renderer's
+ * resident memory.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import { loadavg, tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
+import type { CDPSession, Page } from "playwright-core";
+import { build } from "vite";
+import { launchBrowser } from "../e2e/harness.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const MiB = 1024 * 1024;
+const PIPELINE_BYTES = 256 * MiB;
+const HEAP_RUN_BYTES = 1024 * MiB;
+const SAMPLE_INTERVAL_MS = 100;
+
+const MIME: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".json": "application/json",
+};
+
+async function buildBench(outDir: string): Promise<void> {
+  await build({
+    configFile: join(ROOT, "vite.config.ts"),
+    logLevel: "warn",
+    publicDir: false,
+    build: {
+      outDir,
+      emptyOutDir: true,
+      sourcemap: false,
+      rolldownOptions: { input: join(ROOT, "web/bench.html") },
+    },
+  });
+}
+
+async function serve(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(
+      /^(\.\.[/\\])+/,
+      "",
+    );
+    try {
+      const body = await readFile(join(dir, path === "/" ? "bench.html" : path));
+      res.writeHead(200, { "content-type": MIME[extname(path)] ?? "application/octet-stream" });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}/bench.html`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Chromium processes of this profile: pid → cmdline. */
+function chromiumProcesses(userDataDir: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
+      if (cmd.includes(userDataDir) || cmd.includes("--type=")) {
+        if (cmd.includes("chromium") || cmd.includes("chrome")) out.set(Number(entry), cmd);
+      }
+    } catch {}
+  }
+  return out;
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** What web/src/bench/main.ts puts on the page. */
+interface BenchGlobal {
+  tabulaBench: {
+    kernels(): Promise<Record<string, number>>;
+    idb(): Promise<Record<string, number>>;
+    pipeline(bytes: number): Promise<Record<string, number>>;
+  };
+}
+
+function cpuSeconds(pids: Iterable<number>): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+interface HeapUsage {
+  usedSize: number;
+  backingStorageSize?: number;
+}
+
+/** Samples memory of the page, its workers and its renderer process until stopped. */
+function sampleMemory(page: Page, cdp: CDPSession, workerSessions: () => CDPSession[], rendererPids: () => number[]) {
+  let peakHeap = 0;
+  let peakJsHeap = 0;
+  let peakRss = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const sessions = [cdp, ...workerSessions()];
+      const usages = await Promise.all(
+        sessions.map((s) => s.send("Runtime.getHeapUsage").catch(() => undefined) as Promise<HeapUsage | undefined>),
+      );
+      let js = 0;
+      let withBuffers = 0;
+      for (const u of usages) {
+        if (!u) continue;
+        js += u.usedSize;
+        withBuffers += u.usedSize + (u.backingStorageSize ?? 0);
+      }
+      peakJsHeap = Math.max(peakJsHeap, js);
+      peakHeap = Math.max(peakHeap, withBuffers);
+      peakRss = Math.max(
+        peakRss,
+        rendererPids().reduce((n, pid) => n + rssBytes(pid), 0),
+      );
+      await page.waitForTimeout(SAMPLE_INTERVAL_MS);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { peakHeap, peakJsHeap, peakRss };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const outDir = await mkdtemp(join(tmpdir(), "tabula-bench-site-"));
+  console.error("bench: building the bench page…");
+  await buildBench(outDir);
+  const server = await serve(outDir);
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.open(server.url);
+    page.on("console", (msg) => {
+      if (msg.type() === "error") console.error(`[page] ${msg.text()}`);
+    });
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
+    const cdp = await browser.context.newCDPSession(page);
+    // Worker targets: attach through the browser session so their heaps can be sampled too.
+    const workerCdp: CDPSession[] = [];
+    page.on("worker", async (worker) => {
+      try {
+        workerCdp.push(await browser.context.newCDPSession(worker as unknown as Page));
+      } catch {}
+    });
+    const processes = () => chromiumProcesses(browser.userDataDir);
+    const renderers = () => [...processes()].filter(([, cmd]) => cmd.includes("--type=renderer")).map(([pid]) => pid);
+
+    const results: Record<string, number> = {};
+    console.error("bench: stage kernels (one worker)…");
+    Object.assign(results, await page.evaluate(() => (globalThis as unknown as BenchGlobal).tabulaBench.kernels()));
+    console.error("bench: IndexedDB…");
+    Object.assign(results, await page.evaluate(() => (globalThis as unknown as BenchGlobal).tabulaBench.idb()));
+
+    console.error("bench: pipeline, 256 MiB, 4+2…");
+    const cpuStart = cpuSeconds(processes().keys());
+    const wallStart = performance.now();
+    const p = (await page.evaluate(
+      (bytes) => (globalThis as unknown as BenchGlobal).tabulaBench.pipeline(bytes),
+      PIPELINE_BYTES,
+    )) as Record<string, number>;
+    const cores = (cpuSeconds(processes().keys()) - cpuStart) / ((performance.now() - wallStart) / 1000);
+    results.pipeline_encode_MBps = p.encode_MBps as number;
+    results.pipeline_decode_MBps = p.decode_MBps as number;
+    results.pipeline_cpu_cores_busy = cores;
+
+    console.error("bench: pipeline, 1 GiB, memory sampled…");
+    const sampler = sampleMemory(page, cdp, () => workerCdp, renderers);
+    const big = (await page.evaluate(
+      (bytes) => (globalThis as unknown as BenchGlobal).tabulaBench.pipeline(bytes),
+      HEAP_RUN_BYTES,
+    )) as Record<string, number>;
+    const memory = await sampler.stop();
+    results.pipeline_1gib_encode_MBps = big.encode_MBps as number;
+    results.pipeline_1gib_decode_MBps = big.decode_MBps as number;
+    results.pipeline_peak_heap_MB = memory.peakHeap / 1e6;
+    results.pipeline_peak_js_heap_MB = memory.peakJsHeap / 1e6;
+    results.pipeline_peak_renderer_rss_MB = memory.peakRss / 1e6;
+
+    results.workers_sampled = workerCdp.length;
+    // The machine is shared: the load says how far these figures are from an idle machine's.
+    results.load_average_1m = loadavg()[0] as number;
+    const rounded = Object.fromEntries(Object.entries(results).map(([key, v]) => [key, Math.round(v * 10) / 10]));
+    const width = Math.max(...Object.keys(rounded).map((key) => key.length));
+    console.log(`${"figure".padEnd(width)}  value`);
+    for (const [key, v] of Object.entries(rounded)) console.log(`${key.padEnd(width)}  ${v}`);
+    console.log(JSON.stringify(rounded));
+  } finally {
+    await browser.close();
+    await server.close();
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
