@@ -10,6 +10,7 @@ import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
 import { TabulaNode } from "./p2p/node.ts";
 import { NetworkState } from "./state/network.svelte.ts";
+import { PublicFilesState } from "./state/public-files.svelte.ts";
 import { Router } from "./state/router.svelte.ts";
 import { WalletState } from "./state/wallet.svelte.ts";
 import { acquireProfileSlot } from "./storage/profile.ts";
@@ -35,6 +36,7 @@ async function boot(): Promise<void> {
 
   const node = await TabulaNode.start({
     relays: config.relays,
+    storeName: `tabula-${profile.slot}`,
     localNetwork: isLocalNetwork(config),
     ...(stored.peerKey ? { privateKey: stored.peerKey } : {}),
     onNewKey: (peerKey) => profile.update({ peerKey }),
@@ -59,7 +61,8 @@ async function boot(): Promise<void> {
   });
   const network = new NetworkState(node);
   target.replaceChildren();
-  mount(App, { target, props: { router: new Router(), network, wallet } });
+  const publicFiles = new PublicFilesState(node.helia);
+  mount(App, { target, props: { router: new Router(), network, wallet, publicFiles } });
   void wallet.restore();
   Object.assign(globalThis, { tabula: { node, config, wallet, network } });
 }

@@ -10,7 +10,12 @@ import { webRTC } from "@libp2p/webrtc";
 import { webSockets } from "@libp2p/websockets";
 import { webTransport } from "@libp2p/webtransport";
 import { multiaddr } from "@multiformats/multiaddr";
-import { createLibp2p, type Libp2p, type Libp2pOptions } from "libp2p";
+import { withBitswap } from "@helia/bitswap";
+import { withLibp2pLight } from "@helia/libp2p";
+import { IDBBlockstore } from "blockstore-idb";
+import { IDBDatastore } from "datastore-idb";
+import { createHeliaLight, type Helia } from "helia";
+import type { Libp2p, Libp2pOptions } from "libp2p";
 import {
   DIAL_TIMEOUT_MS,
   PRESENCE_INTERVAL_MS,
@@ -41,6 +46,11 @@ export type RelayStatus =
 
 export interface NodeOptions {
   relays: string[];
+  /**
+   * Names the IndexedDB databases of this peer's block store (hosted shards and public IPFS content) and data
+   * store, so that a tab that reloads gets its own blocks back.
+   */
+  storeName: string;
   /** Allow dialing private and `ws://` addresses (a local network); public deployments keep the default gater. */
   localNetwork: boolean;
   /** Persisted identity (protobuf-encoded private key); a new one is generated and reported when absent. */
@@ -77,6 +87,8 @@ export function browserLibp2pOptions(options: {
  * upgrades every announced peer to a direct WebRTC connection. Emits `change` whenever what the UI shows changed.
  */
 export class TabulaNode extends EventTarget {
+  /** Helia on this node's libp2p, with bitswap and the IndexedDB block store. */
+  readonly helia: Helia & { libp2p: TabulaLibp2p };
   readonly libp2p: TabulaLibp2p;
   readonly privateKey: PrivateKey;
   #relays: string[];
@@ -89,9 +101,10 @@ export class TabulaNode extends EventTarget {
   #relayLoop: Promise<void> | undefined;
   #wakeRelayLoop: (() => void) | undefined;
 
-  private constructor(libp2p: TabulaLibp2p, privateKey: PrivateKey, relays: string[]) {
+  private constructor(helia: Helia & { libp2p: TabulaLibp2p }, privateKey: PrivateKey, relays: string[]) {
     super();
-    this.libp2p = libp2p;
+    this.helia = helia;
+    this.libp2p = helia.libp2p;
     this.privateKey = privateKey;
     this.#relays = relays;
   }
@@ -105,12 +118,18 @@ export class TabulaNode extends EventTarget {
       privateKey = await generateKeyPair("Ed25519");
       await options.onNewKey?.(privateKeyToProtobuf(privateKey));
     }
-    const libp2p = (await createLibp2p(
-      browserLibp2pOptions({ privateKey, localNetwork: options.localNetwork }),
-    )) as TabulaLibp2p;
-    const node = new TabulaNode(libp2p, privateKey, options.relays);
+    const blockstore = new IDBBlockstore(`${options.storeName}-blocks`);
+    const datastore = new IDBDatastore(`${options.storeName}-data`);
+    await Promise.all([blockstore.open(), datastore.open()]);
+    const helia = withBitswap(
+      withLibp2pLight(
+        createHeliaLight({ blockstore, datastore }),
+        browserLibp2pOptions({ privateKey, localNetwork: options.localNetwork }),
+      ),
+    );
+    await helia.start();
+    const node = new TabulaNode(helia, privateKey, options.relays);
     node.#wire();
-    await libp2p.start();
     node.#relayLoop = node.#keepRelay();
     return node;
   }
@@ -152,7 +171,7 @@ export class TabulaNode extends EventTarget {
     for (const timer of this.#timers) clearTimeout(timer);
     if (this.#replyTimer) clearTimeout(this.#replyTimer);
     this.#wakeRelayLoop?.();
-    await this.libp2p.stop();
+    await this.helia.stop();
     await this.#relayLoop;
   }
 
