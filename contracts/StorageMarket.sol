@@ -55,7 +55,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     /// answer carries L bytes of chunk plus 32 bytes per tree level, log2(2^30 / L) levels: L = 64 -> 832 bytes,
     /// L = 256 -> 960 bytes, L = 1024 -> 1,664 bytes, L = 4096 -> 4,672 bytes. Encrypted chunks are all non-zero
     /// bytes, and since EIP-7623 a transaction that is mostly calldata pays at least 40 gas per such byte on top
-    /// of the 21,000 base: 1,664 bytes already cost ~88k, 4 KiB leaves ~208k. 256 bytes (22 levels, ~60k gas in
+    /// of the 21,000 base: 1,664 bytes already cost ~88k, 4 KiB leaves ~208k. 256 bytes (22 levels, ~70k gas in
     /// total, measured in contracts/test) is well under the 80k budget while keeping the tree 4 Mi leaves per
     /// GiB instead of 16 Mi for 64-byte leaves, which the browser has to hash and the host to keep.
     uint256 public constant LEAF_SIZE_BYTES = 256;
@@ -96,21 +96,27 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         bytes peerId;
     }
 
-    /// @dev Packed so that {answerAudit} reads four slots and writes two.
+    /// @dev Packed so that {answerAudit} reads three deal slots and writes one. What the host has earned is not
+    /// stored: it is the price's share of [startedAt, provenUntil] (see {_earnedAt}).
     struct DealRecord {
-        address client;
+        // slot 0
+        address host;
+        uint32 leafCount;
         uint40 startedAt;
+        uint16 protocolFeeBps;
+        // slot 1
+        uint96 price;
+        uint40 provenUntil;
         uint40 endsAt;
         DealStatus status;
-        address host;
-        uint40 provenUntil;
-        uint32 leafCount;
-        uint16 protocolFeeBps;
-        uint128 price;
-        uint128 earned;
+        // slot 2
         bytes32 shardRoot;
+        // slot 3
+        address client;
+        uint96 claimed;
+        // slot 4
         bytes32 receiptHash;
-        uint128 claimed;
+        // slot 5
         uint64 shardSizeBytes;
         uint64 durationSeconds;
     }
@@ -170,6 +176,8 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         h.capacityBytes = capacityBytes;
         h.pricePerGiBEpoch = pricePerGiBEpoch;
         h.stake = stake.toUint128();
+        // Also keeps the reputation slot non-zero, so the first passed audit does not pay for a fresh slot.
+        _reputation[msg.sender].registeredAt = uint40(block.timestamp);
         emit HostRegistered(msg.sender, peerId, capacityBytes, pricePerGiBEpoch, stake);
         if (openRegistration) emit OpenRegistrationSet(msg.sender, true);
 
@@ -271,7 +279,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         d.status = DealStatus.Proposed;
         d.host = terms.host;
         d.leafCount = uint32(Math.ceilDiv(terms.shardSizeBytes, LEAF_SIZE_BYTES));
-        d.price = terms.price.toUint128();
+        d.price = terms.price.toUint96();
         d.shardRoot = terms.shardRoot;
         d.receiptHash = _receiptStructHash(dealId, msg.sender, terms);
         d.shardSizeBytes = terms.shardSizeBytes;
@@ -379,7 +387,6 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         uint256 provenUntil = Math.min(block.timestamp, d.endsAt);
         uint256 earned = _earnedAt(d, provenUntil);
         d.provenUntil = uint40(provenUntil);
-        d.earned = uint128(earned);
         delete _audits[dealId];
         _reputation[d.host].auditsPassed += 1;
         emit AuditAnswered(dealId, leafIndex, earned);
@@ -401,7 +408,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         Reputation storage r = _reputation[d.host];
         r.auditsFailed += 1;
         r.timesSlashed += 1;
-        (uint256 hostPayment, uint256 refund) = _settle(dealId, d, d.earned, DealStatus.Slashed);
+        (uint256 hostPayment, uint256 refund) = _settle(dealId, d, d.provenUntil, DealStatus.Slashed);
         emit AuditMissed(dealId, a.challenger, slashed, refund, hostPayment);
 
         _token.safeTransfer(d.client, refund + slashed);
@@ -419,8 +426,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         if (msg.sender != d.client) revert StorageMarketNotDealClient(dealId, msg.sender);
         if (block.timestamp >= d.endsAt) revert StorageMarketDealExpired(dealId, d.endsAt);
         if (_audits[dealId].challenger != address(0)) revert StorageMarketAuditOpen(dealId);
-        (uint256 hostPayment, uint256 refund) =
-            _settle(dealId, d, _earnedAt(d, block.timestamp), DealStatus.Ended);
+        (uint256 hostPayment, uint256 refund) = _settle(dealId, d, block.timestamp, DealStatus.Ended);
         emit DealEnded(dealId, hostPayment, refund);
 
         _token.safeTransfer(d.client, refund);
@@ -434,7 +440,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         if (block.timestamp < d.endsAt) revert StorageMarketDealNotFinished(dealId, d.endsAt);
         if (_audits[dealId].challenger != address(0)) revert StorageMarketAuditOpen(dealId);
         _reputation[d.host].dealsCompleted += 1;
-        (uint256 hostPayment,) = _settle(dealId, d, d.price, DealStatus.Completed);
+        (uint256 hostPayment,) = _settle(dealId, d, d.endsAt, DealStatus.Completed);
         emit DealCompleted(dealId, hostPayment);
 
         _payHost(dealId, d, hostPayment);
@@ -445,9 +451,10 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     function claimEarnings(uint256 dealId) external nonReentrant {
         DealRecord storage d = _deals[dealId];
         _requireStatus(dealId, d, DealStatus.Active);
-        uint256 amount = d.earned - d.claimed;
+        uint256 earned = _earnedAt(d, d.provenUntil);
+        uint256 amount = earned - d.claimed;
         if (amount == 0) revert StorageMarketNothingToClaim(dealId);
-        d.claimed = d.earned;
+        d.claimed = uint96(earned);
         _payHost(dealId, d, amount);
     }
 
@@ -528,7 +535,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
             durationSeconds: d.durationSeconds,
             leafCount: d.leafCount,
             price: d.price,
-            earned: d.earned,
+            earned: d.endsAt == 0 ? 0 : _earnedAt(d, d.provenUntil),
             claimed: d.claimed,
             startedAt: d.startedAt,
             endsAt: d.endsAt,
@@ -651,23 +658,25 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         return uint256(keccak256(abi.encode(seed, dealId))) % leafCount;
     }
 
-    /// @dev The share of the price earned by time `t` (clamped to the deal's span).
+    /// @dev The share of the price earned for storing until `t` (at most the deal's end), rounded down.
     function _earnedAt(DealRecord storage d, uint256 t) private view returns (uint256) {
         uint256 start = d.startedAt;
-        uint256 elapsed = t > start ? Math.min(t - start, d.durationSeconds) : 0;
-        return uint256(d.price) * elapsed / d.durationSeconds;
+        uint256 duration = d.endsAt - start;
+        return uint256(d.price) * (Math.min(t, start + duration) - start) / duration;
     }
 
-    /// @dev Closes a deal: fixes the host's final earnings and frees the capacity and stake it held.
-    function _settle(uint256 dealId, DealRecord storage d, uint256 earned, DealStatus status)
+    /// @dev Closes a deal paid until `paidUntil`: fixes the host's final earnings and frees the capacity and
+    /// stake the deal held.
+    function _settle(uint256 dealId, DealRecord storage d, uint256 paidUntil, DealStatus status)
         private
         returns (uint256 hostPayment, uint256 refund)
     {
+        uint256 earned = _earnedAt(d, paidUntil);
         hostPayment = earned - d.claimed;
         refund = d.price - earned;
         d.status = status;
-        d.earned = uint128(earned);
-        d.claimed = uint128(earned);
+        d.provenUntil = uint40(Math.min(paidUntil, d.endsAt));
+        d.claimed = uint96(earned);
         HostRecord storage h = _hosts[d.host];
         h.activeDeals -= 1;
         h.usedBytes -= d.shardSizeBytes;

@@ -71,12 +71,13 @@ interface IStorageMarket {
         uint256 activeDeals;
     }
 
-    /// @notice Per-host counters, readable by anyone choosing a host.
+    /// @notice Per-host counters, readable by anyone choosing a host, and when the host registered.
     struct Reputation {
-        uint64 auditsPassed;
-        uint64 auditsFailed;
-        uint64 dealsCompleted;
-        uint64 timesSlashed;
+        uint48 auditsPassed;
+        uint48 auditsFailed;
+        uint48 dealsCompleted;
+        uint48 timesSlashed;
+        uint40 registeredAt;
     }
 
     /// @notice A deal as stored (the manifest CID and shard index live in the {DealProposed} event and in σ).
