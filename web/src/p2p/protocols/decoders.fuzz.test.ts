@@ -231,7 +231,7 @@ describe("a shard-store host under fuzzed streams", () => {
   });
 
   it("never stores a block that does not match its CID, and keeps serving", async () => {
-    const pieces = await Promise.all(
+    const pieces: { bytes: Uint8Array; cid: CID }[] = await Promise.all(
       [1, 2, 3].map(async () => {
         const bytes = new Uint8Array(randomBytes(64));
         return { bytes, cid: await pieceCid(bytes) };
@@ -251,9 +251,11 @@ describe("a shard-store host under fuzzed streams", () => {
     const frame = fc.oneof(
       fc
         .nat(2)
-        .map((i) => store.encodeClientMessage({ type: "piece", index: i, bytes: pieces[i]?.bytes as Uint8Array })),
+        .map((i) =>
+          store.encodeClientMessage({ type: "piece", index: i, bytes: (pieces[i] as { bytes: Uint8Array }).bytes }),
+        ),
       fc.tuple(fc.nat(2), fc.nat(63), fc.integer({ min: 1, max: 255 })).map(([i, at, xor]) => {
-        const bytes = (pieces[i]?.bytes as Uint8Array).slice();
+        const bytes = (pieces[i] as { bytes: Uint8Array }).bytes.slice();
         bytes[at] = (bytes[at] as number) ^ xor;
         return store.encodeClientMessage({ type: "piece", index: i, bytes });
       }),
@@ -301,7 +303,7 @@ describe("a shard-store host under fuzzed streams", () => {
       root: new Uint8Array(32),
       pieces: pieces.map((p) => p.cid),
       sizes: pieces.map(() => 64),
-      readPiece: async (i) => pieces[i]?.bytes as Uint8Array,
+      readPiece: async (i) => (pieces[i] as { bytes: Uint8Array }).bytes,
     });
     expect(result.receipt.pieceCount).toBe(3);
     await peerClient.stop();

@@ -15,7 +15,6 @@ import type { ProtocolComponents } from "../common/components.ts";
 import type { PieceMismatchError } from "../common/errors.ts";
 import type { PaymentMessage } from "../common/messages.ts";
 import type { PieceStore } from "../common/pieces.ts";
-import type { WINDOW_PIECES } from "./constants.ts";
 import { ShardFetchService } from "./shard-fetch.ts";
 
 export interface ShardFetch {

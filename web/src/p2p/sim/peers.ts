@@ -1,0 +1,60 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { Libp2p, PrivateKey } from "@libp2p/interface";
+import { MemoryBlockstore } from "blockstore-core";
+import { encodeAnnouncement, type HostAnnouncement } from "../protocols/announce/index.ts";
+import { type Audit, audit, pieceRoot } from "../protocols/audit/index.ts";
+import { MemoryShardCatalog } from "../protocols/common/catalog.ts";
+import { type ShardFetch, shardFetch } from "../protocols/shard-fetch/index.ts";
+import { type ShardStore, shardStore } from "../protocols/shard-store/index.ts";
+import { createTcpNode } from "./tcp-node.ts";
+
+export type SimServices = { shardStore: ShardStore; shardFetch: ShardFetch; audit: Audit };
+export type SimNode = Libp2p<SimServices>;
+
+/** A hosting peer: the same services a tab with "Share storage" on runs, over an in-memory blockstore. */
+export interface SimHost {
+  node: SimNode;
+  privateKey: PrivateKey;
+  peer: string;
+  store: MemoryBlockstore;
+  catalog: MemoryShardCatalog;
+}
+
+/** Generous: the simulation shares two cores with everything else, and a slow answer must not count as a loss. */
+const TIMEOUT_MS = 10_000;
+
+export async function startHost(): Promise<SimHost> {
+  const store = new MemoryBlockstore();
+  const catalog = new MemoryShardCatalog();
+  const privateKey = await generateKeyPair("Ed25519");
+  const node = await createTcpNode<SimServices>(
+    {
+      shardStore: shardStore({ host: { store, catalog, pieceRoot }, timeoutMs: TIMEOUT_MS }),
+      shardFetch: shardFetch({ host: { store }, timeoutMs: TIMEOUT_MS }),
+      audit: audit({ host: { store, catalog }, timeoutMs: TIMEOUT_MS }),
+    },
+    { privateKey },
+  );
+  return { node, privateKey, peer: node.peerId.toString(), store, catalog };
+}
+
+/** The owner's tab: client side of every protocol. */
+export async function startOwner(): Promise<SimNode> {
+  return await createTcpNode<SimServices>({
+    shardStore: shardStore({ timeoutMs: TIMEOUT_MS }),
+    shardFetch: shardFetch({ timeoutMs: TIMEOUT_MS }),
+    audit: audit({ timeoutMs: TIMEOUT_MS }),
+  });
+}
+
+/** The host's signed announcement, as it would publish it on the hosts topic. */
+export async function announce(host: SimHost, nowMs: number, freeBytes: number): Promise<Uint8Array> {
+  const announcement: HostAnnouncement = {
+    peer: host.peer,
+    freeBytes,
+    pricePerGiBMonth: 0n,
+    addrs: host.node.getMultiaddrs().map((addr) => addr.toString()),
+    timestampMs: nowMs,
+  };
+  return await encodeAnnouncement(host.privateKey, announcement);
+}
