@@ -11,10 +11,11 @@ import {
   type Transport,
 } from "viem";
 import type { DeployContext } from "./context.ts";
+import { deployMarket } from "./market.ts";
 import { deployToken } from "./token.ts";
 
 /** The deploy steps, in order. Each adds its contracts to `ctx.deployed`. */
-const STEPS: Array<(ctx: DeployContext) => Promise<void>> = [deployToken];
+const STEPS: Array<(ctx: DeployContext) => Promise<void>> = [deployToken, deployMarket];
 
 export const LOCAL_CHAIN_ID = 31337;
 
