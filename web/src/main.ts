@@ -9,6 +9,7 @@ import { createWagmiConfig } from "./chain/wagmi.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
 import { TabulaNode } from "./p2p/node.ts";
+import { FilesState } from "./state/files.svelte.ts";
 import { NetworkState } from "./state/network.svelte.ts";
 import { PublicFilesState } from "./state/public-files.svelte.ts";
 import { Router } from "./state/router.svelte.ts";
@@ -62,7 +63,8 @@ async function boot(): Promise<void> {
   const network = new NetworkState(node);
   target.replaceChildren();
   const publicFiles = new PublicFilesState(node.helia);
-  mount(App, { target, props: { router: new Router(), network, wallet, publicFiles } });
+  const files = new FilesState({ signTypedData: (typedData) => wallet.signTypedData(typedData) });
+  mount(App, { target, props: { router: new Router(), network, wallet, publicFiles, files } });
   void wallet.restore();
   Object.assign(globalThis, { tabula: { node, config, wallet, network } });
 }
