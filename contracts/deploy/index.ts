@@ -12,10 +12,11 @@ import {
 } from "viem";
 import type { DeployContext } from "./context.ts";
 import { deployMarket } from "./market.ts";
+import { deployPayments } from "./payments.ts";
 import { deployToken } from "./token.ts";
 
 /** The deploy steps, in order. Each adds its contracts to `ctx.deployed`. */
-const STEPS: Array<(ctx: DeployContext) => Promise<void>> = [deployToken, deployMarket];
+const STEPS: Array<(ctx: DeployContext) => Promise<void>> = [deployToken, deployMarket, deployPayments];
 
 export const LOCAL_CHAIN_ID = 31337;
 
