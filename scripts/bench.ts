@@ -116,25 +116,72 @@ interface HeapUsage {
   backingStorageSize?: number;
 }
 
+/**
+ * Heap usage of every worker of the page, through the page's CDP session: Playwright opens CDP sessions on pages
+ * only, so workers are auto-attached in non-flattened mode and asked through Target.sendMessageToTarget.
+ */
+async function workerHeaps(cdp: CDPSession) {
+  const sessions = new Set<string>();
+  const pending = new Map<number, (usage: HeapUsage | undefined) => void>();
+  let nextId = 1;
+  type Attached = { sessionId: string; targetInfo: { type: string } };
+  type Received = { sessionId: string; message: string };
+  const on = cdp.on.bind(cdp) as unknown as (event: string, listener: (e: never) => void) => void;
+  on("Target.attachedToTarget", (e: Attached) => {
+    if (e.targetInfo.type === "worker") sessions.add(e.sessionId);
+  });
+  on("Target.detachedFromTarget", (e: { sessionId: string }) => sessions.delete(e.sessionId));
+  on("Target.receivedMessageFromTarget", (e: Received) => {
+    const message = JSON.parse(e.message) as { id?: number; result?: HeapUsage };
+    if (message.id !== undefined) pending.get(message.id)?.(message.result);
+  });
+  const send = cdp.send.bind(cdp) as unknown as (method: string, params: object) => Promise<unknown>;
+  await send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  return {
+    get count() {
+      return sessions.size;
+    },
+    async sample(): Promise<HeapUsage[]> {
+      return await Promise.all(
+        [...sessions].map(
+          (sessionId) =>
+            new Promise<HeapUsage | undefined>((resolve) => {
+              const id = nextId++;
+              const done = (usage: HeapUsage | undefined) => {
+                pending.delete(id);
+                resolve(usage);
+              };
+              pending.set(id, done);
+              setTimeout(() => done(undefined), 2000);
+              send("Target.sendMessageToTarget", {
+                sessionId,
+                message: JSON.stringify({ id, method: "Runtime.getHeapUsage" }),
+              }).catch(() => done(undefined));
+            }),
+        ),
+      ).then((all) => all.filter((u): u is HeapUsage => u !== undefined));
+    },
+  };
+}
+
 /** Samples memory of the page, its workers and its renderer process until stopped. */
-function sampleMemory(page: Page, cdp: CDPSession, workerSessions: () => CDPSession[], rendererPids: () => number[]) {
+function sampleMemory(page: Page, cdp: CDPSession, workers: () => Promise<HeapUsage[]>, rendererPids: () => number[]) {
   let peakHeap = 0;
   let peakJsHeap = 0;
   let peakRss = 0;
+  let peakWorkers = 0;
   let running = true;
   const loop = (async () => {
     while (running) {
-      const sessions = [cdp, ...workerSessions()];
-      const usages = await Promise.all(
-        sessions.map((s) => s.send("Runtime.getHeapUsage").catch(() => undefined) as Promise<HeapUsage | undefined>),
-      );
+      const main = (await cdp.send("Runtime.getHeapUsage").catch(() => undefined)) as HeapUsage | undefined;
+      const usages = [...(main ? [main] : []), ...(await workers())];
       let js = 0;
       let withBuffers = 0;
       for (const u of usages) {
-        if (!u) continue;
         js += u.usedSize;
         withBuffers += u.usedSize + (u.backingStorageSize ?? 0);
       }
+      peakWorkers = Math.max(peakWorkers, usages.length - 1);
       peakJsHeap = Math.max(peakJsHeap, js);
       peakHeap = Math.max(peakHeap, withBuffers);
       peakRss = Math.max(
@@ -148,7 +195,7 @@ function sampleMemory(page: Page, cdp: CDPSession, workerSessions: () => CDPSess
     async stop() {
       running = false;
       await loop;
-      return { peakHeap, peakJsHeap, peakRss };
+      return { peakHeap, peakJsHeap, peakRss, peakWorkers };
     },
   };
 }
@@ -166,13 +213,7 @@ async function main(): Promise<void> {
     });
     await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
     const cdp = await browser.context.newCDPSession(page);
-    // Worker targets: attach through the browser session so their heaps can be sampled too.
-    const workerCdp: CDPSession[] = [];
-    page.on("worker", async (worker) => {
-      try {
-        workerCdp.push(await browser.context.newCDPSession(worker as unknown as Page));
-      } catch {}
-    });
+    const workers = await workerHeaps(cdp);
     const processes = () => chromiumProcesses(browser.userDataDir);
     const renderers = () => [...processes()].filter(([, cmd]) => cmd.includes("--type=renderer")).map(([pid]) => pid);
 
@@ -195,7 +236,7 @@ async function main(): Promise<void> {
     results.pipeline_cpu_cores_busy = cores;
 
     console.error("bench: pipeline, 1 GiB, memory sampled…");
-    const sampler = sampleMemory(page, cdp, () => workerCdp, renderers);
+    const sampler = sampleMemory(page, cdp, () => workers.sample(), renderers);
     const big = (await page.evaluate(
       (bytes) => (globalThis as unknown as BenchGlobal).tabulaBench.pipeline(bytes),
       HEAP_RUN_BYTES,
@@ -207,7 +248,7 @@ async function main(): Promise<void> {
     results.pipeline_peak_js_heap_MB = memory.peakJsHeap / 1e6;
     results.pipeline_peak_renderer_rss_MB = memory.peakRss / 1e6;
 
-    results.workers_sampled = workerCdp.length;
+    results.pipeline_heap_workers_sampled = memory.peakWorkers;
     // The machine is shared: the load says how far these figures are from an idle machine's.
     results.load_average_1m = loadavg()[0] as number;
     const rounded = Object.fromEntries(Object.entries(results).map(([key, v]) => [key, Math.round(v * 10) / 10]));
