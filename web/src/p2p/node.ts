@@ -1,5 +1,7 @@
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
+import { withBitswap } from "@helia/bitswap";
+import { withLibp2pLight } from "@helia/libp2p";
 import { circuitRelayTransport } from "@libp2p/circuit-relay-v2";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { type GossipSub, gossipsub } from "@libp2p/gossipsub";
@@ -10,8 +12,6 @@ import { webRTC } from "@libp2p/webrtc";
 import { webSockets } from "@libp2p/websockets";
 import { webTransport } from "@libp2p/webtransport";
 import { multiaddr } from "@multiformats/multiaddr";
-import { withBitswap } from "@helia/bitswap";
-import { withLibp2pLight } from "@helia/libp2p";
 import { IDBBlockstore } from "blockstore-idb";
 import { IDBDatastore } from "datastore-idb";
 import { createHeliaLight, type Helia } from "helia";
