@@ -96,6 +96,8 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
           throw error;
         },
       );
+      // When sending fails first, nobody awaits the reading half: its rejection is expected, not unhandled.
+      receiving.catch(() => {});
       let sentBytes = 0;
       try {
         for (const index of need) {
