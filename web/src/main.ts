@@ -8,11 +8,16 @@ import { chainFromConfig } from "./chain/chain.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
+import { Host } from "./p2p/hosting/host.ts";
+import { KnownHosts } from "./p2p/hosting/hosts.ts";
 import { TabulaNode } from "./p2p/node.ts";
 import { FilesState } from "./state/files.svelte.ts";
+import { HostingState } from "./state/hosting.svelte.ts";
 import { NetworkState } from "./state/network.svelte.ts";
+import { NetworkFilesState } from "./state/network-files.svelte.ts";
 import { PublicFilesState } from "./state/public-files.svelte.ts";
 import { Router } from "./state/router.svelte.ts";
+import { SendState } from "./state/send.svelte.ts";
 import { WalletState } from "./state/wallet.svelte.ts";
 import { acquireProfileSlot } from "./storage/profile.ts";
 import App from "./ui/App.svelte";
@@ -35,13 +40,19 @@ async function boot(): Promise<void> {
   addEventListener("pagehide", () => profile.release());
   const stored = await profile.read();
 
+  const storeName = `tabula-${profile.slot}`;
+  const host = await Host.open(storeName);
   const node = await TabulaNode.start({
     relays: config.relays,
-    storeName: `tabula-${profile.slot}`,
+    storeName,
     localNetwork: isLocalNetwork(config),
     ...(stored.peerKey ? { privateKey: stored.peerKey } : {}),
     onNewKey: (peerKey) => profile.update({ peerKey }),
+    hosting: () => host.hooks(),
   });
+  host.attach(node);
+  const knownHosts = new KnownHosts();
+  knownHosts.attach(node);
 
   const chain = chainFromConfig(config.chain);
   let burner: ReturnType<typeof privateKeyToAccount> | undefined;
@@ -63,10 +74,22 @@ async function boot(): Promise<void> {
   const network = new NetworkState(node);
   target.replaceChildren();
   const publicFiles = new PublicFilesState(node.helia);
-  const files = new FilesState({ signTypedData: (typedData) => wallet.signTypedData(typedData) });
-  mount(App, { target, props: { router: new Router(), network, wallet, publicFiles, files } });
+  const hosting = new HostingState(host);
+  const networkFiles = new NetworkFilesState(node, knownHosts);
+  const send = new SendState(node);
+  const files = new FilesState({
+    signTypedData: (typedData) => wallet.signTypedData(typedData),
+    remote: (local, cid) => networkFiles.remote(local, cid),
+    onStored: (cid) => networkFiles.onStored(cid),
+  });
+  mount(App, {
+    target,
+    props: { router: new Router(), network, wallet, publicFiles, files, hosting, networkFiles, send },
+  });
   void wallet.restore();
-  Object.assign(globalThis, { tabula: { node, config, wallet, network } });
+  Object.assign(globalThis, {
+    tabula: { node, config, wallet, network, host, knownHosts, hosting, networkFiles, send },
+  });
 }
 
 boot().catch((error: unknown) => {

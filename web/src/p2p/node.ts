@@ -7,11 +7,12 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@
 import { type GossipSub, gossipsub } from "@libp2p/gossipsub";
 import { identify } from "@libp2p/identify";
 import type { Connection, PeerId, PrivateKey } from "@libp2p/interface";
+import { peerIdFromString } from "@libp2p/peer-id";
 import { type Ping, ping } from "@libp2p/ping";
 import { webRTC } from "@libp2p/webrtc";
 import { webSockets } from "@libp2p/websockets";
 import { webTransport } from "@libp2p/webtransport";
-import { multiaddr } from "@multiformats/multiaddr";
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { IDBBlockstore } from "blockstore-idb";
 import { IDBDatastore } from "datastore-idb";
 import { createHeliaLight, type Helia } from "helia";
@@ -25,8 +26,21 @@ import {
   RELAY_RETRY_MIN_MS,
 } from "./constants.ts";
 import { type ConnectionKind, connectionKind, decodePresence, encodePresence } from "./presence.ts";
+import { type Audit, audit, type PieceRootFn } from "./protocols/audit/index.ts";
+import type { ShardCatalog } from "./protocols/common/catalog.ts";
+import { type ShardFetch, type ShardFetchHost, shardFetch } from "./protocols/shard-fetch/index.ts";
+import { type ShardStore, type ShardStoreHost, shardStore } from "./protocols/shard-store/index.ts";
+import { type Transfer, transfer } from "./protocols/transfer/index.ts";
 
-export type TabulaServices = { identify: ReturnType<ReturnType<typeof identify>>; ping: Ping; pubsub: GossipSub };
+export type TabulaServices = {
+  identify: ReturnType<ReturnType<typeof identify>>;
+  ping: Ping;
+  pubsub: GossipSub;
+  shardStore: ShardStore;
+  shardFetch: ShardFetch;
+  audit: Audit;
+  transfer: Transfer;
+};
 export type TabulaLibp2p = Libp2p<TabulaServices>;
 
 export interface PeerInfo {
@@ -44,6 +58,22 @@ export type RelayStatus =
   | { state: "unreachable"; relay: string; attempt: number; retryAt: number; error: string }
   | { state: "none" };
 
+/**
+ * What makes this peer a storage host: where it records the shards it accepts and the policies of the shard
+ * protocols. Pieces go to the peer's own block store (the one Helia and bitswap use).
+ */
+export interface HostingHooks {
+  catalog: ShardCatalog;
+  /** Quota and the "Share storage" switch: false refuses a shard. */
+  admit: NonNullable<ShardStoreHost["admit"]>;
+  onStored?: ShardStoreHost["onStored"];
+  /** Which blocks shard-fetch serves (the hosting policy: pieces and manifests of held shards only). */
+  canServe: NonNullable<ShardFetchHost["canServe"]>;
+  onServed?: ShardFetchHost["onServed"];
+  /** Merkle subtree root of a piece (the WASM hasher); checked before a receipt is signed. */
+  pieceRoot: PieceRootFn;
+}
+
 export interface NodeOptions {
   relays: string[];
   /**
@@ -55,13 +85,21 @@ export interface NodeOptions {
   localNetwork: boolean;
   /** Persisted identity (protobuf-encoded private key); a new one is generated and reported when absent. */
   privateKey?: Uint8Array;
+  /** Serve the shard protocols as a host; without it this peer only speaks them as a client. */
+  hosting?: (blockstore: IDBBlockstore) => HostingHooks;
 }
 
 /** The browser's libp2p configuration: WebRTC between tabs, WebSockets/WebTransport to servers, relay client. */
 export function browserLibp2pOptions(options: {
   privateKey: PrivateKey;
   localNetwork: boolean;
+  /** The block store hosted pieces go to and are served from. */
+  blockstore?: IDBBlockstore;
+  hosting?: HostingHooks;
 }): Libp2pOptions<TabulaServices> {
+  const { blockstore, hosting } = options;
+  // The shard protocols never run over a relayed connection (128 KiB limit): callers dial the direct WebRTC link.
+  const host = blockstore && hosting ? { store: blockstore, ...hosting } : undefined;
   return {
     privateKey: options.privateKey,
     addresses: { listen: ["/p2p-circuit", "/webrtc"] },
@@ -78,6 +116,32 @@ export function browserLibp2pOptions(options: {
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+      shardStore: shardStore(
+        host
+          ? {
+              host: {
+                store: host.store,
+                catalog: host.catalog,
+                admit: host.admit,
+                pieceRoot: host.pieceRoot,
+                ...(host.onStored ? { onStored: host.onStored } : {}),
+              },
+            }
+          : {},
+      ),
+      shardFetch: shardFetch(
+        host
+          ? {
+              host: {
+                store: host.store,
+                canServe: host.canServe,
+                ...(host.onServed ? { onServed: host.onServed } : {}),
+              },
+            }
+          : {},
+      ),
+      audit: audit(host ? { host: { store: host.store, catalog: host.catalog, pieceRoot: host.pieceRoot } } : {}),
+      transfer: transfer(),
     },
   };
 }
@@ -91,6 +155,8 @@ export class TabulaNode extends EventTarget {
   readonly helia: Helia & { libp2p: TabulaLibp2p };
   readonly libp2p: TabulaLibp2p;
   readonly privateKey: PrivateKey;
+  /** This peer's own block store (hosted pieces, public content), never reaching out to the network. */
+  readonly blockstore: IDBBlockstore;
   #relays: string[];
   #relayPeer: PeerId | undefined;
   #relayStatus: RelayStatus = { state: "none" };
@@ -101,8 +167,14 @@ export class TabulaNode extends EventTarget {
   #relayLoop: Promise<void> | undefined;
   #wakeRelayLoop: (() => void) | undefined;
 
-  private constructor(helia: Helia & { libp2p: TabulaLibp2p }, privateKey: PrivateKey, relays: string[]) {
+  private constructor(
+    helia: Helia & { libp2p: TabulaLibp2p },
+    privateKey: PrivateKey,
+    relays: string[],
+    blockstore: IDBBlockstore,
+  ) {
     super();
+    this.blockstore = blockstore;
     this.helia = helia;
     this.libp2p = helia.libp2p;
     this.privateKey = privateKey;
@@ -121,14 +193,20 @@ export class TabulaNode extends EventTarget {
     const blockstore = new IDBBlockstore(`${options.storeName}-blocks`);
     const datastore = new IDBDatastore(`${options.storeName}-data`);
     await Promise.all([blockstore.open(), datastore.open()]);
+    const hosting = options.hosting?.(blockstore);
     const helia = withBitswap(
       withLibp2pLight(
         createHeliaLight({ blockstore, datastore }),
-        browserLibp2pOptions({ privateKey, localNetwork: options.localNetwork }),
+        browserLibp2pOptions({
+          privateKey,
+          localNetwork: options.localNetwork,
+          blockstore,
+          ...(hosting ? { hosting } : {}),
+        }),
       ),
     );
     await helia.start();
-    const node = new TabulaNode(helia, privateKey, options.relays);
+    const node = new TabulaNode(helia, privateKey, options.relays, blockstore);
     node.#wire();
     node.#relayLoop = node.#keepRelay();
     return node;
@@ -164,6 +242,62 @@ export class TabulaNode extends EventTarget {
     return [...byPeer.values()].sort(
       (a, b) => Number(b.isRelay) - Number(a.isRelay) || a.peerId.localeCompare(b.peerId),
     );
+  }
+
+  /** This peer's relayed addresses (where other tabs reach it for WebRTC signalling). */
+  circuitAddrs(): string[] {
+    return this.#circuitAddrs();
+  }
+
+  /** True when a direct WebRTC connection to `peer` is open. */
+  isDirect(peer: string): boolean {
+    try {
+      return this.#hasDirect(peerIdFromString(peer));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Where to reach `peer` over a direct WebRTC link: its relayed addresses (from `addrs`, the peer store, or our
+   * relays) turned into `/p2p-circuit/webrtc` ones. Dialing them reuses an open direct connection or opens one;
+   * the shard and transfer protocols are refused on relayed connections, so they are always given this target.
+   */
+  async directTarget(peer: string, addrs: readonly string[] = []): Promise<Multiaddr[]> {
+    const id = peerIdFromString(peer);
+    const known = new Set<string>(addrs);
+    try {
+      for (const address of (await this.libp2p.peerStore.get(id)).addresses) known.add(address.multiaddr.toString());
+    } catch {
+      // not in the peer store yet
+    }
+    const targets = new Set<string>();
+    for (const addr of known) {
+      if (!addr.includes("/p2p-circuit")) continue;
+      const base = addr.replace(new RegExp(`/p2p/${peer}$`), "").replace(/\/webrtc$/, "");
+      targets.add(`${base}/webrtc/p2p/${peer}`);
+    }
+    for (const relay of this.#relays) {
+      if (relay.includes("/p2p/")) targets.add(`${relay}/p2p-circuit/webrtc/p2p/${peer}`);
+    }
+    return [...targets].map((a) => multiaddr(a));
+  }
+
+  /** Opens (or reuses) a direct WebRTC connection to `peer`; resolves to the target the protocols should dial. */
+  async dialDirect(
+    peer: string,
+    options: { signal?: AbortSignal; addrs?: readonly string[] } = {},
+  ): Promise<Multiaddr[]> {
+    const target = await this.directTarget(peer, options.addrs);
+    if (!this.isDirect(peer)) {
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(DIAL_TIMEOUT_MS),
+        ...(options.signal ? [options.signal] : []),
+      ]);
+      await this.libp2p.dial(target, { signal });
+      this.#emit();
+    }
+    return target;
   }
 
   async stop(): Promise<void> {

@@ -35,6 +35,20 @@ export interface SaveTarget {
 export interface FilesStateParameters {
   /** Signs the vault's EIP-712 message with the user's wallet, hex signature. */
   signTypedData?: (typedData: typeof VAULT_TYPED_DATA) => Promise<`0x${string}`>;
+  /**
+   * Where a file's manifest and pieces that are not in this browser come from (the hosts, state/network-files):
+   * a store over one file, this browser's blocks first. Without it, files are read from this browser only.
+   */
+  remote?: (local: FilesDB, cid: string) => RemoteFileStore;
+  /** Called once a file is stored in this browser (e.g. to place its shards on hosts). */
+  onStored?: (cid: string) => void;
+}
+
+/** A store over one file that fetches what this browser lacks; `close()` stops its transfers. */
+export interface RemoteFileStore {
+  getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
+  getManifest(cid: string): Promise<Uint8Array | undefined>;
+  close(): void;
 }
 
 export class FilesState {
@@ -179,6 +193,7 @@ export class FilesState {
           storedBytes: file.size,
         };
         this.#keys.set(stored.cid.toString(), stored.rawKey);
+        this.#params.onStored?.(stored.cid.toString());
         return stored.cid.toString();
       } finally {
         if (frame) cancelAnimationFrame(frame);
@@ -203,8 +218,9 @@ export class FilesState {
       this.#downloading = cid;
       this.#downloaded = undefined;
       let damagedShards: number[] = [];
+      const remote = this.#params.remote?.(store, cid);
       try {
-        const { stream } = await openFile({ codec, store }, cid, key, {
+        const { stream } = await openFile({ codec, store: remote ?? store }, cid, key, {
           onProgress: (p) => {
             damagedShards = p.damagedShards;
           },
@@ -223,6 +239,7 @@ export class FilesState {
         await target.abort().catch(() => {});
         throw error;
       } finally {
+        remote?.close();
         this.#downloading = undefined;
       }
     });
@@ -233,7 +250,12 @@ export class FilesState {
     return await this.#run(async () => {
       const store = await this.#parts().db;
       const key = rawKey ?? (await this.#keyOf(cid, store));
-      return (await openManifest(await loadManifest(store, cid), key)).meta;
+      const remote = this.#params.remote?.(store, cid);
+      try {
+        return (await openManifest(await loadManifest(remote ?? store, cid), key)).meta;
+      } finally {
+        remote?.close();
+      }
     });
   }
 

@@ -1,0 +1,44 @@
+import type { DialTarget } from "@libp2p/interface";
+import type { Audit } from "../../p2p/protocols/audit/index.ts";
+import type { ShardFetch } from "../../p2p/protocols/shard-fetch/index.ts";
+import type { ShardStore } from "../../p2p/protocols/shard-store/index.ts";
+import type { HostCandidate } from "./select-hosts.ts";
+
+/** The hosts this tab knows (p2p/hosting/hosts.ts KnownHosts). */
+export interface HostBook {
+  list(): (HostCandidate & { addrs: string[] })[];
+  reportFailure(peer: string, reason: string): void;
+  reportSuccess(peer: string): void;
+  /** Measures latency of these hosts (dialing them directly). */
+  measure?(peers: readonly string[], signal?: AbortSignal): Promise<void>;
+}
+
+/** The parts of the tab's peer the network use cases need. */
+export interface NetworkParts {
+  /** This tab's peer id (never picked as a host). */
+  self: string;
+  /**
+   * Opens (or reuses) a direct WebRTC link to `peer` and returns what the protocols should dial: the shard
+   * protocols are refused on relayed connections.
+   */
+  dial(peer: string, signal?: AbortSignal): Promise<DialTarget>;
+  shardStore: Pick<ShardStore, "storeShard">;
+  shardFetch: Pick<ShardFetch, "fetchPieces">;
+  audit: Pick<Audit, "audit">;
+  hosts: HostBook;
+}
+
+/** A signal that aborts with `parent` or on its own. */
+export function childController(parent?: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (parent) {
+    if (parent.aborted) controller.abort(parent.reason);
+    else parent.addEventListener("abort", () => controller.abort(parent.reason), { once: true });
+  }
+  return controller;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return (error as { shortMessage?: string }).shortMessage ?? error.message;
+  return String(error);
+}

@@ -1,0 +1,100 @@
+import * as dagCbor from "@ipld/dag-cbor";
+import { decodeFields } from "../../p2p/protocols/common/codec.ts";
+import { SHARD_STORE_PROTOCOL } from "../../p2p/protocols/shard-store/constants.ts";
+import { readReceipt, receiptFields, type StoreReceipt } from "../../p2p/protocols/shard-store/receipt.ts";
+import type { ReceiptRecord } from "../../storage/files-db.ts";
+
+/**
+ * Where a shard of one of my files is stored: the host, its signed receipt, and what the last check found. Kept
+ * with the file (the files database's receipts, deleted with the file).
+ */
+export interface Placement {
+  manifest: string;
+  shard: number;
+  host: string;
+  receipt: StoreReceipt;
+  signature: Uint8Array;
+  /** live: held as far as we know; lost: unreachable or not held; bad: failed an audit or served a bad piece; moved: repaired elsewhere. */
+  status: PlacementStatus;
+  placedAtMs: number;
+  checkedAtMs?: number;
+  /** Why it is not live. */
+  reason?: string;
+}
+
+export type PlacementStatus = "live" | "lost" | "bad" | "moved";
+
+/** Where placements are kept (storage/files-db.ts FilesDB). */
+export interface PlacementStore {
+  putReceipt(record: ReceiptRecord): Promise<void>;
+  receiptsOf(manifestCid: string): Promise<ReceiptRecord[]>;
+}
+
+const PLACEMENT_VERSION = 1;
+
+export function placementId(p: Pick<Placement, "manifest" | "shard" | "host">): string {
+  return `${p.manifest}/${p.shard}/${p.host}`;
+}
+
+export function encodePlacement(p: Placement): ReceiptRecord {
+  const value = dagCbor.encode({
+    v: PLACEMENT_VERSION,
+    host: p.host,
+    receipt: receiptFields(p.receipt),
+    sig: p.signature,
+    status: p.status,
+    placed: p.placedAtMs,
+    ...(p.checkedAtMs === undefined ? {} : { checked: p.checkedAtMs }),
+    ...(p.reason === undefined ? {} : { reason: p.reason }),
+  });
+  return { id: placementId(p), manifestCid: p.manifest, shard: p.shard, value };
+}
+
+export function decodePlacement(record: ReceiptRecord): Placement | undefined {
+  try {
+    const fields = dagCbor.decode(record.value) as {
+      v: number;
+      host: string;
+      receipt: unknown;
+      sig: Uint8Array;
+      status: PlacementStatus;
+      placed: number;
+      checked?: number;
+      reason?: string;
+    };
+    if (fields.v !== PLACEMENT_VERSION) return undefined;
+    const receipt = readReceipt(decodeFields(SHARD_STORE_PROTOCOL, dagCbor.encode(fields.receipt), "receipt"));
+    return {
+      manifest: record.manifestCid,
+      shard: record.shard,
+      host: fields.host,
+      receipt,
+      signature: fields.sig,
+      status: fields.status,
+      placedAtMs: fields.placed,
+      ...(fields.checked === undefined ? {} : { checkedAtMs: fields.checked }),
+      ...(fields.reason === undefined ? {} : { reason: fields.reason }),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function placementsOf(store: PlacementStore, manifest: string): Promise<Placement[]> {
+  const records = await store.receiptsOf(manifest);
+  return records
+    .map(decodePlacement)
+    .filter((p): p is Placement => p !== undefined)
+    .sort((a, b) => a.shard - b.shard || a.placedAtMs - b.placedAtMs);
+}
+
+export async function savePlacement(store: PlacementStore, placement: Placement): Promise<void> {
+  await store.putReceipt(encodePlacement(placement));
+}
+
+/** The live holder(s) of each shard. */
+export function liveHolders(placements: readonly Placement[], n: number): string[][] {
+  const holders: string[][] = Array.from({ length: n }, () => []);
+  for (const p of placements) if (p.status === "live" && p.shard < n) holders[p.shard]?.push(p.host);
+  return holders;
+}

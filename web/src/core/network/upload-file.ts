@@ -1,0 +1,273 @@
+import type { CID } from "multiformats/cid";
+import { CID as CIDClass } from "multiformats/cid";
+import type { ShardEntry } from "../../lib/manifest.ts";
+import { loadManifest } from "../files/open-file.ts";
+import { HostStalledError, NotEnoughHostsError, UploadIncompleteError } from "./errors.ts";
+import { childController, errorText, type NetworkParts } from "./parts.ts";
+import { type Placement, type PlacementStore, savePlacement } from "./placements.ts";
+import { rankHosts, type SelectHostsOptions } from "./select-hosts.ts";
+
+/** A host stops counting as alive for an upload after this long without an acknowledged piece. */
+export const STALL_TIMEOUT_MS = 15_000;
+/** Hosts tried for one shard before it is given up. */
+export const MAX_ATTEMPTS_PER_SHARD = 4;
+/** Hosts whose latency is measured beyond the ones needed, so that replacements are ranked too. */
+export const MEASURE_SPARE_HOSTS = 4;
+
+/** One push of one shard to one host, as the UI shows it. */
+export interface HostTransfer {
+  shard: number;
+  host: string;
+  state: "connecting" | "sending" | "stored" | "failed" | "cancelled";
+  bytes: number;
+  totalBytes: number;
+  startedAtMs: number;
+  endedAtMs?: number;
+  error?: string;
+  /** Started to race a slow host for the same shard; the first to finish wins. */
+  race: boolean;
+}
+
+export interface UploadProgress {
+  transfers: HostTransfer[];
+  placedShards: number;
+  totalShards: number;
+}
+
+export interface UploadFileParts extends NetworkParts {
+  /** Where the shards' pieces and the manifest are read (this browser's files database). */
+  store: {
+    getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
+    getManifest(cid: string): Promise<Uint8Array | undefined>;
+  };
+  placements: PlacementStore;
+}
+
+export interface UploadFileParameters {
+  /** Shards to place (default: all). */
+  shards?: readonly number[];
+  /** Hosts not to use (those already holding a shard of this file). */
+  exclude?: ReadonlySet<string>;
+  /** Duplicate pushes started for the last shards still in flight; the first push of a shard to finish wins. */
+  extraHosts?: number;
+  stallTimeoutMs?: number;
+  maxAttemptsPerShard?: number;
+  /** Stake and reputation hook for host selection. */
+  score?: SelectHostsOptions["score"];
+  signal?: AbortSignal;
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+interface Job {
+  shard: number;
+  entry: ShardEntry;
+  done: boolean;
+  tried: number;
+  inFlight: Set<AbortController>;
+  placement?: Placement;
+  error?: unknown;
+  finish: () => void;
+}
+
+/**
+ * Places shards of a file stored in this browser on distinct hosts, in parallel: picks hosts among those announced
+ * (enough room; nearest first, and the `score` hook), pushes each shard with the shard-store protocol, replaces a
+ * host that fails or stalls, races the last shards on extra hosts when asked, and records each verified, signed
+ * receipt as the shard's placement. Throws {@link UploadIncompleteError} when some shard found no host; the
+ * placements made are kept.
+ */
+export async function uploadFile(
+  parts: UploadFileParts,
+  cid: CID | string,
+  params: UploadFileParameters = {},
+): Promise<Placement[]> {
+  const manifestCid = typeof cid === "string" ? CIDClass.parse(cid) : cid;
+  const manifest = await loadManifest(parts.store, manifestCid);
+  const n = manifest.k + manifest.m;
+  const shards = params.shards ?? [...Array(n).keys()];
+  const stallMs = params.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+  const maxAttempts = params.maxAttemptsPerShard ?? MAX_ATTEMPTS_PER_SHARD;
+  const signal = params.signal;
+  const minFreeBytes = Math.max(...shards.map((s) => manifest.shards[s]?.size ?? 0));
+  const exclude = new Set([parts.self, ...(params.exclude ?? [])]);
+  const rank = () =>
+    rankHosts(parts.hosts.list(), {
+      minFreeBytes,
+      exclude,
+      ...(params.score ? { score: params.score } : {}),
+    });
+  let ranked = rank();
+  if (parts.hosts.measure && ranked.length > 0) {
+    await parts.hosts.measure(
+      ranked.slice(0, shards.length + MEASURE_SPARE_HOSTS).map((h) => h.peer),
+      signal,
+    );
+    ranked = rank().filter((h) => !h.failure);
+  }
+  if (ranked.length < shards.length) throw new NotEnoughHostsError(shards.length, ranked.length);
+  const pool = ranked.map((h) => h.peer);
+  const used = new Set<string>();
+  const takeHost = (): string | undefined => {
+    while (pool.length > 0) {
+      const peer = pool.shift() as string;
+      if (!used.has(peer) && !exclude.has(peer)) {
+        used.add(peer);
+        return peer;
+      }
+    }
+    return undefined;
+  };
+
+  const transfers: HostTransfer[] = [];
+  const report = () =>
+    params.onProgress?.({
+      transfers: transfers.map((t) => ({ ...t })),
+      placedShards: jobs.filter((j) => j.placement).length,
+      totalShards: shards.length,
+    });
+
+  const readPiece = async (entry: ShardEntry, index: number): Promise<Uint8Array> => {
+    const [blob] = await parts.store.getBlocks([(entry.pieces[index] as CID).toString()]);
+    if (!blob) throw new Error(`piece ${index} of the shard is not in this browser`);
+    return new Uint8Array(await blob.arrayBuffer());
+  };
+
+  const attempt = async (job: Job, host: string, race: boolean): Promise<void> => {
+    const controller = childController(signal);
+    job.inFlight.add(controller);
+    job.tried += 1;
+    const transfer: HostTransfer = {
+      shard: job.shard,
+      host,
+      state: "connecting",
+      bytes: 0,
+      totalBytes: job.entry.size,
+      startedAtMs: Date.now(),
+      race,
+    };
+    transfers.push(transfer);
+    report();
+    let lastProgress = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastProgress > stallMs) controller.abort(new HostStalledError(host, stallMs));
+    }, 1_000);
+    try {
+      const target = await parts.dial(host, controller.signal);
+      transfer.state = "sending";
+      report();
+      const result = await parts.shardStore.storeShard(
+        target,
+        {
+          manifest: manifestCid,
+          shardIndex: job.shard,
+          root: job.entry.root,
+          pieces: job.entry.pieces,
+          sizes: pieceSizes(manifest, job.entry),
+          readPiece: (index) => readPiece(job.entry, index),
+        },
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            lastProgress = Date.now();
+            transfer.bytes = p.storedBytes;
+            report();
+          },
+        },
+      );
+      const placement: Placement = {
+        manifest: manifestCid.toString(),
+        shard: job.shard,
+        host,
+        receipt: result.receipt,
+        signature: result.signature,
+        status: "live",
+        placedAtMs: Date.now(),
+      };
+      await savePlacement(parts.placements, placement);
+      parts.hosts.reportSuccess(host);
+      transfer.state = "stored";
+      transfer.bytes = transfer.totalBytes;
+      if (!job.done) {
+        job.done = true;
+        job.placement = placement;
+        // The first push of this shard to finish wins; the others stop.
+        for (const other of job.inFlight)
+          if (other !== controller) other.abort(new DOMException("Another host won.", "AbortError"));
+        job.finish();
+      }
+    } catch (error) {
+      const cancelled = job.done || signal?.aborted;
+      transfer.state = cancelled ? "cancelled" : "failed";
+      if (!cancelled) {
+        transfer.error = errorText(controller.signal.aborted ? controller.signal.reason : error);
+        parts.hosts.reportFailure(host, transfer.error);
+        job.error = error;
+      }
+    } finally {
+      clearInterval(watchdog);
+      transfer.endedAtMs = Date.now();
+      job.inFlight.delete(controller);
+      report();
+    }
+    if (job.done || signal?.aborted) {
+      if (signal?.aborted && job.inFlight.size === 0) job.finish();
+      return;
+    }
+    // This host failed: the shard goes to the next one, unless a racing push is still under way.
+    if (job.inFlight.size > 0) return;
+    const next = job.tried < maxAttempts ? takeHost() : undefined;
+    if (next) void attempt(job, next, false);
+    else job.finish();
+  };
+
+  const jobs: Job[] = [];
+  const finished = shards.map(
+    (shard) =>
+      new Promise<void>((resolve) => {
+        jobs.push({
+          shard,
+          entry: manifest.shards[shard] as ShardEntry,
+          done: false,
+          tried: 0,
+          inFlight: new Set(),
+          finish: resolve,
+        });
+      }),
+  );
+  const extra = params.extraHosts ?? 0;
+  const raceTail = () => {
+    const open = jobs.filter((j) => !j.done && j.inFlight.size > 0);
+    if (extra <= 0 || open.length > extra) return;
+    for (const job of open) {
+      if (job.inFlight.size > 1) continue;
+      const host = takeHost();
+      if (!host) return;
+      void attempt(job, host, true);
+    }
+  };
+  for (const job of jobs) {
+    const host = takeHost() as string;
+    void attempt(job, host, false);
+  }
+  await Promise.all(
+    finished.map((p) =>
+      p.then(() => {
+        raceTail();
+      }),
+    ),
+  );
+  signal?.throwIfAborted();
+  const placed = jobs.flatMap((j) => (j.placement ? [j.placement] : []));
+  if (placed.length < jobs.length) {
+    throw new UploadIncompleteError(placed.length, jobs.length, {
+      cause: jobs.find((j) => !j.placement)?.error,
+    });
+  }
+  return placed;
+}
+
+/** Piece sizes of a shard: every piece has the manifest's piece size but the last, which may be shorter. */
+export function pieceSizes(manifest: { pieceSize: number; segmentCount: number }, entry: ShardEntry): number[] {
+  const last = entry.size - manifest.pieceSize * (manifest.segmentCount - 1);
+  return entry.pieces.map((_, i) => (i === manifest.segmentCount - 1 ? last : manifest.pieceSize));
+}

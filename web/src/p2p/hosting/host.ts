@@ -1,0 +1,246 @@
+import type { PeerId } from "@libp2p/interface";
+import type { CID } from "multiformats/cid";
+import type { HostingSettings } from "../../storage/hosting-db.ts";
+import { HostingDB } from "../../storage/hosting-db.ts";
+import type { HostingHooks, TabulaNode } from "../node.ts";
+import { ANNOUNCE_INTERVAL_MS, encodeAnnouncement, HOSTS_TOPIC, MAX_ADDRS } from "../protocols/announce/index.ts";
+import type { HeldShard } from "../protocols/common/catalog.ts";
+import { shardKey } from "../protocols/common/catalog.ts";
+import type { AdmitRequest } from "../protocols/shard-store/index.ts";
+import { IdbShardCatalog } from "./catalog.ts";
+import {
+  MANIFEST_PULL_TIMEOUT_MS,
+  REANNOUNCE_DELAY_MS,
+  REANNOUNCE_MIN_GAP_MS,
+  RESERVATION_TTL_MS,
+} from "./constants.ts";
+import { wasmPieceRoot } from "./piece-root.ts";
+
+/** What a host has served from one held shard, since this tab started. */
+export interface ServedCount {
+  pieces: number;
+  bytes: number;
+}
+
+/**
+ * Host mode of this tab ("Share storage"): the settings and catalog of held shards (IndexedDB, per profile), the
+ * admission policy (the switch and the quota), the serving policy (only pieces and manifests of held shards), and
+ * the signed announcements on the hosts topic. Emits `change` when anything the host view shows changed.
+ */
+export class Host extends EventTarget {
+  readonly catalog: IdbShardCatalog;
+  readonly #db: HostingDB;
+  #settings: HostingSettings;
+  #node: TabulaNode | undefined;
+  readonly #reserved = new Map<string, { bytes: number; until: number }>();
+  readonly #served = new Map<string, ServedCount>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #soon: ReturnType<typeof setTimeout> | undefined;
+  #lastAnnouncedAt = 0;
+  #announcements = 0;
+  #wasReserved = false;
+  #available: number | undefined;
+
+  private constructor(db: HostingDB, catalog: IdbShardCatalog, settings: HostingSettings) {
+    super();
+    this.#db = db;
+    this.catalog = catalog;
+    this.#settings = settings;
+    catalog.addEventListener("change", () => this.#emit());
+  }
+
+  /** Opens the host state of a profile slot (`tabula-<slot>`). */
+  static async open(storeName: string): Promise<Host> {
+    const db = await HostingDB.open(`${storeName}-hosting`);
+    const [catalog, settings] = await Promise.all([IdbShardCatalog.load(db), db.settings()]);
+    return new Host(db, catalog, settings);
+  }
+
+  /** The shard protocols' host side, for {@link TabulaNode.start}. */
+  hooks(): HostingHooks {
+    return {
+      catalog: this.catalog,
+      admit: (request) => this.#admit(request),
+      onStored: (shard) => this.#onStored(shard),
+      canServe: (cid) => this.catalog.serves(cid),
+      onServed: (cid, bytes, from) => this.#onServed(cid, bytes, from),
+      pieceRoot: wasmPieceRoot,
+    };
+  }
+
+  /** Starts announcing on the node's hosts topic (while the switch is on). */
+  attach(node: TabulaNode): void {
+    this.#node = node;
+    const pubsub = node.libp2p.services.pubsub;
+    if (!pubsub.getTopics().includes(HOSTS_TOPIC)) pubsub.subscribe(HOSTS_TOPIC);
+    pubsub.addEventListener("subscription-change", (event) => {
+      if (event.detail.subscriptions.some((s) => s.topic === HOSTS_TOPIC && s.subscribe)) this.#announceSoon();
+    });
+    // A new or regained relay reservation gives new addresses: announce them at once.
+    node.addEventListener("change", () => {
+      const reserved = node.relayStatus.state === "reserved";
+      if (reserved && !this.#wasReserved) this.#announceSoon(0);
+      this.#wasReserved = reserved;
+    });
+    void this.#refreshAvailable();
+    this.#schedule();
+  }
+
+  get settings(): HostingSettings {
+    return this.#settings;
+  }
+  get enabled(): boolean {
+    return this.#settings.enabled;
+  }
+  get quotaBytes(): number {
+    return this.#settings.quotaBytes;
+  }
+  get usedBytes(): number {
+    return this.catalog.usedBytes;
+  }
+  /** What this host offers now: the quota left, bounded by what the browser still grants the origin. */
+  get freeBytes(): number {
+    const reserved = [...this.#reserved.values()].reduce((total, r) => total + r.bytes, 0);
+    const left = Math.max(0, this.#settings.quotaBytes - this.catalog.usedBytes - reserved);
+    return this.#available === undefined ? left : Math.min(left, this.#available);
+  }
+  get lastAnnouncedAt(): number {
+    return this.#lastAnnouncedAt;
+  }
+  get announcements(): number {
+    return this.#announcements;
+  }
+  /** Pieces and bytes served per held shard (`<manifest>/<index>`) since the tab started. */
+  get served(): ReadonlyMap<string, ServedCount> {
+    return this.#served;
+  }
+
+  /** Turns "Share storage" on or off; the setting is kept for this profile. */
+  async setEnabled(enabled: boolean): Promise<void> {
+    this.#settings = await this.#db.saveSettings({ enabled });
+    this.#emit();
+    // Off: a last announcement with no free space, so that owners stop picking this tab at once.
+    this.#announceSoon(0, true);
+  }
+
+  async setQuota(quotaBytes: number): Promise<void> {
+    if (!Number.isSafeInteger(quotaBytes) || quotaBytes < 0) throw new RangeError("the quota is a number of bytes");
+    this.#settings = await this.#db.saveSettings({ quotaBytes });
+    this.#emit();
+    this.#announceSoon();
+  }
+
+  /** Stops holding a shard: it is no longer served, audited or counted (its pieces are left to collection). */
+  async drop(manifest: CID, shardIndex: number): Promise<void> {
+    await this.catalog.remove(manifest, shardIndex);
+    this.#announceSoon();
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#soon) clearTimeout(this.#soon);
+    this.#node = undefined;
+  }
+
+  #emit(): void {
+    this.dispatchEvent(new CustomEvent("change"));
+  }
+
+  async #admit(request: AdmitRequest): Promise<boolean> {
+    if (!this.#settings.enabled) return false;
+    const key = shardKey(request.offer.manifest, request.offer.shardIndex);
+    if (await this.catalog.get(request.offer.manifest, request.offer.shardIndex)) return true;
+    const now = Date.now();
+    for (const [k, r] of this.#reserved) if (r.until < now) this.#reserved.delete(k);
+    await this.#refreshAvailable();
+    if (request.totalBytes > this.freeBytes) return false;
+    this.#reserved.set(key, { bytes: request.totalBytes, until: now + RESERVATION_TTL_MS });
+    return true;
+  }
+
+  #onStored(shard: HeldShard): void {
+    this.#reserved.delete(shardKey(shard.manifest, shard.shardIndex));
+    this.#announceSoon();
+    void this.#pullManifest(shard.manifest);
+  }
+
+  /**
+   * Fetches the owner's manifest over bitswap (the owner's tab serves it) so that this host can hand it to anyone
+   * holding the share link: a fresh tab learns the file's layout from any host, without the owner online.
+   */
+  async #pullManifest(manifest: CID): Promise<void> {
+    const node = this.#node;
+    if (!node || (await node.blockstore.has(manifest))) return;
+    try {
+      for await (const _ of node.helia.blockstore.get(manifest, {
+        signal: AbortSignal.timeout(MANIFEST_PULL_TIMEOUT_MS),
+      })) {
+        // Helia verified the block against its CID and put it in the block store.
+      }
+    } catch {
+      // The owner left before we got it; another host or the owner's next upload provides it.
+    }
+  }
+
+  #onServed(cid: CID, bytes: number, _from: PeerId): void {
+    const key = this.catalog.shardOfPiece(cid);
+    if (!key) return;
+    const count = this.#served.get(key) ?? { pieces: 0, bytes: 0 };
+    this.#served.set(key, { pieces: count.pieces + 1, bytes: count.bytes + bytes });
+    this.#emit();
+  }
+
+  async #refreshAvailable(): Promise<void> {
+    try {
+      const estimate = await navigator.storage?.estimate?.();
+      if (estimate?.quota !== undefined && estimate.usage !== undefined) {
+        this.#available = Math.max(0, estimate.quota - estimate.usage);
+      }
+    } catch {
+      this.#available = undefined;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      void this.#announce().finally(() => this.#schedule());
+    }, ANNOUNCE_INTERVAL_MS);
+  }
+
+  /** Announces shortly (coalescing bursts), at most once per {@link REANNOUNCE_MIN_GAP_MS} unless forced. */
+  #announceSoon(delayMs = REANNOUNCE_DELAY_MS, force = false): void {
+    if (this.#soon) return;
+    const gap = force ? 0 : Math.max(0, this.#lastAnnouncedAt + REANNOUNCE_MIN_GAP_MS - Date.now());
+    this.#soon = setTimeout(
+      () => {
+        this.#soon = undefined;
+        void this.#announce(force);
+      },
+      Math.max(delayMs, gap),
+    );
+  }
+
+  async #announce(evenWhenOff = false): Promise<void> {
+    const node = this.#node;
+    if (!node || (!this.#settings.enabled && !evenWhenOff)) return;
+    const addrs = node.circuitAddrs().slice(0, MAX_ADDRS);
+    if (addrs.length === 0) return;
+    await this.#refreshAvailable();
+    try {
+      const bytes = await encodeAnnouncement(node.privateKey, {
+        peer: node.peerId,
+        freeBytes: this.#settings.enabled ? this.freeBytes : 0,
+        pricePerGiBMonth: BigInt(this.#settings.pricePerGiBMonth),
+        addrs,
+        timestampMs: Date.now(),
+      });
+      await node.libp2p.services.pubsub.publish(HOSTS_TOPIC, bytes);
+      this.#lastAnnouncedAt = Date.now();
+      this.#announcements += 1;
+      this.#emit();
+    } catch {
+      // Nobody subscribed yet, or the relay is gone: the next interval retries.
+    }
+  }
+}

@@ -1,0 +1,413 @@
+/**
+ * My files on the network, as the UI sees them: where each shard is placed and what the last check found, the
+ * uploads, downloads, checks and repairs under way with their progress per host, and the hosts this tab knows.
+ * It also gives the files page its network side: a store that fetches what this browser lacks from the hosts,
+ * and the upload that follows storing a file.
+ */
+import { CID } from "multiformats/cid";
+import { WorkerPool } from "../../workers/pool.ts";
+import { checkFile, type ShardCheck } from "../core/network/check-file.ts";
+import { type FetchProgress, NetworkStore } from "../core/network/network-store.ts";
+import type { NetworkParts } from "../core/network/parts.ts";
+import { liveHolders, type Placement, placementsOf, savePlacement } from "../core/network/placements.ts";
+import { type RepairProgress, repairFile } from "../core/network/repair-file.ts";
+import { type UploadProgress, uploadFile } from "../core/network/upload-file.ts";
+import { BaseError, userMessage } from "../lib/errors.ts";
+import { decodeManifest } from "../lib/manifest.ts";
+import type { KnownHost, KnownHosts } from "../p2p/hosting/hosts.ts";
+import type { TabulaNode } from "../p2p/node.ts";
+import { FilesDB } from "../storage/files-db.ts";
+
+export interface ShardView {
+  shard: number;
+  holders: { host: string; status: Placement["status"]; reason?: string; checkedAtMs?: number }[];
+  /** Every piece of the shard is in this browser. */
+  local: boolean;
+}
+
+export interface NetworkFileView {
+  cid: string;
+  k: number;
+  m: number;
+  shards: ShardView[];
+  /** Shards with at least one live holder. */
+  liveShards: number;
+  localShards: number;
+}
+
+export interface ActivityError {
+  name: string;
+  message: string;
+}
+
+export interface Activity {
+  id: number;
+  kind: "upload" | "download" | "check" | "repair";
+  cid: string;
+  startedAtMs: number;
+  endedAtMs?: number;
+  upload?: UploadProgress;
+  fetch?: FetchProgress;
+  repair?: RepairProgress;
+  checks?: ShardCheck[];
+  error?: ActivityError;
+}
+
+/** What the files page gets for one file it cannot fully read from this browser. */
+export interface RemoteFileStore {
+  getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
+  getManifest(cid: string): Promise<Uint8Array | undefined>;
+  close(): void;
+}
+
+/** Progress is shown at most this often. */
+const REPORT_INTERVAL_MS = 100;
+/** Activities kept in the list once finished. */
+const KEEP_FINISHED = 8;
+
+export class NetworkFilesState {
+  readonly #node: TabulaNode;
+  readonly #hostsBook: KnownHosts;
+  #db: Promise<FilesDB> | undefined;
+  #pool: WorkerPool | undefined;
+  #nextId = 1;
+  readonly #live = new Map<number, Activity>();
+  readonly #manifests = new Map<string, Uint8Array>();
+  #flush: ReturnType<typeof setTimeout> | undefined;
+
+  #files = $state.raw<NetworkFileView[]>([]);
+  #activities = $state.raw<Activity[]>([]);
+  #hosts = $state.raw<KnownHost[]>([]);
+  #busy = $state.raw<ReadonlySet<string>>(new Set());
+  /** Place a file's shards on hosts as soon as it is stored. */
+  autoUpload = $state(true);
+  /** Keep the pieces in this browser after every shard is placed. */
+  keepLocalCopy = $state(true);
+
+  constructor(node: TabulaNode, hosts: KnownHosts) {
+    this.#node = node;
+    this.#hostsBook = hosts;
+    const update = () => {
+      this.#hosts = hosts.list();
+    };
+    hosts.addEventListener("change", update);
+    update();
+  }
+
+  get files(): NetworkFileView[] {
+    return this.#files;
+  }
+  /** Operations under way first, then the last finished ones. */
+  get activities(): Activity[] {
+    return this.#activities;
+  }
+  get hosts(): KnownHost[] {
+    return this.#hosts;
+  }
+  /** Files with an operation under way. */
+  get busy(): ReadonlySet<string> {
+    return this.#busy;
+  }
+
+  #parts(): NetworkParts {
+    const node = this.#node;
+    const services = node.libp2p.services;
+    return {
+      self: node.peerId,
+      dial: (peer, signal) =>
+        node.dialDirect(peer, { ...(signal ? { signal } : {}), addrs: this.#hostsBook.get(peer)?.addrs ?? [] }),
+      shardStore: services.shardStore,
+      shardFetch: services.shardFetch,
+      audit: services.audit,
+      hosts: this.#hostsBook,
+    };
+  }
+
+  #files_db(): Promise<FilesDB> {
+    this.#db ??= FilesDB.open();
+    return this.#db;
+  }
+
+  /** Any peer's copy of a block, over bitswap (the owner's tab serves its manifests that way). */
+  #fetchBlock = async (cid: CID, signal: AbortSignal): Promise<Uint8Array | undefined> => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of this.#node.helia.blockstore.get(cid, { signal })) chunks.push(chunk);
+    if (chunks.length === 1) return chunks[0];
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
+  };
+
+  #hostsChanged = (signal: AbortSignal): Promise<void> =>
+    new Promise((resolve) => {
+      const done = () => {
+        this.#hostsBook.removeEventListener("change", done);
+        resolve();
+      };
+      this.#hostsBook.addEventListener("change", done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+
+  // ---- activities ----
+
+  #begin(kind: Activity["kind"], cid: string): Activity {
+    const activity: Activity = { id: this.#nextId++, kind, cid, startedAtMs: Date.now() };
+    this.#live.set(activity.id, activity);
+    this.#busy = new Set([...this.#live.values()].filter((a) => a.kind !== "download").map((a) => a.cid));
+    this.#schedule();
+    return activity;
+  }
+
+  #end(activity: Activity, error?: unknown): void {
+    activity.endedAtMs = Date.now();
+    if (error !== undefined) {
+      if (error instanceof DOMException && error.name === "AbortError") {
+        activity.error = { name: "AbortError", message: "Cancelled." };
+      } else {
+        console.error(error);
+        activity.error = { name: error instanceof BaseError ? error.name : "Error", message: userMessage(error) };
+      }
+    }
+    this.#busy = new Set(
+      [...this.#live.values()].filter((a) => a.kind !== "download" && !a.endedAtMs).map((a) => a.cid),
+    );
+    this.#publish();
+  }
+
+  #schedule(): void {
+    this.#flush ??= setTimeout(() => {
+      this.#flush = undefined;
+      this.#publish();
+    }, REPORT_INTERVAL_MS);
+  }
+
+  #publish(): void {
+    const all = [...this.#live.values()].map((a) => ({ ...a }));
+    const running = all.filter((a) => !a.endedAtMs);
+    const finished = all.filter((a) => a.endedAtMs).sort((a, b) => (b.endedAtMs ?? 0) - (a.endedAtMs ?? 0));
+    for (const old of finished.slice(KEEP_FINISHED)) this.#live.delete(old.id);
+    this.#activities = [...running, ...finished.slice(0, KEEP_FINISHED)];
+  }
+
+  async #track<T>(
+    kind: Activity["kind"],
+    cid: string,
+    run: (activity: Activity) => Promise<T>,
+  ): Promise<T | undefined> {
+    const activity = this.#begin(kind, cid);
+    try {
+      const result = await run(activity);
+      this.#end(activity);
+      return result;
+    } catch (error) {
+      this.#end(activity, error);
+      return undefined;
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  // ---- my files ----
+
+  /** Reads my files' placements and which shards are still in this browser. */
+  async refresh(): Promise<void> {
+    const db = await this.#files_db();
+    const views: NetworkFileView[] = [];
+    for (const record of await db.listFiles()) {
+      const bytes = await db.getManifest(record.cid);
+      if (!bytes) continue;
+      const manifest = await decodeManifest(bytes, CID.parse(record.cid)).catch(() => undefined);
+      if (!manifest) continue;
+      const placements = await placementsOf(db, record.cid);
+      const shards: ShardView[] = [];
+      for (const [shard, entry] of manifest.shards.entries()) {
+        const blobs = await db.getBlocks(entry.pieces.map((p) => p.toString()));
+        shards.push({
+          shard,
+          local: blobs.every((b) => b !== undefined),
+          holders: placements
+            .filter((p) => p.shard === shard)
+            .map((p) => ({
+              host: p.host,
+              status: p.status,
+              ...(p.reason ? { reason: p.reason } : {}),
+              ...(p.checkedAtMs ? { checkedAtMs: p.checkedAtMs } : {}),
+            })),
+        });
+      }
+      views.push({
+        cid: record.cid,
+        k: manifest.k,
+        m: manifest.m,
+        shards,
+        liveShards: shards.filter((s) => s.holders.some((h) => h.status === "live")).length,
+        localShards: shards.filter((s) => s.local).length,
+      });
+    }
+    this.#files = views;
+  }
+
+  /** Called once a file is stored in this browser: places it on hosts when automatic upload is on. */
+  onStored(cid: string): void {
+    void this.refresh();
+    if (this.autoUpload) void this.upload(cid);
+  }
+
+  /** Places the shards that have no live holder on hosts, with progress per host. */
+  async upload(cid: string): Promise<Placement[] | undefined> {
+    return await this.#track("upload", cid, async (activity) => {
+      const db = await this.#files_db();
+      const manifestBytes = await db.getManifest(cid);
+      if (!manifestBytes) throw new Error(`the manifest of ${cid} is not in this browser`);
+      const manifest = await decodeManifest(manifestBytes, CID.parse(cid));
+      // Hosts fetch the manifest from this tab over bitswap, so that they can give it to a share link's holder.
+      await this.#node.helia.blockstore.put(CID.parse(cid), manifestBytes);
+      const placements = await placementsOf(db, cid);
+      const holders = liveHolders(placements, manifest.k + manifest.m);
+      const shards = holders.flatMap((h, shard) => (h.length === 0 ? [shard] : []));
+      if (shards.length === 0) return [];
+      const placed = await uploadFile({ ...this.#parts(), store: db, placements: db }, cid, {
+        shards,
+        exclude: new Set(holders.flat()),
+        extraHosts: 1,
+        onProgress: (upload) => {
+          activity.upload = upload;
+          this.#schedule();
+        },
+      });
+      if (!this.keepLocalCopy) await this.#dropLocal(db, cid);
+      return placed;
+    });
+  }
+
+  /** Audits every host holding a shard of the file. */
+  async check(cid: string): Promise<ShardCheck[] | undefined> {
+    return await this.#track("check", cid, async (activity) => {
+      const db = await this.#files_db();
+      activity.checks = [];
+      return await checkFile({ ...this.#parts(), store: db, placements: db }, cid, {
+        onCheck: (check) => {
+          activity.checks = [...(activity.checks ?? []), check];
+          this.#schedule();
+        },
+      });
+    });
+  }
+
+  /** Rebuilds and re-places the shards a check found lost. */
+  async repair(cid: string): Promise<boolean> {
+    const result = await this.#track("repair", cid, async (activity) => {
+      const db = await this.#files_db();
+      this.#pool ??= new WorkerPool({ size: 2 });
+      return await repairFile(
+        {
+          ...this.#parts(),
+          codec: this.#pool,
+          store: db,
+          placements: db,
+          fetchBlock: this.#fetchBlock,
+          hostsChanged: this.#hostsChanged,
+        },
+        cid,
+        {
+          onProgress: (repair) => {
+            activity.repair = repair;
+            if (repair.upload) activity.upload = repair.upload;
+            if (repair.fetch) activity.fetch = repair.fetch;
+            this.#schedule();
+          },
+        },
+      );
+    });
+    return result !== undefined;
+  }
+
+  /** Checks the file's hosts, then repairs what was lost. */
+  async checkAndRepair(cid: string): Promise<void> {
+    const checks = await this.check(cid);
+    if (checks?.some((c) => c.status !== "live")) await this.repair(cid);
+  }
+
+  /** Deletes the file's pieces from this browser once every shard has a live holder; the hosts keep them. */
+  async removeLocalCopy(cid: string): Promise<void> {
+    await this.#track("upload", cid, async () => {
+      await this.#dropLocal(await this.#files_db(), cid);
+    });
+  }
+
+  async #dropLocal(db: FilesDB, cid: string): Promise<void> {
+    const bytes = await db.getManifest(cid);
+    if (!bytes) return;
+    const manifest = await decodeManifest(bytes, CID.parse(cid));
+    const holders = liveHolders(await placementsOf(db, cid), manifest.k + manifest.m);
+    if (holders.some((h) => h.length === 0)) {
+      throw new BaseError("Some shards of this file have no live host, so its local copy is kept.", {
+        details: "Check the hosts and repair the file first.",
+      });
+    }
+    await db.deleteBlocks(manifest.shards.flatMap((s) => s.pieces.map((p) => p.toString())));
+  }
+
+  // ---- reading from the network ----
+
+  /**
+   * A store for the files page over one file: this browser's blocks first, the rest from the hosts (my
+   * placements when the file is mine, else whoever announces and holds it). Its progress shows as a download.
+   */
+  remote(local: FilesDB, cid: string): RemoteFileStore {
+    let activity: Activity | undefined;
+    const placementsDb = this.#files_db();
+    const network = new NetworkStore(
+      {
+        ...this.#parts(),
+        local: {
+          getBlocks: (cids) => local.getBlocks(cids),
+          getManifest: async (c) => (await local.getManifest(c)) ?? this.#manifests.get(c),
+        },
+        holders: async (manifest) => {
+          const db = await placementsDb;
+          const placements = await placementsOf(db, manifest);
+          const n = placements.reduce((max, p) => Math.max(max, p.shard + 1), 0);
+          return liveHolders(placements, n);
+        },
+        fetchBlock: this.#fetchBlock,
+        hostsChanged: this.#hostsChanged,
+        onBadHost: (host, shard) => void this.#markBad(cid, host, shard),
+      },
+      cid,
+      {
+        onProgress: (fetch) => {
+          activity ??= this.#begin("download", cid);
+          activity.fetch = fetch;
+          this.#schedule();
+        },
+      },
+    );
+    return {
+      getBlocks: (cids) => network.getBlocks(cids),
+      getManifest: async (c) => {
+        const bytes = await network.getManifest(c);
+        if (bytes && c === cid) this.#manifests.set(c, bytes);
+        return bytes;
+      },
+      close: () => {
+        network.close();
+        if (activity) this.#end(activity);
+      },
+    };
+  }
+
+  /** A host of mine served a piece that does not match its CID: its placement is bad from now on. */
+  async #markBad(cid: string, host: string, shard: number | undefined): Promise<void> {
+    const db = await this.#files_db();
+    for (const p of await placementsOf(db, cid)) {
+      if (p.host === host && (shard === undefined || p.shard === shard) && p.status === "live") {
+        await savePlacement(db, { ...p, status: "bad", reason: "served a piece that does not match its CID" });
+      }
+    }
+  }
+}
