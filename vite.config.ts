@@ -1,4 +1,3 @@
-import { dirname, relative, resolve } from "node:path";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
@@ -13,20 +12,10 @@ export default defineConfig({
     outDir: "../dist",
     emptyOutDir: true,
     target: "es2023",
-    sourcemap: true,
+    // No source maps: the bundler numbers asset references in a varying order inside them, which would make the
+    // site's CID differ between builds of the same sources.
+    sourcemap: false,
     chunkSizeWarningLimit: 4096,
-    rolldownOptions: {
-      // The app, and the bench page that `npm run bench` drives (scripts/bench.ts).
-      input: {
-        main: resolve(import.meta.dirname, "web/index.html"),
-        bench: resolve(import.meta.dirname, "web/bench.html"),
-      },
-      output: {
-        // Source paths relative to the project, not to the output folder, so the site's CID is the same wherever
-        // it is built.
-        sourcemapPathTransform: (source, mapPath) => relative(import.meta.dirname, resolve(dirname(mapPath), source)),
-      },
-    },
   },
   worker: { format: "es" },
   server: { host: "127.0.0.1", strictPort: true },
