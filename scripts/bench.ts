@@ -65,19 +65,54 @@ async function serve(dir: string): Promise<{ url: string; close: () => Promise<v
   return { url: `http://127.0.0.1:${port}/bench.html`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** Chromium processes of this profile: pid → cmdline. */
+/**
+ * Chromium processes of this profile, pid → cmdline: the browser process (the one whose command line names the
+ * profile) and its descendants. Other Chromium instances on the machine (other jobs' tests) are not counted.
+ */
 function chromiumProcesses(userDataDir: string): Map<number, string> {
-  const out = new Map<number, string>();
+  const parent = new Map<number, number>();
+  const cmdline = new Map<number, string>();
+  let root = 0;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
+      const pid = Number(entry);
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
-      if (cmd.includes(userDataDir) || cmd.includes("--type=")) {
-        if (cmd.includes("chromium") || cmd.includes("chrome")) out.set(Number(entry), cmd);
+      cmdline.set(pid, cmd);
+      if (cmd.includes(userDataDir) && !cmd.includes("--type=") && /chrom/.test(cmd)) root = pid;
+    } catch {}
+  }
+  const out = new Map<number, string>();
+  if (root === 0) return out;
+  for (const [pid, cmd] of cmdline) {
+    let p = pid;
+    while (p > 1 && p !== root) p = parent.get(p) ?? 0;
+    if (p === root) out.set(pid, cmd);
+  }
+  return out;
+}
+
+/**
+ * Seconds the threads of `pids` spent running and waiting to run (runnable, but every core taken), from
+ * /proc/<pid>/task/<tid>/schedstat. Waiting time says how much more CPU the pipeline would have used on an idle
+ * machine: on a machine shared with other jobs it is what separates "the pipeline cannot use two cores" from "two
+ * cores were not to be had".
+ */
+function schedSeconds(pids: Iterable<number>): { run: number; wait: number } {
+  let run = 0;
+  let wait = 0;
+  for (const pid of pids) {
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const [r, w] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ").map(Number);
+        run += r ?? 0;
+        wait += w ?? 0;
       }
     } catch {}
   }
-  return out;
+  return { run: run / 1e9, wait: wait / 1e9 };
 }
 
 const TICKS_PER_SECOND = 100;
@@ -95,7 +130,8 @@ function cpuSeconds(pids: Iterable<number>): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       ticks += Number(fields[11]) + Number(fields[12]);
     } catch {}
   }
@@ -224,16 +260,23 @@ async function main(): Promise<void> {
     Object.assign(results, await page.evaluate(() => (globalThis as unknown as BenchGlobal).tabulaBench.idb()));
 
     console.error("bench: pipeline, 256 MiB, 4+2…");
-    const cpuStart = cpuSeconds(processes().keys());
+    // Processes are listed before and after: the page's workers are started inside the measured call.
+    const before = processes();
+    const cpuStart = cpuSeconds(before.keys());
+    const schedStart = schedSeconds(before.keys());
     const wallStart = performance.now();
     const p = (await page.evaluate(
       (bytes) => (globalThis as unknown as BenchGlobal).tabulaBench.pipeline(bytes),
       PIPELINE_BYTES,
     )) as Record<string, number>;
-    const cores = (cpuSeconds(processes().keys()) - cpuStart) / ((performance.now() - wallStart) / 1000);
+    const wallSeconds = (performance.now() - wallStart) / 1000;
+    const after = processes();
+    const cores = (cpuSeconds(after.keys()) - cpuStart) / wallSeconds;
+    const schedEnd = schedSeconds(after.keys());
     results.pipeline_encode_MBps = p.encode_MBps as number;
     results.pipeline_decode_MBps = p.decode_MBps as number;
     results.pipeline_cpu_cores_busy = cores;
+    results.pipeline_cpu_cores_waiting = (schedEnd.wait - schedStart.wait) / wallSeconds;
 
     console.error("bench: pipeline, 1 GiB, memory sampled…");
     const sampler = sampleMemory(page, cdp, () => workers.sample(), renderers);
