@@ -1,6 +1,11 @@
 /**
- * IndexedDB of the data path: blocks (pieces, as Blobs, written in batched transactions), manifests, the files
- * this browser stored (with their wrapped keys), and storage receipts.
+ * IndexedDB of the data path: blocks (pieces), manifests, the files this browser stored (with their wrapped keys),
+ * and storage receipts.
+ *
+ * Blocks are written as bytes (Uint8Array), which Chromium keeps as a file per large value, as it does for a Blob.
+ * Writing Blobs made in the page instead was slower and, when nothing else allocated, failed: each Blob stays
+ * registered until the garbage collector finds its wrapper, and after ~1 GiB of them Chromium refused the write
+ * ("Failed to write blobs (InvalidBlob)"). Blocks written as Blobs by earlier versions are read as well.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import { QuotaExceededError } from "../lib/file-errors.ts";
@@ -27,7 +32,7 @@ export interface ReceiptRecord {
 }
 
 interface FilesSchema extends DBSchema {
-  blocks: { key: string; value: Blob };
+  blocks: { key: string; value: Uint8Array | Blob };
   manifests: { key: string; value: Uint8Array };
   files: { key: string; value: FileRecord; indexes: { createdAt: number } };
   keys: { key: string; value: KeyRecord };
@@ -44,11 +49,21 @@ export interface BlockPut {
 
 /** The narrow block interface the use cases need. */
 export interface BlockStore {
-  /** Writes blocks in one transaction: all of them or none. */
+  /**
+   * Writes blocks in one transaction: all of them or none. Keeps no reference to the bytes once it resolves: the
+   * caller may reuse their buffers.
+   */
   putBlocks(blocks: readonly BlockPut[]): Promise<void>;
   /** Reads blocks in one transaction; undefined where missing. */
   getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
+  /** Reads blocks in one transaction as bytes, each in a buffer of its own (transferable); undefined where missing. */
+  getBlockBytes?(cids: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   deleteBlocks(cids: readonly string[]): Promise<void>;
+}
+
+/** The bytes alone: IndexedDB stores a view's whole buffer, so a view into a larger buffer is copied out. */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 function isQuotaError(error: unknown): boolean {
@@ -82,7 +97,8 @@ export class FilesDB implements BlockStore {
   async putBlocks(blocks: readonly BlockPut[]): Promise<void> {
     try {
       const tx = this.#db.transaction("blocks", "readwrite");
-      for (const b of blocks) void tx.store.put(new Blob([b.bytes as Uint8Array<ArrayBuffer>]), b.cid);
+      // put() clones the value before it returns, so the caller's buffers are free once this resolves.
+      for (const b of blocks) void tx.store.put(ownBytes(b.bytes), b.cid);
       await tx.done;
     } catch (error) {
       if (isQuotaError(error))
@@ -96,6 +112,18 @@ export class FilesDB implements BlockStore {
   }
 
   async getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]> {
+    const values = await this.#getBlockValues(cids);
+    return values.map((v) => (v === undefined || v instanceof Blob ? v : new Blob([v as Uint8Array<ArrayBuffer>])));
+  }
+
+  async getBlockBytes(cids: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    const values = await this.#getBlockValues(cids);
+    return await Promise.all(
+      values.map(async (v) => (v instanceof Blob ? new Uint8Array(await v.arrayBuffer()) : v && ownBytes(v))),
+    );
+  }
+
+  async #getBlockValues(cids: readonly string[]): Promise<(Uint8Array | Blob | undefined)[]> {
     const tx = this.#db.transaction("blocks", "readonly");
     const out = await Promise.all(cids.map((cid) => tx.store.get(cid)));
     await tx.done;

@@ -4,6 +4,14 @@ import { TooFewShardsError } from "../../lib/file-errors.ts";
 import type { Manifest } from "../../lib/manifest.ts";
 import type { BlockStore } from "../../storage/files-db.ts";
 
+/** Where pieces come from: any block store; one that can hand out bytes directly saves a Blob round trip. */
+export type PieceSource = Pick<BlockStore, "getBlocks" | "getBlockBytes">;
+
+async function readPieces(store: PieceSource, cids: string[]): Promise<(ArrayBuffer | undefined)[]> {
+  if (store.getBlockBytes) return (await store.getBlockBytes(cids)).map((b) => b?.buffer as ArrayBuffer | undefined);
+  return await Promise.all((await store.getBlocks(cids)).map((b) => b?.arrayBuffer()));
+}
+
 export interface Attempt {
   pieces: (ArrayBuffer | null)[];
   digests: Uint8Array[];
@@ -15,7 +23,7 @@ export interface Attempt {
  * erasure and its shard is added to `damaged`. `run` returns `done`, or the indices that failed verification.
  */
 export async function withPieces<T>(
-  store: Pick<BlockStore, "getBlocks">,
+  store: PieceSource,
   manifest: Manifest,
   index: number,
   damaged: Set<number>,
@@ -38,8 +46,10 @@ export async function withPieces<T>(
       next++;
     }
     if (want.length > 0) {
-      const blobs = await store.getBlocks(want.map((i) => (cids[i] as CID).toString()));
-      const buffers = await Promise.all(blobs.map((b) => b?.arrayBuffer()));
+      const buffers = await readPieces(
+        store,
+        want.map((i) => (cids[i] as CID).toString()),
+      );
       want.forEach((i, j) => {
         const buffer = buffers[j];
         if (buffer) pieces[i] = buffer;
