@@ -50,6 +50,26 @@ describe("ReedSolomon", () => {
     expect(rs.encode(data, 4, 2, 256)).toEqual(rs.encode(padded, 4, 2, 256));
   });
 
+  it("codes in place: pads with the given filler and returns all k + m pieces as encode does", () => {
+    const data = pseudoRandomBytes(1000, 4);
+    const padded = new Uint8Array(4 * 256);
+    padded.set(data);
+    padded.fill(0xab, 1000);
+    const all = rs.encodeInPlace(data, 4, 2, 256, (tail) => tail.fill(0xab)).slice();
+    expect(all.subarray(0, 4 * 256)).toEqual(padded);
+    expect(all.subarray(4 * 256)).toEqual(rs.encode(padded, 4, 2, 256));
+    expect(() => rs.encodeInPlace(new Uint8Array(4 * 256 + 1), 4, 2, 256)).toThrow(RangeError);
+  });
+
+  it("reconstructs in place: data pieces laid side by side when intact, rebuilt otherwise", () => {
+    const data = pseudoRandomBytes(4 * 256, 6);
+    const pieces = split(data, rs.encode(data, 4, 2, 256), 4, 2, 256);
+    expect(rs.reconstructInPlace(pieces, 4, 2, 256)?.slice()).toEqual(data);
+    const lost = pieces.map((p, i) => (i === 1 || i === 3 ? undefined : p));
+    expect(rs.reconstructInPlace(lost, 4, 2, 256)?.slice()).toEqual(data);
+    expect(rs.reconstructInPlace([...lost.slice(0, 5), undefined], 4, 2, 256)).toBeUndefined();
+  });
+
   it("produces parity that differs when one data byte changes", () => {
     const data = pseudoRandomBytes(4 * 256, 5);
     const before = rs.encode(data, 4, 2, 256);
