@@ -21,6 +21,9 @@ import {
   type RepairRequest,
   type RepairResult,
   repairPieces,
+  type StoreSegmentRequest,
+  type StoreSegmentResult,
+  storeSegment,
 } from "../src/lib/segment-codec.ts";
 
 async function wasmBytes(url: string): Promise<ArrayBuffer> {
@@ -38,6 +41,10 @@ const context: Promise<CodecContext> = Promise.all([
 const api = {
   async ready(): Promise<void> {
     await context;
+  },
+  async storeSegment(req: StoreSegmentRequest): Promise<StoreSegmentResult> {
+    const result = await storeSegment(await context, req);
+    return Comlink.transfer(result, [...result.pieces, result.plaintext, ...result.spare]);
   },
   async encrypt(req: EncryptRequest): Promise<ArrayBuffer> {
     const ct = await encryptPieces(req);

@@ -12,6 +12,8 @@ import type {
   RepairRequest,
   RepairResult,
   SegmentCodec,
+  StoreSegmentRequest,
+  StoreSegmentResult,
 } from "../src/lib/segment-codec.ts";
 import type { FilesWorkerApi } from "./files.worker.ts";
 
@@ -45,6 +47,10 @@ export class WorkerPool implements SegmentCodec {
     return this.#members.length;
   }
 
+  get parallelism(): number {
+    return this.#members.length;
+  }
+
   /** Resolves once every worker has loaded its WASM. */
   async ready(): Promise<void> {
     await Promise.all(this.#members.map((m) => m.api.ready()));
@@ -59,6 +65,11 @@ export class WorkerPool implements SegmentCodec {
     } finally {
       member.busy--;
     }
+  }
+
+  storeSegment(req: StoreSegmentRequest): Promise<StoreSegmentResult> {
+    const buffers = [req.plaintext, ...(req.spare ?? [])];
+    return this.#run((api) => api.storeSegment(Comlink.transfer(req, buffers)) as Promise<StoreSegmentResult>);
   }
 
   encrypt(req: EncryptRequest): Promise<ArrayBuffer> {

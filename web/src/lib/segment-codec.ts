@@ -5,7 +5,7 @@
  */
 import { equalBytes } from "./bytes.ts";
 import { sha256 } from "./cid.ts";
-import { AES_GCM_TAG_BYTES, SHA256_BYTES } from "./constants.ts";
+import { AES_GCM_TAG_BYTES, KECCAK256_BYTES, SHA256_BYTES } from "./constants.ts";
 import { decryptSegment, encryptSegment } from "./crypto/aes-gcm.ts";
 import type { ReedSolomon } from "./erasure/reed-solomon.ts";
 import type { MerkleHasher } from "./merkle/hasher.ts";
@@ -43,6 +43,34 @@ export interface EncodeResult {
   digests: Uint8Array;
   /** Merkle subtree root of each piece, 32 bytes each end to end. */
   roots: Uint8Array;
+}
+
+export interface StoreSegmentRequest {
+  key: CryptoKey;
+  fileId: Uint8Array;
+  index: number;
+  /** The segment's plaintext is the first `plainLength` bytes of this buffer (it may be longer: it is recycled). */
+  plaintext: ArrayBuffer;
+  plainLength: number;
+  k: number;
+  m: number;
+  pieceSize: number;
+  /** Shard-wide index of the pieces' first Merkle leaf. */
+  firstLeaf: number;
+  /** Recycled buffers for the pieces; those of exactly `pieceSize` bytes are filled, the others handed back. */
+  spare?: ArrayBuffer[];
+}
+
+export interface StoreSegmentResult {
+  /** The k + m pieces, each in a buffer of exactly `pieceSize` bytes. */
+  pieces: ArrayBuffer[];
+  /** sha2-256 of each piece, 32 bytes each end to end. */
+  digests: Uint8Array;
+  /** Merkle subtree root of each piece, 32 bytes each end to end. */
+  roots: Uint8Array;
+  /** The request's plaintext buffer and unused spare buffers, handed back for reuse. */
+  plaintext: ArrayBuffer;
+  spare: ArrayBuffer[];
 }
 
 export interface DecodeRequest {
@@ -84,6 +112,10 @@ export type RepairResult =
 
 /** The segment operations, wherever they run (a worker pool, or in-process). */
 export interface SegmentCodec {
+  /** Segments it works on at once at full speed (its workers); callers keep about twice that many in flight. */
+  readonly parallelism?: number;
+  /** Encrypts, codes and hashes one segment in one call: what storing a file uses. */
+  storeSegment(req: StoreSegmentRequest): Promise<StoreSegmentResult>;
   encrypt(req: EncryptRequest): Promise<ArrayBuffer>;
   encode(req: EncodeRequest): Promise<EncodeResult>;
   decode(req: DecodeRequest): Promise<DecodeResult>;
@@ -92,7 +124,8 @@ export interface SegmentCodec {
 
 const RANDOM_CHUNK_BYTES = 65536;
 
-function fillRandom(bytes: Uint8Array): void {
+/** Fills `bytes` from the system's CSPRNG, which hands out at most 64 KiB per call. */
+export function fillRandom(bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length; off += RANDOM_CHUNK_BYTES) {
     crypto.getRandomValues(bytes.subarray(off, off + RANDOM_CHUNK_BYTES));
   }
@@ -138,6 +171,46 @@ export async function encodePieces(ctx: CodecContext, req: EncodeRequest): Promi
   return { data: req.ciphertext, parity: parity.buffer, digests, roots };
 }
 
+/**
+ * One segment from plaintext to stored pieces: AES-256-GCM, then Reed-Solomon inside the coder's WASM memory (the
+ * short last segment padded with random bytes, as `encryptPieces` does), then each piece's sha2-256 and Merkle root
+ * taken from there and the piece copied once into its own buffer, ready to be written as a block.
+ */
+export async function storeSegment(ctx: CodecContext, req: StoreSegmentRequest): Promise<StoreSegmentResult> {
+  const { k, m, pieceSize } = req;
+  const n = k + m;
+  const ciphertext = await encryptSegment(
+    req.key,
+    req.fileId,
+    req.index,
+    new Uint8Array(req.plaintext, 0, req.plainLength),
+  );
+  if (ciphertext.byteLength > k * pieceSize) throw new RangeError(`segment ${req.index} does not fit in ${k} pieces`);
+  // From here to the digests' copies, nothing awaits: the coder's memory is not touched by another segment.
+  const coded = ctx.rs.encodeInPlace(new Uint8Array(ciphertext), k, m, pieceSize, fillRandom);
+  const spare = req.spare ?? [];
+  const unused = spare.filter((b) => b.byteLength !== pieceSize);
+  const fitting = spare.filter((b) => b.byteLength === pieceSize);
+  const pieces: ArrayBuffer[] = [];
+  const digestPromises: Promise<Uint8Array>[] = [];
+  const roots = new Uint8Array(n * KECCAK256_BYTES);
+  for (let i = 0; i < n; i++) {
+    const view = coded.subarray(i * pieceSize, (i + 1) * pieceSize);
+    // WebCrypto copies its input before digest() returns, so the view can be reused right after.
+    digestPromises.push(sha256(view));
+    roots.set(ctx.hasher.pieceRoot(view, req.firstLeaf), i * KECCAK256_BYTES);
+    const out = fitting.pop() ?? new ArrayBuffer(pieceSize);
+    new Uint8Array(out).set(view);
+    pieces.push(out);
+  }
+  unused.push(...fitting);
+  const digests = new Uint8Array(n * SHA256_BYTES);
+  (await Promise.all(digestPromises)).forEach((d, i) => {
+    digests.set(d, i * SHA256_BYTES);
+  });
+  return { pieces, digests, roots, plaintext: req.plaintext, spare: unused };
+}
+
 /** Checks the given pieces against their digests; returns the intact ones (others undefined) and the bad indices. */
 async function verifyPieces(
   pieces: (ArrayBuffer | null)[],
@@ -161,17 +234,11 @@ async function verifyPieces(
   return { intact, bad, count: intact.filter(Boolean).length };
 }
 
-/** The k data pieces end to end, straight from the data pieces when all are intact, else by Reed-Solomon. */
+/**
+ * The k data pieces end to end, inside the coder's WASM memory (valid until its next call): laid side by side when
+ * all are intact, else rebuilt by Reed-Solomon from exactly k intact pieces (the fewer it copies in, the faster).
+ */
 function dataOf(ctx: CodecContext, intact: (Uint8Array | undefined)[], k: number, m: number, pieceSize: number) {
-  const dataPieces = intact.slice(0, k);
-  if (dataPieces.every(Boolean)) {
-    const out = new Uint8Array(k * pieceSize);
-    dataPieces.forEach((p, i) => {
-      out.set(p as Uint8Array, i * pieceSize);
-    });
-    return out;
-  }
-  // Give the coder exactly k pieces: the fewer it copies in, the faster.
   const chosen: (Uint8Array | undefined)[] = new Array(k + m).fill(undefined);
   let taken = 0;
   for (let i = 0; i < k + m && taken < k; i++) {
@@ -180,7 +247,7 @@ function dataOf(ctx: CodecContext, intact: (Uint8Array | undefined)[], k: number
       taken++;
     }
   }
-  return ctx.rs.reconstruct(chosen, k, m, pieceSize);
+  return ctx.rs.reconstructInPlace(chosen, k, m, pieceSize);
 }
 
 /** Verifies, reconstructs when needed, and decrypts one segment. */
@@ -211,23 +278,20 @@ export async function repairPieces(ctx: CodecContext, req: RepairRequest): Promi
   const data = dataOf(ctx, intact, k, m, pieceSize);
   if (!data) return { status: "too-few", bad, intact: count };
   const needParity = req.targets.some((t) => t >= k);
-  const parity = needParity ? ctx.rs.encode(data, k, m, pieceSize) : undefined;
-  const rebuilt: ArrayBuffer[] = [];
-  for (const t of req.targets) {
-    const bytes =
-      t < k
-        ? data.slice(t * pieceSize, (t + 1) * pieceSize)
-        : (parity as Uint8Array).slice((t - k) * pieceSize, (t - k + 1) * pieceSize);
+  const all = needParity ? ctx.rs.encodeInPlace(data, k, m, pieceSize) : data;
+  // Copied out before any await: the coder's memory belongs to whichever segment runs next.
+  const rebuilt = req.targets.map((t) => all.slice(t * pieceSize, (t + 1) * pieceSize));
+  for (const [j, t] of req.targets.entries()) {
     const expected = req.digests[t];
-    if (!expected || !equalBytes(await sha256(bytes), expected)) return { status: "corrupt", bad };
-    rebuilt.push(bytes.buffer);
+    if (!expected || !equalBytes(await sha256(rebuilt[j] as Uint8Array), expected)) return { status: "corrupt", bad };
   }
-  return { status: "ok", rebuilt, bad };
+  return { status: "ok", rebuilt: rebuilt.map((b) => b.buffer), bad };
 }
 
 /** The codec run in the calling thread (tests, and browsers without module workers). */
 export function localCodec(ctx: CodecContext): SegmentCodec {
   return {
+    storeSegment: (req) => storeSegment(ctx, req),
     encrypt: (req) => encryptPieces(req),
     encode: (req) => encodePieces(ctx, req),
     decode: (req) => decodePieces(ctx, req),

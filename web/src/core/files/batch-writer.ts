@@ -2,8 +2,9 @@ import type { BlockPut, BlockStore } from "../../storage/files-db.ts";
 import { MAX_PENDING_WRITE_BYTES, WRITE_BATCH_BYTES } from "./constants.ts";
 
 /**
- * Groups block puts into large IndexedDB transactions and pushes back when IndexedDB falls behind. Every CID
- * handed to it is remembered so a failed store can delete what was written.
+ * Groups block puts into IndexedDB transactions and pushes back when IndexedDB falls behind. Every CID handed to it
+ * is remembered so a failed store can delete what was written; the blocks of each committed transaction are handed
+ * to `onCommitted`, so their buffers can be reused.
  */
 export class BatchWriter {
   readonly #store: Pick<BlockStore, "putBlocks">;
@@ -16,7 +17,7 @@ export class BatchWriter {
   #commits = new Set<Promise<void>>();
   #error: unknown;
   readonly written: string[] = [];
-  onCommitted: (bytes: number) => void = () => {};
+  onCommitted: (weight: number, blocks: readonly BlockPut[]) => void = () => {};
 
   constructor(
     store: Pick<BlockStore, "putBlocks">,
@@ -60,7 +61,7 @@ export class BatchWriter {
       .then(
         () => {
           this.#pendingBytes -= weight;
-          this.onCommitted(weight);
+          this.onCommitted(weight, batch);
         },
         (error: unknown) => {
           this.#error ??= error;

@@ -4,12 +4,14 @@ import { CorruptSegmentError, FileNotFoundError, TooFewShardsError } from "../..
 import { decodeManifest, type FileMeta, type Manifest, openManifest } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { BlockStore } from "../../storage/files-db.ts";
-import { PIPELINE_DEPTH_SEGMENTS } from "./constants.ts";
+import { pipelineDepth } from "./constants.ts";
 import { withPieces } from "./pieces.ts";
 
 export interface OpenFileParts {
   codec: SegmentCodec;
-  store: Pick<BlockStore, "getBlocks"> & { getManifest(cid: string): Promise<Uint8Array | undefined> };
+  store: Pick<BlockStore, "getBlocks" | "getBlockBytes"> & {
+    getManifest(cid: string): Promise<Uint8Array | undefined>;
+  };
 }
 
 export interface OpenProgress {
@@ -53,6 +55,7 @@ export async function openFile(
   params: OpenFileParameters = {},
 ): Promise<OpenFileReturnType> {
   const { codec, store } = parts;
+  const depth = pipelineDepth(codec);
   const { signal } = params;
   const manifest = await loadManifest(store, cid);
   const { meta, key, layout } = await openManifest(manifest, rawKey);
@@ -82,7 +85,7 @@ export async function openFile(
   let nextToStart = 0;
   const started: Promise<ArrayBuffer>[] = [];
   const startMore = () => {
-    while (nextToStart < layout.segmentCount && started.length < PIPELINE_DEPTH_SEGMENTS) {
+    while (nextToStart < layout.segmentCount && started.length < depth) {
       const p = decodeSegment(nextToStart);
       p.catch(() => {}); // observed when its turn comes
       started.push(p);

@@ -3,13 +3,15 @@ import { CorruptSegmentError, TooFewShardsError } from "../../lib/file-errors.ts
 import { publicLayoutOf, type ShardEntry } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { BlockStore } from "../../storage/files-db.ts";
-import { PIPELINE_DEPTH_SEGMENTS } from "./constants.ts";
+import { pipelineDepth } from "./constants.ts";
 import { loadManifest } from "./open-file.ts";
 import { withPieces } from "./pieces.ts";
 
 export interface RepairShardParts {
   codec: SegmentCodec;
-  store: Pick<BlockStore, "getBlocks" | "putBlocks"> & { getManifest(cid: string): Promise<Uint8Array | undefined> };
+  store: Pick<BlockStore, "getBlocks" | "getBlockBytes" | "putBlocks"> & {
+    getManifest(cid: string): Promise<Uint8Array | undefined>;
+  };
 }
 
 export interface RepairShardParameters {
@@ -29,6 +31,7 @@ export async function repairShard(
   params: RepairShardParameters = {},
 ): Promise<{ repairedPieces: number }> {
   const { codec, store } = parts;
+  const depth = pipelineDepth(codec);
   const manifest = await loadManifest(store, cid);
   const { k, m, segmentCount } = manifest;
   if (!Number.isInteger(shard) || shard < 0 || shard >= k + m) throw new RangeError(`no shard ${shard}`);
@@ -64,7 +67,7 @@ export async function repairShard(
       })
       .finally(() => inFlight.delete(task));
     inFlight.add(task);
-    if (inFlight.size >= PIPELINE_DEPTH_SEGMENTS) await Promise.race(inFlight);
+    if (inFlight.size >= depth) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
   if (failure) throw failure.error;

@@ -9,21 +9,75 @@ export class FileChangedError extends BaseError {
   }
 }
 
+export interface Segment {
+  index: number;
+  /** The segment's bytes are the first `length` bytes of this buffer, which may be longer (it is recycled). */
+  plaintext: ArrayBuffer;
+  length: number;
+}
+
+export interface ReadSegmentsOptions {
+  signal?: AbortSignal;
+  /**
+   * Hands out a recycled buffer of at least `segmentSize` bytes, or undefined for a fresh one: the pipeline gives
+   * segment buffers back once the workers are done with them, so a file of any size goes through a few buffers.
+   */
+  reuse?: () => ArrayBuffer | undefined;
+}
+
 /**
- * Cuts a byte stream into segments of `segmentSize` bytes (the last one shorter), each a fresh ArrayBuffer that
- * can be transferred to a worker. Reads ahead by at most one segment.
+ * Cuts a byte stream into segments of `segmentSize` bytes (the last one shorter), each in an ArrayBuffer of its own
+ * that can be transferred to a worker. Reads ahead by at most one segment. A byte stream (File.stream() in
+ * Chromium) is read straight into the segment's buffer; any other stream is copied chunk by chunk.
  */
 export async function* readSegments(
   stream: ReadableStream<Uint8Array>,
   totalBytes: number,
   segmentSize: number,
-  signal?: AbortSignal,
-): AsyncGenerator<{ index: number; plaintext: ArrayBuffer }> {
+  options: ReadSegmentsOptions | AbortSignal = {},
+): AsyncGenerator<Segment> {
+  const { signal, reuse } = options instanceof AbortSignal ? { signal: options, reuse: undefined } : options;
+  const sizeOf = (i: number) => Math.max(0, Math.min(segmentSize, totalBytes - i * segmentSize));
+  const bufferFor = (length: number): ArrayBuffer => {
+    const recycled = reuse?.();
+    return recycled && recycled.byteLength >= length ? recycled : new ArrayBuffer(length);
+  };
+  const segmentCount = Math.max(1, Math.ceil(totalBytes / segmentSize));
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    // Not a byte stream: read chunks below.
+  }
+  if (byob) {
+    const reader = byob;
+    try {
+      for (let index = 0; index < segmentCount; index++) {
+        signal?.throwIfAborted();
+        const length = sizeOf(index);
+        let buffer = bufferFor(length);
+        let filled = 0;
+        while (filled < length) {
+          const { done, value } = await reader.read(new Uint8Array(buffer, filled, length - filled));
+          if (done || !value) throw new FileChangedError(totalBytes, index * segmentSize + filled);
+          buffer = value.buffer as ArrayBuffer;
+          filled += value.length;
+        }
+        yield { index, plaintext: buffer, length };
+      }
+      // The stream must end here: a longer file changed since its size was taken.
+      const { done, value } = await reader.read(new Uint8Array(1));
+      if (!done && value && value.length > 0) throw new FileChangedError(totalBytes, totalBytes + value.length);
+    } finally {
+      reader.releaseLock();
+    }
+    return;
+  }
+
   const reader = stream.getReader();
   let index = 0;
   let read = 0;
-  const sizeOf = (i: number) => Math.min(segmentSize, totalBytes - i * segmentSize);
-  let current = new Uint8Array(Math.max(0, sizeOf(0)));
+  let current = new Uint8Array(bufferFor(sizeOf(0)), 0, sizeOf(0));
   let filled = 0;
   try {
     for (;;) {
@@ -39,17 +93,18 @@ export async function* readSegments(
         filled += n;
         offset += n;
         if (filled === current.length) {
-          yield { index, plaintext: current.buffer };
+          yield { index, plaintext: current.buffer as ArrayBuffer, length: current.length };
           index++;
           filled = 0;
-          current = new Uint8Array(Math.max(0, sizeOf(index)));
-          if (current.length === 0) break;
+          const length = sizeOf(index);
+          if (length === 0) break;
+          current = new Uint8Array(bufferFor(length), 0, length);
         }
       }
     }
     if (read !== totalBytes) throw new FileChangedError(totalBytes, read);
     // An empty file is still one (empty) segment, so it has a key commitment and pieces like any other.
-    if (totalBytes === 0) yield { index: 0, plaintext: new ArrayBuffer(0) };
+    if (totalBytes === 0) yield { index: 0, plaintext: current.buffer as ArrayBuffer, length: 0 };
   } finally {
     reader.releaseLock();
   }

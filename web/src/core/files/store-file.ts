@@ -4,13 +4,13 @@ import { rawCidFromDigest } from "../../lib/cid.ts";
 import { DEFAULT_DATA_SHARDS, DEFAULT_PARITY_SHARDS, FILE_ID_BYTES } from "../../lib/constants.ts";
 import { importFileKey } from "../../lib/crypto/aes-gcm.ts";
 import { generateFileKey } from "../../lib/crypto/file-key.ts";
-import { encodedSizeBytes, firstLeafOf, layoutFor, pieceSizeOf, segmentPlainBytes } from "../../lib/erasure/layout.ts";
+import { encodedSizeBytes, firstLeafOf, layoutFor, pieceSizeOf } from "../../lib/erasure/layout.ts";
 import { createManifest, type Manifest } from "../../lib/manifest.ts";
 import { rootOf } from "../../lib/merkle/tree.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { BlockPut, BlockStore, FileRecord, KeyRecord } from "../../storage/files-db.ts";
 import { BatchWriter } from "./batch-writer.ts";
-import { PIPELINE_DEPTH_SEGMENTS } from "./constants.ts";
+import { pipelineDepth } from "./constants.ts";
 import { readSegments } from "./segments.ts";
 
 /** What a file to store must offer: a File, a Blob with a name, or anything with a byte stream. */
@@ -58,8 +58,9 @@ export interface StoreFileParts {
 }
 
 /**
- * Stores a file in this browser: stream → segments → AES-256-GCM → Reed-Solomon k + m in the worker pool → pieces
- * as raw blocks in IndexedDB, then the manifest. Either the whole file is stored or nothing is: on any failure
+ * Stores a file in this browser: stream → segments → in a worker, per segment: AES-256-GCM, Reed-Solomon k + m,
+ * sha2-256 and Merkle root of each piece → pieces as raw blocks in IndexedDB, then the manifest. Two segments are in
+ * flight per worker, so while one waits for WebCrypto the other is coded and both cores stay busy. Either the whole file is stored or nothing is: on any failure
  * (quota, abort, a worker error) the blocks already written are deleted.
  */
 export async function storeFile(
@@ -83,49 +84,66 @@ export async function storeFile(
   const pieceRoots: Uint8Array[][] = Array.from({ length: n }, () => new Array<Uint8Array>(layout.segmentCount));
   const progress: StoreProgress = { totalBytes: file.size, encryptedBytes: 0, encodedBytes: 0, storedBytes: 0 };
   const report = () => params.onProgress?.({ ...progress });
+  // Buffers go round: segment buffers come back from the workers with the pieces, piece buffers once their
+  // transaction has committed, so the pipeline allocates a few tens of MiB whatever the file's size.
+  const plainBuffers: ArrayBuffer[] = [];
+  const pieceBuffers: ArrayBuffer[] = [];
   const writer = new BatchWriter(store);
-  writer.onCommitted = (bytes) => {
-    progress.storedBytes += bytes;
+  writer.onCommitted = (weight, blocks) => {
+    for (const b of blocks)
+      if (b.bytes.byteLength === layout.pieceSizeBytes) pieceBuffers.push(b.bytes.buffer as ArrayBuffer);
+    progress.storedBytes += weight;
     report();
   };
 
-  const processSegment = async (index: number, plaintext: ArrayBuffer): Promise<void> => {
-    const plainBytes = segmentPlainBytes(layout, index);
+  const processSegment = async (index: number, plaintext: ArrayBuffer, plainLength: number): Promise<void> => {
     const pieceSize = pieceSizeOf(layout, index);
-    const ciphertext = await codec.encrypt({ key, fileId, index, plaintext, k, pieceSize });
-    progress.encryptedBytes += plainBytes;
+    const spare = pieceSize === layout.pieceSizeBytes ? pieceBuffers.splice(0, n) : [];
+    const coded = await codec.storeSegment({
+      key,
+      fileId,
+      index,
+      plaintext,
+      plainLength,
+      k,
+      m,
+      pieceSize,
+      firstLeaf: firstLeafOf(layout, index),
+      spare,
+    });
+    plainBuffers.push(coded.plaintext);
+    pieceBuffers.push(...coded.spare);
+    progress.encryptedBytes += plainLength;
+    progress.encodedBytes += plainLength;
     report();
     signal?.throwIfAborted();
-    const coded = await codec.encode({ ciphertext, k, m, pieceSize, firstLeaf: firstLeafOf(layout, index) });
-    progress.encodedBytes += plainBytes;
-    report();
     const puts: BlockPut[] = [];
     for (let i = 0; i < n; i++) {
       const cid = rawCidFromDigest(coded.digests.slice(i * 32, i * 32 + 32));
       (pieceCids[i] as CID[])[index] = cid;
       (pieceRoots[i] as Uint8Array[])[index] = coded.roots.slice(i * 32, i * 32 + 32);
-      const bytes =
-        i < k
-          ? new Uint8Array(coded.data, i * pieceSize, pieceSize)
-          : new Uint8Array(coded.parity, (i - k) * pieceSize, pieceSize);
-      puts.push({ cid: cid.toString(), bytes });
+      puts.push({ cid: cid.toString(), bytes: new Uint8Array(coded.pieces[i] as ArrayBuffer) });
     }
-    signal?.throwIfAborted();
-    await writer.write(puts, plainBytes);
+    await writer.write(puts, plainLength);
   };
 
+  const depth = pipelineDepth(codec);
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   try {
-    for await (const { index, plaintext } of readSegments(file.stream(), file.size, layout.segmentSizeBytes, signal)) {
+    const segments = readSegments(file.stream(), file.size, layout.segmentSizeBytes, {
+      ...(signal ? { signal } : {}),
+      reuse: () => plainBuffers.pop(),
+    });
+    for await (const { index, plaintext, length } of segments) {
       if (failure) break;
-      const task: Promise<void> = processSegment(index, plaintext)
+      const task: Promise<void> = processSegment(index, plaintext, length)
         .catch((error: unknown) => {
           failure ??= { error };
         })
         .finally(() => inFlight.delete(task));
       inFlight.add(task);
-      if (inFlight.size >= PIPELINE_DEPTH_SEGMENTS) await Promise.race(inFlight);
+      if (inFlight.size >= depth) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
