@@ -124,15 +124,6 @@ export interface SegmentCodec {
 
 const RANDOM_CHUNK_BYTES = 65536;
 
-/**
- * Frees a buffer now rather than at the next garbage collection: transferring it to a zero-length buffer detaches it
- * and drops its memory. The worker allocates a few MiB per segment that it cannot recycle (WebCrypto's outputs, the
- * pieces read back), and left to the collector they would pile up to a hundred MiB and more per worker.
- */
-function release(buffer: ArrayBuffer): void {
-  if (!buffer.detached) buffer.transfer(0);
-}
-
 /** Fills `bytes` from the system's CSPRNG, which hands out at most 64 KiB per call. */
 export function fillRandom(bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length; off += RANDOM_CHUNK_BYTES) {
@@ -197,7 +188,6 @@ export async function storeSegment(ctx: CodecContext, req: StoreSegmentRequest):
   if (ciphertext.byteLength > k * pieceSize) throw new RangeError(`segment ${req.index} does not fit in ${k} pieces`);
   // From here to the digests' copies, nothing awaits: the coder's memory is not touched by another segment.
   const coded = ctx.rs.encodeInPlace(new Uint8Array(ciphertext), k, m, pieceSize, fillRandom);
-  release(ciphertext);
   const spare = req.spare ?? [];
   const unused = spare.filter((b) => b.byteLength !== pieceSize);
   const fitting = spare.filter((b) => b.byteLength === pieceSize);
@@ -267,16 +257,14 @@ export async function decodePieces(ctx: CodecContext, req: DecodeRequest): Promi
   if (count < k) return { status: "too-few", bad, intact: count };
   const data = dataOf(ctx, intact, k, m, pieceSize);
   if (!data) return { status: "too-few", bad, intact: count };
-  // WebCrypto copies its input before decrypt() returns: the pieces (handed over by the caller) are done with.
-  const decrypting = decryptSegment(
-    req.key,
-    req.fileId,
-    req.index,
-    data.subarray(0, req.plainLength + AES_GCM_TAG_BYTES),
-  );
-  for (const piece of req.pieces) if (piece) release(piece);
   try {
-    return { status: "ok", plaintext: await decrypting, bad };
+    const plaintext = await decryptSegment(
+      req.key,
+      req.fileId,
+      req.index,
+      data.subarray(0, req.plainLength + AES_GCM_TAG_BYTES),
+    );
+    return { status: "ok", plaintext, bad };
   } catch {
     return { status: "corrupt", bad };
   }
@@ -293,7 +281,6 @@ export async function repairPieces(ctx: CodecContext, req: RepairRequest): Promi
   const all = needParity ? ctx.rs.encodeInPlace(data, k, m, pieceSize) : data;
   // Copied out before any await: the coder's memory belongs to whichever segment runs next.
   const rebuilt = req.targets.map((t) => all.slice(t * pieceSize, (t + 1) * pieceSize));
-  for (const piece of req.pieces) if (piece) release(piece);
   for (const [j, t] of req.targets.entries()) {
     const expected = req.digests[t];
     if (!expected || !equalBytes(await sha256(rebuilt[j] as Uint8Array), expected)) return { status: "corrupt", bad };
