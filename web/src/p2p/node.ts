@@ -283,12 +283,17 @@ export class TabulaNode extends EventTarget {
     return [...targets].map((a) => multiaddr(a));
   }
 
-  /** Opens (or reuses) a direct WebRTC connection to `peer`; resolves to the target the protocols should dial. */
+  /**
+   * Opens (or reuses) a direct WebRTC connection to `peer`; resolves to the target the protocols should dial.
+   * `fresh` first closes what is open to the peer: a tab that reloaded leaves a connection that looks open for
+   * a while on this side.
+   */
   async dialDirect(
     peer: string,
-    options: { signal?: AbortSignal; addrs?: readonly string[] } = {},
+    options: { signal?: AbortSignal; addrs?: readonly string[]; fresh?: boolean } = {},
   ): Promise<Multiaddr[]> {
     const target = await this.directTarget(peer, options.addrs);
+    if (options.fresh) await this.libp2p.hangUp(peerIdFromString(peer)).catch(() => {});
     if (!this.isDirect(peer)) {
       const signal = AbortSignal.any([
         AbortSignal.timeout(DIAL_TIMEOUT_MS),

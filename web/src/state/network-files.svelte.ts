@@ -114,8 +114,12 @@ export class NetworkFilesState {
     const services = node.libp2p.services;
     return {
       self: node.peerId,
-      dial: (peer, signal) =>
-        node.dialDirect(peer, { ...(signal ? { signal } : {}), addrs: this.#hostsBook.get(peer)?.addrs ?? [] }),
+      dial: (peer, signal, options) =>
+        node.dialDirect(peer, {
+          ...(signal ? { signal } : {}),
+          ...(options?.fresh ? { fresh: true } : {}),
+          addrs: this.#hostsBook.get(peer)?.addrs ?? [],
+        }),
       shardStore: services.shardStore,
       shardFetch: services.shardFetch,
       audit: services.audit,

@@ -9,8 +9,8 @@ import { pieceSizes } from "./upload-file.ts";
 
 /** Leaves challenged per shard and check: one in each of this many pieces (every piece of a small shard). */
 export const CHALLENGED_PIECES_PER_SHARD = 16;
-/** How long one host has to answer its challenges. */
-export const CHECK_TIMEOUT_MS = 30_000;
+/** How long one host has to answer its challenges (per attempt). */
+export const CHECK_TIMEOUT_MS = 15_000;
 
 export interface ShardCheck {
   shard: number;
@@ -79,7 +79,7 @@ async function checkPlacement(
     const controller = childController(signal);
     const timer = setTimeout(() => controller.abort(new Error("the host did not answer in time")), CHECK_TIMEOUT_MS);
     try {
-      const target = await parts.dial(placement.host, controller.signal);
+      const target = await parts.dial(placement.host, controller.signal, { fresh: attempt > 0 });
       const results = await parts.audit.audit(target, challenges, { signal: controller.signal });
       const latencyMs = Math.max(...results.map((r) => r.latencyMs));
       const failed = results.find((r) => !r.ok);

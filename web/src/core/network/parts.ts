@@ -19,9 +19,9 @@ export interface NetworkParts {
   self: string;
   /**
    * Opens (or reuses) a direct WebRTC link to `peer` and returns what the protocols should dial: the shard
-   * protocols are refused on relayed connections.
+   * protocols are refused on relayed connections. `fresh` drops what is open to the peer first (for a retry).
    */
-  dial(peer: string, signal?: AbortSignal): Promise<DialTarget>;
+  dial(peer: string, signal?: AbortSignal, options?: { fresh?: boolean }): Promise<DialTarget>;
   shardStore: Pick<ShardStore, "storeShard">;
   shardFetch: Pick<ShardFetch, "fetchPieces">;
   audit: Pick<Audit, "audit">;

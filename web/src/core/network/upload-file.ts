@@ -11,6 +11,8 @@ import { rankHosts, type SelectHostsOptions } from "./select-hosts.ts";
 export const STALL_TIMEOUT_MS = 15_000;
 /** Hosts tried for one shard before it is given up. */
 export const MAX_ATTEMPTS_PER_SHARD = 4;
+/** Pause before the same host is tried again, when no other host is left. */
+export const RETRY_PAUSE_MS = 1_000;
 /** Hosts whose latency is measured beyond the ones needed, so that replacements are ranked too. */
 export const MEASURE_SPARE_HOSTS = 4;
 
@@ -102,7 +104,7 @@ export async function uploadFile(
       ranked.slice(0, shards.length + MEASURE_SPARE_HOSTS).map((h) => h.peer),
       signal,
     );
-    ranked = rank().filter((h) => !h.failure);
+    ranked = rank();
   }
   if (ranked.length < shards.length) throw new NotEnoughHostsError(shards.length, ranked.length);
   const pool = ranked.map((h) => h.peer);
@@ -132,7 +134,7 @@ export async function uploadFile(
     return new Uint8Array(await blob.arrayBuffer());
   };
 
-  const attempt = async (job: Job, host: string, race: boolean): Promise<void> => {
+  const attempt = async (job: Job, host: string, race: boolean, fresh = false): Promise<void> => {
     const controller = childController(signal);
     job.inFlight.add(controller);
     job.tried += 1;
@@ -152,7 +154,7 @@ export async function uploadFile(
       if (Date.now() - lastProgress > stallMs) controller.abort(new HostStalledError(host, stallMs));
     }, 1_000);
     try {
-      const target = await parts.dial(host, controller.signal);
+      const target = await parts.dial(host, controller.signal, { fresh });
       transfer.state = "sending";
       report();
       const result = await parts.shardStore.storeShard(
@@ -213,11 +215,18 @@ export async function uploadFile(
       if (signal?.aborted && job.inFlight.size === 0) job.finish();
       return;
     }
-    // This host failed: the shard goes to the next one, unless a racing push is still under way.
+    // This host failed: the shard goes to the next one, unless a racing push is still under way. With no host
+    // left, the same one is tried again over a new connection (a dropped link is the usual cause).
     if (job.inFlight.size > 0) return;
-    const next = job.tried < maxAttempts ? takeHost() : undefined;
-    if (next) void attempt(job, next, false);
-    else job.finish();
+    if (job.tried >= maxAttempts) return job.finish();
+    const next = takeHost();
+    if (next) {
+      void attempt(job, next, false);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    if (signal?.aborted) return job.finish();
+    void attempt(job, host, false, true);
   };
 
   const jobs: Job[] = [];

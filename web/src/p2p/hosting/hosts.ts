@@ -12,8 +12,8 @@ export interface KnownHost extends HostAnnouncement {
 
 /** How long a failure counts against a host when picking hosts. */
 export const FAILURE_MEMORY_MS = 5 * 60_000;
-/** Pings to measure a host's latency give up after this. */
-export const PING_TIMEOUT_MS = 5_000;
+/** Measuring a host's latency (dialing it directly, then a ping) gives up after this. */
+export const PING_TIMEOUT_MS = 10_000;
 
 /**
  * The hosts heard on the hosts topic (signed announcements, kept fresh by {@link HostDirectory}), with the
@@ -75,7 +75,10 @@ export class KnownHosts extends EventTarget {
     if (this.#failures.delete(peer)) this.dispatchEvent(new CustomEvent("change"));
   }
 
-  /** Pings each host over a direct link (dialing it), so that picking can prefer near hosts. */
+  /**
+   * Pings each host over a direct link (dialing it), so that picking can prefer near hosts. A host that does not
+   * answer in time is only left unmeasured: a busy tab is slow to set up WebRTC, and the push itself will tell.
+   */
   async measure(peers: readonly string[], signal?: AbortSignal): Promise<void> {
     const node = this.#node;
     if (!node) return;
@@ -88,8 +91,8 @@ export class KnownHosts extends EventTarget {
           await node.dialDirect(peer, { signal: both, addrs });
           const rtt = await node.libp2p.services.ping.ping(peerIdFromString(peer), { signal: both });
           this.#latency.set(peer, rtt);
-        } catch (error) {
-          this.reportFailure(peer, error instanceof Error ? error.message : String(error));
+        } catch {
+          this.#latency.delete(peer);
         }
       }),
     );

@@ -1,0 +1,292 @@
+import assert from "node:assert/strict";
+import { createHash, randomFillSync } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import type { Stack } from "../scripts/lib/stack.ts";
+import { type Browser, launchBrowser, startTestStack } from "./harness.ts";
+
+const FILE_BYTES = 32 * 1024 * 1024;
+const HOSTS = 6;
+const QUOTA_MIB = 256;
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Waits for `locator`; on failure adds what the page's network panels say, to tell why. */
+async function expectOn(page: Page, selector: string, timeout: number): Promise<void> {
+  try {
+    await page.locator(selector).first().waitFor({ timeout });
+  } catch (error) {
+    const panels = await page
+      .locator('[data-testid="network-files"], [data-testid="network-activity"], [data-testid="files-error"]')
+      .allTextContents()
+      .catch(() => []);
+    throw new Error(`${error instanceof Error ? error.message : error}\n${panels.join("\n").replace(/\s+/g, " ")}`);
+  }
+}
+
+function step(name: string, started: number): void {
+  console.log(`# ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function peerIdOf(page: Page): Promise<string> {
+  return await page.evaluate(
+    () => (globalThis as unknown as { tabula: { node: { peerId: string } } }).tabula.node.peerId,
+  );
+}
+
+/** Opens a tab on the host page and switches "Share storage" on with room for the test's shards. */
+async function startHost(browser: Browser, appUrl: string): Promise<Page> {
+  const page = await browser.open(`${appUrl}#/host`);
+  await page.getByTestId("quota").fill(String(QUOTA_MIB));
+  await page.getByTestId("save-quota").click();
+  await page.getByTestId("share-storage").check();
+  await page.locator('[data-testid="host"][data-enabled="true"]').waitFor();
+  await page.locator('[data-testid="host"]:not([data-announcements="0"])').waitFor({ timeout: 60_000 });
+  return page;
+}
+
+/** Opens "My files" with the burner wallet connected and the key vault unlocked. */
+async function openFiles(page: Page, appUrl: string): Promise<void> {
+  await page.goto(appUrl);
+  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 60_000 });
+  await page.goto(`${appUrl}#/files`);
+  await page.getByTestId("unlock").click();
+  await page.getByTestId("unlock").waitFor({ state: "detached", timeout: 30_000 });
+}
+
+/** Opens a share link in `page` and returns the downloaded bytes. */
+async function openShareLink(page: Page, appUrl: string, link: string): Promise<Uint8Array> {
+  await page.goto(appUrl);
+  await page.goto(link);
+  await page.getByTestId("open-shared").waitFor();
+  const download = page.waitForEvent("download", { timeout: 180_000 });
+  await page.getByTestId("open-shared").click();
+  const failed = page
+    .getByTestId("files-error")
+    .waitFor({ timeout: 180_000 })
+    .then(async () => {
+      throw new Error(`the download failed: ${await page.getByTestId("files-error").textContent()}`);
+    });
+  try {
+    const path = await (await Promise.race([download, failed])).path();
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    const activity = await page
+      .locator('[data-testid="network-activity"]')
+      .textContent()
+      .catch(() => "");
+    throw new Error(`${error instanceof Error ? error.message : error}\nactivity: ${activity}`);
+  } finally {
+    failed.catch(() => {});
+  }
+}
+
+describe("network: 6 host tabs, an owner, a fresh tab with the share link", () => {
+  let stack: Stack;
+  let hostsBrowser: Browser;
+  let ownerBrowser: Browser;
+  let freshBrowser: Browser;
+  let dir: string;
+
+  before(async () => {
+    stack = await startTestStack();
+    [hostsBrowser, ownerBrowser, freshBrowser] = await Promise.all([launchBrowser(), launchBrowser(), launchBrowser()]);
+    // Downloads go through the browser's download manager, which the test can read back; the save dialog
+    // cannot be clicked in a headless browser.
+    for (const browser of [ownerBrowser, freshBrowser]) {
+      await browser.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
+    }
+    dir = await mkdtemp(join(tmpdir(), "tabula-network-e2e-"));
+  });
+
+  after(async () => {
+    await Promise.all([hostsBrowser?.close(), ownerBrowser?.close(), freshBrowser?.close()]);
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("stores 32 MiB 4+2 on hosts, survives closed, reloaded and corrupt hosts, and repairs to 6 live shards", async () => {
+    const t0 = performance.now();
+    const original = randomFillSync(new Uint8Array(FILE_BYTES));
+    const path = join(dir, "survey.bin");
+    await writeFile(path, original);
+
+    // Six hosts in one browser (each tab its own profile slot, peer and block store).
+    const hosts: Page[] = [];
+    for (let i = 0; i < HOSTS; i++) hosts.push(await startHost(hostsBrowser, stack.appUrl));
+    const hostIds = await Promise.all(hosts.map(peerIdOf));
+    assert.equal(new Set(hostIds).size, HOSTS);
+    step("six hosts announced", t0);
+
+    // The owner stores the file; it goes to the six hosts as soon as it is stored.
+    const owner = await ownerBrowser.open(stack.appUrl);
+    await openFiles(owner, stack.appUrl);
+    await owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`).waitFor({ timeout: 90_000 });
+    const t1 = performance.now();
+    await owner.getByTestId("file-input").setInputFiles(path);
+    const row = owner.locator('[data-testid="file"][data-name="survey.bin"]');
+    await row.waitFor({ timeout: 120_000 });
+    const cid = (await row.getAttribute("data-cid")) ?? "";
+    const netRow = owner.locator(`[data-testid="network-file"][data-cid="${cid}"]`);
+    await expectOn(owner, `[data-testid="network-file"][data-cid="${cid}"][data-live="6"]`, 120_000);
+    step("stored and placed on six hosts", t1);
+    const upload = owner.locator(`[data-testid="activity"][data-kind="upload"][data-cid="${cid}"][data-done="true"]`);
+    assert.equal(await upload.getAttribute("data-error"), "");
+    // Every push went to a distinct host, and each host lists what it holds and for whom.
+    const holders = await netRow
+      .locator('[data-testid="holder"][data-status="live"]')
+      .evaluateAll((els) => els.map((el) => el.getAttribute("data-host")));
+    assert.equal(new Set(holders).size, 6);
+    const ownerId = await peerIdOf(owner);
+    for (const host of hosts) {
+      await host
+        .locator(`[data-testid="held"][data-manifest="${cid}"][data-owner="${ownerId}"]`)
+        .waitFor({ timeout: 30_000 });
+    }
+
+    // The share link; then the owner keeps the file only on the network.
+    await row.getByTestId("share").click();
+    const link = (await owner.locator('[data-testid="share-link"] input').inputValue()).trim();
+    assert.match(link, /#\/open\?file=/);
+    await netRow.getByTestId("remove-local").click();
+    await owner.locator(`[data-testid="network-file"][data-cid="${cid}"][data-local="0"]`).waitFor({ timeout: 30_000 });
+
+    // Two hosts leave.
+    const t2 = performance.now();
+    const closed = [hostIds[4] as string, hostIds[5] as string];
+    await hosts[4]?.close();
+    await hosts[5]?.close();
+
+    // A fresh browser with nothing but the link gets the file from the four hosts left.
+    const fresh = await freshBrowser.open(stack.appUrl);
+    const got = await openShareLink(fresh, stack.appUrl, link);
+    assert.equal(got.length, FILE_BYTES);
+    assert.equal(sha256(got), sha256(original), "the fresh tab gets the file byte-identical");
+    for (const id of closed) {
+      assert.equal(
+        await fresh.locator(`[data-testid="host-fetch"][data-host="${id}"][data-state="streaming"]`).count(),
+        0,
+      );
+    }
+    step("fresh tab downloaded through four hosts", t2);
+
+    // A host reloads: same profile slot, same peer, same shards, still serving.
+    const t3 = performance.now();
+    const reloaded = hosts[0] as Page;
+    await reloaded.reload();
+    await reloaded.locator(`[data-testid="host"][data-enabled="true"]`).waitFor({ timeout: 30_000 });
+    await reloaded.locator(`[data-testid="held"][data-manifest="${cid}"]`).waitFor({ timeout: 30_000 });
+    assert.equal(await peerIdOf(reloaded), hostIds[0]);
+    await reloaded.locator('[data-testid="host"]:not([data-announcements="0"])').waitFor({ timeout: 60_000 });
+
+    // The owner checks its hosts: the reloaded one answers its audit, the two closed ones are lost.
+    await netRow.getByTestId("check").click();
+    const check = owner.locator(`[data-testid="activity"][data-kind="check"][data-cid="${cid}"][data-done="true"]`);
+    await check.waitFor({ timeout: 120_000 });
+    const statuses = Object.fromEntries(
+      await check
+        .locator('[data-testid="host-check"]')
+        .evaluateAll((els) =>
+          els.map((el) => [el.getAttribute("data-host"), `${el.getAttribute("data-status")} ${el.textContent}`]),
+        ),
+    ) as Record<string, string>;
+    assert.match(statuses[hostIds[0] as string] ?? "", /^live/, JSON.stringify(statuses));
+    for (const id of closed) assert.match(statuses[id] ?? "", /^lost/, JSON.stringify(statuses));
+    await owner.locator(`[data-testid="network-file"][data-cid="${cid}"][data-live="4"]`).waitFor({ timeout: 10_000 });
+    step("reloaded host audited, two lost", t3);
+
+    // Two new hosts join (another browser); the owner rebuilds the two lost shards from four others and places them.
+    const t4 = performance.now();
+    const newHosts = [await startHost(freshBrowser, stack.appUrl), await startHost(freshBrowser, stack.appUrl)];
+    const newIds = await Promise.all(newHosts.map(peerIdOf));
+    await owner.waitForFunction(
+      (ids) => {
+        const known = (globalThis as unknown as { tabula: { knownHosts: { list(): { peer: string }[] } } }).tabula
+          .knownHosts;
+        return ids.every((id) => known.list().some((h) => h.peer === id));
+      },
+      newIds,
+      { timeout: 90_000 },
+    );
+    await netRow.getByTestId("repair").click();
+    const repair = owner.locator(`[data-testid="activity"][data-kind="repair"][data-cid="${cid}"][data-done="true"]`);
+    await expectOn(owner, `[data-testid="activity"][data-kind="repair"][data-cid="${cid}"][data-done="true"]`, 180_000);
+    assert.equal(await repair.getAttribute("data-error"), "");
+    await repair.locator('[data-testid="repair-lost"]').waitFor();
+    await owner.locator(`[data-testid="network-file"][data-cid="${cid}"][data-live="6"]`).waitFor({ timeout: 10_000 });
+    const liveNow = await netRow
+      .locator('[data-testid="holder"][data-status="live"]')
+      .evaluateAll((els) => els.map((el) => el.getAttribute("data-host")));
+    assert.equal(new Set(liveNow).size, 6, "six live shards on six distinct hosts");
+    for (const id of closed) assert.ok(!liveNow.includes(id));
+    assert.ok(
+      liveNow.some((id) => newIds.includes(id ?? "")),
+      "the rebuilt shards went to the new hosts",
+    );
+    for (const page of newHosts) await page.locator(`[data-testid="held"][data-manifest="${cid}"]`).waitFor();
+    step("repaired to six live shards", t4);
+
+    // A host corrupts the first piece it holds: a download detects it, drops that host and still succeeds.
+    const t5 = performance.now();
+    const liar = hosts[1] as Page;
+    const liarId = hostIds[1] as string;
+    await liar.evaluate(async () => {
+      type Store = {
+        get(cid: unknown): AsyncIterable<Uint8Array>;
+        put(cid: unknown, bytes: Uint8Array): Promise<unknown>;
+      };
+      const { host, node } = (
+        globalThis as unknown as {
+          tabula: { host: { catalog: { list(): { pieces: unknown[] }[] } }; node: { blockstore: Store } };
+        }
+      ).tabula;
+      const piece = host.catalog.list()[0]?.pieces[0];
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of node.blockstore.get(piece)) chunks.push(chunk);
+      const bytes = new Uint8Array(chunks[0] as Uint8Array);
+      bytes[1000] = (bytes[1000] as number) ^ 0xff;
+      await node.blockstore.put(piece, bytes);
+    });
+    // A tab with the link asks every host at once: the liar's piece fails its CID check (or arrives after k
+    // others verified and is cancelled); either way nothing of it is used.
+    const again = await openShareLink(fresh, stack.appUrl, link);
+    assert.equal(sha256(again), sha256(original), "the file still comes back byte-identical");
+    const liarStates = await fresh
+      .locator(`[data-testid="host-fetch"][data-host="${liarId}"]`)
+      .evaluateAll((els) => els.map((el) => el.getAttribute("data-state")));
+    for (const state of liarStates) assert.ok(!["streaming", "done"].includes(state ?? ""), `liar was ${state}`);
+    // The owner's audit challenges a leaf in every piece: the liar fails it.
+    const checksDone = '[data-testid="activity"][data-kind="check"][data-done="true"]';
+    const before = await owner.locator(checksDone).count();
+    await netRow.getByTestId("check").click();
+    await owner.waitForFunction(
+      ({ selector, count }) => document.querySelectorAll(selector).length > count,
+      { selector: checksDone, count: before },
+      { timeout: 120_000 },
+    );
+    const recheck = owner.locator(checksDone).first();
+    await recheck.locator(`[data-testid="host-check"][data-host="${liarId}"]`).waitFor({ timeout: 120_000 });
+    assert.equal(
+      await recheck.locator(`[data-testid="host-check"][data-host="${liarId}"]`).getAttribute("data-status"),
+      "bad",
+    );
+    await owner
+      .locator(`[data-testid="holder"][data-host="${liarId}"][data-status="bad"]`)
+      .waitFor({ timeout: 10_000 });
+    // The owner, whose copy is only on the hosts now, reads its file without ever asking the liar.
+    const ownerDownload = owner.waitForEvent("download", { timeout: 180_000 });
+    await row.getByTestId("download").click();
+    const mine = new Uint8Array(await readFile(await (await ownerDownload).path()));
+    assert.equal(sha256(mine), sha256(original));
+    const ownerFetch = owner.locator('[data-testid="activity"][data-kind="download"]').first();
+    assert.ok((await ownerFetch.locator('[data-testid="host-fetch"]').count()) >= 4, "the owner read from hosts");
+    assert.equal(await ownerFetch.locator(`[data-testid="host-fetch"][data-host="${liarId}"]`).count(), 0);
+    step("corrupt host detected and avoided", t5);
+    step("total", t0);
+  });
+});
