@@ -4,8 +4,12 @@ import { type DeployContext, deployContract } from "./context.ts";
 export const CONFIRM_WINDOW_SECONDS = 60n * 60n;
 /** Seconds either side has to answer a bandwidth channel's close. */
 export const CHALLENGE_WINDOW_SECONDS = 24n * 60n * 60n;
-/** Blocks after a lottery's draw block in which its payer must reveal (at most 256). */
-export const REVEAL_WINDOW_BLOCKS = 200n;
+/** Seconds after a lottery lot closes in which its payer must reveal (pin the seed if it takes over 256 blocks). */
+export const LOTTERY_REVEAL_WINDOW_SECONDS = 60n * 60n;
+/** Seconds after the reveal deadline in which the winner redeems and double issues can be proven. */
+export const LOTTERY_CLAIM_WINDOW_SECONDS = 24n * 60n * 60n;
+/** Seconds after the reveal deadline in which holders register for sharing a lot whose reveal was withheld. */
+export const LOTTERY_SHARE_WINDOW_SECONDS = 24n * 60n * 60n;
 
 /** Deploys the four payment contracts (bandwidth, hash-chain, Merkle, lottery), all paying in the platform token. */
 export async function deployPayments(ctx: DeployContext): Promise<void> {
@@ -14,5 +18,10 @@ export async function deployPayments(ctx: DeployContext): Promise<void> {
   await deployContract(ctx, "BandwidthChannel", [token, CONFIRM_WINDOW_SECONDS, CHALLENGE_WINDOW_SECONDS]);
   await deployContract(ctx, "HashChainChannel", [token]);
   await deployContract(ctx, "MerkleChannel", [token]);
-  await deployContract(ctx, "Lottery", [token, REVEAL_WINDOW_BLOCKS]);
+  await deployContract(ctx, "Lottery", [
+    token,
+    LOTTERY_REVEAL_WINDOW_SECONDS,
+    LOTTERY_CLAIM_WINDOW_SECONDS,
+    LOTTERY_SHARE_WINDOW_SECONDS,
+  ]);
 }

@@ -4,106 +4,161 @@ pragma solidity ^0.8.28;
 import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 
 /// @title Probabilistic micropayments (μP2P scheme 3)
-/// @notice A payer funds a lot of `lotSize` tickets worth `ticketValue` each and commits to a secret. Tickets are
-/// EIP-712 messages signed by the payer and bound to (chain id, contract, lot, index, payee, nonce); payees redeem
-/// them into the lot, each index once, until it is full (or its fill deadline passes). The winner is drawn from the
-/// payer's secret and the hash of the block after the lot closed, so neither the payer (who cannot know that
-/// block) nor a block producer or payee (who cannot know the secret) can steer it. The winner is paid the whole
-/// lot; a payer who does not reveal in time forfeits the draw and the lot is shared among the ticket holders.
+/// @notice A payer funds a lot of `lotSize` tickets worth `ticketValue` each (the lot value L = lotSize ×
+/// ticketValue) plus a bond of 2 L, and commits to a secret. Tickets never touch the chain while they are used:
+/// each is an EIP-712 message signed by the payer and bound to (chain id, contract, lot, index, payee, nonce), one
+/// index per payment. The payer closes the lot; the winning index is
+/// `keccak256(abi.encode(secret, blockhash(closeBlock + 1), lotId)) % lotSize`, revealed by the payer. Only the
+/// holder of the winning ticket redeems, once, within the claim window, and is paid L. So a lot costs four
+/// transactions (fund, close, reveal, redeem) whatever the number of payments, plus one to return the bond.
+///
+/// Faults and what they cost the payer (each costs at least L, the most an honest lot can cost):
+/// - the reveal is withheld past its deadline: L is shared equally among the ticket holders who register their
+///   tickets in the sharing window, and one L of the bond is burned;
+/// - two signatures for one (lot, index) with different (payee, nonce): whoever submits them is paid one L of
+///   the bond and another L is burned; the lot goes on (draw or sharing) as before.
 interface ILottery {
-    /// @notice Life cycle of a lot.
+    /// @notice Stored life cycle of a lot. Deadlines move it too: see {phase}.
     enum Status {
         None,
-        Filling, // tickets are being redeemed
-        Closed, // full or past its fill deadline; waiting for the reveal
-        Drawn, // the winner was paid
-        Shared // the payer did not reveal in time; every holder may claim its tickets' value
+        Open, // funded; the payer issues tickets off-chain
+        Closed, // no more tickets; the draw waits for the payer's reveal (or, past the reveal window, is shared)
+        Revealed, // the winning index is known; its holder may redeem in the claim window
+        Redeemed, // the winner was paid
+        Finished // the payer was refunded what was left; only share withdrawals remain
     }
 
-    /// @notice A lot as stored.
+    /// @notice Where a lot stands at the current time, for the apps.
+    enum Phase {
+        None,
+        Issuing, // Open: tickets may be issued and accepted
+        Drawing, // Closed, reveal window open
+        Claiming, // Revealed or Redeemed, claim window open
+        Sharing, // Closed, reveal window over without a reveal, sharing window open
+        Settling, // last window over: finish refunds the payer; sharers withdraw
+        Finished
+    }
+
+    /// @notice A lot as stored (four slots).
     struct Lot {
         address payer;
         uint32 lotSize;
-        uint32 redeemed;
+        /// @dev Meaningful once `revealed`.
+        uint32 winningIndex;
         Status status;
+        bool revealed;
+        /// @dev A double issue was proven: the bond was paid out and burned.
+        bool doubleIssued;
         uint128 ticketValue;
-        uint64 fillDeadline;
-        /// @dev The block whose hash seeds the draw; zero while filling.
-        uint64 drawBlock;
+        /// @dev Unix time after which anyone may close the lot (the payer may close it earlier).
+        uint40 closeBy;
+        /// @dev Unix time the lot was closed; every later deadline counts from it.
+        uint40 closedAt;
+        /// @dev The block whose hash seeds the draw: the one after the close.
+        uint40 seedBlock;
         bytes32 commitment;
+        /// @dev Tickets registered for sharing, and how many of them were paid out.
+        uint32 registered;
+        uint32 withdrawn;
     }
 
-    /// @notice One redemption transaction: `count` tickets of `payee` at draw positions [start, start + count).
-    struct Batch {
+    /// @notice A ticket as the payer signs it (the lot is given separately).
+    struct Ticket {
+        uint32 index;
         address payee;
-        uint32 start;
-        uint32 count;
-        bool shareClaimed;
+        uint256 nonce;
     }
 
-    /// @notice A ticket presented for redemption by its payee (the caller).
+    /// @notice A ticket its payee (the caller) presents: the payee is the caller.
     struct TicketClaim {
         uint32 index;
         uint256 nonce;
         bytes signature;
     }
 
-    /// @notice A payer funded lot `lotId`.
+    /// @notice A payer funded lot `lotId` with `lotSize` × `ticketValue` plus the bond.
     event LotCreated(
         uint256 indexed lotId,
         address indexed payer,
         uint256 lotSize,
         uint256 ticketValue,
+        uint256 bond,
         bytes32 commitment,
-        uint256 fillDeadline
+        uint256 closeBy
     );
-    /// @notice `payee` redeemed `count` tickets as batch `batchIndex`.
-    event TicketsRedeemed(uint256 indexed lotId, address indexed payee, uint256 batchIndex, uint256 count);
-    /// @notice No more tickets; the draw uses the hash of `drawBlock`. `refunded` went back for unissued tickets.
-    event LotClosed(uint256 indexed lotId, uint256 redeemed, uint256 drawBlock, uint256 refunded);
-    /// @notice The payer revealed; `winner` holding draw position `position` was paid `amount`.
-    event WinnerDrawn(uint256 indexed lotId, address indexed winner, uint256 position, uint256 amount);
-    /// @notice The reveal did not come in time; holders now claim their share.
-    event LotShared(uint256 indexed lotId);
-    /// @notice Batch `batchIndex`'s payee was paid its share.
-    event ShareClaimed(uint256 indexed lotId, uint256 indexed batchIndex, address indexed payee, uint256 amount);
+    /// @notice No more tickets; the draw uses the hash of `seedBlock`; the payer reveals until `revealDeadline`.
+    event LotClosed(uint256 indexed lotId, address closedBy, uint256 seedBlock, uint256 revealDeadline);
+    /// @notice The seed block's hash was kept before BLOCKHASH forgets it.
+    event SeedPinned(uint256 indexed lotId, uint256 seedBlock, bytes32 seed);
+    /// @notice The payer revealed; the holder of `winningIndex` may redeem until `claimDeadline`.
+    event LotRevealed(uint256 indexed lotId, uint256 winningIndex, bytes32 seed, uint256 claimDeadline);
+    /// @notice The winning ticket was redeemed and `payee` paid `amount`. The ticket is logged so that anyone
+    /// holding another ticket for the same index can prove the double issue.
+    event WinnerPaid(
+        uint256 indexed lotId, uint256 index, address indexed payee, uint256 nonce, bytes signature, uint256 amount
+    );
+    /// @notice `payee` registered ticket `index` for sharing (logged for the same reason as {WinnerPaid}).
+    event TicketRegistered(uint256 indexed lotId, uint256 index, address indexed payee, uint256 nonce, bytes signature);
+    /// @notice `payee` withdrew its share: `tickets` registered tickets worth `amount`.
+    event ShareWithdrawn(uint256 indexed lotId, address indexed payee, uint256 tickets, uint256 amount);
+    /// @notice Two payer signatures for ticket `index` were shown: `prover` was paid `reward`, `burned` was burned.
+    event DoubleIssueProven(uint256 indexed lotId, uint256 index, address indexed prover, uint256 reward, uint256 burned);
+    /// @notice The lot is over: `refunded` went back to the payer and `burned` to the burn address.
+    event LotFinished(uint256 indexed lotId, uint256 refunded, uint256 burned);
 
-    /// @notice Zero size or value, zero commitment, a fill deadline not in the future.
+    /// @notice Zero size or value, zero commitment, or a close-by time not in the future.
     error LotteryInvalidTerms();
-    /// @notice The reveal window is zero or longer than the 256 blocks whose hashes the EVM keeps.
-    error LotteryInvalidRevealWindow(uint256 revealWindowBlocks);
+    /// @notice A window of the constructor is zero.
+    error LotteryInvalidWindows();
     /// @notice The lot is not in the status this call needs.
     error LotteryUnexpectedStatus(uint256 lotId, Status actual, Status expected);
-    /// @notice Every ticket of the lot has been redeemed.
-    error LotteryLotFull(uint256 lotId);
-    /// @notice The fill deadline has passed: no more tickets.
-    error LotteryFillDeadlinePassed(uint256 lotId, uint256 fillDeadline);
-    /// @notice The lot is neither full nor past its fill deadline.
-    error LotteryStillFilling(uint256 lotId, uint256 fillDeadline);
-    /// @notice The redemption names no ticket.
-    error LotteryEmptyRedemption(uint256 lotId);
-    /// @notice The ticket index is not below the lot size.
-    error LotteryIndexOutOfRange(uint256 lotId, uint256 index, uint256 lotSize);
-    /// @notice This ticket index was redeemed before (or twice in this batch).
-    error LotteryTicketUsed(uint256 lotId, uint256 index);
-    /// @notice The ticket is not signed by the lot's payer for the caller.
-    error LotteryWrongSigner(uint256 lotId, address signer);
+    /// @notice Only the payer may close the lot before `closeBy`.
+    error LotteryStillIssuing(uint256 lotId, uint256 closeBy);
+    /// @notice The seed block is not mined yet.
+    error LotterySeedNotMined(uint256 lotId, uint256 seedBlock);
+    /// @notice The seed block's hash is no longer readable and nobody pinned it: there is no draw to reveal.
+    error LotterySeedExpired(uint256 lotId, uint256 seedBlock);
+    /// @notice The seed was pinned before.
+    error LotterySeedAlreadyPinned(uint256 lotId);
     /// @notice The revealed secret does not match the commitment.
     error LotteryWrongSecret(uint256 lotId);
-    /// @notice The draw block is not mined yet.
-    error LotteryRevealTooEarly(uint256 lotId, uint256 drawBlock);
     /// @notice The reveal window is over.
-    error LotteryRevealWindowClosed(uint256 lotId, uint256 lastRevealBlock);
-    /// @notice The reveal window is still open.
-    error LotteryRevealWindowOpen(uint256 lotId, uint256 lastRevealBlock);
-    /// @notice No such batch in the lot.
-    error LotteryUnknownBatch(uint256 lotId, uint256 batchIndex);
-    /// @notice This batch's share was paid already.
-    error LotteryShareClaimed(uint256 lotId, uint256 batchIndex);
+    error LotteryRevealWindowClosed(uint256 lotId, uint256 revealDeadline);
+    /// @notice The reveal window is still open: no sharing yet.
+    error LotteryRevealWindowOpen(uint256 lotId, uint256 revealDeadline);
+    /// @notice The ticket index is not below the lot size: a ticket for a lot that is already full.
+    error LotteryIndexOutOfRange(uint256 lotId, uint256 index, uint256 lotSize);
+    /// @notice The ticket is not signed by the lot's payer for this lot and payee.
+    error LotteryWrongSigner(uint256 lotId, address signer);
+    /// @notice Only the winning index is paid.
+    error LotteryNotWinningIndex(uint256 lotId, uint256 index, uint256 winningIndex);
+    /// @notice The winning ticket was redeemed already.
+    error LotteryAlreadyRedeemed(uint256 lotId);
+    /// @notice The claim window is over.
+    error LotteryClaimWindowClosed(uint256 lotId, uint256 claimDeadline);
+    /// @notice The sharing window is over.
+    error LotteryShareWindowClosed(uint256 lotId, uint256 shareDeadline);
+    /// @notice The sharing window is still open: shares are not known yet.
+    error LotteryShareWindowOpen(uint256 lotId, uint256 shareDeadline);
+    /// @notice The registration names no ticket.
+    error LotteryEmptyRegistration(uint256 lotId);
+    /// @notice This ticket index was registered before (or twice in this call).
+    error LotteryTicketRegistered(uint256 lotId, uint256 index);
+    /// @notice The caller has no share (left) in this lot.
+    error LotteryNothingToWithdraw(uint256 lotId, address payee);
+    /// @notice The two tickets are for different indices, or are the same ticket.
+    error LotteryNotADoubleIssue(uint256 lotId);
+    /// @notice A double issue was proven before: the bond is spent.
+    error LotteryDoubleIssueAlreadyProven(uint256 lotId);
+    /// @notice The lot's last window is over: proofs are no longer taken.
+    error LotteryProofWindowClosed(uint256 lotId, uint256 deadline);
+    /// @notice The lot's last window (claim or sharing) is still open.
+    error LotteryFinishTooEarly(uint256 lotId, uint256 deadline);
 
-    /// @notice Funds a lot of `lotSize` tickets worth `ticketValue` each, committing to a secret:
-    /// `commitment = keccak256(abi.encode(msg.sender, secret))`.
-    function createLot(uint32 lotSize, uint128 ticketValue, bytes32 commitment, uint64 fillDeadline)
+    /// @notice Funds a lot: transfers lotSize × ticketValue plus the bond (2 × that) from the caller, the payer,
+    /// who commits to a secret with `commitment = keccak256(abi.encode(msg.sender, secret))`.
+    /// @param closeBy unix time after which anyone may close the lot, so the funds cannot be held hostage.
+    function createLot(uint32 lotSize, uint128 ticketValue, bytes32 commitment, uint40 closeBy)
         external
         returns (uint256 lotId);
 
@@ -112,37 +167,63 @@ interface ILottery {
         uint32 lotSize,
         uint128 ticketValue,
         bytes32 commitment,
-        uint64 fillDeadline,
+        uint40 closeBy,
         PaymentFunding.Permit calldata permit
     ) external returns (uint256 lotId);
 
-    /// @notice The caller (payee) redeems its tickets into the lot; the one filling the lot closes it.
-    function redeemTickets(uint256 lotId, TicketClaim[] calldata tickets) external;
-
-    /// @notice After the fill deadline, closes a lot that is not full and refunds its unissued tickets.
+    /// @notice Ends issuing: by the payer at any time (the lot is full, or it stops paying), by anyone after
+    /// `closeBy`. The draw is seeded by the next block's hash, which nobody knows yet.
     function closeLot(uint256 lotId) external;
 
-    /// @notice Reveals the secret after the draw block: pays the winner the whole lot.
+    /// @notice Keeps the seed block's hash while BLOCKHASH still returns it (256 blocks), so that the payer can
+    /// reveal later in the reveal window. Anyone may call it.
+    function pinSeed(uint256 lotId) external;
+
+    /// @notice Reveals the payer's secret (anyone holding it may send it) and fixes the winning index.
     function reveal(uint256 lotId, bytes32 secret) external;
 
-    /// @notice After the reveal window passed without a reveal, pays batch `batchIndex`'s payee its tickets' value.
-    function claimShare(uint256 lotId, uint256 batchIndex) external;
+    /// @notice The caller redeems its ticket for the winning index and is paid the whole lot.
+    function redeem(uint256 lotId, uint32 index, uint256 nonce, bytes calldata signature) external;
+
+    /// @notice After a withheld reveal, the caller registers its tickets for the equal sharing of the lot.
+    function registerTickets(uint256 lotId, TicketClaim[] calldata tickets) external;
+
+    /// @notice After the sharing window, pays the caller lot value / registered for each ticket it registered.
+    function withdrawShare(uint256 lotId) external;
+
+    /// @notice Pays the caller one lot value of the bond (and burns another) for two payer signatures of one index
+    /// with different (payee, nonce).
+    function proveDoubleIssue(uint256 lotId, Ticket calldata a, bytes calldata sigA, Ticket calldata b, bytes calldata sigB)
+        external;
+
+    /// @notice After the claim (or sharing) window: refunds the payer what is left (an unclaimed lot, the unspent
+    /// bond) and burns what a withheld reveal forfeits. Anyone may call it.
+    function finish(uint256 lotId) external;
 
     /// @notice The lot as stored.
     function getLot(uint256 lotId) external view returns (Lot memory);
 
-    /// @notice A batch of the lot.
-    function getBatch(uint256 lotId, uint256 batchIndex) external view returns (Batch memory);
+    /// @notice Where the lot stands now.
+    function phase(uint256 lotId) external view returns (Phase);
 
-    /// @notice Number of batches redeemed into the lot.
-    function batchCount(uint256 lotId) external view returns (uint256);
+    /// @notice The lot's deadlines (all zero until it is closed).
+    function deadlines(uint256 lotId)
+        external
+        view
+        returns (uint256 revealDeadline, uint256 claimDeadline, uint256 shareDeadline);
 
-    /// @notice Whether ticket `index` of the lot was redeemed.
-    function isTicketUsed(uint256 lotId, uint256 index) external view returns (bool);
+    /// @notice The draw's seed: the pinned hash, or the seed block's hash while readable; zero if unknown.
+    function seedOf(uint256 lotId) external view returns (bytes32);
+
+    /// @notice Tickets `payee` registered for sharing and not yet withdrew.
+    function registeredBy(uint256 lotId, address payee) external view returns (uint256);
+
+    /// @notice Whether ticket `index` was registered for sharing.
+    function isRegistered(uint256 lotId, uint256 index) external view returns (bool);
 
     /// @notice The EIP-712 digest the payer signs for a ticket.
     function ticketDigest(uint256 lotId, uint32 index, address payee, uint256 nonce) external view returns (bytes32);
 
-    /// @notice Last block in which the payer may reveal (zero while filling).
-    function lastRevealBlock(uint256 lotId) external view returns (uint256);
+    /// @notice What {createLot} transfers: the lot value plus the bond.
+    function depositFor(uint32 lotSize, uint128 ticketValue) external pure returns (uint256);
 }

@@ -44,7 +44,7 @@ contract PaymentsHandler is TestBase {
         bandwidth = new BandwidthChannel(IERC20(address(token)), 1 hours, 1 days);
         hashChain = new HashChainChannel(IERC20(address(token)));
         merkle = new MerkleChannel(IERC20(address(token)));
-        lottery = new Lottery(IERC20(address(token)), 5);
+        lottery = new Lottery(IERC20(address(token)), 1 days, 1 days, 1 days);
         for (uint256 i = 0; i < ACTORS; i++) {
             actors[i] = vm.addr(keys[i]);
             token.faucet(actors[i], 10_000 ether);
@@ -214,14 +214,49 @@ contract PaymentsHandler is TestBase {
                 uint32(bound(size, 1, 6)),
                 uint128(bound(value, 1, 1 ether)),
                 keccak256(abi.encode(payer, SECRET)),
-                uint64(block.timestamp + 1 days)
+                uint40(block.timestamp + 1 days)
             )
         );
     }
 
-    function ltRedeem(uint256 i, uint256 b, uint256 first, uint256 count) external {
+    function ltClose(uint256 i, uint256 b, bool byPayer) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = _lotIn(i, ILottery.Phase.Issuing);
+        vm.prank(byPayer ? lottery.getLot(lotId).payer : actors[b % ACTORS]);
+        lottery.closeLot(lotId);
+    }
+
+    function ltPin(uint256 i) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = _lotIn(i, ILottery.Phase.Drawing);
+        _setSeedBlockHash(lotId);
+        lottery.pinSeed(lotId);
+    }
+
+    /// @dev Any lot, not only one in its reveal window, so that payers often withhold and lots get shared.
+    function ltReveal(uint256 i) external {
         if (lotIds.length == 0) return;
         uint256 lotId = lotIds[i % lotIds.length];
+        _setSeedBlockHash(lotId);
+        vm.prank(lottery.getLot(lotId).payer);
+        lottery.reveal(lotId, SECRET);
+    }
+
+    /// @dev Redeems a ticket the payer issued to actor `b`: usually for the winning index, sometimes another.
+    function ltRedeem(uint256 i, uint256 b, uint256 index, bool winning) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = _lotIn(i, ILottery.Phase.Claiming);
+        ILottery.Lot memory lot = lottery.getLot(lotId);
+        address payee = actors[b % ACTORS];
+        uint32 n = winning ? lot.winningIndex : uint32(bound(index, 0, lot.lotSize));
+        bytes memory sig = _sign(lot.payer, lottery.ticketDigest(lotId, n, payee, b));
+        vm.prank(payee);
+        lottery.redeem(lotId, n, b, sig);
+    }
+
+    function ltRegister(uint256 i, uint256 b, uint256 first, uint256 count) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = _lotIn(i, ILottery.Phase.Sharing);
         ILottery.Lot memory lot = lottery.getLot(lotId);
         address payee = actors[b % ACTORS];
         uint32 n = uint32(bound(count, 1, 3));
@@ -232,27 +267,74 @@ contract PaymentsHandler is TestBase {
             claims[k] = ILottery.TicketClaim(index, k, _sign(lot.payer, lottery.ticketDigest(lotId, index, payee, k)));
         }
         vm.prank(payee);
-        lottery.redeemTickets(lotId, claims);
+        lottery.registerTickets(lotId, claims);
     }
 
-    function ltClose(uint256 i) external {
-        if (lotIds.length == 0) return;
-        lottery.closeLot(lotIds[i % lotIds.length]);
-    }
-
-    function ltReveal(uint256 i) external {
+    /// @dev Withdraws for an actor holding a share, searching lots from `i` and actors from `b` (else lot `i`, `b`).
+    function ltWithdraw(uint256 i, uint256 b) external {
         if (lotIds.length == 0) return;
         uint256 lotId = lotIds[i % lotIds.length];
-        vm.prank(lottery.getLot(lotId).payer);
-        lottery.reveal(lotId, SECRET);
+        address payee = actors[b % ACTORS];
+        for (uint256 l = 0; l < lotIds.length; l++) {
+            for (uint256 k = 0; k < ACTORS; k++) {
+                uint256 candidate = lotIds[(i + l) % lotIds.length];
+                if (lottery.registeredBy(candidate, actors[(b + k) % ACTORS]) != 0) {
+                    (lotId, payee) = (candidate, actors[(b + k) % ACTORS]);
+                    l = lotIds.length;
+                    break;
+                }
+            }
+        }
+        vm.prank(payee);
+        lottery.withdrawShare(lotId);
     }
 
-    function ltShare(uint256 i, uint256 batch) external {
+    /// @dev The payer signs one index for two actors; a third proves it.
+    function ltProve(uint256 i, uint256 index, uint256 b, uint256 prover) external {
         if (lotIds.length == 0) return;
         uint256 lotId = lotIds[i % lotIds.length];
-        uint256 batches = lottery.batchCount(lotId);
-        if (batches == 0) return;
-        lottery.claimShare(lotId, batch % batches);
+        ILottery.Lot memory lot = lottery.getLot(lotId);
+        uint32 n = uint32(bound(index, 0, lot.lotSize - 1));
+        ILottery.Ticket memory a = ILottery.Ticket(n, actors[b % ACTORS], 1);
+        ILottery.Ticket memory c = ILottery.Ticket(n, actors[(b + 1) % ACTORS], 2);
+        bytes memory sigA = _sign(lot.payer, lottery.ticketDigest(lotId, n, a.payee, a.nonce));
+        bytes memory sigC = _sign(lot.payer, lottery.ticketDigest(lotId, n, c.payee, c.nonce));
+        vm.prank(actors[prover % ACTORS]);
+        lottery.proveDoubleIssue(lotId, a, sigA, c, sigC);
+    }
+
+    function ltFinish(uint256 i) external {
+        if (lotIds.length == 0) return;
+        lottery.finish(_lotIn(i, ILottery.Phase.Settling));
+    }
+
+    /// @dev Time passes to just after lot `i`'s reveal deadline, or its last (claim or sharing) deadline.
+    function ltSkip(uint256 i, bool toEnd) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = lotIds[i % lotIds.length];
+        (uint256 revealDeadline, uint256 claimDeadline, uint256 shareDeadline) = lottery.deadlines(lotId);
+        uint256 target = toEnd ? (lottery.getLot(lotId).revealed ? claimDeadline : shareDeadline) : revealDeadline;
+        if (target < block.timestamp) return;
+        vm.warp(target + 1);
+        vm.roll(block.number + 1);
+    }
+
+    /// @dev The first lot from `i` on that is in `wanted`, or lot `i` when none is (so that refusals run too).
+    function _lotIn(uint256 i, ILottery.Phase wanted) private view returns (uint256) {
+        uint256 n = lotIds.length;
+        for (uint256 k = 0; k < n; k++) {
+            uint256 lotId = lotIds[(i + k) % n];
+            if (lottery.phase(lotId) == wanted) return lotId;
+        }
+        return lotIds[i % n];
+    }
+
+    /// @dev The test chain keeps no hashes for rolled blocks: give the seed block one while BLOCKHASH reads it.
+    function _setSeedBlockHash(uint256 lotId) private {
+        uint256 seedBlock = lottery.getLot(lotId).seedBlock;
+        if (seedBlock != 0 && block.number > seedBlock && block.number - seedBlock <= 256) {
+            vm.setBlockhash(seedBlock, keccak256(abi.encode(seedBlock)));
+        }
     }
 
     // ---------------------------------------------------------------- helpers
@@ -308,7 +390,7 @@ contract PaymentsInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory s = new bytes4[](21);
+        bytes4[] memory s = new bytes4[](27);
         s[0] = PaymentsHandler.passTime.selector;
         s[1] = PaymentsHandler.bwOpen.selector;
         s[2] = PaymentsHandler.bwConfirm.selector;
@@ -324,12 +406,18 @@ contract PaymentsInvariantTest is TestBase {
         s[12] = PaymentsHandler.mkRedeem.selector;
         s[13] = PaymentsHandler.mkReclaim.selector;
         s[14] = PaymentsHandler.ltCreate.selector;
-        s[15] = PaymentsHandler.ltRedeem.selector;
-        s[16] = PaymentsHandler.ltClose.selector;
+        s[15] = PaymentsHandler.ltClose.selector;
+        s[16] = PaymentsHandler.ltPin.selector;
         s[17] = PaymentsHandler.ltReveal.selector;
-        s[18] = PaymentsHandler.ltShare.selector;
-        s[19] = PaymentsHandler.ltRedeem.selector;
-        s[20] = PaymentsHandler.bwOpen.selector;
+        s[18] = PaymentsHandler.ltRedeem.selector;
+        s[19] = PaymentsHandler.ltRegister.selector;
+        s[20] = PaymentsHandler.ltWithdraw.selector;
+        s[21] = PaymentsHandler.ltProve.selector;
+        s[22] = PaymentsHandler.ltFinish.selector;
+        s[23] = PaymentsHandler.ltCreate.selector;
+        s[24] = PaymentsHandler.bwOpen.selector;
+        s[25] = PaymentsHandler.passTime.selector;
+        s[26] = PaymentsHandler.ltSkip.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), s);
     }
@@ -380,17 +468,19 @@ contract PaymentsInvariantTest is TestBase {
         vm.assertEq(token.balanceOf(address(handler.lottery())), owed, "lottery");
     }
 
+    /// @dev What a lot still owes, from its public state: the lot value until it is redeemed, refunded or shared
+    /// out, and the 2 × lot bond until a proof spends it or the lot is finished.
     function _lotOwed(uint256 lotId) private view returns (uint256) {
-        Lottery lottery = handler.lottery();
-        ILottery.Lot memory lot = lottery.getLot(lotId);
-        if (lot.status == ILottery.Status.Filling) return uint256(lot.lotSize) * lot.ticketValue;
-        if (lot.status == ILottery.Status.Closed) return uint256(lot.redeemed) * lot.ticketValue;
-        if (lot.status != ILottery.Status.Shared) return 0;
-        uint256 owed;
-        for (uint256 b = 0; b < lottery.batchCount(lotId); b++) {
-            ILottery.Batch memory batch = lottery.getBatch(lotId, b);
-            if (!batch.shareClaimed) owed += uint256(batch.count) * lot.ticketValue;
+        ILottery.Lot memory lot = handler.lottery().getLot(lotId);
+        uint256 lotValue = uint256(lot.lotSize) * lot.ticketValue;
+        uint256 paidShares = lot.registered == 0 ? 0 : uint256(lot.withdrawn) * (lotValue / lot.registered);
+        uint256 bond = lot.doubleIssued ? 0 : 2 * lotValue;
+        if (lot.status == ILottery.Status.Open || lot.status == ILottery.Status.Closed) {
+            return lotValue - paidShares + bond;
         }
-        return owed;
+        if (lot.status == ILottery.Status.Revealed) return lotValue + bond;
+        if (lot.status == ILottery.Status.Redeemed) return bond;
+        if (lot.status != ILottery.Status.Finished || lot.revealed || lot.registered == 0) return 0;
+        return uint256(lot.registered - lot.withdrawn) * (lotValue / lot.registered);
     }
 }
