@@ -1,7 +1,19 @@
+import { encodeAbiParameters, type Hex, keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { PaymentSignatureError, PaymentsExhaustedError, PaymentTokenRejectedError } from "./errors.ts";
-import { drawPosition, lotCommitment, newLotSecret, TicketBook, TicketIssuer } from "./lottery.ts";
+import {
+  LotNotIssuingError,
+  type LotState,
+  LotStatus,
+  lotCommitment,
+  lotDeposit,
+  newLotSecret,
+  type SignedTicket,
+  TicketBook,
+  TicketIssuer,
+  winningIndex,
+} from "./lottery.ts";
 import { compact, highS } from "./test-helpers.ts";
 
 const payer = privateKeyToAccount("0x1111111111111111111111111111111111111111111111111111111111111111");
@@ -9,45 +21,191 @@ const mallory = privateKeyToAccount("0x33333333333333333333333333333333333333333
 const bob = "0x00000000000000000000000000000000000000b2" as const;
 const carol = "0x00000000000000000000000000000000000000c3" as const;
 const contract = { chainId: 31337, address: "0x00000000000000000000000000000000000000ee" } as const;
+const NOW = 1_700_000_000n;
+
+/** A lot as getLot would return it: open, 4 tickets, closable by anyone an hour from NOW. */
+function lot(overrides: Partial<LotState> = {}): LotState {
+  return {
+    payer: payer.address,
+    lotSize: 4,
+    winningIndex: 0,
+    status: LotStatus.Open,
+    revealed: false,
+    doubleIssued: false,
+    ticketValue: 10n,
+    closeBy: Number(NOW) + 3600,
+    closedAt: 0,
+    seedBlock: 0,
+    commitment: `0x${"11".repeat(32)}`,
+    registered: 0,
+    withdrawn: 0,
+    ...overrides,
+  };
+}
+
+function setup(lotSize = 4) {
+  const secret = newLotSecret();
+  const issuer = new TicketIssuer({ contract, lotId: 1n, lotSize, signer: payer, secret });
+  const book = new TicketBook({ contract, lotId: 1n, payee: bob });
+  return { secret, issuer, book };
+}
 
 describe("lottery tickets", () => {
-  it("issues each index once up to the lot size and the payee collects them for redemption", async () => {
-    const issuer = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: payer });
-    const book = new TicketBook({ contract, lotId: 1n, lotSize: 4, payer: payer.address, payee: bob });
-    for (let i = 0; i < 4; i++) await book.accept(await issuer.issue(bob));
+  it("issues each index once up to the lot size; the payee keeps them and builds the winner's redemption", async () => {
+    const { issuer, book } = setup();
+    for (let i = 0; i < 4; i++) await book.accept(await issuer.issue(bob), lot(), NOW);
+    expect(issuer.issued).toBe(4);
+    expect(issuer.remaining).toBe(0);
     await expect(issuer.issue(bob)).rejects.toThrow(PaymentsExhaustedError);
-    const claims = book.claims();
-    expect(claims.map((c) => c.index)).toEqual([0, 1, 2, 3]);
-    book.markRedeemed([0, 1]);
-    expect(book.pendingCount).toBe(2);
+    expect(book.indices()).toEqual([0, 1, 2, 3]);
+    expect(book.registrations().map((c) => c.index)).toEqual([0, 1, 2, 3]);
+
+    // Not revealed yet: nothing to redeem; revealed with index 2: the ticket for index 2.
+    expect(book.redemption(lot({ status: LotStatus.Closed }))).toBeUndefined();
+    const args = book.redemption(lot({ status: LotStatus.Revealed, revealed: true, winningIndex: 2 }));
+    expect(args?.[0]).toBe(1n);
+    expect(args?.[1]).toBe(2);
+    // Redeemed already, or another payee's index won: nothing.
+    expect(book.redemption(lot({ status: LotStatus.Redeemed, revealed: true, winningIndex: 2 }))).toBeUndefined();
+    const small = new TicketBook({ contract, lotId: 1n, payee: bob });
+    expect(small.redemption(lot({ status: LotStatus.Revealed, revealed: true, winningIndex: 2 }))).toBeUndefined();
   });
 
-  it("refuses tickets for another payee, lot or signer, twice, and non-canonical signatures", async () => {
-    const issuer = new TicketIssuer({ contract, lotId: 1n, lotSize: 10, signer: payer });
-    const book = new TicketBook({ contract, lotId: 1n, lotSize: 10, payer: payer.address, payee: bob });
-    await expect(book.accept(await issuer.issue(carol))).rejects.toThrow(/another payee/);
+  it("refuses tickets for another payee or lot, beyond the lot, twice, and non-canonical or foreign signatures", async () => {
+    const { issuer, book } = setup(10);
+    const open = lot({ lotSize: 10 });
+    await expect(book.accept(await issuer.issue(carol), open, NOW)).rejects.toThrow(/another payee/);
     const ticket = await issuer.issue(bob);
-    await expect(book.accept({ ...ticket, lotId: 2n })).rejects.toThrow(/lot 2/);
-    await expect(book.accept({ ...ticket, signature: highS(ticket.signature) })).rejects.toThrow(PaymentSignatureError);
-    await expect(book.accept({ ...ticket, signature: compact(ticket.signature) })).rejects.toThrow(
+    await expect(book.accept({ ...ticket, lotId: 2n }, open, NOW)).rejects.toThrow(/lot 2/);
+    await expect(book.accept({ ...ticket, signature: highS(ticket.signature) }, open, NOW)).rejects.toThrow(
       PaymentSignatureError,
     );
-    const forged = await new TicketIssuer({ contract, lotId: 1n, lotSize: 10, signer: mallory, issued: 5 }).issue(bob);
-    await expect(book.accept(forged)).rejects.toThrow(PaymentSignatureError);
-    await book.accept(ticket);
-    await expect(book.accept(ticket)).rejects.toThrow(PaymentTokenRejectedError);
+    await expect(book.accept({ ...ticket, signature: compact(ticket.signature) }, open, NOW)).rejects.toThrow(
+      PaymentSignatureError,
+    );
+    const forged = await new TicketIssuer({
+      contract,
+      lotId: 1n,
+      lotSize: 10,
+      signer: mallory,
+      secret: newLotSecret(),
+      issued: 5,
+    }).issue(bob);
+    await expect(book.accept(forged, open, NOW)).rejects.toThrow(PaymentSignatureError);
+    // Signed for another chain or contract: the digest differs, so the signer does not recover to the payer.
+    const elsewhere = new TicketIssuer({
+      contract: { ...contract, chainId: 1 },
+      lotId: 1n,
+      lotSize: 10,
+      signer: payer,
+      secret: newLotSecret(),
+      issued: 6,
+    });
+    await expect(book.accept(await elsewhere.issue(bob), open, NOW)).rejects.toThrow(PaymentSignatureError);
+    // An index beyond the lot: the lot is full.
+    const beyond = await new TicketIssuer({
+      contract,
+      lotId: 1n,
+      lotSize: 20,
+      signer: payer,
+      secret: newLotSecret(),
+      issued: 10,
+    }).issue(bob);
+    await expect(book.accept(beyond, open, NOW)).rejects.toThrow(/beyond the lot's 10 tickets/);
+    await book.accept(ticket, open, NOW);
+    await expect(book.accept(ticket, open, NOW)).rejects.toThrow(PaymentTokenRejectedError);
+    expect(book.size).toBe(1);
   });
 
-  it("commits to a secret and draws a position in range that only the secret and block hash decide", () => {
+  it("checks the lot's on-chain state: no tickets on a closed, unknown, caught or closable lot", async () => {
+    const { issuer, book } = setup();
+    const ticket = await issuer.issue(bob);
+    await expect(book.accept(ticket, lot({ status: LotStatus.Closed }), NOW)).rejects.toThrow(/closed/);
+    await expect(book.accept(ticket, lot({ status: LotStatus.Revealed }), NOW)).rejects.toThrow(/closed/);
+    await expect(book.accept(ticket, lot({ status: LotStatus.None }), NOW)).rejects.toThrow(/does not exist/);
+    await expect(book.accept(ticket, lot({ doubleIssued: true }), NOW)).rejects.toThrow(/twice/);
+    await expect(book.accept(ticket, lot({ closeBy: Number(NOW) }), NOW)).rejects.toThrow(/close-by/);
+    expect(book.size).toBe(0);
+
+    // The payer's side stops too: locally before sending closeLot, or following the chain.
+    issuer.close();
+    await expect(issuer.issue(bob)).rejects.toThrow(LotNotIssuingError);
+    expect(issuer.remaining).toBe(0);
+    const other = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: payer, secret: newLotSecret() });
+    other.sync(lot());
+    await other.issue(bob);
+    other.sync(lot({ doubleIssued: true }));
+    await expect(other.issue(bob)).rejects.toThrow(/double issue/);
+    const third = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: payer, secret: newLotSecret() });
+    third.sync(lot({ status: LotStatus.Closed }));
+    await expect(third.issue(bob)).rejects.toThrow(/closed on-chain/);
+  });
+
+  it("builds a double-issue proof from another valid ticket for an index we hold", async () => {
+    const { issuer, book } = setup();
+    const ours = await issuer.issue(bob);
+    await book.accept(ours, lot(), NOW);
+    // The payer signs index 0 again, for carol.
+    const again = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: payer, secret: newLotSecret() });
+    const theirs = await again.issue(carol);
+    const proof = await book.doubleIssueProof(theirs, payer.address);
+    expect(proof).toEqual([
+      1n,
+      { index: 0, payee: bob, nonce: ours.nonce },
+      ours.signature,
+      { index: 0, payee: carol, nonce: theirs.nonce },
+      theirs.signature,
+    ]);
+    // Our own ticket again, another index, another lot: no double issue.
+    expect(await book.doubleIssueProof(ours, payer.address)).toBeUndefined();
+    const second = await again.issue(carol);
+    expect(await book.doubleIssueProof(second, payer.address)).toBeUndefined();
+    expect(await book.doubleIssueProof({ ...theirs, lotId: 9n }, payer.address)).toBeUndefined();
+    // Not signed by the payer: no proof the contract would take.
+    const forged: SignedTicket = {
+      ...theirs,
+      signature: await mallory.signTypedData({
+        domain: {
+          name: "Tabula Lottery",
+          version: "1",
+          chainId: contract.chainId,
+          verifyingContract: contract.address,
+        },
+        types: {
+          Ticket: [
+            { name: "lotId", type: "uint256" },
+            { name: "index", type: "uint32" },
+            { name: "payee", type: "address" },
+            { name: "nonce", type: "uint256" },
+          ],
+        },
+        primaryType: "Ticket",
+        message: theirs,
+      }),
+    };
+    await expect(book.doubleIssueProof(forged, payer.address)).rejects.toThrow(PaymentSignatureError);
+  });
+
+  it("commits to a secret, deposits lot plus bond, and draws an index only the secret and seed decide", () => {
     const secret = newLotSecret();
+    const issuer = new TicketIssuer({ contract, lotId: 3n, lotSize: 100, signer: payer, secret });
+    expect(issuer.revealArgs()).toEqual([3n, secret]);
+    expect(lotCommitment(payer.address, secret)).toBe(
+      keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [payer.address, secret])),
+    );
     expect(lotCommitment(payer.address, secret)).not.toBe(lotCommitment(mallory.address, secret));
-    const blockHash = `0x${"ab".repeat(32)}` as const;
-    const position = drawPosition(secret, blockHash, 3n, 100n);
-    expect(position).toBeGreaterThanOrEqual(0n);
-    expect(position).toBeLessThan(100n);
-    expect(drawPosition(secret, blockHash, 3n, 100n)).toBe(position);
+    expect(lotDeposit(1000, 10n)).toBe(30_000n);
+    const seed: Hex = `0x${"ab".repeat(32)}`;
+    const index = winningIndex(secret, seed, 3n, 100);
+    expect(index).toBeGreaterThanOrEqual(0);
+    expect(index).toBeLessThan(100);
+    expect(winningIndex(secret, seed, 3n, 100)).toBe(index);
+    const expected = keccak256(
+      encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }], [secret, seed, 3n]),
+    );
+    expect(BigInt(index)).toBe(BigInt(expected) % 100n);
     const others = new Set(
-      [1, 2, 3, 4, 5, 6, 7, 8].map((b) => drawPosition(secret, `0x${b.toString(16).padStart(64, "0")}`, 3n, 100n)),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((b) => winningIndex(secret, `0x${b.toString(16).padStart(64, "0")}`, 3n, 100)),
     );
     expect(others.size).toBeGreaterThan(1);
   });

@@ -1,7 +1,10 @@
 /**
- * Off-chain half of the probabilistic scheme (contracts/Lottery.sol). The payer commits to a secret when it
- * funds a lot, then pays with signed tickets, each index once; payees verify and collect them and redeem them
- * into the lot in batches. Once the lot closes the payer reveals, and the winner is paid the whole lot.
+ * Off-chain half of the probabilistic scheme (contracts/Lottery.sol). The payer funds a lot (lotSize tickets of
+ * ticketValue, plus a bond of two lot values) and commits to a secret; it pays with EIP-712 tickets, one index
+ * each, that never touch the chain. Payees check every ticket against the lot's on-chain state before counting it
+ * as paid. The payer closes the lot, then reveals; only the holder of the winning index redeems, and is paid the
+ * whole lot. If the reveal is withheld, holders register their tickets to share the lot; two tickets for one
+ * index are a double issue that anyone can prove for a lot value of the bond.
  */
 import {
   type Address,
@@ -14,9 +17,37 @@ import {
   toHex,
 } from "viem";
 import { randomBytes } from "../bytes.ts";
+import { BaseError } from "../errors.ts";
 import { assertSignedBy, LOTTERY_DOMAIN_NAME, paymentDomain, TICKET_TYPES } from "./eip712.ts";
 import { PaymentsExhaustedError, PaymentTokenRejectedError } from "./errors.ts";
-import type { ContractRef, TypedDataSigner } from "./types.ts";
+import { type ContractRef, nowSeconds, type TypedDataSigner, type UnixSeconds } from "./types.ts";
+
+/** The bond a payer posts with a lot, in lot values (see Lottery.BOND_LOTS). */
+export const BOND_LOTS = 2n;
+
+/** `ILottery.Status`, as the contract stores it. */
+export const LotStatus = { None: 0, Open: 1, Closed: 2, Revealed: 3, Redeemed: 4, Finished: 5 } as const;
+export type LotStatus = (typeof LotStatus)[keyof typeof LotStatus];
+
+/** A lot as `Lottery.getLot` returns it through viem (uint32/uint40 as numbers, uint128 as bigint). */
+export interface LotState {
+  payer: Address;
+  lotSize: number;
+  /** Meaningful once `revealed`. */
+  winningIndex: number;
+  status: number;
+  revealed: boolean;
+  /** A double issue was proven: the bond is spent, so the lot's tickets are no longer covered. */
+  doubleIssued: boolean;
+  ticketValue: bigint;
+  /** Unix seconds after which anyone may close the lot. */
+  closeBy: number;
+  closedAt: number;
+  seedBlock: number;
+  commitment: Hex;
+  registered: number;
+  withdrawn: number;
+}
 
 /** A ticket as the payer signs it. */
 export interface Ticket {
@@ -30,11 +61,33 @@ export interface SignedTicket extends Ticket {
   signature: Hex;
 }
 
-/** What `Lottery.redeemTickets` takes per ticket. */
+/** What `Lottery.registerTickets` takes per ticket (the payee is the sender). */
 export interface TicketClaim {
   index: number;
   nonce: bigint;
   signature: Hex;
+}
+
+/** Arguments of `Lottery.redeem(lotId, index, nonce, signature)`. */
+export type RedeemArgs = readonly [lotId: bigint, index: number, nonce: bigint, signature: Hex];
+
+/** Arguments of `Lottery.proveDoubleIssue(lotId, a, sigA, b, sigB)`. */
+export type DoubleIssueProofArgs = readonly [
+  lotId: bigint,
+  a: { index: number; payee: Address; nonce: bigint },
+  sigA: Hex,
+  b: { index: number; payee: Address; nonce: bigint },
+  sigB: Hex,
+];
+
+/** The payer can issue no more tickets on this lot: it was closed, or its double issue was proven. */
+export class LotNotIssuingError extends BaseError {
+  override name = "LotNotIssuingError";
+  constructor(lotId: bigint, reason: string) {
+    super(`Lot ${lotId} issues no more tickets: ${reason}.`, {
+      details: "Fund a new lot (createLot) to keep paying.",
+    });
+  }
 }
 
 /** A fresh 32-byte secret for a lot. */
@@ -47,6 +100,11 @@ export function lotCommitment(payer: Address, secret: Hex): Hex {
   return keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [payer, secret]));
 }
 
+/** What `createLot` transfers: the lot value plus the bond. */
+export function lotDeposit(lotSize: number, ticketValue: bigint): bigint {
+  return (1n + BOND_LOTS) * BigInt(lotSize) * ticketValue;
+}
+
 /** The EIP-712 digest of a ticket. */
 export function ticketDigest(contract: ContractRef, ticket: Ticket): Hex {
   return hashTypedData({
@@ -57,46 +115,69 @@ export function ticketDigest(contract: ContractRef, ticket: Ticket): Hex {
   });
 }
 
-/** The draw position the contract computes, so anyone can check a reveal: H(secret, blockhash, lot) mod redeemed. */
-export function drawPosition(secret: Hex, drawBlockHash: Hex, lotId: bigint, redeemed: bigint): bigint {
-  const seed = keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }],
-      [secret, drawBlockHash, lotId],
-    ),
+/**
+ * The winning index the contract computes at the reveal: keccak256(abi.encode(secret, seed, lotId)) mod lotSize,
+ * where seed is the hash of the block after the close. Nothing a payee sends enters it.
+ */
+export function winningIndex(secret: Hex, seed: Hex, lotId: bigint, lotSize: number): number {
+  const hash = keccak256(
+    encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }], [secret, seed, lotId]),
   );
-  return hexToBigInt(seed) % redeemed;
+  return Number(hexToBigInt(hash) % BigInt(lotSize));
 }
 
-/** The payer's side of one lot: hands out each index once. */
+/** The payer's side of one lot: hands out each index once, and keeps the secret for the reveal. */
 export class TicketIssuer {
   readonly lotId: bigint;
   readonly lotSize: number;
+  readonly secret: Hex;
   readonly #contract: ContractRef;
   readonly #signer: TypedDataSigner;
   #nextIndex: number;
+  #stopped: string | undefined;
 
   constructor(options: {
     contract: ContractRef;
     lotId: bigint;
     lotSize: number;
     signer: TypedDataSigner;
+    /** The secret committed to at `createLot`. */
+    secret: Hex;
+    /** Tickets already issued (after a restart). */
     issued?: number;
   }) {
     this.#contract = options.contract;
     this.lotId = options.lotId;
     this.lotSize = options.lotSize;
     this.#signer = options.signer;
+    this.secret = options.secret;
     this.#nextIndex = options.issued ?? 0;
+  }
+
+  /** Tickets issued so far: indices 0 .. issued - 1. */
+  get issued(): number {
+    return this.#nextIndex;
   }
 
   /** Tickets still to hand out. */
   get remaining(): number {
-    return this.lotSize - this.#nextIndex;
+    return this.#stopped === undefined ? this.lotSize - this.#nextIndex : 0;
   }
 
-  /** Signs the next ticket for `payee`. */
+  /** Stops issuing; call it before sending `closeLot`, so that no ticket is signed for a closed lot. */
+  close(): void {
+    this.#stopped ??= "the payer closed it";
+  }
+
+  /** Follows the lot's on-chain state: once it is no longer open (or its bond is spent), stops issuing. */
+  sync(lot: LotState): void {
+    if (lot.status !== LotStatus.Open) this.#stopped ??= "it is closed on-chain";
+    else if (lot.doubleIssued) this.#stopped ??= "a double issue was proven, so payees no longer accept its tickets";
+  }
+
+  /** Signs the next index for `payee`. */
   async issue(payee: Address): Promise<SignedTicket> {
+    if (this.#stopped !== undefined) throw new LotNotIssuingError(this.lotId, this.#stopped);
     if (this.#nextIndex >= this.lotSize) throw new PaymentsExhaustedError("lottery tickets in this lot");
     const ticket: Ticket = {
       lotId: this.lotId,
@@ -113,57 +194,88 @@ export class TicketIssuer {
     });
     return { ...ticket, signature };
   }
+
+  /** Arguments of `reveal(lotId, secret)`. */
+  revealArgs(): readonly [bigint, Hex] {
+    return [this.lotId, this.secret];
+  }
 }
 
-/** The payee's ticket book for one lot: verified tickets waiting to be redeemed. */
+/**
+ * The payee's ticket book for one lot: verifies each ticket against the lot's on-chain state and keeps it; builds
+ * the redemption if it holds the winning index, the registration for sharing, and double-issue proofs.
+ */
 export class TicketBook {
   readonly lotId: bigint;
+  readonly payee: Address;
   readonly #contract: ContractRef;
-  readonly #lotSize: number;
-  readonly #payer: Address;
-  readonly #payee: Address;
-  readonly #pending = new Map<number, SignedTicket>();
-  readonly #redeemed = new Set<number>();
+  readonly #held = new Map<number, SignedTicket>();
 
-  constructor(options: { contract: ContractRef; lotId: bigint; lotSize: number; payer: Address; payee: Address }) {
+  constructor(options: { contract: ContractRef; lotId: bigint; payee: Address }) {
     this.#contract = options.contract;
     this.lotId = options.lotId;
-    this.#lotSize = options.lotSize;
-    this.#payer = options.payer;
-    this.#payee = options.payee;
+    this.payee = options.payee;
   }
 
-  /** Tickets held and not yet redeemed. */
-  get pendingCount(): number {
-    return this.#pending.size;
+  /** Tickets held. */
+  get size(): number {
+    return this.#held.size;
   }
 
-  /** Verifies a ticket (this lot, us, index in range and new, signed by the payer) and keeps it. */
-  async accept(ticket: SignedTicket): Promise<void> {
+  /** The indices held, in increasing order. */
+  indices(): number[] {
+    return [...this.#held.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Verifies a ticket and keeps it; throws {@link PaymentTokenRejectedError} (or `PaymentSignatureError`)
+   * for anything the payee must not count as paid. `lot` is the lot's current on-chain state (`getLot`).
+   */
+  async accept(ticket: SignedTicket, lot: LotState, now: UnixSeconds = nowSeconds()): Promise<void> {
     const reject = (reason: string) => new PaymentTokenRejectedError("Lottery ticket", reason);
-    if (ticket.lotId !== this.lotId) throw reject(`it is for lot ${ticket.lotId}`);
-    if (!isAddressEqual(ticket.payee, this.#payee)) throw reject("it is bound to another payee");
-    if (!Number.isInteger(ticket.index) || ticket.index < 0 || ticket.index >= this.#lotSize) {
-      throw reject(`index ${ticket.index} outside the lot`);
+    if (ticket.lotId !== this.lotId) throw reject(`it is for lot ${ticket.lotId}, not lot ${this.lotId}`);
+    if (lot.status === LotStatus.None) throw reject(`lot ${this.lotId} does not exist`);
+    if (lot.status !== LotStatus.Open) throw reject(`lot ${this.lotId} is closed, so a ticket issued now cannot win`);
+    if (lot.doubleIssued) throw reject("its payer was caught issuing an index twice; the bond no longer covers it");
+    if (now >= BigInt(lot.closeBy)) throw reject("the lot is past its close-by time and anyone may close it");
+    if (!isAddressEqual(ticket.payee, this.payee)) throw reject("it is bound to another payee");
+    if (!Number.isInteger(ticket.index) || ticket.index < 0 || ticket.index >= lot.lotSize) {
+      throw reject(`index ${ticket.index} is beyond the lot's ${lot.lotSize} tickets: the lot is full`);
     }
-    if (this.#pending.has(ticket.index) || this.#redeemed.has(ticket.index)) {
-      throw reject(`index ${ticket.index} received twice`);
-    }
-    await assertSignedBy(ticketDigest(this.#contract, ticket), ticket.signature, this.#payer);
-    this.#pending.set(ticket.index, ticket);
+    if (this.#held.has(ticket.index)) throw reject(`index ${ticket.index} was issued to us before`);
+    await assertSignedBy(ticketDigest(this.#contract, ticket), ticket.signature, lot.payer);
+    this.#held.set(ticket.index, ticket);
   }
 
-  /** The tickets to redeem next, at most `limit`. */
-  claims(limit = Number.POSITIVE_INFINITY): TicketClaim[] {
-    return [...this.#pending.values()]
-      .slice(0, limit)
-      .map((t) => ({ index: t.index, nonce: t.nonce, signature: t.signature }));
+  /** The `redeem` arguments if the lot is revealed and we hold its winning index; otherwise undefined. */
+  redemption(lot: LotState): RedeemArgs | undefined {
+    if (lot.status !== LotStatus.Revealed) return undefined;
+    const ticket = this.#held.get(lot.winningIndex);
+    if (ticket === undefined) return undefined;
+    return [this.lotId, ticket.index, ticket.nonce, ticket.signature];
   }
 
-  /** Moves tickets to the redeemed set once the transaction is mined. */
-  markRedeemed(indices: Iterable<number>): void {
-    for (const index of indices) {
-      if (this.#pending.delete(index)) this.#redeemed.add(index);
-    }
+  /** Every ticket held, for `registerTickets` when the payer withheld its reveal. */
+  registrations(): TicketClaim[] {
+    return this.indices().map((index) => {
+      const t = this.#held.get(index) as SignedTicket;
+      return { index: t.index, nonce: t.nonce, signature: t.signature };
+    });
+  }
+
+  /**
+   * The `proveDoubleIssue` arguments when `other` (seen anywhere: another payee's ticket, a `WinnerPaid` or
+   * `TicketRegistered` log) is a valid payer signature for an index we hold with another (payee, nonce);
+   * undefined when it is not a double issue of ours. Throws `PaymentSignatureError` if `other` is not
+   * signed by the payer.
+   */
+  async doubleIssueProof(other: SignedTicket, payer: Address): Promise<DoubleIssueProofArgs | undefined> {
+    if (other.lotId !== this.lotId) return undefined;
+    const ours = this.#held.get(other.index);
+    if (ours === undefined) return undefined;
+    if (isAddressEqual(ours.payee, other.payee) && ours.nonce === other.nonce) return undefined;
+    await assertSignedBy(ticketDigest(this.#contract, other), other.signature, payer);
+    const strip = (t: SignedTicket) => ({ index: t.index, payee: t.payee, nonce: t.nonce });
+    return [this.lotId, strip(ours), ours.signature, strip(other), other.signature];
   }
 }
