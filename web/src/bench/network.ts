@@ -1,0 +1,175 @@
+/**
+ * Network figures for `npm run bench` (run in Node, like scripts/bench.ts; needs the app built in dist/): a local
+ * stack (chain, relay, app) and real Chromium tabs.
+ * - `webrtc_MBps`: one libp2p stream between two tabs of one browser over their direct WebRTC link, 64 KiB writes.
+ * - `upload_network_MBps`: file bytes per second while the owner's tab places a 4+2 file on six host tabs (from
+ *   the first push to the last receipt; 1.5x as many bytes cross the links).
+ * - `download_network_MBps`: file bytes per second for a tab with only the share link, from its first piece request
+ *   to the decrypted file's last byte.
+ * Run alone: `node web/src/bench/network.ts` prints the figures as JSON.
+ */
+import { randomFillSync } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { type Browser, launchBrowser, startTestStack } from "../../../e2e/harness.ts";
+
+const MiB = 1024 * 1024;
+const STREAM_BYTES = 64 * MiB;
+const FILE_BYTES = 64 * MiB;
+const HOSTS = 6;
+
+type TabulaGlobal = { tabula: Record<string, unknown> };
+
+async function waitForDirect(page: Page, peer: string): Promise<void> {
+  await page.locator(`[data-testid="peer"][data-peer-id="${peer}"][data-kind="webrtc"]`).waitFor({ timeout: 60_000 });
+}
+
+async function peerIdOf(page: Page): Promise<string> {
+  return await page.evaluate(() => ((globalThis as unknown as TabulaGlobal).tabula.node as { peerId: string }).peerId);
+}
+
+/** One stream from `from` to `to` over their direct link; MB/s of payload acknowledged by the receiver. */
+async function streamMBps(from: Page, to: Page): Promise<number> {
+  const target = await peerIdOf(to);
+  await to.evaluate(async () => {
+    type BenchStream = AsyncIterable<Uint8Array> & { send(bytes: Uint8Array): boolean; close(): Promise<void> };
+    const node = (globalThis as unknown as TabulaGlobal).tabula.node as {
+      libp2p: { handle(protocol: string, handler: (stream: BenchStream) => Promise<void>): Promise<void> };
+    };
+    await node.libp2p.handle("/tabula/bench/1.0.0", async (stream) => {
+      let received = 0;
+      for await (const chunk of stream) received += chunk.byteLength;
+      stream.send(new TextEncoder().encode(String(received)));
+      await stream.close();
+    });
+  });
+  return await from.evaluate(
+    async ({ target, total }) => {
+      // biome-ignore lint/suspicious/noExplicitAny: see above
+      const node = (globalThis as unknown as TabulaGlobal).tabula.node as any;
+      const connection = await node.libp2p.dial(await node.dialDirect(target));
+      const stream = await connection.newStream("/tabula/bench/1.0.0");
+      const chunk = new Uint8Array(64 * 1024);
+      const started = performance.now();
+      for (let sent = 0; sent < total; sent += chunk.byteLength) {
+        if (!stream.send(chunk.slice())) await stream.onDrain();
+      }
+      await stream.close();
+      let reply = "";
+      for await (const c of stream) reply += new TextDecoder().decode(c.subarray());
+      if (Number(reply) !== total) throw new Error(`the receiver got ${reply} bytes of ${total}`);
+      return total / 1e6 / ((performance.now() - started) / 1000);
+    },
+    { target, total: STREAM_BYTES },
+  );
+}
+
+async function startHost(browser: Browser, appUrl: string): Promise<Page> {
+  const page = await browser.open(`${appUrl}#/host`);
+  await page.getByTestId("quota").fill("1024");
+  await page.getByTestId("save-quota").click();
+  await page.getByTestId("share-storage").check();
+  await page.locator('[data-testid="host"]:not([data-announcements="0"])').waitFor({ timeout: 60_000 });
+  return page;
+}
+
+export async function networkBench(log: (line: string) => void = console.error): Promise<Record<string, number>> {
+  const stack = await startTestStack();
+  const browsers: Browser[] = [];
+  const dir = await mkdtemp(join(tmpdir(), "tabula-bench-net-"));
+  try {
+    const [hostsBrowser, ownerBrowser, freshBrowser] = await Promise.all([
+      launchBrowser(),
+      launchBrowser(),
+      launchBrowser(),
+    ]);
+    browsers.push(hostsBrowser, ownerBrowser, freshBrowser);
+    for (const b of [ownerBrowser, freshBrowser])
+      await b.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
+
+    log("bench: one WebRTC stream between two tabs…");
+    const hosts: Page[] = [];
+    for (let i = 0; i < HOSTS; i++) hosts.push(await startHost(hostsBrowser, stack.appUrl));
+    const [a, b] = hosts as [Page, Page];
+    await a.goto(`${stack.appUrl}#/`);
+    await waitForDirect(a, await peerIdOf(b));
+    const webrtc = await streamMBps(a, b);
+    await a.goto(`${stack.appUrl}#/host`);
+
+    log("bench: upload, 64 MiB 4+2 to six hosts…");
+    const path = join(dir, "bench.bin");
+    await writeFile(path, randomFillSync(new Uint8Array(FILE_BYTES)));
+    const owner = await ownerBrowser.open(stack.appUrl);
+    await owner.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 60_000 });
+    await owner.goto(`${stack.appUrl}#/files`);
+    await owner.getByTestId("unlock").click();
+    await owner.getByTestId("unlock").waitFor({ state: "detached", timeout: 30_000 });
+    await owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`).waitFor({ timeout: 90_000 });
+    await owner.getByTestId("file-input").setInputFiles(path);
+    const row = owner.locator('[data-testid="file"][data-name="bench.bin"]');
+    await row.waitFor({ timeout: 120_000 }).catch(async (error: unknown) => {
+      throw new Error(`the file was not stored: ${await owner.locator("main").textContent()}`, { cause: error });
+    });
+    const cid = (await row.getAttribute("data-cid")) ?? "";
+    const upload = owner.locator(`[data-testid="activity"][data-kind="upload"][data-cid="${cid}"][data-done="true"]`);
+    await upload.waitFor({ timeout: 180_000 });
+    if ((await upload.getAttribute("data-error")) !== "") throw new Error("the upload failed");
+    // From the first push to the last receipt (the latency probes before the pushes are not counted).
+    const uploadMs = await owner.evaluate((cid) => {
+      type Transfer = { state: string; startedAtMs: number; endedAtMs?: number };
+      const state = (globalThis as unknown as TabulaGlobal).tabula.networkFiles as {
+        activities: { kind: string; cid: string; upload?: { transfers: Transfer[] } }[];
+      };
+      const transfers = state.activities.find((a) => a.kind === "upload" && a.cid === cid)?.upload?.transfers ?? [];
+      const stored = transfers.filter((t) => t.state === "stored");
+      return Math.max(...stored.map((t) => t.endedAtMs ?? 0)) - Math.min(...transfers.map((t) => t.startedAtMs));
+    }, cid);
+
+    log("bench: download with only the share link…");
+    await row.getByTestId("share").click();
+    const link = (await owner.locator('[data-testid="share-link"] input').inputValue()).trim();
+    const fresh = await freshBrowser.open(stack.appUrl);
+    await fresh.goto(link);
+    // Let the fresh tab hear the hosts first, so that discovery is not measured.
+    await fresh.waitForFunction(
+      (n) => {
+        const known = (globalThis as unknown as Partial<TabulaGlobal>).tabula?.knownHosts as
+          | { list(): unknown[] }
+          | undefined;
+        return (known?.list().length ?? 0) >= n;
+      },
+      HOSTS,
+      { timeout: 90_000 },
+    );
+    const download = fresh.waitForEvent("download", { timeout: 180_000 });
+    await fresh.getByTestId("open-shared").click();
+    await download;
+    const fetched = fresh.locator('[data-testid="activity"][data-kind="download"][data-done="true"]').first();
+    await fetched.waitFor({ timeout: 30_000 });
+    const downloadMs = Number(await fetched.getAttribute("data-ms"));
+
+    return {
+      webrtc_MBps: webrtc,
+      upload_network_MBps: FILE_BYTES / 1e6 / (uploadMs / 1000),
+      download_network_MBps: FILE_BYTES / 1e6 / (downloadMs / 1000),
+    };
+  } finally {
+    await Promise.all(browsers.map((b) => b.close()));
+    await stack.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  networkBench()
+    .then((figures) => {
+      const rounded = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+      console.log(JSON.stringify(rounded));
+    })
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
