@@ -16,6 +16,7 @@ import { extname, join, normalize } from "node:path";
 import type { CDPSession, Page } from "playwright-core";
 import { build } from "vite";
 import { launchBrowser } from "../e2e/harness.ts";
+import { networkBench } from "../web/src/bench/network.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const MiB = 1024 * 1024;
@@ -292,6 +293,7 @@ async function main(): Promise<void> {
     results.pipeline_peak_renderer_rss_MB = memory.peakRss / 1e6;
 
     results.pipeline_heap_workers_sampled = memory.peakWorkers;
+    Object.assign(results, await networkBench());
     // The machine is shared: the load says how far these figures are from an idle machine's.
     results.load_average_1m = loadavg()[0] as number;
     const rounded = Object.fromEntries(Object.entries(results).map(([key, v]) => [key, Math.round(v * 10) / 10]));

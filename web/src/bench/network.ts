@@ -1,6 +1,6 @@
 /**
- * Network figures for `npm run bench` (run in Node, like scripts/bench.ts; needs the app built in dist/): a local
- * stack (chain, relay, app) and real Chromium tabs.
+ * Network figures for `npm run bench` (run in Node, like scripts/bench.ts): builds the app into dist/, then drives a
+ * local stack (chain, relay, app) and real Chromium tabs.
  * - `webrtc_MBps`: one libp2p stream between two tabs of one browser over their direct WebRTC link, 64 KiB writes.
  * - `upload_network_MBps`: file bytes per second while the owner's tab places a 4+2 file on six host tabs (from
  *   the first push to the last receipt; 1.5x as many bytes cross the links).
@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import { build } from "vite";
 import { type Browser, launchBrowser, startTestStack } from "../../../e2e/harness.ts";
 
 const MiB = 1024 * 1024;
@@ -76,6 +77,8 @@ async function startHost(browser: Browser, appUrl: string): Promise<Page> {
 }
 
 export async function networkBench(log: (line: string) => void = console.error): Promise<Record<string, number>> {
+  log("bench: building the app…");
+  await build({ configFile: join(import.meta.dirname, "..", "..", "..", "vite.config.ts"), logLevel: "warn" });
   const stack = await startTestStack();
   const browsers: Browser[] = [];
   const dir = await mkdtemp(join(tmpdir(), "tabula-bench-net-"));
