@@ -7,8 +7,12 @@ function memoryWriter(): FileWriter & { chunks: Uint8Array[]; closed: boolean; a
     closed: false,
     aborted: false,
     write: async (chunk: Uint8Array) => void writer.chunks.push(chunk),
-    close: async () => void (writer.closed = true),
-    abort: async () => void (writer.aborted = true),
+    close: async () => {
+      writer.closed = true;
+    },
+    abort: async () => {
+      writer.aborted = true;
+    },
   };
   return writer;
 }
