@@ -16,6 +16,8 @@ export const FETCH_STALL_MS = 10_000;
 export const DISCOVERY_TIMEOUT_MS = 30_000;
 /** Pause between discovery rounds when no new host was heard. */
 export const DISCOVERY_RETRY_MS = 2_000;
+/** A host whose fetch failed for a passing reason (timeout, closed connection) is asked again this many times. */
+export const HOST_ATTEMPTS = 3;
 
 /** One host's part in a download, as the UI shows it. */
 export interface HostFetch {
@@ -88,6 +90,8 @@ export class NetworkStore {
   #holders: Set<string>[] = [];
   readonly #bad = new Set<string>();
   readonly #probed = new Set<string>();
+  /** Failed attempts per host for passing reasons; a bad piece or "not held" is final at once. */
+  readonly #failures = new Map<string, number>();
   readonly #streams = new Map<number, ShardStream>();
   readonly #probes = new Set<AbortController>();
   readonly #buffer = new Map<string, { bytes: Uint8Array; seg: number }>();
@@ -323,7 +327,11 @@ export class NetworkStore {
         break;
       }
     } catch (error) {
-      if (!controller.signal.aborted) this.#markFailure(view, peer, undefined, error);
+      if (!controller.signal.aborted) {
+        this.#markFailure(view, peer, undefined, error);
+        // Asked again by discovery while it has attempts left.
+        if (this.#mayRetry(peer, error)) this.#probed.delete(peer);
+      }
     } finally {
       this.#probes.delete(controller);
     }
@@ -434,10 +442,19 @@ export class NetworkStore {
     this.#report();
   }
 
+  /** Counts a failure of `host`; true when it was a passing one and the host has attempts left. */
+  #mayRetry(host: string, error: unknown): boolean {
+    if (error instanceof PieceMismatchError || error instanceof NotHeldError || this.#bad.has(host)) return false;
+    const failures = (this.#failures.get(host) ?? 0) + 1;
+    this.#failures.set(host, failures);
+    return failures < HOST_ATTEMPTS;
+  }
+
   #onStreamFailed(stream: ShardStream, error: unknown): void {
     if (this.#streams.get(stream.shard) === stream) this.#streams.delete(stream.shard);
     this.#markFailure(stream.view, stream.host, stream.shard, error);
-    this.#holders[stream.shard]?.delete(stream.host);
+    // A passing failure leaves the host among the holders, so it is asked again (on a new connection).
+    if (!this.#mayRetry(stream.host, error)) this.#holders[stream.shard]?.delete(stream.host);
     // The same shard from another holder, where it stopped.
     const same = this.#freeHolder(stream.shard);
     if (same) {
