@@ -27,8 +27,11 @@ export interface ReadSegmentsOptions {
 
 /**
  * Cuts a byte stream into segments of `segmentSize` bytes (the last one shorter), each in an ArrayBuffer of its own
- * that can be transferred to a worker. Reads ahead by at most one segment. A byte stream (File.stream() in
- * Chromium) is read straight into the segment's buffer; any other stream is copied chunk by chunk.
+ * that can be transferred to a worker. Reads ahead by at most one segment.
+ *
+ * Chunks are copied into the segment buffers rather than read into them with a BYOB reader: in Chromium 156 a BYOB
+ * read of File.stream() stopped resolving after a few segments when reads paused for the workers (seen with a File
+ * built from in-memory bytes), and the copy costs far less than the segment's encryption.
  */
 export async function* readSegments(
   stream: ReadableStream<Uint8Array>,
@@ -42,38 +45,6 @@ export async function* readSegments(
     const recycled = reuse?.();
     return recycled && recycled.byteLength >= length ? recycled : new ArrayBuffer(length);
   };
-  const segmentCount = Math.max(1, Math.ceil(totalBytes / segmentSize));
-  let byob: ReadableStreamBYOBReader | undefined;
-  try {
-    byob = stream.getReader({ mode: "byob" });
-  } catch {
-    // Not a byte stream: read chunks below.
-  }
-  if (byob) {
-    const reader = byob;
-    try {
-      for (let index = 0; index < segmentCount; index++) {
-        signal?.throwIfAborted();
-        const length = sizeOf(index);
-        let buffer = bufferFor(length);
-        let filled = 0;
-        while (filled < length) {
-          const { done, value } = await reader.read(new Uint8Array(buffer, filled, length - filled));
-          if (done || !value) throw new FileChangedError(totalBytes, index * segmentSize + filled);
-          buffer = value.buffer as ArrayBuffer;
-          filled += value.length;
-        }
-        yield { index, plaintext: buffer, length };
-      }
-      // The stream must end here: a longer file changed since its size was taken.
-      const { done, value } = await reader.read(new Uint8Array(1));
-      if (!done && value && value.length > 0) throw new FileChangedError(totalBytes, totalBytes + value.length);
-    } finally {
-      reader.releaseLock();
-    }
-    return;
-  }
-
   const reader = stream.getReader();
   let index = 0;
   let read = 0;
