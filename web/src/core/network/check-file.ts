@@ -11,6 +11,23 @@ import { pieceSizes } from "./upload-file.ts";
 export const CHALLENGED_PIECES_PER_SHARD = 16;
 /** How long one host has to answer its challenges (per attempt). */
 export const CHECK_TIMEOUT_MS = 15_000;
+/** Attempts before an unreachable host counts as lost, and the pause before the second (then twice as long). */
+export const CHECK_ATTEMPTS = 3;
+export const CHECK_RETRY_DELAY_MS = 2_000;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
 
 export interface ShardCheck {
   shard: number;
@@ -74,8 +91,10 @@ async function checkPlacement(
   const entry = manifest.shards[placement.shard] as ShardEntry;
   const challenges = challengesFor(manifest, manifestCid, placement.shard, entry, random);
   let lastError: unknown;
-  // A failed stream is tried once more before the host counts as lost.
-  for (let attempt = 0; attempt < 2; attempt++) {
+  // A host that fails to answer is asked again on a new connection (a reloaded tab needs a moment to be
+  // reachable again) before it counts as lost.
+  for (let attempt = 0; attempt < CHECK_ATTEMPTS; attempt++) {
+    if (attempt > 0) await sleep(CHECK_RETRY_DELAY_MS * attempt, signal);
     const controller = childController(signal);
     const timer = setTimeout(() => controller.abort(new Error("the host did not answer in time")), CHECK_TIMEOUT_MS);
     try {
