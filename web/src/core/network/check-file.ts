@@ -12,7 +12,7 @@ export const CHALLENGED_PIECES_PER_SHARD = 16;
 /** How long one host has to answer its challenges (per attempt). */
 export const CHECK_TIMEOUT_MS = 15_000;
 /** Attempts before an unreachable host counts as lost, and the pause before the second (then twice as long). */
-export const CHECK_ATTEMPTS = 3;
+export const CHECK_ATTEMPTS = 5;
 export const CHECK_RETRY_DELAY_MS = 2_000;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
