@@ -21,6 +21,8 @@ export const DISCOVERY_TIMEOUT_MS = 60_000;
 export const DISCOVERY_RETRY_MS = 2_000;
 /** A host whose fetch failed for a passing reason (timeout, closed connection) is asked again this many times. */
 export const HOST_ATTEMPTS = 4;
+/** Progress is reported at most this often; the last report is never dropped (it comes at close at the latest). */
+export const PROGRESS_INTERVAL_MS = 100;
 
 /** One host's part in a download, as the UI shows it. */
 export interface HostFetch {
@@ -43,6 +45,8 @@ export interface NetworkStoreParts extends Pick<NetworkParts, "self" | "dial" | 
   /** This browser's store: whatever is here is never fetched. */
   local: {
     getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
+    /** The same as bytes, without a Blob in between (files-db.ts). */
+    getBlockBytes?(cids: readonly string[]): Promise<(Uint8Array | undefined)[]>;
     getManifest(cid: string): Promise<Uint8Array | undefined>;
   };
   /** Known holders of each shard (the owner's placements); others are found by asking announced hosts. */
@@ -108,6 +112,8 @@ export class NetworkStore {
   #bytes = 0;
   readonly #startedAtMs = Date.now();
   #watchdog: ReturnType<typeof setInterval> | undefined;
+  #reportedAtMs = 0;
+  #pendingReport: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     parts: NetworkStoreParts,
@@ -133,6 +139,7 @@ export class NetworkStore {
 
   /** Stops every stream; pending reads get `undefined`. */
   close(): void {
+    if (this.#pendingReport) this.#emitProgress();
     this.#closer.abort(new DOMException("The download was closed.", "AbortError"));
     if (this.#watchdog) clearInterval(this.#watchdog);
     for (const waiters of this.#waiters.values()) for (const w of waiters) w(undefined);
@@ -162,6 +169,23 @@ export class NetworkStore {
         return bytes ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : undefined;
       }),
     );
+  }
+
+  /**
+   * {@link getBlocks} as bytes, which is what the decoder wants: pieces from hosts are handed over as they arrived,
+   * without a round trip through a Blob (a copy into the browser's blob store and one back out per piece).
+   */
+  async getBlockBytes(cids: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    const { local } = this.#parts;
+    const found = local.getBlockBytes
+      ? await local.getBlockBytes(cids)
+      : await Promise.all(
+          (await local.getBlocks(cids)).map(async (blob) => blob && new Uint8Array(await blob.arrayBuffer())),
+        );
+    if (found.every((bytes) => bytes !== undefined)) return found;
+    await this.#start();
+    await this.#ready;
+    return await Promise.all(cids.map(async (cid, i) => found[i] ?? (await this.#piece(cid))));
   }
 
   // ---- manifest ----
@@ -585,6 +609,16 @@ export class NetworkStore {
   }
 
   #report(): void {
+    if (!this.#onProgress) return;
+    const waitMs = this.#reportedAtMs + PROGRESS_INTERVAL_MS - Date.now();
+    if (waitMs <= 0) this.#emitProgress();
+    else this.#pendingReport ??= setTimeout(() => this.#emitProgress(), waitMs);
+  }
+
+  #emitProgress(): void {
+    if (this.#pendingReport) clearTimeout(this.#pendingReport);
+    this.#pendingReport = undefined;
+    this.#reportedAtMs = Date.now();
     this.#onProgress?.(this.progress);
   }
 }

@@ -93,6 +93,7 @@ export async function repairFile(
             codec: parts.codec,
             store: {
               getBlocks: (c) => network.getBlocks(c),
+              getBlockBytes: (c) => network.getBlockBytes(c),
               getManifest: (c) => network.getManifest(c),
               putBlocks: (blocks) => parts.store.putBlocks(blocks),
             },

@@ -15,6 +15,11 @@ export const MAX_ATTEMPTS_PER_SHARD = 4;
 export const RETRY_PAUSE_MS = 1_000;
 /** Hosts whose latency is measured beyond the ones needed, so that replacements are ranked too. */
 export const MEASURE_SPARE_HOSTS = 4;
+/**
+ * Byte progress is reported at most this often (a change of state at once): every report copies the transfers for
+ * the UI, and at one report per acknowledged piece per host the page spent more time redrawing than sending.
+ */
+export const PROGRESS_INTERVAL_MS = 100;
 
 /** One push of one shard to one host, as the UI shows it. */
 export interface HostTransfer {
@@ -40,6 +45,8 @@ export interface UploadFileParts extends NetworkParts {
   /** Where the shards' pieces and the manifest are read (this browser's files database). */
   store: {
     getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
+    /** The same as bytes, without a Blob in between (files-db.ts). */
+    getBlockBytes?(cids: readonly string[]): Promise<(Uint8Array | undefined)[]>;
     getManifest(cid: string): Promise<Uint8Array | undefined>;
   };
   placements: PlacementStore;
@@ -121,17 +128,33 @@ export async function uploadFile(
   };
 
   const transfers: HostTransfer[] = [];
-  const report = () =>
+  let reportedAtMs = 0;
+  let pendingReport: ReturnType<typeof setTimeout> | undefined;
+  const report = () => {
+    if (pendingReport) clearTimeout(pendingReport);
+    pendingReport = undefined;
+    reportedAtMs = Date.now();
     params.onProgress?.({
       transfers: transfers.map((t) => ({ ...t })),
       placedShards: jobs.filter((j) => j.placement).length,
       totalShards: shards.length,
     });
+  };
+  /** Byte progress: at most one report per interval, the last one never lost. */
+  const reportBytes = () => {
+    const waitMs = reportedAtMs + PROGRESS_INTERVAL_MS - Date.now();
+    if (waitMs <= 0) report();
+    else pendingReport ??= setTimeout(report, waitMs);
+  };
 
   const readPiece = async (entry: ShardEntry, index: number): Promise<Uint8Array> => {
-    const [blob] = await parts.store.getBlocks([(entry.pieces[index] as CID).toString()]);
-    if (!blob) throw new Error(`piece ${index} of the shard is not in this browser`);
-    return new Uint8Array(await blob.arrayBuffer());
+    const cid = (entry.pieces[index] as CID).toString();
+    const { getBlockBytes } = parts.store;
+    const bytes = getBlockBytes
+      ? (await getBlockBytes.call(parts.store, [cid]))[0]
+      : await (await parts.store.getBlocks([cid]))[0]?.arrayBuffer().then((b) => new Uint8Array(b));
+    if (!bytes) throw new Error(`piece ${index} of the shard is not in this browser`);
+    return bytes;
   };
 
   const attempt = async (job: Job, host: string, race: boolean, fresh = false): Promise<void> => {
@@ -172,7 +195,7 @@ export async function uploadFile(
           onProgress: (p) => {
             lastProgress = Date.now();
             transfer.bytes = p.storedBytes;
-            report();
+            reportBytes();
           },
         },
       );
@@ -265,6 +288,7 @@ export async function uploadFile(
       }),
     ),
   );
+  report();
   signal?.throwIfAborted();
   const placed = jobs.flatMap((j) => (j.placement ? [j.placement] : []));
   if (placed.length < jobs.length) {
