@@ -75,7 +75,9 @@ async function boot(): Promise<void> {
   target.replaceChildren();
   const publicFiles = new PublicFilesState(node.helia);
   const hosting = new HostingState(host);
-  const networkFiles = new NetworkFilesState(node, knownHosts);
+  const networkFiles = new NetworkFilesState(node, knownHosts, {
+    checkIntervalMs: config.network.checkIntervalSeconds * 1000,
+  });
   const send = new SendState(node);
   const files = new FilesState({
     signTypedData: (typedData) => wallet.signTypedData(typedData),

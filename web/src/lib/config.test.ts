@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseConfig, parseDeployments } from "./config.ts";
+import { ConfigError, DEFAULT_CHECK_INTERVAL_SECONDS, loadConfig, parseConfig, parseDeployments } from "./config.ts";
 
 const good = {
   chain: { id: 31337, name: "Local", rpcUrl: "http://127.0.0.1:8545", local: true },
@@ -8,8 +8,13 @@ const good = {
 };
 
 describe("parseConfig", () => {
-  it("accepts a complete config", () => {
-    expect(parseConfig(good)).toEqual(good);
+  it("accepts a complete config, with ten minutes between automatic checks unless it says otherwise", () => {
+    expect(parseConfig(good)).toEqual({ ...good, network: { checkIntervalSeconds: DEFAULT_CHECK_INTERVAL_SECONDS } });
+    expect(DEFAULT_CHECK_INTERVAL_SECONDS).toBe(600);
+    expect(parseConfig({ ...good, network: {} }).network.checkIntervalSeconds).toBe(600);
+    expect(parseConfig({ ...good, network: { checkIntervalSeconds: 20 } }).network).toEqual({
+      checkIntervalSeconds: 20,
+    });
   });
 
   it.each([
@@ -19,6 +24,11 @@ describe("parseConfig", () => {
     ["bad rpc url", { ...good, chain: { ...good.chain, rpcUrl: "ftp://x" } }, /rpcUrl/],
     ["relays not multiaddrs", { ...good, relays: ["relay.example.com"] }, /relays/],
     ["no deployments", { ...good, deployments: "" }, /deployments/],
+    ["network not an object", { ...good, network: 600 }, /network must be an object/],
+    ["check interval not a number", { ...good, network: { checkIntervalSeconds: "600" } }, /checkIntervalSeconds/],
+    ["check interval too short", { ...good, network: { checkIntervalSeconds: 1 } }, /checkIntervalSeconds/],
+    ["check interval too long", { ...good, network: { checkIntervalSeconds: 1e9 } }, /checkIntervalSeconds/],
+    ["check interval not finite", { ...good, network: { checkIntervalSeconds: Number.NaN } }, /checkIntervalSeconds/],
   ])("rejects %s with a ConfigError naming the field", (_, raw, message) => {
     expect(() => parseConfig(raw)).toThrow(ConfigError);
     expect(() => parseConfig(raw)).toThrow(message);
@@ -49,12 +59,13 @@ describe("loadConfig", () => {
     const base = "https://gw.example/ipfs/bafyroot/index.html";
     const config = await loadConfig(base, {
       fetch: serve({
-        "/ipfs/bafyroot/config.json": JSON.stringify(good),
+        "/ipfs/bafyroot/config.json": JSON.stringify({ ...good, network: { checkIntervalSeconds: 90 } }),
         "/ipfs/bafyroot/deployments.json": JSON.stringify({ 31337: { Token: `0x${"ab".repeat(20)}` } }),
       }),
     });
     expect(config.contracts.Token).toBe(`0x${"ab".repeat(20)}`);
     expect(config.relays).toEqual(good.relays);
+    expect(config.network.checkIntervalSeconds).toBe(90);
   });
 
   it("reports unreadable or invalid files as ConfigError", async () => {

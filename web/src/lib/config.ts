@@ -17,13 +17,24 @@ export interface TabulaConfig {
   relays: string[];
   /** Contract addresses on `chain.id`, by contract name. */
   contracts: Record<string, `0x${string}`>;
+  network: {
+    /** Time between two automatic checks (and repairs) of each of my files on the hosts. */
+    checkIntervalSeconds: number;
+  };
 }
+
+/** Default for `network.checkIntervalSeconds`: ten minutes. */
+export const DEFAULT_CHECK_INTERVAL_SECONDS = 600;
+/** Bounds for `network.checkIntervalSeconds`: at least a few seconds (a check takes some), at most a week. */
+export const MIN_CHECK_INTERVAL_SECONDS = 5;
+export const MAX_CHECK_INTERVAL_SECONDS = 7 * 24 * 3600;
 
 /** The JSON on disk: like {@link TabulaConfig} but with `deployments`, a URL relative to the config file. */
 interface RawConfig {
   chain?: Partial<TabulaConfig["chain"]>;
   relays?: unknown;
   deployments?: unknown;
+  network?: unknown;
 }
 
 export class ConfigError extends BaseError {
@@ -32,7 +43,7 @@ export class ConfigError extends BaseError {
     super(shortMessage, {
       details:
         "The site's config.json (beside index.html) must be valid JSON with chain {id, name, rpcUrl}, relays " +
-        "and deployments; fix or replace it and reload the page.",
+        "and deployments (and may have network {checkIntervalSeconds}); fix or replace it and reload the page.",
       cause: options.cause,
     });
   }
@@ -44,7 +55,7 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 export function parseConfig(raw: unknown): Omit<TabulaConfig, "contracts"> & { deployments: string } {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     throw new ConfigError("config.json is not an object");
-  const { chain, relays, deployments } = raw as RawConfig;
+  const { chain, relays, deployments, network } = raw as RawConfig;
   if (typeof chain !== "object" || chain === null) throw new ConfigError("config.json has no chain section");
   if (!Number.isSafeInteger(chain.id) || (chain.id ?? 0) <= 0)
     throw new ConfigError("config.json: chain.id is not a positive integer");
@@ -57,6 +68,21 @@ export function parseConfig(raw: unknown): Omit<TabulaConfig, "contracts"> & { d
   if (typeof deployments !== "string" || deployments === "") {
     throw new ConfigError("config.json: deployments must name the deployments file");
   }
+  if (network !== undefined && (typeof network !== "object" || network === null || Array.isArray(network))) {
+    throw new ConfigError("config.json: network must be an object");
+  }
+  const interval = (network as { checkIntervalSeconds?: unknown } | undefined)?.checkIntervalSeconds;
+  if (
+    interval !== undefined &&
+    (typeof interval !== "number" ||
+      !Number.isFinite(interval) ||
+      interval < MIN_CHECK_INTERVAL_SECONDS ||
+      interval > MAX_CHECK_INTERVAL_SECONDS)
+  ) {
+    throw new ConfigError(
+      `config.json: network.checkIntervalSeconds must be a number of seconds from ${MIN_CHECK_INTERVAL_SECONDS} to ${MAX_CHECK_INTERVAL_SECONDS}`,
+    );
+  }
   return {
     chain: {
       id: chain.id as number,
@@ -67,6 +93,7 @@ export function parseConfig(raw: unknown): Omit<TabulaConfig, "contracts"> & { d
     },
     relays: relays as string[],
     deployments,
+    network: { checkIntervalSeconds: (interval as number | undefined) ?? DEFAULT_CHECK_INTERVAL_SECONDS },
   };
 }
 
@@ -111,5 +138,5 @@ export async function loadConfig(
   const config = parseConfig(await read(configUrl, "config.json"));
   const deploymentsUrl = new URL(config.deployments, configUrl);
   const contracts = parseDeployments(await read(deploymentsUrl, "the deployments file"), config.chain.id);
-  return { chain: config.chain, relays: config.relays, contracts };
+  return { chain: config.chain, relays: config.relays, contracts, network: config.network };
 }
