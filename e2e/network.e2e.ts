@@ -11,6 +11,8 @@ import { type Browser, launchBrowser, startTestStack } from "./harness.ts";
 const FILE_BYTES = 32 * 1024 * 1024;
 const HOSTS = 6;
 const QUOTA_MIB = 256;
+/** The owner checks its hosts on its own this often here, so that it does while two hosts are gone. */
+const AUTO_CHECK_INTERVAL_SECONDS = 15;
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -94,7 +96,9 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
   let dir: string;
 
   before(async () => {
-    stack = await startTestStack();
+    stack = await startTestStack({
+      configure: (config) => Object.assign(config, { network: { checkIntervalSeconds: AUTO_CHECK_INTERVAL_SECONDS } }),
+    });
     [hostsBrowser, ownerBrowser, freshBrowser] = await Promise.all([launchBrowser(), launchBrowser(), launchBrowser()]);
     // Downloads go through the browser's download manager, which the test can read back; the save dialog
     // cannot be clicked in a headless browser.
@@ -174,6 +178,18 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
       );
     }
     step("fresh tab downloaded through four hosts", t2);
+
+    // Meanwhile the owner's automatic check found the two closed hosts lost; its repair could not run (no host is
+    // left to take their shards) and waits for the next round. Automatic checks pause here, so that the manual
+    // steps below run alone.
+    const tAuto = performance.now();
+    const autoCheck = `[data-testid="activity"][data-kind="check"][data-auto="true"][data-cid="${cid}"][data-done="true"]`;
+    for (const id of closed) {
+      await expectOn(owner, `${autoCheck} [data-testid="host-check"][data-host="${id}"][data-status="lost"]`, 120_000);
+    }
+    await netRow.locator('[data-testid="upkeep"][data-outcome="repair-failed"]').waitFor({ timeout: 30_000 });
+    await owner.getByTestId("auto-repair").uncheck();
+    step("automatic check found the two lost", tAuto);
 
     // A host reloads: same profile slot, same peer, same shards, still serving.
     const t3 = performance.now();
