@@ -5,8 +5,8 @@ import { type HeldShard, type ShardCatalog, shardKey } from "../protocols/common
 
 /**
  * The host's {@link ShardCatalog} in IndexedDB (storage/hosting-db.ts), with an in-memory index of what it holds:
- * the shards, the CIDs it serves (their pieces and manifests) and the bytes they take, so that the admission,
- * serving and announcement policies never wait for IndexedDB.
+ * the shards, the CIDs it serves (their pieces and manifests), the bytes they take and the host blocks, so that
+ * the admission, serving, cleanup and announcement policies never wait for IndexedDB.
  */
 export class IdbShardCatalog extends EventTarget implements ShardCatalog {
   readonly #db: HostingDB;
@@ -15,6 +15,8 @@ export class IdbShardCatalog extends EventTarget implements ShardCatalog {
   readonly #servable = new Map<string, number>();
   /** Piece CID text → key of a held shard it belongs to. */
   readonly #pieceShard = new Map<string, string>();
+  /** CID text → CID of every block host mode wrote (or is about to write). */
+  readonly #hostBlocks = new Map<string, CID>();
   #usedBytes = 0;
 
   private constructor(db: HostingDB) {
@@ -31,6 +33,19 @@ export class IdbShardCatalog extends EventTarget implements ShardCatalog {
       } catch {
         // An entry this version cannot read is skipped, not fatal.
       }
+    }
+    for (const text of await db.hostBlocks()) {
+      try {
+        catalog.#hostBlocks.set(text, CID.parse(text));
+      } catch {
+        // Not a CID: nothing to delete for it.
+      }
+    }
+    if (await db.hasLegacyBlocks()) {
+      // Shards stored before host blocks were recorded: their pieces came through pushes, so they are the host's.
+      const pieces = new Map(catalog.list().flatMap((shard) => shard.pieces.map((cid) => [cid.toString(), cid])));
+      await db.recordLegacyBlocks([...pieces.keys()]);
+      for (const [text, cid] of pieces) catalog.#hostBlocks.set(text, cid);
     }
     return catalog;
   }
@@ -56,7 +71,7 @@ export class IdbShardCatalog extends EventTarget implements ShardCatalog {
     return this.#shards.get(shardKey(manifest, shardIndex));
   }
 
-  /** Forgets a held shard (its pieces stay in the block store until collected). */
+  /** Forgets a held shard (its blocks are deleted by the shard-store keeper, which calls this). */
   async remove(manifest: CID, shardIndex: number): Promise<void> {
     const key = shardKey(manifest, shardIndex);
     await this.#db.deleteShard(key);
@@ -82,6 +97,29 @@ export class IdbShardCatalog extends EventTarget implements ShardCatalog {
   /** True for a piece or manifest of a held shard: the only blocks shard-fetch serves. */
   serves(cid: CID): boolean {
     return this.#servable.has(cid.toString());
+  }
+
+  references(cid: CID): boolean {
+    return this.#servable.has(cid.toString());
+  }
+
+  isHostBlock(cid: CID): boolean {
+    return this.#hostBlocks.has(cid.toString());
+  }
+
+  hostBlocks(): CID[] {
+    return [...this.#hostBlocks.values()];
+  }
+
+  async addHostBlocks(cids: readonly CID[]): Promise<void> {
+    await this.#db.addHostBlocks(cids.map(String));
+    for (const cid of cids) this.#hostBlocks.set(cid.toString(), cid);
+  }
+
+  async forgetHostBlocks(cids: readonly CID[]): Promise<void> {
+    if (cids.length === 0) return;
+    await this.#db.forgetHostBlocks(cids.map(String));
+    for (const cid of cids) this.#hostBlocks.delete(cid.toString());
   }
 
   #index(shard: HeldShard): void {

@@ -18,12 +18,29 @@ export interface HeldShard {
 }
 
 /**
- * The host's index of held shards. The browser node keeps it in IndexedDB; {@link MemoryShardCatalog} serves
- * Node (tests, simulation).
+ * The host's records: the shards it holds, and the blocks it wrote into the shared block store for them (the
+ * "host blocks"). A block enters the host blocks before it is written, so that a push that never ends in a held
+ * shard (an abort, a bad piece, a crash) can be undone; a block the host found in the store (public content,
+ * anything else) never enters them and is never deleted by the host. The browser node keeps the records in
+ * IndexedDB; {@link MemoryShardCatalog} serves Node (tests, simulation).
  */
 export interface ShardCatalog {
   put(shard: HeldShard): Promise<void>;
   get(manifest: CID, shardIndex: number): Promise<HeldShard | undefined>;
+  /** Every held shard, oldest first. */
+  list(): HeldShard[];
+  /** Forgets a held shard (its blocks are the caller's business: see the shard-store keeper). */
+  remove(manifest: CID, shardIndex: number): Promise<void>;
+  /** True when a held shard lists `cid` as one of its pieces or as its manifest. */
+  references(cid: CID): boolean;
+  /** True when the host wrote (or is about to write) this block for a shard. */
+  isHostBlock(cid: CID): boolean;
+  /** Every host block. */
+  hostBlocks(): CID[];
+  /** Records blocks as the host's, before they are written. */
+  addHostBlocks(cids: readonly CID[]): Promise<void>;
+  /** Forgets blocks that were deleted from the store (or never written). */
+  forgetHostBlocks(cids: readonly CID[]): Promise<void>;
 }
 
 export function shardKey(manifest: CID, shardIndex: number): string {
@@ -33,6 +50,7 @@ export function shardKey(manifest: CID, shardIndex: number): string {
 /** An in-memory {@link ShardCatalog}. */
 export class MemoryShardCatalog implements ShardCatalog {
   readonly #shards = new Map<string, HeldShard>();
+  readonly #hostBlocks = new Map<string, CID>();
 
   async put(shard: HeldShard): Promise<void> {
     this.#shards.set(shardKey(shard.manifest, shard.shardIndex), shard);
@@ -42,9 +60,35 @@ export class MemoryShardCatalog implements ShardCatalog {
     return this.#shards.get(shardKey(manifest, shardIndex));
   }
 
-  /** Every held shard, oldest first. */
   list(): HeldShard[] {
     return [...this.#shards.values()];
+  }
+
+  async remove(manifest: CID, shardIndex: number): Promise<void> {
+    this.#shards.delete(shardKey(manifest, shardIndex));
+  }
+
+  references(cid: CID): boolean {
+    for (const shard of this.#shards.values()) {
+      if (shard.manifest.equals(cid) || shard.pieces.some((piece) => piece.equals(cid))) return true;
+    }
+    return false;
+  }
+
+  isHostBlock(cid: CID): boolean {
+    return this.#hostBlocks.has(cid.toString());
+  }
+
+  hostBlocks(): CID[] {
+    return [...this.#hostBlocks.values()];
+  }
+
+  async addHostBlocks(cids: readonly CID[]): Promise<void> {
+    for (const cid of cids) this.#hostBlocks.set(cid.toString(), cid);
+  }
+
+  async forgetHostBlocks(cids: readonly CID[]): Promise<void> {
+    for (const cid of cids) this.#hostBlocks.delete(cid.toString());
   }
 
   get size(): number {

@@ -83,6 +83,8 @@ function detailsForCode(code: string): string {
   switch (code) {
     case "no-space":
       return "The host has no room for this shard; pick another host.";
+    case "not-hosting":
+      return "The peer stopped sharing storage; pick another host.";
     case "not-held":
       return "The peer does not hold this data; ask another peer or repair the file.";
     case "piece-mismatch":

@@ -14,6 +14,11 @@ export interface PieceStore {
   has(cid: CID, options?: AbortOptions): boolean | Promise<boolean>;
 }
 
+/** A host's block store: what the protocols read and write, and `delete`, to undo a push that did not finish. */
+export interface HostPieceStore extends PieceStore {
+  delete(cid: CID, options?: AbortOptions): unknown;
+}
+
 /** The CID of a piece: CIDv1, raw, sha2-256. */
 export async function pieceCid(bytes: Uint8Array): Promise<CID> {
   return CID.createV1(raw.code, await sha256.digest(bytes));

@@ -60,7 +60,7 @@ export type ClientMessage = OfferMessage | PieceMessage | PaymentMessage;
 export type HostMessage = AcceptMessage | AckMessage | ReceiptMessage | ErrorMessage;
 
 /** Error codes a host sends. */
-export type StoreErrorCode = "no-space" | "piece-mismatch" | "bad-root" | "bad-request" | "internal";
+export type StoreErrorCode = "no-space" | "not-hosting" | "piece-mismatch" | "bad-root" | "bad-request" | "internal";
 
 /** Largest signature accepted (Ed25519: 64, secp256k1 DER: <= 72). */
 const SIGNATURE_MAX_BYTES = 128;

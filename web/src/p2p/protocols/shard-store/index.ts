@@ -17,9 +17,10 @@ import type { PieceRootFn } from "../audit/merkle.ts";
 import type { HeldShard, ShardCatalog } from "../common/catalog.ts";
 import type { SigningComponents } from "../common/components.ts";
 import type { PaymentMessage } from "../common/messages.ts";
-import type { PieceStore } from "../common/pieces.ts";
+import type { HostPieceStore } from "../common/pieces.ts";
 import type { OfferMessage } from "./codec.ts";
 import type { WINDOW_BYTES } from "./constants.ts";
+import type { ShardKeeper } from "./keeper.ts";
 import type { StoreReceipt } from "./receipt.ts";
 import { ShardStoreService } from "./shard-store.ts";
 
@@ -27,6 +28,8 @@ export interface ShardStore {
   readonly protocol: string;
   /** Pushes one shard to a host and returns its verified, signed receipt. */
   storeShard(peer: DialTarget, shard: ShardUpload, options?: StoreShardOptions): Promise<StoreShardResult>;
+  /** A host's keeper of its stored blocks (removing held shards goes through it); `undefined` on a client. */
+  readonly keeper: ShardKeeper | undefined;
 }
 
 /** A shard to push: its description from the manifest and a way to read each piece when it is sent. */
@@ -69,13 +72,25 @@ export interface AdmitRequest {
   from: PeerId;
 }
 
+/** Codes a host's policy refuses a push with. */
+export type RefusalCode = "no-space" | "not-hosting";
+
+/**
+ * What a host's policy decides about an offer: take it (and `release` what it reserved for it once the push ends,
+ * stored or not), or refuse it with a code the client acts on (`not-hosting`: this tab stopped sharing storage).
+ */
+export type Admission = { ok: true; release?: () => void } | { ok: false; code: RefusalCode; message?: string };
+
 /** What a node needs to act as a host; without it the service is a client only. */
 export interface ShardStoreHost {
-  /** Where verified pieces go: Helia's blockstore in the tab, so shards and IPFS blocks share one store. */
-  store: PieceStore;
+  /**
+   * Where verified pieces go: Helia's blockstore in the tab, so shards and IPFS blocks share one store. The host
+   * deletes only blocks it wrote for pushes that did not end in a held shard, or for shards it removed.
+   */
+  store: HostPieceStore;
   catalog: ShardCatalog;
-  /** Quota and policy: return false to refuse the shard (the client gets `no-space`). Default: accept. */
-  admit?: (request: AdmitRequest) => boolean | Promise<boolean>;
+  /** Quota and policy; `false` refuses with `no-space`. Default: accept. */
+  admit?: (request: AdmitRequest) => boolean | Admission | Promise<boolean | Admission>;
   /** Receives payment messages; this release stores for free and needs none. */
   onPayment?: (payment: PaymentMessage, from: PeerId) => void | Promise<void>;
   /**
@@ -107,5 +122,6 @@ export {
   type OfferMessage,
 } from "./codec.ts";
 export * from "./constants.ts";
+export { KeptPush, type KeptShardRef, type RemoveShardsResult, ShardKeeper } from "./keeper.ts";
 export { piecesDigest, type StoreReceipt, signReceipt, verifyReceipt } from "./receipt.ts";
 export { ShardStoreService } from "./shard-store.ts";

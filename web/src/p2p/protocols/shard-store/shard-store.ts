@@ -37,11 +37,22 @@ import {
   WINDOW_BYTES,
   WINDOW_PIECES,
 } from "./constants.ts";
-import type { ShardStore, ShardStoreInit, ShardUpload, StoreShardOptions, StoreShardResult } from "./index.ts";
+import type {
+  Admission,
+  RefusalCode,
+  ShardStore,
+  ShardStoreHost,
+  ShardStoreInit,
+  ShardUpload,
+  StoreShardOptions,
+  StoreShardResult,
+} from "./index.ts";
+import { type KeptPush, ShardKeeper } from "./keeper.ts";
 import { piecesDigest, type StoreReceipt, signReceipt, verifyReceipt } from "./receipt.ts";
 
 export class ShardStoreService extends ProtocolService<SigningComponents> implements ShardStore {
   readonly protocol = SHARD_STORE_PROTOCOL;
+  readonly keeper: ShardKeeper | undefined;
   readonly #init: ShardStoreInit;
 
   constructor(components: SigningComponents, init: ShardStoreInit = {}) {
@@ -52,6 +63,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       maxOutboundStreams: MAX_OUTBOUND_STREAMS,
     });
     this.#init = init;
+    this.keeper = init.host ? new ShardKeeper(init.host.store, init.host.catalog) : undefined;
   }
 
   readonly [Symbol.toStringTag] = "@tabula/shard-store";
@@ -59,6 +71,18 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
 
   protected get serving(): boolean {
     return this.#init.host !== undefined;
+  }
+
+  /** A host first deletes what pushes cut short by a crash or a closed tab left, then takes new pushes. */
+  override async start(): Promise<void> {
+    if (!this.isStarted()) {
+      try {
+        await this.keeper?.recover();
+      } catch {
+        // The store could not be read or written: the next start tries again.
+      }
+    }
+    await super.start();
   }
 
   async storeShard(peer: DialTarget, shard: ShardUpload, options: StoreShardOptions = {}): Promise<StoreShardResult> {
@@ -172,7 +196,8 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
 
   protected async serve(framed: FramedStream, connection: Connection, shutdown: AbortSignal): Promise<void> {
     const host = this.#init.host;
-    if (!host) return;
+    const keeper = this.keeper;
+    if (!host || !keeper) return;
     const from = connection.remotePeer;
     const signal = shutdown;
     const offer = await readClientMessage(framed, signal);
@@ -181,25 +206,59 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       throw unexpected(offer, "offer");
     }
     const totalBytes = sum(offer.sizes);
-    if (host.admit && !(await host.admit({ offer, totalBytes, from }))) {
-      await refuse(framed, "no-space", "the host does not take this shard", signal);
+    const admission = admissionOf(host.admit ? await host.admit({ offer, totalBytes, from }) : true);
+    if (!admission.ok) {
+      await refuse(framed, admission.code, admission.message ?? refusalMessage(admission.code), signal);
       return;
     }
-    // Pieces already held (this shard again, or the same bytes elsewhere) are not sent twice.
-    const need: number[] = [];
-    const wanted = new Set<string>();
-    for (const [index, cid] of offer.pieces.entries()) {
-      const key = cid.toString();
-      if (wanted.has(key)) continue;
-      if (await host.store.has(cid, { signal })) continue;
-      wanted.add(key);
-      need.push(index);
+    let push: KeptPush | undefined;
+    try {
+      // Pieces already held (this shard again, or the same bytes elsewhere) are not sent twice.
+      push = await keeper.begin(offer, { signal });
+      const held = await this.#receive(framed, host, offer, push, from, signal);
+      if (!held) return;
+      await push.commit(held);
+      admission.release?.();
+      host.onStored?.(held);
+      const receipt: StoreReceipt = {
+        version: RECEIPT_VERSION,
+        host: this.components.peerId.toString(),
+        client: from.toString(),
+        dealId: offer.dealId,
+        manifest: offer.manifest,
+        shardIndex: offer.shardIndex,
+        root: offer.root,
+        piecesDigest: piecesDigest(offer.pieces),
+        pieceCount: offer.pieces.length,
+        totalBytes,
+        storedAtMs: held.storedAtMs,
+      };
+      const signature = await signReceipt(this.components.privateKey, receipt);
+      await framed.write(encodeHostMessage({ type: "receipt", receipt, signature }), { signal });
+      await framed.close({ signal });
+    } finally {
+      // Whatever ended the push short of a held shard, what it wrote goes (unless another shard or push needs it).
+      await push?.abort().catch(() => 0);
+      admission.release?.();
     }
-    await framed.write(encodeHostMessage({ type: "accept", need }), { signal });
+  }
 
+  /**
+   * Takes the needed pieces in order, checks each against its CID and writes it, then checks the offer's Merkle
+   * root; returns the shard to record, or `undefined` after refusing it.
+   */
+  async #receive(
+    framed: FramedStream,
+    host: ShardStoreHost,
+    offer: OfferMessage,
+    push: KeptPush,
+    from: PeerId,
+    signal: AbortSignal,
+  ): Promise<HeldShard | undefined> {
+    await framed.write(encodeHostMessage({ type: "accept", need: [...push.need] }), { signal });
     const firstLeaf = firstLeaves(offer.sizes);
     const pieceRoots: (Uint8Array | undefined)[] = new Array(offer.pieces.length);
-    for (const index of need) {
+    for (const index of push.need) {
       let message = await readClientMessage(framed, signal);
       while (message.type === "payment") {
         await host.onPayment?.(message, from);
@@ -216,7 +275,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
         await refuse(framed, "piece-mismatch", `piece ${index} does not match its CID`, signal);
         throw new PieceMismatchError(cid.toString());
       }
-      await host.store.put(cid, copyBytes(message.bytes), { signal });
+      await push.put(cid, copyBytes(message.bytes), { signal });
       if (host.pieceRoot) pieceRoots[index] = await host.pieceRoot(message.bytes, firstLeaf[index] as number);
       await framed.write(encodeHostMessage({ type: "ack", index }), { signal });
     }
@@ -230,12 +289,10 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       }
       if (!equalBytes(shardRootOf(pieceRoots as Uint8Array[]), offer.root)) {
         await refuse(framed, "bad-root", "the Merkle root does not match the pieces", signal);
-        return;
+        return undefined;
       }
     }
-
-    const storedAtMs = Date.now();
-    const held: HeldShard = {
+    return {
       manifest: offer.manifest,
       shardIndex: offer.shardIndex,
       root: offer.root,
@@ -244,27 +301,20 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       ...(host.pieceRoot ? { pieceRoots: pieceRoots as Uint8Array[] } : {}),
       owner: from.toString(),
       dealId: offer.dealId,
-      storedAtMs,
+      storedAtMs: Date.now(),
     };
-    await host.catalog.put(held);
-    host.onStored?.(held);
-    const receipt: StoreReceipt = {
-      version: RECEIPT_VERSION,
-      host: this.components.peerId.toString(),
-      client: from.toString(),
-      dealId: offer.dealId,
-      manifest: offer.manifest,
-      shardIndex: offer.shardIndex,
-      root: offer.root,
-      piecesDigest: piecesDigest(offer.pieces),
-      pieceCount: offer.pieces.length,
-      totalBytes,
-      storedAtMs,
-    };
-    const signature = await signReceipt(this.components.privateKey, receipt);
-    await framed.write(encodeHostMessage({ type: "receipt", receipt, signature }), { signal });
-    await framed.close({ signal });
   }
+}
+
+/** A policy's answer as an {@link Admission}. */
+function admissionOf(decision: boolean | Admission): Admission {
+  if (decision === true) return { ok: true };
+  if (decision === false) return { ok: false, code: "no-space" };
+  return decision;
+}
+
+function refusalMessage(code: RefusalCode): string {
+  return code === "not-hosting" ? "this peer does not share storage now" : "the host does not take this shard";
 }
 
 async function readHostMessage(framed: FramedStream, signal: AbortSignal): Promise<HostMessage> {
