@@ -23,6 +23,9 @@ export class HostingState {
   #quotaBytes = $state(0);
   #usedBytes = $state(0);
   #freeBytes = $state(0);
+  #reservedBytes = $state(0);
+  #pushes = $state(0);
+  #removing = $state(false);
   #held = $state.raw<HeldShardView[]>([]);
   #announcements = $state(0);
   #lastAnnouncedAt = $state(0);
@@ -35,6 +38,8 @@ export class HostingState {
       this.#quotaBytes = host.quotaBytes;
       this.#usedBytes = host.usedBytes;
       this.#freeBytes = host.freeBytes;
+      this.#reservedBytes = host.reservedBytes;
+      this.#pushes = host.pushes;
       this.#announcements = host.announcements;
       this.#lastAnnouncedAt = host.lastAnnouncedAt;
       this.#held = host.catalog.list().map((shard) => {
@@ -69,6 +74,18 @@ export class HostingState {
   get freeBytes(): number {
     return this.#freeBytes;
   }
+  /** Bytes reserved against the quota by pushes under way (each its offer's size). */
+  get reservedBytes(): number {
+    return this.#reservedBytes;
+  }
+  /** Shards being pushed to this tab now. */
+  get pushes(): number {
+    return this.#pushes;
+  }
+  /** True while held shards are being removed. */
+  get removing(): boolean {
+    return this.#removing;
+  }
   /** Shards held for others, oldest first. */
   get held(): HeldShardView[] {
     return this.#held;
@@ -89,6 +106,18 @@ export class HostingState {
 
   async setQuota(quotaBytes: number): Promise<void> {
     await this.#run(() => this.#host.setQuota(quotaBytes));
+  }
+
+  /** Removes every shard held for others and frees the blocks written for them (their owners will repair). */
+  async removeAll(): Promise<void> {
+    this.#removing = true;
+    try {
+      await this.#run(async () => {
+        await this.#host.removeAll();
+      });
+    } finally {
+      this.#removing = false;
+    }
   }
 
   async #run(action: () => Promise<void>): Promise<void> {

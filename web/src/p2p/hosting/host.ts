@@ -1,19 +1,21 @@
 import type { PeerId } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
+import { BaseError } from "../../lib/errors.ts";
 import type { HostingSettings } from "../../storage/hosting-db.ts";
 import { HostingDB } from "../../storage/hosting-db.ts";
 import type { HostingHooks, TabulaNode } from "../node.ts";
 import { ANNOUNCE_INTERVAL_MS, encodeAnnouncement, HOSTS_TOPIC, MAX_ADDRS } from "../protocols/announce/index.ts";
 import type { HeldShard } from "../protocols/common/catalog.ts";
 import { shardKey } from "../protocols/common/catalog.ts";
-import type { AdmitRequest } from "../protocols/shard-store/index.ts";
+import type {
+  Admission,
+  AdmitRequest,
+  KeptShardRef,
+  RemoveShardsResult,
+  ShardKeeper,
+} from "../protocols/shard-store/index.ts";
 import { IdbShardCatalog } from "./catalog.ts";
-import {
-  MANIFEST_PULL_TIMEOUT_MS,
-  REANNOUNCE_DELAY_MS,
-  REANNOUNCE_MIN_GAP_MS,
-  RESERVATION_TTL_MS,
-} from "./constants.ts";
+import { MANIFEST_PULL_TIMEOUT_MS, REANNOUNCE_DELAY_MS, REANNOUNCE_MIN_GAP_MS } from "./constants.ts";
 import { wasmPieceRoot } from "./piece-root.ts";
 
 /** What a host has served from one held shard, since this tab started. */
@@ -22,17 +24,32 @@ export interface ServedCount {
   bytes: number;
 }
 
+/** What an uploader hears when this tab's "Share storage" switch is off. */
+const NOT_HOSTING_MESSAGE = "this peer stopped sharing storage";
+
+/** Removing held shards needs the node's shard-store service, which is not attached yet. */
+export class HostNotReadyError extends BaseError {
+  override name = "HostNotReadyError";
+  constructor() {
+    super("The host's storage is not ready yet.", { details: "Wait until the peer has started, then try again." });
+  }
+}
+
 /**
  * Host mode of this tab ("Share storage"): the settings and catalog of held shards (IndexedDB, per profile), the
- * admission policy (the switch and the quota), the serving policy (only pieces and manifests of held shards), and
- * the signed announcements on the hosts topic. Emits `change` when anything the host view shows changed.
+ * admission policy (the switch, and the quota counting both held shards and the shards of pushes under way), the
+ * serving policy (only pieces and manifests of held shards, whether the switch is on or off: they were promised to
+ * their owners), removing held shards, and the signed announcements on the hosts topic. Emits `change` when
+ * anything the host view shows changed.
  */
 export class Host extends EventTarget {
   readonly catalog: IdbShardCatalog;
   readonly #db: HostingDB;
   #settings: HostingSettings;
   #node: TabulaNode | undefined;
-  readonly #reserved = new Map<string, { bytes: number; until: number }>();
+  /** Bytes reserved for each push under way, from its offer; released when the push ends, stored or not. */
+  readonly #reserved = new Map<symbol, number>();
+  #keeper: ShardKeeper | undefined;
   readonly #served = new Map<string, ServedCount>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #soon: ReturnType<typeof setTimeout> | undefined;
@@ -71,6 +88,8 @@ export class Host extends EventTarget {
   /** Starts announcing on the node's hosts topic (while the switch is on). */
   attach(node: TabulaNode): void {
     this.#node = node;
+    const keeper = node.libp2p.services.shardStore.keeper;
+    if (keeper) this.useKeeper(keeper);
     const pubsub = node.libp2p.services.pubsub;
     if (!pubsub.getTopics().includes(HOSTS_TOPIC)) pubsub.subscribe(HOSTS_TOPIC);
     pubsub.addEventListener("subscription-change", (event) => {
@@ -98,10 +117,19 @@ export class Host extends EventTarget {
   get usedBytes(): number {
     return this.catalog.usedBytes;
   }
+  /** Bytes reserved by the pushes under way (each its offer's size). */
+  get reservedBytes(): number {
+    let total = 0;
+    for (const bytes of this.#reserved.values()) total += bytes;
+    return total;
+  }
+  /** Pushes under way (admitted, not ended yet). */
+  get pushes(): number {
+    return this.#reserved.size;
+  }
   /** What this host offers now: the quota left, bounded by what the browser still grants the origin. */
   get freeBytes(): number {
-    const reserved = [...this.#reserved.values()].reduce((total, r) => total + r.bytes, 0);
-    const left = Math.max(0, this.#settings.quotaBytes - this.catalog.usedBytes - reserved);
+    const left = Math.max(0, this.#settings.quotaBytes - this.catalog.usedBytes - this.reservedBytes);
     return this.#available === undefined ? left : Math.min(left, this.#available);
   }
   get lastAnnouncedAt(): number {
@@ -130,10 +158,35 @@ export class Host extends EventTarget {
     this.#announceSoon();
   }
 
-  /** Stops holding a shard: it is no longer served, audited or counted (its pieces are left to collection). */
+  /** The shard-store service's keeper, through which held shards are removed ({@link attach} finds it). */
+  useKeeper(keeper: ShardKeeper): void {
+    this.#keeper = keeper;
+  }
+
+  /**
+   * Stops holding shards: they are no longer served, audited or counted, and the blocks host mode wrote for them
+   * are deleted, unless another held shard or a push under way lists them (blocks it found in the store, such as
+   * public content, are never deleted).
+   */
+  async remove(shards: readonly KeptShardRef[]): Promise<RemoveShardsResult> {
+    const keeper = this.#keeper;
+    if (!keeper) throw new HostNotReadyError();
+    try {
+      return await keeper.remove(shards);
+    } finally {
+      this.#emit();
+      this.#announceSoon();
+    }
+  }
+
+  /** Removes every held shard (see {@link remove}). */
+  async removeAll(): Promise<RemoveShardsResult> {
+    return await this.remove(this.catalog.list());
+  }
+
+  /** Stops holding one shard (see {@link remove}). */
   async drop(manifest: CID, shardIndex: number): Promise<void> {
-    await this.catalog.remove(manifest, shardIndex);
-    this.#announceSoon();
+    await this.remove([{ manifest, shardIndex }]);
   }
 
   stop(): void {
@@ -146,20 +199,27 @@ export class Host extends EventTarget {
     this.dispatchEvent(new CustomEvent("change"));
   }
 
-  async #admit(request: AdmitRequest): Promise<boolean> {
-    if (!this.#settings.enabled) return false;
-    const key = shardKey(request.offer.manifest, request.offer.shardIndex);
-    if (await this.catalog.get(request.offer.manifest, request.offer.shardIndex)) return true;
-    const now = Date.now();
-    for (const [k, r] of this.#reserved) if (r.until < now) this.#reserved.delete(k);
+  async #admit(request: AdmitRequest): Promise<Admission> {
+    const { offer } = request;
+    if (!this.#settings.enabled) return { ok: false, code: "not-hosting", message: NOT_HOSTING_MESSAGE };
+    // A shard held already takes no more room (its pieces are all here: nothing is sent).
+    if (await this.catalog.get(offer.manifest, offer.shardIndex)) return { ok: true };
     await this.#refreshAvailable();
-    if (request.totalBytes > this.freeBytes) return false;
-    this.#reserved.set(key, { bytes: request.totalBytes, until: now + RESERVATION_TTL_MS });
-    return true;
+    // No await from here to the reservation: concurrent offers are checked against each other's reservations.
+    if (!this.#settings.enabled) return { ok: false, code: "not-hosting", message: NOT_HOSTING_MESSAGE };
+    if (request.totalBytes > this.freeBytes) return { ok: false, code: "no-space" };
+    const reservation = Symbol(shardKey(offer.manifest, offer.shardIndex));
+    this.#reserved.set(reservation, request.totalBytes);
+    this.#emit();
+    return {
+      ok: true,
+      release: () => {
+        if (this.#reserved.delete(reservation)) this.#emit();
+      },
+    };
   }
 
   #onStored(shard: HeldShard): void {
-    this.#reserved.delete(shardKey(shard.manifest, shard.shardIndex));
     this.#announceSoon();
     void this.#pullManifest(shard.manifest);
   }
@@ -170,8 +230,14 @@ export class Host extends EventTarget {
    */
   async #pullManifest(manifest: CID): Promise<void> {
     const node = this.#node;
-    if (!node || (await node.blockstore.has(manifest))) return;
+    const keeper = this.#keeper;
+    if (!node || !keeper) return;
+    // Held while it is fetched, so that removing the shard meanwhile does not leave it behind untracked.
+    const release = keeper.hold([manifest]);
     try {
+      if (await node.blockstore.has(manifest)) return;
+      // Recorded before it is written, like the pieces: removing the file's last shard deletes it.
+      await this.catalog.addHostBlocks([manifest]);
       for await (const _ of node.helia.blockstore.get(manifest, {
         signal: AbortSignal.timeout(MANIFEST_PULL_TIMEOUT_MS),
       })) {
@@ -179,6 +245,10 @@ export class Host extends EventTarget {
       }
     } catch {
       // The owner left before we got it; another host or the owner's next upload provides it.
+    } finally {
+      release();
+      // The shard may be gone by now (removed), or the fetch failed: the manifest goes if nothing lists it.
+      await keeper.collect([manifest]).catch(() => 0);
     }
   }
 

@@ -1,0 +1,276 @@
+import "fake-indexeddb/auto";
+import { randomBytes } from "node:crypto";
+import * as dagCbor from "@ipld/dag-cbor";
+import type { Libp2p } from "@libp2p/interface";
+import { IDBBlockstore } from "blockstore-idb";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { addPublicFile } from "../../core/public/add-public-file.ts";
+import type { MerkleHasher } from "../../lib/merkle/hasher.ts";
+import { loadMerkleHasher } from "../../lib/testing/node-wasm.ts";
+import { type Audit, audit, firstLeaves, type PieceRootFn, shardRootOf } from "../protocols/audit/index.ts";
+import { pieceCid, readPiece } from "../protocols/common/pieces.ts";
+import { type ShardFetch, shardFetch } from "../protocols/shard-fetch/index.ts";
+import { type ShardStore, type ShardUpload, shardStore } from "../protocols/shard-store/index.ts";
+import { createTcpNode } from "../sim/tcp-node.ts";
+import { Host } from "./host.ts";
+
+type Services = { shardStore: ShardStore; shardFetch: ShardFetch; audit: Audit };
+
+let hasher: MerkleHasher;
+let pieceRoot: PieceRootFn;
+beforeAll(async () => {
+  hasher = await loadMerkleHasher();
+  pieceRoot = (piece, firstLeaf) => hasher.pieceRoot(piece, firstLeaf);
+});
+
+/** A shard with a true Merkle root (the host checks it), of random pieces or of the pieces given. */
+async function makeShard(
+  pieces: (number | Uint8Array)[],
+  shardIndex = 0,
+): Promise<{ upload: ShardUpload; bytes: Uint8Array[] }> {
+  const bytes = pieces.map((piece) => (typeof piece === "number" ? new Uint8Array(randomBytes(piece)) : piece));
+  const sizes = bytes.map((piece) => piece.byteLength);
+  const cids = await Promise.all(bytes.map((piece) => pieceCid(piece)));
+  const first = firstLeaves(sizes);
+  return {
+    upload: {
+      manifest: CID.createV1(dagCbor.code, await sha256.digest(dagCbor.encode({ cids }))),
+      shardIndex,
+      root: shardRootOf(bytes.map((piece, i) => hasher.pieceRoot(piece, first[i] as number))),
+      pieces: cids,
+      sizes,
+      readPiece: async (index) => bytes[index] as Uint8Array,
+    },
+    bytes,
+  };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** Every block of the store, as CID text. */
+async function storedCids(blocks: IDBBlockstore): Promise<string[]> {
+  const cids: string[] = [];
+  for await (const { cid } of blocks.getAll()) cids.push(cid.toString());
+  return cids.sort();
+}
+
+/** Resolves when `test` holds, checked at each of the host's `change` events. */
+function until(host: Host, test: () => boolean): Promise<void> {
+  if (test()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!test()) return;
+      host.removeEventListener("change", check);
+      resolve();
+    };
+    host.addEventListener("change", check);
+  });
+}
+
+let count = 0;
+
+/** A host tab's parts: its Host (IndexedDB), block store (IndexedDB) and a peer wired as node.ts wires a tab. */
+async function startHost(storeName: string): Promise<{ host: Host; blocks: IDBBlockstore; node: Libp2p<Services> }> {
+  const host = await Host.open(storeName);
+  const blocks = new IDBBlockstore(`${storeName}-blocks`);
+  await blocks.open();
+  const hooks = host.hooks();
+  const node = await createTcpNode<Services>({
+    shardStore: shardStore({
+      host: { store: blocks, catalog: hooks.catalog, admit: hooks.admit, pieceRoot, onStored: hooks.onStored },
+      timeoutMs: 5_000,
+    }),
+    shardFetch: shardFetch({ host: { store: blocks, canServe: hooks.canServe } }),
+    audit: audit({ host: { store: blocks, catalog: hooks.catalog, pieceRoot } }),
+  });
+  const keeper = node.services.shardStore.keeper;
+  if (!keeper) throw new Error("the host peer has no keeper");
+  host.useKeeper(keeper);
+  return { host, blocks, node };
+}
+
+describe("host mode", () => {
+  let storeName: string;
+  let host: Host;
+  let blocks: IDBBlockstore;
+  let node: Libp2p<Services>;
+  let client: Libp2p<Services>;
+
+  beforeEach(async () => {
+    storeName = `host-test-${count++}`;
+    ({ host, blocks, node } = await startHost(storeName));
+    client = await createTcpNode<Services>({ shardStore: shardStore(), shardFetch: shardFetch(), audit: audit() });
+  });
+
+  afterEach(async () => {
+    host.stop();
+    await Promise.all([node.stop(), client.stop()]);
+    await blocks.close();
+  });
+
+  it("counts pushes under way against the quota: of two offers that together exceed it, one is refused", async () => {
+    await host.setEnabled(true);
+    await host.setQuota(300_000);
+    const a = await makeShard([100_000, 100_000], 0);
+    const b = await makeShard([100_000, 100_000], 1);
+    const gate = deferred();
+    for (const shard of [a, b]) {
+      shard.upload.readPiece = async (index) => {
+        if (index === 1) await gate.promise;
+        return shard.bytes[index] as Uint8Array;
+      };
+    }
+    const pushes = [a, b].map((shard) => client.services.shardStore.storeShard(node.getMultiaddrs(), shard.upload));
+    const outcome = Promise.allSettled(pushes);
+    const refused = await Promise.any(
+      pushes.map((push) =>
+        push.then(
+          () => Promise.reject(),
+          (error) => error,
+        ),
+      ),
+    );
+    expect(refused).toMatchObject({ name: "RemoteRefusedError", code: "no-space" });
+    // The other push holds its reservation while its pieces arrive, and the host shows it.
+    expect(host.reservedBytes).toBe(200_000);
+    expect(host.pushes).toBe(1);
+    expect(host.freeBytes).toBe(100_000);
+    gate.resolve();
+    const settled = await outcome;
+    expect(settled.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(host.reservedBytes).toBe(0);
+    expect(host.pushes).toBe(0);
+    expect(host.usedBytes).toBe(200_000);
+
+    const small = await makeShard([100_000], 2);
+    await client.services.shardStore.storeShard(node.getMultiaddrs(), small.upload);
+    const big = await makeShard([1_000], 3);
+    await expect(client.services.shardStore.storeShard(node.getMultiaddrs(), big.upload)).rejects.toMatchObject({
+      code: "no-space",
+    });
+    expect(host.usedBytes).toBe(300_000);
+    expect(host.reservedBytes).toBe(0);
+  });
+
+  it("releases the reservation of a push that fails, and keeps none of its pieces", async () => {
+    await host.setEnabled(true);
+    await host.setQuota(150_000);
+    const { upload, bytes } = await makeShard([50_000, 50_000, 50_000]);
+    const controller = new AbortController();
+    upload.readPiece = async (index) => {
+      if (index === 2) controller.abort(new Error("owner left"));
+      return bytes[index] as Uint8Array;
+    };
+    await expect(
+      client.services.shardStore.storeShard(node.getMultiaddrs(), upload, { signal: controller.signal }),
+    ).rejects.toThrow("owner left");
+    // The reservation is released once the push's blocks are deleted.
+    await until(host, () => host.pushes === 0);
+    expect(host.reservedBytes).toBe(0);
+    expect(host.catalog.hostBlocks()).toEqual([]);
+    expect(await storedCids(blocks)).toEqual([]);
+    // The whole quota is free again: the same shard fits.
+    upload.readPiece = async (index) => bytes[index] as Uint8Array;
+    await client.services.shardStore.storeShard(node.getMultiaddrs(), upload);
+    expect(host.usedBytes).toBe(150_000);
+  });
+
+  it("with Share storage off, refuses new pushes with not-hosting but still serves and proves held shards", async () => {
+    await host.setEnabled(true);
+    const { upload, bytes } = await makeShard([4096, 4096, 1000]);
+    await client.services.shardStore.storeShard(node.getMultiaddrs(), upload);
+    await host.setEnabled(false);
+
+    const other = await makeShard([4096], 1);
+    const refused = client.services.shardStore.storeShard(node.getMultiaddrs(), other.upload);
+    await expect(refused).rejects.toMatchObject({ name: "RemoteRefusedError", code: "not-hosting" });
+    await expect(refused).rejects.toThrow("pick another host");
+    expect(await blocks.has(other.upload.pieces[0] as CID)).toBe(false);
+    expect(host.reservedBytes).toBe(0);
+
+    const fetched: Uint8Array[] = [];
+    for await (const piece of client.services.shardFetch.fetchPieces(node.getMultiaddrs(), upload.pieces)) {
+      if (piece.bytes) fetched.push(piece.bytes);
+    }
+    expect(fetched).toEqual(bytes);
+    const results = await client.services.audit.audit(node.getMultiaddrs(), [
+      { manifest: upload.manifest, shardIndex: upload.shardIndex, leafIndex: 0, root: upload.root },
+      { manifest: upload.manifest, shardIndex: upload.shardIndex, leafIndex: 35, root: upload.root },
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+  });
+
+  it("removes held shards with their blocks, but not blocks shared with public content or another held shard", async () => {
+    await host.setEnabled(true);
+    // A public file of one block: its CID is the raw block's, the same as a shard piece of those bytes.
+    const publicBytes = new Uint8Array(randomBytes(20_000));
+    const publicCid = await addPublicFile({ blockstore: blocks }, new Blob([publicBytes]));
+    expect(publicCid.toString()).toBe((await pieceCid(publicBytes)).toString());
+    const shared = new Uint8Array(randomBytes(20_000));
+    const first = await makeShard([publicBytes, shared, 20_000], 0);
+    const second = await makeShard([shared, 20_000], 1);
+    await client.services.shardStore.storeShard(node.getMultiaddrs(), first.upload);
+    await client.services.shardStore.storeShard(node.getMultiaddrs(), second.upload);
+    expect(host.usedBytes).toBe(100_000);
+
+    expect(await host.remove([first.upload])).toEqual({ shards: 1, blocks: 1 });
+    expect(await host.catalog.get(first.upload.manifest, 0)).toBeUndefined();
+    expect(await blocks.has(first.upload.pieces[2] as CID)).toBe(false);
+    expect(await readPiece(blocks, publicCid)).toEqual(publicBytes);
+    expect(await readPiece(blocks, first.upload.pieces[1] as CID)).toEqual(shared);
+    expect(host.usedBytes).toBe(40_000);
+
+    expect(await host.removeAll()).toEqual({ shards: 1, blocks: 2 });
+    expect(host.catalog.list()).toEqual([]);
+    expect(host.usedBytes).toBe(0);
+    expect(await storedCids(blocks)).toEqual([publicCid.toString()]);
+    expect(host.catalog.hostBlocks()).toEqual([]);
+
+    // What was removed stays removed after a reload.
+    const reloaded = await Host.open(storeName);
+    expect(reloaded.catalog.list()).toEqual([]);
+    expect(reloaded.catalog.hostBlocks()).toEqual([]);
+    reloaded.stop();
+  });
+
+  it("deletes, when the tab starts again, what a push cut short by a crash wrote", async () => {
+    await host.setEnabled(true);
+    const kept = await makeShard([10_000, 10_000], 0);
+    await client.services.shardStore.storeShard(node.getMultiaddrs(), kept.upload);
+    const before = new Uint8Array(randomBytes(10_000));
+    const beforeCid = await pieceCid(before);
+    await blocks.put(beforeCid, before);
+
+    // A push under way when the tab dies: two of its pieces are written, one shared with the held shard.
+    const cut = await makeShard([10_000, kept.bytes[0] as Uint8Array, before, 10_000, 10_000], 1);
+    const keeper = node.services.shardStore.keeper;
+    if (!keeper) throw new Error("the host peer has no keeper");
+    const push = await keeper.begin(cut.upload);
+    expect(push.need).toEqual([0, 3, 4]);
+    await push.put(cut.upload.pieces[0] as CID, cut.bytes[0] as Uint8Array);
+    await push.put(cut.upload.pieces[3] as CID, cut.bytes[3] as Uint8Array);
+    const leftOver = [...kept.upload.pieces, beforeCid, cut.upload.pieces[0], cut.upload.pieces[3]].map(String).sort();
+    expect(await storedCids(blocks)).toEqual(leftOver);
+
+    // The tab is gone; a new one opens the same IndexedDB databases and starts its peer.
+    const again = await startHost(storeName);
+    try {
+      const expected = [...kept.upload.pieces, beforeCid].map(String).sort();
+      expect(await storedCids(again.blocks)).toEqual(expected);
+      expect(again.host.catalog.hostBlocks().map(String).sort()).toEqual(kept.upload.pieces.map(String).sort());
+      expect(again.host.catalog.list()).toHaveLength(1);
+    } finally {
+      again.host.stop();
+      await again.node.stop();
+      await again.blocks.close();
+    }
+  });
+});
