@@ -91,6 +91,7 @@ interface OperationOptions {
 /** What the files page gets for one file it cannot fully read from this browser. */
 export interface RemoteFileStore {
   getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
+  getBlockBytes(cids: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   getManifest(cid: string): Promise<Uint8Array | undefined>;
   close(): void;
 }
@@ -567,6 +568,7 @@ export class NetworkFilesState {
         ...this.#parts(),
         local: {
           getBlocks: (cids) => local.getBlocks(cids),
+          getBlockBytes: (cids) => local.getBlockBytes(cids),
           getManifest: async (c) => (await local.getManifest(c)) ?? this.#manifests.get(c),
         },
         holders: async (manifest) => {
@@ -590,6 +592,7 @@ export class NetworkFilesState {
     );
     return {
       getBlocks: (cids) => network.getBlocks(cids),
+      getBlockBytes: (cids) => network.getBlockBytes(cids),
       getManifest: async (c) => {
         const bytes = await network.getManifest(c);
         if (bytes && c === cid) this.#manifests.set(c, bytes);
