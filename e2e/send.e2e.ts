@@ -1,15 +1,54 @@
 import assert from "node:assert/strict";
 import { createHash, randomFillSync } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { chromiumProcesses, rssBytes } from "../scripts/lib/proc-stats.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
 import { type Browser, launchBrowser, startTestStack } from "./harness.ts";
 
 const FILE_BYTES = 256 * 1024 * 1024;
 /** The connection is cut once this much has arrived. */
 const DROP_AT_BYTES = 96 * 1024 * 1024;
+/** A file of several GB: past 2^31 bytes, where 32-bit offsets or sizes would break. */
+const LARGE_FILE_BYTES = 3 * 1024 * 1024 * 1024;
+/**
+ * Neither browser's memory (all its processes) may grow by more than this while the large file moves: it streams
+ * from disk to disk. (Each browser starts at ~1.2 GB summed over its processes here, shared pages counted in each.)
+ */
+const MAX_BROWSER_GROWTH_BYTES = 512 * 1024 * 1024;
+
+/** Writes `bytes` random bytes to `path` in 64 MiB steps; resolves to their sha-256. */
+async function writeRandomFile(path: string, bytes: number): Promise<string> {
+  const hash = createHash("sha256");
+  const out = createWriteStream(path);
+  const chunk = new Uint8Array(64 * 1024 * 1024);
+  for (let written = 0; written < bytes; written += chunk.length) {
+    const part = chunk.subarray(0, Math.min(chunk.length, bytes - written));
+    randomFillSync(part);
+    hash.update(part);
+    if (!out.write(part)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return hash.digest("hex");
+}
+
+async function sha256OfFile(path: string): Promise<{ digest: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 8 * 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { digest: hash.digest("hex"), bytes };
+}
+
+/** Resident memory of all of a browser's processes. */
+function browserRss(browser: Browser): number {
+  return [...chromiumProcesses(browser.userDataDir).keys()].reduce((total, pid) => total + rssBytes(pid), 0);
+}
 
 describe("send: tab to tab over WebRTC", () => {
   let stack: Stack;
@@ -94,6 +133,47 @@ describe("send: tab to tab over WebRTC", () => {
     assert.equal(createHash("sha256").update(got).digest("hex"), digest, "byte-identical");
     console.log(
       `# 256 MiB in ${seconds.toFixed(1)} s (${(FILE_BYTES / 1e6 / seconds).toFixed(1)} MB/s) with ${interruptions} drop(s)`,
+    );
+  });
+  it("sends a 3 GiB file from disk to disk with bounded memory, byte-identical", { timeout: 1_500_000 }, async () => {
+    const path = join(dir, "archive.bin");
+    const digest = await writeRandomFile(path, LARGE_FILE_BYTES);
+
+    const from = await sender.open(`${stack.appUrl}#/send`);
+    await from.getByTestId("send-input").setInputFiles(path);
+    const link = await from.getByTestId("send-link").inputValue();
+    const to = await receiver.open(link);
+    await to.getByTestId("accept").click({ timeout: 60_000 });
+    const started = performance.now();
+    const browsers = [sender, receiver];
+    const baseline = browsers.map(browserRss);
+    let growth = 0;
+    const sampler = setInterval(() => {
+      for (const [i, b] of browsers.entries()) growth = Math.max(growth, browserRss(b) - (baseline[i] as number));
+    }, 500);
+    try {
+      await to.locator('[data-testid="receive"][data-state="done"]').waitFor({ timeout: 1_200_000 });
+    } finally {
+      clearInterval(sampler);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await from.locator('[data-testid="outgoing"][data-done="true"]').waitFor({ timeout: 30_000 });
+    assert.ok(
+      growth < MAX_BROWSER_GROWTH_BYTES,
+      `a browser grew by ${(growth / 1e6).toFixed(0)} MB while ${LARGE_FILE_BYTES / 1e6} MB went through it`,
+    );
+
+    const download = to.waitForEvent("download", { timeout: 120_000 });
+    await to.getByTestId("save-received").click();
+    const saved = await download;
+    assert.equal(saved.suggestedFilename(), "archive.bin");
+    const got = await sha256OfFile((await saved.path()) as string);
+    assert.equal(got.bytes, LARGE_FILE_BYTES);
+    assert.equal(got.digest, digest, "byte-identical");
+    await saved.delete();
+    console.log(
+      `# 3 GiB in ${seconds.toFixed(1)} s (${(LARGE_FILE_BYTES / 1e6 / seconds).toFixed(1)} MB/s), ` +
+        `browser memory grew by at most ${(growth / 1e6).toFixed(0)} MB`,
     );
   });
 });
