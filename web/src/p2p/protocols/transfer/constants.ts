@@ -21,6 +21,10 @@ export const MAX_TYPE_BYTES = 256;
 
 /** Bytes the sender may send ahead of the receiver's acknowledgements (the receiver writes them to disk). */
 export const WINDOW_BYTES = 8 * 1024 * 1024;
+/** Chunks a sender reads and seals ahead of the one it is writing. */
+export const SEND_AHEAD_CHUNKS = 3;
+/** Chunks a receiver decrypts and queues for its sink ahead of the one being written. */
+export const RECEIVE_AHEAD_CHUNKS = 4;
 /** How long either side waits for the other's next message. */
 export const MESSAGE_TIMEOUT_MS = 30_000;
 /** Reconnections a receiver tries after the connection drops, with a doubling pause starting at the base. */

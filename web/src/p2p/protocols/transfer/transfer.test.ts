@@ -144,6 +144,31 @@ describe("transfer over TCP", () => {
     share.close();
   });
 
+  it("writes to a slow sink one chunk at a time, in order, while later chunks are already decrypted", async () => {
+    const data = new Uint8Array(randomBytes(6 * MiB + 1234));
+    const share = await sender.services.transfer.share([countingSource("slow.bin", data, { bytes: 0, offsets: [] })]);
+    const files = [new Uint8Array(data.byteLength)];
+    const writes: number[] = [];
+    let writing = 0;
+    let overlapping = false;
+    const sink: TransferSink = {
+      write: async (file, offset, bytes) => {
+        writing += 1;
+        if (writing > 1) overlapping = true;
+        writes.push(offset);
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+        (files[file] as Uint8Array).set(bytes, offset);
+        writing -= 1;
+      },
+    };
+    await receiver.services.transfer.receive(share.link, sink, { peer: sender.getMultiaddrs() });
+    expect(overlapping).toBe(false);
+    expect(writes).toEqual(Array.from({ length: writes.length }, (_, i) => i * 256 * 1024));
+    expect(writes).toHaveLength(Math.ceil(data.byteLength / (256 * 1024)));
+    expect(same(files[0], data)).toBe(true);
+    share.close();
+  });
+
   it("refuses a receiver whose link has the wrong secret, without retrying", async () => {
     const share = await sender.services.transfer.share([blobSource(new Blob([new Uint8Array(1000)]), "x", "")]);
     const wrong = { ...share.ticket, secret: new Uint8Array(32).fill(7) };

@@ -37,10 +37,12 @@ import {
   MAX_TYPE_BYTES,
   MESSAGE_TIMEOUT_MS,
   MIN_CHUNK_BYTES,
+  RECEIVE_AHEAD_CHUNKS,
   RESUME_ATTEMPTS,
   RESUME_BACKOFF_MAX_MS,
   RESUME_BACKOFF_MS,
   SECRET_BYTES,
+  SEND_AHEAD_CHUNKS,
   SPEED_WINDOW_MS,
   TRANSFER_ID_BYTES,
   TRANSFER_PROTOCOL,
@@ -216,23 +218,42 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
     acks.catch(() => {});
     try {
       let { file, offset } = locate(layout, start);
-      while (file < layout.sizes.length) {
-        const size = layout.sizes[file] as number;
-        if (offset >= size) {
+      /** The next chunk to send, or undefined at the end. */
+      const nextChunk = (): { file: number; offset: number; length: number } | undefined => {
+        while (file < layout.sizes.length && offset >= (layout.sizes[file] as number)) {
           file += 1;
           offset = 0;
-          continue;
         }
-        const length = Math.min(state.chunkBytes, size - offset);
-        await window.reserve(length, signal);
-        const source = state.sources[file] as TransferSource;
-        const plain = await source.read(offset, length, { signal });
-        if (plain.byteLength !== length) throw new RangeError(`file ${file} changed while it was being sent`);
-        const sealed = await sealChunk(state.keys, file, offset, plain);
-        await framed.write(encodeSenderMessage({ type: "chunk", file, offset, sealed }), { signal });
-        sent += length;
+        if (file >= layout.sizes.length) return undefined;
+        const chunk = { file, offset, length: Math.min(state.chunkBytes, (layout.sizes[file] as number) - offset) };
+        offset += chunk.length;
+        return chunk;
+      };
+      const seal = async (chunk: { file: number; offset: number; length: number }): Promise<Uint8Array> => {
+        const source = state.sources[chunk.file] as TransferSource;
+        const plain = await source.read(chunk.offset, chunk.length, { signal });
+        if (plain.byteLength !== chunk.length)
+          throw new RangeError(`file ${chunk.file} changed while it was being sent`);
+        return await sealChunk(state.keys, chunk.file, chunk.offset, plain);
+      };
+      // The next chunks are read and sealed while the current one is written.
+      const ahead: { file: number; offset: number; length: number; sealed: Promise<Uint8Array> }[] = [];
+      let chunk = nextChunk();
+      while (chunk || ahead.length > 0) {
+        while (chunk && ahead.length < SEND_AHEAD_CHUNKS) {
+          await window.reserve(chunk.length, signal);
+          const sealed = seal(chunk);
+          sealed.catch(() => {});
+          ahead.push({ ...chunk, sealed });
+          chunk = nextChunk();
+        }
+        const current = ahead.shift() as (typeof ahead)[number];
+        const sealed = await current.sealed;
+        await framed.write(encodeSenderMessage({ type: "chunk", file: current.file, offset: current.offset, sealed }), {
+          signal,
+        });
+        sent += current.length;
         unacked.push(sent);
-        offset += length;
       }
       await framed.write(encodeSenderMessage({ type: "done" }), { signal });
       await acks;
@@ -319,25 +340,45 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       const layout = session.layout as Layout;
       const chunkBytes = session.chunkBytes as number;
       await framed.write(encodeReceiverMessage({ type: "accept", position: session.position }), { signal });
-      while (true) {
-        const message = decodeSenderMessage(await framed.readRequired({ signal }));
-        if (message.type === "error") throw new RemoteRefusedError(this.protocol, message.code, message.message);
-        if (message.type === "done") {
-          if (session.position !== layout.total) throw new MalformedMessageError(this.protocol, "done before the end");
-          break;
+      // Chunks are decrypted as they arrive and written to the sink in order behind them, so decryption, the
+      // sink's writes and the network overlap; at most RECEIVE_AHEAD_CHUNKS wait, whatever the sender sends.
+      let queued = session.position;
+      let written: Promise<void> = Promise.resolve();
+      const waiting: Promise<void>[] = [];
+      try {
+        while (true) {
+          if (waiting.length >= RECEIVE_AHEAD_CHUNKS) await waiting.shift();
+          const message = decodeSenderMessage(await framed.readRequired({ signal }));
+          if (message.type === "error") throw new RemoteRefusedError(this.protocol, message.code, message.message);
+          if (message.type === "done") {
+            if (queued !== layout.total) throw new MalformedMessageError(this.protocol, "done before the end");
+            break;
+          }
+          if (message.type !== "chunk") throw new MalformedMessageError(this.protocol, `unexpected ${message.type}`);
+          const at = locate(layout, queued);
+          if (message.file !== at.file || message.offset !== at.offset) {
+            throw new MalformedMessageError(this.protocol, "chunk out of order");
+          }
+          const expected = Math.min(chunkBytes, (layout.sizes[at.file] as number) - at.offset);
+          queued += expected;
+          const opened = openChunk(keys, message.file, message.offset, message.sealed);
+          opened.catch(() => {});
+          written = written.then(async () => {
+            const plain = await opened;
+            if (plain.byteLength !== expected) throw new TransferIntegrityError("a chunk has the wrong length");
+            await sink.write(message.file, message.offset, plain, signal ? { signal } : {});
+            session.position += plain.byteLength;
+            await framed.write(encodeReceiverMessage({ type: "ack", position: session.position }), { signal });
+            options.onProgress?.(progressOf(session.meter, session.position, layout.total));
+          });
+          written.catch(() => {});
+          waiting.push(written);
         }
-        if (message.type !== "chunk") throw new MalformedMessageError(this.protocol, `unexpected ${message.type}`);
-        const at = locate(layout, session.position);
-        if (message.file !== at.file || message.offset !== at.offset) {
-          throw new MalformedMessageError(this.protocol, "chunk out of order");
-        }
-        const plain = await openChunk(keys, message.file, message.offset, message.sealed);
-        const expected = Math.min(chunkBytes, (layout.sizes[at.file] as number) - at.offset);
-        if (plain.byteLength !== expected) throw new TransferIntegrityError("a chunk has the wrong length");
-        await sink.write(message.file, message.offset, plain, signal ? { signal } : {});
-        session.position += plain.byteLength;
-        await framed.write(encodeReceiverMessage({ type: "ack", position: session.position }), { signal });
-        options.onProgress?.(progressOf(session.meter, session.position, layout.total));
+        await written;
+      } catch (error) {
+        // What was received and opened is written before the session ends, so a resume starts after it.
+        await written.catch(() => {});
+        throw error;
       }
       await framed.close({ signal });
     } catch (error) {
