@@ -6,6 +6,8 @@
  *   the first push to the last receipt; 1.5x as many bytes cross the links).
  * - `download_network_MBps`: file bytes per second for a tab with only the share link, from its first piece request
  *   to the decrypted file's last byte.
+ * - `*_cpu_cores_busy`: CPU seconds of every Chromium process per second of each measurement. All tabs share this
+ *   machine's cores, so when this nears the core count the figure above it is bound by CPU, not by the links.
  * Run alone: `node web/src/bench/network.ts` prints the figures as JSON.
  */
 import { randomFillSync } from "node:crypto";
@@ -105,7 +107,10 @@ export async function networkBench(log: (line: string) => void = console.error):
     const [a, b] = hosts as [Page, Page];
     await a.goto(`${stack.appUrl}#/`);
     await waitForDirect(a, await peerIdOf(b));
+    const webrtcCpu = { seconds: browsersCpuSeconds(browsers), atMs: performance.now() };
     const webrtc = await streamMBps(a, b);
+    const webrtcCores =
+      (browsersCpuSeconds(browsers) - webrtcCpu.seconds) / ((performance.now() - webrtcCpu.atMs) / 1000);
     await a.goto(`${stack.appUrl}#/host`);
     for (let i = 2; i < HOSTS; i++) hosts.push(await startHost(hostsBrowser, stack.appUrl));
 
@@ -169,6 +174,7 @@ export async function networkBench(log: (line: string) => void = console.error):
 
     return {
       webrtc_MBps: webrtc,
+      webrtc_cpu_cores_busy: webrtcCores,
       upload_network_MBps: FILE_BYTES / 1e6 / (uploadMs / 1000),
       upload_network_cpu_cores_busy: uploadCores,
       download_network_MBps: FILE_BYTES / 1e6 / (downloadMs / 1000),
