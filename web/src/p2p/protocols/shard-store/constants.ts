@@ -22,6 +22,11 @@ export const MESSAGE_TIMEOUT_MS = 30_000;
 export const WINDOW_BYTES = 8 * 1024 * 1024;
 /** Pieces the client may send ahead of the host's acknowledgements. */
 export const WINDOW_PIECES = 32;
+/**
+ * Pieces a host checks, writes and hashes at once while the next ones arrive (its acknowledgements stay in order):
+ * hashing and IndexedDB writes then overlap the network instead of taking turns with it.
+ */
+export const HOST_PIPELINE_PIECES = 4;
 /** Concurrent inbound shard pushes per connection. */
 export const MAX_INBOUND_STREAMS = 4;
 /** Concurrent outbound shard pushes per connection. */

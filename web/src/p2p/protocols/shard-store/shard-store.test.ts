@@ -145,6 +145,34 @@ describe("shard-store over TCP", () => {
     expect(held?.pieces.map(String)).toEqual(upload.pieces.map(String));
   });
 
+  it("writes the next pieces while an earlier one is still being written, and acknowledges in order", async () => {
+    const { upload, bytes } = await makeShard([50_000, 50_000, 50_000, 50_000]);
+    // Piece 0's write only finishes once piece 2's has started: a host taking one piece at a time never gets there.
+    const laterStarted = deferred();
+    const slow = {
+      has: (cid: CID) => store.has(cid),
+      get: (cid: CID) => store.get(cid),
+      delete: (cid: CID) => store.delete(cid),
+      put: async (cid: CID, piece: Uint8Array) => {
+        if (cid.equals(upload.pieces[2] as CID)) laterStarted.resolve();
+        if (cid.equals(upload.pieces[0] as CID)) await laterStarted.promise;
+        return store.put(cid, piece);
+      },
+    };
+    const pipelined = await createTcpNode({
+      shardStore: shardStore({ host: { store: slow, catalog }, timeoutMs: 2_000 }),
+    });
+    const acked: number[] = [];
+    const result = await client.services.shardStore.storeShard(pipelined.getMultiaddrs(), upload, {
+      onProgress: (p) => acked.push(p.storedPieces),
+    });
+    // The client checks that acknowledgements come in order (it fails the push otherwise).
+    expect(acked).toEqual([0, 1, 2, 3, 4]);
+    expect(result.sentBytes).toBe(200_000);
+    for (const [index, cid] of upload.pieces.entries()) expect(await readPiece(store, cid)).toEqual(bytes[index]);
+    await pipelined.stop();
+  });
+
   it("skips pieces the host already holds", async () => {
     const { upload } = await makeShard([5_000, 6_000, 7_000]);
     const first = await client.services.shardStore.storeShard(host.getMultiaddrs(), upload);

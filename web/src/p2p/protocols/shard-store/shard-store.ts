@@ -1,5 +1,6 @@
 import type { Connection, DialTarget, PeerId } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
+import type { CID } from "multiformats/cid";
 import { firstLeaves, shardRootOf } from "../audit/merkle.ts";
 import type { HeldShard } from "../common/catalog.ts";
 import type { SigningComponents } from "../common/components.ts";
@@ -13,7 +14,7 @@ import type { FramedStream } from "../common/framing.ts";
 import type { PaymentMessage } from "../common/messages.ts";
 import { copyBytes, equalBytes, pieceMatches, readPiece } from "../common/pieces.ts";
 import { ProtocolService } from "../common/service.ts";
-import { abortReason } from "../common/signals.ts";
+import { abortReason, raceSignal } from "../common/signals.ts";
 import { SendWindow } from "../common/window.ts";
 import {
   type ClientMessage,
@@ -26,6 +27,7 @@ import {
   type StoreErrorCode,
 } from "./codec.ts";
 import {
+  HOST_PIPELINE_PIECES,
   MAX_INBOUND_STREAMS,
   MAX_MESSAGE_BYTES,
   MAX_OUTBOUND_STREAMS,
@@ -245,7 +247,9 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
 
   /**
    * Takes the needed pieces in order, checks each against its CID and writes it, then checks the offer's Merkle
-   * root; returns the shard to record, or `undefined` after refusing it.
+   * root; returns the shard to record, or `undefined` after refusing it. Up to {@link HOST_PIPELINE_PIECES} pieces
+   * are checked, written and hashed while the next ones arrive; acknowledgements still go out in order, each once
+   * its piece is written.
    */
   async #receive(
     framed: FramedStream,
@@ -258,26 +262,56 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
     await framed.write(encodeHostMessage({ type: "accept", need: [...push.need] }), { signal });
     const firstLeaf = firstLeaves(offer.sizes);
     const pieceRoots: (Uint8Array | undefined)[] = new Array(offer.pieces.length);
-    for (const index of push.need) {
-      let message = await readClientMessage(framed, signal);
-      while (message.type === "payment") {
-        await host.onPayment?.(message, from);
-        message = await readClientMessage(framed, signal);
+    // The first piece that fails (or the ack that cannot be written) stops the loop without waiting for a read.
+    const failure = new AbortController();
+    /** Acknowledgements not sent yet, oldest first: at most HOST_PIPELINE_PIECES pieces are under way. */
+    const unacked: Promise<void>[] = [];
+    /** Every piece's work and acknowledgement, to let them all settle before the push is undone. */
+    const started: Promise<void>[] = [];
+    let acked: Promise<void> = Promise.resolve();
+    let mismatched: number | undefined;
+    try {
+      for (const index of push.need) {
+        if (unacked.length >= HOST_PIPELINE_PIECES) await raceSignal(unacked.shift() as Promise<void>, failure.signal);
+        let message = await raceSignal(readClientMessage(framed, signal), failure.signal);
+        while (message.type === "payment") {
+          await host.onPayment?.(message, from);
+          message = await raceSignal(readClientMessage(framed, signal), failure.signal);
+        }
+        if (message.type !== "piece" || message.index !== index) {
+          await refuse(framed, "bad-request", `expected piece ${index}`, signal);
+          throw new MalformedMessageError(this.protocol, `expected piece ${index}`);
+        }
+        const cid = offer.pieces[index];
+        if (!cid) throw new MalformedMessageError(this.protocol, "piece index out of range");
+        const bytes = copyBytes(message.bytes);
+        const stored = storePiece(push, host, cid, bytes, offer.sizes[index] as number, firstLeaf[index] as number, {
+          signal,
+        }).then(
+          (root) => {
+            pieceRoots[index] = root;
+          },
+          (error: unknown) => {
+            mismatched ??= error instanceof PieceMismatchError ? index : undefined;
+            throw error;
+          },
+        );
+        acked = Promise.all([acked, stored]).then(() =>
+          framed.write(encodeHostMessage({ type: "ack", index }), { signal }),
+        );
+        acked.catch((error: unknown) => failure.abort(error));
+        unacked.push(acked);
+        started.push(stored, acked);
       }
-      if (message.type !== "piece" || message.index !== index) {
-        await refuse(framed, "bad-request", `expected piece ${index}`, signal);
-        throw new MalformedMessageError(this.protocol, `expected piece ${index}`);
+      await raceSignal(acked, failure.signal);
+    } catch (error) {
+      // Nothing is left writing when the push is undone: every piece under way settles first.
+      await Promise.allSettled(started);
+      const reason: unknown = failure.signal.aborted ? failure.signal.reason : error;
+      if (mismatched !== undefined) {
+        await refuse(framed, "piece-mismatch", `piece ${mismatched} does not match its CID`, signal);
       }
-      const cid = offer.pieces[index];
-      if (!cid) throw new MalformedMessageError(this.protocol, "piece index out of range");
-      // The only path into the store: bytes whose sha2-256 is the digest in the CID.
-      if (message.bytes.byteLength !== offer.sizes[index] || !(await pieceMatches(cid, message.bytes))) {
-        await refuse(framed, "piece-mismatch", `piece ${index} does not match its CID`, signal);
-        throw new PieceMismatchError(cid.toString());
-      }
-      await push.put(cid, copyBytes(message.bytes), { signal });
-      if (host.pieceRoot) pieceRoots[index] = await host.pieceRoot(message.bytes, firstLeaf[index] as number);
-      await framed.write(encodeHostMessage({ type: "ack", index }), { signal });
+      throw reason;
     }
 
     if (host.pieceRoot) {
@@ -304,6 +338,24 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       storedAtMs: Date.now(),
     };
   }
+}
+
+/**
+ * Checks one piece against its CID (the only path into the store: bytes whose sha2-256 is the digest in the CID),
+ * writes it and returns its Merkle subtree root when the host checks roots.
+ */
+async function storePiece(
+  push: KeptPush,
+  host: ShardStoreHost,
+  cid: CID,
+  bytes: Uint8Array,
+  size: number,
+  firstLeaf: number,
+  options: { signal: AbortSignal },
+): Promise<Uint8Array | undefined> {
+  if (bytes.byteLength !== size || !(await pieceMatches(cid, bytes))) throw new PieceMismatchError(cid.toString());
+  await push.put(cid, bytes, options);
+  return host.pieceRoot ? await host.pieceRoot(bytes, firstLeaf) : undefined;
 }
 
 /** A policy's answer as an {@link Admission}. */
