@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import * as dagCbor from "@ipld/dag-cbor";
 import type { Libp2p } from "@libp2p/interface";
 import { IDBBlockstore } from "blockstore-idb";
+import { openDB } from "idb";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ import { pieceCid, readPiece } from "../protocols/common/pieces.ts";
 import { type ShardFetch, shardFetch } from "../protocols/shard-fetch/index.ts";
 import { type ShardStore, type ShardUpload, shardStore } from "../protocols/shard-store/index.ts";
 import { createTcpNode } from "../sim/tcp-node.ts";
+import { encodeHeldShard, totalBytesOf } from "./catalog.ts";
 import { Host } from "./host.ts";
 
 type Services = { shardStore: ShardStore; shardFetch: ShardFetch; audit: Audit };
@@ -271,6 +273,53 @@ describe("host mode", () => {
       again.host.stop();
       await again.node.stop();
       await again.blocks.close();
+    }
+  });
+
+  it("counts the pieces of shards held before host blocks were recorded as the host's, so removing them frees them", async () => {
+    // A profile whose hosting database predates host blocks (version 1): one held shard, its pieces in the store.
+    const legacyName = `host-test-legacy-${count++}`;
+    const { upload, bytes } = await makeShard([3_000, 3_000]);
+    const shard = {
+      manifest: upload.manifest,
+      shardIndex: 0,
+      root: upload.root,
+      pieces: upload.pieces,
+      sizes: upload.sizes,
+      owner: client.peerId.toString(),
+      dealId: null,
+      storedAtMs: Date.now(),
+    };
+    const v1 = await openDB(`${legacyName}-hosting`, 1, {
+      upgrade(database) {
+        database.createObjectStore("settings");
+        database.createObjectStore("shards", { keyPath: "key" }).createIndex("storedAtMs", "storedAtMs");
+      },
+    });
+    await v1.put("shards", {
+      key: `${upload.manifest}/0`,
+      manifest: upload.manifest.toString(),
+      shardIndex: 0,
+      owner: shard.owner,
+      totalBytes: totalBytesOf(shard),
+      storedAtMs: shard.storedAtMs,
+      body: encodeHeldShard(shard),
+    });
+    v1.close();
+    const legacy = await startHost(legacyName);
+    try {
+      for (const [index, cid] of upload.pieces.entries()) await legacy.blocks.put(cid, bytes[index] as Uint8Array);
+      expect(legacy.host.catalog.hostBlocks().map(String).sort()).toEqual(upload.pieces.map(String).sort());
+      expect(await legacy.host.removeAll()).toEqual({ shards: 1, blocks: 2 });
+      expect(await storedCids(legacy.blocks)).toEqual([]);
+      // Recorded once: opening the profile again finds nothing left to record.
+      const again = await Host.open(legacyName);
+      expect(again.catalog.hostBlocks()).toEqual([]);
+      again.stop();
+    } finally {
+      legacy.host.stop();
+      await legacy.node.stop();
+      await legacy.blocks.close();
     }
   });
 });

@@ -51,9 +51,14 @@ export function shardKey(manifest: CID, shardIndex: number): string {
 export class MemoryShardCatalog implements ShardCatalog {
   readonly #shards = new Map<string, HeldShard>();
   readonly #hostBlocks = new Map<string, CID>();
+  /** CID text → number of held shards listing it (as a piece or manifest). */
+  readonly #references = new Map<string, number>();
 
   async put(shard: HeldShard): Promise<void> {
-    this.#shards.set(shardKey(shard.manifest, shard.shardIndex), shard);
+    const key = shardKey(shard.manifest, shard.shardIndex);
+    this.#unindex(key);
+    this.#shards.set(key, shard);
+    for (const text of listedBy(shard)) this.#references.set(text, (this.#references.get(text) ?? 0) + 1);
   }
 
   async get(manifest: CID, shardIndex: number): Promise<HeldShard | undefined> {
@@ -65,14 +70,11 @@ export class MemoryShardCatalog implements ShardCatalog {
   }
 
   async remove(manifest: CID, shardIndex: number): Promise<void> {
-    this.#shards.delete(shardKey(manifest, shardIndex));
+    this.#unindex(shardKey(manifest, shardIndex));
   }
 
   references(cid: CID): boolean {
-    for (const shard of this.#shards.values()) {
-      if (shard.manifest.equals(cid) || shard.pieces.some((piece) => piece.equals(cid))) return true;
-    }
-    return false;
+    return this.#references.has(cid.toString());
   }
 
   isHostBlock(cid: CID): boolean {
@@ -94,4 +96,20 @@ export class MemoryShardCatalog implements ShardCatalog {
   get size(): number {
     return this.#shards.size;
   }
+
+  #unindex(key: string): void {
+    const shard = this.#shards.get(key);
+    if (!shard) return;
+    this.#shards.delete(key);
+    for (const text of listedBy(shard)) {
+      const count = (this.#references.get(text) ?? 1) - 1;
+      if (count > 0) this.#references.set(text, count);
+      else this.#references.delete(text);
+    }
+  }
+}
+
+/** The CIDs (as text, each once) a held shard lists: its manifest and its pieces. */
+function listedBy(shard: HeldShard): Set<string> {
+  return new Set([shard.manifest, ...shard.pieces].map((cid) => cid.toString()));
 }
