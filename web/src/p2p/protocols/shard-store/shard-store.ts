@@ -213,6 +213,12 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       await refuse(framed, admission.code, admission.message ?? refusalMessage(admission.code), signal);
       return;
     }
+    // Once: as soon as the shard is held (it counts as used from then on), or when the push ends short of that.
+    let reserved = true;
+    const release = () => {
+      if (reserved) admission.release?.();
+      reserved = false;
+    };
     let push: KeptPush | undefined;
     try {
       // Pieces already held (this shard again, or the same bytes elsewhere) are not sent twice.
@@ -220,7 +226,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       const held = await this.#receive(framed, host, offer, push, from, signal);
       if (!held) return;
       await push.commit(held);
-      admission.release?.();
+      release();
       host.onStored?.(held);
       const receipt: StoreReceipt = {
         version: RECEIPT_VERSION,
@@ -241,7 +247,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
     } finally {
       // Whatever ended the push short of a held shard, what it wrote goes (unless another shard or push needs it).
       await push?.abort().catch(() => 0);
-      admission.release?.();
+      release();
     }
   }
 
