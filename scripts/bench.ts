@@ -72,6 +72,7 @@ interface BenchGlobal {
     kernels(): Promise<Record<string, number>>;
     idb(): Promise<Record<string, number>>;
     pipeline(bytes: number): Promise<Record<string, number>>;
+    encodeWithoutStorage(bytes: number): Promise<Record<string, number>>;
   };
 }
 
@@ -205,6 +206,18 @@ async function main(): Promise<void> {
     results.pipeline_decode_MBps = p.decode_MBps as number;
     results.pipeline_cpu_cores_busy = cores;
     results.pipeline_cpu_cores_waiting = (schedEnd.wait - schedStart.wait) / wallSeconds;
+
+    console.error("bench: the same encode, pieces dropped instead of written to IndexedDB…");
+    const dropped = processes();
+    const droppedCpuStart = cpuSeconds(dropped.keys());
+    const droppedWallStart = performance.now();
+    const withoutIdb = (await page.evaluate(
+      (bytes) => (globalThis as unknown as BenchGlobal).tabulaBench.encodeWithoutStorage(bytes),
+      PIPELINE_BYTES,
+    )) as Record<string, number>;
+    results.pipeline_encode_without_idb_MBps = withoutIdb.encode_MBps as number;
+    results.pipeline_encode_without_idb_cpu_cores_busy =
+      (cpuSeconds(processes().keys()) - droppedCpuStart) / ((performance.now() - droppedWallStart) / 1000);
 
     console.error("bench: pipeline, 1 GiB, memory sampled…");
     const sampler = sampleMemory(page, cdp, () => workers.sample(), renderers);
