@@ -1,6 +1,7 @@
 import type { CID } from "multiformats/cid";
 import { CID as CIDClass } from "multiformats/cid";
 import type { ShardEntry } from "../../lib/manifest.ts";
+import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { loadManifest } from "../files/open-file.ts";
 import { HostStalledError, NotEnoughHostsError, UploadIncompleteError } from "./errors.ts";
 import { childController, errorText, type NetworkParts } from "./parts.ts";
@@ -13,6 +14,8 @@ export const STALL_TIMEOUT_MS = 15_000;
 export const MAX_ATTEMPTS_PER_SHARD = 4;
 /** Pause before the same host is tried again, when no other host is left. */
 export const RETRY_PAUSE_MS = 1_000;
+/** Refusals that a new connection to the same host would meet again: the host is not asked twice. */
+const FINAL_REFUSALS: ReadonlySet<string> = new Set(["not-hosting", "no-space"]);
 /** Hosts whose latency is measured beyond the ones needed, so that replacements are ranked too. */
 export const MEASURE_SPARE_HOSTS = 4;
 /**
@@ -239,7 +242,8 @@ export async function uploadFile(
       return;
     }
     // This host failed: the shard goes to the next one, unless a racing push is still under way. With no host
-    // left, the same one is tried again over a new connection (a dropped link is the usual cause).
+    // left, the same one is tried again over a new connection (a dropped link is the usual cause), unless it
+    // refused the shard outright.
     if (job.inFlight.size > 0) return;
     if (job.tried >= maxAttempts) return job.finish();
     const next = takeHost();
@@ -247,6 +251,7 @@ export async function uploadFile(
       void attempt(job, next, false);
       return;
     }
+    if (job.error instanceof RemoteRefusedError && FINAL_REFUSALS.has(job.error.code)) return job.finish();
     await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
     if (signal?.aborted) return job.finish();
     void attempt(job, host, false, true);

@@ -1,0 +1,182 @@
+import "fake-indexeddb/auto";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { DialTarget } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { localCodec, type SegmentCodec } from "../../lib/segment-codec.ts";
+import { loadCodecContext, pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
+import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
+import {
+  piecesDigest,
+  SHARD_STORE_PROTOCOL,
+  type ShardUpload,
+  type StoreShardOptions,
+  type StoreShardResult,
+  signReceipt,
+} from "../../p2p/protocols/shard-store/index.ts";
+import { FilesDB } from "../../storage/files-db.ts";
+import { storeFile } from "../files/store-file.ts";
+import { UploadIncompleteError } from "./errors.ts";
+import type { NetworkParts } from "./parts.ts";
+import { type HostTransfer, type UploadProgress, uploadFile } from "./upload-file.ts";
+
+/** What a fake host does with each push it gets, in order; the last behaviour repeats. */
+type Behaviour = "store" | "refuse" | "drop";
+
+let codec: SegmentCodec;
+let db: FilesDB;
+let dbCount = 0;
+
+beforeAll(async () => {
+  codec = localCodec(await loadCodecContext());
+});
+beforeEach(async () => {
+  db = await FilesDB.open(`upload-test-${dbCount++}`);
+});
+afterEach(() => db.close());
+
+/** Stores a small 2+1 file in this browser; resolves to its manifest CID. */
+async function storedFile(): Promise<string> {
+  const bytes = pseudoRandomBytes(3 * 1024 * 1024 + 17, 7);
+  const file = {
+    name: "a.bin",
+    type: "application/octet-stream",
+    size: bytes.length,
+    stream: () => new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(),
+  };
+  const { cid } = await storeFile({ codec, store: db }, file, { k: 2, m: 1 });
+  return cid.toString();
+}
+
+/** Hosts that acknowledge each piece as it is read and sign a receipt, refuse, or drop the connection. */
+async function fakeNetwork(behaviours: Record<string, Behaviour[]>) {
+  const keys = new Map(
+    await Promise.all(Object.keys(behaviours).map(async (name) => [name, await generateKeyPair("Ed25519")] as const)),
+  );
+  const calls: { host: string; fresh: boolean }[] = [];
+  const failures: string[] = [];
+  const self = peerIdFromPrivateKey(await generateKeyPair("Ed25519")).toString();
+  const parts: NetworkParts = {
+    self,
+    dial: async (peer, _signal, options) => {
+      calls.push({ host: peer, fresh: options?.fresh ?? false });
+      return { host: peer } as unknown as DialTarget;
+    },
+    shardStore: {
+      async storeShard(target: DialTarget, shard: ShardUpload, options: StoreShardOptions = {}) {
+        const name = (target as unknown as { host: string }).host;
+        const plan = behaviours[name] as Behaviour[];
+        const behaviour = (plan.length > 1 ? plan.shift() : plan[0]) as Behaviour;
+        if (behaviour === "refuse") throw new RemoteRefusedError(SHARD_STORE_PROTOCOL, "not-hosting", "");
+        if (behaviour === "drop") throw new Error("connection reset");
+        const totalBytes = shard.sizes.reduce((a, b) => a + b, 0);
+        let storedBytes = 0;
+        for (const [index, size] of shard.sizes.entries()) {
+          await shard.readPiece(index, {});
+          storedBytes += size;
+          options.onProgress?.({ storedBytes, totalBytes, storedPieces: index + 1 });
+        }
+        const key = keys.get(name);
+        if (!key) throw new Error(`no key for ${name}`);
+        const host = peerIdFromPrivateKey(key);
+        const receipt = {
+          version: 1,
+          host: host.toString(),
+          client: self,
+          dealId: null,
+          manifest: shard.manifest,
+          shardIndex: shard.shardIndex,
+          root: shard.root,
+          piecesDigest: piecesDigest(shard.pieces),
+          pieceCount: shard.pieces.length,
+          totalBytes,
+          storedAtMs: Date.now(),
+        };
+        const result: StoreShardResult = {
+          receipt,
+          signature: await signReceipt(key, receipt),
+          host,
+          sentBytes: totalBytes,
+        };
+        return result;
+      },
+    },
+    shardFetch: { fetchPieces: () => (async function* () {})() },
+    audit: { audit: async () => ({}) as never },
+    hosts: {
+      list: () =>
+        // Host "a" is the nearest, so it is always among the first picked.
+        Object.keys(behaviours).map((peer) => ({
+          peer,
+          freeBytes: 1 << 30,
+          pricePerGiBMonth: 0n,
+          latencyMs: peer === "a" ? 1 : 500,
+          addrs: [],
+        })),
+      reportFailure: (peer) => void failures.push(peer),
+      reportSuccess: () => {},
+    },
+  };
+  return { parts: { ...parts, store: db, placements: db }, calls, failures };
+}
+
+describe("uploadFile", () => {
+  it("places each shard on a distinct host and reports every transfer stored at the end", async () => {
+    const cid = await storedFile();
+    const { parts } = await fakeNetwork({ a: ["store"], b: ["store"], c: ["store"] });
+    const reports: UploadProgress[] = [];
+    const placed = await uploadFile(parts, cid, { onProgress: (p) => reports.push(p) });
+
+    expect(new Set(placed.map((p) => p.host)).size).toBe(3);
+    expect(placed.map((p) => p.shard).sort()).toEqual([0, 1, 2]);
+    const last = reports.at(-1) as UploadProgress;
+    expect(last.placedShards).toBe(3);
+    expect(last.transfers.map((t: HostTransfer) => [t.state, t.bytes === t.totalBytes])).toEqual([
+      ["stored", true],
+      ["stored", true],
+      ["stored", true],
+    ]);
+  });
+
+  it("reports byte progress at most every 100 ms, not once per acknowledged piece", async () => {
+    const cid = await storedFile();
+    const { parts } = await fakeNetwork({ a: ["store"], b: ["store"], c: ["store"] });
+    const reports: UploadProgress[] = [];
+    await uploadFile(parts, cid, { onProgress: (p) => reports.push(p) });
+    // Three shards of two pieces each: six acknowledgements, plus a report per change of state (3 x connecting,
+    // sending, stored) and the last one. Byte reports that came within 100 ms of another were folded into it.
+    const stateChanges = 3 * 3;
+    expect(reports.length).toBeLessThan(stateChanges + 6 + 1);
+  });
+
+  it("moves a shard to another host when a host refuses, and does not ask that host again", async () => {
+    const cid = await storedFile();
+    const { parts, calls, failures } = await fakeNetwork({
+      a: ["refuse"],
+      b: ["store"],
+      c: ["store"],
+      d: ["store"],
+    });
+    const placed = await uploadFile(parts, cid);
+
+    expect(placed.map((p) => p.host).sort()).toEqual(["b", "c", "d"]);
+    expect(calls.filter((c) => c.host === "a")).toHaveLength(1);
+    expect(failures).toEqual(["a"]);
+  });
+
+  it("with no other host left, gives the shard up after a refusal but retries a dropped connection on a new one", async () => {
+    const cid = await storedFile();
+    const refused = await fakeNetwork({ a: ["refuse"], b: ["store"], c: ["store"] });
+    const error = await uploadFile(refused.parts, cid).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UploadIncompleteError);
+    expect(refused.calls.filter((c) => c.host === "a")).toHaveLength(1);
+
+    const dropped = await fakeNetwork({ a: ["drop", "store"], b: ["store"], c: ["store"] });
+    const placed = await uploadFile(dropped.parts, cid);
+    expect(placed.map((p) => p.host).sort()).toEqual(["a", "b", "c"]);
+    expect(dropped.calls.filter((c) => c.host === "a")).toEqual([
+      { host: "a", fresh: false },
+      { host: "a", fresh: true },
+    ]);
+  });
+});
