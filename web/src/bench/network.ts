@@ -6,6 +6,7 @@
  *   the first push to the last receipt; 1.5x as many bytes cross the links).
  * - `download_network_MBps`: file bytes per second for a tab with only the share link, from its first piece request
  *   to the decrypted file's last byte.
+ * - `idle_seven_tabs_cpu_cores_busy`: the same for the six hosts and the owner over 10 s with nothing moving.
  * - `*_cpu_cores_busy`: CPU seconds of every Chromium process per second of each measurement. All tabs share this
  *   machine's cores, so when this nears the core count the figure above it is bound by CPU, not by the links.
  * Run alone: `node web/src/bench/network.ts` prints the figures as JSON.
@@ -23,6 +24,7 @@ const MiB = 1024 * 1024;
 const STREAM_BYTES = 64 * MiB;
 const FILE_BYTES = 64 * MiB;
 const HOSTS = 6;
+const IDLE_SAMPLE_MS = 10_000;
 
 type TabulaGlobal = { tabula: Record<string, unknown> };
 
@@ -123,6 +125,10 @@ export async function networkBench(log: (line: string) => void = console.error):
     await owner.getByTestId("unlock").click();
     await owner.getByTestId("unlock").waitFor({ state: "detached", timeout: 30_000 });
     await owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`).waitFor({ timeout: 90_000 });
+    // What the seven open tabs cost while nothing moves (presence, announcements, chain polling, timers).
+    const idleCpu = { seconds: browsersCpuSeconds(browsers), atMs: performance.now() };
+    await owner.waitForTimeout(IDLE_SAMPLE_MS);
+    const idleCores = (browsersCpuSeconds(browsers) - idleCpu.seconds) / ((performance.now() - idleCpu.atMs) / 1000);
     await owner.getByTestId("file-input").setInputFiles(path);
     const row = owner.locator('[data-testid="file"][data-name="bench.bin"]');
     await row.waitFor({ timeout: 120_000 }).catch(async (error: unknown) => {
@@ -175,6 +181,7 @@ export async function networkBench(log: (line: string) => void = console.error):
     return {
       webrtc_MBps: webrtc,
       webrtc_cpu_cores_busy: webrtcCores,
+      idle_seven_tabs_cpu_cores_busy: idleCores,
       upload_network_MBps: FILE_BYTES / 1e6 / (uploadMs / 1000),
       upload_network_cpu_cores_busy: uploadCores,
       download_network_MBps: FILE_BYTES / 1e6 / (downloadMs / 1000),
