@@ -5,6 +5,7 @@ import { PieceMismatchError } from "../../p2p/protocols/common/errors.ts";
 import { PIPELINE_DEPTH_SEGMENTS } from "../files/constants.ts";
 import { HostStalledError, ManifestUnavailableError } from "./errors.ts";
 import { childController, errorText, type NetworkParts } from "./parts.ts";
+import { ProgressThrottle } from "./progress.ts";
 
 /** Segments a shard stream may run ahead of the decoder: bounds memory to about k x this x piece size. */
 export const AHEAD_SEGMENTS = 8;
@@ -21,8 +22,6 @@ export const DISCOVERY_TIMEOUT_MS = 60_000;
 export const DISCOVERY_RETRY_MS = 2_000;
 /** A host whose fetch failed for a passing reason (timeout, closed connection) is asked again this many times. */
 export const HOST_ATTEMPTS = 4;
-/** Progress is reported at most this often; the last report is never dropped (it comes at close at the latest). */
-export const PROGRESS_INTERVAL_MS = 100;
 
 /** One host's part in a download, as the UI shows it. */
 export interface HostFetch {
@@ -112,8 +111,8 @@ export class NetworkStore {
   #bytes = 0;
   readonly #startedAtMs = Date.now();
   #watchdog: ReturnType<typeof setInterval> | undefined;
-  #reportedAtMs = 0;
-  #pendingReport: ReturnType<typeof setTimeout> | undefined;
+  /** Reports at most every 100 ms; the last one comes at close at the latest. */
+  readonly #progress = new ProgressThrottle(() => this.#onProgress?.(this.progress));
 
   constructor(
     parts: NetworkStoreParts,
@@ -139,7 +138,7 @@ export class NetworkStore {
 
   /** Stops every stream; pending reads get `undefined`. */
   close(): void {
-    if (this.#pendingReport) this.#emitProgress();
+    this.#progress.flush();
     this.#closer.abort(new DOMException("The download was closed.", "AbortError"));
     if (this.#watchdog) clearInterval(this.#watchdog);
     for (const waiters of this.#waiters.values()) for (const w of waiters) w(undefined);
@@ -609,16 +608,6 @@ export class NetworkStore {
   }
 
   #report(): void {
-    if (!this.#onProgress) return;
-    const waitMs = this.#reportedAtMs + PROGRESS_INTERVAL_MS - Date.now();
-    if (waitMs <= 0) this.#emitProgress();
-    else this.#pendingReport ??= setTimeout(() => this.#emitProgress(), waitMs);
-  }
-
-  #emitProgress(): void {
-    if (this.#pendingReport) clearTimeout(this.#pendingReport);
-    this.#pendingReport = undefined;
-    this.#reportedAtMs = Date.now();
-    this.#onProgress?.(this.progress);
+    if (this.#onProgress) this.#progress.soon();
   }
 }

@@ -6,6 +6,7 @@ import { loadManifest } from "../files/open-file.ts";
 import { HostStalledError, NotEnoughHostsError, UploadIncompleteError } from "./errors.ts";
 import { childController, errorText, type NetworkParts } from "./parts.ts";
 import { type Placement, type PlacementStore, savePlacement } from "./placements.ts";
+import { ProgressThrottle } from "./progress.ts";
 import { rankHosts, type SelectHostsOptions } from "./select-hosts.ts";
 
 /** A host stops counting as alive for an upload after this long without an acknowledged piece. */
@@ -18,11 +19,6 @@ export const RETRY_PAUSE_MS = 1_000;
 const FINAL_REFUSALS: ReadonlySet<string> = new Set(["not-hosting", "no-space"]);
 /** Hosts whose latency is measured beyond the ones needed, so that replacements are ranked too. */
 export const MEASURE_SPARE_HOSTS = 4;
-/**
- * Byte progress is reported at most this often (a change of state at once): every report copies the transfers for
- * the UI, and at one report per acknowledged piece per host the page spent more time redrawing than sending.
- */
-export const PROGRESS_INTERVAL_MS = 100;
 
 /** One push of one shard to one host, as the UI shows it. */
 export interface HostTransfer {
@@ -131,24 +127,16 @@ export async function uploadFile(
   };
 
   const transfers: HostTransfer[] = [];
-  let reportedAtMs = 0;
-  let pendingReport: ReturnType<typeof setTimeout> | undefined;
-  const report = () => {
-    if (pendingReport) clearTimeout(pendingReport);
-    pendingReport = undefined;
-    reportedAtMs = Date.now();
+  // Byte progress at most every 100 ms, a change of state at once: at one report per acknowledged piece per host,
+  // the page spent more time redrawing than sending.
+  const progress = new ProgressThrottle(() =>
     params.onProgress?.({
       transfers: transfers.map((t) => ({ ...t })),
       placedShards: jobs.filter((j) => j.placement).length,
       totalShards: shards.length,
-    });
-  };
-  /** Byte progress: at most one report per interval, the last one never lost. */
-  const reportBytes = () => {
-    const waitMs = reportedAtMs + PROGRESS_INTERVAL_MS - Date.now();
-    if (waitMs <= 0) report();
-    else pendingReport ??= setTimeout(report, waitMs);
-  };
+    }),
+  );
+  const report = () => progress.now();
 
   const readPiece = async (entry: ShardEntry, index: number): Promise<Uint8Array> => {
     const cid = (entry.pieces[index] as CID).toString();
@@ -198,7 +186,7 @@ export async function uploadFile(
           onProgress: (p) => {
             lastProgress = Date.now();
             transfer.bytes = p.storedBytes;
-            reportBytes();
+            progress.soon();
           },
         },
       );
