@@ -8,21 +8,12 @@ import * as dagCbor from "@ipld/dag-cbor";
 import type { CID } from "multiformats/cid";
 import type { Page } from "playwright-core";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { type Browser, launchBrowser, startTestStack } from "./harness.ts";
+import { type Browser, launchBrowser, openFiles, startTestStack } from "./harness.ts";
 
 const FILE_BYTES = 64 * 1024 * 1024;
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** Opens "My files" with the burner wallet connected and the key vault unlocked. */
-async function openFiles(page: Page, appUrl: string): Promise<void> {
-  await page.goto(appUrl);
-  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 60_000 });
-  await page.goto(`${appUrl}#/files`);
-  await page.getByTestId("unlock").click();
-  await page.getByTestId("unlock").waitFor({ state: "detached", timeout: 30_000 });
 }
 
 /** Reads IndexedDB from inside the tab. */

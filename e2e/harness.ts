@@ -76,3 +76,12 @@ export async function launchBrowser(options: { userDataDir?: string } = {}): Pro
     },
   };
 }
+
+/** Opens "My files" with the burner wallet connected and the key vault unlocked. */
+export async function openFiles(page: Page, appUrl: string): Promise<void> {
+  await page.goto(appUrl);
+  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 60_000 });
+  await page.goto(`${appUrl}#/files`);
+  await page.getByTestId("unlock").click();
+  await page.getByTestId("unlock").waitFor({ state: "detached", timeout: 30_000 });
+}

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { type Browser, launchBrowser, startTestStack } from "./harness.ts";
+import { type Browser, launchBrowser, openFiles, startTestStack } from "./harness.ts";
 
 const FILE_BYTES = 32 * 1024 * 1024;
 const HOSTS = 6;
@@ -50,15 +50,6 @@ async function startHost(browser: Browser, appUrl: string): Promise<Page> {
   await page.locator('[data-testid="host"][data-enabled="true"]').waitFor();
   await page.locator('[data-testid="host"]:not([data-announcements="0"])').waitFor({ timeout: 60_000 });
   return page;
-}
-
-/** Opens "My files" with the burner wallet connected and the key vault unlocked. */
-async function openFiles(page: Page, appUrl: string): Promise<void> {
-  await page.goto(appUrl);
-  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 60_000 });
-  await page.goto(`${appUrl}#/files`);
-  await page.getByTestId("unlock").click();
-  await page.getByTestId("unlock").waitFor({ state: "detached", timeout: 30_000 });
 }
 
 /** Opens a share link in `page` and returns the downloaded bytes. */

@@ -86,6 +86,29 @@ for (const account of [payer, payee, proxy, other]) {
   await mined(send(token, "transfer", [account.address, parseEther("1000000")]));
 }
 
+/** The payer's EIP-2612 permit for `spender` to take `value`, valid for an hour, as the contracts take it. */
+async function signPermit(spender: Deployed, value: bigint) {
+  const nonce = await call<bigint>(token, "nonces", [payer.address]);
+  const deadline = (await chainNow()) + 3600n;
+  const permit = await payer.signTypedData({
+    domain: { name: "Tabula", version: "1", chainId, verifyingContract: token.address },
+    types: {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    primaryType: "Permit",
+    message: { owner: payer.address, spender: spender.address, value, nonce, deadline },
+  });
+  const r: Hex = `0x${permit.slice(2, 66)}`;
+  const s: Hex = `0x${permit.slice(66, 130)}`;
+  return { value, deadline, v: Number.parseInt(permit.slice(130, 132), 16), r, s };
+}
+
 describe("payments, two parties against the chain", () => {
   before(async () => {
     // One ERC-20 transfer between holders that both hold tokens: the yardstick for the per-payment target.
@@ -97,32 +120,9 @@ describe("payments, two parties against the chain", () => {
     const contract = { chainId, address: channels.address };
     const deposit = parseEther("100");
     const price = parseEther("0.001"); // per MB
-    const nonce = await call<bigint>(token, "nonces", [payer.address]);
-    const deadline = (await chainNow()) + 3600n;
-    const permit = await payer.signTypedData({
-      domain: { name: "Tabula", version: "1", chainId, verifyingContract: token.address },
-      types: {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
-      primaryType: "Permit",
-      message: { owner: payer.address, spender: channels.address, value: deposit, nonce, deadline },
-    });
-    const r = `0x${permit.slice(2, 66)}` as Hex;
-    const s = `0x${permit.slice(66, 130)}` as Hex;
-    const v = Number.parseInt(permit.slice(130, 132), 16);
+    const permit = await signPermit(channels, deposit);
     gas["open with permit"] = await mined(
-      send(
-        channels,
-        "openWithPermit",
-        [payee.address, deposit, price, 1_000_000n, { value: deposit, deadline, v, r, s }],
-        payer.address,
-      ),
+      send(channels, "openWithPermit", [payee.address, deposit, price, 1_000_000n, permit], payer.address),
     );
     const id = 1n;
     gas.confirm = await mined(send(channels, "confirm", [id], payee.address));
@@ -402,40 +402,13 @@ describe("payments, two parties against the chain", () => {
 
       // Funding with a permit: one signature approves the lot and its bond.
       const deposit = lotDeposit(lotSize, ticketValue);
-      const nonce = await call<bigint>(token, "nonces", [payer.address]);
-      const deadline = (await chainNow()) + 3600n;
-      const permit = await payer.signTypedData({
-        domain: { name: "Tabula", version: "1", chainId, verifyingContract: token.address },
-        types: {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
-        primaryType: "Permit",
-        message: { owner: payer.address, spender: lottery.address, value: deposit, nonce, deadline },
-      });
+      const permit = await signPermit(lottery, deposit);
       const payerBefore = await balance(token, payer.address);
       gas["lottery fund with permit"] = await mined(
         send(
           lottery,
           "createLotWithPermit",
-          [
-            lotSize,
-            ticketValue,
-            lotCommitment(payer.address, secret),
-            (await chainNow()) + 86400n,
-            {
-              value: deposit,
-              deadline,
-              v: Number.parseInt(permit.slice(130, 132), 16),
-              r: `0x${permit.slice(2, 66)}`,
-              s: `0x${permit.slice(66, 130)}`,
-            },
-          ],
+          [lotSize, ticketValue, lotCommitment(payer.address, secret), (await chainNow()) + 86400n, permit],
           payer.address,
         ),
       );

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { build } from "vite";
-import { type Browser, launchBrowser, startTestStack } from "../../../e2e/harness.ts";
+import { type Browser, launchBrowser, openFiles, startTestStack } from "../../../e2e/harness.ts";
 import { chromiumProcesses, cpuSeconds } from "../../../scripts/lib/proc-stats.ts";
 
 const MiB = 1024 * 1024;
@@ -120,10 +120,7 @@ export async function networkBench(log: (line: string) => void = console.error):
     const path = join(dir, "bench.bin");
     await writeFile(path, randomFillSync(new Uint8Array(FILE_BYTES)));
     const owner = await ownerBrowser.open(stack.appUrl);
-    await owner.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 60_000 });
-    await owner.goto(`${stack.appUrl}#/files`);
-    await owner.getByTestId("unlock").click();
-    await owner.getByTestId("unlock").waitFor({ state: "detached", timeout: 30_000 });
+    await openFiles(owner, stack.appUrl);
     await owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`).waitFor({ timeout: 90_000 });
     // What the seven open tabs cost while nothing moves (presence, announcements, chain polling, timers).
     const idleCpu = { seconds: browsersCpuSeconds(browsers), atMs: performance.now() };
