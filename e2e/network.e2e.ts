@@ -294,6 +294,32 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     assert.ok((await ownerFetch.locator('[data-testid="host-fetch"]').count()) >= 4, "the owner read from hosts");
     assert.equal(await ownerFetch.locator(`[data-testid="host-fetch"][data-host="${liarId}"]`).count(), 0);
     step("corrupt host detected and avoided", t5);
+
+    // A host's user switches sharing off: the page says what it still serves, and removing the shards deletes
+    // their pieces from the tab's block store.
+    const t6 = performance.now();
+    const heldBefore = await liar.evaluate(() => {
+      const { host } = (globalThis as unknown as { tabula: { host: { catalog: { list(): { pieces: unknown[] }[] } } } })
+        .tabula;
+      const pieces = host.catalog.list().flatMap((shard) => shard.pieces);
+      (globalThis as unknown as { heldPieces: unknown[] }).heldPieces = pieces;
+      return pieces.length;
+    });
+    assert.ok(heldBefore > 0, "the host held pieces");
+    await liar.getByTestId("share-storage").uncheck();
+    await liar.getByTestId("held-while-off").waitFor({ timeout: 10_000 });
+    await liar.getByTestId("remove-held").click();
+    await liar.getByTestId("confirm-remove").click();
+    await liar.locator('[data-testid="host"][data-held="0"][data-enabled="false"]').waitFor({ timeout: 30_000 });
+    const stillStored = await liar.evaluate(async () => {
+      const { node } = (
+        globalThis as unknown as { tabula: { node: { blockstore: { has(cid: unknown): Promise<boolean> } } } }
+      ).tabula;
+      const pieces = (globalThis as unknown as { heldPieces: unknown[] }).heldPieces;
+      return (await Promise.all(pieces.map((cid) => node.blockstore.has(cid)))).filter(Boolean).length;
+    });
+    assert.equal(stillStored, 0, "no piece of a removed shard is left");
+    step("sharing off, hosted shards removed", t6);
     step("total", t0);
   });
 });
