@@ -21,6 +21,8 @@ import { chromiumProcesses, cpuSeconds, rssBytes, schedSeconds } from "./lib/pro
 const ROOT = join(import.meta.dirname, "..");
 const MiB = 1024 * 1024;
 const PIPELINE_BYTES = 256 * MiB;
+/** What the IndexedDB figures write and read back. */
+const IDB_BENCH_BYTES = 256 * MiB;
 const HEAP_RUN_BYTES = 1024 * MiB;
 const SAMPLE_INTERVAL_MS = 100;
 
@@ -70,7 +72,7 @@ async function serve(dir: string): Promise<{ url: string; close: () => Promise<v
 interface BenchGlobal {
   tabulaBench: {
     kernels(): Promise<Record<string, number>>;
-    idb(): Promise<Record<string, number>>;
+    idb(totalBytes: number): Promise<Record<string, number>>;
     pipeline(bytes: number): Promise<Record<string, number>>;
     encodeWithoutStorage(bytes: number): Promise<Record<string, number>>;
   };
@@ -182,11 +184,24 @@ async function main(): Promise<void> {
     const processes = () => chromiumProcesses(browser.userDataDir);
     const renderers = () => [...processes()].filter(([, cmd]) => cmd.includes("--type=renderer")).map(([pid]) => pid);
 
+    // CPU seconds of all of Chromium's processes at each phase the page marks (web/src/bench/main.ts `phase`).
+    const marks = new Map<string, number>();
+    await page.exposeFunction("tabulaBenchPhase", (label: string) => {
+      marks.set(label, cpuSeconds(processes().keys()));
+    });
+    /** CPU milliseconds all processes spent between `<name>-start` and `<name>-end`, per 10^6 bytes. */
+    const cpuMsPerMB = (name: string, bytes: number) =>
+      (((marks.get(`${name}-end`) ?? Number.NaN) - (marks.get(`${name}-start`) ?? Number.NaN)) * 1000) / (bytes / 1e6);
+
     const results: Record<string, number> = {};
     console.error("bench: stage kernels (one worker)…");
     Object.assign(results, await page.evaluate(() => (globalThis as unknown as BenchGlobal).tabulaBench.kernels()));
     console.error("bench: IndexedDB…");
-    Object.assign(results, await page.evaluate(() => (globalThis as unknown as BenchGlobal).tabulaBench.idb()));
+    Object.assign(
+      results,
+      await page.evaluate((bytes) => (globalThis as unknown as BenchGlobal).tabulaBench.idb(bytes), IDB_BENCH_BYTES),
+    );
+    results.idb_write_cpu_ms_per_MB = cpuMsPerMB("idb-write", IDB_BENCH_BYTES);
 
     console.error("bench: pipeline, 256 MiB, 4+2…");
     // Processes are listed before and after: the page's workers are started inside the measured call.
@@ -206,6 +221,8 @@ async function main(): Promise<void> {
     results.pipeline_decode_MBps = p.decode_MBps as number;
     results.pipeline_cpu_cores_busy = cores;
     results.pipeline_cpu_cores_waiting = (schedEnd.wait - schedStart.wait) / wallSeconds;
+    results.pipeline_encode_cpu_ms_per_MB = cpuMsPerMB("encode", PIPELINE_BYTES);
+    results.pipeline_decode_cpu_ms_per_MB = cpuMsPerMB("decode", PIPELINE_BYTES);
 
     console.error("bench: the same encode, pieces dropped instead of written to IndexedDB…");
     const dropped = processes();
@@ -218,6 +235,7 @@ async function main(): Promise<void> {
     results.pipeline_encode_without_idb_MBps = withoutIdb.encode_MBps as number;
     results.pipeline_encode_without_idb_cpu_cores_busy =
       (cpuSeconds(processes().keys()) - droppedCpuStart) / ((performance.now() - droppedWallStart) / 1000);
+    results.pipeline_encode_without_idb_cpu_ms_per_MB = cpuMsPerMB("encode", PIPELINE_BYTES);
 
     console.error("bench: pipeline, 1 GiB, memory sampled…");
     const sampler = sampleMemory(page, cdp, () => workers.sample(), renderers);

@@ -2,6 +2,7 @@
  * Single-core speed of each stage of the data path, measured inside one worker on buffers shaped as the pipeline
  * shapes them, so the pipeline's figures can be read against them.
  */
+import { fillRandom } from "../lib/bytes.ts";
 import { pieceSizeFor } from "../lib/erasure/layout.ts";
 import type { ReedSolomon } from "../lib/erasure/reed-solomon.ts";
 import type { MerkleHasher } from "../lib/merkle/hasher.ts";
@@ -21,18 +22,13 @@ export interface KernelContext {
   hasher: MerkleHasher;
 }
 
-function fill(bytes: Uint8Array): Uint8Array {
-  for (let off = 0; off < bytes.length; off += 65536) crypto.getRandomValues(bytes.subarray(off, off + 65536));
-  return bytes;
-}
-
 /** Runs one kernel and returns MB/s (10^6 bytes per second) of input. */
 export async function runKernel(ctx: KernelContext, params: KernelParameters): Promise<number> {
   const { name, totalBytes } = params;
   const k = params.k ?? 4;
   const m = params.m ?? 2;
   const pieceSize = pieceSizeFor(k);
-  const segment = fill(new Uint8Array(k * pieceSize));
+  const segment = fillRandom(new Uint8Array(k * pieceSize));
   const rounds = Math.max(1, Math.round(totalBytes / segment.length));
   let work: () => Promise<void> | void;
   switch (name) {

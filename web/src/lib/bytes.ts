@@ -71,8 +71,12 @@ export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer as ArrayBuffer;
 }
 
-export function randomBytes(length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  crypto.getRandomValues(out);
-  return out;
+export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
+  return fillRandom(new Uint8Array(length));
+}
+
+/** Fills `bytes` with random bytes, whatever their length (getRandomValues takes at most 64 KiB a call). */
+export function fillRandom<T extends Uint8Array>(bytes: T): T {
+  for (let off = 0; off < bytes.length; off += 65536) crypto.getRandomValues(bytes.subarray(off, off + 65536));
+  return bytes;
 }
