@@ -223,7 +223,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     await netRow.getByTestId("repair").click();
     const repair = owner.locator(`[data-testid="activity"][data-kind="repair"][data-cid="${cid}"][data-done="true"]`);
     await expectOn(owner, `[data-testid="activity"][data-kind="repair"][data-cid="${cid}"][data-done="true"]`, 180_000);
-    assert.equal(await repair.getAttribute("data-error"), "");
+    assert.equal(await repair.getAttribute("data-error"), "", (await repair.textContent()) ?? "");
     await repair.locator('[data-testid="repair-lost"]').waitFor();
     await owner.locator(`[data-testid="network-file"][data-cid="${cid}"][data-live="6"]`).waitFor({ timeout: 10_000 });
     const liveNow = await netRow

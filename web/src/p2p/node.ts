@@ -15,7 +15,7 @@ import { webTransport } from "@libp2p/webtransport";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { IDBBlockstore } from "blockstore-idb";
 import { IDBDatastore } from "datastore-idb";
-import { createHeliaLight, type Helia } from "helia";
+import { createHeliaLight, type Helia, type Pins } from "helia";
 import type { Libp2p, Libp2pOptions } from "libp2p";
 import {
   DIAL_TIMEOUT_MS,
@@ -25,6 +25,7 @@ import {
   RELAY_RETRY_MAX_MS,
   RELAY_RETRY_MIN_MS,
 } from "./constants.ts";
+import { hostPieceStore } from "./hosting/host-store.ts";
 import { type ConnectionKind, connectionKind, decodePresence, encodePresence } from "./presence.ts";
 import { type Audit, audit, type PieceRootFn } from "./protocols/audit/index.ts";
 import type { ShardCatalog } from "./protocols/common/catalog.ts";
@@ -93,13 +94,13 @@ export interface NodeOptions {
 export function browserLibp2pOptions(options: {
   privateKey: PrivateKey;
   localNetwork: boolean;
-  /** The block store hosted pieces go to and are served from. */
-  blockstore?: IDBBlockstore;
+  /** The block store hosted pieces go to and are served from, with the pins of the Helia on it. */
+  storage?: { blockstore: IDBBlockstore; pins: Pick<Pins, "isPinned"> };
   hosting?: HostingHooks;
 }): Libp2pOptions<TabulaServices> {
-  const { blockstore, hosting } = options;
+  const { storage, hosting } = options;
   // The shard protocols never run over a relayed connection (128 KiB limit): callers dial the direct WebRTC link.
-  const host = blockstore && hosting ? { store: blockstore, ...hosting } : undefined;
+  const host = storage && hosting ? { store: hostPieceStore(storage.blockstore, storage.pins), ...hosting } : undefined;
   return {
     privateKey: options.privateKey,
     addresses: { listen: ["/p2p-circuit", "/webrtc"] },
@@ -194,13 +195,14 @@ export class TabulaNode extends EventTarget {
     const datastore = new IDBDatastore(`${options.storeName}-data`);
     await Promise.all([blockstore.open(), datastore.open()]);
     const hosting = options.hosting?.(blockstore);
+    const light = createHeliaLight({ blockstore, datastore });
     const helia = withBitswap(
       withLibp2pLight(
-        createHeliaLight({ blockstore, datastore }),
+        light,
         browserLibp2pOptions({
           privateKey,
           localNetwork: options.localNetwork,
-          blockstore,
+          storage: { blockstore, pins: light.pins },
           ...(hosting ? { hosting } : {}),
         }),
       ),

@@ -1,4 +1,5 @@
 import { unixfs } from "@helia/unixfs";
+import type { Pins } from "helia";
 import type { Blockstore } from "interface-blockstore";
 import type { CID } from "multiformats/cid";
 
@@ -10,10 +11,11 @@ export interface AddPublicFileParameters {
 
 /**
  * Adds `file` as plain UnixFS (CIDv1, raw leaves) to this peer's block store, where bitswap serves it to any peer
- * that asks for its CID. Streams the file: it is never whole in memory.
+ * that asks for its CID, and pins it: nothing this peer cleans up (hosted shards it removes) deletes its blocks.
+ * Streams the file: it is never whole in memory.
  */
 export async function addPublicFile(
-  helia: { blockstore: Pick<Blockstore, "put" | "get" | "has"> },
+  helia: { blockstore: Pick<Blockstore, "put" | "get" | "has">; pins: Pick<Pins, "add" | "isPinned"> },
   file: Blob,
   parameters: AddPublicFileParameters = {},
 ): Promise<CID> {
@@ -28,9 +30,12 @@ export async function addPublicFile(
     }),
   );
   const fs = unixfs(helia as Parameters<typeof unixfs>[0]);
-  return await fs.addByteStream(counted, {
-    cidVersion: 1,
-    rawLeaves: true,
-    ...(parameters.signal ? { signal: parameters.signal } : {}),
-  });
+  const signal = parameters.signal ? { signal: parameters.signal } : {};
+  const cid = await fs.addByteStream(counted, { cidVersion: 1, rawLeaves: true, ...signal });
+  // Pinned already when the same file (or content holding it) was published before: its blocks are kept.
+  if (await helia.pins.isPinned(cid, signal)) return cid;
+  for await (const _ of helia.pins.add(cid, signal)) {
+    // Each block of the file, now pinned.
+  }
+  return cid;
 }

@@ -3,6 +3,8 @@ import { randomBytes } from "node:crypto";
 import * as dagCbor from "@ipld/dag-cbor";
 import type { Libp2p } from "@libp2p/interface";
 import { IDBBlockstore } from "blockstore-idb";
+import { IDBDatastore } from "datastore-idb";
+import { createHeliaLight, type Helia } from "helia";
 import { openDB } from "idb";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
@@ -17,6 +19,7 @@ import { type ShardStore, type ShardUpload, shardStore } from "../protocols/shar
 import { createTcpNode } from "../sim/tcp-node.ts";
 import { encodeHeldShard, totalBytesOf } from "./catalog.ts";
 import { Host } from "./host.ts";
+import { hostPieceStore } from "./host-store.ts";
 
 type Services = { shardStore: ShardStore; shardFetch: ShardFetch; audit: Audit };
 
@@ -79,43 +82,64 @@ function until(host: Host, test: () => boolean): Promise<void> {
 
 let count = 0;
 
-/** A host tab's parts: its Host (IndexedDB), block store (IndexedDB) and a peer wired as node.ts wires a tab. */
-async function startHost(storeName: string): Promise<{ host: Host; blocks: IDBBlockstore; node: Libp2p<Services> }> {
+/** Makes the host's pin lookups fail (a datastore that cannot be read) while true. */
+let pinsUnreadable = false;
+
+interface HostParts {
+  host: Host;
+  blocks: IDBBlockstore;
+  datastore: IDBDatastore;
+  /** Helia on the host's stores, as a tab has it: what public files are added to and pinned in. */
+  helia: Helia;
+  node: Libp2p<Services>;
+}
+
+/** A host tab's parts: its Host (IndexedDB), block and data stores (IndexedDB), wired as node.ts wires a tab. */
+async function startHost(storeName: string): Promise<HostParts> {
   const host = await Host.open(storeName);
   const blocks = new IDBBlockstore(`${storeName}-blocks`);
-  await blocks.open();
+  const datastore = new IDBDatastore(`${storeName}-data`);
+  await Promise.all([blocks.open(), datastore.open()]);
+  const helia = createHeliaLight({ blockstore: blocks, datastore });
+  const store = hostPieceStore(blocks, {
+    isPinned: (cid, options) =>
+      pinsUnreadable ? Promise.reject(new Error("the datastore is closed")) : helia.pins.isPinned(cid, options),
+  });
   const hooks = host.hooks();
   const node = await createTcpNode<Services>({
     shardStore: shardStore({
-      host: { store: blocks, catalog: hooks.catalog, admit: hooks.admit, pieceRoot, onStored: hooks.onStored },
+      host: { store, catalog: hooks.catalog, admit: hooks.admit, pieceRoot, onStored: hooks.onStored },
       timeoutMs: 5_000,
     }),
-    shardFetch: shardFetch({ host: { store: blocks, canServe: hooks.canServe } }),
-    audit: audit({ host: { store: blocks, catalog: hooks.catalog, pieceRoot } }),
+    shardFetch: shardFetch({ host: { store, canServe: hooks.canServe } }),
+    audit: audit({ host: { store, catalog: hooks.catalog, pieceRoot } }),
   });
   const keeper = node.services.shardStore.keeper;
   if (!keeper) throw new Error("the host peer has no keeper");
   host.useKeeper(keeper);
-  return { host, blocks, node };
+  return { host, blocks, datastore, helia, node };
 }
 
 describe("host mode", () => {
   let storeName: string;
   let host: Host;
   let blocks: IDBBlockstore;
+  let datastore: IDBDatastore;
+  let helia: Helia;
   let node: Libp2p<Services>;
   let client: Libp2p<Services>;
 
   beforeEach(async () => {
     storeName = `host-test-${count++}`;
-    ({ host, blocks, node } = await startHost(storeName));
+    pinsUnreadable = false;
+    ({ host, blocks, datastore, helia, node } = await startHost(storeName));
     client = await createTcpNode<Services>({ shardStore: shardStore(), shardFetch: shardFetch(), audit: audit() });
   });
 
   afterEach(async () => {
     host.stop();
     await Promise.all([node.stop(), client.stop()]);
-    await blocks.close();
+    await Promise.all([blocks.close(), datastore.close()]);
   });
 
   it("counts pushes under way against the quota: of two offers that together exceed it, one is refused", async () => {
@@ -214,7 +238,7 @@ describe("host mode", () => {
     await host.setEnabled(true);
     // A public file of one block: its CID is the raw block's, the same as a shard piece of those bytes.
     const publicBytes = new Uint8Array(randomBytes(20_000));
-    const publicCid = await addPublicFile({ blockstore: blocks }, new Blob([publicBytes]));
+    const publicCid = await addPublicFile(helia, new Blob([publicBytes]));
     expect(publicCid.toString()).toBe((await pieceCid(publicBytes)).toString());
     const shared = new Uint8Array(randomBytes(20_000));
     const first = await makeShard([publicBytes, shared, 20_000], 0);
@@ -241,6 +265,52 @@ describe("host mode", () => {
     expect(reloaded.catalog.list()).toEqual([]);
     expect(reloaded.catalog.hostBlocks()).toEqual([]);
     reloaded.stop();
+  });
+
+  it("keeps a hosted piece that a public file published later holds, and forgets it as a host block", async () => {
+    await host.setEnabled(true);
+    const { upload, bytes } = await makeShard([20_000, 20_000, 20_000], 0);
+    await client.services.shardStore.storeShard(node.getMultiaddrs(), upload);
+    // The same bytes published as a public file: the block is already in the store, now pinned as well.
+    const publicCid = await addPublicFile(helia, new Blob([bytes[1] as Uint8Array<ArrayBuffer>]));
+    expect(publicCid.toString()).toBe((upload.pieces[1] as CID).toString());
+    expect(await helia.pins.isPinned(publicCid)).toBe(true);
+    // Publishing it again changes nothing.
+    expect((await addPublicFile(helia, new Blob([bytes[1] as Uint8Array<ArrayBuffer>]))).toString()).toBe(
+      publicCid.toString(),
+    );
+
+    expect(await host.removeAll()).toEqual({ shards: 1, blocks: 2 });
+    expect(await storedCids(blocks)).toEqual([publicCid.toString()]);
+    expect(await readPiece(blocks, publicCid)).toEqual(bytes[1]);
+    expect(host.catalog.hostBlocks()).toEqual([]);
+
+    // Not a host block any more: the next start leaves it alone too.
+    const reloaded = await Host.open(storeName);
+    expect(reloaded.catalog.hostBlocks()).toEqual([]);
+    reloaded.stop();
+  });
+
+  it("leaves a block whose pins cannot be read as a host block, and deletes it once they can be", async () => {
+    await host.setEnabled(true);
+    const { upload } = await makeShard([20_000, 20_000], 0);
+    await client.services.shardStore.storeShard(node.getMultiaddrs(), upload);
+    pinsUnreadable = true;
+    expect(await host.removeAll()).toEqual({ shards: 1, blocks: 0 });
+    expect(await storedCids(blocks)).toEqual(upload.pieces.map((cid) => cid.toString()).sort());
+    expect(
+      host.catalog
+        .hostBlocks()
+        .map((cid) => cid.toString())
+        .sort(),
+    ).toEqual(upload.pieces.map((cid) => cid.toString()).sort());
+
+    pinsUnreadable = false;
+    const keeper = node.services.shardStore.keeper;
+    if (!keeper) throw new Error("the host peer has no keeper");
+    expect(await keeper.recover()).toBe(2);
+    expect(await storedCids(blocks)).toEqual([]);
+    expect(host.catalog.hostBlocks()).toEqual([]);
   });
 
   it("deletes, when the tab starts again, what a push cut short by a crash wrote", async () => {

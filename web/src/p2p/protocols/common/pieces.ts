@@ -17,6 +17,11 @@ export interface PieceStore {
 /** A host's block store: what the protocols read and write, and `delete`, to undo a push that did not finish. */
 export interface HostPieceStore extends PieceStore {
   delete(cid: CID, options?: AbortOptions): unknown;
+  /**
+   * True when other content in the store keeps the block (a public file pinned there holds the same bytes): the
+   * host then never deletes it, even when it wrote it for a shard. Without it every host block may be deleted.
+   */
+  isPinned?(cid: CID, options?: AbortOptions): Promise<boolean>;
 }
 
 /** The CID of a piece: CIDv1, raw, sha2-256. */

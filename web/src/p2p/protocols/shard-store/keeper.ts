@@ -103,15 +103,39 @@ export class ShardKeeper {
   }
 
   /**
-   * Deletes those of `candidates` that are host blocks, listed by no held shard and claimed by no push under way;
-   * returns how many it deleted. A block whose deletion fails stays a host block, for the next start to retry.
+   * Deletes those of `candidates` that are host blocks, listed by no held shard, claimed by no push under way and
+   * pinned by no other content; returns how many it deleted. A block whose deletion fails stays a host block, for
+   * the next start to retry.
    */
   async collect(candidates: Iterable<CID>): Promise<number> {
+    const deletable = (cid: CID, key: string) =>
+      !this.#deleting.has(key) &&
+      !this.#claims.has(key) &&
+      this.#catalog.isHostBlock(cid) &&
+      !this.#catalog.references(cid);
+    let unlisted = [...candidates].filter((cid) => deletable(cid, cid.toString()));
+    // A block that pinned content (a public file added since) holds is no longer the host's to delete: it stops
+    // being a host block and stays in the store.
+    const isPinned = this.#store.isPinned?.bind(this.#store);
+    if (isPinned && unlisted.length > 0) {
+      // undefined: the pins could not be read; the block is left as it is, for the next start to try again.
+      const pinned = await Promise.all(
+        unlisted.map((cid) =>
+          isPinned(cid).then(
+            (yes) => yes,
+            () => undefined,
+          ),
+        ),
+      );
+      const kept = unlisted.filter((cid, index) => pinned[index] === true && deletable(cid, cid.toString()));
+      if (kept.length > 0) await this.#catalog.forgetHostBlocks(kept);
+      unlisted = unlisted.filter((_, index) => pinned[index] === false);
+    }
     const doomed: { cid: CID; key: string; deleted: Promise<boolean> }[] = [];
-    for (const cid of candidates) {
+    for (const cid of unlisted) {
       const key = cid.toString();
-      if (this.#deleting.has(key) || this.#claims.has(key)) continue;
-      if (!this.#catalog.isHostBlock(cid) || this.#catalog.references(cid)) continue;
+      // Checked again: a push may have claimed the block, or a shard listed it, while the pins were read.
+      if (!deletable(cid, key)) continue;
       // Started before anything else can claim the block: a push that claims it later waits for this deletion.
       let deleted: Promise<boolean>;
       try {
