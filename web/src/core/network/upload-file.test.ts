@@ -53,13 +53,13 @@ async function fakeNetwork(behaviours: Record<string, Behaviour[]>) {
   const keys = new Map(
     await Promise.all(Object.keys(behaviours).map(async (name) => [name, await generateKeyPair("Ed25519")] as const)),
   );
-  const calls: { host: string; fresh: boolean }[] = [];
+  const calls: { host: string; fresh: boolean; atMs: number }[] = [];
   const failures: string[] = [];
   const self = peerIdFromPrivateKey(await generateKeyPair("Ed25519")).toString();
   const parts: NetworkParts = {
     self,
     dial: async (peer, _signal, options) => {
-      calls.push({ host: peer, fresh: options?.fresh ?? false });
+      calls.push({ host: peer, fresh: options?.fresh ?? false, atMs: performance.now() });
       return { host: peer } as unknown as DialTarget;
     },
     shardStore: {
@@ -174,9 +174,28 @@ describe("uploadFile", () => {
     const dropped = await fakeNetwork({ a: ["drop", "store"], b: ["store"], c: ["store"] });
     const placed = await uploadFile(dropped.parts, cid);
     expect(placed.map((p) => p.host).sort()).toEqual(["a", "b", "c"]);
-    expect(dropped.calls.filter((c) => c.host === "a")).toEqual([
+    expect(dropped.calls.filter((c) => c.host === "a").map(({ host, fresh }) => ({ host, fresh }))).toEqual([
       { host: "a", fresh: false },
       { host: "a", fresh: true },
     ]);
+  });
+
+  it("waits longer before each new try of the same host, and gives up after the last try", async () => {
+    const cid = await storedFile();
+    const pause = 40;
+    const flaky = await fakeNetwork({ a: ["drop", "drop", "drop", "store"], b: ["store"], c: ["store"] });
+    const placed = await uploadFile(flaky.parts, cid, { retryPauseMs: pause });
+    expect(placed.map((p) => p.host).sort()).toEqual(["a", "b", "c"]);
+    const tries = flaky.calls.filter((c) => c.host === "a");
+    expect(tries.map((c) => c.fresh)).toEqual([false, true, true, true]);
+    const gaps = tries.slice(1).map((c, i) => c.atMs - (tries[i] as { atMs: number }).atMs);
+    expect(gaps[0]).toBeGreaterThanOrEqual(pause - 5);
+    expect(gaps[1]).toBeGreaterThanOrEqual(2 * pause - 5);
+    expect(gaps[2]).toBeGreaterThanOrEqual(4 * pause - 5);
+
+    const down = await fakeNetwork({ a: ["drop"], b: ["store"], c: ["store"] });
+    const error = await uploadFile(down.parts, cid, { retryPauseMs: pause }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UploadIncompleteError);
+    expect(down.calls.filter((c) => c.host === "a")).toHaveLength(4);
   });
 });

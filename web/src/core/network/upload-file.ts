@@ -13,7 +13,10 @@ import { rankHosts, type SelectHostsOptions } from "./select-hosts.ts";
 export const STALL_TIMEOUT_MS = 15_000;
 /** Hosts tried for one shard before it is given up. */
 export const MAX_ATTEMPTS_PER_SHARD = 4;
-/** Pause before the same host is tried again, when no other host is left. */
+/**
+ * Pause before the same host is tried again, when no other host is left; it doubles at each new try of that host
+ * (1, 2, 4 s), so a host that is briefly unreachable (a tab reloading, a link being set up) gets time to come back.
+ */
 export const RETRY_PAUSE_MS = 1_000;
 /** Refusals that a new connection to the same host would meet again: the host is not asked twice. */
 const FINAL_REFUSALS: ReadonlySet<string> = new Set(["not-hosting", "no-space"]);
@@ -60,6 +63,8 @@ export interface UploadFileParameters {
   extraHosts?: number;
   stallTimeoutMs?: number;
   maxAttemptsPerShard?: number;
+  /** First pause before the same host is tried again (default {@link RETRY_PAUSE_MS}). */
+  retryPauseMs?: number;
   /** Stake and reputation hook for host selection. */
   score?: SelectHostsOptions["score"];
   signal?: AbortSignal;
@@ -71,6 +76,8 @@ interface Job {
   entry: ShardEntry;
   done: boolean;
   tried: number;
+  /** Tries of the same host again, with no other host left. */
+  retried: number;
   inFlight: Set<AbortController>;
   placement?: Placement;
   error?: unknown;
@@ -95,6 +102,7 @@ export async function uploadFile(
   const shards = params.shards ?? [...Array(n).keys()];
   const stallMs = params.stallTimeoutMs ?? STALL_TIMEOUT_MS;
   const maxAttempts = params.maxAttemptsPerShard ?? MAX_ATTEMPTS_PER_SHARD;
+  const retryPauseMs = params.retryPauseMs ?? RETRY_PAUSE_MS;
   const signal = params.signal;
   const minFreeBytes = Math.max(...shards.map((s) => manifest.shards[s]?.size ?? 0));
   const exclude = new Set([parts.self, ...(params.exclude ?? [])]);
@@ -240,7 +248,8 @@ export async function uploadFile(
       return;
     }
     if (job.error instanceof RemoteRefusedError && FINAL_REFUSALS.has(job.error.code)) return job.finish();
-    await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    await new Promise((resolve) => setTimeout(resolve, retryPauseMs * 2 ** job.retried));
+    job.retried += 1;
     if (signal?.aborted) return job.finish();
     void attempt(job, host, false, true);
   };
@@ -254,6 +263,7 @@ export async function uploadFile(
           entry: manifest.shards[shard] as ShardEntry,
           done: false,
           tried: 0,
+          retried: 0,
           inFlight: new Set(),
           finish: resolve,
         });
