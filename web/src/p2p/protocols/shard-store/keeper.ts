@@ -127,8 +127,8 @@ export class ShardKeeper {
           ),
         ),
       );
-      const kept = unlisted.filter((cid, index) => pinned[index] === true && deletable(cid, cid.toString()));
-      if (kept.length > 0) await this.#catalog.forgetHostBlocks(kept);
+      const heldByPins = unlisted.filter((cid, index) => pinned[index] === true && deletable(cid, cid.toString()));
+      if (heldByPins.length > 0) await this.#catalog.forgetHostBlocks(heldByPins);
       unlisted = unlisted.filter((_, index) => pinned[index] === false);
     }
     const doomed: { cid: CID; key: string; deleted: Promise<boolean> }[] = [];
