@@ -98,6 +98,11 @@ export class NetworkStore {
   readonly #probed = new Set<string>();
   /** Failed attempts per host for passing reasons; a bad piece or "not held" is final at once. */
   readonly #failures = new Map<string, number>();
+  /**
+   * Hosts whose last attempt failed for a passing reason: the next one dials a new connection, since the one open
+   * may be the dead link that failed (a tab that reloaded, a WebRTC link that stopped carrying data).
+   */
+  readonly #stale = new Set<string>();
   readonly #streams = new Map<number, ShardStream>();
   readonly #probes = new Set<AbortController>();
   readonly #buffer = new Map<string, { bytes: Uint8Array; seg: number }>();
@@ -342,7 +347,7 @@ export class NetworkStore {
     const firsts = manifest.shards.map((s) => s.pieces[0] as CID);
     let found: number | undefined;
     try {
-      const target = await this.#parts.dial(peer, controller.signal);
+      const target = await this.#dial(peer, controller.signal);
       for await (const piece of this.#parts.shardFetch.fetchPieces(target, firsts, {
         signal: controller.signal,
         windowPieces: firsts.length,
@@ -414,7 +419,7 @@ export class NetworkStore {
         stream.view.state = "done";
         return;
       }
-      const target: DialTarget = await this.#parts.dial(stream.host, controller.signal);
+      const target: DialTarget = await this.#dial(stream.host, controller.signal);
       stream.lastPieceAtMs = Date.now();
       for await (const piece of this.#parts.shardFetch.fetchPieces(target, cids, { signal: controller.signal })) {
         if (!piece.bytes)
@@ -473,7 +478,16 @@ export class NetworkStore {
     if (error instanceof PieceMismatchError || error instanceof NotHeldError || this.#bad.has(host)) return false;
     const failures = (this.#failures.get(host) ?? 0) + 1;
     this.#failures.set(host, failures);
+    this.#stale.add(host);
     return failures < HOST_ATTEMPTS;
+  }
+
+  /** A direct link to `host`: a new one after a passing failure, else the one open. */
+  async #dial(host: string, signal: AbortSignal): Promise<DialTarget> {
+    if (!this.#stale.has(host)) return await this.#parts.dial(host, signal);
+    const target = await this.#parts.dial(host, signal, { fresh: true });
+    this.#stale.delete(host);
+    return target;
   }
 
   #onStreamFailed(stream: ShardStream, error: unknown): void {

@@ -1,0 +1,134 @@
+import "fake-indexeddb/auto";
+import type { DialTarget } from "@libp2p/interface";
+import type { CID } from "multiformats/cid";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { localCodec, type SegmentCodec } from "../../lib/segment-codec.ts";
+import { loadCodecContext, pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
+import { PieceMismatchError } from "../../p2p/protocols/common/errors.ts";
+import type { FetchedPiece } from "../../p2p/protocols/shard-fetch/index.ts";
+import { FilesDB } from "../../storage/files-db.ts";
+import { openFile } from "../files/open-file.ts";
+import { storeFile } from "../files/store-file.ts";
+import { NetworkStore, type NetworkStoreParts } from "./network-store.ts";
+
+let codec: SegmentCodec;
+let db: FilesDB;
+let dbCount = 0;
+
+beforeAll(async () => {
+  codec = localCodec(await loadCodecContext());
+});
+beforeEach(async () => {
+  db = await FilesDB.open(`network-store-test-${dbCount++}`);
+});
+afterEach(() => db.close());
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * Hosts that serve the pieces stored in `db`, shard i from `holders[i]`. After one piece, a "drops-first" host fails
+ * its first fetch, as a link that dies does; a "bad-piece" host serves a piece that does not match its CID (the
+ * shard-fetch client reports that as PieceMismatchError).
+ */
+function fakeHosts(holders: string[][], faults: Record<string, "drops-first" | "bad-piece"> = {}) {
+  const dials: { host: string; fresh: boolean }[] = [];
+  const fetches = new Map<string, number>();
+  const hosts = [...new Set(holders.flat())];
+  const parts: NetworkStoreParts = {
+    self: "me",
+    dial: async (peer, _signal, options) => {
+      dials.push({ host: peer, fresh: options?.fresh ?? false });
+      return { host: peer } as unknown as DialTarget;
+    },
+    shardFetch: {
+      async *fetchPieces(target: DialTarget, cids: readonly CID[]): AsyncGenerator<FetchedPiece> {
+        const host = (target as unknown as { host: string }).host;
+        const count = (fetches.get(host) ?? 0) + 1;
+        fetches.set(host, count);
+        for (const [index, cid] of cids.entries()) {
+          if (index === 1 && count === 1 && faults[host] === "drops-first") throw new Error("the connection was reset");
+          if (index === 1 && faults[host] === "bad-piece") throw new PieceMismatchError(cid.toString());
+          const [bytes] = await db.getBlockBytes([cid.toString()]);
+          yield { cid, bytes };
+        }
+      },
+    },
+    hosts: {
+      list: () => hosts.map((peer) => ({ peer, freeBytes: 1 << 30, pricePerGiBMonth: 0n, latencyMs: 1, addrs: [] })),
+      reportFailure: () => {},
+      reportSuccess: () => {},
+    },
+    local: {
+      getBlocks: async (cids) => cids.map(() => undefined),
+      getBlockBytes: async (cids) => cids.map(() => undefined),
+      getManifest: (cid) => db.getManifest(cid),
+    },
+    holders: async () => holders,
+  };
+  return { parts, dials };
+}
+
+/** Stores a 2+1 file of several segments in `db`. */
+async function storedFile() {
+  const bytes = pseudoRandomBytes(9 * 1024 * 1024 + 5, 11);
+  const file = {
+    name: "a.bin",
+    type: "application/octet-stream",
+    size: bytes.length,
+    stream: () => new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(),
+  };
+  const { cid, rawKey } = await storeFile({ codec, store: db }, file, { k: 2, m: 1 });
+  return { bytes, cid, rawKey };
+}
+
+describe("NetworkStore", () => {
+  it("asks a host again on a new connection after its link failed, and the file comes back whole", async () => {
+    const { bytes, cid, rawKey } = await storedFile();
+    // Shard 2's host is gone: the two others must both serve, and host a drops its first link.
+    const { parts, dials } = fakeHosts([["a"], ["b"], []], { a: "drops-first" });
+    const network = new NetworkStore(parts, cid);
+    try {
+      const { stream } = await openFile({ codec, store: network }, cid, rawKey);
+      const back = await readAll(stream);
+      expect(back.length).toBe(bytes.length);
+      expect(Buffer.compare(back, bytes)).toBe(0);
+    } finally {
+      network.close();
+    }
+    expect(dials.filter((d) => d.host === "a").map((d) => d.fresh)).toEqual([false, true]);
+    expect(dials.filter((d) => d.host === "b").map((d) => d.fresh)).toEqual([false]);
+    expect(network.progress.hosts.map((h) => [h.host, h.state])).toEqual([
+      ["a", "failed"],
+      ["b", "done"],
+      ["a", "done"],
+    ]);
+  });
+
+  it("drops a host that serves a piece not matching its CID, and decodes from the others", async () => {
+    const { bytes, cid, rawKey } = await storedFile();
+    const { parts, dials } = fakeHosts([["a"], ["b"], ["c"]], { b: "bad-piece" });
+    const bad: string[] = [];
+    const network = new NetworkStore({ ...parts, onBadHost: (host) => void bad.push(host) }, cid);
+    try {
+      const { stream } = await openFile({ codec, store: network }, cid, rawKey);
+      const back = await readAll(stream);
+      expect(Buffer.compare(back, bytes)).toBe(0);
+    } finally {
+      network.close();
+    }
+    expect(bad).toEqual(["b"]);
+    expect(network.badHosts).toEqual(["b"]);
+    // Never asked again, not even on a new connection.
+    expect(dials.filter((d) => d.host === "b")).toHaveLength(1);
+  });
+});
