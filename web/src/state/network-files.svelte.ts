@@ -146,7 +146,9 @@ export class NetworkFilesState {
     this.#maintenance = new Maintenance(
       {
         isBusy: (cid) => this.#locks.has(cid),
-        check: async (cid, signal) => ({ lostShards: lostShardsOf(await this.#check(cid, { auto: true, signal })) }),
+        check: async (cid, signal) => ({
+          lostShards: lostShardsOf(await this.#check(cid, { auto: true, signal }), this.#shardCount(cid)),
+        }),
         repair: async (cid, signal) => {
           await this.#repair(cid, { auto: true, signal });
         },
@@ -531,7 +533,12 @@ export class NetworkFilesState {
   /** Checks the file's hosts, then repairs what was lost. */
   async checkAndRepair(cid: string): Promise<void> {
     const checks = await this.check(cid);
-    if (checks && lostShardsOf(checks).length > 0) await this.repair(cid);
+    if (checks && lostShardsOf(checks, this.#shardCount(cid)).length > 0) await this.repair(cid);
+  }
+
+  /** k + m of a file of mine, as the last refresh read it (0 when unknown). */
+  #shardCount(cid: string): number {
+    return this.#files.find((view) => view.cid === cid)?.shards.length ?? 0;
   }
 
   /** Deletes the file's pieces from this browser once every shard has a live holder; the hosts keep them. */

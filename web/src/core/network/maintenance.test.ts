@@ -68,6 +68,16 @@ describe("lostShardsOf", () => {
     ).toEqual([2, 3]);
     expect(lostShardsOf([])).toEqual([]);
   });
+
+  it("given the file's shard count, counts shards placed on no host as lost too", () => {
+    const checks = [
+      { shard: 0, status: "live" },
+      { shard: 1, status: "live" },
+      { shard: 3, status: "lost" },
+    ];
+    expect(lostShardsOf(checks, 5)).toEqual([2, 3, 4]);
+    expect(lostShardsOf([{ shard: 0, status: "live" }], 1)).toEqual([]);
+  });
 });
 
 describe("Maintenance", () => {

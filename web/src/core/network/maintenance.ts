@@ -81,10 +81,15 @@ const realClock: MaintenanceClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** The shards that the checks found held by no live host (a shard with one live holder left is not lost). */
-export function lostShardsOf(checks: readonly { shard: number; status: string }[]): number[] {
+/**
+ * The shards that the checks found held by no live host (a shard with one live holder left is not lost), and,
+ * given the file's `shardCount`, the shards not placed on any host at all (an upload that found no host for them):
+ * the repair places those too.
+ */
+export function lostShardsOf(checks: readonly { shard: number; status: string }[], shardCount = 0): number[] {
   const live = new Set(checks.filter((c) => c.status === "live").map((c) => c.shard));
-  return [...new Set(checks.map((c) => c.shard))].filter((shard) => !live.has(shard)).sort((a, b) => a - b);
+  const shards = new Set([...checks.map((c) => c.shard), ...Array.from({ length: shardCount }, (_, i) => i)]);
+  return [...shards].filter((shard) => !live.has(shard)).sort((a, b) => a - b);
 }
 
 /**
