@@ -22,6 +22,7 @@ import { liveHolders, type Placement, placementsOf, savePlacement } from "../cor
 import { type RepairProgress, repairFile } from "../core/network/repair-file.ts";
 import { rankHosts } from "../core/network/select-hosts.ts";
 import { type UploadProgress, uploadFile } from "../core/network/upload-file.ts";
+import { concatBytes } from "../lib/bytes.ts";
 import { BaseError, userMessage } from "../lib/errors.ts";
 import { decodeManifest, type Manifest } from "../lib/manifest.ts";
 import type { KnownHost, KnownHosts } from "../p2p/hosting/hosts.ts";
@@ -238,14 +239,7 @@ export class NetworkFilesState {
   #fetchBlock = async (cid: CID, signal: AbortSignal): Promise<Uint8Array | undefined> => {
     const chunks: Uint8Array[] = [];
     for await (const chunk of this.#node.helia.blockstore.get(cid, { signal })) chunks.push(chunk);
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return out;
+    return chunks.length === 1 ? chunks[0] : concatBytes(...chunks);
   };
 
   #hostsChanged = (signal: AbortSignal): Promise<void> =>

@@ -1,12 +1,13 @@
 import "fake-indexeddb/auto";
 import { CID } from "multiformats/cid";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateFileKey } from "../../lib/crypto/file-key.ts";
 import { ManifestAlteredError, QuotaExceededError, TooFewShardsError, WrongKeyError } from "../../lib/file-errors.ts";
 import { decodeManifest } from "../../lib/manifest.ts";
-import { localCodec, type SegmentCodec } from "../../lib/segment-codec.ts";
-import { loadCodecContext, pseudoRandomBytes, subsetsUpTo } from "../../lib/testing/node-wasm.ts";
-import { FilesDB } from "../../storage/files-db.ts";
+import type { SegmentCodec } from "../../lib/segment-codec.ts";
+import { useFilesFixture } from "../../lib/testing/files-fixture.ts";
+import { pseudoRandomBytes, subsetsUpTo } from "../../lib/testing/node-wasm.ts";
+import type { FilesDB } from "../../storage/files-db.ts";
 import { deleteFile } from "./delete-file.ts";
 import { openFile, readAll } from "./open-file.ts";
 import { repairShard } from "./repair-shard.ts";
@@ -14,15 +15,10 @@ import { type FileSource, storeFile } from "./store-file.ts";
 
 let codec: SegmentCodec;
 let db: FilesDB;
-let dbCount = 0;
-
-beforeAll(async () => {
-  codec = localCodec(await loadCodecContext());
+useFilesFixture("files-test", (c, d) => {
+  codec = c;
+  db = d;
 });
-beforeEach(async () => {
-  db = await FilesDB.open(`files-test-${dbCount++}`);
-});
-afterEach(() => db.close());
 
 /** A File-like source that hands out the bytes in odd-sized chunks, as File.stream() does. */
 function source(bytes: Uint8Array, name = "data.bin"): FileSource {

@@ -1,39 +1,23 @@
 import "fake-indexeddb/auto";
 import type { DialTarget } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { localCodec, type SegmentCodec } from "../../lib/segment-codec.ts";
-import { loadCodecContext, pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
+import { describe, expect, it } from "vitest";
+import type { SegmentCodec } from "../../lib/segment-codec.ts";
+import { fileSource, useFilesFixture } from "../../lib/testing/files-fixture.ts";
+import { pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
 import { PieceMismatchError } from "../../p2p/protocols/common/errors.ts";
 import type { FetchedPiece } from "../../p2p/protocols/shard-fetch/index.ts";
-import { FilesDB } from "../../storage/files-db.ts";
-import { openFile } from "../files/open-file.ts";
+import type { FilesDB } from "../../storage/files-db.ts";
+import { openFile, readAll } from "../files/open-file.ts";
 import { storeFile } from "../files/store-file.ts";
 import { NetworkStore, type NetworkStoreParts } from "./network-store.ts";
 
 let codec: SegmentCodec;
 let db: FilesDB;
-let dbCount = 0;
-
-beforeAll(async () => {
-  codec = localCodec(await loadCodecContext());
+useFilesFixture("network-store-test", (c, d) => {
+  codec = c;
+  db = d;
 });
-beforeEach(async () => {
-  db = await FilesDB.open(`network-store-test-${dbCount++}`);
-});
-afterEach(() => db.close());
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
 
 /**
  * Hosts that serve the pieces stored in `db`, shard i from `holders[i]`. After one piece, a "drops-first" host fails
@@ -81,12 +65,7 @@ function fakeHosts(holders: string[][], faults: Record<string, "drops-first" | "
 /** Stores a 2+1 file of several segments in `db`. */
 async function storedFile() {
   const bytes = pseudoRandomBytes(9 * 1024 * 1024 + 5, 11);
-  const file = {
-    name: "a.bin",
-    type: "application/octet-stream",
-    size: bytes.length,
-    stream: () => new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(),
-  };
+  const file = fileSource(bytes);
   const { cid, rawKey } = await storeFile({ codec, store: db }, file, { k: 2, m: 1 });
   return { bytes, cid, rawKey };
 }

@@ -2,9 +2,10 @@ import "fake-indexeddb/auto";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { DialTarget } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { localCodec, type SegmentCodec } from "../../lib/segment-codec.ts";
-import { loadCodecContext, pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
+import { describe, expect, it } from "vitest";
+import type { SegmentCodec } from "../../lib/segment-codec.ts";
+import { fileSource, useFilesFixture } from "../../lib/testing/files-fixture.ts";
+import { pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
 import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import {
   piecesDigest,
@@ -14,7 +15,7 @@ import {
   type StoreShardResult,
   signReceipt,
 } from "../../p2p/protocols/shard-store/index.ts";
-import { FilesDB } from "../../storage/files-db.ts";
+import type { FilesDB } from "../../storage/files-db.ts";
 import { storeFile } from "../files/store-file.ts";
 import { UploadIncompleteError } from "./errors.ts";
 import type { NetworkParts } from "./parts.ts";
@@ -25,25 +26,15 @@ type Behaviour = "store" | "refuse" | "drop";
 
 let codec: SegmentCodec;
 let db: FilesDB;
-let dbCount = 0;
-
-beforeAll(async () => {
-  codec = localCodec(await loadCodecContext());
+useFilesFixture("upload-test", (c, d) => {
+  codec = c;
+  db = d;
 });
-beforeEach(async () => {
-  db = await FilesDB.open(`upload-test-${dbCount++}`);
-});
-afterEach(() => db.close());
 
 /** Stores a small 2+1 file in this browser; resolves to its manifest CID. */
 async function storedFile(): Promise<string> {
   const bytes = pseudoRandomBytes(3 * 1024 * 1024 + 17, 7);
-  const file = {
-    name: "a.bin",
-    type: "application/octet-stream",
-    size: bytes.length,
-    stream: () => new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(),
-  };
+  const file = fileSource(bytes);
   const { cid } = await storeFile({ codec, store: db }, file, { k: 2, m: 1 });
   return cid.toString();
 }
