@@ -41,6 +41,18 @@ describe("public files: UnixFS through Helia, fetched by CID over bitswap", () =
     await added.waitFor({ timeout: 60_000 });
     const cid = (await added.getAttribute("data-cid")) ?? "";
     assert.match(cid, /^bafy/);
+    // Published means pinned in the tab's Helia: nothing the tab cleans up deletes its blocks.
+    const pinned = await a.evaluate(async () => {
+      const { node } = (
+        globalThis as unknown as {
+          tabula: { node: { helia: { pins: { ls(): AsyncIterable<{ cid: { toString(): string } }> } } } };
+        }
+      ).tabula;
+      const cids: string[] = [];
+      for await (const pin of node.helia.pins.ls()) cids.push(pin.cid.toString());
+      return cids;
+    });
+    assert.deepEqual(pinned, [cid]);
 
     await b.goto(`${stack.appUrl}#/public`);
     await b.getByTestId("public-cid-input").fill(cid);
