@@ -115,8 +115,9 @@ export async function repairFile(
       }
     }
 
-    const exclude = new Set(holders.flat());
-    for (const p of placements) if (p.status === "bad") exclude.add(p.host);
+    // A host that holds a shard of the file, or lost one (it may come back with it) or served a bad one, gets no
+    // other: two shards on one host fail together, and a host just found unreachable would only use up the tries.
+    const exclude = new Set(placements.filter((p) => p.status !== "moved").map((p) => p.host));
     const placed = await uploadFile(parts, manifestCid, {
       shards: lost,
       exclude,

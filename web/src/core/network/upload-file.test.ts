@@ -1,28 +1,13 @@
 import "fake-indexeddb/auto";
-import { generateKeyPair } from "@libp2p/crypto/keys";
-import type { DialTarget } from "@libp2p/interface";
-import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { describe, expect, it } from "vitest";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import { fileSource, useFilesFixture } from "../../lib/testing/files-fixture.ts";
 import { pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
-import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
-import {
-  piecesDigest,
-  SHARD_STORE_PROTOCOL,
-  type ShardUpload,
-  type StoreShardOptions,
-  type StoreShardResult,
-  signReceipt,
-} from "../../p2p/protocols/shard-store/index.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
 import { storeFile } from "../files/store-file.ts";
 import { UploadIncompleteError } from "./errors.ts";
-import type { NetworkParts } from "./parts.ts";
+import { fakeNetwork } from "./testing/fake-hosts.ts";
 import { type HostTransfer, type UploadProgress, uploadFile } from "./upload-file.ts";
-
-/** What a fake host does with each push it gets, in order; the last behaviour repeats. */
-type Behaviour = "store" | "refuse" | "drop";
 
 let codec: SegmentCodec;
 let db: FilesDB;
@@ -39,82 +24,10 @@ async function storedFile(): Promise<string> {
   return cid.toString();
 }
 
-/** Hosts that acknowledge each piece as it is read and sign a receipt, refuse, or drop the connection. */
-async function fakeNetwork(behaviours: Record<string, Behaviour[]>) {
-  const keys = new Map(
-    await Promise.all(Object.keys(behaviours).map(async (name) => [name, await generateKeyPair("Ed25519")] as const)),
-  );
-  const calls: { host: string; fresh: boolean; atMs: number }[] = [];
-  const failures: string[] = [];
-  const self = peerIdFromPrivateKey(await generateKeyPair("Ed25519")).toString();
-  const parts: NetworkParts = {
-    self,
-    dial: async (peer, _signal, options) => {
-      calls.push({ host: peer, fresh: options?.fresh ?? false, atMs: performance.now() });
-      return { host: peer } as unknown as DialTarget;
-    },
-    shardStore: {
-      async storeShard(target: DialTarget, shard: ShardUpload, options: StoreShardOptions = {}) {
-        const name = (target as unknown as { host: string }).host;
-        const plan = behaviours[name] as Behaviour[];
-        const behaviour = (plan.length > 1 ? plan.shift() : plan[0]) as Behaviour;
-        if (behaviour === "refuse") throw new RemoteRefusedError(SHARD_STORE_PROTOCOL, "not-hosting", "");
-        if (behaviour === "drop") throw new Error("connection reset");
-        const totalBytes = shard.sizes.reduce((a, b) => a + b, 0);
-        let storedBytes = 0;
-        for (const [index, size] of shard.sizes.entries()) {
-          await shard.readPiece(index, {});
-          storedBytes += size;
-          options.onProgress?.({ storedBytes, totalBytes, storedPieces: index + 1 });
-        }
-        const key = keys.get(name);
-        if (!key) throw new Error(`no key for ${name}`);
-        const host = peerIdFromPrivateKey(key);
-        const receipt = {
-          version: 1,
-          host: host.toString(),
-          client: self,
-          dealId: null,
-          manifest: shard.manifest,
-          shardIndex: shard.shardIndex,
-          root: shard.root,
-          piecesDigest: piecesDigest(shard.pieces),
-          pieceCount: shard.pieces.length,
-          totalBytes,
-          storedAtMs: Date.now(),
-        };
-        const result: StoreShardResult = {
-          receipt,
-          signature: await signReceipt(key, receipt),
-          host,
-          sentBytes: totalBytes,
-        };
-        return result;
-      },
-    },
-    shardFetch: { fetchPieces: () => (async function* () {})() },
-    audit: { audit: async () => ({}) as never },
-    hosts: {
-      list: () =>
-        // Host "a" is the nearest, so it is always among the first picked.
-        Object.keys(behaviours).map((peer) => ({
-          peer,
-          freeBytes: 1 << 30,
-          pricePerGiBMonth: 0n,
-          latencyMs: peer === "a" ? 1 : 500,
-          addrs: [],
-        })),
-      reportFailure: (peer) => void failures.push(peer),
-      reportSuccess: () => {},
-    },
-  };
-  return { parts: { ...parts, store: db, placements: db }, calls, failures };
-}
-
 describe("uploadFile", () => {
   it("places each shard on a distinct host and reports every transfer stored at the end", async () => {
     const cid = await storedFile();
-    const { parts } = await fakeNetwork({ a: ["store"], b: ["store"], c: ["store"] });
+    const { parts } = await fakeNetwork(db, { a: ["store"], b: ["store"], c: ["store"] });
     const reports: UploadProgress[] = [];
     const placed = await uploadFile(parts, cid, { onProgress: (p) => reports.push(p) });
 
@@ -131,7 +44,7 @@ describe("uploadFile", () => {
 
   it("reports byte progress at most every 100 ms, not once per acknowledged piece", async () => {
     const cid = await storedFile();
-    const { parts } = await fakeNetwork({ a: ["store"], b: ["store"], c: ["store"] });
+    const { parts } = await fakeNetwork(db, { a: ["store"], b: ["store"], c: ["store"] });
     const reports: UploadProgress[] = [];
     await uploadFile(parts, cid, { onProgress: (p) => reports.push(p) });
     // Three shards of two pieces each: six acknowledgements, plus a report per change of state (3 x connecting,
@@ -142,7 +55,7 @@ describe("uploadFile", () => {
 
   it("moves a shard to another host when a host refuses, and does not ask that host again", async () => {
     const cid = await storedFile();
-    const { parts, calls, failures } = await fakeNetwork({
+    const { parts, calls, failures } = await fakeNetwork(db, {
       a: ["refuse"],
       b: ["store"],
       c: ["store"],
@@ -157,12 +70,12 @@ describe("uploadFile", () => {
 
   it("with no other host left, gives the shard up after a refusal but retries a dropped connection on a new one", async () => {
     const cid = await storedFile();
-    const refused = await fakeNetwork({ a: ["refuse"], b: ["store"], c: ["store"] });
+    const refused = await fakeNetwork(db, { a: ["refuse"], b: ["store"], c: ["store"] });
     const error = await uploadFile(refused.parts, cid).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UploadIncompleteError);
     expect(refused.calls.filter((c) => c.host === "a")).toHaveLength(1);
 
-    const dropped = await fakeNetwork({ a: ["drop", "store"], b: ["store"], c: ["store"] });
+    const dropped = await fakeNetwork(db, { a: ["drop", "store"], b: ["store"], c: ["store"] });
     const placed = await uploadFile(dropped.parts, cid);
     expect(placed.map((p) => p.host).sort()).toEqual(["a", "b", "c"]);
     expect(dropped.calls.filter((c) => c.host === "a").map(({ host, fresh }) => ({ host, fresh }))).toEqual([
@@ -174,7 +87,7 @@ describe("uploadFile", () => {
   it("waits longer before each new try of the same host, and gives up after the last try", async () => {
     const cid = await storedFile();
     const pause = 40;
-    const flaky = await fakeNetwork({ a: ["drop", "drop", "drop", "store"], b: ["store"], c: ["store"] });
+    const flaky = await fakeNetwork(db, { a: ["drop", "drop", "drop", "store"], b: ["store"], c: ["store"] });
     const placed = await uploadFile(flaky.parts, cid, { retryPauseMs: pause });
     expect(placed.map((p) => p.host).sort()).toEqual(["a", "b", "c"]);
     const tries = flaky.calls.filter((c) => c.host === "a");
@@ -184,7 +97,7 @@ describe("uploadFile", () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(2 * pause - 5);
     expect(gaps[2]).toBeGreaterThanOrEqual(4 * pause - 5);
 
-    const down = await fakeNetwork({ a: ["drop"], b: ["store"], c: ["store"] });
+    const down = await fakeNetwork(db, { a: ["drop"], b: ["store"], c: ["store"] });
     const error = await uploadFile(down.parts, cid, { retryPauseMs: pause }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UploadIncompleteError);
     expect(down.calls.filter((c) => c.host === "a")).toHaveLength(4);
