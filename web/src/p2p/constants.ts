@@ -11,3 +11,14 @@ export const RELAY_RETRY_MIN_MS = 1_000;
 export const RELAY_RETRY_MAX_MS = 30_000;
 /** A dial to a relay or peer that takes longer than this is abandoned. */
 export const DIAL_TIMEOUT_MS = 15_000;
+/**
+ * The tab's limits on inbound connections. Every inbound connection of a tab arrives through its relay (a relayed
+ * one, then WebRTC signalled over it), so libp2p sees one address for all peers, and its default of 5 new
+ * connections per second per address turned away the sixth peer to reach a tab within a second (a host that an
+ * owner, a downloader and newly arrived tabs dial at once). The relay applies its own limits per peer. Setting up
+ * a WebRTC connection on a busy tab is slow, so more than libp2p's default 10 may be under way at once.
+ */
+export const TAB_CONNECTION_LIMITS = {
+  inboundConnectionThreshold: 100,
+  maxIncomingPendingConnections: 32,
+} as const;

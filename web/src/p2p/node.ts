@@ -24,6 +24,7 @@ import {
   PRESENCE_TOPIC,
   RELAY_RETRY_MAX_MS,
   RELAY_RETRY_MIN_MS,
+  TAB_CONNECTION_LIMITS,
 } from "./constants.ts";
 import { hostPieceStore } from "./hosting/host-store.ts";
 import { type ConnectionKind, connectionKind, decodePresence, encodePresence } from "./presence.ts";
@@ -112,6 +113,7 @@ export function browserLibp2pOptions(options: {
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    connectionManager: { ...TAB_CONNECTION_LIMITS },
     ...(options.localNetwork ? { connectionGater: { denyDialMultiaddr: () => false } } : {}),
     services: {
       identify: identify(),
