@@ -1,21 +1,13 @@
-import { noise } from "@chainsafe/libp2p-noise";
-import { yamux } from "@chainsafe/libp2p-yamux";
-import { tcp } from "@libp2p/tcp";
-import { createLibp2p, type Libp2p, type Libp2pOptions } from "libp2p";
+import type { Libp2p } from "libp2p";
 import { afterEach, describe, expect, it } from "vitest";
 import { TAB_CONNECTION_LIMITS } from "./constants.ts";
+import { createTcpNode } from "./sim/tcp-node.ts";
 
 const PEERS = 24;
 const nodes: Libp2p[] = [];
 
-async function node(connectionManager?: Libp2pOptions["connectionManager"]): Promise<Libp2p> {
-  const created = await createLibp2p({
-    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    ...(connectionManager ? { connectionManager } : {}),
-  });
+async function node(limits?: typeof TAB_CONNECTION_LIMITS): Promise<Libp2p> {
+  const created = await createTcpNode({}, limits ? { connectionManager: { ...limits } } : {});
   nodes.push(created);
   return created;
 }
@@ -35,7 +27,7 @@ afterEach(async () => {
 
 describe("a tab's inbound connection limits", () => {
   it("accept a burst of peers that all arrive from one address", async () => {
-    const tab = await node({ ...TAB_CONNECTION_LIMITS });
+    const tab = await node(TAB_CONNECTION_LIMITS);
     expect(await burstInto(tab)).toBe(PEERS);
   });
 

@@ -2,7 +2,7 @@ import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import type { PrivateKey, ServiceMap } from "@libp2p/interface";
 import { tcp } from "@libp2p/tcp";
-import { createLibp2p, type Libp2p, type ServiceFactoryMap } from "libp2p";
+import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
 
 /**
  * A Node libp2p peer on loopback TCP (noise, yamux) carrying the given services: the same protocol modules as
@@ -10,7 +10,7 @@ import { createLibp2p, type Libp2p, type ServiceFactoryMap } from "libp2p";
  */
 export async function createTcpNode<S extends ServiceMap>(
   services: ServiceFactoryMap<S>,
-  options: { privateKey?: PrivateKey } = {},
+  options: { privateKey?: PrivateKey; connectionManager?: Libp2pOptions["connectionManager"] } = {},
 ): Promise<Libp2p<S>> {
   return await createLibp2p<S>({
     ...(options.privateKey ? { privateKey: options.privateKey } : {}),
@@ -18,7 +18,7 @@ export async function createTcpNode<S extends ServiceMap>(
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionManager: { maxConnections: 1_000 },
+    connectionManager: { maxConnections: 1_000, ...options.connectionManager },
     services,
   });
 }
