@@ -18,7 +18,7 @@ import {
 } from "../core/network/maintenance.ts";
 import { type FetchProgress, NetworkStore } from "../core/network/network-store.ts";
 import type { NetworkParts } from "../core/network/parts.ts";
-import { liveHolders, type Placement, placementsOf, savePlacement } from "../core/network/placements.ts";
+import { hostsOfFile, liveHolders, type Placement, placementsOf, savePlacement } from "../core/network/placements.ts";
 import { type RepairProgress, repairFile } from "../core/network/repair-file.ts";
 import { rankHosts } from "../core/network/select-hosts.ts";
 import { type UploadProgress, uploadFile } from "../core/network/upload-file.ts";
@@ -437,7 +437,7 @@ export class NetworkFilesState {
       if (shards.length === 0) return [];
       const placed = await uploadFile({ ...this.#parts(), store: db, placements: db }, cid, {
         shards,
-        exclude: new Set(holders.flat()),
+        exclude: hostsOfFile(placements),
         extraHosts: 1,
         onProgress: (upload) => {
           activity.upload = upload;

@@ -7,6 +7,7 @@ import type { ReceiptRecord } from "../../storage/files-db.ts";
 import {
   decodePlacement,
   encodePlacement,
+  hostsOfFile,
   liveHolders,
   type Placement,
   placementsOf,
@@ -68,5 +69,16 @@ describe("placements", () => {
     const all = await placementsOf(store, a.manifest);
     expect(all).toHaveLength(3);
     expect(liveHolders(all, 3)).toEqual([[a.host], [b.host], []]);
+  });
+
+  it("keep every host that holds, lost or corrupted a shard of the file from taking another", async () => {
+    const [live, lost, bad, moved] = await Promise.all([
+      placement(0),
+      placement(1, "lost"),
+      placement(2, "bad"),
+      placement(3, "moved"),
+    ]);
+    const taken = hostsOfFile([live, lost, bad, moved] as Placement[]);
+    expect([...taken].sort()).toEqual([live, lost, bad].map((p) => (p as Placement).host).sort());
   });
 });

@@ -98,3 +98,12 @@ export function liveHolders(placements: readonly Placement[], n: number): string
   for (const p of placements) if (p.status === "live" && p.shard < n) holders[p.shard]?.push(p.host);
   return holders;
 }
+
+/**
+ * Hosts that may not take another shard of the file: those holding one, and those that lost one (they may come
+ * back with it) or served a bad one. Two shards on one host fail together. Only hosts whose shard moved elsewhere
+ * are free again.
+ */
+export function hostsOfFile(placements: readonly Placement[]): Set<string> {
+  return new Set(placements.filter((p) => p.status !== "moved").map((p) => p.host));
+}

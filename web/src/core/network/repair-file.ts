@@ -6,7 +6,7 @@ import type { BlockPut } from "../../storage/files-db.ts";
 import { loadManifest } from "../files/open-file.ts";
 import { repairShard } from "../files/repair-shard.ts";
 import { type FetchProgress, NetworkStore, type NetworkStoreParts } from "./network-store.ts";
-import { liveHolders, type Placement, placementsOf, savePlacement } from "./placements.ts";
+import { hostsOfFile, liveHolders, type Placement, placementsOf, savePlacement } from "./placements.ts";
 import { type UploadFileParts, type UploadProgress, uploadFile } from "./upload-file.ts";
 
 export interface RepairFileParts extends UploadFileParts, Pick<NetworkStoreParts, "fetchBlock" | "hostsChanged"> {
@@ -115,12 +115,10 @@ export async function repairFile(
       }
     }
 
-    // A host that holds a shard of the file, or lost one (it may come back with it) or served a bad one, gets no
-    // other: two shards on one host fail together, and a host just found unreachable would only use up the tries.
-    const exclude = new Set(placements.filter((p) => p.status !== "moved").map((p) => p.host));
+    // A host just found unreachable would only use up the tries.
     const placed = await uploadFile(parts, manifestCid, {
       shards: lost,
-      exclude,
+      exclude: hostsOfFile(placements),
       ...(params.signal ? { signal: params.signal } : {}),
       onProgress: (upload) => {
         progress.upload = upload;
