@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import type { Stack } from "../scripts/lib/stack.ts";
 import { type Browser, launchBrowser, openFiles, startTestStack } from "./harness.ts";
 
@@ -33,6 +33,14 @@ async function expectOn(page: Page, selector: string, timeout: number): Promise<
 
 function step(name: string, started: number): void {
   console.log(`# ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Prints the pushes of an upload or repair that failed before others succeeded (the retries the run needed). */
+async function logFailedPushes(name: string, activity: Locator): Promise<void> {
+  const failed = await activity.locator('[data-testid="host-push"][data-state="failed"]').allTextContents();
+  console.log(
+    `# ${name}: ${failed.length} failed push(es)${failed.map((t) => `\n#   ${t.replace(/\s+/g, " ")}`).join("")}`,
+  );
 }
 
 async function peerIdOf(page: Page): Promise<string> {
@@ -132,6 +140,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     step("stored and placed on six hosts", t1);
     const upload = owner.locator(`[data-testid="activity"][data-kind="upload"][data-cid="${cid}"][data-done="true"]`);
     assert.equal(await upload.getAttribute("data-error"), "");
+    await logFailedPushes("upload", upload);
     // Every push went to a distinct host, and each host lists what it holds and for whom.
     const holders = await netRow
       .locator('[data-testid="holder"][data-status="live"]')
@@ -225,6 +234,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     await expectOn(owner, `[data-testid="activity"][data-kind="repair"][data-cid="${cid}"][data-done="true"]`, 180_000);
     assert.equal(await repair.getAttribute("data-error"), "", (await repair.textContent()) ?? "");
     await repair.locator('[data-testid="repair-lost"]').waitFor();
+    await logFailedPushes("repair", repair);
     await owner.locator(`[data-testid="network-file"][data-cid="${cid}"][data-live="6"]`).waitFor({ timeout: 10_000 });
     const liveNow = await netRow
       .locator('[data-testid="holder"][data-status="live"]')
