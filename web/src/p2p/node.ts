@@ -25,6 +25,7 @@ import {
   RELAY_RETRY_MAX_MS,
   RELAY_RETRY_MIN_MS,
   TAB_CONNECTION_LIMITS,
+  TAB_CONNECTION_MONITOR,
 } from "./constants.ts";
 import { hostPieceStore } from "./hosting/host-store.ts";
 import { type ConnectionKind, connectionKind, decodePresence, encodePresence } from "./presence.ts";
@@ -114,6 +115,7 @@ export function browserLibp2pOptions(options: {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { ...TAB_CONNECTION_LIMITS },
+    connectionMonitor: { pingTimeout: { ...TAB_CONNECTION_MONITOR.pingTimeout } },
     ...(options.localNetwork ? { connectionGater: { denyDialMultiaddr: () => false } } : {}),
     services: {
       identify: identify(),

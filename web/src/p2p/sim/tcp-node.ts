@@ -10,7 +10,11 @@ import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap }
  */
 export async function createTcpNode<S extends ServiceMap>(
   services: ServiceFactoryMap<S>,
-  options: { privateKey?: PrivateKey; connectionManager?: Libp2pOptions["connectionManager"] } = {},
+  options: {
+    privateKey?: PrivateKey;
+    connectionManager?: Libp2pOptions["connectionManager"];
+    connectionMonitor?: Libp2pOptions["connectionMonitor"];
+  } = {},
 ): Promise<Libp2p<S>> {
   return await createLibp2p<S>({
     ...(options.privateKey ? { privateKey: options.privateKey } : {}),
@@ -19,6 +23,7 @@ export async function createTcpNode<S extends ServiceMap>(
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: 1_000, ...options.connectionManager },
+    ...(options.connectionMonitor ? { connectionMonitor: options.connectionMonitor } : {}),
     services,
   });
 }
