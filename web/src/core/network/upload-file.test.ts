@@ -7,7 +7,7 @@ import type { FilesDB } from "../../storage/files-db.ts";
 import { storeFile } from "../files/store-file.ts";
 import { UploadIncompleteError } from "./errors.ts";
 import { fakeNetwork } from "./testing/fake-hosts.ts";
-import { type HostTransfer, type UploadProgress, uploadFile } from "./upload-file.ts";
+import { type HostTransfer, MAX_ATTEMPTS_PER_SHARD, type UploadProgress, uploadFile } from "./upload-file.ts";
 
 let codec: SegmentCodec;
 let db: FilesDB;
@@ -100,6 +100,6 @@ describe("uploadFile", () => {
     const down = await fakeNetwork(db, { a: ["drop"], b: ["store"], c: ["store"] });
     const error = await uploadFile(down.parts, cid, { retryPauseMs: pause }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UploadIncompleteError);
-    expect(down.calls.filter((c) => c.host === "a")).toHaveLength(4);
+    expect(down.calls.filter((c) => c.host === "a")).toHaveLength(MAX_ATTEMPTS_PER_SHARD);
   });
 });

@@ -11,11 +11,14 @@ import { rankHosts, type SelectHostsOptions } from "./select-hosts.ts";
 
 /** A host stops counting as alive for an upload after this long without an acknowledged piece. */
 export const STALL_TIMEOUT_MS = 15_000;
-/** Hosts tried for one shard before it is given up. */
-export const MAX_ATTEMPTS_PER_SHARD = 4;
+/**
+ * Tries of one shard (on other hosts, or the same one again) before it is given up. With the pauses between tries of
+ * the same host, a host that cannot be reached is given about two minutes to come back.
+ */
+export const MAX_ATTEMPTS_PER_SHARD = 6;
 /**
  * Pause before the same host is tried again, when no other host is left; it doubles at each new try of that host
- * (1, 2, 4 s), so a host that is briefly unreachable (a tab reloading, a link being set up) gets time to come back.
+ * (1, 2, 4, 8, 16 s), so a host that is briefly unreachable (a tab reloading, a link being set up) gets time to come back.
  */
 export const RETRY_PAUSE_MS = 1_000;
 /** Refusals that a new connection to the same host would meet again: the host is not asked twice. */
