@@ -115,7 +115,8 @@ export async function repairFile(
       }
     }
 
-    // A host just found unreachable would only use up the tries.
+    // Never back on a host that holds, lost or corrupted a shard of the file: one just found unreachable would
+    // only use up the tries.
     const placed = await uploadFile(parts, manifestCid, {
       shards: lost,
       exclude: hostsOfFile(placements),
