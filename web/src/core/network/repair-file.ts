@@ -75,7 +75,7 @@ export async function repairFile(
         {
           ...parts,
           local: parts.store,
-          holders: async () => liveHolders(placements, n),
+          holders: async () => holders,
         },
         manifestCid,
         {

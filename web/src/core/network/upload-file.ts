@@ -18,7 +18,8 @@ export const STALL_TIMEOUT_MS = 15_000;
 export const MAX_ATTEMPTS_PER_SHARD = 6;
 /**
  * Pause before the same host is tried again, when no other host is left; it doubles at each new try of that host
- * (1, 2, 4, 8, 16 s), so a host that is briefly unreachable (a tab reloading, a link being set up) gets time to come back.
+ * (1, 2, 4, 8, 16 s), so a host that is briefly unreachable (a tab reloading, a link being set up) gets time to
+ * come back.
  */
 export const RETRY_PAUSE_MS = 1_000;
 /** Refusals that a new connection to the same host would meet again: the host is not asked twice. */
