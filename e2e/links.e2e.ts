@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import type { Stack } from "../scripts/lib/stack.ts";
@@ -21,6 +22,10 @@ interface TabNode {
 
 const DIAL_ROUNDS = 12;
 
+function isDirect(peer: string): boolean {
+  return (globalThis as unknown as { tabula: { node: TabNode } }).tabula.node.isDirect(peer);
+}
+
 /** Dials `peer` directly from `page` (after closing what is open to it if `fresh`) and pings it over that link. */
 async function pingDirect(page: Page, peer: string, fresh: boolean): Promise<number> {
   return await page.evaluate(
@@ -43,18 +48,43 @@ describe("links between tabs", () => {
   let browser: Browser;
   let a: Page;
   let b: Page;
+  let idA: string;
   let idB: string;
   before(async () => {
     stack = await startTestStack();
     browser = await launchBrowser();
     a = await browser.open(stack.appUrl);
     b = await browser.open(stack.appUrl);
-    idB = await peerIdOf(b);
-    await peerIdOf(a);
+    [idA, idB] = [await peerIdOf(a), await peerIdOf(b)];
   });
   after(async () => {
     await browser?.close();
     await stack?.stop();
+  });
+
+  it("a link the other tab closed is closed here at once, and the next exchange dials a new one", async () => {
+    await a.waitForFunction(isDirect, idB, { timeout: 60_000 });
+    await b.waitForFunction(isDirect, idA, { timeout: 60_000 });
+
+    // B closes its side of the WebRTC link under libp2p, as a tab that gives up a dial or goes away does.
+    const closedOnB = await b.evaluate((peer) => {
+      const { libp2p } = (globalThis as unknown as { tabula: { node: TabNode } }).tabula.node;
+      const links = libp2p.getConnections().filter((c) => c.remotePeer.toString() === peer && c.maConn?.peerConnection);
+      for (const link of links) link.maConn?.peerConnection?.close();
+      return links.length;
+    }, idA);
+    assert.ok(closedOnB >= 1, "B had a WebRTC link to A");
+
+    // A's libp2p would keep its side open (the RTCPeerConnection stays "connected", then "disconnected", for many
+    // seconds); the tab closes it as soon as its transports close.
+    await a.waitForFunction(
+      (peer) => !(globalThis as unknown as { tabula: { node: TabNode } }).tabula.node.isDirect(peer),
+      idB,
+      { timeout: 5_000 },
+    );
+
+    assert.ok((await pingDirect(a, idB, false)) >= 0, "A reached B over a new direct link");
+    assert.ok(await a.evaluate(isDirect, idB));
   });
 
   it("dials between two tabs complete, time after time", async () => {

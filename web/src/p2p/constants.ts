@@ -25,8 +25,8 @@ export const TAB_CONNECTION_LIMITS = {
 /**
  * How the tab tells that a connection died. libp2p pings every connection every 10 s and by default closes one
  * whose ping takes over 5 s; a tab busy storing or coding shards, on a link busy carrying one, answers later than
- * that, and closing the link killed the transfer on it. A closed tab is still noticed by WebRTC itself (the link
- * closes, or fails its ICE consent checks within about 30 s), and a silent one after this longer wait.
+ * that, and closing the link killed the transfer on it. A tab that closes its side is still noticed at once (its
+ * WebRTC transports close: see webrtc-transport-watch.ts), and a silent one after this longer wait.
  */
 export const TAB_CONNECTION_MONITOR = {
   pingTimeout: { minTimeout: 30_000 },

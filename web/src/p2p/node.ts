@@ -34,6 +34,7 @@ import type { ShardCatalog } from "./protocols/common/catalog.ts";
 import { type ShardFetch, type ShardFetchHost, shardFetch } from "./protocols/shard-fetch/index.ts";
 import { type ShardStore, type ShardStoreHost, shardStore } from "./protocols/shard-store/index.ts";
 import { type Transfer, transfer } from "./protocols/transfer/index.ts";
+import { closeWithWebRtcTransport } from "./webrtc-transport-watch.ts";
 
 export type TabulaServices = {
   identify: ReturnType<ReturnType<typeof identify>>;
@@ -334,7 +335,10 @@ export class TabulaNode extends EventTarget {
 
   #wire(): void {
     const { libp2p } = this;
-    libp2p.addEventListener("connection:open", () => this.#emit());
+    libp2p.addEventListener("connection:open", (event) => {
+      closeWithWebRtcTransport(event.detail);
+      this.#emit();
+    });
     libp2p.addEventListener("connection:close", (event) => {
       if (this.#relayPeer && event.detail.remotePeer.equals(this.#relayPeer)) {
         const stillConnected = libp2p.getConnections(this.#relayPeer).some((c) => c.status === "open");
