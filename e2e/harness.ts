@@ -85,3 +85,11 @@ export async function openFiles(page: Page, appUrl: string): Promise<void> {
   await page.getByTestId("unlock").click();
   await page.getByTestId("unlock").waitFor({ state: "detached", timeout: 30_000 });
 }
+
+/** The libp2p peer id of the tab in `page`, once its node has started. */
+export async function peerIdOf(page: Page): Promise<string> {
+  await page.waitForFunction(() => (globalThis as { tabula?: { node?: unknown } }).tabula?.node !== undefined);
+  return await page.evaluate(
+    () => (globalThis as unknown as { tabula: { node: { peerId: string } } }).tabula.node.peerId,
+  );
+}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { type Browser, launchBrowser, startTestStack } from "./harness.ts";
+import { type Browser, launchBrowser, peerIdOf, startTestStack } from "./harness.ts";
 
 /** What the test reads of a tab's node: libp2p's connections, with the RTCPeerConnection under WebRTC ones. */
 interface TabNode {
@@ -36,11 +36,6 @@ async function pingDirect(page: Page, peer: string, fresh: boolean): Promise<num
     },
     { peer, fresh },
   );
-}
-
-async function peerIdOf(page: Page): Promise<string> {
-  await page.waitForFunction(() => (globalThis as unknown as { tabula?: { node?: TabNode } }).tabula?.node);
-  return await page.evaluate(() => (globalThis as unknown as { tabula: { node: TabNode } }).tabula.node.peerId);
 }
 
 describe("links between tabs", () => {

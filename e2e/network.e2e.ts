@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Locator, Page } from "playwright-core";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { type Browser, launchBrowser, openFiles, startTestStack } from "./harness.ts";
+import { type Browser, launchBrowser, openFiles, peerIdOf, startTestStack } from "./harness.ts";
 
 const FILE_BYTES = 32 * 1024 * 1024;
 const HOSTS = 6;
@@ -40,12 +40,6 @@ async function logFailedPushes(name: string, activity: Locator): Promise<void> {
   const failed = await activity.locator('[data-testid="host-push"][data-state="failed"]').allTextContents();
   console.log(
     `# ${name}: ${failed.length} failed push(es)${failed.map((t) => `\n#   ${t.replace(/\s+/g, " ")}`).join("")}`,
-  );
-}
-
-async function peerIdOf(page: Page): Promise<string> {
-  return await page.evaluate(
-    () => (globalThis as unknown as { tabula: { node: { peerId: string } } }).tabula.node.peerId,
   );
 }
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromiumProcesses, rssBytes } from "../scripts/lib/proc-stats.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { type Browser, launchBrowser, startTestStack } from "./harness.ts";
+import { type Browser, launchBrowser, peerIdOf, startTestStack } from "./harness.ts";
 
 const FILE_BYTES = 256 * 1024 * 1024;
 /** The connection is cut once this much has arrived. */
@@ -81,9 +81,7 @@ describe("send: tab to tab over WebRTC", () => {
     const link = await from.getByTestId("send-link").inputValue();
     assert.match(link, /#\/receive\?t=[A-Za-z0-9_-]+$/);
     assert.ok(!link.includes(digest.slice(0, 8)));
-    const senderId = await from.evaluate(
-      () => (globalThis as unknown as { tabula: { node: { peerId: string } } }).tabula.node.peerId,
-    );
+    const senderId = await peerIdOf(from);
 
     const to = await receiver.open(link);
     await to.getByTestId("accept").click({ timeout: 60_000 });
