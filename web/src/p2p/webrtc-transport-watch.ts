@@ -11,7 +11,7 @@ interface WatchedSctp extends EventTarget {
   readonly transport: EventTarget & { readonly state: string };
 }
 
-/** The RTCPeerConnection under a libp2p WebRTC connection, if there is one (libp2p does not type it). */
+/** The SCTP transport of the RTCPeerConnection under a libp2p WebRTC connection, if any (libp2p does not type it). */
 function sctpOf(connection: Connection): WatchedSctp | undefined {
   const maConn = (connection as unknown as { maConn?: { peerConnection?: { sctp?: WatchedSctp | null } } }).maConn;
   return maConn?.peerConnection?.sctp ?? undefined;
@@ -28,11 +28,17 @@ export function closeWithWebRtcTransport(connection: Connection): boolean {
   const sctp = sctpOf(connection);
   if (!sctp) return false;
   const dtls = sctp.transport;
+  const stop = () => {
+    sctp.removeEventListener("statechange", check);
+    dtls.removeEventListener("statechange", check);
+  };
   const check = () => {
-    if (connection.status !== "open") return;
+    if (connection.status !== "open") {
+      stop();
+      return;
+    }
     if (sctp.state === "closed" || dtls.state === "closed" || dtls.state === "failed") {
-      sctp.removeEventListener("statechange", check);
-      dtls.removeEventListener("statechange", check);
+      stop();
       connection.abort(
         new WebRtcTransportClosedError(`the WebRTC link to ${connection.remotePeer} was closed by the other side`),
       );
