@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { build } from "vite";
-import { type Browser, launchBrowser, openFiles, startTestStack } from "../../../e2e/harness.ts";
+import { type Browser, launchBrowser, openFiles, peerIdOf, startTestStack } from "../../../e2e/harness.ts";
 import { chromiumProcesses, cpuSeconds } from "../../../scripts/lib/proc-stats.ts";
 
 const MiB = 1024 * 1024;
@@ -30,10 +30,6 @@ type TabulaGlobal = { tabula: Record<string, unknown> };
 
 async function waitForDirect(page: Page, peer: string): Promise<void> {
   await page.locator(`[data-testid="peer"][data-peer-id="${peer}"][data-kind="webrtc"]`).waitFor({ timeout: 60_000 });
-}
-
-async function peerIdOf(page: Page): Promise<string> {
-  return await page.evaluate(() => ((globalThis as unknown as TabulaGlobal).tabula.node as { peerId: string }).peerId);
 }
 
 /** One stream from `from` to `to` over their direct link; MB/s of payload acknowledged by the receiver. */
