@@ -1,7 +1,8 @@
+import { ping } from "@libp2p/ping";
 import { byteStream } from "@libp2p/utils";
 import type { Libp2p } from "libp2p";
 import { afterEach, describe, expect, it } from "vitest";
-import { TAB_CONNECTION_LIMITS, TAB_CONNECTION_MONITOR } from "./constants.ts";
+import { connectionMonitorSettings, TAB_CONNECTION_LIMITS, TAB_CONNECTION_MONITOR, TAB_PING } from "./constants.ts";
 import { createTcpNode } from "./sim/tcp-node.ts";
 
 const PEERS = 24;
@@ -42,33 +43,67 @@ describe("a tab's inbound connection limits", () => {
 async function slowToAnswer(delayMs: number): Promise<Libp2p> {
   const peer = await createTcpNode({});
   nodes.push(peer);
-  await peer.handle("/ipfs/ping/1.0.0", async (stream) => {
-    const bytes = byteStream(stream);
-    const ping = await bytes.read({ bytes: 32 });
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    await bytes.write(ping);
-  });
+  await peer.handle(
+    "/ipfs/ping/1.0.0",
+    async (stream) => {
+      const bytes = byteStream(stream);
+      const ping = await bytes.read({ bytes: 32 });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await bytes.write(ping);
+      await stream.close();
+    },
+    { maxInboundStreams: 8 },
+  );
   return peer;
 }
 
-/** Whether a connection from a peer with these monitor settings to a slow peer is still open after a while. */
-async function survives(monitor: { pingTimeout?: { minTimeout: number } }): Promise<boolean> {
-  const slow = await slowToAnswer(6_000);
-  const watcher = await createTcpNode({}, { connectionMonitor: { pingInterval: 500, ...monitor } });
+/** The tab's monitor scaled down ten times, so that a test sees several rounds in seconds. */
+const SCALED = connectionMonitorSettings(TAB_CONNECTION_MONITOR.pingTimeout.minTimeout / 10);
+
+/**
+ * Whether a connection from a peer with the tab's ping service and these monitor settings, to a peer answering
+ * pings after `delayMs`, is still open after `waitMs`. With `measure`, the watcher also pings the peer itself one
+ * ping after another meanwhile, as a tab measuring a host's latency does.
+ */
+async function survives(
+  monitor: { pingInterval?: number; pingTimeout?: { minTimeout: number; maxTimeout?: number } },
+  { delayMs, waitMs, measure = false }: { delayMs: number; waitMs: number; measure?: boolean },
+): Promise<boolean> {
+  const slow = await slowToAnswer(delayMs);
+  const watcher = await createTcpNode({ ping: ping({ ...TAB_PING }) }, { connectionMonitor: monitor });
   nodes.push(watcher);
   const address = slow.getMultiaddrs()[0];
   if (!address) throw new Error("the peer listens nowhere");
   const connection = await watcher.dial(address);
-  await new Promise((resolve) => setTimeout(resolve, 8_000));
+  const until = Date.now() + waitMs;
+  if (measure) {
+    while (Date.now() < until && connection.status === "open") {
+      await watcher.services.ping
+        .ping(slow.peerId, { signal: AbortSignal.timeout(until - Date.now()) })
+        .catch(() => {});
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now())));
   return connection.status === "open";
 }
 
-describe("a tab's connection monitor", () => {
-  it("keeps a link whose peer answers its pings late, where libp2p's default timeout closes it", async () => {
-    const [tab, defaults] = await Promise.all([
-      survives({ pingTimeout: { ...TAB_CONNECTION_MONITOR.pingTimeout } }),
-      survives({}),
-    ]);
-    expect({ tab, defaults }).toEqual({ tab: true, defaults: false });
+describe("a tab's connection monitor (scaled down ten times)", () => {
+  const defaults = { pingInterval: 1_000, pingTimeout: { minTimeout: 500, maxTimeout: 500 } };
+
+  it("keeps a link whose peer answers its pings late, where libp2p's defaults close it", async () => {
+    const late = { delayMs: SCALED.pingTimeout.minTimeout * 0.8, waitMs: SCALED.pingInterval * 3 };
+    const [tab, libp2p] = await Promise.all([survives(SCALED, late), survives(defaults, late)]);
+    expect({ tab, libp2p }).toEqual({ tab: true, libp2p: false });
   }, 30_000);
+
+  it("never overlaps its pings, even while the tab measures latency, where a ping per 10 s with a 30 s wait did", async () => {
+    const late = { delayMs: SCALED.pingTimeout.minTimeout * 0.8, waitMs: SCALED.pingInterval * 3, measure: true };
+    const overlapping = { pingInterval: 1_000, pingTimeout: SCALED.pingTimeout };
+    const [tab, before] = await Promise.all([survives(SCALED, late), survives(overlapping, late)]);
+    expect({ tab, before }).toEqual({ tab: true, before: false });
+  }, 30_000);
+
+  it("waits longer between pings than it waits for an answer", () => {
+    expect(TAB_CONNECTION_MONITOR.pingInterval).toBeGreaterThan(TAB_CONNECTION_MONITOR.pingTimeout.maxTimeout);
+  });
 });

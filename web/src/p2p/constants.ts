@@ -23,11 +23,26 @@ export const TAB_CONNECTION_LIMITS = {
   maxIncomingPendingConnections: 32,
 } as const;
 /**
- * How the tab tells that a connection died. libp2p pings every connection every 10 s and by default closes one
- * whose ping takes over 5 s; a tab busy storing or coding shards, on a link busy carrying one, answers later than
- * that, and closing the link killed the transfer on it. A tab that closes its side is still noticed at once (its
- * WebRTC transports close: see webrtc-transport-watch.ts), and a silent one after this longer wait.
+ * How the tab tells that a connection died: libp2p's connection monitor pings every connection and closes one whose
+ * ping fails. Its defaults (a ping every 10 s, closing the link after 5 s without an answer) closed live links of
+ * tabs busy storing or coding shards, which answer later than that, and killed the transfers on them; so the tab
+ * waits `timeoutMs` for an answer. A ping must also never overlap the next one: the ping protocol allows one
+ * outbound ping stream per peer (see {@link TAB_PING}), and a ping libp2p cannot open counts as a failed one, so
+ * with a ping every 10 s and a 30 s wait, one slow answer closed the link. The interval is therefore longer than
+ * the wait. A tab that closes its side is noticed at once (its WebRTC transports close: see
+ * webrtc-transport-watch.ts); a silent one within interval plus wait.
  */
-export const TAB_CONNECTION_MONITOR = {
-  pingTimeout: { minTimeout: 30_000 },
-} as const;
+export function connectionMonitorSettings(timeoutMs: number) {
+  return {
+    pingInterval: Math.round(timeoutMs * 1.2),
+    pingTimeout: { minTimeout: timeoutMs, maxTimeout: timeoutMs },
+  };
+}
+export const TAB_CONNECTION_MONITOR = connectionMonitorSettings(30_000);
+/**
+ * The tab's ping service: two outbound pings per peer, one for the connection monitor's liveness ping and one for
+ * measuring a host's latency before choosing hosts (hosts.ts), so that the two never refuse each other. libp2p's
+ * default is one, as the ping spec asks of a dialer; the spec has listeners accept two so that overlapping pings
+ * pass, and libp2p's do.
+ */
+export const TAB_PING = { maxOutboundStreams: 2 } as const;

@@ -26,6 +26,7 @@ import {
   RELAY_RETRY_MIN_MS,
   TAB_CONNECTION_LIMITS,
   TAB_CONNECTION_MONITOR,
+  TAB_PING,
 } from "./constants.ts";
 import { hostPieceStore } from "./hosting/host-store.ts";
 import { type ConnectionKind, connectionKind, decodePresence, encodePresence } from "./presence.ts";
@@ -116,11 +117,11 @@ export function browserLibp2pOptions(options: {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { ...TAB_CONNECTION_LIMITS },
-    connectionMonitor: { pingTimeout: { ...TAB_CONNECTION_MONITOR.pingTimeout } },
+    connectionMonitor: TAB_CONNECTION_MONITOR,
     ...(options.localNetwork ? { connectionGater: { denyDialMultiaddr: () => false } } : {}),
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ ...TAB_PING }),
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
       shardStore: shardStore(
         host
