@@ -88,6 +88,7 @@ async function survives(
 }
 
 describe("a tab's connection monitor (scaled down ten times)", () => {
+  // libp2p's defaults, scaled the same: a ping every 10 s, 5 s to answer it.
   const defaults = { pingInterval: 1_000, pingTimeout: { minTimeout: 500, maxTimeout: 500 } };
 
   it("keeps a link whose peer answers its pings late, where libp2p's defaults close it", async () => {
@@ -98,6 +99,7 @@ describe("a tab's connection monitor (scaled down ten times)", () => {
 
   it("never overlaps its pings, even while the tab measures latency, where a ping per 10 s with a 30 s wait did", async () => {
     const late = { delayMs: SCALED.pingTimeout.minTimeout * 0.8, waitMs: SCALED.pingInterval * 3, measure: true };
+    // The tab's settings before: libp2p's 10 s interval with the 30 s wait.
     const overlapping = { pingInterval: 1_000, pingTimeout: SCALED.pingTimeout };
     const [tab, before] = await Promise.all([survives(SCALED, late), survives(overlapping, late)]);
     expect({ tab, before }).toEqual({ tab: true, before: false });
