@@ -261,7 +261,8 @@ export class NetworkFilesState {
       for (const [id, a] of this.#live) if (a.auto && a.cid === cid && a.endedAtMs) this.#live.delete(id);
     }
     this.#live.set(activity.id, activity);
-    this.#schedule();
+    // At once, so that what it superseded never shows beside it.
+    this.#publish();
     return activity;
   }
 
