@@ -21,3 +21,8 @@ export function digestOf(cid: CID): Uint8Array {
     throw new TypeError(`not a raw sha2-256 CID: ${cid}`);
   return cid.multihash.digest;
 }
+
+/** A CID given as itself or as its string form (throws on a string that is not a CID). */
+export function asCid(cid: CID | string): CID {
+  return typeof cid === "string" ? CID.parse(cid) : cid;
+}

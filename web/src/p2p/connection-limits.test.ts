@@ -3,7 +3,7 @@ import { byteStream } from "@libp2p/utils";
 import type { Libp2p } from "libp2p";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectionMonitorSettings, TAB_CONNECTION_LIMITS, TAB_CONNECTION_MONITOR, TAB_PING } from "./constants.ts";
-import { createTcpNode } from "./sim/tcp-node.ts";
+import { createTcpNode } from "./testing/tcp-node.ts";
 
 const PEERS = 24;
 const nodes: Libp2p[] = [];

@@ -7,6 +7,7 @@ import { WorkerPool } from "../../workers/pool.ts";
 import { deleteFile } from "../core/files/delete-file.ts";
 import { loadManifest, openFile } from "../core/files/open-file.ts";
 import { type StoreProgress, storeFile } from "../core/files/store-file.ts";
+import type { BlockReader } from "../lib/blocks.ts";
 import { fromHex } from "../lib/bytes.ts";
 import { DEFAULT_DATA_SHARDS, DEFAULT_PARITY_SHARDS } from "../lib/constants.ts";
 import { deriveVault, VAULT_TYPED_DATA, type Vault } from "../lib/crypto/key-vault.ts";
@@ -45,9 +46,7 @@ export interface FilesStateParameters {
 }
 
 /** A store over one file that fetches what this browser lacks; `close()` stops its transfers. */
-export interface RemoteFileStore {
-  getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
-  getManifest(cid: string): Promise<Uint8Array | undefined>;
+export interface RemoteFileStore extends BlockReader {
   close(): void;
 }
 

@@ -5,6 +5,7 @@
  * and the upload that follows storing a file; and it keeps the files healthy on its own, checking their hosts on
  * a schedule and repairing what was lost (core/network/maintenance.ts).
  */
+
 import { CID } from "multiformats/cid";
 import { WorkerPool } from "../../workers/pool.ts";
 import { checkFile, type ShardCheck } from "../core/network/check-file.ts";
@@ -28,6 +29,7 @@ import { decodeManifest, type Manifest } from "../lib/manifest.ts";
 import type { KnownHost, KnownHosts } from "../p2p/hosting/hosts.ts";
 import type { TabulaNode } from "../p2p/node.ts";
 import { FilesDB } from "../storage/files-db.ts";
+import type { RemoteFileStore } from "./files.svelte.ts";
 
 export interface ShardView {
   shard: number;
@@ -87,14 +89,6 @@ export interface NetworkFilesOptions {
 interface OperationOptions {
   auto?: boolean;
   signal?: AbortSignal;
-}
-
-/** What the files page gets for one file it cannot fully read from this browser. */
-export interface RemoteFileStore {
-  getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
-  getBlockBytes(cids: readonly string[]): Promise<(Uint8Array | undefined)[]>;
-  getManifest(cid: string): Promise<Uint8Array | undefined>;
-  close(): void;
 }
 
 /** Progress is shown at most this often. */

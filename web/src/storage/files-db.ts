@@ -7,7 +7,9 @@
  * registered until the garbage collector finds its wrapper, and after ~1 GiB of them Chromium refused the write
  * ("Failed to write blobs (InvalidBlob)"). Blocks written as Blobs by earlier versions are read as well.
  */
+
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import type { BlockReader } from "../lib/blocks.ts";
 import { QuotaExceededError } from "../lib/file-errors.ts";
 
 /** A file of mine: the manifest's CID and its key wrapped by the wallet-derived key (crypto/key-vault.ts). */
@@ -48,16 +50,12 @@ export interface BlockPut {
 }
 
 /** The narrow block interface the use cases need. */
-export interface BlockStore {
+export interface BlockStore extends Pick<BlockReader, "getBlocks" | "getBlockBytes"> {
   /**
    * Writes blocks in one transaction: all of them or none. Keeps no reference to the bytes once it resolves: the
    * caller may reuse their buffers.
    */
   putBlocks(blocks: readonly BlockPut[]): Promise<void>;
-  /** Reads blocks in one transaction; undefined where missing. */
-  getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
-  /** Reads blocks in one transaction as bytes, each in a buffer of its own (transferable); undefined where missing. */
-  getBlockBytes?(cids: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   deleteBlocks(cids: readonly string[]): Promise<void>;
 }
 

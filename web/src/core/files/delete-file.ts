@@ -1,9 +1,9 @@
 import type { CID } from "multiformats/cid";
+import type { BlockReader } from "../../lib/blocks.ts";
 import { loadManifest } from "./open-file.ts";
 
 export interface DeleteFileParts {
-  store: {
-    getManifest(cid: string): Promise<Uint8Array | undefined>;
+  store: Pick<BlockReader, "getManifest"> & {
     deleteFile(cid: string, blockCids: readonly string[]): Promise<void>;
   };
 }

@@ -1,17 +1,16 @@
-import { CID } from "multiformats/cid";
+import type { CID } from "multiformats/cid";
+import type { BlockReader } from "../../lib/blocks.ts";
+import { asCid } from "../../lib/cid.ts";
 import { pieceSizeOf, segmentPlainBytes } from "../../lib/erasure/layout.ts";
 import { CorruptSegmentError, FileNotFoundError, TooFewShardsError } from "../../lib/file-errors.ts";
 import { decodeManifest, type FileMeta, type Manifest, openManifest } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
-import type { BlockStore } from "../../storage/files-db.ts";
 import { pipelineDepth } from "./constants.ts";
 import { withPieces } from "./pieces.ts";
 
 export interface OpenFileParts {
   codec: SegmentCodec;
-  store: Pick<BlockStore, "getBlocks" | "getBlockBytes"> & {
-    getManifest(cid: string): Promise<Uint8Array | undefined>;
-  };
+  store: BlockReader;
 }
 
 export interface OpenProgress {
@@ -34,11 +33,8 @@ export interface OpenFileReturnType {
 }
 
 /** Reads and checks a manifest from the store. */
-export async function loadManifest(
-  store: { getManifest(cid: string): Promise<Uint8Array | undefined> },
-  cid: CID | string,
-): Promise<Manifest> {
-  const parsed = typeof cid === "string" ? CID.parse(cid) : cid;
+export async function loadManifest(store: Pick<BlockReader, "getManifest">, cid: CID | string): Promise<Manifest> {
+  const parsed = asCid(cid);
   const bytes = await store.getManifest(parsed.toString());
   if (!bytes) throw new FileNotFoundError(parsed.toString());
   return await decodeManifest(bytes, parsed);

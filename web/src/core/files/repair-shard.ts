@@ -1,4 +1,5 @@
 import type { CID } from "multiformats/cid";
+import type { BlockReader } from "../../lib/blocks.ts";
 import { CorruptSegmentError, TooFewShardsError } from "../../lib/file-errors.ts";
 import { publicLayoutOf, type ShardEntry } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
@@ -9,9 +10,7 @@ import { withPieces } from "./pieces.ts";
 
 export interface RepairShardParts {
   codec: SegmentCodec;
-  store: Pick<BlockStore, "getBlocks" | "getBlockBytes" | "putBlocks"> & {
-    getManifest(cid: string): Promise<Uint8Array | undefined>;
-  };
+  store: BlockReader & Pick<BlockStore, "putBlocks">;
 }
 
 export interface RepairShardParameters {

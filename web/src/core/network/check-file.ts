@@ -1,5 +1,8 @@
-import { CID } from "multiformats/cid";
+import type { CID } from "multiformats/cid";
+import type { BlockReader } from "../../lib/blocks.ts";
+import { asCid } from "../../lib/cid.ts";
 import type { Manifest, ShardEntry } from "../../lib/manifest.ts";
+import { sleep } from "../../lib/signals.ts";
 import type { AuditChallenge } from "../../p2p/protocols/audit/index.ts";
 import { firstLeaves, LEAF_SIZE_BYTES } from "../../p2p/protocols/audit/index.ts";
 import { loadManifest } from "../files/open-file.ts";
@@ -15,20 +18,6 @@ export const CHECK_TIMEOUT_MS = 15_000;
 export const CHECK_ATTEMPTS = 5;
 export const CHECK_RETRY_DELAY_MS = 2_000;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
 export interface ShardCheck {
   shard: number;
   host: string;
@@ -38,7 +27,7 @@ export interface ShardCheck {
 }
 
 export interface CheckFileParts extends Pick<NetworkParts, "dial" | "audit" | "hosts"> {
-  store: { getManifest(cid: string): Promise<Uint8Array | undefined> };
+  store: Pick<BlockReader, "getManifest">;
   placements: PlacementStore;
 }
 
@@ -59,7 +48,7 @@ export async function checkFile(
   cid: CID | string,
   params: CheckFileParameters = {},
 ): Promise<ShardCheck[]> {
-  const manifestCid = typeof cid === "string" ? CID.parse(cid) : cid;
+  const manifestCid = asCid(cid);
   const manifest = await loadManifest(parts.store, manifestCid);
   const random = params.random ?? Math.random;
   const placements = (await placementsOf(parts.placements, manifestCid.toString())).filter((p) => p.status !== "moved");

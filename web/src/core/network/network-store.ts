@@ -1,11 +1,13 @@
 import type { DialTarget } from "@libp2p/interface";
 import { CID } from "multiformats/cid";
+import type { BlockReader } from "../../lib/blocks.ts";
+import { asCid } from "../../lib/cid.ts";
 import { decodeManifest, type Manifest } from "../../lib/manifest.ts";
+import { ProgressThrottle } from "../../lib/progress.ts";
 import { PieceMismatchError } from "../../p2p/protocols/common/errors.ts";
 import { PIPELINE_DEPTH_SEGMENTS } from "../files/constants.ts";
 import { HostStalledError, ManifestUnavailableError } from "./errors.ts";
 import { childController, errorText, type NetworkParts } from "./parts.ts";
-import { ProgressThrottle } from "./progress.ts";
 
 /** Segments a shard stream may run ahead of the decoder: bounds memory to about k x this x piece size. */
 export const AHEAD_SEGMENTS = 8;
@@ -42,12 +44,7 @@ export interface FetchProgress {
 
 export interface NetworkStoreParts extends Pick<NetworkParts, "self" | "dial" | "shardFetch" | "hosts"> {
   /** This browser's store: whatever is here is never fetched. */
-  local: {
-    getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
-    /** The same as bytes, without a Blob in between (files-db.ts). */
-    getBlockBytes?(cids: readonly string[]): Promise<(Uint8Array | undefined)[]>;
-    getManifest(cid: string): Promise<Uint8Array | undefined>;
-  };
+  local: BlockReader;
   /** Known holders of each shard (the owner's placements); others are found by asking announced hosts. */
   holders?: (manifest: string) => Promise<string[][]>;
   /** Last resort for the manifest: any peer, over bitswap. */
@@ -125,7 +122,7 @@ export class NetworkStore {
     options: { signal?: AbortSignal; onProgress?: (progress: FetchProgress) => void } = {},
   ) {
     this.#parts = parts;
-    this.#cid = typeof cid === "string" ? CID.parse(cid) : cid;
+    this.#cid = asCid(cid);
     this.#closer = childController(options.signal);
     this.#signal = this.#closer.signal;
     this.#onProgress = options.onProgress;

@@ -1,9 +1,9 @@
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
-import { fileSource, useFilesFixture } from "../../lib/testing/files-fixture.ts";
 import { pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
+import { fileSource, useFilesFixture } from "../../storage/testing/files-fixture.ts";
 import { storeFile } from "../files/store-file.ts";
 import { UploadIncompleteError } from "./errors.ts";
 import { fakeNetwork } from "./testing/fake-hosts.ts";

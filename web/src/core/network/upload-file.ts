@@ -1,12 +1,14 @@
 import type { CID } from "multiformats/cid";
 import { CID as CIDClass } from "multiformats/cid";
+import type { BlockReader } from "../../lib/blocks.ts";
 import type { ShardEntry } from "../../lib/manifest.ts";
+import { ProgressThrottle } from "../../lib/progress.ts";
+import { sleep } from "../../lib/signals.ts";
 import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { loadManifest } from "../files/open-file.ts";
 import { HostStalledError, NotEnoughHostsError, UploadIncompleteError } from "./errors.ts";
 import { childController, errorText, type NetworkParts } from "./parts.ts";
 import { type Placement, type PlacementStore, savePlacement } from "./placements.ts";
-import { ProgressThrottle } from "./progress.ts";
 import { rankHosts, type SelectHostsOptions } from "./select-hosts.ts";
 
 /** A host stops counting as alive for an upload after this long without an acknowledged piece. */
@@ -49,12 +51,7 @@ export interface UploadProgress {
 
 export interface UploadFileParts extends NetworkParts {
   /** Where the shards' pieces and the manifest are read (this browser's files database). */
-  store: {
-    getBlocks(cids: readonly string[]): Promise<(Blob | undefined)[]>;
-    /** The same as bytes, without a Blob in between (files-db.ts). */
-    getBlockBytes?(cids: readonly string[]): Promise<(Uint8Array | undefined)[]>;
-    getManifest(cid: string): Promise<Uint8Array | undefined>;
-  };
+  store: BlockReader;
   placements: PlacementStore;
 }
 
@@ -252,9 +249,12 @@ export async function uploadFile(
       return;
     }
     if (job.error instanceof RemoteRefusedError && FINAL_REFUSALS.has(job.error.code)) return job.finish();
-    await new Promise((resolve) => setTimeout(resolve, retryPauseMs * 2 ** job.retried));
+    const slept = await sleep(retryPauseMs * 2 ** job.retried, signal).then(
+      () => true,
+      () => false,
+    );
     job.retried += 1;
-    if (signal?.aborted) return job.finish();
+    if (!slept) return job.finish();
     void attempt(job, host, false, true);
   };
 

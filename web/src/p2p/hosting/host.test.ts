@@ -16,7 +16,7 @@ import { type Audit, audit, firstLeaves, type PieceRootFn, shardRootOf } from ".
 import { pieceCid, readPiece } from "../protocols/common/pieces.ts";
 import { type ShardFetch, shardFetch } from "../protocols/shard-fetch/index.ts";
 import { type ShardStore, type ShardUpload, shardStore } from "../protocols/shard-store/index.ts";
-import { createTcpNode } from "../sim/tcp-node.ts";
+import { createTcpNode } from "../testing/tcp-node.ts";
 import { encodeHeldShard, totalBytesOf } from "./catalog.ts";
 import { Host } from "./host.ts";
 import { hostPieceStore } from "./host-store.ts";

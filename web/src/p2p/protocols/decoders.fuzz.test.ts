@@ -9,7 +9,7 @@ import * as raw from "multiformats/codecs/raw";
 import { identity } from "multiformats/hashes/identity";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTcpNode } from "../sim/tcp-node.ts";
+import { createTcpNode } from "../testing/tcp-node.ts";
 import { decodeAnnouncement } from "./announce/index.ts";
 import * as audit from "./audit/codec.ts";
 import { MemoryShardCatalog } from "./common/catalog.ts";

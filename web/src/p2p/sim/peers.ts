@@ -6,7 +6,7 @@ import { type Audit, audit, pieceRoot } from "../protocols/audit/index.ts";
 import { MemoryShardCatalog } from "../protocols/common/catalog.ts";
 import { type ShardFetch, shardFetch } from "../protocols/shard-fetch/index.ts";
 import { type ShardStore, shardStore } from "../protocols/shard-store/index.ts";
-import { createTcpNode } from "./tcp-node.ts";
+import { createTcpNode } from "../testing/tcp-node.ts";
 
 export type SimServices = { shardStore: ShardStore; shardFetch: ShardFetch; audit: Audit };
 export type SimNode = Libp2p<SimServices>;

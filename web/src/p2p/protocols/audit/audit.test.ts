@@ -6,7 +6,7 @@ import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { proofOf, rootOf, verifyProof } from "../../../lib/merkle/tree.ts";
-import { createTcpNode } from "../../sim/tcp-node.ts";
+import { createTcpNode } from "../../testing/tcp-node.ts";
 import { MemoryShardCatalog } from "../common/catalog.ts";
 import { pieceCid } from "../common/pieces.ts";
 import { type ShardStore, type ShardUpload, shardStore } from "../shard-store/index.ts";

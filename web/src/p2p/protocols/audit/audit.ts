@@ -1,12 +1,12 @@
 import type { Connection, DialTarget } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
+import { abortReason } from "../../../lib/signals.ts";
 import type { HeldShard } from "../common/catalog.ts";
 import type { ProtocolComponents } from "../common/components.ts";
 import { MalformedMessageError } from "../common/errors.ts";
 import type { FramedStream } from "../common/framing.ts";
 import { readPiece } from "../common/pieces.ts";
 import { ProtocolService } from "../common/service.ts";
-import { abortReason } from "../common/signals.ts";
 import { decodeAuditorMessage, decodeHostMessage, encodeAuditorMessage, encodeHostMessage } from "./codec.ts";
 import {
   ANSWER_TIMEOUT_MS,

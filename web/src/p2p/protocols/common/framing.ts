@@ -2,8 +2,8 @@ import type { Stream } from "@libp2p/interface";
 import * as lp from "it-length-prefixed";
 import type { Uint8ArrayList } from "uint8arraylist";
 import { BaseError } from "../../../lib/errors.ts";
+import { abortReason, deadline, raceSignal } from "../../../lib/signals.ts";
 import { MalformedMessageError, MessageTooLargeError, PeerDisconnectedError, ProtocolTimeoutError } from "./errors.ts";
-import { abortReason, deadline, raceSignal } from "./signals.ts";
 
 export interface FramedStreamInit {
   /** The protocol id, for error messages. */

@@ -1,4 +1,4 @@
-import { raceSignal } from "./signals.ts";
+import { raceSignal } from "../../../lib/signals.ts";
 
 /**
  * Credit-based flow control: a sender reserves room before sending and the receiver's acknowledgements release

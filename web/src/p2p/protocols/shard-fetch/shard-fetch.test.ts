@@ -3,7 +3,7 @@ import type { Libp2p } from "@libp2p/interface";
 import { MemoryBlockstore } from "blockstore-core";
 import type { CID } from "multiformats/cid";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTcpNode } from "../../sim/tcp-node.ts";
+import { createTcpNode } from "../../testing/tcp-node.ts";
 import { pieceCid } from "../common/pieces.ts";
 import { type FetchedPiece, SHARD_FETCH_PROTOCOL, type ShardFetch, shardFetch } from "./index.ts";
 

@@ -1,12 +1,12 @@
 import type { Connection, DialTarget } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
+import { abortReason } from "../../../lib/signals.ts";
 import type { ProtocolComponents } from "../common/components.ts";
 import { MalformedMessageError, PieceMismatchError, RemoteRefusedError } from "../common/errors.ts";
 import type { FramedStream } from "../common/framing.ts";
 import { pieceMatches, readPiece } from "../common/pieces.ts";
 import { ProtocolService } from "../common/service.ts";
-import { abortReason } from "../common/signals.ts";
 import { decodeHostMessage, decodeRequesterMessage, encodeHostMessage, encodeRequesterMessage } from "./codec.ts";
 import {
   MAX_INBOUND_STREAMS,

@@ -5,7 +5,7 @@ import { MemoryBlockstore } from "blockstore-core";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTcpNode } from "../../sim/tcp-node.ts";
+import { createTcpNode } from "../../testing/tcp-node.ts";
 import { firstLeaves, pieceRoot, shardRootOf } from "../audit/merkle.ts";
 import { MemoryShardCatalog } from "../common/catalog.ts";
 import { pieceCid, pieceMatches, readPiece } from "../common/pieces.ts";

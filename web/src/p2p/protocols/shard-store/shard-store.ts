@@ -1,6 +1,7 @@
 import type { Connection, DialTarget, PeerId } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
+import { abortReason, raceSignal } from "../../../lib/signals.ts";
 import { firstLeaves, shardRootOf } from "../audit/merkle.ts";
 import type { HeldShard } from "../common/catalog.ts";
 import type { SigningComponents } from "../common/components.ts";
@@ -14,7 +15,6 @@ import type { FramedStream } from "../common/framing.ts";
 import type { PaymentMessage } from "../common/messages.ts";
 import { copyBytes, equalBytes, pieceMatches, readPiece } from "../common/pieces.ts";
 import { ProtocolService } from "../common/service.ts";
-import { abortReason, raceSignal } from "../common/signals.ts";
 import { SendWindow } from "../common/window.ts";
 import {
   type ClientMessage,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Libp2p } from "@libp2p/interface";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTcpNode } from "../../sim/tcp-node.ts";
+import { createTcpNode } from "../../testing/tcp-node.ts";
 import {
   blobSource,
   decodeTicket,

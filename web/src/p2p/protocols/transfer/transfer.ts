@@ -2,6 +2,7 @@ import type { Connection, DialTarget } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { toHex } from "../../../lib/bytes.ts";
+import { abortReason, sleep } from "../../../lib/signals.ts";
 import type { SigningComponents } from "../common/components.ts";
 import {
   MalformedMessageError,
@@ -15,7 +16,6 @@ import {
 } from "../common/errors.ts";
 import type { FramedStream } from "../common/framing.ts";
 import { ProtocolService } from "../common/service.ts";
-import { abortReason, raceSignal } from "../common/signals.ts";
 import { SendWindow } from "../common/window.ts";
 import {
   decodeFileList,
@@ -462,14 +462,6 @@ function isTransient(error: unknown): boolean {
     return false;
   }
   return true;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const slept = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return raceSignal(slept, signal).finally(() => clearTimeout(timer));
 }
 
 /** Bytes per second over the last {@link SPEED_WINDOW_MS}. */

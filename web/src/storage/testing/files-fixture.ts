@@ -1,8 +1,8 @@
 /** Vitest set-up shared by the data-path tests: one in-process codec, and a fresh files database per test. */
 import { afterEach, beforeAll, beforeEach } from "vitest";
-import { FilesDB } from "../../storage/files-db.ts";
-import { localCodec, type SegmentCodec } from "../segment-codec.ts";
-import { loadCodecContext } from "./node-wasm.ts";
+import { localCodec, type SegmentCodec } from "../../lib/segment-codec.ts";
+import { loadCodecContext } from "../../lib/testing/node-wasm.ts";
+import { FilesDB } from "../files-db.ts";
 
 /**
  * Registers hooks that load the WASM codec once and open a new FilesDB (named `<prefix>-<n>`, on whatever
