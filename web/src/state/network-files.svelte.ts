@@ -9,6 +9,7 @@
 import { CID } from "multiformats/cid";
 import { WorkerPool } from "../../workers/pool.ts";
 import { checkFile, type ShardCheck } from "../core/network/check-file.ts";
+import { type FetchProgress, NetworkStore } from "../core/network/download/index.ts";
 import { NotEnoughHostsError } from "../core/network/errors.ts";
 import {
   DEFAULT_CHECK_INTERVAL_MS,
@@ -17,7 +18,6 @@ import {
   type MaintainedFile,
   Maintenance,
 } from "../core/network/maintenance.ts";
-import { type FetchProgress, NetworkStore } from "../core/network/network-store.ts";
 import type { NetworkParts } from "../core/network/parts.ts";
 import { hostsOfFile, liveHolders, type Placement, placementsOf, savePlacement } from "../core/network/placements.ts";
 import { type RepairProgress, repairFile } from "../core/network/repair-file.ts";

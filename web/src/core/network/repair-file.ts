@@ -5,7 +5,7 @@ import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { BlockPut } from "../../storage/files-db.ts";
 import { loadManifest } from "../files/open-file.ts";
 import { repairShard } from "../files/repair-shard.ts";
-import { type FetchProgress, NetworkStore, type NetworkStoreParts } from "./network-store.ts";
+import { type FetchProgress, NetworkStore, type NetworkStoreParts } from "./download/index.ts";
 import { hostsOfFile, liveHolders, type Placement, placementsOf, savePlacement } from "./placements.ts";
 import { type UploadFileParts, type UploadProgress, uploadFile } from "./upload-file.ts";
 
