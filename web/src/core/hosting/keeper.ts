@@ -1,5 +1,6 @@
 import type { AbortOptions } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
+import { raceSignal } from "../../lib/signals.ts";
 import type { HostPush } from "../../p2p/protocols/shard-store/index.ts";
 import type { HeldShard, ShardCatalog } from "./catalog.ts";
 import type { HostPieceStore } from "./host-store.ts";
@@ -54,7 +55,8 @@ export class ShardKeeper {
         const key = cid.toString();
         if (seen.has(key)) continue;
         seen.add(key);
-        await this.#deleting.get(key);
+        const deleting = this.#deleting.get(key);
+        if (deleting) await raceSignal(deleting, options.signal);
         if (await this.#store.has(cid, options)) continue;
         need.push(index);
         missing.push(cid);
