@@ -6,9 +6,10 @@ import { mount } from "svelte";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { chainFromConfig } from "./chain/chain.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
+import { Host } from "./core/hosting/host.ts";
+import { hostPieceStore } from "./core/hosting/host-store.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
-import { Host } from "./p2p/hosting/host.ts";
 import { KnownHosts } from "./p2p/hosting/hosts.ts";
 import { TabulaNode } from "./p2p/node.ts";
 import { FilesState } from "./state/files.svelte.ts";
@@ -48,7 +49,7 @@ async function boot(): Promise<void> {
     localNetwork: isLocalNetwork(config),
     ...(stored.peerKey ? { privateKey: stored.peerKey } : {}),
     onNewKey: (peerKey) => profile.update({ peerKey }),
-    hosting: () => host.hooks(),
+    hosting: ({ blockstore, pins }) => host.serve(hostPieceStore(blockstore, pins)),
   });
   host.attach(node);
   const knownHosts = new KnownHosts();

@@ -28,10 +28,8 @@ import {
   TAB_CONNECTION_MONITOR,
   TAB_PING,
 } from "./constants.ts";
-import { hostPieceStore } from "./hosting/host-store.ts";
 import { type ConnectionKind, connectionKind, decodePresence, encodePresence } from "./presence.ts";
-import { type Audit, audit, type PieceRootFn } from "./protocols/audit/index.ts";
-import type { ShardCatalog } from "./protocols/common/catalog.ts";
+import { type Audit, type AuditHost, audit } from "./protocols/audit/index.ts";
 import { type ShardFetch, type ShardFetchHost, shardFetch } from "./protocols/shard-fetch/index.ts";
 import { type ShardStore, type ShardStoreHost, shardStore } from "./protocols/shard-store/index.ts";
 import { type Transfer, transfer } from "./protocols/transfer/index.ts";
@@ -64,19 +62,19 @@ export type RelayStatus =
   | { state: "none" };
 
 /**
- * What makes this peer a storage host: where it records the shards it accepts and the policies of the shard
- * protocols. Pieces go to the peer's own block store (the one Helia and bitswap use).
+ * The host role the shard protocols serve through, each by its own narrow interface: admitting and writing pushes
+ * (shard-store), which pieces to serve (shard-fetch), the held shards to prove (audit).
  */
-export interface HostingHooks {
-  catalog: ShardCatalog;
-  /** Quota and the "Share storage" switch: false refuses a shard. */
-  admit: NonNullable<ShardStoreHost["admit"]>;
-  onStored?: ShardStoreHost["onStored"];
-  /** Which blocks shard-fetch serves (the hosting policy: pieces and manifests of held shards only). */
-  canServe: NonNullable<ShardFetchHost["canServe"]>;
-  onServed?: ShardFetchHost["onServed"];
-  /** Merkle subtree root of a piece (the WASM hasher); checked before a receipt is signed. */
-  pieceRoot: PieceRootFn;
+export interface HostRole {
+  shardStore: ShardStoreHost;
+  shardFetch: ShardFetchHost;
+  audit: AuditHost;
+}
+
+/** This peer's own block store (hosted pieces, public content) and the pins of the Helia on it. */
+export interface NodeStorage {
+  blockstore: IDBBlockstore;
+  pins: Pins;
 }
 
 export interface NodeOptions {
@@ -90,21 +88,21 @@ export interface NodeOptions {
   localNetwork: boolean;
   /** Persisted identity (protobuf-encoded private key); a new one is generated and reported when absent. */
   privateKey?: Uint8Array;
-  /** Serve the shard protocols as a host; without it this peer only speaks them as a client. */
-  hosting?: (blockstore: IDBBlockstore) => HostingHooks;
+  /**
+   * Serve the shard protocols as a host, through the role built over this peer's storage; without it this peer
+   * only speaks them as a client.
+   */
+  hosting?: (storage: NodeStorage) => HostRole;
 }
 
 /** The browser's libp2p configuration: WebRTC between tabs, WebSockets/WebTransport to servers, relay client. */
 export function browserLibp2pOptions(options: {
   privateKey: PrivateKey;
   localNetwork: boolean;
-  /** The block store hosted pieces go to and are served from, with the pins of the Helia on it. */
-  storage?: { blockstore: IDBBlockstore; pins: Pick<Pins, "isPinned"> };
-  hosting?: HostingHooks;
+  hosting?: HostRole;
 }): Libp2pOptions<TabulaServices> {
-  const { storage, hosting } = options;
   // The shard protocols never run over a relayed connection (128 KiB limit): callers dial the direct WebRTC link.
-  const host = storage && hosting ? { store: hostPieceStore(storage.blockstore, storage.pins), ...hosting } : undefined;
+  const host = options.hosting;
   return {
     privateKey: options.privateKey,
     addresses: { listen: ["/p2p-circuit", "/webrtc"] },
@@ -123,31 +121,9 @@ export function browserLibp2pOptions(options: {
       identify: identify(),
       ping: ping({ ...TAB_PING }),
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
-      shardStore: shardStore(
-        host
-          ? {
-              host: {
-                store: host.store,
-                catalog: host.catalog,
-                admit: host.admit,
-                pieceRoot: host.pieceRoot,
-                ...(host.onStored ? { onStored: host.onStored } : {}),
-              },
-            }
-          : {},
-      ),
-      shardFetch: shardFetch(
-        host
-          ? {
-              host: {
-                store: host.store,
-                canServe: host.canServe,
-                ...(host.onServed ? { onServed: host.onServed } : {}),
-              },
-            }
-          : {},
-      ),
-      audit: audit(host ? { host: { store: host.store, catalog: host.catalog, pieceRoot: host.pieceRoot } } : {}),
+      shardStore: shardStore(host ? { host: host.shardStore } : {}),
+      shardFetch: shardFetch(host ? { host: host.shardFetch } : {}),
+      audit: audit(host ? { host: host.audit } : {}),
       transfer: transfer(),
     },
   };
@@ -200,15 +176,14 @@ export class TabulaNode extends EventTarget {
     const blockstore = new IDBBlockstore(`${options.storeName}-blocks`);
     const datastore = new IDBDatastore(`${options.storeName}-data`);
     await Promise.all([blockstore.open(), datastore.open()]);
-    const hosting = options.hosting?.(blockstore);
     const light = createHeliaLight({ blockstore, datastore });
+    const hosting = options.hosting?.({ blockstore, pins: light.pins });
     const helia = withBitswap(
       withLibp2pLight(
         light,
         browserLibp2pOptions({
           privateKey,
           localNetwork: options.localNetwork,
-          storage: { blockstore, pins: light.pins },
           ...(hosting ? { hosting } : {}),
         }),
       ),

@@ -1,8 +1,8 @@
 /** Host mode as the UI sees it: the "Share storage" switch, the quota, and the shards this tab holds for others. */
+
+import { shardKey, totalBytesOf } from "../core/hosting/catalog.ts";
+import type { Host } from "../core/hosting/host.ts";
 import { BaseError, userMessage } from "../lib/errors.ts";
-import { totalBytesOf } from "../p2p/hosting/catalog.ts";
-import type { Host } from "../p2p/hosting/host.ts";
-import { shardKey } from "../p2p/protocols/common/catalog.ts";
 
 export interface HeldShardView {
   key: string;
@@ -42,7 +42,7 @@ export class HostingState {
       this.#pushes = host.pushes;
       this.#announcements = host.announcements;
       this.#lastAnnouncedAt = host.lastAnnouncedAt;
-      this.#held = host.catalog.list().map((shard) => {
+      this.#held = host.held().map((shard) => {
         const key = shardKey(shard.manifest, shard.shardIndex);
         const served = host.served.get(key);
         return {

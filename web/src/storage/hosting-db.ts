@@ -15,7 +15,7 @@ export interface HostingSettings {
   pricePerGiBMonth: string;
 }
 
-/** One held shard: the fields the host view lists, and the encoded catalog entry (p2p/hosting/catalog.ts). */
+/** One held shard: the fields the host view lists, and the encoded catalog entry (core/hosting/catalog.ts). */
 export interface HeldShardRecord {
   /** `<manifest CID>/<shard index>` */
   key: string;

@@ -9,10 +9,10 @@ import * as raw from "multiformats/codecs/raw";
 import { identity } from "multiformats/hashes/identity";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemoryHost } from "../testing/memory-host.ts";
 import { createTcpNode } from "../testing/tcp-node.ts";
 import { decodeAnnouncement } from "./announce/index.ts";
 import * as audit from "./audit/codec.ts";
-import { MemoryShardCatalog } from "./common/catalog.ts";
 import { AnnouncementInvalidError, MalformedMessageError } from "./common/errors.ts";
 import { pieceCid, pieceMatches } from "./common/pieces.ts";
 import * as fetch from "./shard-fetch/codec.ts";
@@ -219,11 +219,11 @@ describe("a shard-store host under fuzzed streams", () => {
   let client: Libp2p;
   let host: Libp2p<{ shardStore: ShardStore }>;
   const blocks = new MemoryBlockstore();
-  const catalog = new MemoryShardCatalog();
+  const role = new MemoryHost(blocks);
 
   beforeAll(async () => {
     client = await createTcpNode({});
-    host = await createTcpNode({ shardStore: shardStore({ host: { store: blocks, catalog }, timeoutMs: 300 }) });
+    host = await createTcpNode({ shardStore: shardStore({ host: role.shardStore(), timeoutMs: 300 }) });
   });
 
   afterAll(async () => {

@@ -3,9 +3,9 @@ import type { Libp2p, PrivateKey } from "@libp2p/interface";
 import { MemoryBlockstore } from "blockstore-core";
 import { encodeAnnouncement, type HostAnnouncement } from "../protocols/announce/index.ts";
 import { type Audit, audit, pieceRoot } from "../protocols/audit/index.ts";
-import { MemoryShardCatalog } from "../protocols/common/catalog.ts";
 import { type ShardFetch, shardFetch } from "../protocols/shard-fetch/index.ts";
 import { type ShardStore, shardStore } from "../protocols/shard-store/index.ts";
+import { MemoryHost } from "../testing/memory-host.ts";
 import { createTcpNode } from "../testing/tcp-node.ts";
 
 export type SimServices = { shardStore: ShardStore; shardFetch: ShardFetch; audit: Audit };
@@ -17,7 +17,8 @@ export interface SimHost {
   privateKey: PrivateKey;
   peer: string;
   store: MemoryBlockstore;
-  catalog: MemoryShardCatalog;
+  /** Its host role: the held shards, over `store`. */
+  host: MemoryHost;
 }
 
 /** Generous: the simulation shares two cores with everything else, and a slow answer must not count as a loss. */
@@ -25,17 +26,17 @@ const TIMEOUT_MS = 10_000;
 
 export async function startHost(): Promise<SimHost> {
   const store = new MemoryBlockstore();
-  const catalog = new MemoryShardCatalog();
+  const host = new MemoryHost(store, { pieceRoot });
   const privateKey = await generateKeyPair("Ed25519");
   const node = await createTcpNode<SimServices>(
     {
-      shardStore: shardStore({ host: { store, catalog, pieceRoot }, timeoutMs: TIMEOUT_MS }),
-      shardFetch: shardFetch({ host: { store }, timeoutMs: TIMEOUT_MS }),
-      audit: audit({ host: { store, catalog }, timeoutMs: TIMEOUT_MS }),
+      shardStore: shardStore({ host: host.shardStore(), timeoutMs: TIMEOUT_MS }),
+      shardFetch: shardFetch({ host: host.shardFetch(), timeoutMs: TIMEOUT_MS }),
+      audit: audit({ host: host.audit(), timeoutMs: TIMEOUT_MS }),
     },
     { privateKey },
   );
-  return { node, privateKey, peer: node.peerId.toString(), store, catalog };
+  return { node, privateKey, peer: node.peerId.toString(), store, host };
 }
 
 /** The owner's tab: client side of every protocol. */

@@ -6,8 +6,8 @@ import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { proofOf, rootOf, verifyProof } from "../../../lib/merkle/tree.ts";
+import { MemoryHost } from "../../testing/memory-host.ts";
 import { createTcpNode } from "../../testing/tcp-node.ts";
-import { MemoryShardCatalog } from "../common/catalog.ts";
 import { pieceCid } from "../common/pieces.ts";
 import { type ShardStore, type ShardUpload, shardStore } from "../shard-store/index.ts";
 import {
@@ -69,15 +69,15 @@ describe("audit over TCP", () => {
   let owner: Node;
   let host: Node;
   let store: MemoryBlockstore;
-  let catalog: MemoryShardCatalog;
+  let role: MemoryHost;
 
   beforeEach(async () => {
     store = new MemoryBlockstore();
-    catalog = new MemoryShardCatalog();
+    role = new MemoryHost(store, { pieceRoot });
     owner = await createTcpNode({ audit: audit(), shardStore: shardStore() });
     host = await createTcpNode({
-      audit: audit({ host: { store, catalog } }),
-      shardStore: shardStore({ host: { store, catalog, pieceRoot } }),
+      audit: audit({ host: role.audit() }),
+      shardStore: shardStore({ host: role.shardStore() }),
     });
   });
 
@@ -88,7 +88,7 @@ describe("audit over TCP", () => {
   it("passes for a held shard, fails for a corrupted piece, and says not-held for an unknown one", async () => {
     const { upload, bytes } = await makeShard();
     await owner.services.shardStore.storeShard(host.getMultiaddrs(), upload);
-    expect((await catalog.get(upload.manifest, 1))?.pieceRoots).toHaveLength(4);
+    expect(role.get(upload.manifest, 1)?.pieceRoots).toHaveLength(4);
 
     const challenge = (leafIndex: number, shardIndex = 1) => ({
       manifest: upload.manifest,
@@ -121,13 +121,14 @@ describe("audit over TCP", () => {
   });
 
   it("hashes the pieces itself for shards stored without piece roots", async () => {
+    const plain = new MemoryHost(store);
     const plainHost = await createTcpNode({
-      audit: audit({ host: { store, catalog } }),
-      shardStore: shardStore({ host: { store, catalog } }),
+      audit: audit({ host: plain.audit() }),
+      shardStore: shardStore({ host: plain.shardStore() }),
     });
     const { upload } = await makeShard();
     await owner.services.shardStore.storeShard(plainHost.getMultiaddrs(), upload);
-    expect((await catalog.get(upload.manifest, 1))?.pieceRoots).toBeUndefined();
+    expect(plain.get(upload.manifest, 1)?.pieceRoots).toBeUndefined();
     const results = await owner.services.audit.audit(plainHost.getMultiaddrs(), [
       { manifest: upload.manifest, shardIndex: 1, leafIndex: 40, root: upload.root },
     ]);
@@ -142,7 +143,7 @@ describe("audit over TCP", () => {
       name: "RemoteRefusedError",
       code: "bad-root",
     });
-    expect(await catalog.get(upload.manifest, 1)).toBeUndefined();
+    expect(role.get(upload.manifest, 1)).toBeUndefined();
   });
 
   it("rejects with the caller's reason on abort", async () => {

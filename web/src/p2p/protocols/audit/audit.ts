@@ -1,11 +1,10 @@
 import type { Connection, DialTarget } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
 import { abortReason } from "../../../lib/signals.ts";
-import type { HeldShard } from "../common/catalog.ts";
 import type { ProtocolComponents } from "../common/components.ts";
 import { MalformedMessageError } from "../common/errors.ts";
 import type { FramedStream } from "../common/framing.ts";
-import { readPiece } from "../common/pieces.ts";
+import type { HeldShard } from "../common/held-shard.ts";
 import { ProtocolService } from "../common/service.ts";
 import { decodeAuditorMessage, decodeHostMessage, encodeAuditorMessage, encodeHostMessage } from "./codec.ts";
 import {
@@ -94,7 +93,7 @@ export class AuditService extends ProtocolService implements Audit {
         throw new MalformedMessageError(this.protocol, "too many challenges on one stream");
       }
       const challenge = decodeAuditorMessage(bytes);
-      const held = await host.catalog.get(challenge.manifest, challenge.shardIndex);
+      const held = await host.held(challenge.manifest, challenge.shardIndex, { signal });
       const answer = held ? await this.#prove(held, challenge.leafIndex, signal) : undefined;
       const reply = answer
         ? { type: "proof" as const, ...answer }
@@ -112,7 +111,7 @@ export class AuditService extends ProtocolService implements Audit {
     if (!place) return undefined;
     const cid = held.pieces[place.piece];
     if (!cid) return undefined;
-    const piece = await readPiece(host.store, cid, { signal });
+    const piece = await host.readPiece(cid, { signal });
     if (!piece) return undefined;
     const roots = held.pieceRoots ?? (await this.#pieceRoots(held, signal));
     if (!roots) return undefined;
@@ -129,7 +128,7 @@ export class AuditService extends ProtocolService implements Audit {
       const key = `${cid.toString()}@${first[index]}`;
       let root = this.#rootCache.get(key);
       if (!root) {
-        const bytes = await readPiece(host.store, cid, { signal });
+        const bytes = await host.readPiece(cid, { signal });
         if (!bytes) return undefined;
         root = await rootFn(bytes, first[index] as number);
         if (this.#rootCache.size >= PIECE_ROOT_CACHE_ENTRIES) {

@@ -10,9 +10,8 @@
  */
 import type { AbortOptions, DialTarget } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
-import type { ShardCatalog } from "../common/catalog.ts";
 import type { ProtocolComponents } from "../common/components.ts";
-import type { PieceStore } from "../common/pieces.ts";
+import type { HeldShard, ReadPieceFn } from "../common/held-shard.ts";
 import { AuditService } from "./audit.ts";
 import type { PieceRootFn } from "./merkle.ts";
 
@@ -36,9 +35,12 @@ export type AuditResult =
 
 export interface AuditOptions extends AbortOptions {}
 
+/** What the audit protocol asks of the host role it serves; without one the service is an auditor only. */
 export interface AuditHost {
-  store: PieceStore;
-  catalog: ShardCatalog;
+  /** The shard held under this manifest and index (its pieces, sizes and piece roots), if any. */
+  held(manifest: CID, shardIndex: number, options?: AbortOptions): Promise<HeldShard | undefined>;
+  /** Reads a piece the host has. */
+  readPiece: ReadPieceFn;
   /** Piece subtree roots, for shards stored without them (default: pure TypeScript keccak). */
   pieceRoot?: PieceRootFn;
 }

@@ -5,23 +5,13 @@ import { sha256 } from "multiformats/hashes/sha2";
 import { Uint8ArrayList } from "uint8arraylist";
 
 /**
- * The narrow part of a Helia/`interface-blockstore` Blockstore the protocols use (`Pick<Blockstore, 'put' |
- * 'get' | 'has'>` in shape), so hosted shards and public IPFS blocks can share one store.
+ * The narrow part of a Helia/`interface-blockstore` Blockstore that pieces are read from and written to
+ * (`Pick<Blockstore, 'put' | 'get' | 'has'>` in shape), so hosted shards and public IPFS blocks can share one store.
  */
 export interface PieceStore {
   put(cid: CID, bytes: Uint8Array, options?: AbortOptions): unknown;
   get(cid: CID, options?: AbortOptions): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   has(cid: CID, options?: AbortOptions): boolean | Promise<boolean>;
-}
-
-/** A host's block store: what the protocols read and write, and `delete`, to undo a push that did not finish. */
-export interface HostPieceStore extends PieceStore {
-  delete(cid: CID, options?: AbortOptions): unknown;
-  /**
-   * True when other content in the store keeps the block (a public file pinned there holds the same bytes): the
-   * host then never deletes it, even when it wrote it for a shard. Without it every host block may be deleted.
-   */
-  isPinned?(cid: CID, options?: AbortOptions): Promise<boolean>;
 }
 
 /** The CID of a piece: CIDv1, raw, sha2-256. */

@@ -13,8 +13,8 @@ import type { AbortOptions, DialTarget, PeerId } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
 import type { ProtocolComponents } from "../common/components.ts";
 import type { PieceMismatchError } from "../common/errors.ts";
+import type { ReadPieceFn } from "../common/held-shard.ts";
 import type { PaymentMessage } from "../common/messages.ts";
-import type { PieceStore } from "../common/pieces.ts";
 import { ShardFetchService } from "./shard-fetch.ts";
 
 export interface ShardFetch {
@@ -38,10 +38,11 @@ export interface FetchPiecesOptions extends AbortOptions {
   payment?: Omit<PaymentMessage, "type">;
 }
 
-/** What a node needs to serve pieces; without it the service is a requester only. */
+/** What the shard-fetch protocol asks of the host role it serves; without one the service is a requester only. */
 export interface ShardFetchHost {
-  store: PieceStore;
-  /** Whether to serve this CID to this peer (default: anything in the store). */
+  /** Reads a piece the host has. */
+  readPiece: ReadPieceFn;
+  /** Whether to serve this CID to this peer (default: any piece it has). */
   canServe?: (cid: CID, from: PeerId) => boolean | Promise<boolean>;
   onPayment?: (payment: PaymentMessage, from: PeerId) => void | Promise<void>;
   /** Called after each piece served (for accounting and the host's view of who reads what). */

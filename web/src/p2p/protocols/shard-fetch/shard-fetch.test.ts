@@ -3,6 +3,7 @@ import type { Libp2p } from "@libp2p/interface";
 import { MemoryBlockstore } from "blockstore-core";
 import type { CID } from "multiformats/cid";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MemoryHost } from "../../testing/memory-host.ts";
 import { createTcpNode } from "../../testing/tcp-node.ts";
 import { pieceCid } from "../common/pieces.ts";
 import { type FetchedPiece, SHARD_FETCH_PROTOCOL, type ShardFetch, shardFetch } from "./index.ts";
@@ -34,7 +35,10 @@ describe("shard-fetch over TCP", () => {
     }
     requester = await createTcpNode({ shardFetch: shardFetch({ timeoutMs: 2_000 }) });
     host = await createTcpNode({
-      shardFetch: shardFetch({ host: { store, onServed: () => served++ }, timeoutMs: 2_000 }),
+      shardFetch: shardFetch({
+        host: new MemoryHost(store, { onServed: () => served++ }).shardFetch(),
+        timeoutMs: 2_000,
+      }),
     });
   });
 

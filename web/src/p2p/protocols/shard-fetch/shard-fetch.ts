@@ -5,7 +5,7 @@ import { abortReason } from "../../../lib/signals.ts";
 import type { ProtocolComponents } from "../common/components.ts";
 import { MalformedMessageError, PieceMismatchError, RemoteRefusedError } from "../common/errors.ts";
 import type { FramedStream } from "../common/framing.ts";
-import { pieceMatches, readPiece } from "../common/pieces.ts";
+import { pieceMatches } from "../common/pieces.ts";
 import { ProtocolService } from "../common/service.ts";
 import { decodeHostMessage, decodeRequesterMessage, encodeHostMessage, encodeRequesterMessage } from "./codec.ts";
 import {
@@ -101,7 +101,7 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
       }
       for (const cid of message.cids) {
         const allowed = host.canServe ? await host.canServe(cid, from) : true;
-        const piece = allowed ? await readPiece(host.store, cid, { signal }) : undefined;
+        const piece = allowed ? await host.readPiece(cid, { signal }) : undefined;
         const reply = piece ? { type: "block" as const, cid, bytes: piece } : { type: "missing" as const, cid };
         await framed.write(encodeHostMessage(reply), { signal });
         if (piece) host.onServed?.(cid, piece.byteLength, from);

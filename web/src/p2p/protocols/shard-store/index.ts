@@ -14,13 +14,11 @@
 import type { AbortOptions, DialTarget, PeerId } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
 import type { PieceRootFn } from "../audit/merkle.ts";
-import type { HeldShard, ShardCatalog } from "../common/catalog.ts";
 import type { SigningComponents } from "../common/components.ts";
+import type { HeldShard, ReadPieceFn } from "../common/held-shard.ts";
 import type { PaymentMessage } from "../common/messages.ts";
-import type { HostPieceStore } from "../common/pieces.ts";
 import type { OfferMessage } from "./codec.ts";
 import type { WINDOW_BYTES } from "./constants.ts";
-import type { ShardKeeper } from "./keeper.ts";
 import type { StoreReceipt } from "./receipt.ts";
 import { ShardStoreService } from "./shard-store.ts";
 
@@ -28,8 +26,6 @@ export interface ShardStore {
   readonly protocol: string;
   /** Pushes one shard to a host and returns its verified, signed receipt. */
   storeShard(peer: DialTarget, shard: ShardUpload, options?: StoreShardOptions): Promise<StoreShardResult>;
-  /** A host's keeper of its stored blocks (removing held shards goes through it); `undefined` on a client. */
-  readonly keeper: ShardKeeper | undefined;
 }
 
 /** A shard to push: its description from the manifest and a way to read each piece when it is sent. */
@@ -81,16 +77,31 @@ export type RefusalCode = "no-space" | "not-hosting";
  */
 export type Admission = { ok: true; release?: () => void } | { ok: false; code: RefusalCode; message?: string };
 
-/** What a node needs to act as a host; without it the service is a client only. */
+/**
+ * One push as the host role runs it: which pieces it lacks, their writes, and how the push ends. A push that does
+ * not end in {@link HostPush.commit} is aborted, whatever stopped it, and the role undoes what it wrote.
+ */
+export interface HostPush {
+  /** Indexes (ascending) of the offer's pieces the host lacks: the ones the client must send. */
+  readonly need: readonly number[];
+  /** Writes a piece the push needs, already checked against its CID. */
+  put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void>;
+  /** Records the shard as held: from now on its pieces are kept until the host removes it. */
+  commit(shard: HeldShard): Promise<void>;
+  /** Ends a push that did not store its shard. */
+  abort(): Promise<unknown>;
+}
+
+/** What the shard-store protocol asks of the host role it serves; without one the service is a client only. */
 export interface ShardStoreHost {
-  /**
-   * Where verified pieces go: Helia's blockstore in the tab, so shards and IPFS blocks share one store. The host
-   * deletes only blocks it wrote for pushes that did not end in a held shard, or for shards it removed.
-   */
-  store: HostPieceStore;
-  catalog: ShardCatalog;
-  /** Quota and policy; `false` refuses with `no-space`. Default: accept. */
-  admit?: (request: AdmitRequest) => boolean | Admission | Promise<boolean | Admission>;
+  /** Quota and policy: whether to take this offer, reserving room for it. `false` refuses with `no-space`. */
+  admit?: (request: AdmitRequest, options?: AbortOptions) => boolean | Admission | Promise<boolean | Admission>;
+  /** Opens a push of an admitted offer: the host works out which pieces it lacks and readies their writes. */
+  begin(offer: OfferMessage, options?: AbortOptions): Promise<HostPush>;
+  /** Reads a piece the host has (the pieces of an offer it did not need, to check the offer's root). */
+  readPiece: ReadPieceFn;
+  /** Undoes what pushes cut short by a crash or a closed tab left; run before the host takes new pushes. */
+  recover?: (options?: AbortOptions) => Promise<unknown>;
   /** Receives payment messages; this release stores for free and needs none. */
   onPayment?: (payment: PaymentMessage, from: PeerId) => void | Promise<void>;
   /**
@@ -122,6 +133,5 @@ export {
   type OfferMessage,
 } from "./codec.ts";
 export * from "./constants.ts";
-export { KeptPush, type KeptShardRef, type RemoveShardsResult, ShardKeeper } from "./keeper.ts";
 export { piecesDigest, type StoreReceipt, signReceipt, verifyReceipt } from "./receipt.ts";
 export { ShardStoreService } from "./shard-store.ts";

@@ -3,7 +3,6 @@ import { serviceCapabilities } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
 import { abortReason, raceSignal } from "../../../lib/signals.ts";
 import { firstLeaves, shardRootOf } from "../audit/merkle.ts";
-import type { HeldShard } from "../common/catalog.ts";
 import type { SigningComponents } from "../common/components.ts";
 import {
   MalformedMessageError,
@@ -12,8 +11,9 @@ import {
   RemoteRefusedError,
 } from "../common/errors.ts";
 import type { FramedStream } from "../common/framing.ts";
+import type { HeldShard } from "../common/held-shard.ts";
 import type { PaymentMessage } from "../common/messages.ts";
-import { copyBytes, equalBytes, pieceMatches, readPiece } from "../common/pieces.ts";
+import { copyBytes, equalBytes, pieceMatches } from "../common/pieces.ts";
 import { ProtocolService } from "../common/service.ts";
 import { SendWindow } from "../common/window.ts";
 import {
@@ -41,6 +41,7 @@ import {
 } from "./constants.ts";
 import type {
   Admission,
+  HostPush,
   RefusalCode,
   ShardStore,
   ShardStoreHost,
@@ -49,12 +50,10 @@ import type {
   StoreShardOptions,
   StoreShardResult,
 } from "./index.ts";
-import { type KeptPush, ShardKeeper } from "./keeper.ts";
 import { piecesDigest, type StoreReceipt, signReceipt, verifyReceipt } from "./receipt.ts";
 
 export class ShardStoreService extends ProtocolService<SigningComponents> implements ShardStore {
   readonly protocol = SHARD_STORE_PROTOCOL;
-  readonly keeper: ShardKeeper | undefined;
   readonly #init: ShardStoreInit;
 
   constructor(components: SigningComponents, init: ShardStoreInit = {}) {
@@ -65,7 +64,6 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       maxOutboundStreams: MAX_OUTBOUND_STREAMS,
     });
     this.#init = init;
-    this.keeper = init.host ? new ShardKeeper(init.host.store, init.host.catalog) : undefined;
   }
 
   readonly [Symbol.toStringTag] = "@tabula/shard-store";
@@ -75,11 +73,11 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
     return this.#init.host !== undefined;
   }
 
-  /** A host first deletes what pushes cut short by a crash or a closed tab left, then takes new pushes. */
+  /** A host first has its role undo what pushes cut short by a crash or a closed tab left, then takes new pushes. */
   override async start(): Promise<void> {
     if (!this.isStarted()) {
       try {
-        await this.keeper?.recover();
+        await this.#init.host?.recover?.();
       } catch {
         // The store could not be read or written: the next start tries again.
       }
@@ -198,8 +196,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
 
   protected async serve(framed: FramedStream, connection: Connection, shutdown: AbortSignal): Promise<void> {
     const host = this.#init.host;
-    const keeper = this.keeper;
-    if (!host || !keeper) return;
+    if (!host) return;
     const from = connection.remotePeer;
     const signal = shutdown;
     const offer = await readClientMessage(framed, signal);
@@ -208,7 +205,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       throw unexpected(offer, "offer");
     }
     const totalBytes = sum(offer.sizes);
-    const admission = admissionOf(host.admit ? await host.admit({ offer, totalBytes, from }) : true);
+    const admission = admissionOf(host.admit ? await host.admit({ offer, totalBytes, from }, { signal }) : true);
     if (!admission.ok) {
       await refuse(framed, admission.code, admission.message ?? refusalMessage(admission.code), signal);
       return;
@@ -219,10 +216,10 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
       if (reserved) admission.release?.();
       reserved = false;
     };
-    let push: KeptPush | undefined;
+    let push: HostPush | undefined;
     try {
       // Pieces already held (this shard again, or the same bytes elsewhere) are not sent twice.
-      push = await keeper.begin(offer, { signal });
+      push = await host.begin(offer, { signal });
       const held = await this.#receive(framed, host, offer, push, from, signal);
       if (!held) return;
       await push.commit(held);
@@ -261,7 +258,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
     framed: FramedStream,
     host: ShardStoreHost,
     offer: OfferMessage,
-    push: KeptPush,
+    push: HostPush,
     from: PeerId,
     signal: AbortSignal,
   ): Promise<HeldShard | undefined> {
@@ -323,7 +320,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
     if (host.pieceRoot) {
       for (const [index, cid] of offer.pieces.entries()) {
         if (pieceRoots[index]) continue;
-        const bytes = await readPiece(host.store, cid, { signal });
+        const bytes = await host.readPiece(cid, { signal });
         if (!bytes) throw new PieceMismatchError(cid.toString(), "it vanished from the store");
         pieceRoots[index] = await host.pieceRoot(bytes, firstLeaf[index] as number);
       }
@@ -351,7 +348,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
  * writes it and returns its Merkle subtree root when the host checks roots.
  */
 async function storePiece(
-  push: KeptPush,
+  push: HostPush,
   host: ShardStoreHost,
   cid: CID,
   bytes: Uint8Array,

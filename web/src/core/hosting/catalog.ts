@@ -1,7 +1,36 @@
 import * as dagCbor from "@ipld/dag-cbor";
 import { CID } from "multiformats/cid";
+import { type HeldShard, shardKey } from "../../p2p/protocols/common/held-shard.ts";
 import type { HeldShardRecord, HostingDB } from "../../storage/hosting-db.ts";
-import { type HeldShard, type ShardCatalog, shardKey } from "../protocols/common/catalog.ts";
+import type { ShardKeeper } from "./keeper.ts";
+
+export { type HeldShard, shardKey };
+
+/**
+ * The host's records: the shards it holds, and the blocks it wrote into the shared block store for them (the
+ * "host blocks"). A block enters the host blocks before it is written, so that a push that never ends in a held
+ * shard (an abort, a bad piece, a crash) can be undone; a block the host found in the store (public content,
+ * anything else) never enters them and is never deleted by the host. The browser node keeps the records in
+ * IndexedDB ({@link IdbShardCatalog}); {@link MemoryShardCatalog} serves Node (tests).
+ */
+export interface ShardCatalog {
+  put(shard: HeldShard): Promise<void>;
+  get(manifest: CID, shardIndex: number): Promise<HeldShard | undefined>;
+  /** Every held shard, oldest first. */
+  list(): HeldShard[];
+  /** Forgets a held shard (its blocks are the caller's business: see {@link ShardKeeper}). */
+  remove(manifest: CID, shardIndex: number): Promise<void>;
+  /** True when a held shard lists `cid` as one of its pieces or as its manifest. */
+  references(cid: CID): boolean;
+  /** True when the host wrote (or is about to write) this block for a shard. */
+  isHostBlock(cid: CID): boolean;
+  /** Every host block. */
+  hostBlocks(): CID[];
+  /** Records blocks as the host's, before they are written. */
+  addHostBlocks(cids: readonly CID[]): Promise<void>;
+  /** Forgets blocks that were deleted from the store (or never written). */
+  forgetHostBlocks(cids: readonly CID[]): Promise<void>;
+}
 
 /**
  * The host's {@link ShardCatalog} in IndexedDB (storage/hosting-db.ts), with an in-memory index of what it holds:
@@ -71,7 +100,7 @@ export class IdbShardCatalog extends EventTarget implements ShardCatalog {
     return this.#shards.get(shardKey(manifest, shardIndex));
   }
 
-  /** Forgets a held shard (its blocks are deleted by the shard-store keeper, which calls this). */
+  /** Forgets a held shard (its blocks are deleted by the {@link ShardKeeper}, which calls this). */
   async remove(manifest: CID, shardIndex: number): Promise<void> {
     const key = shardKey(manifest, shardIndex);
     await this.#db.deleteShard(key);

@@ -1,7 +1,9 @@
 import type { AbortOptions } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
-import type { HeldShard, ShardCatalog } from "../common/catalog.ts";
-import type { HostPieceStore } from "../common/pieces.ts";
+import { raceSignal } from "../../lib/signals.ts";
+import type { HostPush } from "../../p2p/protocols/shard-store/index.ts";
+import type { HeldShard, ShardCatalog } from "./catalog.ts";
+import type { HostPieceStore } from "./host-store.ts";
 
 /** A shard as the keeper needs it: the blocks a push of it may write or rely on. */
 export interface KeptShardRef {
@@ -53,7 +55,8 @@ export class ShardKeeper {
         const key = cid.toString();
         if (seen.has(key)) continue;
         seen.add(key);
-        await this.#deleting.get(key);
+        const deleting = this.#deleting.get(key);
+        if (deleting) await raceSignal(deleting, options.signal);
         if (await this.#store.has(cid, options)) continue;
         need.push(index);
         missing.push(cid);
@@ -83,18 +86,24 @@ export class ShardKeeper {
     };
   }
 
-  /** Removes held shards from the catalog and deletes the host blocks that nothing else lists or claims. */
-  async remove(shards: readonly KeptShardRef[]): Promise<RemoveShardsResult> {
+  /**
+   * Removes held shards from the catalog and deletes the host blocks that nothing else lists or claims. An abort
+   * stops before the next shard; the blocks of those removed already are deleted still.
+   */
+  async remove(shards: readonly KeptShardRef[], options: AbortOptions = {}): Promise<RemoveShardsResult> {
     const candidates: CID[] = [];
     let removed = 0;
     for (const { manifest, shardIndex } of shards) {
+      if (options.signal?.aborted) break;
       const held = await this.#catalog.get(manifest, shardIndex);
       if (!held) continue;
       await this.#catalog.remove(manifest, shardIndex);
       removed += 1;
       candidates.push(held.manifest, ...held.pieces);
     }
-    return { shards: removed, blocks: await this.collect(candidates) };
+    const blocks = await this.collect(candidates);
+    options.signal?.throwIfAborted();
+    return { shards: removed, blocks };
   }
 
   /** Deletes every host block no held shard lists: what pushes cut short by a crash or a closed tab left. */
@@ -167,7 +176,7 @@ export class ShardKeeper {
 }
 
 /** One push under way: write its pieces with {@link KeptPush.put}, then {@link KeptPush.commit} or abort. */
-export class KeptPush {
+export class KeptPush implements HostPush {
   /** Indexes (ascending) of the offer's pieces the store lacks: the ones the client must send. */
   readonly need: readonly number[];
   readonly #keeper: ShardKeeper;

@@ -1,6 +1,6 @@
 import { MerkleHasher } from "../../lib/merkle/hasher.ts";
 import keccakWasmUrl from "../../lib/merkle/keccak.wasm?url";
-import type { PieceRootFn } from "../protocols/audit/index.ts";
+import type { PieceRootFn } from "../../p2p/protocols/audit/index.ts";
 
 let hasher: Promise<MerkleHasher> | undefined;
 

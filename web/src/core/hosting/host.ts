@@ -1,22 +1,23 @@
-import type { PeerId } from "@libp2p/interface";
+import type { AbortOptions, PeerId } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
 import { BaseError } from "../../lib/errors.ts";
+import type { HostRole, TabulaNode } from "../../p2p/node.ts";
+import {
+  ANNOUNCE_INTERVAL_MS,
+  encodeAnnouncement,
+  HOSTS_TOPIC,
+  MAX_ADDRS,
+} from "../../p2p/protocols/announce/index.ts";
+import type { PieceRootFn } from "../../p2p/protocols/audit/index.ts";
+import type { Admission, AdmitRequest } from "../../p2p/protocols/shard-store/index.ts";
 import type { HostingSettings } from "../../storage/hosting-db.ts";
 import { HostingDB } from "../../storage/hosting-db.ts";
-import type { HostingHooks, TabulaNode } from "../node.ts";
-import { ANNOUNCE_INTERVAL_MS, encodeAnnouncement, HOSTS_TOPIC, MAX_ADDRS } from "../protocols/announce/index.ts";
-import type { HeldShard } from "../protocols/common/catalog.ts";
-import { shardKey } from "../protocols/common/catalog.ts";
-import type {
-  Admission,
-  AdmitRequest,
-  KeptShardRef,
-  RemoveShardsResult,
-  ShardKeeper,
-} from "../protocols/shard-store/index.ts";
-import { IdbShardCatalog } from "./catalog.ts";
+import { type HeldShard, IdbShardCatalog, shardKey } from "./catalog.ts";
 import { MANIFEST_PULL_TIMEOUT_MS, REANNOUNCE_DELAY_MS, REANNOUNCE_MIN_GAP_MS } from "./constants.ts";
+import type { HostPieceStore } from "./host-store.ts";
+import { type KeptShardRef, type RemoveShardsResult, ShardKeeper } from "./keeper.ts";
 import { wasmPieceRoot } from "./piece-root.ts";
+import { hostRole } from "./role.ts";
 
 /** What a host has served from one held shard, since this tab started. */
 export interface ServedCount {
@@ -27,7 +28,7 @@ export interface ServedCount {
 /** What an uploader hears when this tab's "Share storage" switch is off. */
 const NOT_HOSTING_MESSAGE = "this peer stopped sharing storage";
 
-/** Removing held shards needs the node's shard-store service, which is not attached yet. */
+/** Removing held shards needs the host's block store, which it is given once the peer has started. */
 export class HostNotReadyError extends BaseError {
   override name = "HostNotReadyError";
   constructor() {
@@ -50,7 +51,10 @@ export class Host extends EventTarget {
   /** Bytes reserved for each push under way, from its offer; released when the push ends, stored or not. */
   readonly #reserved = new Map<symbol, number>();
   #keeper: ShardKeeper | undefined;
+  #store: HostPieceStore | undefined;
   readonly #served = new Map<string, ServedCount>();
+  /** Aborts what the host waits for (a manifest being pulled) when it stops. */
+  readonly #stopping = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #soon: ReturnType<typeof setTimeout> | undefined;
   #lastAnnouncedAt = 0;
@@ -73,23 +77,30 @@ export class Host extends EventTarget {
     return new Host(db, catalog, settings);
   }
 
-  /** The shard protocols' host side, for {@link TabulaNode.start}. */
-  hooks(): HostingHooks {
-    return {
+  /**
+   * The role the shard protocols serve through ({@link TabulaNode.start}'s `hosting`), over the peer's block store:
+   * pushes are admitted by this host's policy and kept all or nothing; only pieces and manifests of held shards are
+   * served. `pieceRoot` defaults to the data path's WASM hasher.
+   */
+  serve(store: HostPieceStore, options: { pieceRoot?: PieceRootFn } = {}): HostRole {
+    const keeper = new ShardKeeper(store, this.catalog);
+    this.#store = store;
+    this.#keeper = keeper;
+    return hostRole({
+      store,
       catalog: this.catalog,
-      admit: (request) => this.#admit(request),
+      keeper,
+      admit: (request, admitOptions) => this.#admit(request, admitOptions),
       onStored: (shard) => this.#onStored(shard),
       canServe: (cid) => this.catalog.serves(cid),
       onServed: (cid, bytes, from) => this.#onServed(cid, bytes, from),
-      pieceRoot: wasmPieceRoot,
-    };
+      pieceRoot: options.pieceRoot ?? wasmPieceRoot,
+    });
   }
 
   /** Starts announcing on the node's hosts topic (while the switch is on). */
   attach(node: TabulaNode): void {
     this.#node = node;
-    const keeper = node.libp2p.services.shardStore.keeper;
-    if (keeper) this.useKeeper(keeper);
     const pubsub = node.libp2p.services.pubsub;
     if (!pubsub.getTopics().includes(HOSTS_TOPIC)) pubsub.subscribe(HOSTS_TOPIC);
     pubsub.addEventListener("subscription-change", (event) => {
@@ -138,6 +149,10 @@ export class Host extends EventTarget {
   get announcements(): number {
     return this.#announcements;
   }
+  /** Every held shard, oldest first. */
+  held(): HeldShard[] {
+    return this.catalog.list();
+  }
   /** Pieces and bytes served per held shard (`<manifest>/<index>`) since the tab started. */
   get served(): ReadonlyMap<string, ServedCount> {
     return this.#served;
@@ -158,21 +173,16 @@ export class Host extends EventTarget {
     this.#announceSoon();
   }
 
-  /** The shard-store service's keeper, through which held shards are removed ({@link attach} finds it). */
-  useKeeper(keeper: ShardKeeper): void {
-    this.#keeper = keeper;
-  }
-
   /**
    * Stops holding shards: they are no longer served, audited or counted, and the blocks host mode wrote for them
    * are deleted, unless another held shard or a push under way lists them (blocks it found in the store, such as
-   * public content, are never deleted).
+   * public content, are never deleted). Needs the role {@link serve} made; an abort stops before the next shard.
    */
-  async remove(shards: readonly KeptShardRef[]): Promise<RemoveShardsResult> {
+  async remove(shards: readonly KeptShardRef[], options: AbortOptions = {}): Promise<RemoveShardsResult> {
     const keeper = this.#keeper;
     if (!keeper) throw new HostNotReadyError();
     try {
-      return await keeper.remove(shards);
+      return await keeper.remove(shards, options);
     } finally {
       this.#emit();
       this.#announceSoon();
@@ -180,16 +190,18 @@ export class Host extends EventTarget {
   }
 
   /** Removes every held shard (see {@link remove}). */
-  async removeAll(): Promise<RemoveShardsResult> {
-    return await this.remove(this.catalog.list());
+  async removeAll(options: AbortOptions = {}): Promise<RemoveShardsResult> {
+    return await this.remove(this.catalog.list(), options);
   }
 
   /** Stops holding one shard (see {@link remove}). */
-  async drop(manifest: CID, shardIndex: number): Promise<void> {
-    await this.remove([{ manifest, shardIndex }]);
+  async drop(manifest: CID, shardIndex: number, options: AbortOptions = {}): Promise<void> {
+    await this.remove([{ manifest, shardIndex }], options);
   }
 
+  /** Stops announcing and aborts what the host waits for. */
   stop(): void {
+    this.#stopping.abort(new DOMException("The host stopped.", "AbortError"));
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#soon) clearTimeout(this.#soon);
     this.#node = undefined;
@@ -199,12 +211,13 @@ export class Host extends EventTarget {
     this.dispatchEvent(new CustomEvent("change"));
   }
 
-  async #admit(request: AdmitRequest): Promise<Admission> {
+  async #admit(request: AdmitRequest, options: AbortOptions = {}): Promise<Admission> {
     const { offer } = request;
     if (!this.#settings.enabled) return { ok: false, code: "not-hosting", message: NOT_HOSTING_MESSAGE };
     // A shard held already takes no more room (its pieces are all here: nothing is sent).
     if (await this.catalog.get(offer.manifest, offer.shardIndex)) return { ok: true };
     await this.#refreshAvailable();
+    options.signal?.throwIfAborted();
     // No await from here to the reservation: concurrent offers are checked against each other's reservations.
     if (!this.#settings.enabled) return { ok: false, code: "not-hosting", message: NOT_HOSTING_MESSAGE };
     if (request.totalBytes > this.freeBytes) return { ok: false, code: "no-space" };
@@ -231,20 +244,20 @@ export class Host extends EventTarget {
   async #pullManifest(manifest: CID): Promise<void> {
     const node = this.#node;
     const keeper = this.#keeper;
-    if (!node || !keeper) return;
+    const store = this.#store;
+    if (!node || !keeper || !store) return;
     // Held while it is fetched, so that removing the shard meanwhile does not leave it behind untracked.
     const release = keeper.hold([manifest]);
     try {
-      if (await node.blockstore.has(manifest)) return;
+      if (await store.has(manifest)) return;
       // Recorded before it is written, like the pieces: removing the file's last shard deletes it.
       await this.catalog.addHostBlocks([manifest]);
-      for await (const _ of node.helia.blockstore.get(manifest, {
-        signal: AbortSignal.timeout(MANIFEST_PULL_TIMEOUT_MS),
-      })) {
+      const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(MANIFEST_PULL_TIMEOUT_MS)]);
+      for await (const _ of node.helia.blockstore.get(manifest, { signal })) {
         // Helia verified the block against its CID and put it in the block store.
       }
     } catch {
-      // The owner left before we got it; another host or the owner's next upload provides it.
+      // The owner left before we got it, or the host stopped; another host or the owner's next upload provides it.
     } finally {
       release();
       // The shard may be gone by now (removed), or the fetch failed: the manifest goes if nothing lists it.

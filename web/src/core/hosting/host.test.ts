@@ -9,14 +9,20 @@ import { openDB } from "idb";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { addPublicFile } from "../../core/public/add-public-file.ts";
 import type { MerkleHasher } from "../../lib/merkle/hasher.ts";
 import { loadMerkleHasher } from "../../lib/testing/node-wasm.ts";
-import { type Audit, audit, firstLeaves, type PieceRootFn, shardRootOf } from "../protocols/audit/index.ts";
-import { pieceCid, readPiece } from "../protocols/common/pieces.ts";
-import { type ShardFetch, shardFetch } from "../protocols/shard-fetch/index.ts";
-import { type ShardStore, type ShardUpload, shardStore } from "../protocols/shard-store/index.ts";
-import { createTcpNode } from "../testing/tcp-node.ts";
+import type { HostRole } from "../../p2p/node.ts";
+import { type Audit, audit, firstLeaves, type PieceRootFn, shardRootOf } from "../../p2p/protocols/audit/index.ts";
+import { pieceCid, readPiece } from "../../p2p/protocols/common/pieces.ts";
+import { type ShardFetch, shardFetch } from "../../p2p/protocols/shard-fetch/index.ts";
+import {
+  type OfferMessage,
+  type ShardStore,
+  type ShardUpload,
+  shardStore,
+} from "../../p2p/protocols/shard-store/index.ts";
+import { createTcpNode } from "../../p2p/testing/tcp-node.ts";
+import { addPublicFile } from "../public/add-public-file.ts";
 import { encodeHeldShard, totalBytesOf } from "./catalog.ts";
 import { Host } from "./host.ts";
 import { hostPieceStore } from "./host-store.ts";
@@ -92,9 +98,17 @@ interface HostParts {
   /** Helia on the host's stores, as a tab has it: what public files are added to and pinned in. */
   helia: Helia;
   node: Libp2p<Services>;
+  /** The role the node serves through. */
+  role: HostRole;
 }
 
-/** A host tab's parts: its Host (IndexedDB), block and data stores (IndexedDB), wired as node.ts wires a tab. */
+/** The offer a client sends for a shard. */
+function offerOf(upload: ShardUpload): OfferMessage {
+  const { manifest, shardIndex, root, pieces, sizes } = upload;
+  return { type: "offer", dealId: null, manifest, shardIndex, root, pieces, sizes };
+}
+
+/** A host tab's parts: its Host (IndexedDB), block and data stores (IndexedDB), wired as main.ts wires a tab. */
 async function startHost(storeName: string): Promise<HostParts> {
   const host = await Host.open(storeName);
   const blocks = new IDBBlockstore(`${storeName}-blocks`);
@@ -105,19 +119,13 @@ async function startHost(storeName: string): Promise<HostParts> {
     isPinned: (cid, options) =>
       pinsUnreadable ? Promise.reject(new Error("the datastore is closed")) : helia.pins.isPinned(cid, options),
   });
-  const hooks = host.hooks();
+  const role = host.serve(store, { pieceRoot });
   const node = await createTcpNode<Services>({
-    shardStore: shardStore({
-      host: { store, catalog: hooks.catalog, admit: hooks.admit, pieceRoot, onStored: hooks.onStored },
-      timeoutMs: 5_000,
-    }),
-    shardFetch: shardFetch({ host: { store, canServe: hooks.canServe } }),
-    audit: audit({ host: { store, catalog: hooks.catalog, pieceRoot } }),
+    shardStore: shardStore({ host: role.shardStore, timeoutMs: 5_000 }),
+    shardFetch: shardFetch({ host: role.shardFetch }),
+    audit: audit({ host: role.audit }),
   });
-  const keeper = node.services.shardStore.keeper;
-  if (!keeper) throw new Error("the host peer has no keeper");
-  host.useKeeper(keeper);
-  return { host, blocks, datastore, helia, node };
+  return { host, blocks, datastore, helia, node, role };
 }
 
 describe("host mode", () => {
@@ -127,12 +135,13 @@ describe("host mode", () => {
   let datastore: IDBDatastore;
   let helia: Helia;
   let node: Libp2p<Services>;
+  let role: HostRole;
   let client: Libp2p<Services>;
 
   beforeEach(async () => {
     storeName = `host-test-${count++}`;
     pinsUnreadable = false;
-    ({ host, blocks, datastore, helia, node } = await startHost(storeName));
+    ({ host, blocks, datastore, helia, node, role } = await startHost(storeName));
     client = await createTcpNode<Services>({ shardStore: shardStore(), shardFetch: shardFetch(), audit: audit() });
   });
 
@@ -306,9 +315,7 @@ describe("host mode", () => {
     ).toEqual(upload.pieces.map((cid) => cid.toString()).sort());
 
     pinsUnreadable = false;
-    const keeper = node.services.shardStore.keeper;
-    if (!keeper) throw new Error("the host peer has no keeper");
-    expect(await keeper.recover()).toBe(2);
+    expect(await role.shardStore.recover?.()).toBe(2);
     expect(await storedCids(blocks)).toEqual([]);
     expect(host.catalog.hostBlocks()).toEqual([]);
   });
@@ -323,9 +330,7 @@ describe("host mode", () => {
 
     // A push under way when the tab dies: two of its pieces are written, one shared with the held shard.
     const cut = await makeShard([10_000, kept.bytes[0] as Uint8Array, before, 10_000, 10_000], 1);
-    const keeper = node.services.shardStore.keeper;
-    if (!keeper) throw new Error("the host peer has no keeper");
-    const push = await keeper.begin(cut.upload);
+    const push = await role.shardStore.begin(offerOf(cut.upload));
     expect(push.need).toEqual([0, 3, 4]);
     await push.put(cut.upload.pieces[0] as CID, cut.bytes[0] as Uint8Array);
     await push.put(cut.upload.pieces[3] as CID, cut.bytes[3] as Uint8Array);
