@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -16,10 +17,14 @@ import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
 ///
 /// Settlement, with A the agreed count (last unit both signed), Cr the payer's own claim and Ce the payee's:
 /// - |Ce - Cr| <= tolerance: the payee is paid A and the payer charged A;
-/// - otherwise: the payee is paid min(Ce, Cr), the payer is charged Ce, the difference is burned.
+/// - otherwise: the payee is paid min(Ce, Cr), the payer is charged Ce, the difference is burned (the token's
+///   total supply falls by it).
 /// A payer who under-claims is still charged the payee's count; a payee who over-claims is still paid the payer's
-/// lower count; so neither side gains by lying. A one-sided claim above 5 MB must link to a unit of the other side
-/// and may exceed it by at most 5 MB, which bounds what a liar can make the other side lose.
+/// lower count; so neither side gains by lying. A one-sided claim counts at least A (it never undoes what both
+/// signed), at most the tolerance above the highest count the other side signed (A, or a linked unit of the
+/// other side), and its sequence at most 2 above the highest sequence the other side signed, so a later unit both
+/// signed still outranks it. Against an honest side that claims its own count, a liar's claim therefore stays
+/// within the tolerance: it is never disputed and burns nothing.
 contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -27,12 +32,15 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     uint256 public constant MAX_OPEN_CHANNELS_PER_PAYEE = 5;
     /// @notice Bytes in one MB, the unit prices are quoted in.
     uint256 public constant BYTES_PER_MB = 1_000_000;
-    /// @notice Every this many bytes a unit must carry the digest of the other side's last unit.
+    /// @notice Every this many bytes a unit must carry the digest of the other side's last unit (checked
+    /// off-chain by the side that countersigns; on-chain a claim's link is checked whenever it names a unit).
     uint256 public constant LINK_INTERVAL_BYTES = 5 * BYTES_PER_MB;
     /// @notice A route's upstream leg locks and prices this percentage of the downstream amount.
     uint256 public constant PROXY_LOCK_PERCENT = 110;
-    /// @notice Where disputed differences go; tokens sent here are out of circulation for good.
-    address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
+    /// @notice Most a one-sided claim's sequence may exceed the highest sequence the other side signed.
+    uint64 public constant MAX_CLAIM_SEQUENCE_STEP = 2;
+    /// @notice Smallest deposit of a confirmed channel through which one side may blacklist the other.
+    uint256 public constant MIN_BLACKLIST_DEPOSIT = 1e18;
 
     bytes32 private constant USAGE_TYPEHASH =
         keccak256("Usage(uint256 channelId,uint64 sequence,uint128 totalBytes,uint64 time,bytes32 link)");
@@ -165,7 +173,6 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         channel.deadline = deadline;
         channel.agreedSequence = usage.sequence;
         channel.agreedBytes = usage.totalBytes;
-        _openChannels[channel.payee] -= 1;
         emit ChannelClosing(channelId, msg.sender, usage.sequence, usage.totalBytes, deadline);
     }
 
@@ -177,7 +184,6 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         bytes calldata payeeSignature
     ) external {
         Channel storage channel = _channels[channelId];
-        _requireParty(channelId, channel);
         _requireChallengeWindow(channelId, channel);
         if (usage.sequence <= channel.agreedSequence) {
             revert BandwidthChannelStaleUsage(channelId, usage.sequence, channel.agreedSequence);
@@ -204,9 +210,7 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         bool byPayer = signer == channel.payer;
         if (!byPayer && signer != channel.payee) revert BandwidthChannelNotSignedByParty(channelId, signer);
         _requireNewerClaim(channelId, channel, usage.sequence, byPayer);
-        if (usage.totalBytes > LINK_INTERVAL_BYTES) {
-            _checkLink(channelId, channel, usage, linked, linkedSignature, byPayer ? channel.payee : channel.payer);
-        }
+        _checkClaimBounds(channelId, channel, usage, linked, linkedSignature, byPayer ? channel.payee : channel.payer);
         if (byPayer) {
             channel.payerSequence = usage.sequence;
             channel.payerBytes = usage.totalBytes;
@@ -223,17 +227,26 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         _requireStatus(channelId, channel.status, Status.Closing);
         if (block.timestamp <= channel.deadline) revert BandwidthChannelChallengeWindowOpen(channelId, channel.deadline);
         Settlement memory s = _settlement(channel);
+        address payee = channel.payee;
         channel.status = Status.Settled;
+        _openChannels[payee] -= 1;
         emit ChannelSettled(channelId, s.paid, s.refunded, s.burned, s.disputed);
-        if (s.paid != 0) _token.safeTransfer(channel.payee, s.paid);
+        if (s.paid != 0) _token.safeTransfer(payee, s.paid);
         if (s.refunded != 0) _token.safeTransfer(channel.payer, s.refunded);
-        if (s.burned != 0) _token.safeTransfer(BURN_ADDRESS, s.burned);
+        if (s.burned != 0) ERC20Burnable(address(_token)).burn(s.burned);
     }
 
     /// @inheritdoc IBandwidthChannel
     function blacklist(uint256 channelId) external {
         Channel storage channel = _channels[channelId];
         _requireParty(channelId, channel);
+        Status status = channel.status;
+        if (status != Status.Active && status != Status.Closing && status != Status.Settled) {
+            revert BandwidthChannelNotConfirmed(channelId, status);
+        }
+        if (channel.deposit < MIN_BLACKLIST_DEPOSIT) {
+            revert BandwidthChannelDepositTooSmall(channelId, channel.deposit, MIN_BLACKLIST_DEPOSIT);
+        }
         address against = msg.sender == channel.payer ? channel.payee : channel.payer;
         _distrusts[msg.sender][against] = true;
         emit Blacklisted(msg.sender, against, channelId);
@@ -328,7 +341,11 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         if (sequence <= recorded) revert BandwidthChannelStaleUsage(channelId, sequence, recorded);
     }
 
-    function _checkLink(
+    /// @dev A claim counts at least the agreed bytes, at most the tolerance above the highest count the other side
+    /// signed, and its sequence is at most {MAX_CLAIM_SEQUENCE_STEP} above the highest sequence the other side
+    /// signed. The other side's signed counts are the agreed unit and, when `linkedSignature` is given, `linked`,
+    /// which the claim must then name in its `link`.
+    function _checkClaimBounds(
         uint256 channelId,
         Channel storage channel,
         Usage calldata usage,
@@ -336,21 +353,29 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         bytes calldata linkedSignature,
         address otherSide
     ) private view {
-        _checkUnit(channelId, channel, linked);
-        bytes32 linkedDigest = _usageDigest(linked);
-        if (usage.link != linkedDigest) revert BandwidthChannelLinkMismatch(channelId, usage.link, linkedDigest);
-        address linkedSigner = PaymentSignatures.recover(linkedDigest, linkedSignature);
-        if (linkedSigner != otherSide) revert BandwidthChannelWrongSigner(channelId, otherSide, linkedSigner);
-        if (uint256(usage.totalBytes) > uint256(linked.totalBytes) + LINK_INTERVAL_BYTES) {
-            revert BandwidthChannelClaimBeyondLink(channelId, usage.totalBytes, linked.totalBytes);
+        uint256 baseBytes = channel.agreedBytes;
+        if (usage.totalBytes < baseBytes) revert BandwidthChannelClaimBelowAgreed(channelId, usage.totalBytes, baseBytes);
+        uint256 baseSequence = channel.agreedSequence;
+        if (linkedSignature.length != 0) {
+            _checkUnit(channelId, channel, linked);
+            bytes32 linkedDigest = _usageDigest(linked);
+            if (usage.link != linkedDigest) revert BandwidthChannelLinkMismatch(channelId, usage.link, linkedDigest);
+            address linkedSigner = PaymentSignatures.recover(linkedDigest, linkedSignature);
+            if (linkedSigner != otherSide) revert BandwidthChannelWrongSigner(channelId, otherSide, linkedSigner);
+            if (linked.totalBytes > baseBytes) baseBytes = linked.totalBytes;
+            if (linked.sequence > baseSequence) baseSequence = linked.sequence;
         }
+        uint256 maxBytes = baseBytes + channel.lossToleranceBytes;
+        if (usage.totalBytes > maxBytes) revert BandwidthChannelClaimTooHigh(channelId, usage.totalBytes, maxBytes);
+        uint256 maxSequence = baseSequence + MAX_CLAIM_SEQUENCE_STEP;
+        if (usage.sequence > maxSequence) revert BandwidthChannelClaimSequenceTooHigh(channelId, usage.sequence, maxSequence);
     }
 
     function _settlement(Channel storage channel) private view returns (Settlement memory s) {
         uint256 agreed = channel.agreedBytes;
         uint64 agreedSequence = channel.agreedSequence;
-        uint256 payerClaim = channel.payerSequence > agreedSequence ? channel.payerBytes : agreed;
-        uint256 payeeClaim = channel.payeeSequence > agreedSequence ? channel.payeeBytes : agreed;
+        uint256 payerClaim = channel.payerSequence > agreedSequence ? _max(channel.payerBytes, agreed) : agreed;
+        uint256 payeeClaim = channel.payeeSequence > agreedSequence ? _max(channel.payeeBytes, agreed) : agreed;
         uint256 difference = payerClaim > payeeClaim ? payerClaim - payeeClaim : payeeClaim - payerClaim;
         uint256 deposit = channel.deposit;
         uint256 charged;
@@ -371,6 +396,10 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     function _cost(Channel storage channel, uint256 totalBytes, uint256 deposit) private view returns (uint256) {
         uint256 cost = totalBytes * channel.pricePerMB / BYTES_PER_MB;
         return cost < deposit ? cost : deposit;
+    }
+
+    function _max(uint256 a, uint256 b) private pure returns (uint256) {
+        return a > b ? a : b;
     }
 
     function _usageDigest(Usage calldata usage) private view returns (bytes32) {

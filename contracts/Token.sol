@@ -2,15 +2,17 @@
 pragma solidity ^0.8.28;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {ERC20Votes} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Votes.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 /// @title Tabula token (TAB)
 /// @notice The platform's ERC-20: storage deals and bandwidth are paid in it, hosts stake it, holders vote with it.
-/// Supports EIP-2612 permit so one signature approves a payment, and ERC20Votes for governance.
+/// Supports EIP-2612 permit so one signature approves a payment, ERC20Votes for governance, and burning
+/// (`burn`, `burnFrom`): burned tokens leave the total supply.
 /// A faucet exists only when the deployment enables it (local chains), with a per-call cap.
-contract Token is ERC20, ERC20Permit, ERC20Votes {
+contract Token is ERC20, ERC20Burnable, ERC20Permit, ERC20Votes {
     /// @notice Largest amount one faucet call may mint.
     uint256 public constant FAUCET_MAX = 10_000 ether;
 

@@ -7,7 +7,8 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 /// @notice A payer deposits tokens for a payee's bandwidth at a price per MB with a loss tolerance. Both sides sign
 /// cumulative usage units off-chain; the last unit both signed settles the channel after a challenge window. When
 /// the two sides' own claims differ by more than the tolerance, the payee is paid the lower count, the payer is
-/// charged the payee's count and the difference is burned, so that lying never pays.
+/// charged the payee's count and the difference is burned, so that lying never pays. The token must be
+/// ERC20Burnable: burning lowers its total supply.
 interface IBandwidthChannel {
     /// @notice Life cycle of a channel.
     enum Status {
@@ -140,8 +141,16 @@ interface IBandwidthChannel {
     error BandwidthChannelNotSignedByParty(uint256 channelId, address signer);
     /// @notice The claim's link is not the digest of the linked unit.
     error BandwidthChannelLinkMismatch(uint256 channelId, bytes32 link, bytes32 linkedDigest);
-    /// @notice The claim counts more than 5 MB beyond the other side's linked unit.
-    error BandwidthChannelClaimBeyondLink(uint256 channelId, uint256 totalBytes, uint256 linkedTotalBytes);
+    /// @notice The claim counts fewer bytes than the unit both sides signed.
+    error BandwidthChannelClaimBelowAgreed(uint256 channelId, uint256 totalBytes, uint256 agreedBytes);
+    /// @notice The claim counts more than the tolerance above the highest count the other side signed.
+    error BandwidthChannelClaimTooHigh(uint256 channelId, uint256 totalBytes, uint256 maxBytes);
+    /// @notice The claim's sequence jumps more than 2 above the highest sequence the other side signed.
+    error BandwidthChannelClaimSequenceTooHigh(uint256 channelId, uint64 sequence, uint256 maxSequence);
+    /// @notice The channel was never confirmed, so it records no relation between its two sides.
+    error BandwidthChannelNotConfirmed(uint256 channelId, Status status);
+    /// @notice The channel's deposit is below the minimum that lets one side blacklist the other.
+    error BandwidthChannelDepositTooSmall(uint256 channelId, uint256 deposit, uint256 minDeposit);
     /// @notice The upstream channel is not a route, or its downstream leg is already open.
     error BandwidthChannelInvalidRoute(uint256 upstreamId);
 
@@ -184,7 +193,8 @@ interface IBandwidthChannel {
         bytes calldata payeeSignature
     ) external;
 
-    /// @notice During the challenge window, either side replaces the agreed unit with a later one both signed.
+    /// @notice During the challenge window, anyone (either side, or a watchtower holding the unit for one) replaces
+    /// the agreed unit with a later one both signed.
     function challenge(
         uint256 channelId,
         Usage calldata usage,
@@ -193,8 +203,10 @@ interface IBandwidthChannel {
     ) external;
 
     /// @notice During the challenge window, either side records a unit signed by one side as that side's own
-    /// claim. Above 5 MB the unit must link to a unit of the other side (`linked`, `linkedSignature`) and count at
-    /// most 5 MB more than it.
+    /// claim. The claim counts at least the agreed bytes and at most the loss tolerance above the highest count the
+    /// other side signed: the agreed unit, or `linked` when `linkedSignature` (the other side's signature of it) is
+    /// given, in which case the claim's `link` must be `linked`'s digest. Its sequence is at most 2 above the
+    /// highest sequence the other side signed (pass an empty `linkedSignature` to link nothing).
     function submitClaim(
         uint256 channelId,
         Usage calldata usage,
@@ -203,10 +215,12 @@ interface IBandwidthChannel {
         bytes calldata linkedSignature
     ) external;
 
-    /// @notice After the challenge window, pays the payee, refunds the payer and burns any disputed difference.
+    /// @notice After the challenge window, pays the payee, refunds the payer and burns any disputed difference
+    /// (the token's total supply falls by it); the payee's channel slot is free again.
     function settle(uint256 channelId) external;
 
-    /// @notice Records on-chain that the caller distrusts the other side of `channelId`.
+    /// @notice Records on-chain that the caller distrusts the other side of `channelId`, a channel the payee
+    /// confirmed with a deposit of at least 1 TAB.
     function blacklist(uint256 channelId) external;
 
     /// @notice The channel as stored.
@@ -221,7 +235,7 @@ interface IBandwidthChannel {
     /// @notice The EIP-712 digest each side signs for `usage`.
     function usageDigest(Usage calldata usage) external view returns (bytes32);
 
-    /// @notice How many confirmed, not yet closing channels `payee` holds.
+    /// @notice How many confirmed, not yet settled channels `payee` holds (closing ones count: they still earn).
     function openChannelsOf(address payee) external view returns (uint256);
 
     /// @notice Whether `by` has blacklisted `against`.

@@ -18,7 +18,6 @@ contract BandwidthChannelTest is TestBase {
     uint64 private constant CONFIRM_WINDOW = 1 hours;
     uint64 private constant CHALLENGE_WINDOW = 1 days;
     uint256 private constant SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
-    address private constant BURN = 0x000000000000000000000000000000000000dEaD;
 
     Token private token;
     BandwidthChannel private channels;
@@ -203,8 +202,15 @@ contract BandwidthChannelTest is TestBase {
         vm.prank(stranger);
         channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
 
-        // A channel opened before the payee filled up cannot be confirmed as a sixth either.
+        // A closing channel keeps its slot until it is settled.
         _close(ids[0], payer, _unit(ids[0], 1, 0));
+        vm.assertEq(channels.openChannelsOf(payee), 5);
+        vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelPayeeFull.selector, payee, 5));
+        vm.prank(stranger);
+        channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        _settle(ids[0]);
+        vm.assertEq(channels.openChannelsOf(payee), 4);
+        // A channel opened before the payee filled up cannot be confirmed as a sixth either.
         vm.prank(stranger);
         uint256 pending = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
         _openConfirmed();
@@ -224,7 +230,7 @@ contract BandwidthChannelTest is TestBase {
         vm.expectEmit(address(channels));
         emit IBandwidthChannel.ChannelClosing(id, payee, 3, 40 * MB, block.timestamp + CHALLENGE_WINDOW);
         _close(id, payee, u);
-        vm.assertEq(channels.openChannelsOf(payee), 0);
+        vm.assertEq(channels.openChannelsOf(payee), 1);
 
         uint256 payeeBefore = token.balanceOf(payee);
         uint256 payerBefore = token.balanceOf(payer);
@@ -235,6 +241,7 @@ contract BandwidthChannelTest is TestBase {
         vm.assertEq(token.balanceOf(payee), payeeBefore + 40 ether);
         vm.assertEq(token.balanceOf(payer), payerBefore + 60 ether);
         vm.assertEq(token.balanceOf(address(channels)), 0);
+        vm.assertEq(channels.openChannelsOf(payee), 0);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IBandwidthChannel.BandwidthChannelUnexpectedStatus.selector,
@@ -435,20 +442,25 @@ contract BandwidthChannelTest is TestBase {
         uint256 id = _openConfirmed();
         IBandwidthChannel.Usage memory agreed = _unit(id, 4, 20 * MB);
         _close(id, payee, agreed);
-        // The payer claims fewer bytes than it agreed to: a lie by more than the tolerance.
-        IBandwidthChannel.Usage memory lie = _unit(id, 5, 8 * MB);
-        lie.link = channels.usageDigest(agreed);
+        // The payer had proposed 23 MB; the payee claims 23.5 MB linked to that proposal.
+        IBandwidthChannel.Usage memory proposal = _unit(id, 5, 23 * MB);
+        IBandwidthChannel.Usage memory own = _unit(id, 6, 23 * MB + MB / 2);
+        own.link = channels.usageDigest(proposal);
+        _claim(id, payeeKey, own, proposal, payerKey);
+        // The payer denies its own proposal and claims the agreed 20 MB: a lie by more than the tolerance.
+        IBandwidthChannel.Usage memory lie = _unit(id, 6, 20 * MB);
         vm.expectEmit(address(channels));
-        emit IBandwidthChannel.UsageClaimed(id, payer, 5, 8 * MB);
-        _claim(id, payerKey, lie, agreed, payeeKey);
+        emit IBandwidthChannel.UsageClaimed(id, payer, 6, 20 * MB);
+        _claim(id, payerKey, lie, _empty(id), 0);
 
-        uint256 burnBefore = token.balanceOf(BURN);
+        uint256 supplyBefore = token.totalSupply();
         IBandwidthChannel.Settlement memory s = _settle(id);
         vm.assertTrue(s.disputed);
-        vm.assertEq(s.paid, 8 ether);
-        vm.assertEq(s.burned, 12 ether);
-        vm.assertEq(s.refunded, 80 ether); // charged 20, the payee's count
-        vm.assertEq(token.balanceOf(BURN), burnBefore + 12 ether);
+        vm.assertEq(s.paid, 20 ether);
+        vm.assertEq(s.burned, 3.5 ether);
+        vm.assertEq(s.refunded, 76.5 ether); // charged 23.5, the payee's count
+        vm.assertEq(token.totalSupply(), supplyBefore - 3.5 ether);
+        vm.assertEq(token.balanceOf(address(channels)), 0);
     }
 
     function testClaimsWithinToleranceSettleTheAgreedUnit() public {
@@ -463,25 +475,23 @@ contract BandwidthChannelTest is TestBase {
         vm.assertEq(s.paid, 20 ether);
     }
 
-    function testClaimAboveFiveMegabytesMustLinkToTheOtherSidesUnitAndStayWithinFiveMore() public {
+    function testClaimLinksToTheOtherSidesUnitAndStaysWithinTheTolerance() public {
         uint256 id = _openConfirmed();
         IBandwidthChannel.Usage memory agreed = _unit(id, 4, 10 * MB);
         _close(id, payer, agreed);
         bytes32 agreedDigest = channels.usageDigest(agreed);
 
-        IBandwidthChannel.Usage memory tooFar = _unit(id, 5, 15 * MB + 1);
+        IBandwidthChannel.Usage memory tooFar = _unit(id, 5, 11 * MB + 1);
         tooFar.link = agreedDigest;
         bytes memory tooFarSig = _sign(payeeKey, tooFar);
         bytes memory agreedByPayer = _sign(payerKey, agreed);
         vm.startPrank(payee);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IBandwidthChannel.BandwidthChannelClaimBeyondLink.selector, id, 15 * MB + 1, 10 * MB
-            )
+            abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelClaimTooHigh.selector, id, 11 * MB + 1, 11 * MB)
         );
         channels.submitClaim(id, tooFar, tooFarSig, agreed, agreedByPayer);
 
-        IBandwidthChannel.Usage memory unlinked = _unit(id, 5, 12 * MB);
+        IBandwidthChannel.Usage memory unlinked = _unit(id, 5, 11 * MB);
         bytes memory unlinkedSig = _sign(payeeKey, unlinked);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -491,7 +501,7 @@ contract BandwidthChannelTest is TestBase {
         channels.submitClaim(id, unlinked, unlinkedSig, agreed, agreedByPayer);
 
         // The linked unit must be the other side's, not the claimant's own.
-        IBandwidthChannel.Usage memory selfLinked = _unit(id, 5, 12 * MB);
+        IBandwidthChannel.Usage memory selfLinked = _unit(id, 5, 11 * MB);
         selfLinked.link = agreedDigest;
         bytes memory selfLinkedSig = _sign(payeeKey, selfLinked);
         bytes memory agreedByPayee = _sign(payeeKey, agreed);
@@ -501,7 +511,7 @@ contract BandwidthChannelTest is TestBase {
         channels.submitClaim(id, selfLinked, selfLinkedSig, agreed, agreedByPayee);
 
         channels.submitClaim(id, selfLinked, selfLinkedSig, agreed, agreedByPayer);
-        vm.assertEq(channels.getChannel(id).payeeBytes, 12 * MB);
+        vm.assertEq(channels.getChannel(id).payeeBytes, 11 * MB);
         // A claim is only replaced by a higher sequence.
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelStaleUsage.selector, id, 5, 5));
         channels.submitClaim(id, selfLinked, selfLinkedSig, agreed, agreedByPayer);

@@ -6,12 +6,13 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { network } from "hardhat";
-import { type Abi, type Address, type Hex, parseEther, toHex } from "viem";
+import { type Abi, type Address, type Hex, parseEther, toHex, zeroHash } from "viem";
 import { type HDAccount, mnemonicToAccount } from "viem/accounts";
 import {
   type AgreedUsage,
   BandwidthMeter,
   BYTES_PER_MB,
+  claimableBytes,
   settleUsage,
   type Usage,
   usageDigest,
@@ -115,78 +116,80 @@ describe("payments, two parties against the chain", () => {
     gas["ERC-20 transfer"] = await mined(send(token, "transfer", [payee.address, 1n], payer.address));
   });
 
-  it("bandwidth: 1000 usage units both signed, close with an old unit, challenge, settle", async () => {
-    const channels = await deploy("BandwidthChannel", [token.address, 3600n, 86400n]);
-    const contract = { chainId, address: channels.address };
-    const deposit = parseEther("100");
-    const price = parseEther("0.001"); // per MB
-    const permit = await signPermit(channels, deposit);
-    gas["open with permit"] = await mined(
-      send(channels, "openWithPermit", [payee.address, deposit, price, 1_000_000n, permit], payer.address),
-    );
-    const id = 1n;
-    gas.confirm = await mined(send(channels, "confirm", [id], payee.address));
+  for (const payments of [PAYMENTS, 10 * PAYMENTS]) {
+    it(`bandwidth: ${payments} usage units both signed, close with an old unit, a watchtower answers, settle`, async () => {
+      const channels = await deploy("BandwidthChannel", [token.address, 3600n, 86400n]);
+      const contract = { chainId, address: channels.address };
+      const deposit = parseEther("100");
+      const price = parseEther("0.001"); // per MB
+      const permit = await signPermit(channels, deposit);
+      const openGas = await mined(
+        send(channels, "openWithPermit", [payee.address, deposit, price, 1_000_000n, permit], payer.address),
+      );
+      const id = 1n;
+      const confirmGas = await mined(send(channels, "confirm", [id], payee.address));
 
-    const now = await chainNow();
-    const common = { contract, channelId: id, lossToleranceBytes: 1_000_000n, now: () => now };
-    const a = new BandwidthMeter({ ...common, role: "payer", self: payer, counterparty: payee.address });
-    const b = new BandwidthMeter({ ...common, role: "payee", self: payee, counterparty: payer.address });
-    const CHUNK_BYTES = 64 * 1024;
-    let old: AgreedUsage | undefined;
-    let linked = 0;
-    for (let unit = 1; unit <= PAYMENTS; unit++) {
-      assert.ok(b.canServe(CHUNK_BYTES));
-      b.record(CHUNK_BYTES);
-      a.record(CHUNK_BYTES - (unit % 7 === 0 ? 1000 : 0)); // the payer loses a few packets
-      const agreed = await b.countersign(await a.propose());
-      await a.acceptCountersignature(agreed);
-      if (agreed.usage.link !== `0x${"00".repeat(32)}`) linked++;
-      if (unit === PAYMENTS / 2) old = agreed;
-    }
-    const last = a.agreed;
-    assert.equal(last.usage.sequence, BigInt(PAYMENTS));
-    assert.ok(linked >= Math.floor((PAYMENTS * CHUNK_BYTES) / 5_000_000), "a link every 5 MB");
+      const now = await chainNow();
+      const common = { contract, channelId: id, lossToleranceBytes: 1_000_000n, now: () => now };
+      const a = new BandwidthMeter({ ...common, role: "payer", self: payer, counterparty: payee.address });
+      const b = new BandwidthMeter({ ...common, role: "payee", self: payee, counterparty: payer.address });
+      const CHUNK_BYTES = 8 * 1024;
+      let old: AgreedUsage | undefined;
+      let linked = 0;
+      for (let unit = 1; unit <= payments; unit++) {
+        assert.ok(b.canServe(CHUNK_BYTES));
+        b.record(CHUNK_BYTES);
+        a.record(CHUNK_BYTES - (unit % 7 === 0 ? 100 : 0)); // the payer loses a few packets
+        const agreed = await b.countersign(await a.propose());
+        await a.acceptCountersignature(agreed);
+        if (agreed.usage.link !== `0x${"00".repeat(32)}`) linked++;
+        if (unit === payments / 2) old = agreed;
+      }
+      const last = a.agreed;
+      assert.equal(last.usage.sequence, BigInt(payments));
+      assert.ok(linked >= Math.floor((payments * CHUNK_BYTES) / 5_000_000), "a link every 5 MB");
 
-    // The payer closes with an old unit; the payee answers with the last one and wins.
-    const oldUnit = old as AgreedUsage;
-    gas.close = await mined(
-      send(channels, "close", [id, oldUnit.usage, oldUnit.payerSignature, oldUnit.payeeSignature], payer.address),
-    );
-    gas.challenge = await mined(
-      send(channels, "challenge", [id, last.usage, last.payerSignature, last.payeeSignature], payee.address),
-    );
-    await networkHelpers.time.increase(86401);
-    const before = await balance(token, payee.address);
-    gas.settle = await mined(send(channels, "settle", [id]));
-    const expected = settleUsage(
-      { deposit, pricePerMB: price, lossToleranceBytes: 1_000_000n },
-      {
-        agreedBytes: last.usage.totalBytes,
-        payerClaimBytes: last.usage.totalBytes,
-        payeeClaimBytes: last.usage.totalBytes,
-      },
-    );
-    assert.equal((await balance(token, payee.address)) - before, expected.paid);
-    assert.equal(expected.paid, (last.usage.totalBytes * price) / BYTES_PER_MB);
-    const perChannel = (gas.confirm as bigint) + (gas.close as bigint) + (gas.settle as bigint);
-    gas["bandwidth per payment, permit open (1000)"] =
-      ((gas["open with permit"] as bigint) + perChannel) / BigInt(PAYMENTS);
-  });
+      // The payer closes with an old unit while the payee is offline; a watchtower holding the last unit answers.
+      const oldUnit = old as AgreedUsage;
+      const closeGas = await mined(
+        send(channels, "close", [id, oldUnit.usage, oldUnit.payerSignature, oldUnit.payeeSignature], payer.address),
+      );
+      gas["challenge by a watchtower"] = await mined(
+        send(channels, "challenge", [id, last.usage, last.payerSignature, last.payeeSignature], other.address),
+      );
+      await networkHelpers.time.increase(86401);
+      const before = await balance(token, payee.address);
+      const settleGas = await mined(send(channels, "settle", [id]));
+      const expected = settleUsage(
+        { deposit, pricePerMB: price, lossToleranceBytes: 1_000_000n },
+        {
+          agreedBytes: last.usage.totalBytes,
+          payerClaimBytes: last.usage.totalBytes,
+          payeeClaimBytes: last.usage.totalBytes,
+        },
+      );
+      assert.equal((await balance(token, payee.address)) - before, expected.paid);
+      assert.equal(expected.paid, (last.usage.totalBytes * price) / BYTES_PER_MB);
+      Object.assign(gas, { "open with permit": openGas, confirm: confirmGas, close: closeGas, settle: settleGas });
+      gas[`bandwidth per payment, permit open (${payments})`] =
+        (openGas + confirmGas + closeGas + settleGas) / BigInt(payments);
+    });
+  }
 
-  it("bandwidth dispute rule: a liar is never better off (economic table)", async () => {
+  it("bandwidth dispute rule: a liar is never better off, and never burns an honest side's tokens", async () => {
     const MB = BYTES_PER_MB;
-    const TRUE_BYTES = 20n * MB;
     const TOLERANCE = MB;
     const price = parseEther("1");
     const deposit = parseEther("100");
+    // Both signed 19.5 MB; then the payee served 0.5 MB more and the payer signed its proposal of 20 MB, which the
+    // payee had not countersigned when the channel closed. True usage: 20 MB.
+    const AGREED = 19n * MB + MB / 2n;
+    const TRUE_BYTES = 20n * MB;
     type Strategy = "honest" | "small lie" | "big lie";
     const strategies: Strategy[] = ["honest", "small lie", "big lie"];
-    // A lying payer under-reports, a lying payee over-reports; "small" stays within the tolerance.
-    const payerClaim: Record<Strategy, bigint> = {
-      honest: TRUE_BYTES,
-      "small lie": TRUE_BYTES - MB / 2n,
-      "big lie": TRUE_BYTES - 8n * MB,
-    };
+    // A lying payer under-reports (the big lie below what both signed), a lying payee over-reports (the big lie
+    // beyond the tolerance above the payer's proposal). A refused claim is replaced by the most the contract takes.
+    const payerClaim: Record<Strategy, bigint> = { honest: TRUE_BYTES, "small lie": AGREED, "big lie": 12n * MB };
     const payeeClaim: Record<Strategy, bigint> = {
       honest: TRUE_BYTES,
       "small lie": TRUE_BYTES + MB / 2n,
@@ -210,6 +213,7 @@ describe("payments, two parties against the chain", () => {
       payeeRevenue: bigint;
       burned: bigint;
       disputed: boolean;
+      refused: string;
     }[] = [];
     let id = 0n;
     for (const ps of strategies) {
@@ -217,6 +221,7 @@ describe("payments, two parties against the chain", () => {
         id++;
         const payerBefore = await balance(token, payer.address);
         const payeeBefore = await balance(token, payee.address);
+        const supplyBefore = await call<bigint>(token, "totalSupply");
         gas["open (allowance already set)"] = await mined(
           send(channels, "open", [payee.address, deposit, price, TOLERANCE], payer.address),
         );
@@ -224,68 +229,79 @@ describe("payments, two parties against the chain", () => {
         const now = await chainNow();
         const common = { contract, channelId: id, lossToleranceBytes: TOLERANCE, now: () => now };
         const a = new BandwidthMeter({ ...common, role: "payer", self: payer, counterparty: payee.address });
-        const b = new BandwidthMeter({
-          ...common,
-          role: "payee",
-          self: payee,
-          counterparty: payer.address,
-          creditBytes: 4n * MB,
-        });
-        // The service really moves TRUE_BYTES, and both sign it as it happens.
-        for (let i = 0; i < 10; i++) {
-          a.record(TRUE_BYTES / 10n);
-          b.record(TRUE_BYTES / 10n);
+        const b = new BandwidthMeter({ ...common, role: "payee", self: payee, counterparty: payer.address });
+        for (let i = 0; i < 30; i++) {
+          a.record(AGREED / 30n);
+          b.record(AGREED / 30n);
           await a.acceptCountersignature(await b.countersign(await a.propose()));
         }
+        a.record(TRUE_BYTES - AGREED);
+        b.record(TRUE_BYTES - AGREED);
+        const proposal = await a.propose();
         const agreed = a.agreed;
+        assert.equal(agreed.usage.totalBytes, AGREED);
         await mined(
           send(channels, "close", [id, agreed.usage, agreed.payerSignature, agreed.payeeSignature], payee.address),
         );
-        const link = usageDigest(contract, agreed.usage);
-        let seq = agreed.usage.sequence;
-        for (const [side, strategy, claimed, who] of [
+        // The payer links to the unit both signed; the payee to the payer's proposal.
+        const claimed = { payer: AGREED, payee: AGREED };
+        const refused: string[] = [];
+        for (const [side, strategy, wanted, who] of [
           ["payer", ps, payerClaim[ps], payer],
           ["payee", es, payeeClaim[es], payee],
         ] as const) {
-          if (strategy === "honest") continue;
-          seq += 1n;
-          const usage: Usage = { channelId: id, sequence: seq, totalBytes: claimed, time: now, link };
-          const linkedSignature = side === "payer" ? agreed.payeeSignature : agreed.payerSignature;
-          await mined(
-            send(
-              channels,
-              "submitClaim",
-              [id, usage, await sign(who, usage), agreed.usage, linkedSignature],
-              who.address,
-            ),
-          );
+          const [linked, linkedSignature] =
+            side === "payer" ? [agreed.usage, agreed.payeeSignature] : [proposal.usage, proposal.signature];
+          const ceiling = claimableBytes(wanted, AGREED, linked.totalBytes, TOLERANCE);
+          for (const totalBytes of wanted === ceiling ? [wanted] : [wanted, ceiling]) {
+            const usage: Usage = {
+              channelId: id,
+              sequence: linked.sequence + 1n,
+              totalBytes,
+              time: now,
+              link: usageDigest(contract, linked),
+            };
+            const signature = await sign(who, usage);
+            try {
+              await mined(send(channels, "submitClaim", [id, usage, signature, linked, linkedSignature], who.address));
+              claimed[side] = totalBytes;
+              break;
+            } catch {
+              refused.push(`${side} ${strategy}`);
+            }
+          }
         }
         await networkHelpers.time.increase(86401);
         await mined(send(channels, "settle", [id]));
         const payerCost = payerBefore - (await balance(token, payer.address));
         const payeeRevenue = (await balance(token, payee.address)) - payeeBefore;
+        const burned = supplyBefore - (await call<bigint>(token, "totalSupply"));
         const expected = settleUsage(
           { deposit, pricePerMB: price, lossToleranceBytes: TOLERANCE },
-          { agreedBytes: TRUE_BYTES, payerClaimBytes: payerClaim[ps], payeeClaimBytes: payeeClaim[es] },
+          { agreedBytes: AGREED, payerClaimBytes: claimed.payer, payeeClaimBytes: claimed.payee },
         );
         assert.equal(payeeRevenue, expected.paid, "contract and app agree on the payout");
         assert.equal(payerCost, deposit - expected.refunded);
+        assert.equal(burned, payerCost - payeeRevenue, "the total supply falls by exactly what was burned");
         rows.push({
           payer: ps,
           payee: es,
           payerCost,
           payeeRevenue,
-          burned: payerCost - payeeRevenue,
+          burned,
           disputed: expected.disputed,
+          refused: refused.join(", "),
         });
       }
     }
     const fmt = (x: bigint) => (Number(x) / 1e18).toFixed(2).padStart(7);
-    console.log(`\nDispute rule, true usage ${TRUE_BYTES / MB} MB at 1 TAB/MB, tolerance ${TOLERANCE / MB} MB`);
-    console.log("payer       payee      | payer pays | payee gets | burned | dispute");
+    console.log(
+      `\nDispute rule, both signed ${Number(AGREED) / 1e6} MB, true usage ${TRUE_BYTES / MB} MB at 1 TAB/MB, tolerance ${TOLERANCE / MB} MB`,
+    );
+    console.log("payer       payee      | payer pays | payee gets | burned | dispute | refused on-chain");
     for (const row of rows) {
       console.log(
-        `${row.payer.padEnd(11)} ${row.payee.padEnd(10)} | ${fmt(row.payerCost)}    | ${fmt(row.payeeRevenue)}    | ${fmt(row.burned)}| ${row.disputed}`,
+        `${row.payer.padEnd(11)} ${row.payee.padEnd(10)} | ${fmt(row.payerCost)}    | ${fmt(row.payeeRevenue)}    | ${fmt(row.burned)}| ${String(row.disputed).padEnd(7)} | ${row.refused}`,
       );
     }
     const at = (p: Strategy, e: Strategy) => rows.find((r) => r.payer === p && r.payee === e) as (typeof rows)[number];
@@ -295,10 +311,87 @@ describe("payments, two parties against the chain", () => {
         assert.ok(at(lie, s).payerCost >= at("honest", s).payerCost, `payer ${lie} vs payee ${s}`);
         // Whatever the payer does, a lying payee gets at most what an honest one gets.
         assert.ok(at(s, lie).payeeRevenue <= at(s, "honest").payeeRevenue, `payee ${lie} vs payer ${s}`);
+        // A liar facing an honest side burns nothing of it.
+        assert.equal(at(lie, "honest").burned, 0n, `payer ${lie} burns nothing of an honest payee`);
+        assert.equal(at("honest", lie).burned, 0n, `payee ${lie} burns nothing of an honest payer`);
       }
     }
-    assert.equal(at("honest", "honest").payeeRevenue, parseEther("20"));
-    assert.equal(at("big lie", "big lie").burned > 0n, true);
+    assert.equal(at("honest", "honest").payeeRevenue, parseEther("19.5"));
+    assert.equal(at("big lie", "big lie").burned, parseEther("1.5"), "two liars burn the difference of their claims");
+  });
+
+  it("bandwidth route: colluding ends never leave an honest proxy below its lock plus its 10 % fee", async () => {
+    const MB = BYTES_PER_MB;
+    const channels = await deploy("BandwidthChannel", [token.address, 3600n, 86400n]);
+    await approve(channels, payer.address);
+    await approve(channels, proxy.address);
+    const contract = { chainId, address: channels.address };
+    const price = parseEther("1");
+    const amount = parseEther("100");
+    const FORWARDED = 50n * MB;
+    const sign = (who: HDAccount, usage: Usage) =>
+      who.signTypedData({
+        domain: paymentDomain(BANDWIDTH_DOMAIN_NAME, contract),
+        types: USAGE_TYPES,
+        primaryType: "Usage",
+        message: usage,
+      });
+    console.log("\nProxy route, 50 MB forwarded at 1 TAB/MB (upstream 1.1 TAB/MB), tolerance 1 MB");
+    console.log("ends        | proxy net | payee gets | payer pays | refused on-chain");
+    let next = 0n;
+    for (const ends of ["honest", "colluding"] as const) {
+      const proxyBefore = await balance(token, proxy.address);
+      const payerBefore = await balance(token, payer.address);
+      const payeeBefore = await balance(token, payee.address);
+      await mined(send(channels, "openRoute", [proxy.address, amount, price, MB], payer.address));
+      const up = ++next;
+      await mined(send(channels, "confirm", [up], proxy.address));
+      await mined(send(channels, "openRouteLeg", [up, payee.address], proxy.address));
+      const down = ++next;
+      await mined(send(channels, "confirm", [down], payee.address));
+      const now = await chainNow();
+      // The proxy signs on each leg exactly the 50 MB it forwarded.
+      const legs = [
+        { id: up, from: payer, to: proxy },
+        { id: down, from: proxy, to: payee },
+      ];
+      for (const leg of legs) {
+        const usage: Usage = { channelId: leg.id, sequence: 10n, totalBytes: FORWARDED, time: now, link: zeroHash };
+        const [x, y] = [await sign(leg.from, usage), await sign(leg.to, usage)];
+        await mined(send(channels, "close", [leg.id, usage, x, y], leg.to.address));
+      }
+      const refused: string[] = [];
+      if (ends === "colluding") {
+        // The payer claims 0 upstream; the payee claims 5 MB more than the proxy signed downstream.
+        const attempts = [
+          { id: up, who: payer, totalBytes: 0n, name: "payer claims 0" },
+          { id: down, who: payee, totalBytes: FORWARDED + 5n * MB, name: "payee claims +5 MB" },
+          { id: down, who: payee, totalBytes: FORWARDED + MB, name: "payee claims +1 MB" },
+        ];
+        for (const t of attempts) {
+          const usage: Usage = { channelId: t.id, sequence: 11n, totalBytes: t.totalBytes, time: now, link: zeroHash };
+          try {
+            await mined(
+              send(channels, "submitClaim", [t.id, usage, await sign(t.who, usage), usage, "0x"], t.who.address),
+            );
+          } catch {
+            refused.push(t.name);
+          }
+        }
+      }
+      await networkHelpers.time.increase(86401);
+      await mined(send(channels, "settle", [up]));
+      await mined(send(channels, "settle", [down]));
+      const proxyNet = (await balance(token, proxy.address)) - proxyBefore;
+      const payeeGets = (await balance(token, payee.address)) - payeeBefore;
+      const payerPays = payerBefore - (await balance(token, payer.address));
+      const fmt = (x: bigint) => (Number(x) / 1e18).toFixed(2).padStart(8);
+      console.log(
+        `${ends.padEnd(11)} | ${fmt(proxyNet)}  | ${fmt(payeeGets)}   | ${fmt(payerPays)}   | ${refused.join(", ")}`,
+      );
+      assert.equal(proxyNet, payeeGets / 10n, "the proxy keeps exactly its 10 % fee");
+      assert.equal(payeeGets, parseEther("50"));
+    }
   });
 
   it("hash chain: 1000 tokens streamed and redeemed once; gas at depth 1, 100, 1000", async () => {
@@ -538,12 +631,14 @@ describe("payments, two parties against the chain", () => {
     const transfer = gas["ERC-20 transfer"] as bigint;
     // With the allowance set once (the app approves the contract for many channels), the channel's four
     // transactions per 1000 payments; a permit open adds the approval to the first channel.
-    gas["bandwidth per payment, allowance open (1000)"] =
-      ((gas["open (allowance already set)"] as bigint) +
-        (gas.confirm as bigint) +
-        (gas.close as bigint) +
-        (gas.settle as bigint)) /
-      1000n;
+    for (const payments of [PAYMENTS, 10 * PAYMENTS]) {
+      gas[`bandwidth per payment, allowance open (${payments})`] =
+        ((gas["open (allowance already set)"] as bigint) +
+          (gas.confirm as bigint) +
+          (gas.close as bigint) +
+          (gas.settle as bigint)) /
+        BigInt(payments);
+    }
     console.log("\nGas used (transactions on Hardhat's in-process chain)");
     for (const [name, used] of Object.entries(gas)) {
       const share = name.includes("per payment")
@@ -556,6 +651,8 @@ describe("payments, two parties against the chain", () => {
     // (calldata and hashing per leaf): it is printed, not held to the target.
     for (const scheme of [
       "bandwidth per payment, allowance open (1000)",
+      "bandwidth per payment, allowance open (10000)",
+      "bandwidth per payment, permit open (10000)",
       "hash chain per payment (1000)",
       "lottery per payment (1000)",
       "lottery per payment + finish (1000)",

@@ -38,6 +38,8 @@ contract PaymentsHandler is TestBase {
     mapping(bytes32 => uint256) internal merkleValue;
     mapping(bytes32 => address[2]) internal merklePayees;
     uint256 internal salt;
+    /// @dev Tokens the bandwidth contract burned (ChannelSettled.burned summed): the supply falls by exactly this.
+    uint256 public bandwidthBurned;
 
     constructor() {
         token = new Token(address(this), 0, true);
@@ -112,30 +114,57 @@ contract PaymentsHandler is TestBase {
         bandwidth.close(id, u, a, b);
     }
 
-    function bwChallenge(uint256 i, uint256 totalBytes, uint64 seq) external {
+    /// @dev A newer unit both signed, submitted by a side or by any other actor (a watchtower).
+    function bwChallenge(uint256 i, uint256 totalBytes, uint64 seq, uint256 by) external {
         if (bandwidthIds.length == 0) return;
         uint256 id = bandwidthIds[i % bandwidthIds.length];
         IBandwidthChannel.Channel memory c = bandwidth.getChannel(id);
         IBandwidthChannel.Usage memory u = _unit(id, uint64(bound(seq, 1, 40)), bound(totalBytes, 0, 80 * MB));
         (bytes memory a, bytes memory b) = (_sign(c.payer, bandwidth.usageDigest(u)), _sign(c.payee, bandwidth.usageDigest(u)));
-        vm.prank(c.payee);
+        vm.prank(actors[by % ACTORS]);
         bandwidth.challenge(id, u, a, b);
     }
 
-    function bwClaim(uint256 i, uint256 totalBytes, uint64 seq, bool byPayee) external {
+    /// @dev A one-sided claim near the agreed unit: sometimes linked to a unit of the other side (a proposal a
+    /// little above the agreed count), sometimes below the agreed count or a long way ahead (refused).
+    function bwClaim(uint256 i, uint256 totalBytes, uint64 seq, bool byPayee, uint256 linkedBytes, bool linked)
+        external
+    {
         if (bandwidthIds.length == 0) return;
         uint256 id = bandwidthIds[i % bandwidthIds.length];
         IBandwidthChannel.Channel memory c = bandwidth.getChannel(id);
-        IBandwidthChannel.Usage memory u = _unit(id, uint64(bound(seq, 1, 60)), bound(totalBytes, 0, 5 * MB));
         address signer = byPayee ? c.payee : c.payer;
+        IBandwidthChannel.Usage memory other =
+            _unit(id, c.agreedSequence + 1, uint256(c.agreedBytes) + bound(linkedBytes, 0, 3 * MB));
+        IBandwidthChannel.Usage memory u = _unit(
+            id,
+            c.agreedSequence + uint64(bound(seq, 0, 4)),
+            uint256(c.agreedBytes) + bound(totalBytes, 0, 8 * MB) - (totalBytes % 5 == 0 && c.agreedBytes > 0 ? 1 : 0)
+        );
+        bytes memory otherSig;
+        if (linked) {
+            u.link = bandwidth.usageDigest(other);
+            otherSig = _sign(byPayee ? c.payer : c.payee, bandwidth.usageDigest(other));
+        }
         bytes memory sig = _sign(signer, bandwidth.usageDigest(u));
         vm.prank(signer);
-        bandwidth.submitClaim(id, u, sig, u, "");
+        bandwidth.submitClaim(id, u, sig, other, otherSig);
     }
 
     function bwSettle(uint256 i) external {
         if (bandwidthIds.length == 0) return;
-        bandwidth.settle(bandwidthIds[i % bandwidthIds.length]);
+        uint256 id = bandwidthIds[i % bandwidthIds.length];
+        IBandwidthChannel.Settlement memory s = bandwidth.previewSettlement(id);
+        bandwidth.settle(id);
+        bandwidthBurned += s.burned;
+    }
+
+    function bwBlacklist(uint256 i, bool byPayee) external {
+        if (bandwidthIds.length == 0) return;
+        uint256 id = bandwidthIds[i % bandwidthIds.length];
+        IBandwidthChannel.Channel memory c = bandwidth.getChannel(id);
+        vm.prank(byPayee ? c.payee : c.payer);
+        bandwidth.blacklist(id);
     }
 
     // ---------------------------------------------------------------- hash chain
@@ -390,7 +419,7 @@ contract PaymentsInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory s = new bytes4[](27);
+        bytes4[] memory s = new bytes4[](29);
         s[0] = PaymentsHandler.passTime.selector;
         s[1] = PaymentsHandler.bwOpen.selector;
         s[2] = PaymentsHandler.bwConfirm.selector;
@@ -418,11 +447,14 @@ contract PaymentsInvariantTest is TestBase {
         s[24] = PaymentsHandler.bwOpen.selector;
         s[25] = PaymentsHandler.passTime.selector;
         s[26] = PaymentsHandler.ltSkip.selector;
+        s[27] = PaymentsHandler.bwBlacklist.selector;
+        s[28] = PaymentsHandler.bwClaim.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), s);
     }
 
-    /// Every token is held by an actor, a contract or the burn address, and the supply never changes.
+    /// Every token is held by an actor, a contract or the burn address, and the supply falls by exactly what
+    /// the bandwidth channel burned.
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 80
     function invariantTokensAreConserved() public view {
@@ -432,8 +464,30 @@ contract PaymentsInvariantTest is TestBase {
         for (uint256 i = 0; i < holders.length; i++) {
             sum += token.balanceOf(holders[i]);
         }
-        vm.assertEq(token.totalSupply(), supply, "supply changed");
-        vm.assertEq(sum, supply, "tokens left the known holders");
+        vm.assertEq(token.totalSupply(), supply - handler.bandwidthBurned(), "supply changed by more than the burns");
+        vm.assertEq(sum, token.totalSupply(), "tokens left the known holders");
+    }
+
+    /// A payee's channel count is its confirmed, unsettled channels, never above 5, whatever the order of close,
+    /// challenge and settle.
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 80
+    function invariantPayeesEarnOnAtMostFiveChannels() public view {
+        BandwidthChannel bandwidth = handler.bandwidth();
+        (uint256 nb,,,) = handler.counts();
+        for (uint256 a = 0; a < 4; a++) {
+            address payee = handler.actors(a);
+            uint256 earning;
+            for (uint256 i = 0; i < nb; i++) {
+                IBandwidthChannel.Channel memory c = bandwidth.getChannel(handler.bandwidthIds(i));
+                if (c.payee != payee) continue;
+                if (c.status == IBandwidthChannel.Status.Active || c.status == IBandwidthChannel.Status.Closing) {
+                    earning++;
+                }
+            }
+            vm.assertEq(bandwidth.openChannelsOf(payee), earning, "open channel count");
+            vm.assertLe(earning, bandwidth.MAX_OPEN_CHANNELS_PER_PAYEE(), "more than 5 earning channels");
+        }
     }
 
     /// Each contract's balance is exactly what it still owes on its open channels and lots.

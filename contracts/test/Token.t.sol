@@ -75,4 +75,24 @@ contract TokenTest is TestBase {
         vm.assertEq(token.getPastVotes(address(this), t), 1_000 ether);
         vm.assertEq(token.getPastTotalSupply(t), 1_000 ether);
     }
+
+    function testBurnLowersTotalSupplyAndVotes() public {
+        token.delegate(address(this));
+        vm.warp(block.timestamp + 1);
+        token.burn(300 ether);
+        vm.assertEq(token.totalSupply(), 700 ether);
+        vm.assertEq(token.balanceOf(address(this)), 700 ether);
+        vm.assertEq(token.getVotes(address(this)), 700 ether);
+    }
+
+    function testBurnFromSpendsTheAllowance() public {
+        token.transfer(alice, 10 ether);
+        vm.prank(alice);
+        token.approve(address(this), 4 ether);
+        token.burnFrom(alice, 4 ether);
+        vm.assertEq(token.totalSupply(), 996 ether);
+        vm.assertEq(token.allowance(alice, address(this)), 0);
+        vm.expectRevert();
+        token.burnFrom(alice, 1);
+    }
 }

@@ -1,14 +1,7 @@
 import { zeroHash } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import {
-  BandwidthMeter,
-  crossesLinkMark,
-  LINK_INTERVAL_BYTES,
-  settleUsage,
-  type Usage,
-  usageDigest,
-} from "./bandwidth.ts";
+import { BandwidthMeter, claimableBytes, crossesLinkMark, settleUsage, type Usage, usageDigest } from "./bandwidth.ts";
 import { BANDWIDTH_DOMAIN_NAME, paymentDomain, USAGE_TYPES } from "./eip712.ts";
 import { PaymentSignatureError, UsageDisputeError, UsageRejectedError } from "./errors.ts";
 import { compact, highS } from "./test-helpers.ts";
@@ -19,11 +12,17 @@ const contract = { chainId: 31337, address: "0x000000000000000000000000000000000
 const MB = 1_000_000n;
 const now = () => 1_700_000_000n;
 
-function pair(toleranceBytes = 100_000n) {
+function pair(toleranceBytes = 2n * MB) {
   const common = { contract, channelId: 7n, lossToleranceBytes: toleranceBytes, now };
   return {
     a: new BandwidthMeter({ ...common, role: "payer", self: payer, counterparty: payee.address }),
-    b: new BandwidthMeter({ ...common, role: "payee", self: payee, counterparty: payer.address, creditBytes: 2n * MB }),
+    b: new BandwidthMeter({
+      ...common,
+      role: "payee",
+      self: payee,
+      counterparty: payer.address,
+      creditBytes: minBig(2n * MB, toleranceBytes),
+    }),
   };
 }
 
@@ -102,10 +101,16 @@ describe("BandwidthMeter", () => {
     const { a, b } = pair(10_000n);
     await exchange(a, b, MB);
     await expect(exchange(a, b, MB, MB / 2n)).rejects.toThrow(UsageDisputeError);
+    // The payee counted 2 MB; the payer signed 1.5 MB: the claim stops at 1.5 MB plus the tolerance.
     const claim = await b.claim();
-    expect(claim.usage.totalBytes).toBe(2n * MB);
+    expect(claim.linked.totalBytes).toBe((3n * MB) / 2n);
+    expect(claim.usage.totalBytes).toBe((3n * MB) / 2n + 10_000n);
     expect(claim.usage.link).toBe(usageDigest(contract, claim.linked));
-    expect(claim.usage.sequence).toBeGreaterThan(b.agreed.usage.sequence);
+    expect(claim.usage.sequence).toBe(claim.linked.sequence + 1n);
+    // The payer's claim stays between what both signed and the tolerance above it.
+    const payerClaim = await a.claim();
+    expect(payerClaim.usage.totalBytes).toBe(MB + 10_000n);
+    expect(payerClaim.usage.sequence).toBe(a.agreed.usage.sequence + 1n);
   });
 
   it("stops a payee from serving beyond its credit over the agreed count", async () => {
@@ -121,7 +126,7 @@ describe("BandwidthMeter", () => {
           role: "payee",
           self: payee,
           counterparty: payer.address,
-          creditBytes: LINK_INTERVAL_BYTES + 1n,
+          creditBytes: 1n,
         }),
     ).toThrow(RangeError);
   });
@@ -139,8 +144,16 @@ describe("settleUsage", () => {
       },
     );
   });
+  it("counts a claim below the agreed count as the agreed count", () => {
+    expect(settleUsage(terms, { agreedBytes: 10n * MB, payerClaimBytes: 0n, payeeClaimBytes: 10n * MB })).toEqual({
+      paid: 10n * MB,
+      refunded: 90n * MB,
+      burned: 0n,
+      disputed: false,
+    });
+  });
   it("beyond it pays the lower claim, charges the payee's claim and burns the difference", () => {
-    expect(settleUsage(terms, { agreedBytes: 10n * MB, payerClaimBytes: 5n * MB, payeeClaimBytes: 10n * MB })).toEqual({
+    expect(settleUsage(terms, { agreedBytes: 5n * MB, payerClaimBytes: 5n * MB, payeeClaimBytes: 10n * MB })).toEqual({
       paid: 5n * MB,
       refunded: 90n * MB,
       burned: 5n * MB,
@@ -153,3 +166,15 @@ describe("settleUsage", () => {
     expect(s.paid + s.burned).toBe(terms.deposit);
   });
 });
+
+describe("claimableBytes", () => {
+  it("clamps a count between the agreed bytes and the tolerance above what the other side signed", () => {
+    expect(claimableBytes(0n, 10n * MB, 0n, MB)).toBe(10n * MB);
+    expect(claimableBytes(30n * MB, 10n * MB, 12n * MB, MB)).toBe(13n * MB);
+    expect(claimableBytes(11n * MB, 10n * MB, 0n, MB)).toBe(11n * MB);
+  });
+});
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}

@@ -13,8 +13,10 @@ import { type ContractRef, nowSeconds, type TypedDataSigner, type UnixSeconds } 
 export const BYTES_PER_MB = 1_000_000n;
 /** Every this many bytes a unit must link to the other side's last unit (contract: LINK_INTERVAL_BYTES). */
 export const LINK_INTERVAL_BYTES = 5n * BYTES_PER_MB;
-/** Default bytes a payee serves beyond the last agreed unit before it waits for the next one. */
+/** Default bytes a payee serves beyond the last agreed unit before it waits for the next one (at most the tolerance). */
 export const DEFAULT_CREDIT_BYTES = BYTES_PER_MB;
+/** Most a one-sided claim's sequence may exceed the highest sequence the other side signed (contract constant). */
+export const MAX_CLAIM_SEQUENCE_STEP = 2n;
 /** Most a unit's time may run ahead of our clock. */
 export const MAX_CLOCK_SKEW_SECONDS = 120n;
 
@@ -83,7 +85,10 @@ export interface BandwidthMeterOptions {
   /** The other side's address (payee for a payer, payer for a payee). */
   counterparty: Address;
   lossToleranceBytes: bigint;
-  /** Payee only: bytes served beyond the last agreed unit before waiting (at most 5 MB, the claim limit). */
+  /**
+   * Payee only: bytes served beyond the last agreed unit before waiting. At most the loss tolerance, the most a
+   * claim may count above what the payer signed, so a payer that stops countersigning gains at most the tolerance.
+   */
   creditBytes?: bigint;
   /** Clock in unix seconds; the chain's clock in tests. */
   now?: () => UnixSeconds;
@@ -116,9 +121,11 @@ export class BandwidthMeter {
     this.#self = options.self;
     this.#counterparty = options.counterparty;
     this.#toleranceBytes = options.lossToleranceBytes;
-    this.#creditBytes = options.creditBytes ?? DEFAULT_CREDIT_BYTES;
-    if (this.#creditBytes > LINK_INTERVAL_BYTES) {
-      throw new RangeError(`creditBytes must be at most ${LINK_INTERVAL_BYTES} so that a claim stays provable`);
+    this.#creditBytes = options.creditBytes ?? minBigInt(DEFAULT_CREDIT_BYTES, options.lossToleranceBytes);
+    if (this.#creditBytes > this.#toleranceBytes) {
+      throw new RangeError(
+        `creditBytes must be at most the loss tolerance ${this.#toleranceBytes} so that a claim stays provable`,
+      );
     }
     this.#now = options.now ?? nowSeconds;
     this.#agreed = emptyUsage(options.channelId);
@@ -204,15 +211,21 @@ export class BandwidthMeter {
   }
 
   /**
-   * This side's own claim for a dispute: a fresh unit with our count, linked to the other side's last unit.
-   * The contract accepts a claim above 5 MB only if it is at most 5 MB beyond that linked unit.
+   * This side's own claim for a dispute, linked to the other side's last unit. The contract takes a claim that
+   * counts at least the agreed bytes and at most the tolerance above the higher of the agreed and the linked
+   * count, at a sequence at most {@link MAX_CLAIM_SEQUENCE_STEP} above theirs: our count is clamped to that
+   * range and the sequence is one above theirs.
    */
   async claim(): Promise<UsageClaim> {
     const linked = this.#lastOther;
     if (!linked) throw new UsageRejectedError("no unit of the other side to link a claim to");
-    const usage = this.#unit(this.#measuredBytes, true);
+    const agreed = this.#agreed.usage;
+    const total = claimableBytes(this.#measuredBytes, agreed.totalBytes, linked.usage.totalBytes, this.#toleranceBytes);
+    const sequence = maxBigInt(agreed.sequence, linked.usage.sequence) + 1n;
+    const link = usageDigest(this.#contract, linked.usage);
+    const usage: Usage = { channelId: this.channelId, sequence, totalBytes: total, time: this.#now(), link };
     const signature = await this.#sign(usage);
-    this.#sequence = usage.sequence;
+    this.#sequence = maxBigInt(this.#sequence, sequence);
     this.#lastOwn = { usage, signature };
     return { usage, signature, linked: linked.usage, linkedSignature: linked.signature };
   }
@@ -276,17 +289,27 @@ export interface Settlement {
   disputed: boolean;
 }
 
+/**
+ * What a one-sided claim may count on-chain: at least the agreed bytes, at most the tolerance above the higher of
+ * the agreed count and the other side's linked unit; `measured` clamped into that range.
+ */
+export function claimableBytes(measured: bigint, agreedBytes: bigint, linkedBytes: bigint, toleranceBytes: bigint) {
+  const ceiling = maxBigInt(agreedBytes, linkedBytes) + toleranceBytes;
+  return minBigInt(maxBigInt(measured, agreedBytes), ceiling);
+}
+
 /** The price of `totalBytes`, rounded down and capped at the deposit (as the contract computes it). */
 export function usageCost(terms: ChannelTerms, totalBytes: bigint): bigint {
   return minBigInt((totalBytes * terms.pricePerMB) / BYTES_PER_MB, terms.deposit);
 }
 
 /**
- * The contract's settlement rule: within the tolerance the agreed count is paid; beyond it the payee gets the
- * lower claim, the payer pays the payee's claim and the difference is burned.
+ * The contract's settlement rule: a claim counts at least the agreed bytes; within the tolerance the agreed count
+ * is paid; beyond it the payee gets the lower claim, the payer pays the payee's claim and the difference is burned.
  */
 export function settleUsage(terms: ChannelTerms, counts: ClosingCounts): Settlement {
-  const { payerClaimBytes: payer, payeeClaimBytes: payee } = counts;
+  const payer = maxBigInt(counts.payerClaimBytes, counts.agreedBytes);
+  const payee = maxBigInt(counts.payeeClaimBytes, counts.agreedBytes);
   const difference = payer > payee ? payer - payee : payee - payer;
   const disputed = difference > terms.lossToleranceBytes;
   const charged = usageCost(terms, disputed ? payee : counts.agreedBytes);
