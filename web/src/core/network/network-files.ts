@@ -304,6 +304,7 @@ export class NetworkFiles extends EventTarget {
       const placements = await placementsOf(db, cid);
       if (unplacedShards(placements, manifest.k + manifest.m).length === 0) return [];
       const placed = await uploadFile({ ...this.#network(), store: db, placements: db }, cid, {
+        placements,
         extraHosts: 1,
         ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (upload) => {

@@ -119,6 +119,7 @@ export async function repairFile(
     // The upload places them by the one placement rule (placement-targets.ts): never back on a host that holds,
     // lost or corrupted a shard of the file.
     const placed = await uploadFile(parts, manifestCid, {
+      placements,
       shards: lost,
       ...(params.signal ? { signal: params.signal } : {}),
       onProgress: (upload) => {

@@ -9,7 +9,7 @@ import { loadManifest } from "../files/open-file.ts";
 import { HostStalledError, UploadIncompleteError } from "./errors.ts";
 import { childController, errorText, type NetworkParts } from "./parts.ts";
 import { assertEnoughHosts, placementTargets } from "./placement-targets.ts";
-import { type Placement, type PlacementStore, placementsOf, savePlacement } from "./placements.ts";
+import { type Placement, type PlacementStore, savePlacement } from "./placements.ts";
 import type { SelectHostsOptions } from "./select-hosts.ts";
 
 /** A host stops counting as alive for an upload after this long without an acknowledged piece. */
@@ -57,9 +57,14 @@ export interface UploadFileParts extends NetworkParts {
 }
 
 export interface UploadFileParameters {
-  /** Shards to place (default: those with no live holder, placement-targets.ts). */
+  /**
+   * The file's placements so far: by the placement rule (placement-targets.ts), the shards with no live holder are
+   * placed, never on a host that holds, lost or corrupted a shard of the file. None by default (a new file).
+   */
+  placements?: readonly Placement[];
+  /** Shards to place (default: those with no live holder, every shard of a new file). */
   shards?: readonly number[];
-  /** Hosts not to use beyond the placement rule's (this tab, and any host that holds, lost or corrupted a shard). */
+  /** Hosts not to use beyond the placement rule's. */
   exclude?: ReadonlySet<string>;
   /** Duplicate pushes started for the last shards still in flight; the first push of a shard to finish wins. */
   extraHosts?: number;
@@ -104,9 +109,8 @@ export async function uploadFile(
   const maxAttempts = params.maxAttemptsPerShard ?? MAX_ATTEMPTS_PER_SHARD;
   const retryPauseMs = params.retryPauseMs ?? RETRY_PAUSE_MS;
   const signal = params.signal;
-  const placements = await placementsOf(parts.placements, manifestCid.toString());
   const targets = () =>
-    placementTargets(manifest, placements, parts.hosts.list(), {
+    placementTargets(manifest, params.placements ?? [], parts.hosts.list(), {
       self: parts.self,
       ...(params.shards ? { shards: params.shards } : {}),
       ...(params.exclude ? { exclude: params.exclude } : {}),
