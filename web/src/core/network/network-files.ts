@@ -13,54 +13,22 @@ import { decodeManifest } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
 import type { RemoteFileStore } from "../files/my-files.ts";
-import { type Activity, type ActivityError, ActivityLog, errorView } from "./activities.ts";
+import { type Activity, ActivityLog } from "./activities.ts";
 import { checkFile, type ShardCheck } from "./check-file.ts";
 import { FileLocks, type LockManagerLike } from "./file-locks.ts";
+import { fileView, type MaintenanceView, maintained, maintenanceView, type NetworkFileView } from "./file-views.ts";
 import type { KnownHost } from "./known-hosts.ts";
-import {
-  DEFAULT_CHECK_INTERVAL_MS,
-  type FileSchedule,
-  lostShardsOf,
-  type MaintainedFile,
-  Maintenance,
-  type MaintenanceClock,
-} from "./maintenance.ts";
+import { DEFAULT_CHECK_INTERVAL_MS, lostShardsOf, Maintenance, type MaintenanceClock } from "./maintenance.ts";
 import { NetworkStore } from "./network-store.ts";
 import type { TabNetworkParts } from "./node-parts.ts";
 import type { NetworkParts } from "./parts.ts";
 import { assertEnoughHosts, placementTargets, unplacedShards } from "./placement-targets.ts";
 import { liveHolders, type Placement, placementsOf, savePlacement } from "./placements.ts";
+
+export type { MaintenanceView, NetworkFileView, ShardView } from "./file-views.ts";
+
 import { repairFile } from "./repair-file.ts";
 import { uploadFile } from "./upload-file.ts";
-
-export interface ShardView {
-  shard: number;
-  holders: { host: string; status: Placement["status"]; reason?: string; placedAtMs: number; checkedAtMs?: number }[];
-  /** Every piece of the shard is in this browser. */
-  local: boolean;
-}
-
-export interface NetworkFileView {
-  cid: string;
-  k: number;
-  m: number;
-  shards: ShardView[];
-  /** Shards with at least one live holder. */
-  liveShards: number;
-  localShards: number;
-  /** The last time any of its hosts was checked. */
-  lastCheckedAtMs?: number;
-}
-
-/** Where a file stands in the automatic checks. */
-export interface MaintenanceView {
-  /** When the next automatic check is due. */
-  nextAtMs: number;
-  running?: FileSchedule["running"];
-  outcome?: FileSchedule["outcome"];
-  lostShards?: number[];
-  error?: ActivityError;
-}
 
 /** The hosts as my files on the network read them: the announced ones, with what this tab measured. */
 export type HostList = TabNetworkParts["hosts"] & { list(): KnownHost[] };
@@ -458,62 +426,6 @@ export class NetworkFiles extends EventTarget {
       }
     }
   }
-}
-
-/** A file of mine as the UI shows it: its shards, their holders, and which are still in this browser. */
-async function fileView(db: FilesDB, cid: string): Promise<NetworkFileView | undefined> {
-  const bytes = await db.getManifest(cid);
-  if (!bytes) return undefined;
-  const manifest = await decodeManifest(bytes, asCid(cid)).catch(() => undefined);
-  if (!manifest) return undefined;
-  const placements = await placementsOf(db, cid);
-  const shards: ShardView[] = [];
-  for (const [shard, entry] of manifest.shards.entries()) {
-    const blobs = await db.getBlocks(entry.pieces.map((p) => p.toString()));
-    shards.push({
-      shard,
-      local: blobs.every((b) => b !== undefined),
-      holders: placements
-        .filter((p) => p.shard === shard)
-        .map((p) => ({
-          host: p.host,
-          status: p.status,
-          placedAtMs: p.placedAtMs,
-          ...(p.reason ? { reason: p.reason } : {}),
-          ...(p.checkedAtMs ? { checkedAtMs: p.checkedAtMs } : {}),
-        })),
-    });
-  }
-  const checkedAtMs = placements.flatMap((p) => (p.checkedAtMs ? [p.checkedAtMs] : []));
-  return {
-    cid,
-    k: manifest.k,
-    m: manifest.m,
-    shards,
-    liveShards: shards.filter((s) => s.holders.some((h) => h.status === "live")).length,
-    localShards: shards.filter((s) => s.local).length,
-    ...(checkedAtMs.length > 0 ? { lastCheckedAtMs: Math.max(...checkedAtMs) } : {}),
-  };
-}
-
-/** The files the automatic checks look after: those with shards on hosts, with when that was last confirmed. */
-function maintained(views: readonly NetworkFileView[]): MaintainedFile[] {
-  return views.flatMap((view) => {
-    const times = view.shards.flatMap((s) =>
-      s.holders.flatMap((h) => (h.status === "moved" ? [] : [h.checkedAtMs ?? h.placedAtMs])),
-    );
-    return times.length === 0 ? [] : [{ cid: view.cid, lastCheckedAtMs: Math.max(...times) }];
-  });
-}
-
-function maintenanceView(f: FileSchedule): MaintenanceView {
-  return {
-    nextAtMs: f.nextAtMs,
-    ...(f.running ? { running: f.running } : {}),
-    ...(f.outcome ? { outcome: f.outcome } : {}),
-    ...(f.lostShards ? { lostShards: f.lostShards } : {}),
-    ...(f.error === undefined ? {} : { error: errorView(f.error) }),
-  };
 }
 
 /** Deletes a file's pieces from this browser, unless some shard has no live holder. */
