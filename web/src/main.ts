@@ -6,11 +6,14 @@ import { mount } from "svelte";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { chainFromConfig } from "./chain/chain.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
+import { MyFiles } from "./core/files/my-files.ts";
 import { Host } from "./core/hosting/host.ts";
 import { hostPieceStore } from "./core/hosting/host-store.ts";
+import { KnownHosts } from "./core/network/known-hosts.ts";
+import { NetworkFiles } from "./core/network/network-files.ts";
+import { tabNetworkParts } from "./core/network/node-parts.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
-import { KnownHosts } from "./p2p/hosting/hosts.ts";
 import { TabulaNode } from "./p2p/node.ts";
 import { FilesState } from "./state/files.svelte.ts";
 import { HostingState } from "./state/hosting.svelte.ts";
@@ -20,10 +23,12 @@ import { PublicFilesState } from "./state/public-files.svelte.ts";
 import { Router } from "./state/router.svelte.ts";
 import { SendState } from "./state/send.svelte.ts";
 import { WalletState } from "./state/wallet.svelte.ts";
+import { ensureQuota, FilesDB } from "./storage/files-db.ts";
 import { acquireProfileSlot } from "./storage/profile.ts";
 import App from "./ui/App.svelte";
 import ErrorScreen from "./ui/ErrorScreen.svelte";
 import "./ui/app.css";
+import { WorkerPool } from "../workers/pool.ts";
 
 const target = document.getElementById("app") as HTMLElement;
 
@@ -76,15 +81,27 @@ async function boot(): Promise<void> {
   target.replaceChildren();
   const publicFiles = new PublicFilesState(node.helia);
   const hosting = new HostingState(host);
-  const networkFiles = new NetworkFilesState(node, knownHosts, {
-    checkIntervalMs: config.network.checkIntervalSeconds * 1000,
-  });
+  // One files database for my files and their placements; a worker pool each for storing/opening and repairing,
+  // made when first needed.
+  let filesDb: Promise<FilesDB> | undefined;
+  const db = () => (filesDb ??= FilesDB.open());
+  let filesPool: WorkerPool | undefined;
+  let repairPool: WorkerPool | undefined;
+  const myNetworkFiles = new NetworkFiles(
+    { ...tabNetworkParts(node, knownHosts), db, codec: () => (repairPool ??= new WorkerPool({ size: 2 })) },
+    { checkIntervalMs: config.network.checkIntervalSeconds * 1000 },
+  );
+  const networkFiles = new NetworkFilesState(myNetworkFiles);
   const send = new SendState(node);
-  const files = new FilesState({
+  const myFiles = new MyFiles({
+    db,
+    codec: () => (filesPool ??= new WorkerPool()),
+    ensureQuota: (bytes) => ensureQuota(bytes),
     signTypedData: (typedData) => wallet.signTypedData(typedData),
-    remote: (local, cid) => networkFiles.remote(local, cid),
-    onStored: (cid) => networkFiles.onStored(cid),
+    remote: (local, cid) => myNetworkFiles.remote(local, cid),
+    onStored: (cid) => myNetworkFiles.onStored(cid),
   });
+  const files = new FilesState(myFiles);
   mount(App, {
     target,
     props: { router: new Router(), network, wallet, publicFiles, files, hosting, networkFiles, send },

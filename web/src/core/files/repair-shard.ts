@@ -7,6 +7,7 @@ import type { BlockStore } from "../../storage/files-db.ts";
 import { pipelineDepth } from "./constants.ts";
 import { loadManifest } from "./open-file.ts";
 import { withPieces } from "./pieces.ts";
+import { runPipeline, segmentIndices } from "./pipeline.ts";
 
 export interface RepairShardParts {
   codec: SegmentCodec;
@@ -56,19 +57,6 @@ export async function repairShard(
     params.onProgress?.({ segments: segmentCount, repaired: done });
   };
 
-  const inFlight = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  for (let index = 0; index < segmentCount && !failure; index++) {
-    params.signal?.throwIfAborted();
-    const task: Promise<void> = repairSegment(index)
-      .catch((error: unknown) => {
-        failure ??= { error };
-      })
-      .finally(() => inFlight.delete(task));
-    inFlight.add(task);
-    if (inFlight.size >= depth) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  if (failure) throw failure.error;
+  await runPipeline(segmentIndices(segmentCount), depth, repairSegment, params.signal);
   return { repairedPieces: repaired };
 }

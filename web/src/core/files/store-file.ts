@@ -11,6 +11,7 @@ import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { BlockPut, BlockStore, FileRecord, KeyRecord } from "../../storage/files-db.ts";
 import { BatchWriter } from "./batch-writer.ts";
 import { pipelineDepth } from "./constants.ts";
+import { runPipeline } from "./pipeline.ts";
 import { readSegments } from "./segments.ts";
 
 /** What a file to store must offer: a File, a Blob with a name, or anything with a byte stream. */
@@ -127,26 +128,14 @@ export async function storeFile(
     await writer.write(puts, plainLength);
   };
 
-  const depth = pipelineDepth(codec);
-  const inFlight = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
   try {
     const segments = readSegments(file.stream(), file.size, layout.segmentSizeBytes, {
       ...(signal ? { signal } : {}),
       reuse: () => plainBuffers.pop(),
     });
-    for await (const { index, plaintext, length } of segments) {
-      if (failure) break;
-      const task: Promise<void> = processSegment(index, plaintext, length)
-        .catch((error: unknown) => {
-          failure ??= { error };
-        })
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-      if (inFlight.size >= depth) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    if (failure) throw failure.error;
+    await runPipeline(segments, pipelineDepth(codec), ({ index, plaintext, length }) =>
+      processSegment(index, plaintext, length),
+    );
     await writer.close();
     signal?.throwIfAborted();
 
@@ -166,7 +155,6 @@ export async function storeFile(
     );
     return { cid, manifest, manifestBytes: bytes, rawKey, encodedBytes };
   } catch (error) {
-    await Promise.allSettled(inFlight);
     await writer.settle();
     await store.deleteBlocks(writer.written).catch(() => {});
     throw error;

@@ -4,7 +4,7 @@ import type { ShardFetch } from "../../p2p/protocols/shard-fetch/index.ts";
 import type { ShardStore } from "../../p2p/protocols/shard-store/index.ts";
 import type { HostCandidate } from "./select-hosts.ts";
 
-/** The hosts this tab knows (p2p/hosting/hosts.ts KnownHosts). */
+/** The hosts this tab knows (known-hosts.ts KnownHosts). */
 export interface HostBook {
   list(): (HostCandidate & { addrs: string[] })[];
   reportFailure(peer: string, reason: string): void;

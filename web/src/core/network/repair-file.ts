@@ -6,7 +6,8 @@ import type { BlockPut } from "../../storage/files-db.ts";
 import { loadManifest } from "../files/open-file.ts";
 import { repairShard } from "../files/repair-shard.ts";
 import { type FetchProgress, NetworkStore, type NetworkStoreParts } from "./download/index.ts";
-import { hostsOfFile, liveHolders, type Placement, placementsOf, savePlacement } from "./placements.ts";
+import { unplacedShards } from "./placement-targets.ts";
+import { liveHolders, type Placement, placementsOf, savePlacement } from "./placements.ts";
 import { type UploadFileParts, type UploadProgress, uploadFile } from "./upload-file.ts";
 
 export interface RepairFileParts extends UploadFileParts, Pick<NetworkStoreParts, "fetchBlock" | "hostsChanged"> {
@@ -56,7 +57,7 @@ export async function repairFile(
   const n = manifest.k + manifest.m;
   const placements = await placementsOf(parts.placements, cidText);
   const holders = liveHolders(placements, n);
-  const lost = holders.flatMap((h, shard) => (h.length === 0 ? [shard] : []));
+  const lost = unplacedShards(placements, n);
   const progress: RepairProgress = { lost };
   const report = () => params.onProgress?.({ ...progress });
   report();
@@ -115,11 +116,11 @@ export async function repairFile(
       }
     }
 
-    // Never back on a host that holds, lost or corrupted a shard of the file: one just found unreachable would
-    // only use up the tries.
+    // The upload places them by the one placement rule (placement-targets.ts): never back on a host that holds,
+    // lost or corrupted a shard of the file.
     const placed = await uploadFile(parts, manifestCid, {
+      placements,
       shards: lost,
-      exclude: hostsOfFile(placements),
       ...(params.signal ? { signal: params.signal } : {}),
       onProgress: (upload) => {
         progress.upload = upload;

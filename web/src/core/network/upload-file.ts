@@ -6,10 +6,11 @@ import { ProgressThrottle } from "../../lib/progress.ts";
 import { sleep } from "../../lib/signals.ts";
 import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { loadManifest } from "../files/open-file.ts";
-import { HostStalledError, NotEnoughHostsError, UploadIncompleteError } from "./errors.ts";
+import { HostStalledError, UploadIncompleteError } from "./errors.ts";
 import { childController, errorText, type NetworkParts } from "./parts.ts";
+import { assertEnoughHosts, placementTargets } from "./placement-targets.ts";
 import { type Placement, type PlacementStore, savePlacement } from "./placements.ts";
-import { rankHosts, type SelectHostsOptions } from "./select-hosts.ts";
+import type { SelectHostsOptions } from "./select-hosts.ts";
 
 /** A host stops counting as alive for an upload after this long without an acknowledged piece. */
 export const STALL_TIMEOUT_MS = 15_000;
@@ -56,9 +57,14 @@ export interface UploadFileParts extends NetworkParts {
 }
 
 export interface UploadFileParameters {
-  /** Shards to place (default: all). */
+  /**
+   * The file's placements so far: by the placement rule (placement-targets.ts), the shards with no live holder are
+   * placed, never on a host that holds, lost or corrupted a shard of the file. None by default (a new file).
+   */
+  placements?: readonly Placement[];
+  /** Shards to place (default: those with no live holder, every shard of a new file). */
   shards?: readonly number[];
-  /** Hosts not to use (those already holding a shard of this file). */
+  /** Hosts not to use beyond the placement rule's. */
   exclude?: ReadonlySet<string>;
   /** Duplicate pushes started for the last shards still in flight; the first push of a shard to finish wins. */
   extraHosts?: number;
@@ -99,29 +105,28 @@ export async function uploadFile(
 ): Promise<Placement[]> {
   const manifestCid = typeof cid === "string" ? CIDClass.parse(cid) : cid;
   const manifest = await loadManifest(parts.store, manifestCid);
-  const n = manifest.k + manifest.m;
-  const shards = params.shards ?? [...Array(n).keys()];
   const stallMs = params.stallTimeoutMs ?? STALL_TIMEOUT_MS;
   const maxAttempts = params.maxAttemptsPerShard ?? MAX_ATTEMPTS_PER_SHARD;
   const retryPauseMs = params.retryPauseMs ?? RETRY_PAUSE_MS;
   const signal = params.signal;
-  const minFreeBytes = Math.max(...shards.map((s) => manifest.shards[s]?.size ?? 0));
-  const exclude = new Set([parts.self, ...(params.exclude ?? [])]);
-  const rank = () =>
-    rankHosts(parts.hosts.list(), {
-      minFreeBytes,
-      exclude,
+  const targets = () =>
+    placementTargets(manifest, params.placements ?? [], parts.hosts.list(), {
+      self: parts.self,
+      ...(params.shards ? { shards: params.shards } : {}),
+      ...(params.exclude ? { exclude: params.exclude } : {}),
       ...(params.score ? { score: params.score } : {}),
     });
-  let ranked = rank();
-  if (parts.hosts.measure && ranked.length > 0) {
+  let plan = targets();
+  const { shards, exclude } = plan;
+  if (parts.hosts.measure && plan.hosts.length > 0) {
     await parts.hosts.measure(
-      ranked.slice(0, shards.length + MEASURE_SPARE_HOSTS).map((h) => h.peer),
+      plan.hosts.slice(0, shards.length + MEASURE_SPARE_HOSTS).map((h) => h.peer),
       signal,
     );
-    ranked = rank();
+    plan = targets();
   }
-  if (ranked.length < shards.length) throw new NotEnoughHostsError(shards.length, ranked.length);
+  assertEnoughHosts(plan);
+  const ranked = plan.hosts;
   const pool = ranked.map((h) => h.peer);
   const used = new Set<string>();
   const takeHost = (): string | undefined => {

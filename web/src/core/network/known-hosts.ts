@@ -1,6 +1,6 @@
 import { peerIdFromString } from "@libp2p/peer-id";
-import type { TabulaNode } from "../node.ts";
-import { HOSTS_TOPIC, type HostAnnouncement, HostDirectory } from "../protocols/announce/index.ts";
+import type { TabulaNode } from "../../p2p/node.ts";
+import { HOSTS_TOPIC, type HostAnnouncement, HostDirectory } from "../../p2p/protocols/announce/index.ts";
 
 /** A host as the owner's tab knows it: its latest announcement and what this tab measured of it. */
 export interface KnownHost extends HostAnnouncement {

@@ -1,0 +1,438 @@
+/**
+ * My files on the network: where each shard is placed and what the last check found, the uploads, downloads,
+ * checks and repairs under way (activities.ts), one at a time per file (file-locks.ts), and the hosts this tab
+ * knows. It gives the files page its network side: a store that fetches what this browser lacks from the hosts, and
+ * the upload that follows storing a file; and it keeps the files healthy on its own, checking their hosts on a
+ * schedule and repairing what was lost (maintenance.ts). Emits `change` whenever anything it shows changes.
+ */
+
+import type { BlockReader } from "../../lib/blocks.ts";
+import { asCid } from "../../lib/cid.ts";
+import { BaseError } from "../../lib/errors.ts";
+import { decodeManifest } from "../../lib/manifest.ts";
+import type { SegmentCodec } from "../../lib/segment-codec.ts";
+import type { FilesDB } from "../../storage/files-db.ts";
+import type { RemoteFileStore } from "../files/my-files.ts";
+import { type Activity, ActivityLog } from "./activities.ts";
+import { checkFile, type ShardCheck } from "./check-file.ts";
+import { FileLocks, type LockManagerLike } from "./file-locks.ts";
+import { fileView, type MaintenanceView, maintained, maintenanceView, type NetworkFileView } from "./file-views.ts";
+import type { KnownHost } from "./known-hosts.ts";
+import { DEFAULT_CHECK_INTERVAL_MS, lostShardsOf, Maintenance, type MaintenanceClock } from "./maintenance.ts";
+import { NetworkStore } from "./download/index.ts";
+import type { TabNetworkParts } from "./node-parts.ts";
+import type { NetworkParts } from "./parts.ts";
+import { assertEnoughHosts, placementTargets, unplacedShards } from "./placement-targets.ts";
+import { liveHolders, type Placement, placementsOf, savePlacement } from "./placements.ts";
+
+export type { MaintenanceView, NetworkFileView, ShardView } from "./file-views.ts";
+
+import { repairFile } from "./repair-file.ts";
+import { uploadFile } from "./upload-file.ts";
+
+/** The hosts as my files on the network read them: the announced ones, with what this tab measured. */
+export type HostList = TabNetworkParts["hosts"] & { list(): KnownHost[] };
+
+export interface NetworkFilesParts extends Omit<TabNetworkParts, "hosts"> {
+  hosts: HostList;
+  /** This browser's files database (the same connection on every call). */
+  db(): Promise<FilesDB>;
+  /** The codec a repair rebuilds shards with (a worker pool, made on first use). */
+  codec(): SegmentCodec;
+  /** The Web Locks shared by this browser's tabs (navigator.locks by default). */
+  locks?: LockManagerLike;
+  /** The clock of the automatic checks (the real one by default). */
+  clock?: MaintenanceClock;
+}
+
+export interface NetworkFilesOptions {
+  /** Time between two automatic checks of each file (config.json `network.checkIntervalSeconds`). */
+  checkIntervalMs?: number;
+}
+
+/** How an operation was started: by the automatic checks (abortable when they pause) or by the user. */
+interface OperationOptions {
+  auto?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What the user's actions take: a signal to cancel them. */
+export interface ActionOptions {
+  signal?: AbortSignal;
+}
+
+/** Shards of this file have no live host: its local copy is the only complete one. */
+export class LocalCopyNeededError extends BaseError {
+  override name = "LocalCopyNeededError";
+  constructor() {
+    super("Some shards of this file have no live host, so its local copy is kept.", {
+      details: "Check the hosts and repair the file first.",
+    });
+  }
+}
+
+export class NetworkFiles extends EventTarget {
+  readonly #parts: NetworkFilesParts;
+  readonly #log = new ActivityLog();
+  readonly #locks: FileLocks;
+  readonly #maintenance: Maintenance;
+  readonly #manifests = new Map<string, Uint8Array>();
+  readonly #stop = new AbortController();
+
+  #files: NetworkFileView[] = [];
+  #hosts: KnownHost[];
+  #plan: ReadonlyMap<string, MaintenanceView> = new Map();
+  #autoUpload = true;
+  #keepLocalCopy = true;
+
+  constructor(parts: NetworkFilesParts, options: NetworkFilesOptions = {}) {
+    super();
+    this.#parts = parts;
+    this.#locks = new FileLocks(parts.locks);
+    this.#hosts = parts.hosts.list();
+    const signal = this.#stop.signal;
+    parts.hosts.addEventListener(
+      "change",
+      () => {
+        this.#hosts = parts.hosts.list();
+        this.#changed();
+      },
+      { signal },
+    );
+    this.#log.addEventListener("change", () => this.#changed(), { signal });
+    this.#locks.addEventListener("change", () => this.#changed(), { signal });
+    this.#maintenance = new Maintenance(
+      {
+        isBusy: (cid) => this.#locks.has(cid),
+        check: async (cid, signal) => ({
+          lostShards: lostShardsOf(await this.#check(cid, { auto: true, signal }), this.#shardCount(cid)),
+        }),
+        repair: async (cid, signal) => {
+          await this.#repair(cid, { auto: true, signal });
+        },
+        files: async () => {
+          await this.refresh();
+          return maintained(this.#files);
+        },
+        ...(parts.clock ? { clock: parts.clock } : {}),
+      },
+      {
+        intervalMs: options.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS,
+        onChange: (schedule) => {
+          this.#plan = new Map(schedule.map((f) => [f.cid, maintenanceView(f)]));
+          this.#changed();
+        },
+      },
+    );
+    this.#maintenance.start();
+    void this.refresh().catch((error: unknown) => console.error(error));
+  }
+
+  get files(): NetworkFileView[] {
+    return this.#files;
+  }
+  /** Operations under way first, then the last finished ones. */
+  get activities(): Activity[] {
+    return this.#log.list;
+  }
+  get hosts(): KnownHost[] {
+    return this.#hosts;
+  }
+  /** Files with an operation under way (or waiting for one to end). */
+  get busy(): ReadonlySet<string> {
+    return this.#locks.busy;
+  }
+  /** Where each file stands in the automatic checks, by manifest CID. */
+  get maintenance(): ReadonlyMap<string, MaintenanceView> {
+    return this.#plan;
+  }
+  /** Time between two automatic checks of a file. */
+  get checkIntervalMs(): number {
+    return this.#maintenance.intervalMs;
+  }
+  /** Check every file's hosts on a schedule and repair lost shards at once; off pauses it (and stops what runs). */
+  get autoRepair(): boolean {
+    return this.#maintenance.running;
+  }
+  set autoRepair(on: boolean) {
+    if (on) this.#maintenance.start();
+    else this.#maintenance.stop();
+    this.#changed();
+  }
+  /** Place a file's shards on hosts as soon as it is stored. */
+  get autoUpload(): boolean {
+    return this.#autoUpload;
+  }
+  set autoUpload(on: boolean) {
+    this.#autoUpload = on;
+    this.#changed();
+  }
+  /** Keep the pieces in this browser after every shard is placed. */
+  get keepLocalCopy(): boolean {
+    return this.#keepLocalCopy;
+  }
+  set keepLocalCopy(on: boolean) {
+    this.#keepLocalCopy = on;
+    this.#changed();
+  }
+
+  /** Stops the automatic checks and what they run, and stops listening to the hosts. */
+  close(): void {
+    this.#maintenance.stop();
+    this.#stop.abort();
+  }
+
+  #changed(): void {
+    this.dispatchEvent(new Event("change"));
+  }
+
+  #network(): NetworkParts {
+    return this.#parts;
+  }
+
+  #hostsChanged = (signal: AbortSignal): Promise<void> =>
+    new Promise((resolve) => {
+      const hosts = this.#parts.hosts;
+      const done = () => {
+        hosts.removeEventListener("change", done);
+        resolve();
+      };
+      hosts.addEventListener("change", done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+
+  /** An operation on one file, alone on it and shown as an activity; rejects with its error. */
+  async #operate<T>(
+    kind: Activity["kind"],
+    cid: string,
+    op: OperationOptions,
+    run: (activity: Activity) => Promise<T>,
+  ): Promise<T> {
+    return await this.#locks.run(
+      cid,
+      async () => {
+        op.signal?.throwIfAborted();
+        const activity = this.#log.begin(kind, cid, op.auto);
+        try {
+          const result = await run(activity);
+          this.#log.end(activity);
+          return result;
+        } catch (error) {
+          this.#log.end(activity, error);
+          throw error;
+        } finally {
+          await this.refresh().catch((error: unknown) => console.error(error));
+        }
+      },
+      op.signal,
+    );
+  }
+
+  /** Like {@link #operate}, for the user's buttons: the error shows in the activity, the result is undefined. */
+  async #track<T>(
+    kind: Activity["kind"],
+    cid: string,
+    op: OperationOptions,
+    run: (activity: Activity) => Promise<T>,
+  ): Promise<T | undefined> {
+    return await this.#operate(kind, cid, op, run).catch(() => undefined);
+  }
+
+  // ---- my files ----
+
+  /** Reads my files' placements and which shards are still in this browser. */
+  async refresh(signal?: AbortSignal): Promise<void> {
+    const db = await this.#parts.db();
+    const views: NetworkFileView[] = [];
+    for (const record of await db.listFiles()) {
+      signal?.throwIfAborted();
+      const view = await fileView(db, record.cid);
+      if (view) views.push(view);
+    }
+    this.#files = views;
+    this.#maintenance.setFiles(maintained(views));
+    this.#changed();
+  }
+
+  /** Called once a file is stored in this browser: places it on hosts when automatic upload is on. */
+  onStored(cid: string): void {
+    void this.refresh().catch((error: unknown) => console.error(error));
+    if (this.#autoUpload) void this.upload(cid);
+  }
+
+  /** Places the shards that have no live holder on hosts, with progress per host. */
+  async upload(cid: string, options: ActionOptions = {}): Promise<Placement[] | undefined> {
+    return await this.#track("upload", cid, options, async (activity) => {
+      const db = await this.#parts.db();
+      const manifestBytes = await db.getManifest(cid);
+      if (!manifestBytes) throw new Error(`the manifest of ${cid} is not in this browser`);
+      const manifest = await decodeManifest(manifestBytes, asCid(cid));
+      // Hosts fetch the manifest from this tab over bitswap, so that they can give it to a share link's holder.
+      await this.#parts.serveBlock(asCid(cid), manifestBytes);
+      const placements = await placementsOf(db, cid);
+      if (unplacedShards(placements, manifest.k + manifest.m).length === 0) return [];
+      const placed = await uploadFile({ ...this.#network(), store: db, placements: db }, cid, {
+        placements,
+        extraHosts: 1,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (upload) => {
+          activity.upload = upload;
+          this.#log.progressed();
+        },
+      });
+      if (!this.#keepLocalCopy) await dropLocal(db, cid);
+      return placed;
+    });
+  }
+
+  /** Audits every host holding a shard of the file. */
+  async check(cid: string, options: ActionOptions = {}): Promise<ShardCheck[] | undefined> {
+    return await this.#check(cid, options).catch(() => undefined);
+  }
+
+  async #check(cid: string, op: OperationOptions): Promise<ShardCheck[]> {
+    return await this.#operate("check", cid, op, async (activity) => {
+      const db = await this.#parts.db();
+      activity.checks = [];
+      return await checkFile({ ...this.#network(), store: db, placements: db }, cid, {
+        ...(op.signal ? { signal: op.signal } : {}),
+        onCheck: (check) => {
+          activity.checks = [...(activity.checks ?? []), check];
+          this.#log.progressed();
+        },
+      });
+    });
+  }
+
+  /** Rebuilds and re-places the shards a check found lost. */
+  async repair(cid: string, options: ActionOptions = {}): Promise<boolean> {
+    return await this.#repair(cid, options).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async #repair(cid: string, op: OperationOptions): Promise<void> {
+    await this.#operate("repair", cid, op, async (activity) => {
+      const db = await this.#parts.db();
+      const bytes = await db.getManifest(cid);
+      // Rebuilding reads k shards from the hosts, wasted if the lost ones cannot be placed: fail before. The
+      // automatic repair also leaves out hosts that failed lately, such as the ones the check just found gone,
+      // whose announcements may not have expired yet.
+      if (bytes) {
+        const manifest = await decodeManifest(bytes, asCid(cid));
+        const targets = placementTargets(manifest, await placementsOf(db, cid), this.#parts.hosts.list(), {
+          self: this.#parts.self,
+          skipFailed: op.auto ?? false,
+        });
+        assertEnoughHosts(targets);
+      }
+      return await repairFile(
+        {
+          ...this.#network(),
+          codec: this.#parts.codec(),
+          store: db,
+          placements: db,
+          fetchBlock: this.#parts.fetchBlock,
+          hostsChanged: this.#hostsChanged,
+        },
+        cid,
+        {
+          ...(op.signal ? { signal: op.signal } : {}),
+          onProgress: (repair) => {
+            activity.repair = repair;
+            if (repair.upload) activity.upload = repair.upload;
+            if (repair.fetch) activity.fetch = repair.fetch;
+            this.#log.progressed();
+          },
+        },
+      );
+    });
+  }
+
+  /** Checks the file's hosts, then repairs what was lost. */
+  async checkAndRepair(cid: string, options: ActionOptions = {}): Promise<void> {
+    const checks = await this.check(cid, options);
+    if (checks && lostShardsOf(checks, this.#shardCount(cid)).length > 0) await this.repair(cid, options);
+  }
+
+  /** k + m of a file of mine, as the last refresh read it (0 when unknown). */
+  #shardCount(cid: string): number {
+    return this.#files.find((view) => view.cid === cid)?.shards.length ?? 0;
+  }
+
+  /** Deletes the file's pieces from this browser once every shard has a live holder; the hosts keep them. */
+  async removeLocalCopy(cid: string, options: ActionOptions = {}): Promise<void> {
+    await this.#track("upload", cid, options, async () => {
+      await dropLocal(await this.#parts.db(), cid);
+    });
+  }
+
+  // ---- reading from the network ----
+
+  /**
+   * A store for the files page over one file: this browser's blocks first, the rest from the hosts (my
+   * placements when the file is mine, else whoever announces and holds it). Its progress shows as a download.
+   */
+  remote(local: Required<BlockReader>, cid: string): RemoteFileStore {
+    let activity: Activity | undefined;
+    const network = new NetworkStore(
+      {
+        ...this.#network(),
+        local: {
+          getBlocks: (cids) => local.getBlocks(cids),
+          getBlockBytes: (cids) => local.getBlockBytes(cids),
+          getManifest: async (c) => (await local.getManifest(c)) ?? this.#manifests.get(c),
+        },
+        holders: async (manifest) => {
+          const placements = await placementsOf(await this.#parts.db(), manifest);
+          const n = placements.reduce((max, p) => Math.max(max, p.shard + 1), 0);
+          return liveHolders(placements, n);
+        },
+        fetchBlock: this.#parts.fetchBlock,
+        hostsChanged: this.#hostsChanged,
+        onBadHost: (host, shard) => void this.#markBad(cid, host, shard),
+      },
+      cid,
+      {
+        onProgress: (fetch) => {
+          activity ??= this.#log.begin("download", cid);
+          activity.fetch = fetch;
+          this.#log.progressed();
+        },
+      },
+    );
+    return {
+      getBlocks: (cids) => network.getBlocks(cids),
+      getBlockBytes: (cids) => network.getBlockBytes(cids),
+      getManifest: async (c) => {
+        const bytes = await network.getManifest(c);
+        if (bytes && c === cid) this.#manifests.set(c, bytes);
+        return bytes;
+      },
+      close: () => {
+        network.close();
+        if (activity) this.#log.end(activity);
+      },
+    };
+  }
+
+  /** A host of mine served a piece that does not match its CID: its placement is bad from now on. */
+  async #markBad(cid: string, host: string, shard: number | undefined): Promise<void> {
+    const db = await this.#parts.db();
+    for (const p of await placementsOf(db, cid)) {
+      if (p.host === host && (shard === undefined || p.shard === shard) && p.status === "live") {
+        await savePlacement(db, { ...p, status: "bad", reason: "served a piece that does not match its CID" });
+      }
+    }
+  }
+}
+
+/** Deletes a file's pieces from this browser, unless some shard has no live holder. */
+async function dropLocal(db: FilesDB, cid: string): Promise<void> {
+  const bytes = await db.getManifest(cid);
+  if (!bytes) return;
+  const manifest = await decodeManifest(bytes, asCid(cid));
+  if (unplacedShards(await placementsOf(db, cid), manifest.k + manifest.m).length > 0) throw new LocalCopyNeededError();
+  await db.deleteBlocks(manifest.shards.flatMap((s) => s.pieces.map((p) => p.toString())));
+}
