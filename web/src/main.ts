@@ -6,6 +6,10 @@ import { mount } from "svelte";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { chainFromConfig } from "./chain/chain.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
+import { Peers } from "./core/peers/peers.ts";
+import { PublicFiles } from "./core/public/public-files.ts";
+import { Receiver } from "./core/send/receive-files.ts";
+import { Sender } from "./core/send/send-files.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
 import { Host } from "./p2p/hosting/host.ts";
@@ -71,14 +75,18 @@ async function boot(): Promise<void> {
     local: config.chain.local,
     ...(config.contracts.Token ? { tokenAddress: config.contracts.Token } : {}),
   });
-  const network = new NetworkState(node);
+  const network = new NetworkState(new Peers(node));
   target.replaceChildren();
-  const publicFiles = new PublicFilesState(node.helia);
+  const publicFiles = new PublicFilesState(new PublicFiles(node.helia));
   const hosting = new HostingState(host);
   const networkFiles = new NetworkFilesState(node, knownHosts, {
     checkIntervalMs: config.network.checkIntervalSeconds * 1000,
   });
-  const send = new SendState(node);
+  const transfer = node.libp2p.services.transfer;
+  const send = new SendState(
+    new Sender(transfer),
+    new Receiver({ transfer, directTarget: (peer) => node.directTarget(peer) }),
+  );
   const files = new FilesState({
     signTypedData: (typedData) => wallet.signTypedData(typedData),
     remote: (local, cid) => networkFiles.remote(local, cid),
