@@ -96,7 +96,8 @@ export class Sender extends EventTarget {
         update({ done: true, ...(pending ? { progress: pending } : {}) });
       });
     } catch (error) {
-      this.#error = userMessage(error);
+      // An offer its caller withdrew is no failure to show.
+      if (!options.signal?.aborted) this.#error = userMessage(error);
       this.#emit();
     }
   }
