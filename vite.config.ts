@@ -22,7 +22,7 @@ export default defineConfig({
   preview: { host: "127.0.0.1", strictPort: true },
   test: {
     root: ".",
-    include: ["web/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: ["web/**/*.test.ts", "scripts/**/*.test.ts", "sim/**/*.test.ts"],
     environment: "node",
     testTimeout: 30_000,
   },

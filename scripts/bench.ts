@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: builds the bench page (web/bench.html) alone into a temporary folder, serves it on loopback,
+ * `npm run bench`: builds the bench page (bench/index.html) into a temporary folder, serves it on loopback,
  * and runs it in headless Chromium with a persistent profile (real, on-disk IndexedDB). Prints a table, then on
  * its last line one JSON object with every figure (MB/s are 10^6 bytes of input per second).
  *
@@ -14,8 +14,8 @@ import { loadavg, tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import type { CDPSession, Page } from "playwright-core";
 import { build } from "vite";
+import { networkBench } from "../bench/network.ts";
 import { launchBrowser } from "../e2e/harness.ts";
-import { networkBench } from "../web/src/bench/network.ts";
 import { chromiumProcesses, cpuSeconds, rssBytes, schedSeconds } from "./lib/proc-stats.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -36,26 +36,21 @@ const MIME: Record<string, string> = {
 
 async function buildBench(outDir: string): Promise<void> {
   await build({
-    configFile: join(ROOT, "vite.config.ts"),
+    configFile: join(ROOT, "bench/vite.config.ts"),
     logLevel: "warn",
-    publicDir: false,
-    build: {
-      outDir,
-      emptyOutDir: true,
-      sourcemap: false,
-      rolldownOptions: { input: join(ROOT, "web/bench.html") },
-    },
+    build: { outDir, emptyOutDir: true, sourcemap: false },
   });
 }
 
 async function serve(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(
+    const requested = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(
       /^(\.\.[/\\])+/,
       "",
     );
+    const path = requested.endsWith("/") ? `${requested}index.html` : requested;
     try {
-      const body = await readFile(join(dir, path === "/" ? "bench.html" : path));
+      const body = await readFile(join(dir, path));
       res.writeHead(200, { "content-type": MIME[extname(path)] ?? "application/octet-stream" });
       res.end(body);
     } catch {
@@ -65,10 +60,10 @@ async function serve(dir: string): Promise<{ url: string; close: () => Promise<v
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/bench.html`, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** What web/src/bench/main.ts puts on the page. */
+/** What bench/page/main.ts puts on the page. */
 interface BenchGlobal {
   tabulaBench: {
     kernels(): Promise<Record<string, number>>;
@@ -184,7 +179,7 @@ async function main(): Promise<void> {
     const processes = () => chromiumProcesses(browser.userDataDir);
     const renderers = () => [...processes()].filter(([, cmd]) => cmd.includes("--type=renderer")).map(([pid]) => pid);
 
-    // CPU seconds of all of Chromium's processes at each phase the page marks (web/src/bench/main.ts `phase`).
+    // CPU seconds of all of Chromium's processes at each phase the page marks (bench/page/main.ts `phase`).
     const marks = new Map<string, number>();
     await page.exposeFunction("tabulaBenchPhase", (label: string) => {
       marks.set(label, cpuSeconds(processes().keys()));

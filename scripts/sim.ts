@@ -6,7 +6,7 @@
  *   npm run sim -- [--peers 120] [--files 40] [--rounds 20] [--churn 0.02,0.05,0.1,0.2] [--seed 1] [--k 4] [--m 2]
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_PARAMS, type SimulationResult, simulate } from "../web/src/p2p/sim/simulation.ts";
+import { DEFAULT_PARAMS, type SimulationResult, simulate } from "../sim/simulation.ts";
 
 const { values } = parseArgs({
   options: {

@@ -12,6 +12,10 @@ import { hostPieceStore } from "./core/hosting/host-store.ts";
 import { KnownHosts } from "./core/network/known-hosts.ts";
 import { NetworkFiles } from "./core/network/network-files.ts";
 import { tabNetworkParts } from "./core/network/node-parts.ts";
+import { Peers } from "./core/peers/peers.ts";
+import { PublicFiles } from "./core/public/public-files.ts";
+import { Receiver } from "./core/send/receive-files.ts";
+import { Sender } from "./core/send/send-files.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
 import { TabulaNode } from "./p2p/node.ts";
@@ -77,9 +81,9 @@ async function boot(): Promise<void> {
     local: config.chain.local,
     ...(config.contracts.Token ? { tokenAddress: config.contracts.Token } : {}),
   });
-  const network = new NetworkState(node);
+  const network = new NetworkState(new Peers(node));
   target.replaceChildren();
-  const publicFiles = new PublicFilesState(node.helia);
+  const publicFiles = new PublicFilesState(new PublicFiles(node.helia));
   const hosting = new HostingState(host);
   // One files database for my files and their placements; a worker pool each for storing/opening and repairing,
   // made when first needed.
@@ -92,7 +96,11 @@ async function boot(): Promise<void> {
     { checkIntervalMs: config.network.checkIntervalSeconds * 1000 },
   );
   const networkFiles = new NetworkFilesState(myNetworkFiles);
-  const send = new SendState(node);
+  const transfer = node.libp2p.services.transfer;
+  const send = new SendState(
+    new Sender(transfer),
+    new Receiver({ transfer, directTarget: (peer) => node.directTarget(peer) }),
+  );
   const myFiles = new MyFiles({
     db,
     codec: () => (filesPool ??= new WorkerPool()),

@@ -1,23 +1,22 @@
-import type { PeerInfo, RelayStatus, TabulaNode } from "../p2p/node.ts";
+import type { PeerInfo, Peers, RelayStatus } from "../core/peers/peers.ts";
 
 /** What the UI shows of the tab's peer: its id, its relay reservation, and its peers with their connection kind. */
 export class NetworkState {
-  #node: TabulaNode;
   #peerId = $state("");
   #relay = $state.raw<RelayStatus>({ state: "none" });
-  #peers = $state.raw<PeerInfo[]>([]);
-  #now = $state(Date.now());
-  #ticker: ReturnType<typeof setInterval> | undefined;
+  #peers = $state.raw<readonly PeerInfo[]>([]);
+  #directPeerCount = $state(0);
+  #retryInSeconds = $state<number | undefined>();
 
-  constructor(node: TabulaNode) {
-    this.#node = node;
-    this.#peerId = node.peerId;
+  constructor(peers: Peers) {
     const update = () => {
-      this.#relay = node.relayStatus;
-      this.#peers = node.peers();
-      this.#tick();
+      this.#peerId = peers.peerId;
+      this.#relay = peers.relay;
+      this.#peers = peers.peers;
+      this.#directPeerCount = peers.directPeerCount;
+      this.#retryInSeconds = peers.retryInSeconds;
     };
-    node.addEventListener("change", update);
+    peers.addEventListener("change", update);
     update();
   }
 
@@ -28,31 +27,14 @@ export class NetworkState {
     return this.#relay;
   }
   /** Other tabs and servers this tab is connected to, relay first. */
-  get peers(): PeerInfo[] {
+  get peers(): readonly PeerInfo[] {
     return this.#peers;
   }
   get directPeerCount(): number {
-    return this.#peers.filter((p) => p.kind === "webrtc").length;
+    return this.#directPeerCount;
   }
   /** Seconds until the next relay dial when the relay is unreachable. */
   get retryInSeconds(): number | undefined {
-    return this.#relay.state === "unreachable"
-      ? Math.max(0, Math.ceil((this.#relay.retryAt - this.#now) / 1000))
-      : undefined;
-  }
-  get node(): TabulaNode {
-    return this.#node;
-  }
-
-  #tick(): void {
-    this.#now = Date.now();
-    if (this.#relay.state === "unreachable" && !this.#ticker) {
-      this.#ticker = setInterval(() => {
-        this.#now = Date.now();
-      }, 1000);
-    } else if (this.#relay.state !== "unreachable" && this.#ticker) {
-      clearInterval(this.#ticker);
-      this.#ticker = undefined;
-    }
+    return this.#retryInSeconds;
   }
 }

@@ -47,15 +47,29 @@ export class SequentialSink implements TransferSink {
 /** Folder of the origin private file system where transfers without a save dialog are staged. */
 export const RECEIVE_DIR = "tabula-received";
 
+/** The files of one transfer staged on disk. */
+export interface StagedFiles {
+  writers: FileWriter[];
+  /** The finished files, named as the sender named them. */
+  files(): Promise<File[]>;
+  remove(): Promise<void>;
+}
+
+/** Where transfers received without a save dialog are staged, and the locks that keep a live tab's staging. */
+export interface Staging {
+  open(transferId: string, files: readonly { name: string }[]): Promise<StagedFiles>;
+  /** Holds the staging of `transferId` while this tab may still offer its files; resolves to the release. */
+  hold(transferId: string): Promise<() => void>;
+  /** Removes the staging of transfers whose tab is gone (nobody holds their lock). */
+  collect(): Promise<void>;
+}
+
 /**
  * Files staged on disk in the origin private file system (OPFS), for browsers or cases without a save dialog:
  * multi-GB transfers never sit in memory, and the finished files are handed to the browser's download manager
  * from disk.
  */
-export async function opfsWriters(
-  transferId: string,
-  files: readonly { name: string }[],
-): Promise<{ writers: FileWriter[]; files(): Promise<File[]>; remove(): Promise<void> }> {
+export async function opfsWriters(transferId: string, files: readonly { name: string }[]): Promise<StagedFiles> {
   const root = await navigator.storage.getDirectory();
   const base = await root.getDirectoryHandle(RECEIVE_DIR, { create: true });
   const dir = await base.getDirectoryHandle(transferId, { create: true });
@@ -94,3 +108,30 @@ export async function clearStaged(): Promise<void> {
     // nothing staged
   }
 }
+
+/** Holds a lock on a transfer's staging folder while this tab may still offer its files. */
+async function holdStaging(transferId: string): Promise<() => void> {
+  return await new Promise((resolve) => {
+    void navigator.locks.request(`${RECEIVE_DIR}/${transferId}`, async () => {
+      await new Promise<void>((release) => resolve(release));
+    });
+  });
+}
+
+/** Removes staging folders of transfers whose tab is gone (nobody holds their lock). */
+async function collectStaged(): Promise<void> {
+  try {
+    const root = await navigator.storage.getDirectory();
+    const base = await root.getDirectoryHandle(RECEIVE_DIR, { create: false });
+    for await (const name of (base as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      await navigator.locks.request(`${RECEIVE_DIR}/${name}`, { ifAvailable: true }, async (lock) => {
+        if (lock) await base.removeEntry(name, { recursive: true }).catch(() => {});
+      });
+    }
+  } catch {
+    // nothing staged
+  }
+}
+
+/** Staging in the origin private file system, under {@link RECEIVE_DIR}, guarded by Web Locks. */
+export const opfsStaging: Staging = { open: opfsWriters, hold: holdStaging, collect: collectStaged };

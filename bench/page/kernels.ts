@@ -2,10 +2,10 @@
  * Single-core speed of each stage of the data path, measured inside one worker on buffers shaped as the pipeline
  * shapes them, so the pipeline's figures can be read against them.
  */
-import { fillRandom } from "../lib/bytes.ts";
-import { pieceSizeFor } from "../lib/erasure/layout.ts";
-import type { ReedSolomon } from "../lib/erasure/reed-solomon.ts";
-import type { MerkleHasher } from "../lib/merkle/hasher.ts";
+import { fillRandom } from "../../web/src/lib/bytes.ts";
+import { pieceSizeFor } from "../../web/src/lib/erasure/layout.ts";
+import type { ReedSolomon } from "../../web/src/lib/erasure/reed-solomon.ts";
+import type { MerkleHasher } from "../../web/src/lib/merkle/hasher.ts";
 
 export type KernelName = "copy" | "aes_gcm_encrypt" | "sha256" | "keccak_merkle" | "rs_encode" | "rs_reconstruct";
 

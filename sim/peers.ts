@@ -1,12 +1,12 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Libp2p, PrivateKey } from "@libp2p/interface";
 import { MemoryBlockstore } from "blockstore-core";
-import { encodeAnnouncement, type HostAnnouncement } from "../protocols/announce/index.ts";
-import { type Audit, audit, pieceRoot } from "../protocols/audit/index.ts";
-import { type ShardFetch, shardFetch } from "../protocols/shard-fetch/index.ts";
-import { type ShardStore, shardStore } from "../protocols/shard-store/index.ts";
-import { MemoryHost } from "../testing/memory-host.ts";
-import { createTcpNode } from "../testing/tcp-node.ts";
+import { encodeAnnouncement, type HostAnnouncement } from "../web/src/p2p/protocols/announce/index.ts";
+import { type Audit, audit, pieceRoot } from "../web/src/p2p/protocols/audit/index.ts";
+import { type ShardFetch, shardFetch } from "../web/src/p2p/protocols/shard-fetch/index.ts";
+import { type ShardStore, shardStore } from "../web/src/p2p/protocols/shard-store/index.ts";
+import { MemoryHost } from "../web/src/p2p/testing/memory-host.ts";
+import { createTcpNode } from "../web/src/p2p/testing/tcp-node.ts";
 
 export type SimServices = { shardStore: ShardStore; shardFetch: ShardFetch; audit: Audit };
 export type SimNode = Libp2p<SimServices>;

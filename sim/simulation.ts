@@ -2,11 +2,11 @@ import * as dagCbor from "@ipld/dag-cbor";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
-import type { ReedSolomon } from "../../lib/erasure/reed-solomon.ts";
-import { loadReedSolomon } from "../../lib/testing/node-wasm.ts";
-import { ANNOUNCE_INTERVAL_MS, HostDirectory } from "../protocols/announce/index.ts";
-import { LEAF_SIZE_BYTES, pieceRoot, shardRootOf } from "../protocols/audit/index.ts";
-import { equalBytes, pieceCid } from "../protocols/common/pieces.ts";
+import type { ReedSolomon } from "../web/src/lib/erasure/reed-solomon.ts";
+import { loadReedSolomon } from "../web/src/lib/testing/node-wasm.ts";
+import { ANNOUNCE_INTERVAL_MS, HostDirectory } from "../web/src/p2p/protocols/announce/index.ts";
+import { LEAF_SIZE_BYTES, pieceRoot, shardRootOf } from "../web/src/p2p/protocols/audit/index.ts";
+import { equalBytes, pieceCid } from "../web/src/p2p/protocols/common/pieces.ts";
 import { announce, type SimHost, type SimNode, startHost, startOwner } from "./peers.ts";
 import { mapLimit, randomBytesFrom, seededRandom } from "./random.ts";
 

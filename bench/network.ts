@@ -9,7 +9,7 @@
  * - `idle_seven_tabs_cpu_cores_busy`: the same for the six hosts and the owner over 10 s with nothing moving.
  * - `*_cpu_cores_busy`: CPU seconds of every Chromium process per second of each measurement. All tabs share this
  *   machine's cores, so when this nears the core count the figure above it is bound by CPU, not by the links.
- * Run alone: `node web/src/bench/network.ts` prints the figures as JSON.
+ * Run alone: `node bench/network.ts` prints the figures as JSON.
  */
 import { randomFillSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -17,8 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { build } from "vite";
-import { type Browser, launchBrowser, openFiles, peerIdOf, startTestStack } from "../../../e2e/harness.ts";
-import { chromiumProcesses, cpuSeconds } from "../../../scripts/lib/proc-stats.ts";
+import { type Browser, launchBrowser, openFiles, peerIdOf, startTestStack } from "../e2e/harness.ts";
+import { chromiumProcesses, cpuSeconds } from "../scripts/lib/proc-stats.ts";
 
 const MiB = 1024 * 1024;
 const STREAM_BYTES = 64 * MiB;
@@ -84,7 +84,7 @@ async function startHost(browser: Browser, appUrl: string): Promise<Page> {
 
 export async function networkBench(log: (line: string) => void = console.error): Promise<Record<string, number>> {
   log("bench: building the app…");
-  await build({ configFile: join(import.meta.dirname, "..", "..", "..", "vite.config.ts"), logLevel: "warn" });
+  await build({ configFile: join(import.meta.dirname, "..", "vite.config.ts"), logLevel: "warn" });
   const stack = await startTestStack();
   const browsers: Browser[] = [];
   const dir = await mkdtemp(join(tmpdir(), "tabula-bench-net-"));

@@ -1,15 +1,15 @@
 /**
- * The bench page (bench.html): `window.tabulaBench.run()` measures each stage in a worker, IndexedDB from the page,
+ * The bench page (bench/index.html): `window.tabulaBench.run()` measures each stage in a worker, IndexedDB from the page,
  * and the whole pipeline (storeFile / openFile with the worker pool and the real IndexedDB). scripts/bench.ts
  * drives it in headless Chromium and samples memory from outside while it runs.
  */
 import * as Comlink from "comlink";
-import type { BenchWorkerApi } from "../../workers/bench.worker.ts";
-import { WorkerPool } from "../../workers/pool.ts";
-import { openFile } from "../core/files/open-file.ts";
-import { storeFile } from "../core/files/store-file.ts";
-import { randomBytes } from "../lib/bytes.ts";
-import { FilesDB } from "../storage/files-db.ts";
+import { openFile } from "../../web/src/core/files/open-file.ts";
+import { storeFile } from "../../web/src/core/files/store-file.ts";
+import { randomBytes } from "../../web/src/lib/bytes.ts";
+import { FilesDB } from "../../web/src/storage/files-db.ts";
+import { WorkerPool } from "../../web/workers/pool.ts";
+import type { BenchWorkerApi } from "../bench.worker.ts";
 import type { KernelName } from "./kernels.ts";
 
 const MiB = 1024 * 1024;
@@ -51,7 +51,7 @@ function syntheticFile(bytes: number): File {
 }
 
 async function kernels(totalBytes: number): Promise<Record<string, number>> {
-  const worker = new Worker(new URL("../../workers/bench.worker.ts", import.meta.url), { type: "module" });
+  const worker = new Worker(new URL("../bench.worker.ts", import.meta.url), { type: "module" });
   const api = Comlink.wrap<BenchWorkerApi>(worker);
   const run = (name: KernelName, k?: number, m?: number) =>
     api.run({ name, totalBytes, ...(k ? { k } : {}), ...(m ? { m } : {}) });

@@ -1,11 +1,11 @@
 /// <reference lib="webworker" />
-/** Worker entry of the bench page: runs one stage's kernel at a time (web/src/bench/kernels.ts). */
+/** Worker entry of the bench page: runs one stage's kernel at a time (bench/page/kernels.ts). */
 import rsWasmUrl from "@subspace/reed-solomon-erasure.wasm/dist/reed_solomon_erasure_bg.wasm?url";
 import * as Comlink from "comlink";
-import { type KernelContext, type KernelParameters, runKernel } from "../src/bench/kernels.ts";
-import { ReedSolomon } from "../src/lib/erasure/reed-solomon.ts";
-import { MerkleHasher } from "../src/lib/merkle/hasher.ts";
-import keccakWasmUrl from "../src/lib/merkle/keccak.wasm?url";
+import { ReedSolomon } from "../web/src/lib/erasure/reed-solomon.ts";
+import { MerkleHasher } from "../web/src/lib/merkle/hasher.ts";
+import keccakWasmUrl from "../web/src/lib/merkle/keccak.wasm?url";
+import { type KernelContext, type KernelParameters, runKernel } from "./page/kernels.ts";
 
 const context: Promise<KernelContext> = Promise.all([
   fetch(rsWasmUrl)

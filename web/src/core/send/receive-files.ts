@@ -1,0 +1,202 @@
+import { toHex } from "../../lib/bytes.ts";
+import { BaseError, userMessage } from "../../lib/errors.ts";
+import { ProgressThrottle } from "../../lib/progress.ts";
+import {
+  decodeTicket,
+  type ReceiveOptions,
+  type Transfer,
+  type TransferFileMeta,
+  type TransferProgress,
+  type TransferTicket,
+} from "../../p2p/protocols/transfer/index.ts";
+import { type FileWriter, opfsStaging, SequentialSink, type StagedFiles, type Staging } from "./sinks.ts";
+
+export type IncomingStatus = "connecting" | "offered" | "receiving" | "done" | "declined" | "failed";
+
+/** The transfer this tab receives from a link: the offered files, progress, reconnections, and how it ended. */
+export interface IncomingTransfer {
+  sender: string;
+  state: IncomingStatus;
+  files?: TransferFileMeta[];
+  progress?: TransferProgress;
+  /** Times the connection dropped and the transfer resumed. */
+  interruptions: number;
+  attempts?: number;
+  /** Received files (from the staging folder on disk), ready to save. */
+  saved?: { name: string; url: string; size: number }[];
+  /** Whether the files went straight to a file the user chose. */
+  toDisk?: boolean;
+  error?: { name: string; message: string };
+  startedAtMs: number;
+  endedAtMs?: number;
+}
+
+export interface ReceiverParts {
+  transfer: Pick<Transfer, "receive">;
+  /** Where to dial the sender: the transfer protocol runs only over a direct link. */
+  directTarget(peer: string): Promise<NonNullable<ReceiveOptions["peer"]>>;
+  /** Where files go when no writers are given; by default the origin private file system. */
+  staging?: Staging;
+}
+
+type Decision = { writers?: FileWriter[] } | false;
+
+/**
+ * The receiving side of tab-to-tab transfers: one transfer at a time, from a link's ticket to the offer (accepted
+ * into the writers given, e.g. a save dialog's file, or staged on disk) to the files once they are here. Emits
+ * `change` when the transfer moved (progress at most every 100 ms). Clears staging left by closed tabs on start.
+ */
+export class Receiver extends EventTarget {
+  readonly #transfer: Pick<Transfer, "receive">;
+  readonly #directTarget: ReceiverParts["directTarget"];
+  readonly #staging: Staging;
+  #incoming: IncomingTransfer | undefined;
+  #decide: ((decision: Decision) => void) | undefined;
+  #abort: AbortController | undefined;
+  #releaseStaging: (() => void) | undefined;
+
+  constructor(parts: ReceiverParts) {
+    super();
+    this.#transfer = parts.transfer;
+    this.#directTarget = parts.directTarget;
+    this.#staging = parts.staging ?? opfsStaging;
+    void this.#staging.collect();
+  }
+
+  get incoming(): IncomingTransfer | undefined {
+    return this.#incoming;
+  }
+
+  /**
+   * Receives from a link's ticket (its `t` parameter): the offer waits for {@link accept} or {@link decline}.
+   * Does nothing while another transfer is under way; `signal` cancels like {@link cancel}.
+   */
+  async receive(ticketText: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#incoming && !this.#incoming.endedAtMs) return;
+    let ticket: TransferTicket;
+    try {
+      ticket = decodeTicket(ticketText);
+    } catch (error) {
+      const now = Date.now();
+      this.#incoming = {
+        sender: "",
+        state: "failed",
+        interruptions: 0,
+        startedAtMs: now,
+        endedAtMs: now,
+        error: describe(error),
+      };
+      this.#emit();
+      return;
+    }
+    const transferId = toHex(ticket.transferId);
+    let view: IncomingTransfer = {
+      sender: ticket.peer,
+      state: "connecting",
+      interruptions: 0,
+      startedAtMs: Date.now(),
+    };
+    const set = (patch: Partial<IncomingTransfer>) => {
+      view = { ...view, ...patch };
+      this.#incoming = view;
+      this.#emit();
+    };
+    set({});
+    const abort = new AbortController();
+    this.#abort = abort;
+    const onAbort = () => this.#decide?.(false);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
+    let staged: StagedFiles | undefined;
+    let sink: SequentialSink | undefined;
+    let pending: TransferProgress | undefined;
+    const progress = new ProgressThrottle(() => {
+      if (view.state === "receiving") set({ progress: pending });
+    });
+    try {
+      const peer = await this.#directTarget(ticket.peer);
+      const result = await this.#transfer.receive(
+        ticket,
+        { write: (file, offset, bytes) => (sink as SequentialSink).write(file, offset, bytes) },
+        {
+          peer,
+          signal,
+          onOffer: async (files) => {
+            set({ state: "offered", files });
+            const decision = signal.aborted
+              ? false
+              : await new Promise<Decision>((resolve) => {
+                  this.#decide = resolve;
+                });
+            this.#decide = undefined;
+            if (!decision) return false;
+            if (decision.writers) {
+              sink = new SequentialSink(decision.writers);
+              set({ state: "receiving", toDisk: true });
+            } else {
+              this.#releaseStaging = await this.#staging.hold(transferId);
+              staged = await this.#staging.open(transferId, files);
+              sink = new SequentialSink(staged.writers);
+              set({ state: "receiving", toDisk: false });
+            }
+            return true;
+          },
+          onProgress: (p) => {
+            pending = p;
+            progress.soon();
+          },
+          onInterrupted: () => set({ interruptions: view.interruptions + 1 }),
+        },
+      );
+      await sink?.close();
+      const saved = staged
+        ? (await staged.files()).map((file) => ({ name: file.name, size: file.size, url: URL.createObjectURL(file) }))
+        : undefined;
+      set({
+        state: "done",
+        attempts: result.attempts,
+        ...(pending ? { progress: pending } : {}),
+        ...(saved ? { saved } : {}),
+        endedAtMs: Date.now(),
+      });
+    } catch (error) {
+      await sink?.abort();
+      await staged?.remove();
+      const declined = error instanceof BaseError && error.name === "TransferDeclinedError";
+      set({
+        state: declined ? "declined" : "failed",
+        endedAtMs: Date.now(),
+        ...(declined ? {} : { error: describe(error) }),
+      });
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Accepts the offered files: into `writers` (one per file, e.g. a save dialog's file), else staged on disk. */
+  accept(writers?: FileWriter[]): void {
+    this.#decide?.(writers ? { writers } : {});
+  }
+
+  decline(): void {
+    this.#decide?.(false);
+  }
+
+  cancel(): void {
+    this.#decide?.(false);
+    this.#abort?.abort(new DOMException("Cancelled.", "AbortError"));
+  }
+
+  /** Releases the received files' staging (when the receive page goes away). */
+  dispose(): void {
+    this.#releaseStaging?.();
+  }
+
+  #emit(): void {
+    this.dispatchEvent(new Event("change"));
+  }
+}
+
+function describe(error: unknown): { name: string; message: string } {
+  return { name: error instanceof BaseError ? error.name : "Error", message: userMessage(error) };
+}
