@@ -6,6 +6,7 @@ import { mount } from "svelte";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { chainFromConfig } from "./chain/chain.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
+import { Wallet } from "./core/wallet/wallet.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
 import { Host } from "./p2p/hosting/host.ts";
@@ -54,7 +55,7 @@ async function boot(): Promise<void> {
   const knownHosts = new KnownHosts();
   knownHosts.attach(node);
 
-  const chain = chainFromConfig(config.chain);
+  const chain = chainFromConfig(config.chain, config.contracts);
   let burner: ReturnType<typeof privateKeyToAccount> | undefined;
   if (config.chain.local) {
     let burnerKey = stored.burnerKey;
@@ -65,12 +66,8 @@ async function boot(): Promise<void> {
     burner = privateKeyToAccount(burnerKey);
   }
   const wagmi = createWagmiConfig({ chain, local: config.chain.local, ...(burner ? { burner } : {}) });
-  const wallet = new WalletState({
-    config: wagmi,
-    chain,
-    local: config.chain.local,
-    ...(config.contracts.Token ? { tokenAddress: config.contracts.Token } : {}),
-  });
+  const account = new Wallet({ config: wagmi, chain });
+  const wallet = new WalletState(account);
   const network = new NetworkState(node);
   target.replaceChildren();
   const publicFiles = new PublicFilesState(node.helia);
@@ -90,7 +87,7 @@ async function boot(): Promise<void> {
   });
   void wallet.restore();
   Object.assign(globalThis, {
-    tabula: { node, config, wallet, network, host, knownHosts, hosting, networkFiles, send },
+    tabula: { node, config, wallet, account, network, host, knownHosts, hosting, networkFiles, send },
   });
 }
 
