@@ -16,6 +16,7 @@ import { Peers } from "./core/peers/peers.ts";
 import { PublicFiles } from "./core/public/public-files.ts";
 import { Receiver } from "./core/send/receive-files.ts";
 import { Sender } from "./core/send/send-files.ts";
+import { Wallet } from "./core/wallet/wallet.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
 import { TabulaNode } from "./p2p/node.ts";
@@ -64,7 +65,7 @@ async function boot(): Promise<void> {
   const knownHosts = new KnownHosts();
   knownHosts.attach(node);
 
-  const chain = chainFromConfig(config.chain);
+  const chain = chainFromConfig(config.chain, config.contracts);
   let burner: ReturnType<typeof privateKeyToAccount> | undefined;
   if (config.chain.local) {
     let burnerKey = stored.burnerKey;
@@ -75,12 +76,8 @@ async function boot(): Promise<void> {
     burner = privateKeyToAccount(burnerKey);
   }
   const wagmi = createWagmiConfig({ chain, local: config.chain.local, ...(burner ? { burner } : {}) });
-  const wallet = new WalletState({
-    config: wagmi,
-    chain,
-    local: config.chain.local,
-    ...(config.contracts.Token ? { tokenAddress: config.contracts.Token } : {}),
-  });
+  const account = new Wallet({ config: wagmi, chain });
+  const wallet = new WalletState(account);
   const network = new NetworkState(new Peers(node));
   target.replaceChildren();
   const publicFiles = new PublicFilesState(new PublicFiles(node.helia));
@@ -116,7 +113,7 @@ async function boot(): Promise<void> {
   });
   void wallet.restore();
   Object.assign(globalThis, {
-    tabula: { node, config, wallet, network, host, knownHosts, hosting, networkFiles, send },
+    tabula: { node, config, wallet, account, network, host, knownHosts, hosting, networkFiles, send },
   });
 }
 

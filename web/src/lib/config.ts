@@ -15,7 +15,7 @@ export interface TabulaConfig {
   };
   /** Relay multiaddrs (`/dns4/…/tcp/443/wss[/p2p/<id>]`); the tab keeps a reservation on one of them. */
   relays: string[];
-  /** Contract addresses on `chain.id`, by contract name. */
+  /** Contract addresses on `chain.id`, by the name the deploy script records; chain/chain.ts types them by ABI. */
   contracts: Record<string, `0x${string}`>;
   network: {
     /** Time between two automatic checks (and repairs) of each of my files on the hosts. */

@@ -1,0 +1,76 @@
+import hre from "hardhat";
+import { type Account, type Address, custom, type Hex, http, parseEther, type Transport } from "viem";
+import { parseAccount } from "viem/accounts";
+import { deployContract, getAddresses, getChainId } from "viem/actions";
+import { tokenAbi } from "../abi.ts";
+import { chainFromConfig, type TabulaChain } from "../chain.ts";
+import { createTabulaClient, type TabulaClient } from "../client.ts";
+import type { ContractName } from "../contracts.ts";
+import { waitForSuccess } from "../receipt.ts";
+
+/** What the deployer holds after the token's deployment. */
+export const TEST_INITIAL_SUPPLY_WEI = parseEther("1000000");
+
+export interface TestChain {
+  /** The chain, with the token deployed; its RPC URL answers when started with `http`. */
+  chain: TabulaChain;
+  /** The node's unlocked accounts; the first deployed the token and holds its supply. */
+  accounts: Address[];
+  token: Address;
+  /** A client on the chain, sending from `account` (local, or an unlocked address) when given. */
+  client(account?: Account | Address): TabulaClient;
+  /** The same chain with some contracts left out, to meet a partial deployment. */
+  without(...names: ContractName[]): TabulaChain;
+  close(): Promise<void>;
+}
+
+/**
+ * Hardhat's EVM in this process with the platform token deployed, its faucet on or off: chain actions run against
+ * real contract code and real balances. With `http`, the EVM also answers JSON-RPC on a free loopback port, for
+ * code that dials the chain's URL itself (wagmi, the burner's provider).
+ */
+export async function startTestChain(options: { faucet?: boolean; http?: boolean } = {}): Promise<TestChain> {
+  let transport: Transport;
+  let rpcUrl = "http://127.0.0.1:8545";
+  let close: () => Promise<void>;
+  if (options.http) {
+    const server = await hre.network.createServer(undefined, "127.0.0.1", 0);
+    const { address, port } = await server.listen();
+    rpcUrl = `http://${address}:${port}`;
+    transport = http(rpcUrl);
+    close = () => server.close();
+  } else {
+    const connection = await hre.network.create();
+    transport = custom(connection.provider);
+    close = () => connection.close();
+  }
+  const bare = createTabulaClient({ chain: chainFromConfig({ id: 1, name: "", rpcUrl, local: true }), transport });
+  const accounts = await getAddresses(bare);
+  const deployer = accounts[0] as Address;
+  const { bytecode } = await hre.artifacts.readArtifact("Token");
+  const hash = await deployContract(bare, {
+    abi: tokenAbi,
+    bytecode: bytecode as Hex,
+    args: [deployer, TEST_INITIAL_SUPPLY_WEI, options.faucet ?? true],
+    account: deployer,
+    chain: null,
+  });
+  const { contractAddress } = await waitForSuccess(bare, { hash, what: "Deploying the token" });
+  const token = contractAddress as Address;
+  const config = { id: await getChainId(bare), name: "Hardhat (in-process)", rpcUrl, local: true };
+  const chain = chainFromConfig(config, { Token: token });
+  return {
+    chain,
+    accounts,
+    token,
+    client: (account) =>
+      createTabulaClient({ chain, transport, ...(account ? { account: parseAccount(account) } : {}) }),
+    without: (...names) => ({
+      ...chain,
+      contracts: Object.fromEntries(
+        Object.entries(chain.contracts).filter(([name]) => !names.includes(name as ContractName)),
+      ),
+    }),
+    close,
+  };
+}

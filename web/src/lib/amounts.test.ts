@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { formatAmount } from "./amounts.ts";
+
+describe("formatAmount", () => {
+  it("shows base units as whole tokens in the user's locale, four fraction digits at most", () => {
+    const grouped = (1000).toLocaleString();
+    expect(formatAmount(1000n * 10n ** 18n)).toBe(grouped);
+    expect(formatAmount(10n ** 18n + 12_345n * 10n ** 12n)).toBe(
+      (1.0123).toLocaleString(undefined, { maximumFractionDigits: 4 }),
+    );
+    expect(formatAmount(0n)).toBe("0");
+    expect(formatAmount(5n, 0)).toBe("5");
+  });
+
+  it("shows an ellipsis while the balance is unknown", () => {
+    expect(formatAmount(undefined)).toBe("…");
+  });
+});

@@ -1,0 +1,14 @@
+import { formatUnits } from "viem";
+
+/** Decimals of ETH and of the platform token (TAB): amounts on chain are in units of 10^-18. */
+export const TOKEN_DECIMALS = 18;
+/** Fraction digits a balance shows: enough to see gas spent, few enough to read at a glance. */
+export const AMOUNT_FRACTION_DIGITS = 4;
+
+/** A balance in base units as the user reads it (`"1,234.5678"` in their locale); `"…"` while unknown. */
+export function formatAmount(value: bigint | undefined, decimals = TOKEN_DECIMALS): string {
+  if (value === undefined) return "…";
+  return Number(formatUnits(value, decimals)).toLocaleString(undefined, {
+    maximumFractionDigits: AMOUNT_FRACTION_DIGITS,
+  });
+}
