@@ -131,7 +131,9 @@ export async function openFiles(page: Page, appUrl: string): Promise<void> {
 
 /** The libp2p peer id of the tab in `page`, once its node has started. */
 export async function peerIdOf(page: Page): Promise<string> {
-  await page.waitForFunction(() => (globalThis as { tabula?: { node?: unknown } }).tabula?.node !== undefined);
+  await page.waitForFunction(() => (globalThis as { tabula?: { node?: unknown } }).tabula?.node !== undefined, null, {
+    timeout: 60_000,
+  });
   return await page.evaluate(
     () => (globalThis as unknown as { tabula: { node: { peerId: string } } }).tabula.node.peerId,
   );

@@ -65,4 +65,13 @@ describe("watchProgress", () => {
       StalledError,
     );
   });
+
+  it("counts a condition that hangs as a stall", async () => {
+    await expect(
+      watchProgress("a frozen tab", () => new Promise<boolean>(() => {}), {
+        progress: [counter("bytes")],
+        stallMs: 100,
+      }),
+    ).rejects.toThrow(StalledError);
+  });
 });

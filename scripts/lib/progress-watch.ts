@@ -21,6 +21,8 @@ export interface WatchOptions {
 }
 
 const DEFAULT_POLL_MS = 250;
+/** How long the failure message waits for what the page shows. */
+const EXPLAIN_MS = 5_000;
 /** How much of a value the failure message shows. */
 const SHOWN_CHARS = 600;
 
@@ -32,6 +34,20 @@ function shown(value: string | number | undefined): string {
   if (value === undefined) return "(never read)";
   const text = String(value).replace(/\s+/g, " ");
   return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
+}
+
+/** Settles like `promise`, or with undefined once `ms` pass. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let clear = () => {};
+  const timeout = new Promise<undefined>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    clear = () => clearTimeout(timer);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clear();
+  }
 }
 
 /**
@@ -70,12 +86,16 @@ export async function watchProgress<T>(
       if ("error" in settled) throw settled.error;
       return settled.value;
     }
-    if (typeof until === "function" && (await until().catch(() => false))) return undefined;
     const budgetMs = Math.max(0, lastChangeAt + stallMs - Date.now());
-    const reads = await Promise.race([
-      Promise.all(progress.map((signal) => signal.read().catch(() => last.get(signal)))),
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), budgetMs)),
-    ]);
+    const polled = await within(
+      Promise.all([
+        typeof until === "function" ? until().catch(() => false) : false,
+        Promise.all(progress.map((signal) => signal.read().catch(() => last.get(signal)))),
+      ]),
+      budgetMs,
+    );
+    if (polled?.[0]) return undefined;
+    const reads = polled?.[1];
     if (reads) {
       for (const [i, value] of reads.entries()) {
         const signal = progress[i] as ProgressSignal;
@@ -89,7 +109,12 @@ export async function watchProgress<T>(
     const now = Date.now();
     if (now - lastChangeAt >= stallMs) {
       const values = progress.map((s) => `  ${s.name}: ${shown(last.get(s))}`).join("\n");
-      const page = options.explain ? await options.explain().catch(() => "") : "";
+      const page = options.explain
+        ? ((await within(
+            options.explain().catch(() => ""),
+            EXPLAIN_MS,
+          )) ?? "")
+        : "";
       throw new StalledError(
         `${what} stalled: no progress for ${(stallMs / 1000).toFixed(0)} s (after ${((now - started) / 1000).toFixed(0)} s in all); last seen:\n${values}${page ? `\n${shown(page)}` : ""}`,
       );
