@@ -11,11 +11,11 @@ import type { Stack } from "../scripts/lib/stack.ts";
 import {
   type Browser,
   downloadWhileProgressing,
-  indexedDbRequests,
   launchBrowser,
   markup,
   openFiles,
   startTestStack,
+  tabWork,
   untilStalled,
 } from "./harness.ts";
 
@@ -100,7 +100,7 @@ describe("files: store, lose two shards, reload, get the file back", () => {
     await page.getByTestId("store-progress").waitFor({ timeout: 30_000 });
     const row = page.locator('[data-testid="file"][data-name="holiday.mov"]');
     await untilStalled("storing holiday.mov", row, {
-      progress: [markup(page, '[data-testid="store-progress"]', "store progress"), indexedDbRequests(page, "blocks")],
+      progress: [markup(page, '[data-testid="store-progress"]', "store progress"), tabWork(page)],
       stallMs: STALL_MS,
     });
     const cid = (await row.getAttribute("data-cid")) ?? "";
@@ -127,7 +127,7 @@ describe("files: store, lose two shards, reload, get the file back", () => {
       page,
       browser,
       () => row.getByTestId("download").click(),
-      { progress: [indexedDbRequests(page, "blocks")], stallMs: STALL_MS },
+      { progress: [tabWork(page)], stallMs: STALL_MS },
     );
     assert.equal(download.suggestedFilename(), "holiday.mov");
     const got = new Uint8Array(await readFile(saved));

@@ -61,18 +61,26 @@ async function throttle(context: BrowserContext, page: Page, rate: number): Prom
 }
 
 /**
- * Counts every tab's IndexedDB requests per object store in `globalThis.__e2eIndexedDbRequests`, for
- * `indexedDbRequests`: a local operation that shows no bytes (reading a file from this browser) moves by them.
+ * Counts, in every tab, its IndexedDB requests per object store, its messages to its workers and its WebCrypto calls,
+ * in `globalThis.__e2eTabWork`, for `tabWork`: a local operation that shows no bytes (reading a file from this
+ * browser: block reads, then segments decoded in workers and decrypted) moves by them.
  */
-const COUNT_INDEXED_DB_REQUESTS = `(() => {
-  const counts = (globalThis.__e2eIndexedDbRequests = {});
-  for (const method of ["get", "getAll", "getAllKeys", "put", "add", "delete", "count", "openCursor", "openKeyCursor"]) {
-    const original = IDBObjectStore.prototype[method];
-    IDBObjectStore.prototype[method] = function (...args) {
-      counts[this.name] = (counts[this.name] ?? 0) + 1;
-      return original.apply(this, args);
-    };
-  }
+const COUNT_TAB_WORK = `(() => {
+  const counts = (globalThis.__e2eTabWork = {});
+  const count = (key) => { counts[key] = (counts[key] ?? 0) + 1; };
+  const wrap = (proto, methods, key) => {
+    for (const method of methods) {
+      const original = proto[method];
+      if (typeof original !== "function") continue;
+      proto[method] = function (...args) {
+        count(key(this, method));
+        return original.apply(this, args);
+      };
+    }
+  };
+  wrap(IDBObjectStore.prototype, ["get", "getAll", "getAllKeys", "put", "add", "delete", "count", "openCursor", "openKeyCursor"], (store) => "idb:" + store.name);
+  if (globalThis.Worker) wrap(Worker.prototype, ["postMessage"], () => "worker messages");
+  if (globalThis.SubtleCrypto) wrap(SubtleCrypto.prototype, ["encrypt", "decrypt"], (_, method) => "crypto " + method);
 })();`;
 
 export interface Browser {
@@ -95,7 +103,7 @@ export async function launchBrowser(options: { userDataDir?: string } = {}): Pro
     args: CHROMIUM_ARGS,
     downloadsPath: downloadsDir,
   });
-  await context.addInitScript({ content: COUNT_INDEXED_DB_REQUESTS });
+  await context.addInitScript({ content: COUNT_TAB_WORK });
   const slowdown = cpuSlowdown();
   return {
     context,
@@ -223,17 +231,13 @@ export async function downloadWhileProgressing(
   return { download, path };
 }
 
-/** How many IndexedDB requests the tab in `page` has made on `store` (see `COUNT_INDEXED_DB_REQUESTS`). */
-export function indexedDbRequests(page: Page, store: string): ProgressSignal {
+/** What the tab in `page` has done so far (see `COUNT_TAB_WORK`): block reads and writes, worker calls, crypto calls. */
+export function tabWork(page: Page, name = "the tab's work"): ProgressSignal {
   return {
-    name: `IndexedDB requests on "${store}"`,
+    name,
     read: () =>
-      page.evaluate(
-        (store) =>
-          (globalThis as unknown as { __e2eIndexedDbRequests?: Record<string, number> }).__e2eIndexedDbRequests?.[
-            store
-          ] ?? 0,
-        store,
+      page.evaluate(() =>
+        JSON.stringify((globalThis as unknown as { __e2eTabWork?: Record<string, number> }).__e2eTabWork ?? {}),
       ),
   };
 }

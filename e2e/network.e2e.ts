@@ -11,12 +11,12 @@ import {
   type Browser,
   downloadedBytes,
   downloadWhileProgressing,
-  indexedDbRequests,
   launchBrowser,
   markup,
   openFiles,
   peerIdOf,
   startTestStack,
+  tabWork,
   untilStalled,
 } from "./harness.ts";
 
@@ -163,7 +163,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     await owner.getByTestId("file-input").setInputFiles(path);
     const row = owner.locator('[data-testid="file"][data-name="survey.bin"]');
     await untilStalled("storing survey.bin", row, {
-      progress: [markup(owner, '[data-testid="store-progress"]', "store progress"), indexedDbRequests(owner, "blocks")],
+      progress: [markup(owner, '[data-testid="store-progress"]', "store progress"), tabWork(owner)],
       stallMs: STALL_MS,
     });
     const cid = (await row.getAttribute("data-cid")) ?? "";
