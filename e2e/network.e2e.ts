@@ -8,6 +8,7 @@ import type { Locator, Page } from "playwright-core";
 import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
 import {
+  attributes,
   type Browser,
   downloadedBytes,
   downloadWhileProgressing,
@@ -158,7 +159,14 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     // The owner stores the file; it goes to the six hosts as soon as it is stored.
     const owner = await ownerBrowser.open(stack.appUrl);
     await openFiles(owner, stack.appUrl);
-    await owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`).waitFor({ timeout: 90_000 });
+    await untilStalled(
+      "the owner finding the six hosts",
+      owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`),
+      {
+        progress: [attributes(owner, '[data-testid="network-files"]', ["data-hosts"], "hosts the owner knows")],
+        stallMs: STALL_MS,
+      },
+    );
     const t1 = performance.now();
     await owner.getByTestId("file-input").setInputFiles(path);
     const row = owner.locator('[data-testid="file"][data-name="survey.bin"]');
