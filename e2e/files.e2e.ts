@@ -8,9 +8,20 @@ import * as dagCbor from "@ipld/dag-cbor";
 import type { CID } from "multiformats/cid";
 import type { Page } from "playwright-core";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { type Browser, launchBrowser, openFiles, startTestStack } from "./harness.ts";
+import {
+  type Browser,
+  downloadWhileProgressing,
+  launchBrowser,
+  markup,
+  openFiles,
+  startTestStack,
+  tabWork,
+  untilStalled,
+} from "./harness.ts";
 
 const FILE_BYTES = 64 * 1024 * 1024;
+/** Storing or reading the file fails once its stage bars, or its reads and writes of blocks, stand still this long. */
+const STALL_MS = 60_000;
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -88,7 +99,10 @@ describe("files: store, lose two shards, reload, get the file back", () => {
     await page.getByTestId("file-input").setInputFiles(path);
     await page.getByTestId("store-progress").waitFor({ timeout: 30_000 });
     const row = page.locator('[data-testid="file"][data-name="holiday.mov"]');
-    await row.waitFor({ timeout: 120_000 });
+    await untilStalled("storing holiday.mov", row, {
+      progress: [markup(page, '[data-testid="store-progress"]', "store progress"), tabWork(page)],
+      stallMs: STALL_MS,
+    });
     const cid = (await row.getAttribute("data-cid")) ?? "";
     assert.match(cid, /^bafy/);
 
@@ -108,11 +122,15 @@ describe("files: store, lose two shards, reload, get the file back", () => {
     await page.reload();
     await openFiles(page, stack.appUrl);
     await row.waitFor({ timeout: 30_000 });
-    const downloadPromise = page.waitForEvent("download", { timeout: 120_000 });
-    await row.getByTestId("download").click();
-    const download = await downloadPromise;
+    const { download, path: saved } = await downloadWhileProgressing(
+      "reading holiday.mov back",
+      page,
+      browser,
+      () => row.getByTestId("download").click(),
+      { progress: [tabWork(page)], stallMs: STALL_MS },
+    );
     assert.equal(download.suggestedFilename(), "holiday.mov");
-    const got = new Uint8Array(await readFile((await download.path()) as string));
+    const got = new Uint8Array(await readFile(saved));
     assert.equal(got.length, FILE_BYTES);
     assert.equal(sha256(got), sha256(original), "the file comes back byte-identical");
     await page.locator('[data-testid="downloaded"][data-damaged="1,4"]').waitFor({ timeout: 10_000 });

@@ -5,30 +5,58 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Locator, Page } from "playwright-core";
+import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { type Browser, launchBrowser, openFiles, peerIdOf, startTestStack } from "./harness.ts";
+import {
+  attributes,
+  type Browser,
+  downloadedBytes,
+  downloadWhileProgressing,
+  launchBrowser,
+  markup,
+  openFiles,
+  peerIdOf,
+  startTestStack,
+  tabWork,
+  untilStalled,
+} from "./harness.ts";
 
 const FILE_BYTES = 32 * 1024 * 1024;
 const HOSTS = 6;
 const QUOTA_MIB = 256;
 /** The owner checks its hosts on its own this often here, so that it does while two hosts are gone. */
 const AUTO_CHECK_INTERVAL_SECONDS = 15;
+/**
+ * An upload, download, check or repair fails once what its activity shows (pushes, pieces, bytes, audit answers) has
+ * not changed for this long: long enough for a dial to a host that is gone to time out and the next step to show.
+ */
+const STALL_MS = 120_000;
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Waits for `locator`; on failure adds what the page's network panels say, to tell why. */
-async function expectOn(page: Page, selector: string, timeout: number): Promise<void> {
-  try {
-    await page.locator(selector).first().waitFor({ timeout });
-  } catch (error) {
-    const panels = await page
-      .locator('[data-testid="network-files"], [data-testid="network-activity"], [data-testid="files-error"]')
-      .allTextContents()
-      .catch(() => []);
-    throw new Error(`${error instanceof Error ? error.message : error}\n${panels.join("\n").replace(/\s+/g, " ")}`);
-  }
+/** What the owner's activities show: each push, fetched piece, audit answer and rebuilt segment changes it. */
+function activities(page: Page, kind: string, auto?: boolean): ProgressSignal {
+  const selector = `[data-testid="activity"][data-kind="${kind}"]${auto === undefined ? "" : `[data-auto="${auto}"]`}`;
+  return markup(page, selector, `${auto ? "automatic " : ""}${kind} activities`);
+}
+
+/**
+ * Waits for `selector` while `progress` moves; on a stall the failure adds what the page's network panels say, to
+ * tell why.
+ */
+async function expectOn(what: string, page: Page, selector: string, progress: ProgressSignal[]): Promise<void> {
+  await untilStalled(what, page.locator(selector), {
+    progress,
+    stallMs: STALL_MS,
+    explain: async () =>
+      (
+        await page
+          .locator('[data-testid="network-files"], [data-testid="network-activity"], [data-testid="files-error"]')
+          .allTextContents()
+      ).join("\n"),
+  });
 }
 
 function step(name: string, started: number): void {
@@ -54,21 +82,29 @@ async function startHost(browser: Browser, appUrl: string): Promise<Page> {
   return page;
 }
 
-/** Opens a share link in `page` and returns the downloaded bytes. */
-async function openShareLink(page: Page, appUrl: string, link: string): Promise<Uint8Array> {
+/** Opens a share link in `page` (of `browser`) and returns the downloaded bytes. */
+async function openShareLink(page: Page, browser: Browser, appUrl: string, link: string): Promise<Uint8Array> {
   await page.goto(appUrl);
   await page.goto(link);
   await page.getByTestId("open-shared").waitFor();
-  const download = page.waitForEvent("download", { timeout: 180_000 });
+  const download = page.waitForEvent("download", { timeout: 0 });
   await page.getByTestId("open-shared").click();
   const failed = page
     .getByTestId("files-error")
-    .waitFor({ timeout: 180_000 })
+    .waitFor({ timeout: 0 })
     .then(async () => {
       throw new Error(`the download failed: ${await page.getByTestId("files-error").textContent()}`);
     });
+  const progress = [
+    markup(page, '[data-testid="network-activity"]', "the download's activity"),
+    downloadedBytes(browser),
+  ];
   try {
-    const path = await (await Promise.race([download, failed])).path();
+    const started = await untilStalled("opening the share link", Promise.race([download, failed]), {
+      progress,
+      stallMs: STALL_MS,
+    });
+    const path = await untilStalled("saving the shared file", started.path(), { progress, stallMs: STALL_MS });
     return new Uint8Array(await readFile(path));
   } catch (error) {
     const activity = await page
@@ -123,14 +159,29 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     // The owner stores the file; it goes to the six hosts as soon as it is stored.
     const owner = await ownerBrowser.open(stack.appUrl);
     await openFiles(owner, stack.appUrl);
-    await owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`).waitFor({ timeout: 90_000 });
+    await untilStalled(
+      "the owner finding the six hosts",
+      owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`),
+      {
+        progress: [attributes(owner, '[data-testid="network-files"]', ["data-hosts"], "hosts the owner knows")],
+        stallMs: STALL_MS,
+      },
+    );
     const t1 = performance.now();
     await owner.getByTestId("file-input").setInputFiles(path);
     const row = owner.locator('[data-testid="file"][data-name="survey.bin"]');
-    await row.waitFor({ timeout: 120_000 });
+    await untilStalled("storing survey.bin", row, {
+      progress: [markup(owner, '[data-testid="store-progress"]', "store progress"), tabWork(owner)],
+      stallMs: STALL_MS,
+    });
     const cid = (await row.getAttribute("data-cid")) ?? "";
     const netRow = owner.locator(`[data-testid="network-file"][data-cid="${cid}"]`);
-    await expectOn(owner, `[data-testid="network-file"][data-cid="${cid}"][data-live="6"]`, 120_000);
+    await expectOn(
+      "placing survey.bin on six hosts",
+      owner,
+      `[data-testid="network-file"][data-cid="${cid}"][data-live="6"]`,
+      [activities(owner, "upload")],
+    );
     step("stored and placed on six hosts", t1);
     const upload = owner.locator(`[data-testid="activity"][data-kind="upload"][data-cid="${cid}"][data-done="true"]`);
     assert.equal(await upload.getAttribute("data-error"), "");
@@ -162,7 +213,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
 
     // A fresh browser with nothing but the link gets the file from the four hosts left.
     const fresh = await freshBrowser.open(stack.appUrl);
-    const got = await openShareLink(fresh, stack.appUrl, link);
+    const got = await openShareLink(fresh, freshBrowser, stack.appUrl, link);
     assert.equal(got.length, FILE_BYTES);
     assert.equal(sha256(got), sha256(original), "the fresh tab gets the file byte-identical");
     for (const id of closed) {
@@ -179,7 +230,12 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     const tAuto = performance.now();
     const autoCheck = `[data-testid="activity"][data-kind="check"][data-auto="true"][data-cid="${cid}"][data-done="true"]`;
     for (const id of closed) {
-      await expectOn(owner, `${autoCheck} [data-testid="host-check"][data-host="${id}"][data-status="lost"]`, 120_000);
+      await expectOn(
+        `the automatic check finding ${id} lost`,
+        owner,
+        `${autoCheck} [data-testid="host-check"][data-host="${id}"][data-status="lost"]`,
+        [activities(owner, "check", true), activities(owner, "repair", true)],
+      );
     }
     await netRow.locator('[data-testid="upkeep"][data-outcome="repair-failed"]').waitFor({ timeout: 30_000 });
     await owner.getByTestId("auto-repair").uncheck();
@@ -200,7 +256,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     const check = owner.locator(
       `[data-testid="activity"][data-kind="check"][data-auto="false"][data-cid="${cid}"][data-done="true"]`,
     );
-    await check.waitFor({ timeout: 120_000 });
+    await untilStalled("the manual check", check, { progress: [activities(owner, "check", false)], stallMs: STALL_MS });
     const statuses = Object.fromEntries(
       await check
         .locator('[data-testid="host-check"]')
@@ -229,7 +285,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     await netRow.getByTestId("repair").click();
     const repairDone = `[data-testid="activity"][data-kind="repair"][data-auto="false"][data-cid="${cid}"][data-done="true"]`;
     const repair = owner.locator(repairDone);
-    await expectOn(owner, repairDone, 180_000);
+    await expectOn("the repair", owner, repairDone, [activities(owner, "repair", false)]);
     assert.equal(await repair.getAttribute("data-error"), "", (await repair.textContent()) ?? "");
     await repair.locator('[data-testid="repair-lost"]').waitFor();
     await logFailedPushes("repair", repair);
@@ -269,7 +325,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     });
     // A tab with the link asks every host at once: the liar's piece fails its CID check (or arrives after k
     // others verified and is cancelled); either way nothing of it is used.
-    const again = await openShareLink(fresh, stack.appUrl, link);
+    const again = await openShareLink(fresh, freshBrowser, stack.appUrl, link);
     assert.equal(sha256(again), sha256(original), "the file still comes back byte-identical");
     const liarStates = await fresh
       .locator(`[data-testid="host-fetch"][data-host="${liarId}"]`)
@@ -279,13 +335,17 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     const checksDone = '[data-testid="activity"][data-kind="check"][data-auto="false"][data-done="true"]';
     const before = await owner.locator(checksDone).count();
     await netRow.getByTestId("check").click();
-    await owner.waitForFunction(
-      ({ selector, count }) => document.querySelectorAll(selector).length > count,
-      { selector: checksDone, count: before },
-      { timeout: 120_000 },
+    await untilStalled(
+      "the second manual check",
+      owner.waitForFunction(
+        ({ selector, count }) => document.querySelectorAll(selector).length > count,
+        { selector: checksDone, count: before },
+        { timeout: 0 },
+      ),
+      { progress: [activities(owner, "check", false)], stallMs: STALL_MS },
     );
     const recheck = owner.locator(checksDone).first();
-    await recheck.locator(`[data-testid="host-check"][data-host="${liarId}"]`).waitFor({ timeout: 120_000 });
+    await recheck.locator(`[data-testid="host-check"][data-host="${liarId}"]`).waitFor({ timeout: 30_000 });
     assert.equal(
       await recheck.locator(`[data-testid="host-check"][data-host="${liarId}"]`).getAttribute("data-status"),
       "bad",
@@ -294,9 +354,14 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
       .locator(`[data-testid="holder"][data-host="${liarId}"][data-status="bad"]`)
       .waitFor({ timeout: 10_000 });
     // The owner, whose copy is only on the hosts now, reads its file without ever asking the liar.
-    const ownerDownload = owner.waitForEvent("download", { timeout: 180_000 });
-    await row.getByTestId("download").click();
-    const mine = new Uint8Array(await readFile(await (await ownerDownload).path()));
+    const { path: ownerCopy } = await downloadWhileProgressing(
+      "the owner's download from its hosts",
+      owner,
+      ownerBrowser,
+      () => row.getByTestId("download").click(),
+      { progress: [activities(owner, "download")], stallMs: STALL_MS },
+    );
+    const mine = new Uint8Array(await readFile(ownerCopy));
     assert.equal(sha256(mine), sha256(original));
     const ownerFetch = owner.locator('[data-testid="activity"][data-kind="download"]').first();
     assert.ok((await ownerFetch.locator('[data-testid="host-fetch"]').count()) >= 4, "the owner read from hosts");

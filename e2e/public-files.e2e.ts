@@ -4,9 +4,18 @@ import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { type Browser, launchBrowser, startTestStack } from "./harness.ts";
+import {
+  type Browser,
+  downloadWhileProgressing,
+  launchBrowser,
+  markup,
+  startTestStack,
+  untilStalled,
+} from "./harness.ts";
 
 const FILE_BYTES = 3 * 1024 * 1024 + 12_345;
+/** Adding or fetching fails once its progress bar and bytes stand still this long. */
+const STALL_MS = 60_000;
 
 describe("public files: UnixFS through Helia, fetched by CID over bitswap", () => {
   let stack: Stack;
@@ -38,7 +47,10 @@ describe("public files: UnixFS through Helia, fetched by CID over bitswap", () =
       .getByTestId("public-file-input")
       .setInputFiles({ name: "hello.bin", mimeType: "application/octet-stream", buffer: content });
     const added = a.locator('[data-testid="public-added"]:not([data-cid=""])');
-    await added.waitFor({ timeout: 60_000 });
+    await untilStalled("adding hello.bin", added, {
+      progress: [markup(a, '[data-testid="public-add"]', "the add's progress")],
+      stallMs: STALL_MS,
+    });
     const cid = (await added.getAttribute("data-cid")) ?? "";
     assert.match(cid, /^bafy/);
     // Published means pinned in the tab's Helia: nothing the tab cleans up deletes its blocks.
@@ -56,9 +68,13 @@ describe("public files: UnixFS through Helia, fetched by CID over bitswap", () =
 
     await b.goto(`${stack.appUrl}#/public`);
     await b.getByTestId("public-cid-input").fill(cid);
-    const download = b.waitForEvent("download", { timeout: 120_000 });
-    await b.getByRole("button", { name: "Fetch" }).click();
-    const path = await (await download).path();
+    const { path } = await downloadWhileProgressing(
+      "fetching hello.bin by CID",
+      b,
+      browser,
+      () => b.getByRole("button", { name: "Fetch" }).click(),
+      { progress: [markup(b, '[data-testid="public-fetch"]', "the fetch's progress")], stallMs: STALL_MS },
+    );
     const fetched = await readFile(path);
     assert.equal(fetched.length, content.length);
     assert.equal(

@@ -30,7 +30,9 @@ const files = (
         .filter((f) => f.endsWith(".e2e.ts"))
         .map((f) => join("e2e", f))
 ).sort();
-const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-timeout=600000", ...files], {
+// No per-test or per-file time limit: a slow machine that keeps moving must pass. Every wait in the tests is bounded
+// instead, by a generous timeout on a single event or by a watchdog that fails once progress stalls (harness.ts).
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", ...files], {
   cwd: ROOT,
   stdio: "inherit",
 });
