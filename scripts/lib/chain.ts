@@ -1,11 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
+import { cpuSeconds } from "./proc-stats.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 /** Hardhat's CLI script, run on this process's Node (the pinned Node 22) whatever is first on PATH. */
 export const HARDHAT_CLI = realpathSync(join(ROOT, "node_modules", ".bin", "hardhat"));
-const CHAIN_READY_TIMEOUT_MS = 60_000;
+/**
+ * A chain that is starting keeps its process busy (loading Hardhat, compiling the config, opening the port); one
+ * whose process used no CPU for this long while not answering has stopped, however busy the machine is.
+ */
+const CHAIN_START_STALL_MS = 30_000;
+/** Where the process's CPU time cannot be read (no /proc), the start is given this long in all. */
+const CHAIN_START_TIMEOUT_MS = 180_000;
 
 export interface Chain {
   rpcUrl: string;
@@ -14,9 +21,10 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
-async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+async function rpc<T>(url: string, method: string, params: unknown[] = [], signal?: AbortSignal): Promise<T> {
   const response = await fetch(url, {
     method: "POST",
+    ...(signal ? { signal } : {}),
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
   });
@@ -44,15 +52,30 @@ export async function startChain(options: { host: string; port: number; quiet?: 
   const exited = new Promise<never>((_, reject) => {
     child.once("exit", (code) => reject(new Error(`the local chain exited with code ${code}: ${stderr.trim()}`)));
   });
-  const deadline = Date.now() + CHAIN_READY_TIMEOUT_MS;
+  const cpu = () => (child.pid === undefined ? 0 : cpuSeconds([child.pid]));
+  const measured = existsSync("/proc");
+  const startedAtMs = Date.now();
+  let lastCpu = cpu();
+  let progressAtMs = startedAtMs;
   let chainId = 0;
   while (!chainId) {
-    if (Date.now() > deadline) {
+    const now = Date.now();
+    const used = cpu();
+    if (used !== lastCpu) {
+      lastCpu = used;
+      progressAtMs = now;
+    }
+    const stalled = measured ? now - progressAtMs > CHAIN_START_STALL_MS : now - startedAtMs > CHAIN_START_TIMEOUT_MS;
+    if (stalled) {
       child.kill("SIGKILL");
-      throw new Error(`the local chain did not answer at ${rpcUrl} within ${CHAIN_READY_TIMEOUT_MS} ms`);
+      throw new Error(
+        measured
+          ? `the local chain at ${rpcUrl} stopped starting: no answer, and its process used no CPU for ${CHAIN_START_STALL_MS} ms (${used} s of CPU in all)`
+          : `the local chain did not answer at ${rpcUrl} within ${CHAIN_START_TIMEOUT_MS} ms`,
+      );
     }
     chainId = await Promise.race([
-      rpc<string>(rpcUrl, "eth_chainId").then(
+      rpc<string>(rpcUrl, "eth_chainId", [], AbortSignal.timeout(CHAIN_START_STALL_MS)).then(
         (hex) => Number(hex),
         () => new Promise<number>((resolve) => setTimeout(() => resolve(0), 200)),
       ),
