@@ -75,6 +75,24 @@ describe("MyFiles", () => {
     vi.restoreAllMocks();
   });
 
+  it("keeps an action's error in view through the list refresh that follows it", async () => {
+    const bytes = pseudoRandomBytes(1_000, 4);
+    await myFiles().store(fileSource(bytes), { k: 2, m: 1 });
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const refused = myFiles({
+      signTypedData: async () => {
+        throw new Error("User rejected the request.");
+      },
+    });
+    await refused.unlock();
+    expect(refused.error?.message).toMatch(/User rejected the request/);
+    expect(refused.items).toHaveLength(1);
+    const locked = new MyFiles({ db: async () => db, codec: () => codec });
+    expect(await locked.store(fileSource(new Uint8Array([1, 2, 3])))).toBeUndefined();
+    expect(locked.error?.name).toBe("VaultLockedError");
+    vi.restoreAllMocks();
+  });
+
   it("shows an invalid share link as an error", () => {
     const files = myFiles();
     expect(files.parseLink("#/open?file=nope")).toBeUndefined();

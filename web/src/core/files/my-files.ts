@@ -137,10 +137,15 @@ export class MyFiles extends EventTarget {
     this.#publish.now();
   }
 
-  /** Runs a user's action: its error shows in `error`, a cancel shows nothing; resolves undefined on failure. */
-  async #run<T>(action: () => Promise<T>): Promise<T | undefined> {
-    this.#error = undefined;
-    this.#changed();
+  /**
+   * Runs a user's action: its error shows in `error`, a cancel shows nothing; resolves undefined on failure. A new
+   * action clears the last one's error; the refresh that follows an action (`clears: false`) keeps it in view.
+   */
+  async #run<T>(action: () => Promise<T>, { clears = true } = {}): Promise<T | undefined> {
+    if (clears) {
+      this.#error = undefined;
+      this.#changed();
+    }
     try {
       return await action();
     } catch (error) {
@@ -158,19 +163,22 @@ export class MyFiles extends EventTarget {
 
   /** Reads the list of stored files. */
   async refresh(signal?: AbortSignal): Promise<void> {
-    await this.#run(async () => {
-      const db = await this.#parts.db();
-      const items: FileItem[] = [];
-      for (const record of await db.listFiles()) {
-        signal?.throwIfAborted();
-        const key = await this.#keyOf(record.cid, db).catch(() => undefined);
-        let meta: FileMeta | undefined;
-        if (key) meta = (await openManifest(await loadManifest(db, record.cid), key)).meta;
-        items.push(meta ? { ...record, meta } : record);
-      }
-      this.#items = items;
-      this.#changed();
-    });
+    await this.#run(
+      async () => {
+        const db = await this.#parts.db();
+        const items: FileItem[] = [];
+        for (const record of await db.listFiles()) {
+          signal?.throwIfAborted();
+          const key = await this.#keyOf(record.cid, db).catch(() => undefined);
+          let meta: FileMeta | undefined;
+          if (key) meta = (await openManifest(await loadManifest(db, record.cid), key)).meta;
+          items.push(meta ? { ...record, meta } : record);
+        }
+        this.#items = items;
+        this.#changed();
+      },
+      { clears: false },
+    );
   }
 
   /** Asks the wallet for the vault signature, then shows the files' names. */
