@@ -9,6 +9,14 @@ export const PRESENCE_MAX_BYTES = 4_096;
 /** First retry delay after the relay cannot be reached; doubles up to {@link RELAY_RETRY_MAX_MS}. */
 export const RELAY_RETRY_MIN_MS = 1_000;
 export const RELAY_RETRY_MAX_MS = 30_000;
+/**
+ * How often the tab pings its relay, and how long it waits for the answer before it closes the link and redials.
+ * The relay can forget a tab while the tab's socket to it stays open (see relay-watch.ts); meanwhile nobody can
+ * reach the tab, so this is much shorter than the liveness wait of {@link TAB_CONNECTION_MONITOR}. The relay is a
+ * server that answers at once; a redial after a late answer costs the tab only a second or two.
+ */
+export const RELAY_PING_INTERVAL_MS = 5_000;
+export const RELAY_PING_TIMEOUT_MS = 10_000;
 /** A dial to a relay or peer that takes longer than this is abandoned. */
 export const DIAL_TIMEOUT_MS = 15_000;
 /**

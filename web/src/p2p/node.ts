@@ -22,6 +22,8 @@ import {
   PRESENCE_INTERVAL_MS,
   PRESENCE_REPLY_DELAY_MS,
   PRESENCE_TOPIC,
+  RELAY_PING_INTERVAL_MS,
+  RELAY_PING_TIMEOUT_MS,
   RELAY_RETRY_MAX_MS,
   RELAY_RETRY_MIN_MS,
   TAB_CONNECTION_LIMITS,
@@ -33,6 +35,7 @@ import { type Audit, type AuditHost, audit } from "./protocols/audit/index.ts";
 import { type ShardFetch, type ShardFetchHost, shardFetch } from "./protocols/shard-fetch/index.ts";
 import { type ShardStore, type ShardStoreHost, shardStore } from "./protocols/shard-store/index.ts";
 import { type Transfer, transfer } from "./protocols/transfer/index.ts";
+import { watchRelayLink } from "./relay-watch.ts";
 import { closeWithWebRtcTransport } from "./webrtc-transport-watch.ts";
 
 export type TabulaServices = {
@@ -403,7 +406,10 @@ export class TabulaNode extends EventTarget {
       });
   }
 
-  /** Dials the configured relays in turn until one holds our reservation; redials with backoff when it drops. */
+  /**
+   * Dials the configured relays in turn until one holds our reservation; redials with backoff when the link drops,
+   * and when it stops answering pings (the relay may have dropped it without the socket closing).
+   */
   async #keepRelay(): Promise<void> {
     let attempt = 0;
     let index = 0;
@@ -428,10 +434,18 @@ export class TabulaNode extends EventTarget {
           this.#announce();
         }
         this.#emit();
-        // Sleep until the relay connection closes (or the node stops).
+        // Sleep until the relay connection closes, stops carrying pings, or the node stops.
+        const watching = new AbortController();
+        const link = connection;
         await new Promise<void>((resolve) => {
           this.#wakeRelayLoop = resolve;
+          void watchRelayLink(this.libp2p.services.ping, link, {
+            intervalMs: RELAY_PING_INTERVAL_MS,
+            timeoutMs: RELAY_PING_TIMEOUT_MS,
+            signal: watching.signal,
+          }).then(resolve);
         });
+        watching.abort();
         if (this.#stopped) return;
       } catch (error) {
         if (this.#stopped) return;
