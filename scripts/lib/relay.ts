@@ -6,6 +6,7 @@ import { identify } from "@libp2p/identify";
 import { ping } from "@libp2p/ping";
 import { webSockets } from "@libp2p/websockets";
 import { createLibp2p, type Libp2p } from "libp2p";
+import { TAB_CONNECTION_MONITOR } from "../../web/src/p2p/constants.ts";
 
 export interface RelayOptions {
   host: string;
@@ -33,6 +34,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: 1024 },
+    // A tab busy coding or storing shards answers pings late; libp2p's default wait (5 s) dropped such tabs, and
+    // with them their reservations' reach. The relay waits for an answer as long as the tabs wait for each other.
+    connectionMonitor: TAB_CONNECTION_MONITOR,
     services: {
       identify: identify(),
       ping: ping(),
