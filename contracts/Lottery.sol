@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -21,10 +22,10 @@ import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
 /// revealed in time, there is no redraw (a redraw would give the payer, who learns the outcome first, a second
 /// draw): the payer has withheld the reveal.
 ///
-/// Withheld reveal. The whole lot goes to the ticket holders who register, and the fine L is burned. The payer's
-/// own addresses can register the indices it never issued and take back part of the lot, at most
-/// (lotSize - issued) / lotSize of it, but the burned L alone already makes withholding cost at least L, the most
-/// an honest lot costs. So a payer that learned the outcome first never gains by keeping it from the chain.
+/// Withheld reveal. The whole lot goes to the ticket holders who register, and the fine L is burned with the
+/// token's ERC20Burnable `burn`, so the total supply falls by exactly that amount. The payer's own addresses can
+/// register the indices it never issued and take back part of the lot, at most (lotSize - issued) / lotSize of
+/// it, but the burned L alone already makes withholding cost at least L, the most an honest lot costs. So a payer that learned the outcome first never gains by keeping it from the chain.
 ///
 /// Double issue (one index signed for two (payee, nonce)). A payer can sign any index for any address at any time,
 /// its own included, even after it learned the draw, so no proof between two tickets can say who was robbed and no
@@ -39,8 +40,6 @@ import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
 contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Where forfeited value goes: nobody holds its key.
-    address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
     /// @notice The fine for a withheld reveal, in lot values, funded with the lot and burned on that fault.
     uint256 public constant FINE_LOTS = 1;
     /// @notice Blocks back for which BLOCKHASH returns a hash.
@@ -70,10 +69,10 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         uint32 robbed;
     }
 
-    /// @param token_ the platform token every payment is made in.
+    /// @param token_ the platform token every payment is made in; it must be ERC20Burnable (forfeits are burned).
     /// @param revealWindowSeconds_ time after the close in which the payer must reveal.
     /// @param claimWindowSeconds_ time after the reveal deadline in which the winner must redeem (so at least
-    /// this long after the reveal), and double issues can be proven.
+    /// this long after the reveal), and a robbed covered payee claims its cover.
     /// @param shareWindowSeconds_ time after the reveal deadline in which holders register for sharing a lot
     /// whose reveal was withheld.
     constructor(IERC20 token_, uint40 revealWindowSeconds_, uint40 claimWindowSeconds_, uint40 shareWindowSeconds_)
@@ -287,7 +286,7 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         lot.status = Status.Finished;
         emit LotFinished(lotId, refunded, burned);
         if (refunded != 0) _token.safeTransfer(lot.payer, refunded);
-        if (burned != 0) _token.safeTransfer(BURN_ADDRESS, burned);
+        if (burned != 0) ERC20Burnable(address(_token)).burn(burned);
     }
 
     /// @inheritdoc ILottery

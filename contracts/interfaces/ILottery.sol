@@ -15,7 +15,8 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 ///
 /// Faults and what they cost the payer:
 /// - the reveal is withheld past its deadline: L is shared equally among the ticket holders who register their
-///   tickets in the sharing window, and the fine L is burned;
+///   tickets in the sharing window, and the fine L is burned (the token must be ERC20Burnable: burning lowers
+///   its total supply);
 /// - an index signed for two (payee, nonce): nobody is robbed unless that index is drawn (or registered for
 ///   sharing by another payee); then each covered payee it robbed is paid what its ticket is worth from its own
 ///   cover, whoever sends the claim. Issuing an index k times to covered payees thus costs k L when it wins, what
@@ -118,7 +119,8 @@ interface ILottery {
     /// @notice `payee`'s ticket for `index` was robbed by another payee's registration: it is owed a share from its
     /// cover, paid with its other shares.
     event RobbedShareOwed(uint256 indexed lotId, uint256 index, address indexed payee, uint256 nonce);
-    /// @notice The lot is over: `refunded` went back to the payer and `burned` to the burn address.
+    /// @notice The lot is over: `refunded` went back to the payer and `burned` was burned (the total supply fell
+    /// by it).
     event LotFinished(uint256 indexed lotId, uint256 refunded, uint256 burned);
 
     /// @notice Zero size or value, zero commitment, or a close-by time not in the future.

@@ -578,11 +578,12 @@ contract LotterySharingTest is LotteryFixture {
 
         // The fine is burned; nothing goes back to the payer.
         uint256 payerBefore = token.balanceOf(payer);
+        uint256 supplyBefore = token.totalSupply();
         vm.expectEmit(address(lottery));
         emit ILottery.LotFinished(lotId, 0, LOT);
         lottery.finish(lotId);
         vm.assertEq(token.balanceOf(payer), payerBefore);
-        vm.assertEq(token.balanceOf(BURN), LOT);
+        vm.assertEq(token.totalSupply(), supplyBefore - LOT);
         vm.assertEq(uint256(lottery.phase(lotId)), uint256(ILottery.Phase.Finished));
     }
 
@@ -592,12 +593,13 @@ contract LotterySharingTest is LotteryFixture {
         _register(lotId, bob, 0, 3); // 3 tickets: 0.4 ether / 3 does not divide
         (,, uint256 shareDeadline) = lottery.deadlines(lotId);
         vm.warp(shareDeadline + 1);
+        uint256 supplyBefore = token.totalSupply();
         lottery.finish(lotId); // finishing first does not stop the withdrawals
         vm.prank(bob);
         lottery.withdrawShare(lotId);
         uint256 share = LOT / 3;
         vm.assertEq(token.balanceOf(bob), 3 * share);
-        vm.assertEq(token.balanceOf(BURN), LOT + (LOT - 3 * share));
+        vm.assertEq(token.totalSupply(), supplyBefore - (LOT + (LOT - 3 * share)));
         vm.assertEq(token.balanceOf(address(lottery)), 0);
     }
 
@@ -609,9 +611,37 @@ contract LotterySharingTest is LotteryFixture {
         lottery.finish(lotId);
         vm.warp(shareDeadline + 1);
         vm.assertEq(uint256(lottery.phase(lotId)), uint256(ILottery.Phase.Settling));
+        uint256 supplyBefore = token.totalSupply();
         lottery.finish(lotId);
         vm.assertEq(token.balanceOf(payer), payerBefore + LOT);
-        vm.assertEq(token.balanceOf(BURN), LOT);
+        vm.assertEq(token.totalSupply(), supplyBefore - LOT);
+    }
+
+    /// A withheld reveal forfeits the fine and the sharing remainder; they must leave the total supply, not sit at
+    /// an address nobody is known to hold the key of, whether holders registered or not.
+    function test_Attack_ForfeitedFineStaysInCirculationAtADeadAddress() public {
+        uint256 shared = _create(SIZE);
+        uint256 unshared = _create(SIZE);
+        _close(shared);
+        _close(unshared);
+        _withhold(shared);
+        _register(shared, bob, 0, 3);
+        (,, uint256 shareDeadline) = lottery.deadlines(shared);
+        vm.warp(shareDeadline + 1);
+
+        uint256 burned = LOT + (LOT - 3 * (LOT / 3));
+        uint256 supplyBefore = token.totalSupply();
+        vm.expectEmit(address(lottery));
+        emit ILottery.LotFinished(shared, 0, burned);
+        lottery.finish(shared);
+        vm.assertEq(token.totalSupply(), supplyBefore - burned, "supply falls by the fine and the remainder");
+
+        supplyBefore = token.totalSupply();
+        vm.expectEmit(address(lottery));
+        emit ILottery.LotFinished(unshared, LOT, LOT);
+        lottery.finish(unshared);
+        vm.assertEq(token.totalSupply(), supplyBefore - LOT, "supply falls by the fine");
+        vm.assertEq(token.balanceOf(BURN), 0, "nothing parked at the dead address");
     }
 
     /// @dev Withholding never pays the payer. Revealing costs it the lot value L when an index it issued wins and

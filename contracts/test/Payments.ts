@@ -642,9 +642,15 @@ describe("payments, two parties against the chain", () => {
         gas["lottery withdraw share"] = await mined(send(lottery, "withdrawShare", [lotId], book.payee));
         assert.equal((await balance(token, book.payee)) - before, 3n * (lotValue / 6n), "lot / registered per ticket");
       }
-      await mined(send(lottery, "finish", [lotId]));
+      const supplyBefore = await call<bigint>(token, "totalSupply");
+      gas["lottery finish (withheld: fine burned)"] = await mined(send(lottery, "finish", [lotId]));
       const cost = payerBefore - (await balance(token, payer.address));
       assert.equal(cost, 2n * lotValue, "the whole lot to the holders and the fine burned; the covers come back");
+      assert.equal(
+        supplyBefore - (await call<bigint>(token, "totalSupply")),
+        lotValue + (lotValue % 6n),
+        "the total supply falls by the fine and what the shares leave over",
+      );
     });
 
     it("robbed winner: the payer signs the winning index for its own address and redeems first; the cover pays", async () => {
@@ -709,7 +715,7 @@ describe("payments, two parties against the chain", () => {
             payer: (await balance(token, payer.address)) + (await balance(token, proxy.address)),
             payee: await balance(token, payee.address),
             other: await balance(token, other.address),
-            burned: await balance(token, "0x000000000000000000000000000000000000dEaD"),
+            supply: await call<bigint>(token, "totalSupply"),
           };
           const secret = newLotSecret();
           const { lotId } = await fund(lotSize, secret);
@@ -777,7 +783,7 @@ describe("payments, two parties against the chain", () => {
             payer: (await balance(token, payer.address)) + (await balance(token, proxy.address)),
             payee: await balance(token, payee.address),
             other: await balance(token, other.address),
-            burned: await balance(token, "0x000000000000000000000000000000000000dEaD"),
+            supply: await call<bigint>(token, "totalSupply"),
           };
           rows.push({
             payer: ps,
@@ -786,7 +792,7 @@ describe("payments, two parties against the chain", () => {
             payerCost: before.payer - after.payer,
             payeeRevenue: after.payee - before.payee,
             otherRevenue: after.other - before.other,
-            burned: after.burned - before.burned,
+            burned: before.supply - after.supply,
           });
         }
       }
@@ -811,6 +817,11 @@ describe("payments, two parties against the chain", () => {
       }
       for (const p of payerStrategies) {
         assert.ok(at(p, "greedy").payeeRevenue <= at(p, "honest").payeeRevenue, `greedy payee vs payer ${p}`);
+        for (const e of payeeStrategies) {
+          const r = at(p, e);
+          assert.equal(r.burned, p === "withhold" ? lotValue : 0n, `burned: payer ${p}, payee ${e}`);
+          assert.equal(r.payerCost, r.payeeRevenue + r.otherRevenue + r.burned, "paid, or gone from the supply");
+        }
       }
       assert.equal(gain(at("honest", "honest")), 0n);
     });

@@ -19,7 +19,6 @@ contract PaymentsHandler is TestBase {
     uint256 internal constant MB = 1_000_000;
     uint256 internal constant ACTORS = 4;
     bytes32 internal constant SECRET = keccak256("secret");
-    address internal constant BURN = 0x000000000000000000000000000000000000dEaD;
 
     Token public immutable token;
     BandwidthChannel public immutable bandwidth;
@@ -39,8 +38,11 @@ contract PaymentsHandler is TestBase {
     mapping(bytes32 => address[2]) internal merklePayees;
     mapping(bytes32 => uint256) internal merkleIndexB;
     uint256 internal salt;
-    /// @dev Tokens the bandwidth contract burned (ChannelSettled.burned summed): the supply falls by exactly this.
+    /// @dev Tokens the bandwidth contract burned (ChannelSettled.burned summed) and what finished lots forfeit
+    /// (the fine and the sharing remainder of each withheld reveal, from the lot's state before `finish`): the
+    /// supply falls by exactly their sum.
     uint256 public bandwidthBurned;
+    uint256 public lotteryBurned;
 
     constructor() {
         token = new Token(address(this), 0, true);
@@ -61,7 +63,7 @@ contract PaymentsHandler is TestBase {
     }
 
     function holders() external view returns (address[] memory list) {
-        list = new address[](ACTORS + 5);
+        list = new address[](ACTORS + 4);
         for (uint256 i = 0; i < ACTORS; i++) {
             list[i] = actors[i];
         }
@@ -69,7 +71,6 @@ contract PaymentsHandler is TestBase {
         list[ACTORS + 1] = address(hashChain);
         list[ACTORS + 2] = address(merkle);
         list[ACTORS + 3] = address(lottery);
-        list[ACTORS + 4] = BURN;
     }
 
     function merklePayeesOf(bytes32 id) external view returns (address, address) {
@@ -353,7 +354,14 @@ contract PaymentsHandler is TestBase {
 
     function ltFinish(uint256 i) external {
         if (lotIds.length == 0) return;
-        lottery.finish(_lotIn(i, ILottery.Phase.Settling));
+        uint256 lotId = _lotIn(i, ILottery.Phase.Settling);
+        ILottery.Lot memory lot = lottery.getLot(lotId);
+        lottery.finish(lotId);
+        if (lot.status != ILottery.Status.Closed) return;
+        // A withheld reveal: the fine, and what the equal shares leave over.
+        uint256 lotValue = uint256(lot.lotSize) * lot.ticketValue;
+        lotteryBurned += lottery.FINE_LOTS() * lotValue;
+        if (lot.registered != 0) lotteryBurned += lotValue % lot.registered;
     }
 
     /// @dev Time passes to just after lot `i`'s reveal deadline, or its last (claim or sharing) deadline.
@@ -486,8 +494,8 @@ contract PaymentsInvariantTest is TestBase {
         targets[0] = FuzzSelector(address(handler), s);
     }
 
-    /// Every token is held by an actor, a contract or the burn address, and the supply falls by exactly what
-    /// the bandwidth channel burned.
+    /// Every token is held by an actor or a contract, and the supply falls by exactly what the bandwidth channel
+    /// and the lottery burned.
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 80
     function invariantTokensAreConserved() public view {
@@ -497,7 +505,11 @@ contract PaymentsInvariantTest is TestBase {
         for (uint256 i = 0; i < holders.length; i++) {
             sum += token.balanceOf(holders[i]);
         }
-        vm.assertEq(token.totalSupply(), supply - handler.bandwidthBurned(), "supply changed by more than the burns");
+        vm.assertEq(
+            token.totalSupply(),
+            supply - handler.bandwidthBurned() - handler.lotteryBurned(),
+            "supply changed by other than the burns"
+        );
         vm.assertEq(sum, token.totalSupply(), "tokens left the known holders");
     }
 
