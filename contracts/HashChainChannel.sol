@@ -8,10 +8,14 @@ import {IHashChainChannel} from "./interfaces/IHashChainChannel.sol";
 import {PaymentFunding} from "./libraries/PaymentFunding.sol";
 
 /// @title Hash-chain micropayment channels
-/// @notice See {IHashChainChannel}. One redemption settles up to 2^32 - 1 payments; verifying depth j costs j
-/// keccak rounds of 64 bytes, about 40 gas each.
+/// @notice See {IHashChainChannel}. One redemption settles up to `MAX_UNITS` payments; verifying depth j costs j
+/// keccak rounds of 64 bytes, about 94 gas each with the loop, so the deepest redemption stays under 10M gas: a
+/// third of a 30M block and well inside the 2^24 (16,777,216) gas a transaction may use since EIP-7825.
 contract HashChainChannel is IHashChainChannel, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+
+    /// @notice Longest chain a channel may hold.
+    uint32 public constant MAX_UNITS = 100_000;
 
     IERC20 private immutable _token;
     mapping(bytes32 channelId => Channel) private _channels;
@@ -105,6 +109,7 @@ contract HashChainChannel is IHashChainChannel, ReentrancyGuardTransient {
         if (units == 0 || unitValue == 0 || anchor == bytes32(0) || expiresAt <= block.timestamp) {
             revert HashChainChannelInvalidTerms();
         }
+        if (units > MAX_UNITS) revert HashChainChannelTooLong(units, MAX_UNITS);
         channelId = channelIdOf(msg.sender, payee, salt);
         if (_channels[channelId].payer != address(0)) revert HashChainChannelExists(channelId);
         _channels[channelId] = Channel({

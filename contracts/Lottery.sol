@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -11,7 +12,7 @@ import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
 
 /// @title Probabilistic micropayment lots
 /// @notice See {ILottery}. Only the winning ticket touches the chain: a lot of any size costs fund, close, reveal
-/// and one redemption (plus the bond's return), so the gas per payment falls as 1 / lotSize.
+/// and one redemption (plus the return of the fine and covers), so the gas per payment falls as 1 / lotSize.
 ///
 /// The draw. `winningIndex = keccak256(abi.encode(secret, blockhash(seedBlock), lotId)) % lotSize` with
 /// `seedBlock = closeBlock + 1`. The payer committed to `secret` at creation, before any ticket existed, and the
@@ -21,29 +22,26 @@ import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
 /// revealed in time, there is no redraw (a redraw would give the payer, who learns the outcome first, a second
 /// draw): the payer has withheld the reveal.
 ///
-/// Why each fault costs the payer at least the lot value L, the most an honest lot costs (L when an issued index
-/// wins, nothing when the winner is an index the payer never issued, which comes back to it after the window):
-/// - Withheld reveal. The whole lot goes to the ticket holders who register, and one L of the bond is burned.
-///   The payer's own addresses can register the indices it never issued and take back part of the lot, at most
-///   (lotSize - issued) / lotSize of it, but the burned L alone already makes withholding cost at least L. So
-///   a payer that learned the outcome first never gains by keeping it from the chain.
-/// - Double issue (one index signed for two (payee, nonce)). The payer can always make one between two of its
-///   own addresses, so the proof's reward may end up with the payer; that is why the bond is 2 L: one L rewards
-///   the prover (it makes whole a winner robbed of its lot by a second ticket for its index, the most a double
-///   issue can take from one payee), the other L is burned whoever proves. A payer who signs the winning index
-///   again for itself, redeems it and proves its own double issue before the victim does still loses the
-///   burned L, exactly what paying the winner would have cost. Signing an index twice for twice the service
-///   costs, in expectation, P(the index wins) × 2 L = 2 × ticketValue, more than the ticket it bought. The lot
-///   itself goes on (draw or sharing) unchanged, so honest holders of other indices keep their chances.
-/// One bond covers one proof per lot: payees refuse tickets of a lot whose double issue was proven (the app's
-/// TicketBook checks `doubleIssued`), and an index issued more than three times is beyond what it deters.
+/// Withheld reveal. The whole lot goes to the ticket holders who register, and the fine L is burned with the
+/// token's ERC20Burnable `burn`, so the total supply falls by exactly that amount. The payer's own addresses can
+/// register the indices it never issued and take back part of the lot, at most (lotSize - issued) / lotSize of
+/// it, but the burned L alone already makes withholding cost at least L, the most an honest lot costs. So a payer that learned the outcome first never gains by keeping it from the chain.
+///
+/// Double issue (one index signed for two (payee, nonce)). A payer can sign any index for any address at any time,
+/// its own included, even after it learned the draw, so no proof between two tickets can say who was robbed and no
+/// first-come reward is safe from the payer's own addresses. Instead each payee the payer covers has one lot value
+/// held for it alone: a covered payee whose ticket for the winning index finds another payee's ticket redeemed
+/// is paid L from its own cover (by {redeem} itself, or by {claimCover} sent by anyone; the money goes to the
+/// ticket's payee either way), and one whose index another payee registered for sharing is owed a share from it.
+/// Ex post only the winning index (or a registered one) robs anyone, and every robbed covered payee is paid what
+/// its ticket was worth, so issuing an index k times to covered payees costs k L when it wins: what k distinct
+/// indices cost. The payer's own addresses can only ever draw on covers the payer funded for them, never on
+/// another payee's. A payee serves only for a lot that covers it ({isCovered}; the app's TicketBook checks it).
 contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Where forfeited value goes: nobody holds its key.
-    address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
-    /// @notice The bond in lot values: one rewards a double-issue proof, one is burned for any fault.
-    uint256 public constant BOND_LOTS = 2;
+    /// @notice The fine for a withheld reveal, in lot values, funded with the lot and burned on that fault.
+    uint256 public constant FINE_LOTS = 1;
     /// @notice Blocks back for which BLOCKHASH returns a hash.
     uint256 public constant BLOCKHASH_HISTORY_BLOCKS = 256;
 
@@ -58,13 +56,23 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     uint256 private _lastLotId;
     mapping(uint256 lotId => Lot) private _lots;
     mapping(uint256 lotId => bytes32) private _pinnedSeeds;
-    mapping(uint256 lotId => mapping(uint256 word => uint256 bits)) private _registeredIndices;
+    mapping(uint256 lotId => mapping(uint256 index => address payee)) private _registeredPayees;
     mapping(uint256 lotId => mapping(address payee => uint256)) private _registeredBy;
+    mapping(uint256 lotId => mapping(address payee => Cover)) private _covers;
+    mapping(uint256 lotId => mapping(address payee => mapping(uint256 word => uint256 bits))) private _robbedIndices;
 
-    /// @param token_ the platform token every payment is made in.
+    /// @dev A payee's cover in one lot: held; used once it paid out a lot value or its payee redeemed the lot
+    /// itself; robbed tickets owed a share each.
+    struct Cover {
+        bool held;
+        bool used;
+        uint32 robbed;
+    }
+
+    /// @param token_ the platform token every payment is made in; it must be ERC20Burnable (forfeits are burned).
     /// @param revealWindowSeconds_ time after the close in which the payer must reveal.
     /// @param claimWindowSeconds_ time after the reveal deadline in which the winner must redeem (so at least
-    /// this long after the reveal), and double issues can be proven.
+    /// this long after the reveal), and a robbed covered payee claims its cover.
     /// @param shareWindowSeconds_ time after the reveal deadline in which holders register for sharing a lot
     /// whose reveal was withheld.
     constructor(IERC20 token_, uint40 revealWindowSeconds_, uint40 claimWindowSeconds_, uint40 shareWindowSeconds_)
@@ -90,12 +98,14 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ILottery
-    function createLot(uint32 lotSize, uint128 ticketValue, bytes32 commitment, uint40 closeBy)
-        external
-        nonReentrant
-        returns (uint256 lotId)
-    {
-        lotId = _createLot(lotSize, ticketValue, commitment, closeBy);
+    function createLot(
+        uint32 lotSize,
+        uint128 ticketValue,
+        bytes32 commitment,
+        uint40 closeBy,
+        address[] calldata covered
+    ) external nonReentrant returns (uint256 lotId) {
+        lotId = _createLot(lotSize, ticketValue, commitment, closeBy, covered);
     }
 
     /// @inheritdoc ILottery
@@ -104,10 +114,20 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         uint128 ticketValue,
         bytes32 commitment,
         uint40 closeBy,
+        address[] calldata covered,
         PaymentFunding.Permit calldata permit
     ) external nonReentrant returns (uint256 lotId) {
         PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
-        lotId = _createLot(lotSize, ticketValue, commitment, closeBy);
+        lotId = _createLot(lotSize, ticketValue, commitment, closeBy, covered);
+    }
+
+    /// @inheritdoc ILottery
+    function coverPayees(uint256 lotId, address[] calldata payees) external nonReentrant {
+        Lot storage lot = _lots[lotId];
+        if (lot.status != Status.Open) revert LotteryUnexpectedStatus(lotId, lot.status, Status.Open);
+        if (msg.sender != lot.payer) revert LotteryNotPayer(lotId, msg.sender);
+        uint256 amount = _cover(lotId, lot, payees);
+        _token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc ILottery
@@ -158,8 +178,7 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     function redeem(uint256 lotId, uint32 index, uint256 nonce, bytes calldata signature) external nonReentrant {
         Lot storage lot = _lots[lotId];
         Status status = lot.status;
-        if (status != Status.Revealed) {
-            if (status == Status.Redeemed) revert LotteryAlreadyRedeemed(lotId);
+        if (status != Status.Revealed && status != Status.Redeemed) {
             revert LotteryUnexpectedStatus(lotId, status, Status.Revealed);
         }
         uint256 claimDeadline = uint256(lot.closedAt) + _revealWindowSeconds + _claimWindowSeconds;
@@ -169,7 +188,16 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         if (index != lot.winningIndex) revert LotteryNotWinningIndex(lotId, index, lot.winningIndex);
         _checkSigner(lotId, lot.payer, index, msg.sender, nonce, signature);
 
+        Cover storage cover = _covers[lotId][msg.sender];
+        if (status == Status.Redeemed) {
+            // Another ticket for this index was paid first: a covered payee it robbed is paid from its cover.
+            if (!cover.held) revert LotteryAlreadyRedeemed(lotId);
+            _payCover(lotId, lot, cover, index, msg.sender, nonce);
+            return;
+        }
         lot.status = Status.Redeemed;
+        // Paid the lot, the payee was robbed of nothing: its cover is used.
+        if (cover.held) cover.used = true;
         uint256 amount = lotSize * lot.ticketValue;
         emit WinnerPaid(lotId, index, msg.sender, nonce, signature, amount);
         _token.safeTransfer(msg.sender, amount);
@@ -186,51 +214,41 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         uint256 count = tickets.length;
         if (count == 0) revert LotteryEmptyRegistration(lotId);
 
-        _registerAll(lotId, lot.payer, lot.lotSize, tickets);
-        lot.registered += uint32(count);
-        _registeredBy[lotId][msg.sender] += count;
+        uint256 registered = _registerAll(lotId, lot, tickets);
+        lot.registered += uint32(registered);
+        _registeredBy[lotId][msg.sender] += registered;
     }
 
     /// @inheritdoc ILottery
     function withdrawShare(uint256 lotId) external nonReentrant {
         Lot storage lot = _lots[lotId];
         uint256 tickets = _registeredBy[lotId][msg.sender];
-        if (tickets == 0) revert LotteryNothingToWithdraw(lotId, msg.sender);
+        Cover storage cover = _covers[lotId][msg.sender];
+        uint256 robbed = cover.robbed;
+        if (tickets + robbed == 0) revert LotteryNothingToWithdraw(lotId, msg.sender);
         // Tickets are only registered into a closed, unrevealed lot, so `shareDeadline` is this lot's.
         uint256 shareDeadline = uint256(lot.closedAt) + _revealWindowSeconds + _shareWindowSeconds;
         if (block.timestamp <= shareDeadline) revert LotteryShareWindowOpen(lotId, shareDeadline);
-        uint256 amount = tickets * _shareOf(lot);
+        uint256 amount = (tickets + robbed) * _shareOf(lot);
         _registeredBy[lotId][msg.sender] = 0;
+        cover.robbed = 0;
         lot.withdrawn += uint32(tickets);
-        emit ShareWithdrawn(lotId, msg.sender, tickets, amount);
+        lot.robbedWithdrawn += uint32(robbed);
+        emit ShareWithdrawn(lotId, msg.sender, tickets + robbed, amount);
         _token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc ILottery
-    function proveDoubleIssue(uint256 lotId, Ticket calldata a, bytes calldata sigA, Ticket calldata b, bytes calldata sigB)
-        external
-        nonReentrant
-    {
+    function claimCover(uint256 lotId, Ticket calldata ticket, bytes calldata signature) external nonReentrant {
         Lot storage lot = _lots[lotId];
-        Status status = lot.status;
-        if (status == Status.None) revert LotteryUnexpectedStatus(lotId, status, Status.Open);
-        if (status != Status.Open) {
-            uint256 deadline = _lastDeadline(lot);
-            if (block.timestamp > deadline) revert LotteryProofWindowClosed(lotId, deadline);
-        }
-        if (lot.doubleIssued) revert LotteryDoubleIssueAlreadyProven(lotId);
-        if (a.index != b.index || (a.payee == b.payee && a.nonce == b.nonce)) revert LotteryNotADoubleIssue(lotId);
         uint256 lotSize = lot.lotSize;
-        if (a.index >= lotSize) revert LotteryIndexOutOfRange(lotId, a.index, lotSize);
-        address payer = lot.payer;
-        _checkSigner(lotId, payer, a.index, a.payee, a.nonce, sigA);
-        _checkSigner(lotId, payer, b.index, b.payee, b.nonce, sigB);
-
-        lot.doubleIssued = true;
-        uint256 lotValue = lotSize * lot.ticketValue;
-        emit DoubleIssueProven(lotId, a.index, msg.sender, lotValue, lotValue);
-        _token.safeTransfer(msg.sender, lotValue);
-        _token.safeTransfer(BURN_ADDRESS, lotValue);
+        if (ticket.index >= lotSize) revert LotteryIndexOutOfRange(lotId, ticket.index, lotSize);
+        _checkSigner(lotId, lot.payer, ticket.index, ticket.payee, ticket.nonce, signature);
+        if (!_covers[lotId][ticket.payee].held) revert LotteryNotCovered(lotId, ticket.payee);
+        Status status = lot.status;
+        if (status == Status.Redeemed) _claimRobbedWinner(lotId, lot, ticket);
+        else if (status == Status.Closed) _claimRobbedShare(lotId, lot, ticket);
+        else revert LotteryNotRobbed(lotId, ticket.index, ticket.payee);
     }
 
     /// @inheritdoc ILottery
@@ -244,27 +262,31 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         if (block.timestamp <= deadline) revert LotteryFinishTooEarly(lotId, deadline);
 
         uint256 lotValue = uint256(lot.lotSize) * lot.ticketValue;
-        // What is left of the bond: all of it, or nothing once a double-issue proof spent it.
-        uint256 bond = lot.doubleIssued ? 0 : BOND_LOTS * lotValue;
+        uint256 fine = FINE_LOTS * lotValue;
+        uint256 coverLeft = (uint256(lot.covered) - lot.coversPaid) * lotValue;
         uint256 refunded;
         uint256 burned;
         if (status == Status.Closed) {
-            // The reveal was withheld: one lot value of the bond is burned (unless a proof burned it already)
-            // and the lot stays with the sharers, less the rounding of lotValue / registered, burned too. If
-            // nobody registered, no ticket holder is owed anything and the lot goes back.
-            burned = bond / BOND_LOTS;
-            refunded = bond - burned;
+            // The reveal was withheld: the fine is burned and the lot stays with the sharers, less the rounding of
+            // lotValue / registered, burned too. If nobody registered, no ticket holder is owed anything and the
+            // lot goes back. Covers keep the shares owed to robbed payees and return the rest.
+            burned = fine;
             uint256 registered = lot.registered;
-            if (registered == 0) refunded += lotValue;
-            else burned += lotValue - _shareOf(lot) * registered;
+            if (registered == 0) {
+                refunded = lotValue + coverLeft;
+            } else {
+                uint256 share = _shareOf(lot);
+                burned += lotValue - share * registered;
+                refunded = coverLeft - share * lot.robbed;
+            }
         } else {
-            // Revealed: the bond goes back, and the lot too if nobody redeemed the winning index.
-            refunded = bond + (status == Status.Revealed ? lotValue : 0);
+            // Revealed: the fine and unpaid covers go back, and the lot too if nobody redeemed the winning index.
+            refunded = fine + coverLeft + (status == Status.Revealed ? lotValue : 0);
         }
         lot.status = Status.Finished;
         emit LotFinished(lotId, refunded, burned);
         if (refunded != 0) _token.safeTransfer(lot.payer, refunded);
-        if (burned != 0) _token.safeTransfer(BURN_ADDRESS, burned);
+        if (burned != 0) ERC20Burnable(address(_token)).burn(burned);
     }
 
     /// @inheritdoc ILottery
@@ -311,7 +333,18 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc ILottery
     function isRegistered(uint256 lotId, uint256 index) external view returns (bool) {
-        return _registeredIndices[lotId][index >> 8] & (1 << (index & 0xff)) != 0;
+        return _registeredPayees[lotId][index] != address(0);
+    }
+
+    /// @inheritdoc ILottery
+    function isCovered(uint256 lotId, address payee) external view returns (bool) {
+        Cover storage cover = _covers[lotId][payee];
+        return cover.held && !cover.used;
+    }
+
+    /// @inheritdoc ILottery
+    function robbedBy(uint256 lotId, address payee) external view returns (uint256) {
+        return _covers[lotId][payee].robbed;
     }
 
     /// @inheritdoc ILottery
@@ -320,14 +353,17 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ILottery
-    function depositFor(uint32 lotSize, uint128 ticketValue) public pure returns (uint256) {
-        return (1 + BOND_LOTS) * lotSize * ticketValue;
+    function depositFor(uint32 lotSize, uint128 ticketValue, uint256 covered) public pure returns (uint256) {
+        return (1 + FINE_LOTS + covered) * lotSize * ticketValue;
     }
 
-    function _createLot(uint32 lotSize, uint128 ticketValue, bytes32 commitment, uint40 closeBy)
-        private
-        returns (uint256 lotId)
-    {
+    function _createLot(
+        uint32 lotSize,
+        uint128 ticketValue,
+        bytes32 commitment,
+        uint40 closeBy,
+        address[] calldata covered
+    ) private returns (uint256 lotId) {
         if (lotSize == 0 || ticketValue == 0 || commitment == bytes32(0) || closeBy <= block.timestamp) {
             revert LotteryInvalidTerms();
         }
@@ -340,26 +376,99 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         lot.closeBy = closeBy;
         lot.commitment = commitment;
         uint256 lotValue = uint256(lotSize) * ticketValue;
-        emit LotCreated(lotId, msg.sender, lotSize, ticketValue, BOND_LOTS * lotValue, commitment, closeBy);
-        _token.safeTransferFrom(msg.sender, address(this), depositFor(lotSize, ticketValue));
+        emit LotCreated(lotId, msg.sender, lotSize, ticketValue, FINE_LOTS * lotValue, commitment, closeBy);
+        uint256 covers = _cover(lotId, lot, covered);
+        _token.safeTransferFrom(msg.sender, address(this), (1 + FINE_LOTS) * lotValue + covers);
     }
 
-    /// @dev Marks each ticket's index registered and checks the payer signed it for the caller.
-    function _registerAll(uint256 lotId, address payer, uint256 lotSize, TicketClaim[] calldata tickets) private {
-        mapping(uint256 => uint256) storage registered = _registeredIndices[lotId];
+    /// @dev Holds one lot value for each of `payees` (none covered before) and returns what they add up to.
+    function _cover(uint256 lotId, Lot storage lot, address[] calldata payees) private returns (uint256 amount) {
+        uint256 lotValue = uint256(lot.lotSize) * lot.ticketValue;
+        uint256 count = payees.length;
+        for (uint256 i = 0; i < count; ++i) {
+            address payee = payees[i];
+            Cover storage cover = _covers[lotId][payee];
+            if (payee == address(0) || cover.held) revert LotteryInvalidCover(lotId, payee);
+            cover.held = true;
+            emit PayeeCovered(lotId, payee, lotValue);
+        }
+        amount = count * lotValue;
+        uint256 total = lot.covered + count;
+        if (total > type(uint16).max) revert LotteryInvalidCover(lotId, address(0));
+        lot.covered = uint16(total);
+    }
+
+    /// @dev Pays `payee`, robbed of the winning index, one lot value from its cover (unless it was used).
+    function _payCover(uint256 lotId, Lot storage lot, Cover storage cover, uint256 index, address payee, uint256 nonce)
+        private
+    {
+        if (cover.used) revert LotteryNotCovered(lotId, payee);
+        uint256 amount = uint256(lot.lotSize) * lot.ticketValue;
+        cover.used = true;
+        lot.coversPaid += 1;
+        emit CoverPaid(lotId, index, payee, nonce, amount);
+        _token.safeTransfer(payee, amount);
+    }
+
+    /// @dev {claimCover} once the lot was redeemed: a ticket for the winning index is paid from its payee's cover.
+    function _claimRobbedWinner(uint256 lotId, Lot storage lot, Ticket calldata ticket) private {
+        uint256 claimDeadline = uint256(lot.closedAt) + _revealWindowSeconds + _claimWindowSeconds;
+        if (block.timestamp > claimDeadline) revert LotteryClaimWindowClosed(lotId, claimDeadline);
+        if (ticket.index != lot.winningIndex) revert LotteryNotRobbed(lotId, ticket.index, ticket.payee);
+        _payCover(lotId, lot, _covers[lotId][ticket.payee], ticket.index, ticket.payee, ticket.nonce);
+    }
+
+    /// @dev {claimCover} in the sharing window: a ticket whose index another payee registered is owed a share.
+    function _claimRobbedShare(uint256 lotId, Lot storage lot, Ticket calldata ticket) private {
+        uint256 revealDeadline = uint256(lot.closedAt) + _revealWindowSeconds;
+        if (block.timestamp <= revealDeadline) revert LotteryRevealWindowOpen(lotId, revealDeadline);
+        uint256 shareDeadline = revealDeadline + _shareWindowSeconds;
+        if (block.timestamp > shareDeadline) revert LotteryShareWindowClosed(lotId, shareDeadline);
+        address holder = _registeredPayees[lotId][ticket.index];
+        if (holder == address(0) || holder == ticket.payee) revert LotteryNotRobbed(lotId, ticket.index, ticket.payee);
+        _countRobbed(lotId, lot, ticket.index, ticket.payee, ticket.nonce);
+    }
+
+    /// @dev Counts `payee`'s ticket for `index`, registered by another payee, as owed a share from its cover (once
+    /// per index and payee, whatever the nonce).
+    function _countRobbed(uint256 lotId, Lot storage lot, uint256 index, address payee, uint256 nonce) private {
+        mapping(uint256 => uint256) storage counted = _robbedIndices[lotId][payee];
+        uint256 word = index >> 8;
+        uint256 mask = 1 << (index & 0xff);
+        uint256 bits = counted[word];
+        if (bits & mask != 0) revert LotteryRobbedTicketCounted(lotId, index, payee);
+        counted[word] = bits | mask;
+        _covers[lotId][payee].robbed += 1;
+        lot.robbed += 1;
+        emit RobbedShareOwed(lotId, index, payee, nonce);
+    }
+
+    /// @dev Registers each ticket's index for the caller after checking the payer signed it for the caller; an
+    /// index another payee registered first counts, for a covered caller, as robbed. Returns the tickets registered.
+    function _registerAll(uint256 lotId, Lot storage lot, TicketClaim[] calldata tickets)
+        private
+        returns (uint256 registered)
+    {
+        mapping(uint256 => address) storage holders = _registeredPayees[lotId];
+        (address payer, uint256 lotSize) = (lot.payer, lot.lotSize);
+        bool covered = _covers[lotId][msg.sender].held;
         uint256 count = tickets.length;
         for (uint256 i = 0; i < count; ++i) {
             TicketClaim calldata ticket = tickets[i];
             uint256 index = ticket.index;
             // Indices are below lotSize and each counts once, so no lot shares among more than lotSize tickets.
             if (index >= lotSize) revert LotteryIndexOutOfRange(lotId, index, lotSize);
-            uint256 word = index >> 8;
-            uint256 mask = 1 << (index & 0xff);
-            uint256 bits = registered[word];
-            if (bits & mask != 0) revert LotteryTicketRegistered(lotId, index);
-            registered[word] = bits | mask;
             _checkSigner(lotId, payer, index, msg.sender, ticket.nonce, ticket.signature);
-            emit TicketRegistered(lotId, index, msg.sender, ticket.nonce, ticket.signature);
+            address holder = holders[index];
+            if (holder == address(0)) {
+                holders[index] = msg.sender;
+                ++registered;
+                emit TicketRegistered(lotId, index, msg.sender, ticket.nonce, ticket.signature);
+            } else if (holder != msg.sender && covered) {
+                _countRobbed(lotId, lot, index, msg.sender, ticket.nonce);
+            } else {
+                revert LotteryTicketRegistered(lotId, index);
+            }
         }
     }
 

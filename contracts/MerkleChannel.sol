@@ -10,13 +10,15 @@ import {PaymentFunding} from "./libraries/PaymentFunding.sol";
 
 /// @title Merkle-tree micropayment channels
 /// @notice See {IMerkleChannel}. Unlike the seed's code, a leaf names its payee and is hashed with the caller's
-/// address, so no payee can claim another's token, and each claim is deducted from the channel's funds.
+/// address, so no payee can claim another's token; tokens are spent per (payee, index) and each claim is deducted
+/// from the caller's own allocation, fixed at funding.
 contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     IERC20 private immutable _token;
     mapping(bytes32 channelId => Channel) private _channels;
-    mapping(bytes32 channelId => mapping(uint256 word => uint256 bits)) private _spent;
+    mapping(bytes32 channelId => mapping(address payee => uint256)) private _allocations;
+    mapping(bytes32 channelId => mapping(address payee => mapping(uint256 word => uint256 bits))) private _spent;
 
     /// @param token_ the platform token every payment is made in.
     constructor(IERC20 token_) {
@@ -29,24 +31,24 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IMerkleChannel
-    function open(bytes32 salt, bytes32 root, uint128 amount, uint64 expiresAt)
+    function open(bytes32 salt, bytes32 root, Allocation[] calldata allocations, uint64 expiresAt)
         external
         nonReentrant
         returns (bytes32 channelId)
     {
-        channelId = _open(salt, root, amount, expiresAt);
+        channelId = _open(salt, root, allocations, expiresAt);
     }
 
     /// @inheritdoc IMerkleChannel
     function openWithPermit(
         bytes32 salt,
         bytes32 root,
-        uint128 amount,
+        Allocation[] calldata allocations,
         uint64 expiresAt,
         PaymentFunding.Permit calldata permit
     ) external nonReentrant returns (bytes32 channelId) {
         PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
-        channelId = _open(salt, root, amount, expiresAt);
+        channelId = _open(salt, root, allocations, expiresAt);
     }
 
     /// @inheritdoc IMerkleChannel
@@ -66,9 +68,11 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
         if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, channel.root, leaves)) {
             revert MerkleChannelInvalidProof(channelId);
         }
-        uint256 remaining = channel.remaining;
-        if (claimed > remaining) revert MerkleChannelInsufficientFunds(channelId, claimed, remaining);
-        channel.remaining = uint128(remaining - claimed);
+        uint256 allocation = _allocations[channelId][msg.sender];
+        if (claimed > allocation) revert MerkleChannelAllocationExceeded(channelId, msg.sender, claimed, allocation);
+        _allocations[channelId][msg.sender] = allocation - claimed;
+        // Allocations sum to the channel's funds, so this never underflows.
+        channel.remaining -= uint128(claimed);
         emit TokensRedeemed(channelId, msg.sender, count, claimed);
         _token.safeTransfer(msg.sender, claimed);
     }
@@ -87,8 +91,15 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IMerkleChannel
-    function isSpent(bytes32 channelId, uint256 index) external view returns (bool) {
-        return _spent[channelId][index >> 8] & (1 << (index & 0xff)) != 0;
+    function isSpent(bytes32 channelId, address payee, uint256 index) external view returns (bool) {
+        return _spent[channelId][payee][index >> 8] & (1 << (index & 0xff)) != 0;
+    }
+
+    /// @inheritdoc IMerkleChannel
+    function allocationOf(bytes32 channelId, address payee) external view returns (uint256) {
+        // Past expiry nothing is left for payees: the payer may reclaim it all.
+        if (block.timestamp >= _channels[channelId].expiresAt) return 0;
+        return _allocations[channelId][payee];
     }
 
     /// @inheritdoc IMerkleChannel
@@ -101,22 +112,40 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
         return _channels[channelId];
     }
 
-    function _open(bytes32 salt, bytes32 root, uint128 amount, uint64 expiresAt) private returns (bytes32 channelId) {
-        if (amount == 0 || root == bytes32(0) || expiresAt <= block.timestamp) revert MerkleChannelInvalidTerms();
+    function _open(bytes32 salt, bytes32 root, Allocation[] calldata allocations, uint64 expiresAt)
+        private
+        returns (bytes32 channelId)
+    {
+        uint256 count = allocations.length;
+        if (count == 0 || root == bytes32(0) || expiresAt <= block.timestamp) revert MerkleChannelInvalidTerms();
         channelId = channelIdOf(msg.sender, salt);
         if (_channels[channelId].payer != address(0)) revert MerkleChannelExists(channelId);
-        _channels[channelId] = Channel({payer: msg.sender, expiresAt: expiresAt, remaining: amount, root: root});
+        mapping(address => uint256) storage allocated = _allocations[channelId];
+        uint256 amount;
+        for (uint256 i = 0; i < count; ++i) {
+            (address payee, uint256 share) = (allocations[i].payee, allocations[i].amount);
+            if (payee == address(0) || share == 0 || allocated[payee] != 0) {
+                revert MerkleChannelInvalidAllocation(payee, share);
+            }
+            allocated[payee] = share;
+            amount += share;
+        }
+        if (amount > type(uint128).max) revert MerkleChannelInvalidTerms();
+        _channels[channelId] = Channel({payer: msg.sender, expiresAt: expiresAt, remaining: uint128(amount), root: root});
         emit ChannelOpened(channelId, msg.sender, root, amount, expiresAt);
+        for (uint256 i = 0; i < count; ++i) {
+            emit PayeeAllocated(channelId, allocations[i].payee, allocations[i].amount);
+        }
         _token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @dev Marks every token spent (refusing one spent before or named twice) and returns the caller's leaves and
-    /// their total value.
+    /// @dev Marks every one of the caller's tokens spent (refusing one spent before or named twice) and returns the
+    /// caller's leaves and their total value.
     function _spend(bytes32 channelId, Token[] calldata tokens)
         private
         returns (bytes32[] memory leaves, uint256 claimed)
     {
-        mapping(uint256 => uint256) storage spent = _spent[channelId];
+        mapping(uint256 => uint256) storage spent = _spent[channelId][msg.sender];
         uint256 count = tokens.length;
         leaves = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {

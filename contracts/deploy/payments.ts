@@ -6,7 +6,7 @@ export const CONFIRM_WINDOW_SECONDS = 60n * 60n;
 export const CHALLENGE_WINDOW_SECONDS = 24n * 60n * 60n;
 /** Seconds after a lottery lot closes in which its payer must reveal (pin the seed if it takes over 256 blocks). */
 export const LOTTERY_REVEAL_WINDOW_SECONDS = 60n * 60n;
-/** Seconds after the reveal deadline in which the winner redeems and double issues can be proven. */
+/** Seconds after the reveal deadline in which the winner redeems and robbed covered payees claim their covers. */
 export const LOTTERY_CLAIM_WINDOW_SECONDS = 24n * 60n * 60n;
 /** Seconds after the reveal deadline in which holders register for sharing a lot whose reveal was withheld. */
 export const LOTTERY_SHARE_WINDOW_SECONDS = 24n * 60n * 60n;

@@ -9,6 +9,7 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 /// is paid j units; the rest goes back to the payer. After expiry an unredeemed channel returns to the payer.
 /// Each chain step is `h(k+1) = keccak256(channelId ‖ h(k))`, and the channel id commits to the chain id, this
 /// contract, the payer, the payee and a salt, so a token of one channel is worthless in every other.
+/// A channel holds at most `MAX_UNITS` units, so that its deepest redemption always fits in one transaction.
 interface IHashChainChannel {
     /// @notice A channel as stored (zero payer: no such channel).
     struct Channel {
@@ -44,6 +45,8 @@ interface IHashChainChannel {
     error HashChainChannelInvalidPayee(address payee);
     /// @notice Zero units, zero value, zero anchor, or an expiry not in the future.
     error HashChainChannelInvalidTerms();
+    /// @notice More units than the deepest redemption that fits in one transaction allows.
+    error HashChainChannelTooLong(uint256 units, uint256 maxUnits);
     /// @notice The channel was redeemed or reclaimed already.
     error HashChainChannelClosed(bytes32 channelId);
     /// @notice Only the channel's payee may redeem.
@@ -59,7 +62,8 @@ interface IHashChainChannel {
     /// @notice The channel has not expired yet.
     error HashChainChannelNotExpired(bytes32 channelId, uint256 expiresAt);
 
-    /// @notice Opens a channel to `payee`, pulling `units × unitValue` from the caller.
+    /// @notice Opens a channel to `payee`, pulling `units × unitValue` from the caller; `units` is at most
+    /// `MAX_UNITS`.
     function open(address payee, bytes32 salt, bytes32 anchor, uint32 units, uint128 unitValue, uint64 expiresAt)
         external
         returns (bytes32 channelId);

@@ -5,18 +5,23 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 
 /// @title Probabilistic micropayments (μP2P scheme 3)
 /// @notice A payer funds a lot of `lotSize` tickets worth `ticketValue` each (the lot value L = lotSize ×
-/// ticketValue) plus a bond of 2 L, and commits to a secret. Tickets never touch the chain while they are used:
-/// each is an EIP-712 message signed by the payer and bound to (chain id, contract, lot, index, payee, nonce), one
-/// index per payment. The payer closes the lot; the winning index is
-/// `keccak256(abi.encode(secret, blockhash(closeBlock + 1), lotId)) % lotSize`, revealed by the payer. Only the
-/// holder of the winning ticket redeems, once, within the claim window, and is paid L. So a lot costs four
-/// transactions (fund, close, reveal, redeem) whatever the number of payments, plus one to return the bond.
+/// ticketValue), a fine of L, and a cover of L for each payee it names, and commits to a secret. Tickets never touch
+/// the chain while they are used: each is an EIP-712 message signed by the payer and bound to (chain id, contract,
+/// lot, index, payee, nonce), one index per payment. The payer closes the lot; the winning index is
+/// `keccak256(abi.encode(secret, blockhash(closeBlock + 1), lotId)) % lotSize`, revealed by the payer. The first
+/// holder of the winning index to redeem is paid L from the lot; every covered payee holding another ticket for
+/// that index is paid L from its own cover. So a lot costs four transactions (fund, close, reveal, redeem)
+/// whatever the number of payments, plus one to return the fine and the covers.
 ///
-/// Faults and what they cost the payer (each costs at least L, the most an honest lot can cost):
+/// Faults and what they cost the payer:
 /// - the reveal is withheld past its deadline: L is shared equally among the ticket holders who register their
-///   tickets in the sharing window, and one L of the bond is burned;
-/// - two signatures for one (lot, index) with different (payee, nonce): whoever submits them is paid one L of
-///   the bond and another L is burned; the lot goes on (draw or sharing) as before.
+///   tickets in the sharing window, and the fine L is burned (the token must be ERC20Burnable: burning lowers
+///   its total supply);
+/// - an index signed for two (payee, nonce): nobody is robbed unless that index is drawn (or registered for
+///   sharing by another payee); then each covered payee it robbed is paid what its ticket is worth from its own
+///   cover, whoever sends the claim. Issuing an index k times to covered payees thus costs k L when it wins, what
+///   k distinct indices cost: a payer is never better off for issuing an index twice, and a covered winner is
+///   always paid.
 interface ILottery {
     /// @notice Stored life cycle of a lot. Deadlines move it too: see {phase}.
     enum Status {
@@ -39,7 +44,7 @@ interface ILottery {
         Finished
     }
 
-    /// @notice A lot as stored (four slots).
+    /// @notice A lot as stored (four slots; the fourth is written only by sharing and covers paid out).
     struct Lot {
         address payer;
         uint32 lotSize;
@@ -47,8 +52,8 @@ interface ILottery {
         uint32 winningIndex;
         Status status;
         bool revealed;
-        /// @dev A double issue was proven: the bond was paid out and burned.
-        bool doubleIssued;
+        /// @dev Payees covered with one lot value each.
+        uint16 covered;
         uint128 ticketValue;
         /// @dev Unix time after which anyone may close the lot (the payer may close it earlier).
         uint40 closeBy;
@@ -60,6 +65,11 @@ interface ILottery {
         /// @dev Tickets registered for sharing, and how many of them were paid out.
         uint32 registered;
         uint32 withdrawn;
+        /// @dev Covers that paid out a lot value to a robbed holder of the winning index.
+        uint16 coversPaid;
+        /// @dev Shares owed from covers to robbed payees in sharing, and how many of them were paid out.
+        uint32 robbed;
+        uint32 robbedWithdrawn;
     }
 
     /// @notice A ticket as the payer signs it (the lot is given separately).
@@ -76,16 +86,18 @@ interface ILottery {
         bytes signature;
     }
 
-    /// @notice A payer funded lot `lotId` with `lotSize` × `ticketValue` plus the bond.
+    /// @notice A payer funded lot `lotId` with `lotSize` × `ticketValue` plus the fine of one lot value.
     event LotCreated(
         uint256 indexed lotId,
         address indexed payer,
         uint256 lotSize,
         uint256 ticketValue,
-        uint256 bond,
+        uint256 fine,
         bytes32 commitment,
         uint256 closeBy
     );
+    /// @notice `payee` is covered: one lot value is held for it alone, paid if another ticket robs it.
+    event PayeeCovered(uint256 indexed lotId, address indexed payee, uint256 cover);
     /// @notice No more tickets; the draw uses the hash of `seedBlock`; the payer reveals until `revealDeadline`.
     event LotClosed(uint256 indexed lotId, address closedBy, uint256 seedBlock, uint256 revealDeadline);
     /// @notice The seed block's hash was kept before BLOCKHASH forgets it.
@@ -99,15 +111,24 @@ interface ILottery {
     );
     /// @notice `payee` registered ticket `index` for sharing (logged for the same reason as {WinnerPaid}).
     event TicketRegistered(uint256 indexed lotId, uint256 index, address indexed payee, uint256 nonce, bytes signature);
-    /// @notice `payee` withdrew its share: `tickets` registered tickets worth `amount`.
+    /// @notice `payee` withdrew its share: `tickets` registered or robbed tickets worth `amount`.
     event ShareWithdrawn(uint256 indexed lotId, address indexed payee, uint256 tickets, uint256 amount);
-    /// @notice Two payer signatures for ticket `index` were shown: `prover` was paid `reward`, `burned` was burned.
-    event DoubleIssueProven(uint256 indexed lotId, uint256 index, address indexed prover, uint256 reward, uint256 burned);
-    /// @notice The lot is over: `refunded` went back to the payer and `burned` to the burn address.
+    /// @notice `payee`'s ticket for the winning index was robbed by another redeemed ticket: it was paid `amount`
+    /// from its cover.
+    event CoverPaid(uint256 indexed lotId, uint256 index, address indexed payee, uint256 nonce, uint256 amount);
+    /// @notice `payee`'s ticket for `index` was robbed by another payee's registration: it is owed a share from its
+    /// cover, paid with its other shares.
+    event RobbedShareOwed(uint256 indexed lotId, uint256 index, address indexed payee, uint256 nonce);
+    /// @notice The lot is over: `refunded` went back to the payer and `burned` was burned (the total supply fell
+    /// by it).
     event LotFinished(uint256 indexed lotId, uint256 refunded, uint256 burned);
 
     /// @notice Zero size or value, zero commitment, or a close-by time not in the future.
     error LotteryInvalidTerms();
+    /// @notice A covered payee is the zero address or covered already (or the lot would cover over 65535).
+    error LotteryInvalidCover(uint256 lotId, address payee);
+    /// @notice Only the lot's payer may do this.
+    error LotteryNotPayer(uint256 lotId, address caller);
     /// @notice A window of the constructor is zero.
     error LotteryInvalidWindows();
     /// @notice The lot is not in the status this call needs.
@@ -146,21 +167,28 @@ interface ILottery {
     error LotteryTicketRegistered(uint256 lotId, uint256 index);
     /// @notice The caller has no share (left) in this lot.
     error LotteryNothingToWithdraw(uint256 lotId, address payee);
-    /// @notice The two tickets are for different indices, or are the same ticket.
-    error LotteryNotADoubleIssue(uint256 lotId);
-    /// @notice A double issue was proven before: the bond is spent.
-    error LotteryDoubleIssueAlreadyProven(uint256 lotId);
-    /// @notice The lot's last window is over: proofs are no longer taken.
-    error LotteryProofWindowClosed(uint256 lotId, uint256 deadline);
+    /// @notice The ticket's payee has no cover in this lot, or its cover was used: it paid out, or the payee was
+    /// paid the lot itself.
+    error LotteryNotCovered(uint256 lotId, address payee);
+    /// @notice The ticket was not robbed: its index was not drawn and redeemed, or registered, by another payee.
+    error LotteryNotRobbed(uint256 lotId, uint256 index, address payee);
+    /// @notice This payee's robbed ticket for `index` was counted before.
+    error LotteryRobbedTicketCounted(uint256 lotId, uint256 index, address payee);
     /// @notice The lot's last window (claim or sharing) is still open.
     error LotteryFinishTooEarly(uint256 lotId, uint256 deadline);
 
-    /// @notice Funds a lot: transfers lotSize × ticketValue plus the bond (2 × that) from the caller, the payer,
-    /// who commits to a secret with `commitment = keccak256(abi.encode(msg.sender, secret))`.
+    /// @notice Funds a lot: transfers the lot value L = lotSize × ticketValue, the fine L and a cover L per
+    /// covered payee from the caller, the payer, who commits to a secret with
+    /// `commitment = keccak256(abi.encode(msg.sender, secret))`.
     /// @param closeBy unix time after which anyone may close the lot, so the funds cannot be held hostage.
-    function createLot(uint32 lotSize, uint128 ticketValue, bytes32 commitment, uint40 closeBy)
-        external
-        returns (uint256 lotId);
+    /// @param covered the payees covered from the start (more can be added with {coverPayees} while issuing).
+    function createLot(
+        uint32 lotSize,
+        uint128 ticketValue,
+        bytes32 commitment,
+        uint40 closeBy,
+        address[] calldata covered
+    ) external returns (uint256 lotId);
 
     /// @notice {createLot} after applying an EIP-2612 permit, so no separate approval transaction is needed.
     function createLotWithPermit(
@@ -168,8 +196,12 @@ interface ILottery {
         uint128 ticketValue,
         bytes32 commitment,
         uint40 closeBy,
+        address[] calldata covered,
         PaymentFunding.Permit calldata permit
     ) external returns (uint256 lotId);
+
+    /// @notice The payer covers more payees of an open lot, transferring one lot value for each.
+    function coverPayees(uint256 lotId, address[] calldata payees) external;
 
     /// @notice Ends issuing: by the payer at any time (the lot is full, or it stops paying), by anyone after
     /// `closeBy`. The draw is seeded by the next block's hash, which nobody knows yet.
@@ -182,22 +214,26 @@ interface ILottery {
     /// @notice Reveals the payer's secret (anyone holding it may send it) and fixes the winning index.
     function reveal(uint256 lotId, bytes32 secret) external;
 
-    /// @notice The caller redeems its ticket for the winning index and is paid the whole lot.
+    /// @notice The caller redeems its ticket for the winning index and is paid the whole lot; if another payee's
+    /// ticket for that index was redeemed first, a covered caller is paid the lot value from its cover instead.
     function redeem(uint256 lotId, uint32 index, uint256 nonce, bytes calldata signature) external;
 
-    /// @notice After a withheld reveal, the caller registers its tickets for the equal sharing of the lot.
+    /// @notice After a withheld reveal, the caller registers its tickets for the equal sharing of the lot. A
+    /// ticket whose index another payee registered first counts, for a covered caller, as robbed: it is paid a
+    /// share from the caller's cover.
     function registerTickets(uint256 lotId, TicketClaim[] calldata tickets) external;
 
-    /// @notice After the sharing window, pays the caller lot value / registered for each ticket it registered.
+    /// @notice After the sharing window, pays the caller lot value / registered for each ticket it registered or
+    /// was robbed of.
     function withdrawShare(uint256 lotId) external;
 
-    /// @notice Pays the caller one lot value of the bond (and burns another) for two payer signatures of one index
-    /// with different (payee, nonce).
-    function proveDoubleIssue(uint256 lotId, Ticket calldata a, bytes calldata sigA, Ticket calldata b, bytes calldata sigB)
-        external;
+    /// @notice Claims for `ticket.payee`, whoever sends it, what a robbed ticket is worth from the payee's cover:
+    /// the lot value if its index won and another payee's ticket was redeemed, or (counted now, paid with its
+    /// shares) one share if another payee registered its index for sharing.
+    function claimCover(uint256 lotId, Ticket calldata ticket, bytes calldata signature) external;
 
-    /// @notice After the claim (or sharing) window: refunds the payer what is left (an unclaimed lot, the unspent
-    /// bond) and burns what a withheld reveal forfeits. Anyone may call it.
+    /// @notice After the claim (or sharing) window: refunds the payer what is left (an unclaimed lot, the fine,
+    /// what covers did not pay) and burns what a withheld reveal forfeits. Anyone may call it.
     function finish(uint256 lotId) external;
 
     /// @notice The lot as stored.
@@ -221,9 +257,16 @@ interface ILottery {
     /// @notice Whether ticket `index` was registered for sharing.
     function isRegistered(uint256 lotId, uint256 index) external view returns (bool);
 
+    /// @notice Whether `payee` holds a cover in this lot that was not used (what a payee checks before it serves
+    /// for the lot's tickets).
+    function isCovered(uint256 lotId, address payee) external view returns (bool);
+
+    /// @notice Robbed tickets `payee` is owed a share for and did not withdraw yet.
+    function robbedBy(uint256 lotId, address payee) external view returns (uint256);
+
     /// @notice The EIP-712 digest the payer signs for a ticket.
     function ticketDigest(uint256 lotId, uint32 index, address payee, uint256 nonce) external view returns (bytes32);
 
-    /// @notice What {createLot} transfers: the lot value plus the bond.
-    function depositFor(uint32 lotSize, uint128 ticketValue) external pure returns (uint256);
+    /// @notice What {createLot} transfers: the lot value, the fine and `covered` covers, one lot value each.
+    function depositFor(uint32 lotSize, uint128 ticketValue, uint256 covered) external pure returns (uint256);
 }

@@ -5,9 +5,12 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 
 /// @title Merkle-tree micropayment channels (μP2P scheme 2)
 /// @notice A payer funds a channel under the root of a Merkle tree whose leaves are payment tokens, each bound to
-/// its payee. Paying off-chain means handing a payee its token (the leaf's values); the payee redeems any number of
-/// tokens in one transaction with a multi-proof. Every token is spent once, every claim is deducted from the
-/// funds, and after expiry the payer takes back what is left.
+/// its payee, and splits the funds into per-payee allocations fixed at funding. Paying off-chain means handing a
+/// payee its token (the leaf's values); the payee redeems any number of tokens in one transaction with a
+/// multi-proof. A token is spent once per (payee, index), and a payee's claims are deducted from its own
+/// allocation only, so no leaf paying anyone else (the payer included) can take what backs a payee's tokens; a
+/// payee checks its allocation on-chain before it serves (lib/payments/merkle.ts does). After expiry the payer
+/// takes back what is left.
 ///
 /// Leaf (OpenZeppelin standard tree, double-hashed): `keccak256(keccak256(abi.encode(channelId, index, payee,
 /// value)))` with types `(bytes32, uint256, address, uint256)`; the channel id commits to the chain id, this
@@ -27,8 +30,16 @@ interface IMerkleChannel {
         uint256 value;
     }
 
+    /// @notice Part of the funds that only `payee`'s tokens can draw on.
+    struct Allocation {
+        address payee;
+        uint128 amount;
+    }
+
     /// @notice A payer funded a channel with `amount` under `root`.
     event ChannelOpened(bytes32 indexed channelId, address indexed payer, bytes32 root, uint256 amount, uint256 expiresAt);
+    /// @notice `amount` of the channel's funds is reserved for `payee`'s tokens.
+    event PayeeAllocated(bytes32 indexed channelId, address indexed payee, uint256 amount);
     /// @notice `payee` redeemed `tokens` tokens worth `paid`.
     event TokensRedeemed(bytes32 indexed channelId, address indexed payee, uint256 tokens, uint256 paid);
     /// @notice The payer took back what was left after expiry.
@@ -38,16 +49,18 @@ interface IMerkleChannel {
     error MerkleChannelExists(bytes32 channelId);
     /// @notice No such channel.
     error MerkleChannelUnknown(bytes32 channelId);
-    /// @notice Zero amount, zero root, or an expiry not in the future.
+    /// @notice No allocation, zero root, or an expiry not in the future.
     error MerkleChannelInvalidTerms();
+    /// @notice An allocation names the zero address or a payee allocated before, or is zero.
+    error MerkleChannelInvalidAllocation(address payee, uint256 amount);
     /// @notice The redemption names no token.
     error MerkleChannelEmptyRedemption(bytes32 channelId);
-    /// @notice The token at `index` was redeemed before (or twice in this batch).
+    /// @notice The caller's token at `index` was redeemed before (or twice in this batch).
     error MerkleChannelTokenSpent(bytes32 channelId, uint256 index);
     /// @notice The multi-proof does not prove these tokens for the caller under the channel's root.
     error MerkleChannelInvalidProof(bytes32 channelId);
-    /// @notice The claim exceeds what is left in the channel.
-    error MerkleChannelInsufficientFunds(bytes32 channelId, uint256 claimed, uint256 remaining);
+    /// @notice The claim exceeds what is left of the caller's allocation.
+    error MerkleChannelAllocationExceeded(bytes32 channelId, address payee, uint256 claimed, uint256 allocation);
     /// @notice The channel expired.
     error MerkleChannelExpired(bytes32 channelId, uint256 expiresAt);
     /// @notice The channel has not expired yet.
@@ -55,19 +68,22 @@ interface IMerkleChannel {
     /// @notice Only the channel's payer may reclaim.
     error MerkleChannelNotPayer(bytes32 channelId, address caller);
 
-    /// @notice Funds a channel under `root` with `amount`, pulled from the caller.
-    function open(bytes32 salt, bytes32 root, uint128 amount, uint64 expiresAt) external returns (bytes32 channelId);
+    /// @notice Funds a channel under `root` with the sum of `allocations`, pulled from the caller; each payee's
+    /// tokens draw on its own allocation only.
+    function open(bytes32 salt, bytes32 root, Allocation[] calldata allocations, uint64 expiresAt)
+        external
+        returns (bytes32 channelId);
 
     /// @notice {open} after applying an EIP-2612 permit, so no separate approval transaction is needed.
     function openWithPermit(
         bytes32 salt,
         bytes32 root,
-        uint128 amount,
+        Allocation[] calldata allocations,
         uint64 expiresAt,
         PaymentFunding.Permit calldata permit
     ) external returns (bytes32 channelId);
 
-    /// @notice The caller redeems `tokens` (in the multi-proof's leaf order) before expiry.
+    /// @notice The caller redeems its `tokens` (in the multi-proof's leaf order) before expiry, from its allocation.
     function redeem(
         bytes32 channelId,
         Token[] calldata tokens,
@@ -78,8 +94,11 @@ interface IMerkleChannel {
     /// @notice The payer takes back what is left after expiry.
     function reclaim(bytes32 channelId) external;
 
-    /// @notice Whether the token at `index` was redeemed.
-    function isSpent(bytes32 channelId, uint256 index) external view returns (bool);
+    /// @notice Whether `payee`'s token at `index` was redeemed.
+    function isSpent(bytes32 channelId, address payee, uint256 index) external view returns (bool);
+
+    /// @notice What is left of `payee`'s allocation (what its unredeemed tokens can still draw on).
+    function allocationOf(bytes32 channelId, address payee) external view returns (uint256);
 
     /// @notice The id `open` gives a channel from `payer` with `salt` on this chain and contract.
     function channelIdOf(address payer, bytes32 salt) external view returns (bytes32);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {console} from "hardhat/console.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {HashChainChannel} from "../HashChainChannel.sol";
 import {IHashChainChannel} from "../interfaces/IHashChainChannel.sol";
@@ -169,5 +170,59 @@ contract HashChainChannelTest is TestBase {
         channels.redeem(id, SEED, 1);
         vm.expectRevert(abi.encodeWithSelector(IHashChainChannel.HashChainChannelUnknown.selector, id));
         channels.reclaim(id);
+    }
+}
+
+/// @dev 17. A chain too long to redeem: verifying depth j costs about 94 gas per unit, so beyond ~320k units a
+/// full redemption needs more than a 30M-gas block (and beyond ~178k more than the 2^24 gas a transaction may use
+/// since EIP-7825), and the payee could never be paid what it earned. Channels hold at most MAX_UNITS units.
+contract HashChainChannelDepthAttackTest is TestBase {
+    /// EIP-7825: the most gas one transaction may use.
+    uint256 private constant TX_GAS_CAP = 1 << 24;
+
+    Token private token;
+    HashChainChannel private channels;
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        token = new Token(address(this), 1_000_000 ether, true);
+        channels = new HashChainChannel(IERC20(address(token)));
+        token.approve(address(channels), type(uint256).max);
+    }
+
+    function test_Attack_PayeeEarnsAChainTooDeepToRedeem() public {
+        uint32 units = 400_000;
+        vm.expectRevert(
+            abi.encodeWithSelector(IHashChainChannel.HashChainChannelTooLong.selector, units, channels.MAX_UNITS())
+        );
+        channels.open(address(0xB0B), bytes32(0), keccak256("anchor"), units, 1, uint64(block.timestamp + 1 days));
+    }
+
+    /// The deepest allowed redemption, measured, fits in one transaction with room to spare.
+    /// forge-config: default.isolate = true
+    function testTheDeepestAllowedRedemptionFitsInOneTransaction() public {
+        uint32 units = channels.MAX_UNITS();
+        address payee = address(0xB0B);
+        bytes32 id = channels.channelIdOf(address(this), payee, bytes32(0));
+        bytes32 seed = keccak256("seed");
+        bytes32 anchor = _walk(id, seed, units);
+        channels.open(payee, bytes32(0), anchor, units, 1, uint64(block.timestamp + 1 days));
+        vm.prank(payee);
+        uint256 g = gasleft();
+        channels.redeem(id, seed, units);
+        uint256 used = g - gasleft();
+        console.log("hash chain: deepest redemption (units, gas, gas per unit)", units, used, used / units);
+        vm.assertEq(token.balanceOf(payee), units);
+        vm.assertLt(used, 10_000_000);
+        vm.assertLt(used, TX_GAS_CAP);
+    }
+
+    function _walk(bytes32 id, bytes32 value, uint256 times) private pure returns (bytes32 result) {
+        assembly ("memory-safe") {
+            mstore(0x00, id)
+            mstore(0x20, value)
+            for { let i := 0 } lt(i, times) { i := add(i, 1) } { mstore(0x20, keccak256(0x00, 0x40)) }
+            result := mload(0x20)
+        }
     }
 }

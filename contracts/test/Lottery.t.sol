@@ -47,8 +47,22 @@ abstract contract LotteryFixture is TestBase {
     }
 
     function _create(uint32 size) internal returns (uint256 lotId) {
+        lotId = _create(size, new address[](0));
+    }
+
+    function _create(uint32 size, address[] memory covered) internal returns (uint256 lotId) {
         vm.prank(payer);
-        lotId = lottery.createLot(size, VALUE, keccak256(abi.encode(payer, SECRET)), closeBy);
+        lotId = lottery.createLot(size, VALUE, keccak256(abi.encode(payer, SECRET)), closeBy, covered);
+    }
+
+    function _list(address a) internal pure returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = a;
+    }
+
+    function _list(address a, address b) internal pure returns (address[] memory list) {
+        list = new address[](2);
+        (list[0], list[1]) = (a, b);
     }
 
     function _sig(Lottery where, uint256 lotId, uint32 index, address payee, uint256 nonce)
@@ -112,17 +126,23 @@ abstract contract LotteryFixture is TestBase {
     }
 }
 
-/// @dev Lottery rules: funding with a bond, closing, commit-reveal draw with a pinned seed, the single winning
+/// @dev Lottery rules: funding with the fine and covers, closing, commit-reveal draw with a pinned seed, the single winning
 /// redemption, the claim window, sharing after a withheld reveal, and the payer's refund.
 contract LotteryTest is LotteryFixture {
-    function testCreateLotFundsTheLotAndTheBondUpFront() public {
+    function testCreateLotFundsTheLotTheFineAndTheCoversUpFront() public {
         uint256 before = token.balanceOf(payer);
         vm.expectEmit(address(lottery));
-        emit ILottery.LotCreated(1, payer, SIZE, VALUE, 2 * LOT, keccak256(abi.encode(payer, SECRET)), closeBy);
-        uint256 lotId = _create(SIZE);
+        emit ILottery.LotCreated(1, payer, SIZE, VALUE, LOT, keccak256(abi.encode(payer, SECRET)), closeBy);
+        vm.expectEmit(address(lottery));
+        emit ILottery.PayeeCovered(1, bob, LOT);
+        uint256 lotId = _create(SIZE, _list(bob));
         vm.assertEq(token.balanceOf(payer), before - 3 * LOT);
         vm.assertEq(token.balanceOf(address(lottery)), 3 * LOT);
-        vm.assertEq(lottery.depositFor(SIZE, VALUE), 3 * LOT);
+        vm.assertEq(lottery.depositFor(SIZE, VALUE, 1), 3 * LOT);
+        vm.assertEq(lottery.depositFor(SIZE, VALUE, 0), 2 * LOT);
+        vm.assertTrue(lottery.isCovered(lotId, bob));
+        vm.assertFalse(lottery.isCovered(lotId, carol));
+        vm.assertEq(lottery.getLot(lotId).covered, 1);
         ILottery.Lot memory lot = lottery.getLot(lotId);
         vm.assertEq(lot.payer, payer);
         vm.assertEq(lot.lotSize, SIZE);
@@ -133,16 +153,43 @@ contract LotteryTest is LotteryFixture {
         vm.assertEq(uint256(lottery.phase(99)), uint256(ILottery.Phase.None));
         (uint256 r, uint256 c, uint256 s) = lottery.deadlines(lotId);
         vm.assertEq(r + c + s, 0);
+        address[] memory none = new address[](0);
         vm.startPrank(payer);
         vm.expectRevert(ILottery.LotteryInvalidTerms.selector);
-        lottery.createLot(0, VALUE, SECRET, closeBy);
+        lottery.createLot(0, VALUE, SECRET, closeBy, none);
         vm.expectRevert(ILottery.LotteryInvalidTerms.selector);
-        lottery.createLot(SIZE, 0, SECRET, closeBy);
+        lottery.createLot(SIZE, 0, SECRET, closeBy, none);
         vm.expectRevert(ILottery.LotteryInvalidTerms.selector);
-        lottery.createLot(SIZE, VALUE, bytes32(0), closeBy);
+        lottery.createLot(SIZE, VALUE, bytes32(0), closeBy, none);
         vm.expectRevert(ILottery.LotteryInvalidTerms.selector);
-        lottery.createLot(SIZE, VALUE, SECRET, uint40(block.timestamp));
+        lottery.createLot(SIZE, VALUE, SECRET, uint40(block.timestamp), none);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryInvalidCover.selector, 2, address(0)));
+        lottery.createLot(SIZE, VALUE, SECRET, closeBy, _list(address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryInvalidCover.selector, 2, bob));
+        lottery.createLot(SIZE, VALUE, SECRET, closeBy, _list(bob, bob));
         vm.stopPrank();
+    }
+
+    function testThePayerCoversMorePayeesWhileIssuing() public {
+        uint256 lotId = _create(SIZE, _list(bob));
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotPayer.selector, lotId, bob));
+        vm.prank(bob);
+        lottery.coverPayees(lotId, _list(carol));
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryInvalidCover.selector, lotId, bob));
+        vm.prank(payer);
+        lottery.coverPayees(lotId, _list(bob));
+        uint256 before = token.balanceOf(payer);
+        vm.expectEmit(address(lottery));
+        emit ILottery.PayeeCovered(lotId, carol, LOT);
+        vm.prank(payer);
+        lottery.coverPayees(lotId, _list(carol));
+        vm.assertEq(token.balanceOf(payer), before - LOT);
+        vm.assertTrue(lottery.isCovered(lotId, carol));
+        vm.assertEq(lottery.getLot(lotId).covered, 2);
+        _close(lotId);
+        _expectStatus(lotId, ILottery.Status.Closed, ILottery.Status.Open);
+        vm.prank(payer);
+        lottery.coverPayees(lotId, _list(dave));
     }
 
     function testWindowsMustBeNonZero() public {
@@ -163,7 +210,17 @@ contract LotteryTest is LotteryFixture {
         uint256 key = 0xF00D;
         address owner = vm.addr(key);
         token.transfer(owner, 10 ether);
-        uint256 value = lottery.depositFor(SIZE, VALUE);
+        uint256 value = lottery.depositFor(SIZE, VALUE, 0);
+        PaymentFunding.Permit memory permit = _permit(key, owner, value);
+        bytes32 commitment = keccak256(abi.encode(owner, SECRET));
+        address[] memory none = new address[](0);
+        vm.prank(owner);
+        uint256 lotId = lottery.createLotWithPermit(SIZE, VALUE, commitment, closeBy, none, permit);
+        vm.assertEq(token.balanceOf(owner), 10 ether - value);
+        vm.assertEq(lottery.getLot(lotId).payer, owner);
+    }
+
+    function _permit(uint256 key, address owner, uint256 value) private view returns (PaymentFunding.Permit memory) {
         uint256 deadline = block.timestamp + 1 hours;
         bytes32 structHash = keccak256(
             abi.encode(
@@ -177,11 +234,7 @@ contract LotteryTest is LotteryFixture {
         );
         (uint8 v, bytes32 r, bytes32 s) =
             vm.sign(key, keccak256(abi.encodePacked(hex"1901", token.DOMAIN_SEPARATOR(), structHash)));
-        bytes32 commitment = keccak256(abi.encode(owner, SECRET));
-        vm.prank(owner);
-        uint256 lotId = lottery.createLotWithPermit(SIZE, VALUE, commitment, closeBy, PaymentFunding.Permit(value, deadline, v, r, s));
-        vm.assertEq(token.balanceOf(owner), 10 ether - value);
-        vm.assertEq(lottery.getLot(lotId).payer, owner);
+        return PaymentFunding.Permit(value, deadline, v, r, s);
     }
 
     function testThePayerClosesAtAnyTimeAndAnyoneAfterCloseBy() public {
@@ -269,7 +322,7 @@ contract LotteryTest is LotteryFixture {
         vm.prank(bob);
         lottery.redeem(lotId, 2, 22, bobs.signature);
 
-        // The payer gets its bond back once the claim window is over.
+        // The payer gets its fine back once the claim window is over.
         (, uint256 claimDeadline,) = lottery.deadlines(lotId);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryFinishTooEarly.selector, lotId, claimDeadline));
         lottery.finish(lotId);
@@ -277,9 +330,9 @@ contract LotteryTest is LotteryFixture {
         vm.assertEq(uint256(lottery.phase(lotId)), uint256(ILottery.Phase.Settling));
         uint256 payerBefore = token.balanceOf(payer);
         vm.expectEmit(address(lottery));
-        emit ILottery.LotFinished(lotId, 2 * LOT, 0);
+        emit ILottery.LotFinished(lotId, LOT, 0);
         lottery.finish(lotId);
-        vm.assertEq(token.balanceOf(payer), payerBefore + 2 * LOT);
+        vm.assertEq(token.balanceOf(payer), payerBefore + LOT);
         vm.assertEq(token.balanceOf(address(lottery)), 0);
         vm.assertEq(uint256(lottery.phase(lotId)), uint256(ILottery.Phase.Finished));
         _expectStatus(lotId, ILottery.Status.Finished, ILottery.Status.Revealed);
@@ -301,7 +354,7 @@ contract LotteryTest is LotteryFixture {
         lottery.redeem(lotId, 1, 1, late);
         // The payer never issued index 1 (or its holder slept): the whole deposit comes back.
         lottery.finish(lotId);
-        vm.assertEq(token.balanceOf(payer), payerBefore + 3 * LOT);
+        vm.assertEq(token.balanceOf(payer), payerBefore + 2 * LOT);
     }
 
     function testTicketsReplayedOnAnotherChainContractLotOrPayeeAreRefused() public {
@@ -376,14 +429,12 @@ contract LotteryTest is LotteryFixture {
         vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureLength.selector, 64));
         vm.prank(bob);
         lottery.redeem(lotId, 0, 1, abi.encodePacked(cr, vs));
-        // The same refusals hold where tickets are registered and where double issues are proven.
+        // The same refusals hold where covers are claimed.
         ILottery.Ticket memory a = ILottery.Ticket(0, bob, 1);
-        ILottery.Ticket memory b = ILottery.Ticket(0, carol, 1);
-        bytes memory sigB = _sig(lotId, 0, carol, 1);
         vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureS.selector, highS));
-        lottery.proveDoubleIssue(lotId, a, twin, b, sigB);
+        lottery.claimCover(lotId, a, twin);
         vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureLength.selector, 64));
-        lottery.proveDoubleIssue(lotId, a, abi.encodePacked(cr, vs), b, sigB);
+        lottery.claimCover(lotId, a, abi.encodePacked(cr, vs));
     }
 
     function testTheSeedCanBePinnedWhileReadableAndIsLostOtherwise() public {
@@ -525,13 +576,14 @@ contract LotterySharingTest is LotteryFixture {
         vm.prank(bob);
         lottery.withdrawShare(lotId);
 
-        // The payer gets one lot value of its bond back; the other is burned.
+        // The fine is burned; nothing goes back to the payer.
         uint256 payerBefore = token.balanceOf(payer);
+        uint256 supplyBefore = token.totalSupply();
         vm.expectEmit(address(lottery));
-        emit ILottery.LotFinished(lotId, LOT, LOT);
+        emit ILottery.LotFinished(lotId, 0, LOT);
         lottery.finish(lotId);
-        vm.assertEq(token.balanceOf(payer), payerBefore + LOT);
-        vm.assertEq(token.balanceOf(BURN), LOT);
+        vm.assertEq(token.balanceOf(payer), payerBefore);
+        vm.assertEq(token.totalSupply(), supplyBefore - LOT);
         vm.assertEq(uint256(lottery.phase(lotId)), uint256(ILottery.Phase.Finished));
     }
 
@@ -541,12 +593,13 @@ contract LotterySharingTest is LotteryFixture {
         _register(lotId, bob, 0, 3); // 3 tickets: 0.4 ether / 3 does not divide
         (,, uint256 shareDeadline) = lottery.deadlines(lotId);
         vm.warp(shareDeadline + 1);
+        uint256 supplyBefore = token.totalSupply();
         lottery.finish(lotId); // finishing first does not stop the withdrawals
         vm.prank(bob);
         lottery.withdrawShare(lotId);
         uint256 share = LOT / 3;
         vm.assertEq(token.balanceOf(bob), 3 * share);
-        vm.assertEq(token.balanceOf(BURN), LOT + (LOT - 3 * share));
+        vm.assertEq(token.totalSupply(), supplyBefore - (LOT + (LOT - 3 * share)));
         vm.assertEq(token.balanceOf(address(lottery)), 0);
     }
 
@@ -558,14 +611,42 @@ contract LotterySharingTest is LotteryFixture {
         lottery.finish(lotId);
         vm.warp(shareDeadline + 1);
         vm.assertEq(uint256(lottery.phase(lotId)), uint256(ILottery.Phase.Settling));
+        uint256 supplyBefore = token.totalSupply();
         lottery.finish(lotId);
-        vm.assertEq(token.balanceOf(payer), payerBefore + 2 * LOT);
-        vm.assertEq(token.balanceOf(BURN), LOT);
+        vm.assertEq(token.balanceOf(payer), payerBefore + LOT);
+        vm.assertEq(token.totalSupply(), supplyBefore - LOT);
+    }
+
+    /// A withheld reveal forfeits the fine and the sharing remainder; they must leave the total supply, not sit at
+    /// an address nobody is known to hold the key of, whether holders registered or not.
+    function test_Attack_ForfeitedFineStaysInCirculationAtADeadAddress() public {
+        uint256 shared = _create(SIZE);
+        uint256 unshared = _create(SIZE);
+        _close(shared);
+        _close(unshared);
+        _withhold(shared);
+        _register(shared, bob, 0, 3);
+        (,, uint256 shareDeadline) = lottery.deadlines(shared);
+        vm.warp(shareDeadline + 1);
+
+        uint256 burned = LOT + (LOT - 3 * (LOT / 3));
+        uint256 supplyBefore = token.totalSupply();
+        vm.expectEmit(address(lottery));
+        emit ILottery.LotFinished(shared, 0, burned);
+        lottery.finish(shared);
+        vm.assertEq(token.totalSupply(), supplyBefore - burned, "supply falls by the fine and the remainder");
+
+        supplyBefore = token.totalSupply();
+        vm.expectEmit(address(lottery));
+        emit ILottery.LotFinished(unshared, LOT, LOT);
+        lottery.finish(unshared);
+        vm.assertEq(token.totalSupply(), supplyBefore - LOT, "supply falls by the fine");
+        vm.assertEq(token.balanceOf(BURN), 0, "nothing parked at the dead address");
     }
 
     /// @dev Withholding never pays the payer. Revealing costs it the lot value L when an index it issued wins and
     /// nothing otherwise, so at most L. Withholding costs at least L in every case: the holders who register share
-    /// the whole lot and one L of the bond is burned. Even when the payer's own addresses register every index it
+    /// the whole lot and the fine L is burned. Even when the payer's own addresses register every index it
     /// never issued and take back part of the lot, the burned L remains, so withholding costs the payer at least
     /// L and at least what revealing would have cost, whatever the draw and whoever registers.
     function testWithholdingNeverPaysThePayer(uint8 issuedMask, bytes32 seed, bool sybilsRegister) public {
@@ -686,138 +767,138 @@ contract LotteryDrawTest is LotteryFixture {
     }
 }
 
-/// @dev Double issue: the proof's reward and burn, its refusals, and why it never pays the payer.
+/// @dev Double issue: covered payees robbed of the winning (or a registered) index are paid from their own cover,
+/// whoever sends the claim; the payer's own addresses draw on nothing but covers it funded for them.
 contract LotteryDoubleIssueTest is LotteryFixture {
-    function _pair(uint256 lotId, uint32 index, address payeeA, address payeeB)
-        private
-        view
-        returns (ILottery.Ticket memory a, bytes memory sigA, ILottery.Ticket memory b, bytes memory sigB)
-    {
-        a = ILottery.Ticket(index, payeeA, 1);
-        b = ILottery.Ticket(index, payeeB, 2);
-        sigA = _sig(lotId, index, payeeA, 1);
-        sigB = _sig(lotId, index, payeeB, 2);
-    }
+    uint256 internal sybil2Key = 0x5B2;
 
-    function testAProvenDoubleIssuePaysTheProverAndBurnsALotAndTheLotGoesOn() public {
-        uint256 lotId = _create(SIZE);
-        (ILottery.Ticket memory a, bytes memory sigA, ILottery.Ticket memory b, bytes memory sigB) =
-            _pair(lotId, 1, bob, carol);
-        vm.expectEmit(address(lottery));
-        emit ILottery.DoubleIssueProven(lotId, 1, dave, LOT, LOT);
-        vm.prank(dave); // anyone who saw both tickets
-        lottery.proveDoubleIssue(lotId, a, sigA, b, sigB);
-        vm.assertEq(token.balanceOf(dave), LOT);
-        vm.assertEq(token.balanceOf(BURN), LOT);
-        vm.assertTrue(lottery.getLot(lotId).doubleIssued);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryDoubleIssueAlreadyProven.selector, lotId));
-        lottery.proveDoubleIssue(lotId, b, sigB, a, sigA);
-
-        // The draw goes on: the winner of another index is paid, and the payer gets no bond back.
-        uint256 payerBefore = token.balanceOf(payer);
-        uint256 winner = _closeAndReveal(lotId, _seedFor(lotId, SIZE, 3));
-        bytes memory sig = _sig(lotId, uint32(winner), bob, 9);
-        vm.prank(bob);
-        lottery.redeem(lotId, uint32(winner), 9, sig);
-        vm.assertEq(token.balanceOf(bob), LOT);
+    function _finishAndCost(uint256 lotId, uint256 start) internal returns (uint256) {
         (, uint256 claimDeadline,) = lottery.deadlines(lotId);
         vm.warp(claimDeadline + 1);
         lottery.finish(lotId);
-        vm.assertEq(token.balanceOf(payer), payerBefore);
-        vm.assertEq(token.balanceOf(address(lottery)), 0);
+        return start - token.balanceOf(payer) - token.balanceOf(sybil) - token.balanceOf(vm.addr(sybil2Key));
     }
 
-    function testWhatIsNotADoubleIssueIsRefused() public {
-        uint256 lotId = _create(SIZE);
-        (ILottery.Ticket memory a, bytes memory sigA, ILottery.Ticket memory b, bytes memory sigB) =
-            _pair(lotId, 1, bob, carol);
-        _expectStatus(7, ILottery.Status.None, ILottery.Status.Open);
-        lottery.proveDoubleIssue(7, a, sigA, b, sigB);
-        // The same ticket twice.
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotADoubleIssue.selector, lotId));
-        lottery.proveDoubleIssue(lotId, a, sigA, a, sigA);
-        // Two tickets for different indices.
-        ILottery.Ticket memory c = ILottery.Ticket(2, carol, 2);
-        bytes memory sigC = _sig(lotId, 2, carol, 2);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotADoubleIssue.selector, lotId));
-        lottery.proveDoubleIssue(lotId, a, sigA, c, sigC);
-        // One payee, two nonces: a double issue too (refused below only for the forged signature).
-        ILottery.Ticket memory d = ILottery.Ticket(1, bob, 5);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(sybilKey, lottery.ticketDigest(lotId, 1, bob, 5));
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, lotId, sybil));
-        lottery.proveDoubleIssue(lotId, a, sigA, d, abi.encodePacked(r, s, v));
-        // A signature that does not match its ticket.
-        address recovered = _recover(lottery.ticketDigest(lotId, 1, carol, 2), sigA);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, lotId, recovered));
-        lottery.proveDoubleIssue(lotId, a, sigA, b, sigA);
-        // Beyond the lot: no payee takes such tickets, so no one was cheated.
-        (a, sigA, b, sigB) = _pair(lotId, SIZE, bob, carol);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryIndexOutOfRange.selector, lotId, SIZE, SIZE));
-        lottery.proveDoubleIssue(lotId, a, sigA, b, sigB);
-        // After the lot's last window.
-        (a, sigA, b, sigB) = _pair(lotId, 0, bob, carol);
-        _closeAndReveal(lotId, keccak256("x"));
-        (, uint256 claimDeadline,) = lottery.deadlines(lotId);
-        vm.warp(claimDeadline + 1);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryProofWindowClosed.selector, lotId, claimDeadline));
-        lottery.proveDoubleIssue(lotId, a, sigA, b, sigB);
-        lottery.finish(lotId);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryProofWindowClosed.selector, lotId, claimDeadline));
-        lottery.proveDoubleIssue(lotId, a, sigA, b, sigB);
-    }
-
-    /// @dev The payer, having seen the draw, signs the winning index again for its own address and redeems first.
-    /// The robbed holder proves the double issue from the logged ticket and is made whole by the bond; the payer
-    /// has paid the lot to itself, and lost 2 L of bond: worse than paying the winner.
-    function testAPayerRobbingTheWinnerPaysTheVictimAndLosesMore() public {
+    /// @dev 14. The payer signs every index three times (bob, carol, its own address), redeems the winning index
+    /// from its own address and tries to take a reward from a second address: there is none to take, and bob and
+    /// carol, both robbed of the winning index, are each paid the lot value from their own cover.
+    function test_Attack_PayerOverIssuesTicketsAndTakesTheDoubleIssueReward() public {
+        address sybil2 = vm.addr(sybil2Key);
         uint256 start = token.balanceOf(payer);
-        uint256 lotId = _create(SIZE);
+        uint256 lotId = _create(SIZE, _list(bob, carol));
+        uint256 w = _closeAndReveal(lotId, _seedFor(lotId, SIZE, 1));
+        bytes memory bobs = _sig(lotId, uint32(w), bob, 1);
+        bytes memory carols = _sig(lotId, uint32(w), carol, 2);
+        bytes memory own = _sig(lotId, uint32(w), sybil, 3);
+        bytes memory own2 = _sig(lotId, uint32(w), sybil2, 4);
+        vm.prank(sybil);
+        lottery.redeem(lotId, uint32(w), 3, own);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, sybil2));
+        vm.prank(sybil2);
+        lottery.claimCover(lotId, ILottery.Ticket(uint32(w), sybil2, 4), own2);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryAlreadyRedeemed.selector, lotId));
+        vm.prank(sybil2);
+        lottery.redeem(lotId, uint32(w), 4, own2);
+        vm.expectEmit(address(lottery));
+        emit ILottery.CoverPaid(lotId, w, bob, 1, LOT);
+        vm.prank(bob);
+        lottery.redeem(lotId, uint32(w), 1, bobs);
+        vm.prank(carol);
+        lottery.claimCover(lotId, ILottery.Ticket(uint32(w), carol, 2), carols);
+        vm.assertEq(token.balanceOf(bob), LOT, "bob, robbed of the winning index, is paid");
+        vm.assertEq(token.balanceOf(carol), LOT, "carol, robbed of the winning index, is paid");
+        vm.assertEq(_finishAndCost(lotId, start), 2 * LOT, "two payees served for the whole lot: two lots");
+    }
+
+    /// @dev 15. The payer signs the winning index to its own address after the reveal and redeems it first: the
+    /// covered winner is paid the lot value all the same, so robbing costs what paying the winner costs.
+    function test_Attack_PayerRobsTheWinnerAtNoExtraCost() public {
+        uint256 start = token.balanceOf(payer);
+        uint256 lotId = _create(SIZE, _list(bob));
         bytes memory bobs = _sig(lotId, 2, bob, 22);
         _closeAndReveal(lotId, _seedFor(lotId, SIZE, 2));
         bytes memory stolen = _sig(lotId, 2, sybil, 666);
         vm.prank(sybil);
         lottery.redeem(lotId, 2, 666, stolen);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryAlreadyRedeemed.selector, lotId));
         vm.prank(bob);
         lottery.redeem(lotId, 2, 22, bobs);
-
+        vm.assertEq(token.balanceOf(bob), LOT, "the winner is paid");
+        vm.assertFalse(lottery.isCovered(lotId, bob));
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, bob));
         vm.prank(bob);
-        lottery.proveDoubleIssue(lotId, ILottery.Ticket(2, bob, 22), bobs, ILottery.Ticket(2, sybil, 666), stolen);
-        vm.assertEq(token.balanceOf(bob), LOT, "the victim is made whole");
-        (, uint256 claimDeadline,) = lottery.deadlines(lotId);
-        vm.warp(claimDeadline + 1);
-        lottery.finish(lotId);
-        uint256 cost = start - token.balanceOf(payer) - token.balanceOf(sybil);
-        vm.assertEq(cost, 2 * LOT); // honest: LOT
+        lottery.redeem(lotId, 2, 22, bobs);
+        vm.assertEq(_finishAndCost(lotId, start), LOT, "exactly what paying the winner costs");
     }
 
-    /// @dev Same robbery, but the payer also proves its own double issue (two of its addresses) before the victim,
-    /// keeping the reward. The burned lot value still makes it cost exactly what paying the winner costs.
-    function testAPayerProvingItsOwnDoubleIssueGainsNothing() public {
-        uint256 start = token.balanceOf(payer);
-        uint256 lotId = _create(SIZE);
+    /// @dev 16. Dave copies bob's claim from the mempool and sends it first: bob is paid, dave gets nothing.
+    function test_Attack_ProofOfDoubleIssueIsFrontRun() public {
+        uint256 lotId = _create(SIZE, _list(bob));
         bytes memory bobs = _sig(lotId, 2, bob, 22);
         _closeAndReveal(lotId, _seedFor(lotId, SIZE, 2));
         bytes memory stolen = _sig(lotId, 2, sybil, 666);
-        bytes memory again = _sig(lotId, 2, sybil, 667);
-        vm.startPrank(sybil);
+        vm.prank(sybil);
         lottery.redeem(lotId, 2, 666, stolen);
-        lottery.proveDoubleIssue(lotId, ILottery.Ticket(2, sybil, 666), stolen, ILottery.Ticket(2, sybil, 667), again);
-        vm.stopPrank();
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryDoubleIssueAlreadyProven.selector, lotId));
-        vm.prank(bob);
-        lottery.proveDoubleIssue(lotId, ILottery.Ticket(2, bob, 22), bobs, ILottery.Ticket(2, sybil, 666), stolen);
-        (, uint256 claimDeadline,) = lottery.deadlines(lotId);
-        vm.warp(claimDeadline + 1);
-        lottery.finish(lotId);
-        uint256 cost = start - token.balanceOf(payer) - token.balanceOf(sybil);
-        vm.assertEq(cost, LOT);
+        vm.prank(dave);
+        lottery.claimCover(lotId, ILottery.Ticket(2, bob, 22), bobs);
+        vm.assertEq(token.balanceOf(dave), 0, "the front-runner gets nothing");
+        vm.assertEq(token.balanceOf(bob), LOT, "the robbed payee is paid whoever sends the claim");
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, bob));
+        lottery.claimCover(lotId, ILottery.Ticket(2, bob, 22), bobs);
     }
 
-    /// @dev In sharing, the payer's address registers an index it had issued to bob, so bob cannot register it;
-    /// bob proves the double issue from the logged registration and is paid a lot value, more than the share.
-    function testADoubleIssueSeenInSharingIsProvenThere() public {
-        uint256 lotId = _create(SIZE);
+    function testWhatIsNotARobberyIsRefused() public {
+        uint256 lotId = _create(SIZE, _list(bob, carol));
+        bytes memory bobs = _sig(lotId, 2, bob, 22);
+        bytes memory carols = _sig(lotId, 1, carol, 1);
+        // Nothing drawn yet: nobody was robbed.
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotRobbed.selector, lotId, 2, bob));
+        lottery.claimCover(lotId, ILottery.Ticket(2, bob, 22), bobs);
+        _closeAndReveal(lotId, _seedFor(lotId, SIZE, 2));
+        // Drawn but not redeemed: the holder redeems, it does not claim.
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotRobbed.selector, lotId, 2, bob));
+        lottery.claimCover(lotId, ILottery.Ticket(2, bob, 22), bobs);
+        vm.prank(bob);
+        lottery.redeem(lotId, 2, 22, bobs);
+        // The redeemer itself, with another nonce, was not robbed (its cover was used by its redemption); nor is
+        // the holder of a losing index.
+        vm.assertFalse(lottery.isCovered(lotId, bob));
+        bytes memory again = _sig(lotId, 2, bob, 23);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, bob));
+        lottery.claimCover(lotId, ILottery.Ticket(2, bob, 23), again);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, bob));
+        vm.prank(bob);
+        lottery.redeem(lotId, 2, 23, again);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotRobbed.selector, lotId, 1, carol));
+        lottery.claimCover(lotId, ILottery.Ticket(1, carol, 1), carols);
+        // Uncovered, foreign-signed, beyond the lot, after the window.
+        bytes memory daves = _sig(lotId, 2, dave, 1);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, dave));
+        lottery.claimCover(lotId, ILottery.Ticket(2, dave, 1), daves);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(sybilKey, lottery.ticketDigest(lotId, 2, carol, 5));
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, lotId, sybil));
+        lottery.claimCover(lotId, ILottery.Ticket(2, carol, 5), abi.encodePacked(r, s, v));
+        bytes memory beyond = _sig(lotId, SIZE, carol, 5);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryIndexOutOfRange.selector, lotId, SIZE, SIZE));
+        lottery.claimCover(lotId, ILottery.Ticket(SIZE, carol, 5), beyond);
+        bytes memory carols2 = _sig(lotId, 2, carol, 2);
+        (, uint256 claimDeadline,) = lottery.deadlines(lotId);
+        vm.warp(claimDeadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryClaimWindowClosed.selector, lotId, claimDeadline));
+        lottery.claimCover(lotId, ILottery.Ticket(2, carol, 2), carols2);
+        // Unpaid covers go back with the fine.
+        uint256 before = token.balanceOf(payer);
+        vm.expectEmit(address(lottery));
+        emit ILottery.LotFinished(lotId, 3 * LOT, 0);
+        lottery.finish(lotId);
+        vm.assertEq(token.balanceOf(payer), before + 3 * LOT);
+        vm.assertEq(token.balanceOf(address(lottery)), 0);
+    }
+
+    /// @dev In sharing, the payer's address registers an index it had issued to bob: bob's registration of it
+    /// counts as robbed and is paid a share from his cover, whoever sends the claim, once per index.
+    function testARobbedRegistrationIsPaidAShareFromTheCover() public {
+        uint256 start = token.balanceOf(payer);
+        uint256 lotId = _create(SIZE, _list(bob));
         _close(lotId);
         (uint256 revealDeadline,, uint256 shareDeadline) = lottery.deadlines(lotId);
         vm.warp(revealDeadline + 1);
@@ -825,29 +906,77 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         claims[0] = _claim(lotId, 0, sybil, 5);
         vm.prank(sybil);
         lottery.registerTickets(lotId, claims);
-        ILottery.TicketClaim[] memory bobs = new ILottery.TicketClaim[](1);
+        ILottery.TicketClaim[] memory bobs = new ILottery.TicketClaim[](2);
         bobs[0] = _claim(lotId, 0, bob, 1);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryTicketRegistered.selector, lotId, 0));
+        bobs[1] = _claim(lotId, 1, bob, 2);
+        vm.expectEmit(address(lottery));
+        emit ILottery.RobbedShareOwed(lotId, 0, bob, 1);
         vm.prank(bob);
         lottery.registerTickets(lotId, bobs);
-        vm.prank(bob);
-        lottery.proveDoubleIssue(
-            lotId, ILottery.Ticket(0, bob, 1), bobs[0].signature, ILottery.Ticket(0, sybil, 5), claims[0].signature
-        );
-        vm.assertEq(token.balanceOf(bob), LOT);
+        vm.assertEq(lottery.robbedBy(lotId, bob), 1);
+        vm.assertEq(lottery.registeredBy(lotId, bob), 1);
+        // Once per index, whatever the nonce or the sender; an uncovered payee is simply refused.
+        bytes memory other = _sig(lotId, 0, bob, 9);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryRobbedTicketCounted.selector, lotId, 0, bob));
+        vm.prank(dave);
+        lottery.claimCover(lotId, ILottery.Ticket(0, bob, 9), other);
+        ILottery.TicketClaim[] memory carols = new ILottery.TicketClaim[](1);
+        carols[0] = _claim(lotId, 0, carol, 3);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryTicketRegistered.selector, lotId, 0));
+        vm.prank(carol);
+        lottery.registerTickets(lotId, carols);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotRobbed.selector, lotId, 1, bob));
+        lottery.claimCover(lotId, ILottery.Ticket(1, bob, 2), bobs[1].signature);
+
         vm.warp(shareDeadline + 1);
-        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryProofWindowClosed.selector, lotId, shareDeadline));
-        lottery.proveDoubleIssue(
-            lotId, ILottery.Ticket(0, bob, 1), bobs[0].signature, ILottery.Ticket(0, sybil, 5), claims[0].signature
-        );
-        // The fine was burned with the proof: finishing burns nothing more and refunds nothing.
-        uint256 burned = token.balanceOf(BURN);
-        vm.expectEmit(address(lottery));
-        emit ILottery.LotFinished(lotId, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryShareWindowClosed.selector, lotId, shareDeadline));
+        lottery.claimCover(lotId, ILottery.Ticket(0, bob, 9), other);
         lottery.finish(lotId);
-        vm.assertEq(token.balanceOf(BURN), burned);
+        vm.prank(bob);
+        lottery.withdrawShare(lotId);
         vm.prank(sybil);
         lottery.withdrawShare(lotId);
+        vm.assertEq(token.balanceOf(bob), LOT, "bob is paid his two tickets' shares");
         vm.assertEq(token.balanceOf(address(lottery)), 0);
+        uint256 cost = start - token.balanceOf(payer) - token.balanceOf(sybil);
+        vm.assertEq(cost, 2 * LOT, "what withholding costs when bob registers both: the lot and the fine");
+    }
+
+    /// @dev Whatever indices the payer issues a second time (to carol, covered) and whether it also signs the
+    /// winning index to its own address and redeems first, every covered holder of the winning index is paid the
+    /// lot value; over all draws the payer pays exactly ticketValue per ticket a covered payee accepted, what an
+    /// honest lot costs per ticket. Issuing an index twice never lowers the price of a payment.
+    function testAPayerIsNeverBetterOffForIssuingAnIndexTwice(uint8 twiceMask, bool robFirst) public {
+        uint32 size = 8;
+        uint256 tickets = size;
+        for (uint256 i = 0; i < size; i++) {
+            if ((twiceMask >> i) & 1 == 1) tickets++;
+        }
+        uint256 total;
+        for (uint256 w = 0; w < size; w++) {
+            uint256 snapshot = vm.snapshotState();
+            uint256 start = token.balanceOf(payer);
+            uint256 lotId = _create(size, _list(bob, carol));
+            _closeAndReveal(lotId, _seedFor(lotId, size, w));
+            if (robFirst) {
+                bytes memory own = _sig(lotId, uint32(w), sybil, 7);
+                vm.prank(sybil);
+                lottery.redeem(lotId, uint32(w), 7, own);
+            }
+            bytes memory bobs = _sig(lotId, uint32(w), bob, w);
+            vm.prank(bob);
+            lottery.redeem(lotId, uint32(w), w, bobs);
+            if ((twiceMask >> w) & 1 == 1) {
+                bytes memory carols = _sig(lotId, uint32(w), carol, w);
+                vm.prank(carol);
+                lottery.redeem(lotId, uint32(w), w, carols);
+                vm.assertEq(token.balanceOf(carol), size * uint256(VALUE));
+            }
+            vm.assertEq(token.balanceOf(bob), size * uint256(VALUE));
+            total += _finishAndCost(lotId, start);
+            vm.revertToState(snapshot);
+        }
+        // Expected cost over the uniform draw = total / size; per ticket accepted = ticketValue.
+        vm.assertEq(total, tickets * size * uint256(VALUE));
     }
 }

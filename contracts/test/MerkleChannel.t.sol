@@ -33,7 +33,18 @@ contract MerkleChannelTest is TestBase {
         id = channels.channelIdOf(payer, SALT);
         root = _buildTree(id);
         vm.prank(payer);
-        channels.open(SALT, root, FUNDS, expiry);
+        channels.open(SALT, root, _alloc(bob, 6 ether, carol, 4 ether), expiry);
+    }
+
+    function _alloc(address a, uint128 x, address b, uint128 y) internal pure returns (IMerkleChannel.Allocation[] memory list) {
+        list = new IMerkleChannel.Allocation[](2);
+        list[0] = IMerkleChannel.Allocation(a, x);
+        list[1] = IMerkleChannel.Allocation(b, y);
+    }
+
+    function _alloc(address a, uint128 x) internal pure returns (IMerkleChannel.Allocation[] memory list) {
+        list = new IMerkleChannel.Allocation[](1);
+        list[0] = IMerkleChannel.Allocation(a, x);
     }
 
     function _leaf(bytes32 channelId, uint256 index, address payee, uint256 value) private pure returns (bytes32) {
@@ -83,9 +94,12 @@ contract MerkleChannelTest is TestBase {
         channels.redeem(id, _tokens(0, 1), proof, flags);
         vm.assertEq(token.balanceOf(bob), 3 ether);
         vm.assertEq(channels.getChannel(id).remaining, FUNDS - 3 ether);
-        vm.assertTrue(channels.isSpent(id, 0));
-        vm.assertTrue(channels.isSpent(id, 1));
-        vm.assertFalse(channels.isSpent(id, 2));
+        vm.assertEq(channels.allocationOf(id, bob), 3 ether);
+        vm.assertEq(channels.allocationOf(id, carol), 4 ether);
+        vm.assertTrue(channels.isSpent(id, bob, 0));
+        vm.assertTrue(channels.isSpent(id, bob, 1));
+        vm.assertFalse(channels.isSpent(id, bob, 2));
+        vm.assertFalse(channels.isSpent(id, carol, 0));
     }
 
     function testEveryClaimIsDeductedSoPayeesCannotEachTakeTheWholeFund() public {
@@ -136,22 +150,22 @@ contract MerkleChannelTest is TestBase {
         bytes32 otherSalt = keccak256("other");
         bytes32 otherId = channels.channelIdOf(payer, otherSalt);
         vm.prank(payer);
-        channels.open(otherSalt, root, FUNDS, expiry);
+        channels.open(otherSalt, root, _alloc(bob, 6 ether, carol, 4 ether), expiry);
         (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _single(0);
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelInvalidProof.selector, otherId));
         vm.prank(bob);
         channels.redeem(otherId, t, p, f);
     }
 
-    function testClaimsBeyondTheFundsAreRefused() public {
+    function testClaimsBeyondTheCallersAllocationAreRefused() public {
         bytes32 salt = keccak256("thin");
         bytes32 thinId = channels.channelIdOf(payer, salt);
         bytes32 thinRoot = _buildTree(thinId);
         vm.prank(payer);
-        channels.open(salt, thinRoot, 2 ether, expiry);
+        channels.open(salt, thinRoot, _alloc(bob, 2 ether, carol, 8 ether), expiry);
         (bytes32[] memory proof, bool[] memory flags) = _proof01();
         vm.expectRevert(
-            abi.encodeWithSelector(IMerkleChannel.MerkleChannelInsufficientFunds.selector, thinId, 3 ether, 2 ether)
+            abi.encodeWithSelector(IMerkleChannel.MerkleChannelAllocationExceeded.selector, thinId, bob, 3 ether, 2 ether)
         );
         vm.prank(bob);
         channels.redeem(thinId, _tokens(0, 1), proof, flags);
@@ -185,21 +199,112 @@ contract MerkleChannelTest is TestBase {
         channels.reclaim(id);
         vm.assertEq(token.balanceOf(payer), before + FUNDS - 1 ether);
         vm.assertEq(channels.getChannel(id).remaining, 0);
+        vm.assertEq(channels.allocationOf(id, carol), 0);
     }
 
     function testOpenRefusesBadTermsAndDuplicates() public {
+        IMerkleChannel.Allocation[] memory good = _alloc(bob, 1 ether);
         vm.startPrank(payer);
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelExists.selector, id));
-        channels.open(SALT, root, FUNDS, expiry);
+        channels.open(SALT, root, good, expiry);
         vm.expectRevert(IMerkleChannel.MerkleChannelInvalidTerms.selector);
-        channels.open(keccak256("x"), root, 0, expiry);
+        channels.open(keccak256("x"), root, new IMerkleChannel.Allocation[](0), expiry);
         vm.expectRevert(IMerkleChannel.MerkleChannelInvalidTerms.selector);
-        channels.open(keccak256("x"), bytes32(0), FUNDS, expiry);
+        channels.open(keccak256("x"), bytes32(0), good, expiry);
         vm.expectRevert(IMerkleChannel.MerkleChannelInvalidTerms.selector);
-        channels.open(keccak256("x"), root, FUNDS, uint64(block.timestamp));
+        channels.open(keccak256("x"), root, good, uint64(block.timestamp));
+        vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelInvalidAllocation.selector, bob, 0));
+        channels.open(keccak256("x"), root, _alloc(bob, 0), expiry);
+        vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelInvalidAllocation.selector, address(0), 1));
+        channels.open(keccak256("x"), root, _alloc(address(0), 1), expiry);
+        vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelInvalidAllocation.selector, bob, 2));
+        channels.open(keccak256("x"), root, _alloc(bob, 1, bob, 2), expiry);
         vm.stopPrank();
         bytes32 unknown = keccak256("unknown");
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelUnknown.selector, unknown));
         channels.reclaim(unknown);
+    }
+}
+
+/// @dev 18. Payees cannot check their tokens: the spent set is keyed by index alone and the funds are shared.
+contract MerkleChannelPayeeAttackTest is TestBase {
+    Token private token;
+    MerkleChannel private channels;
+    address private payer = address(0xA11CE);
+    address private bob = address(0xB0B);
+    address private carol = address(0xCA201);
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        token = new Token(address(this), 1_000_000 ether, true);
+        channels = new MerkleChannel(IERC20(address(token)));
+        token.transfer(payer, 1_000 ether);
+        vm.prank(payer);
+        token.approve(address(channels), type(uint256).max);
+    }
+
+    function _leaf(bytes32 channelId, uint256 index, address payee, uint256 value) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(channelId, index, payee, value))));
+    }
+
+    function _one(uint256 index, uint256 value, bytes32 sibling)
+        private
+        pure
+        returns (IMerkleChannel.Token[] memory t, bytes32[] memory proof, bool[] memory flags)
+    {
+        t = new IMerkleChannel.Token[](1);
+        t[0] = IMerkleChannel.Token(index, value);
+        proof = new bytes32[](1);
+        proof[0] = sibling;
+        flags = new bool[](1);
+    }
+
+    function _root(bytes32 a, bytes32 b) private pure returns (bytes32) {
+        return a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
+    }
+
+    function _alloc(address a, uint128 x) private pure returns (IMerkleChannel.Allocation[] memory list) {
+        list = new IMerkleChannel.Allocation[](1);
+        list[0] = IMerkleChannel.Allocation(a, x);
+    }
+
+    /// @dev The payer hands index 0 to bob and to carol: tokens are spent per (payee, index), and each draws on
+    /// its payee's own allocation, so both are paid.
+    function test_Attack_PayerGivesOneIndexToTwoPayees() public {
+        bytes32 id = channels.channelIdOf(payer, bytes32(0));
+        bytes32 bobs = _leaf(id, 0, bob, 1 ether);
+        bytes32 carols = _leaf(id, 0, carol, 1 ether);
+        IMerkleChannel.Allocation[] memory allocations = new IMerkleChannel.Allocation[](2);
+        allocations[0] = IMerkleChannel.Allocation(bob, 1 ether);
+        allocations[1] = IMerkleChannel.Allocation(carol, 1 ether);
+        vm.prank(payer);
+        channels.open(bytes32(0), _root(bobs, carols), allocations, uint64(block.timestamp + 1 days));
+        (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _one(0, 1 ether, carols);
+        vm.prank(bob);
+        channels.redeem(id, t, p, f);
+        (t, p, f) = _one(0, 1 ether, bobs);
+        vm.prank(carol);
+        channels.redeem(id, t, p, f);
+        vm.assertEq(token.balanceOf(carol), 1 ether, "carol's token is hers");
+    }
+
+    /// @dev The payer hides a leaf paying itself the whole fund and tries to redeem it before bob: it has no
+    /// allocation, so the leaf draws on nothing, and bob's allocation is his alone.
+    function test_Attack_PayerHidesALeafPayingItselfTheFund() public {
+        bytes32 id = channels.channelIdOf(payer, bytes32(0));
+        bytes32 bobs = _leaf(id, 0, bob, 1 ether);
+        bytes32 hidden = _leaf(id, 1, payer, 1 ether);
+        vm.prank(payer);
+        channels.open(bytes32(0), _root(bobs, hidden), _alloc(bob, 1 ether), uint64(block.timestamp + 1 days));
+        (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _one(1, 1 ether, bobs);
+        vm.expectRevert(
+            abi.encodeWithSelector(IMerkleChannel.MerkleChannelAllocationExceeded.selector, id, payer, 1 ether, 0)
+        );
+        vm.prank(payer);
+        channels.redeem(id, t, p, f);
+        (t, p, f) = _one(0, 1 ether, hidden);
+        vm.prank(bob);
+        channels.redeem(id, t, p, f);
+        vm.assertEq(token.balanceOf(bob), 1 ether, "bob's token is backed by funds nobody else can take");
     }
 }

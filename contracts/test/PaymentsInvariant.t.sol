@@ -19,7 +19,6 @@ contract PaymentsHandler is TestBase {
     uint256 internal constant MB = 1_000_000;
     uint256 internal constant ACTORS = 4;
     bytes32 internal constant SECRET = keccak256("secret");
-    address internal constant BURN = 0x000000000000000000000000000000000000dEaD;
 
     Token public immutable token;
     BandwidthChannel public immutable bandwidth;
@@ -37,9 +36,13 @@ contract PaymentsHandler is TestBase {
     mapping(bytes32 => bytes32) internal merkleLeafA;
     mapping(bytes32 => uint256) internal merkleValue;
     mapping(bytes32 => address[2]) internal merklePayees;
+    mapping(bytes32 => uint256) internal merkleIndexB;
     uint256 internal salt;
-    /// @dev Tokens the bandwidth contract burned (ChannelSettled.burned summed): the supply falls by exactly this.
+    /// @dev Tokens the bandwidth contract burned (ChannelSettled.burned summed) and what finished lots forfeit
+    /// (the fine and the sharing remainder of each withheld reveal, from the lot's state before `finish`): the
+    /// supply falls by exactly their sum.
     uint256 public bandwidthBurned;
+    uint256 public lotteryBurned;
 
     constructor() {
         token = new Token(address(this), 0, true);
@@ -60,7 +63,7 @@ contract PaymentsHandler is TestBase {
     }
 
     function holders() external view returns (address[] memory list) {
-        list = new address[](ACTORS + 5);
+        list = new address[](ACTORS + 4);
         for (uint256 i = 0; i < ACTORS; i++) {
             list[i] = actors[i];
         }
@@ -68,7 +71,10 @@ contract PaymentsHandler is TestBase {
         list[ACTORS + 1] = address(hashChain);
         list[ACTORS + 2] = address(merkle);
         list[ACTORS + 3] = address(lottery);
-        list[ACTORS + 4] = BURN;
+    }
+
+    function merklePayeesOf(bytes32 id) external view returns (address, address) {
+        return (merklePayees[id][0], merklePayees[id][1]);
     }
 
     function counts() external view returns (uint256, uint256, uint256, uint256) {
@@ -203,11 +209,17 @@ contract PaymentsHandler is TestBase {
         bytes32 s = bytes32(++salt);
         bytes32 id = merkle.channelIdOf(payer, s);
         uint256 v = bound(value, 1, 5 ether);
+        // Both leaves use index 0 when `value` is odd: one index for two payees, each paid from its allocation.
+        uint256 indexB = value % 2;
         bytes32 leafA = keccak256(bytes.concat(keccak256(abi.encode(id, uint256(0), payee, v))));
-        bytes32 leafB = keccak256(bytes.concat(keccak256(abi.encode(id, uint256(1), second, v))));
+        bytes32 leafB = keccak256(bytes.concat(keccak256(abi.encode(id, indexB, second, v))));
         bytes32 root = leafA < leafB ? keccak256(abi.encode(leafA, leafB)) : keccak256(abi.encode(leafB, leafA));
+        IMerkleChannel.Allocation[] memory allocations = new IMerkleChannel.Allocation[](second == payee ? 1 : 2);
+        allocations[0] = IMerkleChannel.Allocation(payee, uint128(bound(funds, 1, 10 ether)));
+        if (second != payee) allocations[1] = IMerkleChannel.Allocation(second, uint128(bound(funds >> 128, 1, 10 ether)));
         vm.prank(payer);
-        merkle.open(s, root, uint128(bound(funds, 1, 10 ether)), uint64(block.timestamp + 1 days));
+        merkle.open(s, root, allocations, uint64(block.timestamp + 1 days));
+        merkleIndexB[id] = indexB;
         merkleIds.push(id);
         merkleLeafA[id] = leafA;
         merkleLeafB[id] = leafB;
@@ -219,7 +231,7 @@ contract PaymentsHandler is TestBase {
         if (merkleIds.length == 0) return;
         bytes32 id = merkleIds[i % merkleIds.length];
         IMerkleChannel.Token[] memory t = new IMerkleChannel.Token[](1);
-        t[0] = IMerkleChannel.Token(second ? 1 : 0, merkleValue[id]);
+        t[0] = IMerkleChannel.Token(second ? merkleIndexB[id] : 0, merkleValue[id]);
         bytes32[] memory proof = new bytes32[](1);
         proof[0] = second ? merkleLeafA[id] : merkleLeafB[id];
         vm.prank(merklePayees[id][second ? 1 : 0]);
@@ -235,7 +247,8 @@ contract PaymentsHandler is TestBase {
 
     // ---------------------------------------------------------------- lottery
 
-    function ltCreate(uint256 a, uint256 size, uint256 value) external {
+    /// @dev Covers a random subset of the other actors (bits of `covers`).
+    function ltCreate(uint256 a, uint256 size, uint256 value, uint256 covers) external {
         address payer = actors[a % ACTORS];
         vm.prank(payer);
         lotIds.push(
@@ -243,9 +256,17 @@ contract PaymentsHandler is TestBase {
                 uint32(bound(size, 1, 6)),
                 uint128(bound(value, 1, 1 ether)),
                 keccak256(abi.encode(payer, SECRET)),
-                uint40(block.timestamp + 1 days)
+                uint40(block.timestamp + 1 days),
+                _subset(covers)
             )
         );
+    }
+
+    function ltCover(uint256 i, uint256 covers) external {
+        if (lotIds.length == 0) return;
+        uint256 lotId = _lotIn(i, ILottery.Phase.Issuing);
+        vm.prank(lottery.getLot(lotId).payer);
+        lottery.coverPayees(lotId, _subset(covers));
     }
 
     function ltClose(uint256 i, uint256 b, bool byPayer) external {
@@ -318,23 +339,29 @@ contract PaymentsHandler is TestBase {
         lottery.withdrawShare(lotId);
     }
 
-    /// @dev The payer signs one index for two actors; a third proves it.
-    function ltProve(uint256 i, uint256 index, uint256 b, uint256 prover) external {
+    /// @dev The payer's ticket for an index (usually the winning one) given to actor `b` is claimed against the
+    /// cover by anyone: paid when another payee redeemed or registered that index, refused otherwise.
+    function ltClaimCover(uint256 i, uint256 index, uint256 b, uint256 sender, bool winning) external {
         if (lotIds.length == 0) return;
         uint256 lotId = lotIds[i % lotIds.length];
         ILottery.Lot memory lot = lottery.getLot(lotId);
-        uint32 n = uint32(bound(index, 0, lot.lotSize - 1));
-        ILottery.Ticket memory a = ILottery.Ticket(n, actors[b % ACTORS], 1);
-        ILottery.Ticket memory c = ILottery.Ticket(n, actors[(b + 1) % ACTORS], 2);
-        bytes memory sigA = _sign(lot.payer, lottery.ticketDigest(lotId, n, a.payee, a.nonce));
-        bytes memory sigC = _sign(lot.payer, lottery.ticketDigest(lotId, n, c.payee, c.nonce));
-        vm.prank(actors[prover % ACTORS]);
-        lottery.proveDoubleIssue(lotId, a, sigA, c, sigC);
+        uint32 n = winning && lot.revealed ? lot.winningIndex : uint32(bound(index, 0, lot.lotSize - 1));
+        ILottery.Ticket memory t = ILottery.Ticket(n, actors[b % ACTORS], 100 + b);
+        bytes memory sig = _sign(lot.payer, lottery.ticketDigest(lotId, n, t.payee, t.nonce));
+        vm.prank(actors[sender % ACTORS]);
+        lottery.claimCover(lotId, t, sig);
     }
 
     function ltFinish(uint256 i) external {
         if (lotIds.length == 0) return;
-        lottery.finish(_lotIn(i, ILottery.Phase.Settling));
+        uint256 lotId = _lotIn(i, ILottery.Phase.Settling);
+        ILottery.Lot memory lot = lottery.getLot(lotId);
+        lottery.finish(lotId);
+        if (lot.status != ILottery.Status.Closed) return;
+        // A withheld reveal: the fine, and what the equal shares leave over.
+        uint256 lotValue = uint256(lot.lotSize) * lot.ticketValue;
+        lotteryBurned += lottery.FINE_LOTS() * lotValue;
+        if (lot.registered != 0) lotteryBurned += lotValue % lot.registered;
     }
 
     /// @dev Time passes to just after lot `i`'s reveal deadline, or its last (claim or sharing) deadline.
@@ -372,6 +399,18 @@ contract PaymentsHandler is TestBase {
         uint256 i = a % ACTORS;
         uint256 j = (i + 1 + (b % (ACTORS - 1))) % ACTORS;
         return (actors[i], actors[j]);
+    }
+
+    function _subset(uint256 bits) private view returns (address[] memory list) {
+        uint256 count;
+        for (uint256 k = 0; k < ACTORS; k++) {
+            if ((bits >> k) & 1 == 1) count++;
+        }
+        list = new address[](count);
+        count = 0;
+        for (uint256 k = 0; k < ACTORS; k++) {
+            if ((bits >> k) & 1 == 1) list[count++] = actors[k];
+        }
     }
 
     function _unit(uint256 id, uint64 seq, uint256 totalBytes) private view returns (IBandwidthChannel.Usage memory) {
@@ -419,7 +458,7 @@ contract PaymentsInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory s = new bytes4[](29);
+        bytes4[] memory s = new bytes4[](31);
         s[0] = PaymentsHandler.passTime.selector;
         s[1] = PaymentsHandler.bwOpen.selector;
         s[2] = PaymentsHandler.bwConfirm.selector;
@@ -441,7 +480,7 @@ contract PaymentsInvariantTest is TestBase {
         s[18] = PaymentsHandler.ltRedeem.selector;
         s[19] = PaymentsHandler.ltRegister.selector;
         s[20] = PaymentsHandler.ltWithdraw.selector;
-        s[21] = PaymentsHandler.ltProve.selector;
+        s[21] = PaymentsHandler.ltClaimCover.selector;
         s[22] = PaymentsHandler.ltFinish.selector;
         s[23] = PaymentsHandler.ltCreate.selector;
         s[24] = PaymentsHandler.bwOpen.selector;
@@ -449,12 +488,14 @@ contract PaymentsInvariantTest is TestBase {
         s[26] = PaymentsHandler.ltSkip.selector;
         s[27] = PaymentsHandler.bwBlacklist.selector;
         s[28] = PaymentsHandler.bwClaim.selector;
+        s[29] = PaymentsHandler.ltCover.selector;
+        s[30] = PaymentsHandler.ltClaimCover.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), s);
     }
 
-    /// Every token is held by an actor, a contract or the burn address, and the supply falls by exactly what
-    /// the bandwidth channel burned.
+    /// Every token is held by an actor or a contract, and the supply falls by exactly what the bandwidth channel
+    /// and the lottery burned.
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 80
     function invariantTokensAreConserved() public view {
@@ -464,7 +505,11 @@ contract PaymentsInvariantTest is TestBase {
         for (uint256 i = 0; i < holders.length; i++) {
             sum += token.balanceOf(holders[i]);
         }
-        vm.assertEq(token.totalSupply(), supply - handler.bandwidthBurned(), "supply changed by more than the burns");
+        vm.assertEq(
+            token.totalSupply(),
+            supply - handler.bandwidthBurned() - handler.lotteryBurned(),
+            "supply changed by other than the burns"
+        );
         vm.assertEq(sum, token.totalSupply(), "tokens left the known holders");
     }
 
@@ -523,18 +568,52 @@ contract PaymentsInvariantTest is TestBase {
     }
 
     /// @dev What a lot still owes, from its public state: the lot value until it is redeemed, refunded or shared
-    /// out, and the 2 × lot bond until a proof spends it or the lot is finished.
+    /// out, the fine and the covers' unpaid part until the lot is finished, and shares owed to sharers and to
+    /// robbed covered payees until they are withdrawn.
     function _lotOwed(uint256 lotId) private view returns (uint256) {
         ILottery.Lot memory lot = handler.lottery().getLot(lotId);
         uint256 lotValue = uint256(lot.lotSize) * lot.ticketValue;
-        uint256 paidShares = lot.registered == 0 ? 0 : uint256(lot.withdrawn) * (lotValue / lot.registered);
-        uint256 bond = lot.doubleIssued ? 0 : 2 * lotValue;
+        uint256 share = lot.registered == 0 ? 0 : lotValue / lot.registered;
+        // The fine and what covers did not pay out.
+        uint256 held = lotValue + (uint256(lot.covered) - lot.coversPaid) * lotValue;
         if (lot.status == ILottery.Status.Open || lot.status == ILottery.Status.Closed) {
-            return lotValue - paidShares + bond;
+            return held + lotValue - (uint256(lot.withdrawn) + lot.robbedWithdrawn) * share;
         }
-        if (lot.status == ILottery.Status.Revealed) return lotValue + bond;
-        if (lot.status == ILottery.Status.Redeemed) return bond;
+        if (lot.status == ILottery.Status.Revealed) return held + lotValue;
+        if (lot.status == ILottery.Status.Redeemed) return held;
         if (lot.status != ILottery.Status.Finished || lot.revealed || lot.registered == 0) return 0;
-        return uint256(lot.registered - lot.withdrawn) * (lotValue / lot.registered);
+        return (uint256(lot.registered) - lot.withdrawn + lot.robbed - lot.robbedWithdrawn) * share;
+    }
+
+    /// No covered payee is ever paid more from its cover than one lot value, and the covers never pay more than
+    /// they hold.
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 80
+    function invariantCoversPayAtMostTheirLotValue() public view {
+        (,,, uint256 nl) = handler.counts();
+        for (uint256 i = 0; i < nl; i++) {
+            ILottery.Lot memory lot = handler.lottery().getLot(handler.lotIds(i));
+            uint256 lotValue = uint256(lot.lotSize) * lot.ticketValue;
+            vm.assertLe(lot.coversPaid, lot.covered, "more covers paid than funded");
+            uint256 share = lot.registered == 0 ? 0 : lotValue / lot.registered;
+            if (lot.status == ILottery.Status.Closed) {
+                vm.assertLe(uint256(lot.robbed) * share, uint256(lot.covered) * lotValue, "robbed shares above covers");
+            }
+        }
+    }
+
+    /// Each Merkle channel's funds are exactly its payees' allocations left.
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 80
+    function invariantMerkleFundsAreTheAllocationsLeft() public view {
+        (, , uint256 nm,) = handler.counts();
+        for (uint256 i = 0; i < nm; i++) {
+            bytes32 id = handler.merkleIds(i);
+            IMerkleChannel.Channel memory c = handler.merkle().getChannel(id);
+            if (block.timestamp >= c.expiresAt) continue;
+            (address a, address b) = handler.merklePayeesOf(id);
+            uint256 sum = handler.merkle().allocationOf(id, a) + (a == b ? 0 : handler.merkle().allocationOf(id, b));
+            vm.assertEq(sum, c.remaining, "allocations");
+        }
     }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { equalBytes } from "../bytes.ts";
 import { PaymentsExhaustedError, PaymentTokenRejectedError } from "./errors.ts";
-import { HashChain, HashChainReceiver, hashChainChannelId, walkChain } from "./hashchain.ts";
+import { HashChain, HashChainReceiver, hashChainChannelId, MAX_CHAIN_LENGTH, walkChain } from "./hashchain.ts";
 
 const contract = { chainId: 31337, address: "0x00000000000000000000000000000000000000cc" } as const;
 const payer = "0x00000000000000000000000000000000000000a1" as const;
@@ -43,6 +43,11 @@ describe("HashChain", () => {
     expect(() => receiver.accept(chain.token(3), 3)).toThrow(PaymentTokenRejectedError);
     expect(() => receiver.accept(chain.token(5), 4)).toThrow(/previous token/);
     expect(() => receiver.accept(chain.token(10), 11)).toThrow(/depth 11/);
+  });
+
+  it("refuses chains longer than the contract's MAX_UNITS", () => {
+    expect(() => new HashChain(id, new Uint8Array(32), MAX_CHAIN_LENGTH + 1)).toThrow(/invalid length/);
+    expect(MAX_CHAIN_LENGTH).toBe(100_000);
   });
 
   it("binds tokens to the channel: the same seed under another channel id gives unrelated tokens", () => {

@@ -12,8 +12,8 @@ import { PaymentsExhaustedError, PaymentTokenRejectedError } from "./errors.ts";
 import type { ContractRef } from "./types.ts";
 
 export const HASH_BYTES = 32;
-/** Longest chain a channel can hold (the contract stores units as uint32). */
-export const MAX_CHAIN_LENGTH = 2 ** 32 - 1;
+/** Longest chain a channel can hold (`HashChainChannel.MAX_UNITS`: its deepest redemption fits in a transaction). */
+export const MAX_CHAIN_LENGTH = 100_000;
 
 /** The id `HashChainChannel.open` gives a channel, binding it to chain id, contract, payer, payee and salt. */
 export function hashChainChannelId(contract: ContractRef, payer: Address, payee: Address, salt: Hex): Uint8Array {

@@ -31,7 +31,7 @@ function lot(overrides: Partial<LotState> = {}): LotState {
     winningIndex: 0,
     status: LotStatus.Open,
     revealed: false,
-    doubleIssued: false,
+    covered: 1,
     ticketValue: 10n,
     closeBy: Number(NOW) + 3600,
     closedAt: 0,
@@ -39,6 +39,9 @@ function lot(overrides: Partial<LotState> = {}): LotState {
     commitment: `0x${"11".repeat(32)}`,
     registered: 0,
     withdrawn: 0,
+    coversPaid: 0,
+    robbed: 0,
+    robbedWithdrawn: 0,
     ...overrides,
   };
 }
@@ -53,7 +56,7 @@ function setup(lotSize = 4) {
 describe("lottery tickets", () => {
   it("issues each index once up to the lot size; the payee keeps them and builds the winner's redemption", async () => {
     const { issuer, book } = setup();
-    for (let i = 0; i < 4; i++) await book.accept(await issuer.issue(bob), lot(), NOW);
+    for (let i = 0; i < 4; i++) await book.accept(await issuer.issue(bob), lot(), true, NOW);
     expect(issuer.issued).toBe(4);
     expect(issuer.remaining).toBe(0);
     await expect(issuer.issue(bob)).rejects.toThrow(PaymentsExhaustedError);
@@ -65,8 +68,11 @@ describe("lottery tickets", () => {
     const args = book.redemption(lot({ status: LotStatus.Revealed, revealed: true, winningIndex: 2 }));
     expect(args?.[0]).toBe(1n);
     expect(args?.[1]).toBe(2);
-    // Redeemed already, or another payee's index won: nothing.
-    expect(book.redemption(lot({ status: LotStatus.Redeemed, revealed: true, winningIndex: 2 }))).toBeUndefined();
+    // Redeemed (by us, or by another ticket with our cover used), or another payee's index won: nothing.
+    // Redeemed by another ticket while our cover holds: the cover pays.
+    const redeemed = lot({ status: LotStatus.Redeemed, revealed: true, winningIndex: 2 });
+    expect(book.redemption(redeemed)).toBeUndefined();
+    expect(book.redemption(redeemed, true)?.[1]).toBe(2);
     const small = new TicketBook({ contract, lotId: 1n, payee: bob });
     expect(small.redemption(lot({ status: LotStatus.Revealed, revealed: true, winningIndex: 2 }))).toBeUndefined();
   });
@@ -74,13 +80,13 @@ describe("lottery tickets", () => {
   it("refuses tickets for another payee or lot, beyond the lot, twice, and non-canonical or foreign signatures", async () => {
     const { issuer, book } = setup(10);
     const open = lot({ lotSize: 10 });
-    await expect(book.accept(await issuer.issue(carol), open, NOW)).rejects.toThrow(/another payee/);
+    await expect(book.accept(await issuer.issue(carol), open, true, NOW)).rejects.toThrow(/another payee/);
     const ticket = await issuer.issue(bob);
-    await expect(book.accept({ ...ticket, lotId: 2n }, open, NOW)).rejects.toThrow(/lot 2/);
-    await expect(book.accept({ ...ticket, signature: highS(ticket.signature) }, open, NOW)).rejects.toThrow(
+    await expect(book.accept({ ...ticket, lotId: 2n }, open, true, NOW)).rejects.toThrow(/lot 2/);
+    await expect(book.accept({ ...ticket, signature: highS(ticket.signature) }, open, true, NOW)).rejects.toThrow(
       PaymentSignatureError,
     );
-    await expect(book.accept({ ...ticket, signature: compact(ticket.signature) }, open, NOW)).rejects.toThrow(
+    await expect(book.accept({ ...ticket, signature: compact(ticket.signature) }, open, true, NOW)).rejects.toThrow(
       PaymentSignatureError,
     );
     const forged = await new TicketIssuer({
@@ -91,7 +97,7 @@ describe("lottery tickets", () => {
       secret: newLotSecret(),
       issued: 5,
     }).issue(bob);
-    await expect(book.accept(forged, open, NOW)).rejects.toThrow(PaymentSignatureError);
+    await expect(book.accept(forged, open, true, NOW)).rejects.toThrow(PaymentSignatureError);
     // Signed for another chain or contract: the digest differs, so the signer does not recover to the payer.
     const elsewhere = new TicketIssuer({
       contract: { ...contract, chainId: 1 },
@@ -101,7 +107,7 @@ describe("lottery tickets", () => {
       secret: newLotSecret(),
       issued: 6,
     });
-    await expect(book.accept(await elsewhere.issue(bob), open, NOW)).rejects.toThrow(PaymentSignatureError);
+    await expect(book.accept(await elsewhere.issue(bob), open, true, NOW)).rejects.toThrow(PaymentSignatureError);
     // An index beyond the lot: the lot is full.
     const beyond = await new TicketIssuer({
       contract,
@@ -111,20 +117,20 @@ describe("lottery tickets", () => {
       secret: newLotSecret(),
       issued: 10,
     }).issue(bob);
-    await expect(book.accept(beyond, open, NOW)).rejects.toThrow(/beyond the lot's 10 tickets/);
-    await book.accept(ticket, open, NOW);
-    await expect(book.accept(ticket, open, NOW)).rejects.toThrow(PaymentTokenRejectedError);
+    await expect(book.accept(beyond, open, true, NOW)).rejects.toThrow(/beyond the lot's 10 tickets/);
+    await book.accept(ticket, open, true, NOW);
+    await expect(book.accept(ticket, open, true, NOW)).rejects.toThrow(PaymentTokenRejectedError);
     expect(book.size).toBe(1);
   });
 
-  it("checks the lot's on-chain state: no tickets on a closed, unknown, caught or closable lot", async () => {
+  it("checks the lot's on-chain state: no tickets on a closed, unknown, uncovered or closable lot", async () => {
     const { issuer, book } = setup();
     const ticket = await issuer.issue(bob);
-    await expect(book.accept(ticket, lot({ status: LotStatus.Closed }), NOW)).rejects.toThrow(/closed/);
-    await expect(book.accept(ticket, lot({ status: LotStatus.Revealed }), NOW)).rejects.toThrow(/closed/);
-    await expect(book.accept(ticket, lot({ status: LotStatus.None }), NOW)).rejects.toThrow(/does not exist/);
-    await expect(book.accept(ticket, lot({ doubleIssued: true }), NOW)).rejects.toThrow(/twice/);
-    await expect(book.accept(ticket, lot({ closeBy: Number(NOW) }), NOW)).rejects.toThrow(/close-by/);
+    await expect(book.accept(ticket, lot({ status: LotStatus.Closed }), true, NOW)).rejects.toThrow(/closed/);
+    await expect(book.accept(ticket, lot({ status: LotStatus.Revealed }), true, NOW)).rejects.toThrow(/closed/);
+    await expect(book.accept(ticket, lot({ status: LotStatus.None }), true, NOW)).rejects.toThrow(/does not exist/);
+    await expect(book.accept(ticket, lot(), false, NOW)).rejects.toThrow(/no cover/);
+    await expect(book.accept(ticket, lot({ closeBy: Number(NOW) }), true, NOW)).rejects.toThrow(/close-by/);
     expect(book.size).toBe(0);
 
     // The payer's side stops too: locally before sending closeLot, or following the chain.
@@ -134,36 +140,20 @@ describe("lottery tickets", () => {
     const other = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: payer, secret: newLotSecret() });
     other.sync(lot());
     await other.issue(bob);
-    other.sync(lot({ doubleIssued: true }));
-    await expect(other.issue(bob)).rejects.toThrow(/double issue/);
     const third = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: payer, secret: newLotSecret() });
     third.sync(lot({ status: LotStatus.Closed }));
     await expect(third.issue(bob)).rejects.toThrow(/closed on-chain/);
   });
 
-  it("builds a double-issue proof from another valid ticket for an index we hold", async () => {
+  it("builds the cover claim for a ticket we hold, which anyone may send", async () => {
     const { issuer, book } = setup();
     const ours = await issuer.issue(bob);
-    await book.accept(ours, lot(), NOW);
-    // The payer signs index 0 again, for carol.
-    const again = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: payer, secret: newLotSecret() });
-    const theirs = await again.issue(carol);
-    const proof = await book.doubleIssueProof(theirs, payer.address);
-    expect(proof).toEqual([
-      1n,
-      { index: 0, payee: bob, nonce: ours.nonce },
-      ours.signature,
-      { index: 0, payee: carol, nonce: theirs.nonce },
-      theirs.signature,
-    ]);
-    // Our own ticket again, another index, another lot: no double issue.
-    expect(await book.doubleIssueProof(ours, payer.address)).toBeUndefined();
-    const second = await again.issue(carol);
-    expect(await book.doubleIssueProof(second, payer.address)).toBeUndefined();
-    expect(await book.doubleIssueProof({ ...theirs, lotId: 9n }, payer.address)).toBeUndefined();
-    // Not signed by the payer: no proof the contract would take.
+    await book.accept(ours, lot(), true, NOW);
+    expect(book.coverClaim(0)).toEqual([1n, { index: 0, payee: bob, nonce: ours.nonce }, ours.signature]);
+    expect(book.coverClaim(1)).toBeUndefined();
+    // A ticket from a stranger's key is refused before it is kept.
     const forged: SignedTicket = {
-      ...theirs,
+      ...(await issuer.issue(bob)),
       signature: await mallory.signTypedData({
         domain: {
           name: "Tabula Lottery",
@@ -180,13 +170,13 @@ describe("lottery tickets", () => {
           ],
         },
         primaryType: "Ticket",
-        message: theirs,
+        message: { lotId: 1n, index: 1, payee: bob, nonce: 5n },
       }),
     };
-    await expect(book.doubleIssueProof(forged, payer.address)).rejects.toThrow(PaymentSignatureError);
+    await expect(book.accept(forged, lot(), true, NOW)).rejects.toThrow(PaymentSignatureError);
   });
 
-  it("commits to a secret, deposits lot plus bond, and draws an index only the secret and seed decide", () => {
+  it("commits to a secret, deposits lot, fine and covers, and draws an index only the secret and seed decide", () => {
     const secret = newLotSecret();
     const issuer = new TicketIssuer({ contract, lotId: 3n, lotSize: 100, signer: payer, secret });
     expect(issuer.revealArgs()).toEqual([3n, secret]);
@@ -194,7 +184,8 @@ describe("lottery tickets", () => {
       keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [payer.address, secret])),
     );
     expect(lotCommitment(payer.address, secret)).not.toBe(lotCommitment(mallory.address, secret));
-    expect(lotDeposit(1000, 10n)).toBe(30_000n);
+    expect(lotDeposit(1000, 10n, 0)).toBe(20_000n);
+    expect(lotDeposit(1000, 10n, 2)).toBe(40_000n);
     const seed: Hex = `0x${"ab".repeat(32)}`;
     const index = winningIndex(secret, seed, 3n, 100);
     expect(index).toBeGreaterThanOrEqual(0);

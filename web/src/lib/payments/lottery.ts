@@ -1,10 +1,11 @@
 /**
  * Off-chain half of the probabilistic scheme (contracts/Lottery.sol). The payer funds a lot (lotSize tickets of
- * ticketValue, plus a bond of two lot values) and commits to a secret; it pays with EIP-712 tickets, one index
- * each, that never touch the chain. Payees check every ticket against the lot's on-chain state before counting it
- * as paid. The payer closes the lot, then reveals; only the holder of the winning index redeems, and is paid the
- * whole lot. If the reveal is withheld, holders register their tickets to share the lot; two tickets for one
- * index are a double issue that anyone can prove for a lot value of the bond.
+ * ticketValue, a fine of one lot value, and a cover of one lot value for each payee it covers) and commits to a
+ * secret; it pays with EIP-712 tickets, one index each, that never touch the chain. Payees check every ticket
+ * against the lot's on-chain state, and that the lot covers them, before counting it as paid. The payer closes
+ * the lot, then reveals; the holder of the winning index redeems and is paid the whole lot, and a covered holder
+ * whose index another ticket redeemed first is paid the lot value from its cover. If the reveal is withheld,
+ * holders register their tickets to share the lot.
  */
 import {
   type Address,
@@ -22,8 +23,8 @@ import { assertSignedBy, LOTTERY_DOMAIN_NAME, paymentDomain, TICKET_TYPES } from
 import { PaymentsExhaustedError, PaymentTokenRejectedError } from "./errors.ts";
 import { type ContractRef, nowSeconds, type TypedDataSigner, type UnixSeconds } from "./types.ts";
 
-/** The bond a payer posts with a lot, in lot values (see Lottery.BOND_LOTS). */
-export const BOND_LOTS = 2n;
+/** The fine a payer posts with a lot, in lot values (see Lottery.FINE_LOTS); each covered payee adds one more. */
+export const FINE_LOTS = 1n;
 
 /** `ILottery.Status`, as the contract stores it. */
 export const LotStatus = { None: 0, Open: 1, Closed: 2, Revealed: 3, Redeemed: 4, Finished: 5 } as const;
@@ -37,8 +38,8 @@ export interface LotState {
   winningIndex: number;
   status: number;
   revealed: boolean;
-  /** A double issue was proven: the bond is spent, so the lot's tickets are no longer covered. */
-  doubleIssued: boolean;
+  /** Payees covered with one lot value each. */
+  covered: number;
   ticketValue: bigint;
   /** Unix seconds after which anyone may close the lot. */
   closeBy: number;
@@ -47,6 +48,10 @@ export interface LotState {
   commitment: Hex;
   registered: number;
   withdrawn: number;
+  /** Covers that paid a lot value to a robbed holder of the winning index. */
+  coversPaid: number;
+  robbed: number;
+  robbedWithdrawn: number;
 }
 
 /** A ticket as the payer signs it. */
@@ -71,16 +76,14 @@ export interface TicketClaim {
 /** Arguments of `Lottery.redeem(lotId, index, nonce, signature)`. */
 export type RedeemArgs = readonly [lotId: bigint, index: number, nonce: bigint, signature: Hex];
 
-/** Arguments of `Lottery.proveDoubleIssue(lotId, a, sigA, b, sigB)`. */
-export type DoubleIssueProofArgs = readonly [
+/** Arguments of `Lottery.claimCover(lotId, ticket, signature)`: anyone may send them, the payee is paid. */
+export type ClaimCoverArgs = readonly [
   lotId: bigint,
-  a: { index: number; payee: Address; nonce: bigint },
-  sigA: Hex,
-  b: { index: number; payee: Address; nonce: bigint },
-  sigB: Hex,
+  ticket: { index: number; payee: Address; nonce: bigint },
+  signature: Hex,
 ];
 
-/** The payer can issue no more tickets on this lot: it was closed, or its double issue was proven. */
+/** The payer can issue no more tickets on this lot: it was closed. */
 export class LotNotIssuingError extends BaseError {
   override name = "LotNotIssuingError";
   constructor(lotId: bigint, reason: string) {
@@ -100,9 +103,9 @@ export function lotCommitment(payer: Address, secret: Hex): Hex {
   return keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [payer, secret]));
 }
 
-/** What `createLot` transfers: the lot value plus the bond. */
-export function lotDeposit(lotSize: number, ticketValue: bigint): bigint {
-  return (1n + BOND_LOTS) * BigInt(lotSize) * ticketValue;
+/** What `createLot` transfers: the lot value, the fine, and one lot value per covered payee. */
+export function lotDeposit(lotSize: number, ticketValue: bigint, covered: number): bigint {
+  return (1n + FINE_LOTS + BigInt(covered)) * BigInt(lotSize) * ticketValue;
 }
 
 /** The EIP-712 digest of a ticket. */
@@ -169,10 +172,9 @@ export class TicketIssuer {
     this.#stopped ??= "the payer closed it";
   }
 
-  /** Follows the lot's on-chain state: once it is no longer open (or its bond is spent), stops issuing. */
+  /** Follows the lot's on-chain state: once it is no longer open, stops issuing. */
   sync(lot: LotState): void {
     if (lot.status !== LotStatus.Open) this.#stopped ??= "it is closed on-chain";
-    else if (lot.doubleIssued) this.#stopped ??= "a double issue was proven, so payees no longer accept its tickets";
   }
 
   /** Signs the next index for `payee`. */
@@ -202,8 +204,9 @@ export class TicketIssuer {
 }
 
 /**
- * The payee's ticket book for one lot: verifies each ticket against the lot's on-chain state and keeps it; builds
- * the redemption if it holds the winning index, the registration for sharing, and double-issue proofs.
+ * The payee's ticket book for one lot: verifies each ticket against the lot's on-chain state and the payee's cover
+ * and keeps it; builds the redemption if it holds the winning index (paid from the lot, or from the cover if
+ * another ticket for that index was redeemed first), the registration for sharing, and cover claims.
  */
 export class TicketBook {
   readonly lotId: bigint;
@@ -229,14 +232,16 @@ export class TicketBook {
 
   /**
    * Verifies a ticket and keeps it; throws {@link PaymentTokenRejectedError} (or `PaymentSignatureError`)
-   * for anything the payee must not count as paid. `lot` is the lot's current on-chain state (`getLot`).
+   * for anything the payee must not count as paid. `lot` is the lot's current on-chain state (`getLot`) and
+   * `covered` what `isCovered(lotId, payee)` returns: without a cover, a ticket for the winning index could be
+   * robbed by another ticket the payer signs for that index, even after the draw.
    */
-  async accept(ticket: SignedTicket, lot: LotState, now: UnixSeconds = nowSeconds()): Promise<void> {
+  async accept(ticket: SignedTicket, lot: LotState, covered: boolean, now: UnixSeconds = nowSeconds()): Promise<void> {
     const reject = (reason: string) => new PaymentTokenRejectedError("Lottery ticket", reason);
     if (ticket.lotId !== this.lotId) throw reject(`it is for lot ${ticket.lotId}, not lot ${this.lotId}`);
     if (lot.status === LotStatus.None) throw reject(`lot ${this.lotId} does not exist`);
     if (lot.status !== LotStatus.Open) throw reject(`lot ${this.lotId} is closed, so a ticket issued now cannot win`);
-    if (lot.doubleIssued) throw reject("its payer was caught issuing an index twice; the bond no longer covers it");
+    if (!covered) throw reject("the lot holds no cover for us, so another ticket for our index could take the lot");
     if (now >= BigInt(lot.closeBy)) throw reject("the lot is past its close-by time and anyone may close it");
     if (!isAddressEqual(ticket.payee, this.payee)) throw reject("it is bound to another payee");
     if (!Number.isInteger(ticket.index) || ticket.index < 0 || ticket.index >= lot.lotSize) {
@@ -247,9 +252,14 @@ export class TicketBook {
     this.#held.set(ticket.index, ticket);
   }
 
-  /** The `redeem` arguments if the lot is revealed and we hold its winning index; otherwise undefined. */
-  redemption(lot: LotState): RedeemArgs | undefined {
-    if (lot.status !== LotStatus.Revealed) return undefined;
+  /**
+   * The `redeem` arguments if the lot is revealed and we hold its winning index, and either nobody redeemed it or
+   * another ticket was redeemed and `covered` (`isCovered(lotId, payee)`, false once we were paid) says our cover
+   * will pay; otherwise undefined.
+   */
+  redemption(lot: LotState, covered = false): RedeemArgs | undefined {
+    if (lot.status !== LotStatus.Revealed && lot.status !== LotStatus.Redeemed) return undefined;
+    if (lot.status === LotStatus.Redeemed && !covered) return undefined;
     const ticket = this.#held.get(lot.winningIndex);
     if (ticket === undefined) return undefined;
     return [this.lotId, ticket.index, ticket.nonce, ticket.signature];
@@ -264,18 +274,13 @@ export class TicketBook {
   }
 
   /**
-   * The `proveDoubleIssue` arguments when `other` (seen anywhere: another payee's ticket, a `WinnerPaid` or
-   * `TicketRegistered` log) is a valid payer signature for an index we hold with another (payee, nonce);
-   * undefined when it is not a double issue of ours. Throws `PaymentSignatureError` if `other` is not
-   * signed by the payer.
+   * The `claimCover` arguments for our ticket at `index` (anyone may send them; the contract pays us): for the
+   * winning index after another payee redeemed it, or for an index another payee registered for sharing.
+   * Undefined if we hold no ticket for `index`.
    */
-  async doubleIssueProof(other: SignedTicket, payer: Address): Promise<DoubleIssueProofArgs | undefined> {
-    if (other.lotId !== this.lotId) return undefined;
-    const ours = this.#held.get(other.index);
+  coverClaim(index: number): ClaimCoverArgs | undefined {
+    const ours = this.#held.get(index);
     if (ours === undefined) return undefined;
-    if (isAddressEqual(ours.payee, other.payee) && ours.nonce === other.nonce) return undefined;
-    await assertSignedBy(ticketDigest(this.#contract, other), other.signature, payer);
-    const strip = (t: SignedTicket) => ({ index: t.index, payee: t.payee, nonce: t.nonce });
-    return [this.lotId, strip(ours), ours.signature, strip(other), other.signature];
+    return [this.lotId, { index: ours.index, payee: ours.payee, nonce: ours.nonce }, ours.signature];
   }
 }

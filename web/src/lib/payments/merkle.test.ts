@@ -19,7 +19,8 @@ function tokenSet(count: number) {
 describe("Merkle tokens", () => {
   it("merges single proofs into the same multi-proof OpenZeppelin builds from the whole tree", () => {
     const set = tokenSet(100);
-    const purse = new MerkleTokenPurse({ channelId, root: set.root, payee: bob });
+    const allocation = set.allocations().find((a) => a.payee === bob)?.amount as bigint;
+    const purse = new MerkleTokenPurse({ channelId, root: set.root, payee: bob, allocation });
     const mine = [...Array(100).keys()].filter((i) => i % 3 !== 0).map(BigInt);
     for (const i of mine) purse.accept(set.token(i));
     const redemption = purse.redemption();
@@ -37,7 +38,7 @@ describe("Merkle tokens", () => {
 
   it("refuses another payee's token, a token twice, another channel's token and a forged value", () => {
     const set = tokenSet(10);
-    const purse = new MerkleTokenPurse({ channelId, root: set.root, payee: bob });
+    const purse = new MerkleTokenPurse({ channelId, root: set.root, payee: bob, allocation: 1_000n });
     expect(() => purse.accept(set.token(0n))).toThrow(/another payee/);
     purse.accept(set.token(1n));
     expect(() => purse.accept(set.token(1n))).toThrow(/twice|already/);
@@ -48,6 +49,22 @@ describe("Merkle tokens", () => {
     expect(() => purse.accept(other.token(0n))).toThrow(PaymentTokenRejectedError);
     purse.markRedeemed([1n]);
     expect(purse.size).toBe(0);
+    expect(purse.allocation).toBe(1_000n - 11n);
+  });
+
+  it("allocates each payee its tokens' sum and refuses tokens its on-chain allocation does not cover", () => {
+    const set = tokenSet(4); // carol: 0, 3; bob: 1, 2
+    expect(set.allocations()).toEqual([
+      { payee: carol, amount: 10n + 13n },
+      { payee: bob, amount: 11n + 12n },
+    ]);
+    // The payer funded bob for one token only: the second is refused before bob serves for it.
+    const purse = new MerkleTokenPurse({ channelId, root: set.root, payee: bob, allocation: 12n });
+    purse.accept(set.token(1n));
+    expect(() => purse.accept(set.token(2n))).toThrow(/allocation of 12/);
+    purse.syncAllocation(23n);
+    purse.accept(set.token(2n));
+    expect(purse.balance).toBe(23n);
   });
 
   it("sums the funding a token set needs", () => {

@@ -1,8 +1,10 @@
 /**
  * Off-chain half of the Merkle channel (contracts/MerkleChannel.sol). The payer builds a tree of tokens, each
- * bound to its payee, funds the root, and pays by handing a payee one token with its proof. The payee checks each
- * token alone, and later redeems any set of them at once with a multi-proof it assembles from the single proofs,
- * without ever seeing other payees' tokens.
+ * bound to its payee, funds the root with one allocation per payee (the sum of that payee's tokens), and pays by
+ * handing a payee one token with its proof. The payee checks each token alone, and that its on-chain allocation
+ * covers every token it holds (only its own tokens can draw on it, and they are spent per payee and index), and
+ * later redeems any set of them at once with a multi-proof it assembles from the single proofs, without ever
+ * seeing other payees' tokens.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { type Address, encodeAbiParameters, type Hex, isAddressEqual, keccak256 } from "viem";
@@ -85,6 +87,18 @@ export class MerkleTokenSet {
     return sum;
   }
 
+  /** What `MerkleChannel.open` takes: each payee's tokens summed, in the order payees first appear. */
+  allocations(): { payee: Address; amount: bigint }[] {
+    const sums = new Map<string, { payee: Address; amount: bigint }>();
+    for (const [, values] of this.#tree.entries()) {
+      const key = values[2].toLowerCase();
+      const entry = sums.get(key) ?? { payee: values[2], amount: 0n };
+      entry.amount += BigInt(values[3]);
+      sums.set(key, entry);
+    }
+    return [...sums.values()];
+  }
+
   /** Token `index` with its proof, ready to hand to its payee. */
   token(index: bigint): MerkleToken {
     const entry = this.#byIndex.get(index);
@@ -116,11 +130,27 @@ export class MerkleTokenPurse {
   readonly root: Hex;
   readonly payee: Address;
   readonly #tokens = new Map<bigint, MerkleToken>();
+  #allocation: bigint;
 
-  constructor(options: { channelId: Hex; root: Hex; payee: Address }) {
+  /**
+   * `root` is the channel's on-chain root and `allocation` what `allocationOf(channelId, payee)` returns: the part
+   * of the funds only this payee's tokens can draw on.
+   */
+  constructor(options: { channelId: Hex; root: Hex; payee: Address; allocation: bigint }) {
     this.channelId = options.channelId;
     this.root = options.root;
     this.payee = options.payee;
+    this.#allocation = options.allocation;
+  }
+
+  /** What is left of our allocation, as last read or followed through our redemptions. */
+  get allocation(): bigint {
+    return this.#allocation;
+  }
+
+  /** Follows the on-chain allocation (it only shrinks by our own redemptions, or to zero at expiry). */
+  syncAllocation(allocation: bigint): void {
+    this.#allocation = allocation;
   }
 
   /** Tokens held and not yet redeemed. */
@@ -146,6 +176,9 @@ export class MerkleTokenPurse {
       throw reject("its proof does not lead to the channel's root");
     }
     if (!this.#proofMatchesPosition(token)) throw reject("its tree position does not match its proof");
+    if (this.balance + token.value > this.#allocation) {
+      throw reject(`our allocation of ${this.#allocation} does not cover it on top of the ${this.balance} we hold`);
+    }
     this.#tokens.set(token.index, token);
   }
 
@@ -197,9 +230,14 @@ export class MerkleTokenPurse {
     return { tokens, proof, proofFlags, total };
   }
 
-  /** Forgets tokens once redeemed on-chain. */
+  /** Forgets tokens once redeemed on-chain, and their value from our allocation, as the contract does. */
   markRedeemed(indices: Iterable<bigint>): void {
-    for (const index of indices) this.#tokens.delete(index);
+    for (const index of indices) {
+      const token = this.#tokens.get(index);
+      if (token === undefined) continue;
+      this.#allocation -= token.value;
+      this.#tokens.delete(index);
+    }
   }
 
   #leafHash(token: MerkleToken): Hex {
