@@ -1,9 +1,11 @@
 /**
  * Writes web/src/chain/abi.ts from Hardhat's artifacts: one `as const` ABI per deployable contract, so the app's
- * contract calls are fully typed. Run by `npm run compile` (after `hardhat build`).
+ * contract calls are fully typed, and fails if any of them is too large to deploy (EIP-170). Run by `npm run compile`
+ * (after `hardhat build`).
  */
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { checkCodeSizes } from "./lib/code-size.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const ARTIFACTS = join(ROOT, "artifacts", "contracts");
@@ -14,6 +16,7 @@ interface Artifact {
   sourceName: string;
   abi: unknown[];
   bytecode: string;
+  deployedBytecode: string;
 }
 
 async function* artifactFiles(dir: string): AsyncGenerator<string> {
@@ -38,6 +41,7 @@ for await (const file of artifactFiles(ARTIFACTS)) {
   contracts.push(artifact);
 }
 contracts.sort((a, b) => a.contractName.localeCompare(b.contractName));
+checkCodeSizes(contracts);
 
 const camel = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
 const body = contracts

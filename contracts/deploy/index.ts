@@ -12,11 +12,17 @@ import {
 } from "viem";
 import type { DeployContext } from "./context.ts";
 import { deployMarket } from "./market.ts";
+import { deployOperators } from "./operators.ts";
 import { deployPayments } from "./payments.ts";
 import { deployToken } from "./token.ts";
 
 /** The deploy steps, in order. Each adds its contracts to `ctx.deployed`. */
-const STEPS: Array<(ctx: DeployContext) => Promise<void>> = [deployToken, deployMarket, deployPayments];
+const STEPS: Array<(ctx: DeployContext) => Promise<void>> = [
+  deployToken,
+  deployOperators,
+  deployMarket,
+  deployPayments,
+];
 
 export const LOCAL_CHAIN_ID = 31337;
 

@@ -4,6 +4,7 @@ import {
   hashChainChannelAbi,
   lotteryAbi,
   merkleChannelAbi,
+  operatorRegistryAbi,
   storageMarketAbi,
   tabulaGovernorAbi,
   tabulaTimelockAbi,
@@ -13,6 +14,7 @@ import {
 /** Every contract the deploy script records (contracts/deploy), by the name it records it under, with its ABI. */
 export const CONTRACT_ABIS = {
   Token: tokenAbi,
+  OperatorRegistry: operatorRegistryAbi,
   StorageMarket: storageMarketAbi,
   BandwidthChannel: bandwidthChannelAbi,
   HashChainChannel: hashChainChannelAbi,
