@@ -11,31 +11,37 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {IStorageMarket} from "./interfaces/IStorageMarket.sol";
 
 /// @title StorageMarket
 /// @notice The fair payment flow for storage (seeds 000/001 and 004), every step on-chain or verifiable:
 ///
-/// 1. A host registers its libp2p peer id, capacity and price per GiB per epoch, and stakes at least
-///    `minStake`. Staking lives in this contract (there is no separate Staking contract): stake backs the host's
-///    deals, is slashed here, and leaves only through unbonding while the host backs no active deal.
+/// 1. A host registers its libp2p peer id, capacity and price per GiB per month (30 days), and stakes at least
+///    `minStake`. Staking lives in this contract: each accepted deal locks collateral from the stake in proportion
+///    to its price, and only stake no deal has locked can leave, through unbonding.
 /// 2. The host authorizes clients on-chain ({setClientAuthorization}) or declares open registration; a client
 ///    checks {isClientAuthorized} (and its transaction receipt) before paying.
-/// 3. The client proposes a deal and escrows the whole price in the same call (EIP-2612 permit: one signature).
-/// 4. The host checks the shard it received against the proposed Merkle root and signs the terms with EIP-712:
-///    that signature σ is the storage receipt. Anyone may submit it with {acceptDeal}; {isValidReceipt} checks it
-///    at any time later. σ binds chain id, this contract, the deal id, the client and every term.
-/// 5. Anyone may {challenge} an active deal. The leaf to prove is drawn from the hash of the block after the
-///    challenge, so neither the challenger nor the host can choose it. The host answers with the 256-byte chunk
-///    and its Merkle proof within `auditWindowSeconds`; each answer releases the price for the time up to it.
-/// 6. A missed answer lets anyone (normally the challenger) send the penalty transaction
-///    {finalizeMissedAudit}: `slashShareBps` of the host's stake goes to the client, the deal ends, the unproven
-///    part of the escrow goes back to the client.
-/// 7. The client may end early ({endDeal}, pro-rata refund); a finished deal pays out ({completeDeal}).
-///    Per-host counters (audits passed/failed, deals completed, times slashed) are public.
+/// 3. The client proposes the deals of all shards of a file and escrows their prices in one call (EIP-2612
+///    permit: one signature).
+/// 4. The host checks each shard it received against the proposed Merkle root and signs the terms with EIP-712:
+///    that signature σ is the storage receipt, valid until the terms' `acceptBy`. The host's operator key may sign
+///    it (see {IOperatorRegistry}). Anyone may submit all σ of a file at once with {acceptDeals}; {isValidReceipt}
+///    checks one at any time later. σ binds chain id, this contract, the deal id, the client and every term.
+/// 5. Anyone may {challenge} an active deal by putting up the deal's challenge bond. The leaf to prove is drawn
+///    from the hash of the block after the challenge, so neither the challenger nor the host can choose it; the
+///    challenger fixes that seed ({fixAuditSeeds}) while the hash is readable, which starts the host's answer
+///    window. A seed nobody fixed lapses ({lapseChallenge}) and its bond goes to the host: a host can never cause
+///    a new draw, and is never punished for a seed nobody fixed. The host answers with the 256-byte chunk and its
+///    Merkle proof; each answer releases the price for the time up to it and pays the host the bond.
+/// 6. A missed answer lets anyone send the penalty transaction {finalizeMissedAudit}: the deal's collateral goes
+///    to the client, the deal ends, the unproven part of the escrow goes back to the client and the bond to its
+///    challenger.
+/// 7. The client may end early ({endDeal}, pro-rata, or up to what was proven while an audit is open); a finished
+///    deal pays out ({completeDeal}). Per-host counters count only what cost someone else something.
 ///
-/// A protocol fee (fixed per deal when it is accepted) goes to the treasury from every host payment.
-/// Parameters and treasury belong to the owner, which deployments set to the governance timelock.
+/// A deal keeps the protocol fee, audit window, collateral and challenge bond it was accepted with: governance
+/// (the owner, the timelock) changes them for new deals only.
 ///
 /// Shard Merkle tree (the web app builds the same one; see contracts/README.md):
 /// - the shard is cut into chunks of {LEAF_SIZE_BYTES}; the last chunk is zero-padded to full size;
@@ -63,12 +69,14 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     uint256 public constant MAX_SHARD_SIZE_BYTES = LEAF_SIZE_BYTES * type(uint32).max;
     /// @notice Longest deal, in seconds (five years of 365 days).
     uint256 public constant MAX_DURATION_SECONDS = 5 * 365 days;
-    /// @notice Prices are quoted per GiB per epoch; an epoch is one day.
-    uint256 public constant EPOCH_SECONDS = 1 days;
+    /// @notice Prices are quoted per GiB per month, as the app shows them; a month is 30 days.
+    uint256 public constant MONTH_SECONDS = 30 days;
     uint256 public constant GIB_BYTES = 1 << 30;
     /// @notice Denominator of every basis-point share.
     uint256 public constant BPS = 10_000;
     uint256 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
+    /// @notice Collateral may be up to 10× a deal's price.
+    uint256 public constant MAX_COLLATERAL_BPS = 100_000;
     uint256 public constant MIN_AUDIT_WINDOW_SECONDS = 30;
     uint256 public constant MAX_AUDIT_WINDOW_SECONDS = 7 days;
     uint256 public constant MAX_UNBONDING_DELAY_SECONDS = 90 days;
@@ -76,11 +84,13 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     /// @dev EIP-2935 block hash history (a ring of the last 8191 hashes) on chains that have it.
     address private constant _HISTORY_STORAGE = 0x0000F90827F1C53a10cb7A02335B175320002935;
     uint256 private constant _HISTORY_SERVE_WINDOW = 8191;
+    uint8 private constant _ROLE_HOST = 1;
+    uint8 private constant _ROLE_CLIENT = 2;
 
     /// @notice EIP-712 type of the storage receipt σ (`manifestCid` is hashed as EIP-712 `bytes`).
     bytes32 public constant RECEIPT_TYPEHASH = keccak256(
         "StorageReceipt(uint256 dealId,address client,address host,bytes manifestCid,uint32 shardIndex,"
-        "uint64 shardSizeBytes,bytes32 shardRoot,uint64 durationSeconds,uint256 price)"
+        "uint64 shardSizeBytes,bytes32 shardRoot,uint64 durationSeconds,uint256 price,uint64 acceptBy)"
     );
 
     struct HostRecord {
@@ -92,23 +102,26 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         uint32 activeDeals;
         bool openRegistration;
         bool registered;
-        uint256 pricePerGiBEpoch;
+        uint128 pricePerGiBMonth;
+        uint128 lockedCollateral;
         bytes peerId;
     }
 
-    /// @dev Packed so that {answerAudit} reads three deal slots and writes one. What the host has earned is not
-    /// stored: it is the price's share of [startedAt, provenUntil] (see {_earnedAt}).
+    /// @dev Packed in six slots; what the host has earned is not stored: it is the price's share of
+    /// [startedAt, provenUntil] (see {_earnedAt}). Parameters are copied in at acceptance and never change after.
     struct DealRecord {
         // slot 0
         address host;
-        uint32 leafCount;
         uint40 startedAt;
         uint16 protocolFeeBps;
+        uint32 auditWindowSeconds;
         // slot 1
         uint96 price;
         uint40 provenUntil;
         uint40 endsAt;
         DealStatus status;
+        uint40 acceptBy;
+        uint32 durationSeconds;
         // slot 2
         bytes32 shardRoot;
         // slot 3
@@ -117,17 +130,21 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         // slot 4
         bytes32 receiptHash;
         // slot 5
+        uint96 collateral;
+        uint96 challengeBond;
         uint64 shardSizeBytes;
-        uint64 durationSeconds;
     }
 
+    /// @dev `deadline == 0` while the seed is not fixed; `challenger` is who put up the bond.
     struct AuditRecord {
         address challenger;
         uint48 seedBlock;
         uint40 deadline;
+        bytes32 seed;
     }
 
     IERC20 private immutable _token;
+    IOperatorRegistry private immutable _operators;
     Parameters private _parameters;
     address private _treasury;
     uint256 private _nextDealId = 1;
@@ -137,18 +154,22 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     mapping(address host => mapping(address client => bool)) private _authorized;
     mapping(uint256 dealId => DealRecord) private _deals;
     mapping(uint256 dealId => AuditRecord) private _audits;
-    mapping(uint256 dealId => mapping(uint256 seedBlock => bytes32)) private _fixedSeeds;
 
     /// @param token_ the payment and staking token (needs EIP-2612 for the permit paths).
+    /// @param operators_ the registry of operator keys hosts and clients authorize.
     /// @param initialOwner owner of parameters and treasury: the governance timelock.
     /// @param treasury_ receiver of protocol fees.
     /// @param initialParameters see {Parameters}.
-    constructor(IERC20 token_, address initialOwner, address treasury_, Parameters memory initialParameters)
-        EIP712("Tabula StorageMarket", "1")
-        Ownable(initialOwner)
-    {
-        if (address(token_) == address(0)) revert StorageMarketZeroAddress();
+    constructor(
+        IERC20 token_,
+        IOperatorRegistry operators_,
+        address initialOwner,
+        address treasury_,
+        Parameters memory initialParameters
+    ) EIP712("Tabula StorageMarket", "2") Ownable(initialOwner) {
+        if (address(token_) == address(0) || address(operators_) == address(0)) revert StorageMarketZeroAddress();
         _token = token_;
+        _operators = operators_;
         _setTreasury(treasury_);
         _setParameters(initialParameters);
     }
@@ -159,7 +180,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     function registerHost(
         bytes calldata peerId,
         uint64 capacityBytes,
-        uint256 pricePerGiBEpoch,
+        uint256 pricePerGiBMonth,
         bool openRegistration,
         uint256 stake,
         PermitSignature calldata permit
@@ -174,24 +195,24 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         h.openRegistration = openRegistration;
         h.peerId = peerId;
         h.capacityBytes = capacityBytes;
-        h.pricePerGiBEpoch = pricePerGiBEpoch;
+        h.pricePerGiBMonth = pricePerGiBMonth.toUint128();
         h.stake = stake.toUint128();
         // Also keeps the reputation slot non-zero, so the first passed audit does not pay for a fresh slot.
         _reputation[msg.sender].registeredAt = uint40(block.timestamp);
-        emit HostRegistered(msg.sender, peerId, capacityBytes, pricePerGiBEpoch, stake);
+        emit HostRegistered(msg.sender, peerId, capacityBytes, pricePerGiBMonth, stake);
         if (openRegistration) emit OpenRegistrationSet(msg.sender, true);
 
         _pull(msg.sender, stake, permit);
     }
 
     /// @inheritdoc IStorageMarket
-    function updateHost(bytes calldata peerId, uint64 capacityBytes, uint256 pricePerGiBEpoch) external {
+    function updateHost(bytes calldata peerId, uint64 capacityBytes, uint256 pricePerGiBMonth) external {
         HostRecord storage h = _registeredHost(msg.sender);
         if (peerId.length == 0) revert StorageMarketEmptyPeerId();
         h.peerId = peerId;
         h.capacityBytes = capacityBytes;
-        h.pricePerGiBEpoch = pricePerGiBEpoch;
-        emit HostUpdated(msg.sender, peerId, capacityBytes, pricePerGiBEpoch);
+        h.pricePerGiBMonth = pricePerGiBMonth.toUint128();
+        emit HostUpdated(msg.sender, peerId, capacityBytes, pricePerGiBMonth);
     }
 
     /// @inheritdoc IStorageMarket
@@ -205,13 +226,13 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev Stake backs every deal the host has, so none may be active. Unbonding stake is no longer slashable;
-    /// the delay restarts for the whole unbonding amount on every call.
+    /// @dev Collateral locked by running deals stays; unbonding stake is no longer slashable. The delay restarts
+    /// for the whole unbonding amount on every call.
     function beginUnbonding(uint256 amount) external {
         HostRecord storage h = _registeredHost(msg.sender);
         if (amount == 0) revert StorageMarketZeroAmount();
-        if (h.activeDeals != 0) revert StorageMarketHostHasActiveDeals(msg.sender, h.activeDeals);
-        if (amount > h.stake) revert StorageMarketStakeExceeded(msg.sender, amount, h.stake);
+        uint256 free = h.stake - h.lockedCollateral;
+        if (amount > free) revert StorageMarketInsufficientFreeStake(msg.sender, free, amount);
         h.stake -= uint128(amount);
         uint256 unbonding = h.unbonding + amount;
         h.unbonding = uint128(unbonding);
@@ -228,7 +249,6 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         if (block.timestamp < h.unbondingReadyAt) {
             revert StorageMarketUnbondingNotReady(msg.sender, h.unbondingReadyAt);
         }
-        if (h.activeDeals != 0) revert StorageMarketHostHasActiveDeals(msg.sender, h.activeDeals);
         h.unbonding = 0;
         emit StakeWithdrawn(msg.sender, amount);
         _token.safeTransfer(msg.sender, amount);
@@ -252,41 +272,21 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     // ================================================================== deals
 
     /// @inheritdoc IStorageMarket
-    /// @dev The caller is the client. The price must cover the host's current {quote}; the escrow is pulled with
-    /// the permit if one is given (a failed permit, e.g. front-run, falls back to the existing allowance).
-    function proposeDeal(DealTerms calldata terms, PermitSignature calldata permit)
+    /// @dev The caller is the client. Each price must cover its host's current {quote}; the escrow is pulled once,
+    /// with the permit if one is given (a failed permit, e.g. front-run, falls back to the existing allowance).
+    function proposeDeals(DealTerms[] calldata terms, PermitSignature calldata permit)
         external
         nonReentrant
-        returns (uint256 dealId)
+        returns (uint256 firstDealId)
     {
-        HostRecord storage h = _hosts[terms.host];
-        if (!h.registered) revert StorageMarketHostNotRegistered(terms.host);
-        if (!h.openRegistration && !_authorized[terms.host][msg.sender]) {
-            revert StorageMarketClientNotAuthorized(terms.host, msg.sender);
+        if (terms.length == 0) revert StorageMarketEmptyBatch();
+        firstDealId = _nextDealId;
+        uint256 total;
+        for (uint256 i = 0; i < terms.length; i++) {
+            total += _propose(firstDealId + i, terms[i]);
         }
-        if (terms.shardSizeBytes == 0 || terms.shardSizeBytes > MAX_SHARD_SIZE_BYTES) {
-            revert StorageMarketInvalidShardSize(terms.shardSizeBytes);
-        }
-        if (terms.durationSeconds == 0 || terms.durationSeconds > MAX_DURATION_SECONDS) {
-            revert StorageMarketInvalidDuration(terms.durationSeconds);
-        }
-        uint256 required = _quote(h.pricePerGiBEpoch, terms.shardSizeBytes, terms.durationSeconds);
-        if (terms.price < required) revert StorageMarketPriceTooLow(terms.price, required);
-
-        dealId = _nextDealId++;
-        DealRecord storage d = _deals[dealId];
-        d.client = msg.sender;
-        d.status = DealStatus.Proposed;
-        d.host = terms.host;
-        d.leafCount = uint32(Math.ceilDiv(terms.shardSizeBytes, LEAF_SIZE_BYTES));
-        d.price = terms.price.toUint96();
-        d.shardRoot = terms.shardRoot;
-        d.receiptHash = _receiptStructHash(dealId, msg.sender, terms);
-        d.shardSizeBytes = terms.shardSizeBytes;
-        d.durationSeconds = terms.durationSeconds;
-        emit DealProposed(dealId, msg.sender, terms.host, terms);
-
-        _pull(msg.sender, terms.price, permit);
+        _nextDealId = firstDealId + terms.length;
+        _pull(msg.sender, total, permit);
     }
 
     /// @inheritdoc IStorageMarket
@@ -301,84 +301,86 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev `signature` must be a 65-byte (r, s, v) EIP-712 signature by the host with a low s. 64-byte EIP-2098
-    /// signatures are refused here explicitly, whatever the ECDSA library accepts, so σ has one encoding only.
-    function acceptDeal(uint256 dealId, bytes calldata signature) external {
-        DealRecord storage d = _deals[dealId];
-        _requireStatus(dealId, d, DealStatus.Proposed);
-        if (signature.length != 65) revert StorageMarketInvalidSignatureLength(signature.length);
-        if (!_isHostSignature(d.host, _hashTypedDataV4(d.receiptHash), signature)) {
-            revert StorageMarketInvalidReceiptSignature(dealId);
+    /// @dev Each σ must be a 65-byte (r, s, v) EIP-712 signature with a low s by the host or an operator the host
+    /// authorized for hosting now. 64-byte EIP-2098 signatures are refused explicitly, so σ has one encoding only.
+    function acceptDeals(uint256[] calldata dealIds, bytes[] calldata signatures) external {
+        if (dealIds.length == 0) revert StorageMarketEmptyBatch();
+        if (dealIds.length != signatures.length) {
+            revert StorageMarketLengthMismatch(dealIds.length, signatures.length);
         }
-        HostRecord storage h = _hosts[d.host];
-        uint256 minStake = _parameters.minStake;
-        if (h.stake < minStake) revert StorageMarketInsufficientStake(d.host, h.stake, minStake);
-        uint256 available = h.capacityBytes > h.usedBytes ? h.capacityBytes - h.usedBytes : 0;
-        if (d.shardSizeBytes > available) revert StorageMarketCapacityExceeded(d.host, d.shardSizeBytes, available);
-
-        h.usedBytes += d.shardSizeBytes;
-        h.activeDeals += 1;
-        uint256 endsAt = block.timestamp + d.durationSeconds;
-        d.status = DealStatus.Active;
-        d.startedAt = uint40(block.timestamp);
-        d.endsAt = uint40(endsAt);
-        d.provenUntil = uint40(block.timestamp);
-        d.protocolFeeBps = _parameters.protocolFeeBps;
-        emit DealAccepted(dealId, d.host, signature, block.timestamp, endsAt);
+        Parameters memory p = _parameters;
+        for (uint256 i = 0; i < dealIds.length; i++) {
+            _accept(dealIds[i], signatures[i], p);
+        }
     }
 
     // ================================================================== audits
 
     /// @inheritdoc IStorageMarket
     /// @dev The seed block is the next one; its hash does not exist when this call runs. One audit per deal is
-    /// open at a time; a deal can be challenged until it ends.
-    function challenge(uint256 dealId) external {
-        DealRecord storage d = _deals[dealId];
-        _requireStatus(dealId, d, DealStatus.Active);
-        if (block.timestamp >= d.endsAt) revert StorageMarketDealExpired(dealId, d.endsAt);
-        AuditRecord storage a = _audits[dealId];
-        if (a.challenger != address(0)) revert StorageMarketAuditOpen(dealId);
+    /// open at a time; a deal can be challenged until it ends. The bond is what makes a challenge cost something:
+    /// each answer pays it to the host, so a stranger's stream of challenges pays for the host's answers.
+    function challenge(uint256[] calldata dealIds, address bondPayer) external nonReentrant {
+        if (dealIds.length == 0) revert StorageMarketEmptyBatch();
+        _requireActsFor(bondPayer, _ROLE_CLIENT);
         uint256 seedBlock = block.number + 1;
-        uint256 deadline = block.timestamp + _parameters.auditWindowSeconds;
-        a.challenger = msg.sender;
-        a.seedBlock = uint48(seedBlock);
-        a.deadline = uint40(deadline);
-        emit AuditChallenged(dealId, msg.sender, seedBlock, deadline);
+        uint256 bonds;
+        for (uint256 i = 0; i < dealIds.length; i++) {
+            uint256 dealId = dealIds[i];
+            DealRecord storage d = _deals[dealId];
+            _requireStatus(dealId, d, DealStatus.Active);
+            if (block.timestamp >= d.endsAt) revert StorageMarketDealExpired(dealId, d.endsAt);
+            AuditRecord storage a = _audits[dealId];
+            if (a.challenger != address(0)) revert StorageMarketAuditOpen(dealId);
+            a.challenger = bondPayer;
+            a.seedBlock = uint48(seedBlock);
+            bonds += d.challengeBond;
+            emit AuditChallenged(dealId, bondPayer, seedBlock, d.challengeBond);
+        }
+        if (bonds != 0) _token.safeTransferFrom(bondPayer, address(this), bonds);
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev Block hashes are readable for 256 blocks (8191 on chains with EIP-2935). A challenger who
-    /// wants the draw to stand calls this while the hash is readable; if nobody did and it is gone, this draws a
-    /// fresh seed block instead, again one nobody knows yet, so the audit can still be answered.
-    function fixAuditSeed(uint256 dealId) external {
-        AuditRecord storage a = _audits[dealId];
-        if (a.challenger == address(0)) revert StorageMarketNoOpenAudit(dealId);
-        uint256 seedBlock = a.seedBlock;
-        if (block.number <= seedBlock) revert StorageMarketAuditSeedNotReady(dealId, seedBlock);
-        if (_fixedSeeds[dealId][seedBlock] != 0) revert StorageMarketAuditSeedAlreadyFixed(dealId);
-        bytes32 seed = _blockHash(seedBlock);
-        if (seed != 0) {
-            _fixedSeeds[dealId][seedBlock] = seed;
-            emit AuditSeedFixed(dealId, seedBlock, seed);
-        } else {
-            uint256 next = block.number + 1;
-            a.seedBlock = uint48(next);
-            emit AuditSeedRedrawn(dealId, next);
+    /// @dev Block hashes are readable for 256 blocks (8191 on chains with EIP-2935). Anyone may call it; the
+    /// challenger has every reason to, since its bond goes to the host if nobody does.
+    function fixAuditSeeds(uint256[] calldata dealIds) external {
+        if (dealIds.length == 0) revert StorageMarketEmptyBatch();
+        for (uint256 i = 0; i < dealIds.length; i++) {
+            uint256 dealId = dealIds[i];
+            AuditRecord storage a = _openAudit(dealId);
+            if (a.deadline != 0) revert StorageMarketAuditSeedAlreadyFixed(dealId);
+            _fixSeed(dealId, a, _deals[dealId]);
         }
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev `leaf` is chunk number {auditLeafIndex} of the shard, exactly {LEAF_SIZE_BYTES} long (the last chunk
-    /// zero-padded); `proof` its sibling hashes from the leaf up. Payment accrues for the time up to now (or the
-    /// deal's end); the host collects it with {claimEarnings} or at settlement.
-    function answerAudit(uint256 dealId, bytes calldata leaf, bytes32[] calldata proof) external {
-        AuditRecord memory a = _audits[dealId];
-        if (a.challenger == address(0)) revert StorageMarketNoOpenAudit(dealId);
+    function lapseChallenge(uint256 dealId) external nonReentrant {
+        AuditRecord storage a = _openAudit(dealId);
+        if (a.deadline != 0) revert StorageMarketAuditSeedAlreadyFixed(dealId);
+        uint256 seedBlock = a.seedBlock;
+        if (block.number <= seedBlock || _blockHash(seedBlock) != 0) {
+            revert StorageMarketAuditSeedStillReadable(dealId, seedBlock);
+        }
         DealRecord storage d = _deals[dealId];
-        if (msg.sender != d.host) revert StorageMarketNotDealHost(dealId, msg.sender);
+        delete _audits[dealId];
+        uint256 bond = d.challengeBond;
+        emit ChallengeLapsed(dealId, bond);
+        if (bond != 0) _token.safeTransfer(d.host, bond);
+    }
+
+    /// @inheritdoc IStorageMarket
+    /// @dev `leaf` is chunk number {auditLeafIndex} of the shard, exactly {LEAF_SIZE_BYTES} long (the last chunk
+    /// zero-padded); `proof` its sibling hashes from the leaf up. A host may answer before anyone fixed the seed
+    /// (its answer fixes it). Payment accrues for the time up to now (or the deal's end); the host collects it with
+    /// {claimEarnings} or at settlement.
+    function answerAudit(uint256 dealId, bytes calldata leaf, bytes32[] calldata proof) external nonReentrant {
+        AuditRecord storage a = _openAudit(dealId);
+        DealRecord storage d = _deals[dealId];
+        _requireActsFor(d.host, _ROLE_HOST);
+        if (a.deadline == 0) _fixSeed(dealId, a, d);
         if (block.timestamp > a.deadline) revert StorageMarketAuditWindowClosed(dealId, a.deadline);
         if (leaf.length != LEAF_SIZE_BYTES) revert StorageMarketInvalidLeafSize(leaf.length);
-        uint256 leafIndex = _leafIndex(dealId, _auditSeed(dealId, a.seedBlock), d.leafCount);
+        uint256 leafIndex = _leafIndex(dealId, a.seed, d.shardSizeBytes);
         bytes32 leafHash = keccak256(abi.encodePacked(uint64(leafIndex), leaf));
         if (!MerkleProof.verifyCalldata(proof, d.shardRoot, leafHash)) {
             revert StorageMarketInvalidProof(dealId, leafIndex);
@@ -387,49 +389,61 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         uint256 provenUntil = Math.min(block.timestamp, d.endsAt);
         uint256 earned = _earnedAt(d, provenUntil);
         d.provenUntil = uint40(provenUntil);
+        if (a.challenger != d.host) _reputation[d.host].auditsPassed += 1;
         delete _audits[dealId];
-        _reputation[d.host].auditsPassed += 1;
-        emit AuditAnswered(dealId, leafIndex, earned);
+        uint256 bond = d.challengeBond;
+        emit AuditAnswered(dealId, leafIndex, earned, bond);
+        if (bond != 0) _token.safeTransfer(d.host, bond);
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev Anyone may send it once the window has closed: every token it moves goes to the client, the host or
-    /// the treasury, so the sender gains nothing, and a challenger who walked away cannot freeze the deal. The
-    /// host keeps what earlier answers proved; the unproven rest of the escrow and the slashed stake go to the
-    /// client.
+    /// @dev Anyone may send it once the window has closed: every token it moves goes to the client, the host,
+    /// the challenger or the treasury, so the sender gains nothing, and a challenger who walked away cannot freeze
+    /// the deal. The host keeps what earlier answers proved.
     function finalizeMissedAudit(uint256 dealId) external nonReentrant {
-        AuditRecord memory a = _audits[dealId];
-        if (a.challenger == address(0)) revert StorageMarketNoOpenAudit(dealId);
-        if (block.timestamp <= a.deadline) revert StorageMarketAuditWindowOpen(dealId, a.deadline);
+        AuditRecord storage a = _openAudit(dealId);
+        uint256 deadline = a.deadline;
+        if (deadline == 0) revert StorageMarketAuditSeedNotFixed(dealId);
+        if (block.timestamp <= deadline) revert StorageMarketAuditWindowOpen(dealId, deadline);
+        address challenger = a.challenger;
         DealRecord storage d = _deals[dealId];
-        HostRecord storage h = _hosts[d.host];
-        uint256 slashed = uint256(h.stake) * _parameters.slashShareBps / BPS;
-        h.stake -= uint128(slashed);
+        uint256 collateral = d.collateral;
+        _hosts[d.host].stake -= uint128(collateral);
         Reputation storage r = _reputation[d.host];
         r.auditsFailed += 1;
         r.timesSlashed += 1;
         (uint256 hostPayment, uint256 refund) = _settle(dealId, d, d.provenUntil, DealStatus.Slashed);
-        emit AuditMissed(dealId, a.challenger, slashed, refund, hostPayment);
+        uint256 bond = d.challengeBond;
+        emit AuditMissed(dealId, challenger, collateral, refund, hostPayment, bond);
 
-        _token.safeTransfer(d.client, refund + slashed);
+        _token.safeTransfer(d.client, refund + collateral);
+        if (bond != 0) _token.safeTransfer(challenger, bond);
         _payHost(dealId, d, hostPayment);
     }
 
     // ================================================================== settlement
 
     /// @inheritdoc IStorageMarket
-    /// @dev Not while an audit is open (it has to be answered or finalized first) and not after the end (then
-    /// the deal is simply completed).
+    /// @dev Not after the end (then the deal is simply completed). With an audit open the host is paid only up to
+    /// its last proof, and the bond of the audit cut short goes to the host, which was denied its answer: so an
+    /// open audit can never stop a client from leaving, and a client gains nothing by challenging just to leave.
     function endDeal(uint256 dealId) external nonReentrant {
         DealRecord storage d = _deals[dealId];
         _requireStatus(dealId, d, DealStatus.Active);
-        if (msg.sender != d.client) revert StorageMarketNotDealClient(dealId, msg.sender);
+        if (!_operators.actsFor(d.client, msg.sender, _ROLE_CLIENT)) revert StorageMarketNotDealClient(dealId, msg.sender);
         if (block.timestamp >= d.endsAt) revert StorageMarketDealExpired(dealId, d.endsAt);
-        if (_audits[dealId].challenger != address(0)) revert StorageMarketAuditOpen(dealId);
-        (uint256 hostPayment, uint256 refund) = _settle(dealId, d, block.timestamp, DealStatus.Ended);
-        emit DealEnded(dealId, hostPayment, refund);
+        AuditRecord memory a = _audits[dealId];
+        bool auditOpen = a.challenger != address(0);
+        // The bond of an audit the host could still answer goes to the host; one whose window the host let pass
+        // goes back to its challenger.
+        bool missed = a.deadline != 0 && block.timestamp > a.deadline;
+        uint256 bond = auditOpen ? d.challengeBond : 0;
+        (uint256 hostPayment, uint256 refund) =
+            _settle(dealId, d, auditOpen ? d.provenUntil : block.timestamp, DealStatus.Ended);
+        emit DealEnded(dealId, hostPayment, refund, missed ? 0 : bond);
 
         _token.safeTransfer(d.client, refund);
+        if (bond != 0) _token.safeTransfer(missed ? a.challenger : d.host, bond);
         _payHost(dealId, d, hostPayment);
     }
 
@@ -439,7 +453,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         _requireStatus(dealId, d, DealStatus.Active);
         if (block.timestamp < d.endsAt) revert StorageMarketDealNotFinished(dealId, d.endsAt);
         if (_audits[dealId].challenger != address(0)) revert StorageMarketAuditOpen(dealId);
-        _reputation[d.host].dealsCompleted += 1;
+        if (d.client != d.host) _reputation[d.host].dealsCompleted += 1;
         (uint256 hostPayment,) = _settle(dealId, d, d.endsAt, DealStatus.Completed);
         emit DealCompleted(dealId, hostPayment);
 
@@ -447,21 +461,40 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev Anyone may trigger it; the tokens go to the host (minus the protocol fee).
-    function claimEarnings(uint256 dealId) external nonReentrant {
-        DealRecord storage d = _deals[dealId];
-        _requireStatus(dealId, d, DealStatus.Active);
-        uint256 earned = _earnedAt(d, d.provenUntil);
-        uint256 amount = earned - d.claimed;
-        if (amount == 0) revert StorageMarketNothingToClaim(dealId);
-        d.claimed = uint96(earned);
-        _payHost(dealId, d, amount);
+    /// @dev Pays each run of consecutive deals of one host in one transfer (and one to the treasury); a host
+    /// claiming all its deals sends them in one call.
+    function claimEarnings(uint256[] calldata dealIds) external nonReentrant {
+        uint256 total;
+        address runHost;
+        uint256 runAmount;
+        uint256 runFee;
+        for (uint256 i = 0; i < dealIds.length; i++) {
+            uint256 dealId = dealIds[i];
+            DealRecord storage d = _deals[dealId];
+            _requireStatus(dealId, d, DealStatus.Active);
+            uint256 earned = _earnedAt(d, d.provenUntil);
+            uint256 amount = earned - d.claimed;
+            if (amount == 0) continue;
+            d.claimed = uint96(earned);
+            _countPaid(d, amount);
+            uint256 fee = amount * d.protocolFeeBps / BPS;
+            emit HostPaid(dealId, d.host, amount - fee, fee);
+            if (d.host != runHost) {
+                _transferRun(runHost, runAmount, runFee);
+                (runHost, runAmount, runFee) = (d.host, 0, 0);
+            }
+            runAmount += amount - fee;
+            runFee += fee;
+            total += amount;
+        }
+        if (total == 0) revert StorageMarketNothingToClaim();
+        _transferRun(runHost, runAmount, runFee);
     }
 
     // ================================================================== governance
 
     /// @inheritdoc IStorageMarket
-    /// @dev Owner only (the timelock). Running deals keep the fee they were accepted with.
+    /// @dev Owner only (the timelock). Running deals keep the parameters they were accepted with.
     function setParameters(Parameters calldata newParameters) external onlyOwner {
         _setParameters(newParameters);
     }
@@ -476,6 +509,11 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     /// @notice The token deals are paid and stakes are held in.
     function token() external view returns (IERC20) {
         return _token;
+    }
+
+    /// @notice The registry of operator keys this market accepts.
+    function operators() external view returns (IOperatorRegistry) {
+        return _operators;
     }
 
     /// @inheritdoc IStorageMarket
@@ -497,8 +535,9 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
             peerId: h.peerId,
             capacityBytes: h.capacityBytes,
             usedBytes: h.usedBytes,
-            pricePerGiBEpoch: h.pricePerGiBEpoch,
+            pricePerGiBMonth: h.pricePerGiBMonth,
             stake: h.stake,
+            lockedCollateral: h.lockedCollateral,
             unbonding: h.unbonding,
             unbondingReadyAt: h.unbondingReadyAt,
             activeDeals: h.activeDeals
@@ -518,9 +557,15 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev price per GiB per epoch × size / GiB × duration / epoch, rounded up. Step 6: the payable.
+    /// @dev price per GiB per month × size / GiB × duration / month, rounded up. Step 6: the payable.
     function quote(address host, uint256 shardSizeBytes, uint256 durationSeconds) external view returns (uint256) {
-        return _quote(_hosts[host].pricePerGiBEpoch, shardSizeBytes, durationSeconds);
+        return _quote(_hosts[host].pricePerGiBMonth, shardSizeBytes, durationSeconds);
+    }
+
+    /// @inheritdoc IStorageMarket
+    /// @dev What a deal of `price` would lock from its host's stake if accepted now.
+    function collateralFor(uint256 price) external view returns (uint256) {
+        return price * _parameters.collateralBps / BPS;
     }
 
     /// @inheritdoc IStorageMarket
@@ -533,14 +578,18 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
             shardRoot: d.shardRoot,
             shardSizeBytes: d.shardSizeBytes,
             durationSeconds: d.durationSeconds,
-            leafCount: d.leafCount,
+            leafCount: Math.ceilDiv(d.shardSizeBytes, LEAF_SIZE_BYTES),
             price: d.price,
             earned: d.endsAt == 0 ? 0 : _earnedAt(d, d.provenUntil),
             claimed: d.claimed,
+            acceptBy: d.acceptBy,
             startedAt: d.startedAt,
             endsAt: d.endsAt,
             provenUntil: d.provenUntil,
             protocolFeeBps: d.protocolFeeBps,
+            auditWindowSeconds: d.auditWindowSeconds,
+            collateral: d.collateral,
+            challengeBond: d.challengeBond,
             receiptHash: d.receiptHash
         });
     }
@@ -548,15 +597,17 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     /// @inheritdoc IStorageMarket
     function auditInfo(uint256 dealId) external view returns (AuditInfo memory) {
         AuditRecord storage a = _audits[dealId];
-        return AuditInfo({challenger: a.challenger, seedBlock: a.seedBlock, deadline: a.deadline});
+        return AuditInfo({challenger: a.challenger, seedBlock: a.seedBlock, deadline: a.deadline, seed: a.seed});
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev What the host's software calls to know which chunk to send; reverts while the seed is not drawn.
+    /// @dev What the host's software calls to know which chunk to send: from the fixed seed, or from the seed
+    /// block's hash while it is readable.
     function auditLeafIndex(uint256 dealId) external view returns (uint256) {
-        AuditRecord storage a = _audits[dealId];
-        if (a.challenger == address(0)) revert StorageMarketNoOpenAudit(dealId);
-        return _leafIndex(dealId, _auditSeed(dealId, a.seedBlock), _deals[dealId].leafCount);
+        AuditRecord storage a = _openAudit(dealId);
+        bytes32 seed = a.seed;
+        if (seed == 0) seed = _readSeed(dealId, a.seedBlock);
+        return _leafIndex(dealId, seed, _deals[dealId].shardSizeBytes);
     }
 
     /// @inheritdoc IStorageMarket
@@ -572,12 +623,15 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IStorageMarket
-    /// @dev True iff `signature` is the deal host's σ over the deal's terms on this chain and contract (65 bytes,
-    /// low s; anything else is false).
+    /// @dev True iff `signature` is a σ over the deal's terms on this chain and contract (65 bytes, low s) by the
+    /// deal's host or an operator the host authorizes for hosting now. Who signed an accepted σ is in
+    /// {DealAccepted}.
     function isValidReceipt(uint256 dealId, bytes calldata signature) external view returns (bool) {
         DealRecord storage d = _deals[dealId];
-        if (d.status == DealStatus.None) return false;
-        return _isHostSignature(d.host, _hashTypedDataV4(d.receiptHash), signature);
+        if (d.status == DealStatus.None || signature.length != 65) return false;
+        (address signer, ECDSA.RecoverError err,) =
+            ECDSA.tryRecoverCalldata(_hashTypedDataV4(d.receiptHash), signature);
+        return err == ECDSA.RecoverError.NoError && _operators.actsFor(d.host, signer, _ROLE_HOST);
     }
 
     /// @inheritdoc IStorageMarket
@@ -586,6 +640,68 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     // ================================================================== internals
+
+    function _propose(uint256 dealId, DealTerms calldata terms) private returns (uint256 price) {
+        HostRecord storage h = _hosts[terms.host];
+        if (!h.registered) revert StorageMarketHostNotRegistered(terms.host);
+        if (!h.openRegistration && !_authorized[terms.host][msg.sender]) {
+            revert StorageMarketClientNotAuthorized(terms.host, msg.sender);
+        }
+        if (terms.shardSizeBytes == 0 || terms.shardSizeBytes > MAX_SHARD_SIZE_BYTES) {
+            revert StorageMarketInvalidShardSize(terms.shardSizeBytes);
+        }
+        if (terms.durationSeconds == 0 || terms.durationSeconds > MAX_DURATION_SECONDS) {
+            revert StorageMarketInvalidDuration(terms.durationSeconds);
+        }
+        if (terms.acceptBy < block.timestamp) revert StorageMarketAcceptByPassed(terms.acceptBy, block.timestamp);
+        price = terms.price;
+        uint256 required = _quote(h.pricePerGiBMonth, terms.shardSizeBytes, terms.durationSeconds);
+        if (price < required) revert StorageMarketPriceTooLow(price, required);
+
+        DealRecord storage d = _deals[dealId];
+        d.host = terms.host;
+        d.price = price.toUint96();
+        d.status = DealStatus.Proposed;
+        d.acceptBy = uint256(terms.acceptBy).toUint40();
+        d.durationSeconds = uint32(terms.durationSeconds);
+        d.shardRoot = terms.shardRoot;
+        d.client = msg.sender;
+        d.receiptHash = _receiptStructHash(dealId, msg.sender, terms);
+        d.shardSizeBytes = terms.shardSizeBytes;
+        emit DealProposed(dealId, msg.sender, terms.manifestCid, terms.host, terms);
+    }
+
+    function _accept(uint256 dealId, bytes calldata signature, Parameters memory p) private {
+        DealRecord storage d = _deals[dealId];
+        _requireStatus(dealId, d, DealStatus.Proposed);
+        if (block.timestamp > d.acceptBy) revert StorageMarketReceiptExpired(dealId, d.acceptBy);
+        if (signature.length != 65) revert StorageMarketInvalidSignatureLength(signature.length);
+        address host = d.host;
+        address signer = ECDSA.recoverCalldata(_hashTypedDataV4(d.receiptHash), signature);
+        if (!_operators.actsFor(host, signer, _ROLE_HOST)) revert StorageMarketInvalidReceiptSignature(dealId, signer);
+        HostRecord storage h = _hosts[host];
+        if (h.stake < p.minStake) revert StorageMarketInsufficientStake(host, h.stake, p.minStake);
+        uint256 collateral = uint256(d.price) * p.collateralBps / BPS;
+        uint96 collateral96 = collateral.toUint96();
+        uint256 free = h.stake - h.lockedCollateral;
+        if (collateral > free) revert StorageMarketInsufficientFreeStake(host, free, collateral);
+        uint256 available = h.capacityBytes > h.usedBytes ? h.capacityBytes - h.usedBytes : 0;
+        if (d.shardSizeBytes > available) revert StorageMarketCapacityExceeded(host, d.shardSizeBytes, available);
+
+        h.lockedCollateral += uint128(collateral);
+        h.usedBytes += d.shardSizeBytes;
+        h.activeDeals += 1;
+        uint256 endsAt = block.timestamp + d.durationSeconds;
+        d.startedAt = uint40(block.timestamp);
+        d.protocolFeeBps = p.protocolFeeBps;
+        d.auditWindowSeconds = p.auditWindowSeconds;
+        d.provenUntil = uint40(block.timestamp);
+        d.endsAt = uint40(endsAt);
+        d.status = DealStatus.Active;
+        d.collateral = collateral96;
+        d.challengeBond = p.challengeBond;
+        emit DealAccepted(dealId, host, signer, signature, block.timestamp, endsAt, collateral);
+    }
 
     function _registeredHost(address host) private view returns (HostRecord storage h) {
         h = _hosts[host];
@@ -596,12 +712,36 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         if (d.status != expected) revert StorageMarketUnexpectedDealStatus(dealId, d.status);
     }
 
-    function _quote(uint256 pricePerGiBEpoch, uint256 sizeBytes, uint256 durationSeconds)
+    function _requireActsFor(address owner, uint8 role) private view {
+        if (!_operators.actsFor(owner, msg.sender, role)) revert StorageMarketNotOperator(owner, msg.sender, role);
+    }
+
+    function _openAudit(uint256 dealId) private view returns (AuditRecord storage a) {
+        a = _audits[dealId];
+        if (a.challenger == address(0)) revert StorageMarketNoOpenAudit(dealId);
+    }
+
+    /// @dev Keeps the seed block's hash and starts the answer window with the deal's own window length.
+    function _fixSeed(uint256 dealId, AuditRecord storage a, DealRecord storage d) private {
+        bytes32 seed = _readSeed(dealId, a.seedBlock);
+        uint256 deadline = block.timestamp + d.auditWindowSeconds;
+        a.seed = seed;
+        a.deadline = uint40(deadline);
+        emit AuditSeedFixed(dealId, seed, deadline);
+    }
+
+    function _readSeed(uint256 dealId, uint256 seedBlock) private view returns (bytes32 seed) {
+        if (block.number <= seedBlock) revert StorageMarketAuditSeedNotReady(dealId, seedBlock);
+        seed = _blockHash(seedBlock);
+        if (seed == 0) revert StorageMarketAuditSeedExpired(dealId, seedBlock);
+    }
+
+    function _quote(uint256 pricePerGiBMonth, uint256 sizeBytes, uint256 durationSeconds)
         private
         pure
         returns (uint256)
     {
-        return Math.mulDiv(pricePerGiBEpoch, sizeBytes * durationSeconds, GIB_BYTES * EPOCH_SECONDS, Math.Rounding.Ceil);
+        return Math.mulDiv(pricePerGiBMonth, sizeBytes * durationSeconds, GIB_BYTES * MONTH_SECONDS, Math.Rounding.Ceil);
     }
 
     function _receiptStructHash(uint256 dealId, address client, DealTerms calldata terms)
@@ -620,25 +760,10 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
                 terms.shardSizeBytes,
                 terms.shardRoot,
                 terms.durationSeconds,
-                terms.price
+                terms.price,
+                terms.acceptBy
             )
         );
-    }
-
-    function _isHostSignature(address host, bytes32 digest, bytes calldata signature) private pure returns (bool) {
-        if (signature.length != 65) return false;
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-        return err == ECDSA.RecoverError.NoError && signer == host;
-    }
-
-    /// @dev The seed of an audit: the seed block's hash (or the copy {fixAuditSeed} kept of it).
-    function _auditSeed(uint256 dealId, uint256 seedBlock) private view returns (bytes32 seed) {
-        if (block.number <= seedBlock) revert StorageMarketAuditSeedNotReady(dealId, seedBlock);
-        seed = _blockHash(seedBlock);
-        if (seed == 0) {
-            seed = _fixedSeeds[dealId][seedBlock];
-            if (seed == 0) revert StorageMarketAuditSeedExpired(dealId, seedBlock);
-        }
     }
 
     /// @dev The hash of a past block, or zero once no longer known. Like OpenZeppelin's Blockhash, but a history
@@ -654,8 +779,8 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         }
     }
 
-    function _leafIndex(uint256 dealId, bytes32 seed, uint256 leafCount) private pure returns (uint256) {
-        return uint256(keccak256(abi.encode(seed, dealId))) % leafCount;
+    function _leafIndex(uint256 dealId, bytes32 seed, uint256 shardSizeBytes) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, dealId))) % Math.ceilDiv(shardSizeBytes, LEAF_SIZE_BYTES);
     }
 
     /// @dev The share of the price earned for storing until `t` (at most the deal's end), rounded down.
@@ -666,7 +791,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     /// @dev Closes a deal paid until `paidUntil`: fixes the host's final earnings and frees the capacity and
-    /// stake the deal held.
+    /// collateral the deal held (a slash has taken the collateral from the stake before).
     function _settle(uint256 dealId, DealRecord storage d, uint256 paidUntil, DealStatus status)
         private
         returns (uint256 hostPayment, uint256 refund)
@@ -680,15 +805,26 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         HostRecord storage h = _hosts[d.host];
         h.activeDeals -= 1;
         h.usedBytes -= d.shardSizeBytes;
+        h.lockedCollateral -= d.collateral;
         delete _audits[dealId];
+    }
+
+    /// @dev Counts tokens paid to a host by a client other than itself.
+    function _countPaid(DealRecord storage d, uint256 amount) private {
+        if (d.client != d.host) _reputation[d.host].paidVolume += uint128(amount);
     }
 
     /// @dev Sends `amount` of a deal's escrow to its host, minus the deal's protocol fee for the treasury.
     function _payHost(uint256 dealId, DealRecord storage d, uint256 amount) private {
         if (amount == 0) return;
+        _countPaid(d, amount);
         uint256 fee = amount * d.protocolFeeBps / BPS;
         emit HostPaid(dealId, d.host, amount - fee, fee);
-        _token.safeTransfer(d.host, amount - fee);
+        _transferRun(d.host, amount - fee, fee);
+    }
+
+    function _transferRun(address host, uint256 amount, uint256 fee) private {
+        if (amount != 0) _token.safeTransfer(host, amount);
         if (fee != 0) _token.safeTransfer(_treasury, fee);
     }
 
@@ -703,7 +839,10 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
 
     function _setParameters(Parameters memory p) private {
         if (p.minStake == 0) revert StorageMarketInvalidMinStake(p.minStake);
-        if (p.slashShareBps == 0 || p.slashShareBps > BPS) revert StorageMarketInvalidSlashShare(p.slashShareBps);
+        if (p.collateralBps == 0 || p.collateralBps > MAX_COLLATERAL_BPS) {
+            revert StorageMarketInvalidCollateral(p.collateralBps, MAX_COLLATERAL_BPS);
+        }
+        if (p.challengeBond == 0) revert StorageMarketInvalidChallengeBond(p.challengeBond);
         if (p.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) {
             revert StorageMarketInvalidProtocolFee(p.protocolFeeBps, MAX_PROTOCOL_FEE_BPS);
         }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Token} from "../../Token.sol";
+import {OperatorRegistry} from "../../OperatorRegistry.sol";
 import {StorageMarket} from "../../StorageMarket.sol";
 import {IStorageMarket} from "../../interfaces/IStorageMarket.sol";
 import {TestBase} from "./Vm.sol";
@@ -14,16 +15,21 @@ abstract contract MarketFixture is TestBase {
     uint256 internal constant START_TIME = 1_700_000_000;
     uint256 internal constant START_BLOCK = 1_000;
     uint256 internal constant MIN_STAKE = 100 ether;
-    uint256 internal constant PRICE_PER_GIB_EPOCH = 1 ether;
+    uint256 internal constant PRICE_PER_GIB_MONTH = 30 ether;
     uint256 internal constant DURATION = 10 days;
     uint256 internal constant AUDIT_WINDOW = 120;
     uint256 internal constant UNBONDING_DELAY = 300;
-    uint16 internal constant SLASH_BPS = 5_000;
+    /// @dev Collateral of a deal: twice its price.
+    uint16 internal constant COLLATERAL_BPS = 20_000;
+    uint96 internal constant CHALLENGE_BOND = 0.01 ether;
+    /// @dev How long a host's σ stays good for in the default terms.
+    uint256 internal constant ACCEPT_WINDOW = 1 hours;
     uint16 internal constant FEE_BPS = 100;
     uint256 internal constant SHARD_SIZE = 4 * 256 + 100;
     uint256 internal constant PRICE = 5 ether;
 
     Token internal token;
+    OperatorRegistry internal operators;
     StorageMarket internal market;
     address internal governance = address(0x7106);
     address internal treasury = address(0x7EA5);
@@ -45,9 +51,11 @@ abstract contract MarketFixture is TestBase {
         host = vm.addr(hostKey);
         client = vm.addr(clientKey);
         token = new Token(address(this), 0, true);
-        market = new StorageMarket(IERC20(address(token)), governance, treasury, defaultParameters());
+        operators = new OperatorRegistry();
+        market = new StorageMarket(IERC20(address(token)), operators, governance, treasury, defaultParameters());
         _fund(host, 1_000 ether);
         _fund(client, 1_000 ether);
+        _fund(stranger, 1_000 ether);
 
         bytes memory shard = new bytes(SHARD_SIZE);
         for (uint256 i = 0; i < SHARD_SIZE; i++) {
@@ -67,10 +75,11 @@ abstract contract MarketFixture is TestBase {
     function defaultParameters() internal pure returns (IStorageMarket.Parameters memory) {
         return IStorageMarket.Parameters({
             minStake: MIN_STAKE,
-            slashShareBps: SLASH_BPS,
+            collateralBps: COLLATERAL_BPS,
             protocolFeeBps: FEE_BPS,
             auditWindowSeconds: uint32(AUDIT_WINDOW),
-            unbondingDelaySeconds: uint32(UNBONDING_DELAY)
+            unbondingDelaySeconds: uint32(UNBONDING_DELAY),
+            challengeBond: CHALLENGE_BOND
         });
     }
 
@@ -84,7 +93,7 @@ abstract contract MarketFixture is TestBase {
 
     function _register(address h, uint256 stake, bool open) internal {
         vm.prank(h);
-        market.registerHost(peerId, 1 << 40, PRICE_PER_GIB_EPOCH, open, stake, noPermit());
+        market.registerHost(peerId, 1 << 40, PRICE_PER_GIB_MONTH, open, stake, noPermit());
     }
 
     function defaultTerms() internal view returns (IStorageMarket.DealTerms memory) {
@@ -95,13 +104,31 @@ abstract contract MarketFixture is TestBase {
             shardSizeBytes: uint64(SHARD_SIZE),
             shardRoot: shardRoot,
             durationSeconds: uint64(DURATION),
-            price: PRICE
+            price: PRICE,
+            acceptBy: uint64(block.timestamp + ACCEPT_WINDOW)
         });
     }
 
     function _propose(IStorageMarket.DealTerms memory terms) internal returns (uint256 dealId) {
         vm.prank(client);
-        dealId = market.proposeDeal(terms, noPermit());
+        dealId = market.proposeDeals(_one(terms), noPermit());
+    }
+
+    function _one(IStorageMarket.DealTerms memory terms) internal pure returns (IStorageMarket.DealTerms[] memory all) {
+        all = new IStorageMarket.DealTerms[](1);
+        all[0] = terms;
+    }
+
+    function _ids(uint256 dealId) internal pure returns (uint256[] memory ids) {
+        ids = new uint256[](1);
+        ids[0] = dealId;
+    }
+
+    /// @dev Submits one σ through the batch call.
+    function _accept(uint256 dealId, bytes memory signature) internal {
+        bytes[] memory signatures = new bytes[](1);
+        signatures[0] = signature;
+        market.acceptDeals(_ids(dealId), signatures);
     }
 
     function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
@@ -117,13 +144,21 @@ abstract contract MarketFixture is TestBase {
     function _activeDeal() internal returns (uint256 dealId) {
         _register(host, MIN_STAKE, true);
         dealId = _propose(defaultTerms());
-        market.acceptDeal(dealId, _sigma(dealId));
+        _accept(dealId, _sigma(dealId));
     }
 
-    /// @dev Opens an audit as `challenger`, then mines past the seed block with hash `seed`.
+    /// @dev Opens an audit as `challenger` (who puts up the bond), mines past the seed block with hash `seed`, and
+    /// fixes the seed, which starts the answer window.
     function _challenge(uint256 dealId, address challenger, bytes32 seed) internal {
+        _challengeUnfixed(dealId, challenger, seed);
         vm.prank(challenger);
-        market.challenge(dealId);
+        market.fixAuditSeeds(_ids(dealId));
+    }
+
+    /// @dev Opens an audit as `challenger` and mines past its seed block with hash `seed`, leaving the seed unfixed.
+    function _challengeUnfixed(uint256 dealId, address challenger, bytes32 seed) internal {
+        vm.prank(challenger);
+        market.challenge(_ids(dealId), challenger);
         uint256 seedBlock = block.number + 1;
         vm.roll(seedBlock + 1);
         vm.setBlockhash(seedBlock, seed);
