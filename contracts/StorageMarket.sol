@@ -75,8 +75,8 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     /// @notice Denominator of every basis-point share.
     uint256 public constant BPS = 10_000;
     uint256 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
-    /// @notice Collateral may be up to 10× a deal's price.
-    uint256 public constant MAX_COLLATERAL_BPS = 100_000;
+    /// @notice Collateral may be up to 5× a deal's price.
+    uint256 public constant MAX_COLLATERAL_BPS = 50_000;
     uint256 public constant MIN_AUDIT_WINDOW_SECONDS = 30;
     uint256 public constant MAX_AUDIT_WINDOW_SECONDS = 7 days;
     uint256 public constant MAX_UNBONDING_DELAY_SECONDS = 90 days;

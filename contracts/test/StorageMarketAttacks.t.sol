@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {StorageMarket} from "../StorageMarket.sol";
 import {IStorageMarket} from "../interfaces/IStorageMarket.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
@@ -24,7 +25,9 @@ contract ReenteringClient is ITokenReceiver {
 
     function propose(IStorageMarket.DealTerms calldata terms) external returns (uint256) {
         IStorageMarket.PermitSignature memory none;
-        return market.proposeDeal(terms, none);
+        IStorageMarket.DealTerms[] memory all = new IStorageMarket.DealTerms[](1);
+        all[0] = terms;
+        return market.proposeDeals(all, none);
     }
 
     function call(bytes calldata data) external {
@@ -65,27 +68,27 @@ contract StorageMarketAttacksTest is MarketFixture {
         vm.chainId(chainId);
         vm.assertNotEq(uint256(otherChainDigest), uint256(market.receiptDigest(dealId)));
         vm.assertFalse(market.isValidReceipt(dealId, otherChainSigma));
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId));
-        market.acceptDeal(dealId, otherChainSigma);
+        _expectInvalidSigma(dealId, otherChainSigma);
+        _accept(dealId, otherChainSigma);
     }
 
     function testSigmaFromAnotherContractIsRefused() public {
-        StorageMarket other = new StorageMarket(IERC20(address(token)), governance, treasury, defaultParameters());
+        StorageMarket other = new StorageMarket(IERC20(address(token)), operators, governance, treasury, defaultParameters());
         vm.prank(host);
         token.approve(address(other), type(uint256).max);
         vm.prank(client);
         token.approve(address(other), type(uint256).max);
         vm.prank(host);
-        other.registerHost(peerId, 1 << 40, PRICE_PER_GIB_EPOCH, true, MIN_STAKE, noPermit());
+        other.registerHost(peerId, 1 << 40, PRICE_PER_GIB_MONTH, true, MIN_STAKE, noPermit());
         vm.prank(client);
-        uint256 otherId = other.proposeDeal(defaultTerms(), noPermit());
+        uint256 otherId = other.proposeDeals(_one(defaultTerms()), noPermit());
         bytes memory otherSigma = _sign(hostKey, other.receiptDigest(otherId));
 
         _register(host, MIN_STAKE, true);
         uint256 dealId = _propose(defaultTerms());
         vm.assertEq(dealId, otherId); // same id, same terms, same chain: only the contract differs
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId));
-        market.acceptDeal(dealId, otherSigma);
+        _expectInvalidSigma(dealId, otherSigma);
+        _accept(dealId, otherSigma);
     }
 
     function testSigmaFromAnotherDealIsRefused() public {
@@ -93,10 +96,10 @@ contract StorageMarketAttacksTest is MarketFixture {
         uint256 first = _propose(defaultTerms());
         uint256 second = _propose(defaultTerms()); // identical terms
         bytes memory firstSigma = _sigma(first);
-        market.acceptDeal(first, firstSigma);
+        _accept(first, firstSigma);
         vm.assertFalse(market.isValidReceipt(second, firstSigma));
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, second));
-        market.acceptDeal(second, firstSigma);
+        _expectInvalidSigma(second, firstSigma);
+        _accept(second, firstSigma);
     }
 
     // ------------------------------------------------------------------ signature encodings
@@ -112,8 +115,8 @@ contract StorageMarketAttacksTest is MarketFixture {
         vm.assertEq(ecrecover(digest, flippedV, r, highS), host);
         bytes memory malleated = abi.encodePacked(r, highS, flippedV);
         vm.assertFalse(market.isValidReceipt(dealId, malleated));
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId));
-        market.acceptDeal(dealId, malleated);
+        vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureS.selector, highS));
+        _accept(dealId, malleated);
     }
 
     function testCompactEip2098SignatureIsRefused() public {
@@ -123,7 +126,7 @@ contract StorageMarketAttacksTest is MarketFixture {
         bytes memory compact = abi.encodePacked(r, vs);
         vm.assertFalse(market.isValidReceipt(dealId, compact));
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidSignatureLength.selector, 64));
-        market.acceptDeal(dealId, compact);
+        _accept(dealId, compact);
     }
 
     // ------------------------------------------------------------------ changed terms
@@ -131,7 +134,7 @@ contract StorageMarketAttacksTest is MarketFixture {
     function testSigmaOverChangedTermsIsRefused() public {
         _register(host, MIN_STAKE, true);
         uint256 dealId = _propose(defaultTerms());
-        for (uint256 field = 0; field < 8; field++) {
+        for (uint256 field = 0; field < 9; field++) {
             IStorageMarket.DealTerms memory t = defaultTerms();
             address signedClient = client;
             if (field == 0) t.host = stranger;
@@ -142,14 +145,13 @@ contract StorageMarketAttacksTest is MarketFixture {
             if (field == 5) t.durationSeconds = uint64(DURATION - 1);
             if (field == 6) t.price = PRICE - 1;
             if (field == 7) signedClient = stranger;
+            if (field == 8) t.acceptBy = uint64(block.timestamp + 365 days);
             bytes memory sigma = _sign(hostKey, market.hashReceipt(dealId, signedClient, t));
-            vm.expectRevert(
-                abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId)
-            );
-            market.acceptDeal(dealId, sigma);
+            _expectInvalidSigma(dealId, sigma);
+            _accept(dealId, sigma);
         }
         // The unchanged terms are accepted.
-        market.acceptDeal(dealId, _sign(hostKey, market.hashReceipt(dealId, client, defaultTerms())));
+        _accept(dealId, _sign(hostKey, market.hashReceipt(dealId, client, defaultTerms())));
     }
 
     // ------------------------------------------------------------------ audit answers
@@ -197,7 +199,7 @@ contract StorageMarketAttacksTest is MarketFixture {
         uint256 dealId = _activeDeal();
         // challenge() takes no leaf; at challenge time the leaf does not exist yet.
         vm.prank(client);
-        market.challenge(dealId);
+        market.challenge(_ids(dealId), client);
         uint256 seedBlock = market.auditInfo(dealId).seedBlock;
         vm.assertEq(seedBlock, block.number + 1);
         vm.expectRevert(
@@ -207,7 +209,7 @@ contract StorageMarketAttacksTest is MarketFixture {
         // Nor can the challenger re-roll by challenging again while the audit is open.
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditOpen.selector, dealId));
         vm.prank(client);
-        market.challenge(dealId);
+        market.challenge(_ids(dealId), client);
 
         // The leaf follows only the seed block's hash, which is produced after the challenge.
         vm.roll(seedBlock + 1);
@@ -241,27 +243,406 @@ contract StorageMarketAttacksTest is MarketFixture {
         vm.assertEq(market.reputation(host).timesSlashed, 0);
     }
 
-    function testStakeBackingADealCannotBeWithdrawn() public {
-        _register(host, 2 * MIN_STAKE, true);
-        vm.prank(host);
-        market.beginUnbonding(MIN_STAKE);
+    function testCollateralBackingADealCannotBeUnbonded() public {
+        _register(host, MIN_STAKE, true);
         uint256 dealId = _propose(defaultTerms());
-        market.acceptDeal(dealId, _sigma(dealId));
+        _accept(dealId, _sigma(dealId));
+        uint256 collateral = PRICE * COLLATERAL_BPS / 10_000;
+        vm.assertEq(market.hostInfo(host).lockedCollateral, collateral);
 
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketHostHasActiveDeals.selector, host, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IStorageMarket.StorageMarketInsufficientFreeStake.selector, host, MIN_STAKE - collateral, MIN_STAKE
+            )
+        );
         vm.prank(host);
         market.beginUnbonding(MIN_STAKE);
-        vm.warp(block.timestamp + UNBONDING_DELAY);
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketHostHasActiveDeals.selector, host, 1));
+        // The free part may leave while the deal runs.
         vm.prank(host);
-        market.withdrawStake();
+        market.beginUnbonding(MIN_STAKE - collateral);
+        vm.assertEq(market.hostInfo(host).stake, collateral);
 
-        // Once the deal is settled the stake is free again.
+        // Once the deal is settled its collateral is free again.
         vm.warp(block.timestamp + DURATION);
         market.completeDeal(dealId);
+        vm.assertEq(market.hostInfo(host).lockedCollateral, 0);
         vm.prank(host);
-        market.withdrawStake();
-        vm.assertEq(market.hostInfo(host).unbonding, 0);
+        market.beginUnbonding(collateral);
+        vm.assertEq(market.hostInfo(host).stake, 0);
+    }
+
+    // ------------------------------------------------------------------ audit seeds (nobody re-rolls a draw)
+
+    function testHostCannotRerollItsAuditLeafByLettingTheSeedAgeOut() public {
+        uint256 dealId = _activeDeal();
+        _challengeUnfixed(dealId, client, SEED);
+        uint256 seedBlock = market.auditInfo(dealId).seedBlock;
+        uint256 drawn = market.auditLeafIndex(dealId);
+        // The host dislikes the draw and waits for the seed block's hash to be forgotten.
+        vm.setBlockhash(seedBlock, 0);
+        vm.roll(seedBlock + 300);
+        vm.startPrank(host);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedExpired.selector, dealId, seedBlock)
+        );
+        market.fixAuditSeeds(_ids(dealId));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedExpired.selector, dealId, seedBlock)
+        );
+        market.answerAudit(dealId, shardChunks[(drawn + 1) % 5], ShardMerkle.proof(shardLeaves, (drawn + 1) % 5));
+        vm.stopPrank();
+        // No call draws a new seed block: the audit keeps the one it had until it lapses.
+        vm.assertEq(market.auditInfo(dealId).seedBlock, seedBlock);
+        vm.assertEq(market.auditInfo(dealId).seed, bytes32(0));
+        vm.prank(host);
+        market.lapseChallenge(dealId);
+        vm.assertEq(market.auditInfo(dealId).challenger, address(0));
+        vm.assertEq(market.reputation(host).auditsPassed, 0);
+    }
+
+    function testOfflineHostIsNotSlashedForASeedNobodyFixed() public {
+        uint256 dealId = _activeDeal();
+        uint256 hostBefore = token.balanceOf(host);
+        uint256 clientBefore = token.balanceOf(client);
+        _challengeUnfixed(dealId, client, SEED);
+        uint256 seedBlock = market.auditInfo(dealId).seedBlock;
+        // The challenger never fixes the seed; the host is offline far longer than the audit window.
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedStillReadable.selector, dealId, seedBlock)
+        );
+        market.lapseChallenge(dealId);
+        vm.warp(block.timestamp + 10 * AUDIT_WINDOW);
+        vm.setBlockhash(seedBlock, 0);
+        vm.roll(seedBlock + 257);
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedNotFixed.selector, dealId));
+        vm.prank(client);
+        market.finalizeMissedAudit(dealId);
+
+        vm.expectEmit(address(market));
+        emit IStorageMarket.ChallengeLapsed(dealId, CHALLENGE_BOND);
+        vm.prank(stranger);
+        market.lapseChallenge(dealId);
+        vm.assertEq(token.balanceOf(host), hostBefore + CHALLENGE_BOND);
+        vm.assertEq(token.balanceOf(client), clientBefore - CHALLENGE_BOND);
+        vm.assertEq(market.hostInfo(host).stake, MIN_STAKE);
+        vm.assertEq(market.reputation(host).auditsFailed, 0);
+        vm.assertEq(uint256(market.dealInfo(dealId).status), uint256(IStorageMarket.DealStatus.Active));
+    }
+
+    function testAnswerWindowRunsFromTheFixedSeedNotFromTheChallenge() public {
+        uint256 dealId = _activeDeal();
+        _challengeUnfixed(dealId, client, SEED);
+        // The host was offline; the challenger fixes the seed only later (within the block-hash history).
+        vm.warp(block.timestamp + 5 * AUDIT_WINDOW);
+        vm.prank(client);
+        market.fixAuditSeeds(_ids(dealId));
+        uint256 deadline = market.auditInfo(dealId).deadline;
+        vm.assertEq(deadline, block.timestamp + AUDIT_WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedAlreadyFixed.selector, dealId));
+        market.fixAuditSeeds(_ids(dealId));
+        vm.warp(deadline);
+        _answer(dealId);
+        vm.assertEq(market.reputation(host).auditsPassed, 1);
+    }
+
+    // ------------------------------------------------------------------ an open audit never traps the client
+
+    function testHostCannotKeepAnAuditOpenToStopTheClientEndingTheDeal() public {
+        uint256 dealId = _activeDeal();
+        _fund(host, 0);
+        uint256 clientBefore = token.balanceOf(client);
+        // The host challenges its own deal again each time it answers, so an audit is always open.
+        _challenge(dealId, host, SEED);
+        vm.warp(block.timestamp + AUDIT_WINDOW);
+        _answer(dealId);
+        uint256 provenUntil = market.dealInfo(dealId).provenUntil;
+        _challenge(dealId, host, keccak256("second"));
+        vm.warp(block.timestamp + AUDIT_WINDOW / 2);
+        uint256 hostBefore = token.balanceOf(host);
+
+        vm.prank(client);
+        market.endDeal(dealId);
+        IStorageMarket.DealInfo memory d = market.dealInfo(dealId);
+        vm.assertEq(uint256(d.status), uint256(IStorageMarket.DealStatus.Ended));
+        // Settled up to what was proven, not up to now; the open audit's bond went to the host that put it up.
+        uint256 earned = PRICE * (provenUntil - d.startedAt) / DURATION;
+        vm.assertEq(d.claimed, earned);
+        vm.assertEq(token.balanceOf(client), clientBefore + PRICE - earned);
+        vm.assertEq(token.balanceOf(host), hostBefore + CHALLENGE_BOND + earned - earned * FEE_BPS / 10_000);
+        vm.assertEq(market.auditInfo(dealId).challenger, address(0));
+        vm.assertEq(market.hostInfo(host).lockedCollateral, 0);
+    }
+
+    function testEndingADealWhoseAuditWasMissedReturnsTheBondToItsChallenger() public {
+        uint256 dealId = _activeDeal();
+        uint256 strangerBefore = token.balanceOf(stranger);
+        _challenge(dealId, stranger, SEED);
+        vm.warp(market.auditInfo(dealId).deadline + 1);
+        vm.prank(client);
+        market.endDeal(dealId);
+        vm.assertEq(token.balanceOf(stranger), strangerBefore);
+    }
+
+    // ------------------------------------------------------------------ a deal keeps its parameters
+
+    function testGovernanceCannotRaiseTheCollateralOrShortenTheWindowOfARunningDeal() public {
+        uint256 dealId = _activeDeal();
+        uint256 collateral = PRICE * COLLATERAL_BPS / 10_000;
+        IStorageMarket.Parameters memory harsher = defaultParameters();
+        harsher.collateralBps = 50_000;
+        harsher.auditWindowSeconds = 30;
+        harsher.protocolFeeBps = 2_000;
+        harsher.challengeBond = 50 ether;
+        vm.prank(governance);
+        market.setParameters(harsher);
+
+        uint256 strangerBefore = token.balanceOf(stranger);
+        _challenge(dealId, stranger, SEED);
+        vm.assertEq(token.balanceOf(stranger), strangerBefore - CHALLENGE_BOND);
+        vm.assertEq(market.auditInfo(dealId).deadline, block.timestamp + AUDIT_WINDOW);
+        vm.warp(block.timestamp + 31);
+        _answer(dealId); // still inside the window the deal was accepted with
+        vm.assertEq(market.hostInfo(host).lockedCollateral, collateral);
+
+        _challenge(dealId, stranger, keccak256("again"));
+        vm.warp(market.auditInfo(dealId).deadline + 1);
+        uint256 clientBefore = token.balanceOf(client);
+        uint256 provenUntil = market.dealInfo(dealId).provenUntil;
+        uint256 startedAt = market.dealInfo(dealId).startedAt;
+        market.finalizeMissedAudit(dealId);
+        uint256 earned = PRICE * (provenUntil - startedAt) / DURATION;
+        // The client gets the collateral the deal was accepted with, not five times its price.
+        vm.assertEq(token.balanceOf(client), clientBefore + collateral + PRICE - earned);
+        vm.assertEq(market.hostInfo(host).stake, MIN_STAKE - collateral);
+        vm.assertEq(market.dealInfo(dealId).protocolFeeBps, FEE_BPS);
+    }
+
+    // ------------------------------------------------------------------ challenges cost the challenger
+
+    function testStrangersChallengesPayForTheHostsAnswers() public {
+        uint256 dealId = _activeDeal();
+        uint256 strangerBefore = token.balanceOf(stranger);
+        uint256 hostBefore = token.balanceOf(host);
+        for (uint256 i = 0; i < 5; i++) {
+            _challenge(dealId, stranger, keccak256(abi.encode("spam", i)));
+            _answer(dealId);
+        }
+        vm.assertEq(token.balanceOf(stranger), strangerBefore - 5 * CHALLENGE_BOND);
+        vm.assertEq(token.balanceOf(host), hostBefore + 5 * CHALLENGE_BOND);
+        vm.assertEq(market.reputation(host).auditsPassed, 5);
+    }
+
+    function testChallengeWithoutTheBondIsRefused() public {
+        uint256 dealId = _activeDeal();
+        address broke = address(0xB40E);
+        vm.prank(broke);
+        vm.expectRevert();
+        market.challenge(_ids(dealId), broke);
+        vm.assertEq(market.auditInfo(dealId).challenger, address(0));
+
+        IStorageMarket.Parameters memory free = defaultParameters();
+        free.challengeBond = 0;
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidChallengeBond.selector, 0));
+        vm.prank(governance);
+        market.setParameters(free);
+    }
+
+    function testNobodyChallengesOnAnotherAccountsBond() public {
+        uint256 dealId = _activeDeal();
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketNotOperator.selector, client, stranger, uint8(2))
+        );
+        vm.prank(stranger);
+        market.challenge(_ids(dealId), client);
+    }
+
+    // ------------------------------------------------------------------ σ expires
+
+    function testSigmaCannotActivateAProposalAfterItsDeadline() public {
+        _register(host, MIN_STAKE, true);
+        IStorageMarket.DealTerms memory terms = defaultTerms();
+        uint256 dealId = _propose(terms);
+        bytes memory sigma = _sigma(dealId);
+        // A year later the client tries to activate the old proposal with the old σ.
+        vm.warp(block.timestamp + 365 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketReceiptExpired.selector, dealId, terms.acceptBy)
+        );
+        _accept(dealId, sigma);
+        // The proposal can still be cancelled for a full refund.
+        uint256 clientBefore = token.balanceOf(client);
+        vm.prank(client);
+        market.cancelProposal(dealId);
+        vm.assertEq(token.balanceOf(client), clientBefore + PRICE);
+
+        terms.acceptBy = uint64(block.timestamp - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IStorageMarket.StorageMarketAcceptByPassed.selector, block.timestamp - 1, block.timestamp
+            )
+        );
+        _propose(terms);
+    }
+
+    // ------------------------------------------------------------------ collateral in proportion to the deal
+
+    function testATinyDealCannotWinMoreThanItsCollateral() public {
+        _register(host, 10 * MIN_STAKE, true);
+        IStorageMarket.DealTerms memory terms = defaultTerms();
+        uint256 price = market.quote(host, SHARD_SIZE, DURATION);
+        vm.assertLt(price, 1e14); // a hundred-thousandth of a token
+        terms.price = price;
+        uint256 dealId = _propose(terms);
+        _accept(dealId, _sigma(dealId));
+        uint256 collateral = price * uint256(COLLATERAL_BPS) / 10_000;
+        vm.assertEq(market.dealInfo(dealId).collateral, collateral);
+
+        _challenge(dealId, client, SEED);
+        vm.warp(market.auditInfo(dealId).deadline + 1);
+        uint256 clientBefore = token.balanceOf(client);
+        market.finalizeMissedAudit(dealId);
+        // The client gets the escrow back, its bond back and the deal's collateral: not half of a 1,000-token stake.
+        vm.assertEq(token.balanceOf(client), clientBefore + price + CHALLENGE_BOND + collateral);
+        vm.assertEq(market.hostInfo(host).stake, 10 * MIN_STAKE - collateral);
+    }
+
+    function testHostCannotLockMoreCollateralThanItsStake() public {
+        _register(host, MIN_STAKE, true);
+        IStorageMarket.DealTerms memory terms = defaultTerms();
+        terms.price = MIN_STAKE / 2; // collateral = MIN_STAKE
+        uint256 first = _propose(terms);
+        uint256 second = _propose(terms);
+        _accept(first, _sigma(first));
+        bytes memory sigma = _sigma(second);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketInsufficientFreeStake.selector, host, 0, MIN_STAKE)
+        );
+        _accept(second, sigma);
+    }
+
+    // ------------------------------------------------------------------ reputation costs something
+
+    function testSelfDealsAndSelfAuditsDoNotInflateReputation() public {
+        _register(host, 5 * MIN_STAKE, true);
+        IStorageMarket.DealTerms memory terms = defaultTerms();
+        vm.prank(host);
+        uint256 selfDeal = market.proposeDeals(_one(terms), noPermit());
+        _accept(selfDeal, _sigma(selfDeal));
+        for (uint256 i = 0; i < 3; i++) {
+            _challenge(selfDeal, host, keccak256(abi.encode("self", i)));
+            _answer(selfDeal);
+        }
+        vm.warp(block.timestamp + DURATION);
+        market.completeDeal(selfDeal);
+        IStorageMarket.Reputation memory r = market.reputation(host);
+        vm.assertEq(r.auditsPassed, 0);
+        vm.assertEq(r.dealsCompleted, 0);
+        vm.assertEq(r.paidVolume, 0);
+
+        // A deal from another client, audited by someone else, counts.
+        uint256 paid = _propose(defaultTerms());
+        _accept(paid, _sigma(paid));
+        _challenge(paid, stranger, SEED);
+        _answer(paid);
+        vm.warp(block.timestamp + DURATION);
+        market.completeDeal(paid);
+        r = market.reputation(host);
+        vm.assertEq(r.auditsPassed, 1);
+        vm.assertEq(r.dealsCompleted, 1);
+        vm.assertEq(r.paidVolume, PRICE);
+    }
+
+    // ------------------------------------------------------------------ operator keys
+
+    function testOperatorSignsAndAnswersButEveryTokenGoesToTheOwner() public {
+        uint256 operatorKey = 0x0BE7;
+        address operator = vm.addr(operatorKey);
+        vm.prank(host);
+        operators.setOperator(operator, 1, uint40(block.timestamp + 30 days));
+        _register(host, MIN_STAKE, true);
+        uint256 dealId = _propose(defaultTerms());
+        bytes memory sigma = _sign(operatorKey, market.receiptDigest(dealId));
+        vm.assertTrue(market.isValidReceipt(dealId, sigma));
+        vm.expectEmit(false, false, false, false, address(market));
+        emit IStorageMarket.DealAccepted(dealId, host, operator, sigma, 0, 0, 0);
+        _accept(dealId, sigma);
+
+        vm.warp(block.timestamp + 1 days);
+        _challenge(dealId, stranger, SEED);
+        uint256 hostBefore = token.balanceOf(host);
+        uint256 leafIndex = market.auditLeafIndex(dealId);
+        vm.prank(operator);
+        market.answerAudit(dealId, shardChunks[leafIndex], ShardMerkle.proof(shardLeaves, leafIndex));
+        vm.prank(operator);
+        market.claimEarnings(_ids(dealId));
+        vm.assertEq(token.balanceOf(operator), 0);
+        uint256 earned = market.dealInfo(dealId).earned;
+        vm.assertGt(earned, 0);
+        vm.assertEq(token.balanceOf(host), hostBefore + CHALLENGE_BOND + earned - earned * FEE_BPS / 10_000);
+    }
+
+    function testRevokedExpiredOrWrongRoleOperatorIsRefused() public {
+        uint256 operatorKey = 0x0BE7;
+        address operator = vm.addr(operatorKey);
+        _register(host, MIN_STAKE, true);
+        IStorageMarket.DealTerms memory terms = defaultTerms();
+        terms.acceptBy = uint64(block.timestamp + 30 days);
+        uint256 dealId = _propose(terms);
+        bytes memory sigma = _sign(operatorKey, market.receiptDigest(dealId));
+        bytes memory refused =
+            abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId, operator);
+
+        // Authorized for paying only.
+        vm.prank(host);
+        operators.setOperator(operator, 4, uint40(block.timestamp + 1 days));
+        vm.expectRevert(refused);
+        _accept(dealId, sigma);
+        // Expired.
+        vm.prank(host);
+        operators.setOperator(operator, 1, uint40(block.timestamp + 1 days));
+        vm.warp(block.timestamp + 1 days);
+        vm.assertFalse(market.isValidReceipt(dealId, sigma));
+        vm.expectRevert(refused);
+        _accept(dealId, sigma);
+        // Revoked.
+        vm.prank(host);
+        operators.setOperator(operator, 1, uint40(block.timestamp + 1 days));
+        vm.prank(host);
+        operators.setOperator(operator, 0, 0);
+        vm.expectRevert(refused);
+        _accept(dealId, sigma);
+
+        // An operator of the client cannot answer the host's audits.
+        _accept(dealId, _sigma(dealId));
+        _challenge(dealId, client, SEED);
+        vm.prank(client);
+        operators.setOperator(operator, 1, uint40(block.timestamp + 1 days));
+        uint256 leafIndex = market.auditLeafIndex(dealId);
+        bytes32[] memory proof = ShardMerkle.proof(shardLeaves, leafIndex);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketNotOperator.selector, host, operator, uint8(1))
+        );
+        vm.prank(operator);
+        market.answerAudit(dealId, shardChunks[leafIndex], proof);
+    }
+
+    function testClientOperatorChallengesAndEndsOnTheOwnersAccount() public {
+        uint256 dealId = _activeDeal();
+        address operator = address(0x0BE7);
+        vm.prank(client);
+        operators.setOperator(operator, 2, uint40(block.timestamp + 30 days));
+        uint256 clientBefore = token.balanceOf(client);
+        vm.prank(operator);
+        market.challenge(_ids(dealId), client);
+        vm.assertEq(token.balanceOf(client), clientBefore - CHALLENGE_BOND);
+        vm.assertEq(market.auditInfo(dealId).challenger, client);
+        vm.roll(block.number + 2);
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(operator);
+        market.endDeal(dealId);
+        vm.assertEq(token.balanceOf(operator), 0);
+        // Nothing proven: the whole price comes back to the owner; the bond went to the host denied its answer.
+        vm.assertEq(token.balanceOf(client), clientBefore - CHALLENGE_BOND + PRICE);
     }
 
     // ------------------------------------------------------------------ re-entrancy
@@ -281,7 +662,7 @@ contract StorageMarketAttacksTest is MarketFixture {
     function testReentrantPayoutDuringEndIsRefused() public {
         (StorageMarket hooked, HookToken hook, ReenteringClient attacker) = _hookedMarket();
         uint256 dealId = attacker.propose(_hookedTerms());
-        hooked.acceptDeal(dealId, _sign(hostKey, hooked.receiptDigest(dealId)));
+        _acceptOn(hooked, dealId, _sign(hostKey, hooked.receiptDigest(dealId)));
         vm.warp(block.timestamp + DURATION / 2);
         // While its refund is being paid, the client tries to settle the deal again.
         attacker.arm(abi.encodeCall(IStorageMarket.completeDeal, (dealId)));
@@ -294,16 +675,31 @@ contract StorageMarketAttacksTest is MarketFixture {
         vm.assertEq(hook.balanceOf(address(hooked)), MIN_STAKE);
     }
 
+    /// @dev Expects {acceptDeals} to refuse `sigma` for `dealId`, naming the address it recovers to.
+    function _expectInvalidSigma(uint256 dealId, bytes memory sigma) private {
+        address signer = ECDSA.recover(market.receiptDigest(dealId), sigma);
+        vm.assertNotEq(signer, host);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId, signer)
+        );
+    }
+
+    function _acceptOn(StorageMarket m, uint256 dealId, bytes memory sigma) private {
+        bytes[] memory signatures = new bytes[](1);
+        signatures[0] = sigma;
+        m.acceptDeals(_ids(dealId), signatures);
+    }
+
     function _hookedMarket() private returns (StorageMarket hooked, HookToken hook, ReenteringClient attacker) {
         hook = new HookToken();
-        hooked = new StorageMarket(IERC20(address(hook)), governance, treasury, defaultParameters());
+        hooked = new StorageMarket(IERC20(address(hook)), operators, governance, treasury, defaultParameters());
         attacker = new ReenteringClient(hooked);
         hook.mint(address(attacker), 1_000 ether);
         hook.mint(host, 1_000 ether);
         vm.prank(host);
         hook.approve(address(hooked), type(uint256).max);
         vm.prank(host);
-        hooked.registerHost(peerId, 1 << 40, PRICE_PER_GIB_EPOCH, true, MIN_STAKE, noPermit());
+        hooked.registerHost(peerId, 1 << 40, PRICE_PER_GIB_MONTH, true, MIN_STAKE, noPermit());
     }
 
     function _hookedTerms() private view returns (IStorageMarket.DealTerms memory) {
