@@ -4,10 +4,14 @@ import { type DeployContext, deployContract, readArtifact, send } from "./contex
 /** StorageMarket parameters, as the contract's `Parameters` struct takes them. */
 export interface MarketParameters {
   minStake: bigint;
-  slashShareBps: number;
+  /** Collateral a deal locks from its host's stake, as a share of its price (basis points). */
+  collateralBps: number;
   protocolFeeBps: number;
+  /** How long a host has to answer an audit once its seed is fixed. */
   auditWindowSeconds: number;
   unbondingDelaySeconds: number;
+  /** What a challenger puts up per audit; it pays the host's answer. */
+  challengeBond: bigint;
 }
 
 export interface GovernanceSettings {
@@ -21,18 +25,24 @@ export interface GovernanceSettings {
 /** Same code everywhere; local chains get periods short enough to demo an audit, a slash or a vote in minutes. */
 export const LOCAL_MARKET_PARAMETERS: MarketParameters = {
   minStake: parseEther("100"),
-  slashShareBps: 5_000,
+  collateralBps: 20_000,
   protocolFeeBps: 100,
   auditWindowSeconds: 120,
   unbondingDelaySeconds: 300,
+  challengeBond: parseEther("0.01"),
 };
 
+/**
+ * A host is a browser tab, offline most of the time: three days to answer an audit lets a laptop closed over a long
+ * weekend come back and answer before it loses the deal's collateral.
+ */
 export const PUBLIC_MARKET_PARAMETERS: MarketParameters = {
   minStake: parseEther("1000"),
-  slashShareBps: 5_000,
+  collateralBps: 20_000,
   protocolFeeBps: 100,
-  auditWindowSeconds: 24 * 3600,
+  auditWindowSeconds: 3 * 24 * 3600,
   unbondingDelaySeconds: 7 * 24 * 3600,
+  challengeBond: parseEther("0.01"),
 };
 
 export const LOCAL_GOVERNANCE: GovernanceSettings = {
@@ -86,7 +96,9 @@ export async function deployMarket(ctx: DeployContext): Promise<void> {
     ],
     { sourceFile: "governance/TabulaGovernor.sol" },
   );
-  await deployContract(ctx, "StorageMarket", [token, timelock, timelock, parameters]);
+  const operators = ctx.deployed.OperatorRegistry;
+  if (!operators) throw new Error("deployMarket: the OperatorRegistry must be deployed first");
+  await deployContract(ctx, "StorageMarket", [token, operators, timelock, timelock, parameters]);
 
   const { abi } = await readArtifact("TabulaTimelock", "governance/TabulaTimelock.sol");
   await send(ctx, timelock, abi, "grantRole", [PROPOSER_ROLE, governor]);
