@@ -37,8 +37,9 @@ import {IStorageMarket} from "./interfaces/IStorageMarket.sol";
 /// 6. A missed answer lets anyone send the penalty transaction {finalizeMissedAudit}: the deal's collateral goes
 ///    to the client, the deal ends, the unproven part of the escrow goes back to the client and the bond to its
 ///    challenger.
-/// 7. The client may end early ({endDeal}, pro-rata, or up to what was proven while an audit is open); a finished
-///    deal pays out ({completeDeal}). Per-host counters count only what cost someone else something.
+/// 7. The client may end early ({endDeals}, all deals of a file at once: pro-rata, or up to what was proven
+///    while an audit is open); a finished deal pays out ({completeDeal}). Per-host counters count only what
+///    cost someone else something.
 ///
 /// A deal keeps the protocol fee, audit window, collateral and challenge bond it was accepted with: governance
 /// (the owner, the timelock) changes them for new deals only.
@@ -290,14 +291,20 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IStorageMarket
-    function cancelProposal(uint256 dealId) external nonReentrant {
-        DealRecord storage d = _deals[dealId];
-        _requireStatus(dealId, d, DealStatus.Proposed);
-        if (msg.sender != d.client) revert StorageMarketNotDealClient(dealId, msg.sender);
-        d.status = DealStatus.Cancelled;
-        uint256 refund = d.price;
-        emit DealCancelled(dealId, refund);
-        _token.safeTransfer(d.client, refund);
+    /// @dev The whole refund goes back to the caller, the client of every deal, in one transfer.
+    function cancelProposals(uint256[] calldata dealIds) external nonReentrant {
+        if (dealIds.length == 0) revert StorageMarketEmptyBatch();
+        uint256 refund;
+        for (uint256 i = 0; i < dealIds.length; i++) {
+            uint256 dealId = dealIds[i];
+            DealRecord storage d = _deals[dealId];
+            _requireStatus(dealId, d, DealStatus.Proposed);
+            if (msg.sender != d.client) revert StorageMarketNotDealClient(dealId, msg.sender);
+            d.status = DealStatus.Cancelled;
+            refund += d.price;
+            emit DealCancelled(dealId, d.price);
+        }
+        _token.safeTransfer(msg.sender, refund);
     }
 
     /// @inheritdoc IStorageMarket
@@ -427,24 +434,20 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     /// @dev Not after the end (then the deal is simply completed). With an audit open the host is paid only up to
     /// its last proof, and the bond of the audit cut short goes to the host, which was denied its answer: so an
     /// open audit can never stop a client from leaving, and a client gains nothing by challenging just to leave.
-    function endDeal(uint256 dealId) external nonReentrant {
-        DealRecord storage d = _deals[dealId];
-        _requireStatus(dealId, d, DealStatus.Active);
-        if (!_operators.actsFor(d.client, msg.sender, _ROLE_CLIENT)) revert StorageMarketNotDealClient(dealId, msg.sender);
-        if (block.timestamp >= d.endsAt) revert StorageMarketDealExpired(dealId, d.endsAt);
-        AuditRecord memory a = _audits[dealId];
-        bool auditOpen = a.challenger != address(0);
-        // The bond of an audit the host could still answer goes to the host; one whose window the host let pass
-        // goes back to its challenger.
-        bool missed = a.deadline != 0 && block.timestamp > a.deadline;
-        uint256 bond = auditOpen ? d.challengeBond : 0;
-        (uint256 hostPayment, uint256 refund) =
-            _settle(dealId, d, auditOpen ? d.provenUntil : block.timestamp, DealStatus.Ended);
-        emit DealEnded(dealId, hostPayment, refund, missed ? 0 : bond);
-
-        _token.safeTransfer(d.client, refund);
-        if (bond != 0) _token.safeTransfer(missed ? a.challenger : d.host, bond);
-        _payHost(dealId, d, hostPayment);
+    /// Refunds to one client are paid in one transfer.
+    function endDeals(uint256[] calldata dealIds) external nonReentrant {
+        if (dealIds.length == 0) revert StorageMarketEmptyBatch();
+        address runClient;
+        uint256 runRefund;
+        for (uint256 i = 0; i < dealIds.length; i++) {
+            (address client, uint256 refund) = _end(dealIds[i]);
+            if (client != runClient) {
+                if (runRefund != 0) _token.safeTransfer(runClient, runRefund);
+                (runClient, runRefund) = (client, 0);
+            }
+            runRefund += refund;
+        }
+        if (runRefund != 0) _token.safeTransfer(runClient, runRefund);
     }
 
     /// @inheritdoc IStorageMarket
@@ -701,6 +704,27 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         d.collateral = collateral96;
         d.challengeBond = p.challengeBond;
         emit DealAccepted(dealId, host, signer, signature, block.timestamp, endsAt, collateral);
+    }
+
+    /// @dev Ends one deal early (see {endDeals}); pays the host and the bond, returns the client's refund.
+    function _end(uint256 dealId) private returns (address client, uint256 refund) {
+        DealRecord storage d = _deals[dealId];
+        _requireStatus(dealId, d, DealStatus.Active);
+        client = d.client;
+        if (!_operators.actsFor(client, msg.sender, _ROLE_CLIENT)) revert StorageMarketNotDealClient(dealId, msg.sender);
+        if (block.timestamp >= d.endsAt) revert StorageMarketDealExpired(dealId, d.endsAt);
+        AuditRecord memory a = _audits[dealId];
+        bool auditOpen = a.challenger != address(0);
+        // The bond of an audit the host could still answer goes to the host; one whose window the host let pass
+        // goes back to its challenger.
+        bool missed = a.deadline != 0 && block.timestamp > a.deadline;
+        uint256 bond = auditOpen ? d.challengeBond : 0;
+        uint256 hostPayment;
+        (hostPayment, refund) = _settle(dealId, d, auditOpen ? d.provenUntil : block.timestamp, DealStatus.Ended);
+        emit DealEnded(dealId, hostPayment, refund, missed ? 0 : bond);
+
+        if (bond != 0) _token.safeTransfer(missed ? a.challenger : d.host, bond);
+        _payHost(dealId, d, hostPayment);
     }
 
     function _registeredHost(address host) private view returns (HostRecord storage h) {

@@ -263,8 +263,8 @@ interface IStorageMarket {
         external
         returns (uint256 firstDealId);
 
-    /// @notice Cancels a proposal nobody accepted yet and refunds the escrow to the client.
-    function cancelProposal(uint256 dealId) external;
+    /// @notice Cancels proposals nobody accepted yet (each the caller's) and refunds their escrow to the caller.
+    function cancelProposals(uint256[] calldata dealIds) external;
 
     /// @notice Activates proposed deals, each with its host's σ (signed by the host or its ROLE_HOST operator) over
     /// exactly the proposed terms, before the terms' `acceptBy`. Anyone may submit them.
@@ -287,9 +287,9 @@ interface IStorageMarket {
     /// @notice The penalty transaction after a missed audit: the deal's collateral goes to the client, the deal ends.
     function finalizeMissedAudit(uint256 dealId) external;
 
-    /// @notice The client (or its ROLE_CLIENT operator) ends an active deal early: the host keeps the pro-rata part
-    /// (only what it proved if an audit is open), the rest is refunded to the client.
-    function endDeal(uint256 dealId) external;
+    /// @notice The client (or its ROLE_CLIENT operator) ends active deals early (all deals of a file in one call):
+    /// each host keeps the pro-rata part (only what it proved if an audit is open), the rest goes back to the client.
+    function endDeals(uint256[] calldata dealIds) external;
 
     /// @notice Settles a deal whose duration has passed: the host gets the rest of the price.
     function completeDeal(uint256 dealId) external;

@@ -361,7 +361,7 @@ contract StorageMarketAttacksTest is MarketFixture {
         uint256 hostBefore = token.balanceOf(host);
 
         vm.prank(client);
-        market.endDeal(dealId);
+        market.endDeals(_ids(dealId));
         IStorageMarket.DealInfo memory d = market.dealInfo(dealId);
         vm.assertEq(uint256(d.status), uint256(IStorageMarket.DealStatus.Ended));
         // Settled up to what was proven, not up to now; the open audit's bond went to the host that put it up.
@@ -379,7 +379,7 @@ contract StorageMarketAttacksTest is MarketFixture {
         _challenge(dealId, stranger, SEED);
         vm.warp(market.auditInfo(dealId).deadline + 1);
         vm.prank(client);
-        market.endDeal(dealId);
+        market.endDeals(_ids(dealId));
         vm.assertEq(token.balanceOf(stranger), strangerBefore);
     }
 
@@ -472,7 +472,7 @@ contract StorageMarketAttacksTest is MarketFixture {
         // The proposal can still be cancelled for a full refund.
         uint256 clientBefore = token.balanceOf(client);
         vm.prank(client);
-        market.cancelProposal(dealId);
+        market.cancelProposals(_ids(dealId));
         vm.assertEq(token.balanceOf(client), clientBefore + PRICE);
 
         terms.acceptBy = uint64(block.timestamp - 1);
@@ -639,7 +639,7 @@ contract StorageMarketAttacksTest is MarketFixture {
         vm.roll(block.number + 2);
         vm.warp(block.timestamp + 1 days);
         vm.prank(operator);
-        market.endDeal(dealId);
+        market.endDeals(_ids(dealId));
         vm.assertEq(token.balanceOf(operator), 0);
         // Nothing proven: the whole price comes back to the owner; the bond went to the host denied its answer.
         vm.assertEq(token.balanceOf(client), clientBefore - CHALLENGE_BOND + PRICE);
@@ -650,8 +650,8 @@ contract StorageMarketAttacksTest is MarketFixture {
     function testReentrantDoubleRefundIsRefused() public {
         (StorageMarket hooked, HookToken hook, ReenteringClient attacker) = _hookedMarket();
         uint256 dealId = attacker.propose(_hookedTerms());
-        attacker.arm(abi.encodeCall(IStorageMarket.cancelProposal, (dealId)));
-        attacker.call(abi.encodeCall(IStorageMarket.cancelProposal, (dealId)));
+        attacker.arm(abi.encodeCall(IStorageMarket.cancelProposals, (_ids(dealId))));
+        attacker.call(abi.encodeCall(IStorageMarket.cancelProposals, (_ids(dealId))));
 
         vm.assertTrue(attacker.attempted());
         vm.assertEq(attacker.reentryError(), abi.encodeWithSelector(_reentrantCallSelector()));
@@ -666,7 +666,7 @@ contract StorageMarketAttacksTest is MarketFixture {
         vm.warp(block.timestamp + DURATION / 2);
         // While its refund is being paid, the client tries to settle the deal again.
         attacker.arm(abi.encodeCall(IStorageMarket.completeDeal, (dealId)));
-        attacker.call(abi.encodeCall(IStorageMarket.endDeal, (dealId)));
+        attacker.call(abi.encodeCall(IStorageMarket.endDeals, (_ids(dealId))));
 
         vm.assertTrue(attacker.attempted());
         vm.assertEq(attacker.reentryError(), abi.encodeWithSelector(_reentrantCallSelector()));

@@ -85,7 +85,7 @@ function shard(seed: number) {
 }
 
 describe("storage market: one file of 4 + 2 shards", () => {
-  it("proposes, accepts, audits and pays all six deals in one transaction each; every token accounted for", async () => {
+  it("proposes, accepts, audits, pays and ends all six deals in one transaction each; every token accounted for", async () => {
     const token = await deploy("Token", [deployer.address, parseEther("100000000"), true]);
     const registry = await deploy("OperatorRegistry", []);
     const market = await deploy("StorageMarket", [
@@ -238,7 +238,29 @@ describe("storage market: one file of 4 + 2 shards", () => {
     assert.equal(await call<bigint>(token, "balanceOf", [market.address]), escrow - paidOut + 6n * MIN_STAKE);
     assert.equal(await call<bigint>(token, "balanceOf", [client.address]), parseEther("1000") - escrow - 6n * BOND);
 
+    // The client ends the file early: one call refunds the unproven rest of all six escrows.
+    const clientBeforeEnd = await call<bigint>(token, "balanceOf", [client.address]);
+    gas.endAll = await mined(send(market, "endDeals", [dealIds], client));
+    // Each host keeps the price up to the end (a few seconds after its last proof), the client gets the rest back.
+    let kept = 0n;
+    for (const dealId of dealIds) {
+      const info = await call<{
+        status: number;
+        claimed: bigint;
+        startedAt: bigint;
+        provenUntil: bigint;
+        price: bigint;
+      }>(market, "dealInfo", [dealId]);
+      assert.equal(info.status, 4); // Ended
+      assert.equal(info.claimed, (info.price * (info.provenUntil - info.startedAt)) / DURATION);
+      kept += info.claimed;
+    }
+    assert.ok(kept >= paidOut);
+    assert.equal((await call<bigint>(token, "balanceOf", [client.address])) - clientBeforeEnd, escrow - kept);
+    assert.equal(await call<bigint>(token, "balanceOf", [market.address]), 6n * MIN_STAKE);
+
     const perFile = gas.proposeAll + gas.acceptAll + gas.challengeAll + gas.fixAll + 6n * gas.answerOne + gas.claimAll;
+    // (endAll is printed beside it: a file ends early or runs to its end, not both.)
     console.log(`\n  StorageMarket: ${codeBytes.toLocaleString("en")} bytes of runtime code`);
     console.log("  gas for one file of 4 + 2 shards of 64 KiB (256 leaves each):");
     for (const [step, used] of Object.entries(gas)) {
