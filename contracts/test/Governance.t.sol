@@ -8,6 +8,7 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Token} from "../Token.sol";
+import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {StorageMarket} from "../StorageMarket.sol";
 import {IStorageMarket} from "../interfaces/IStorageMarket.sol";
 import {TabulaGovernor} from "../governance/TabulaGovernor.sol";
@@ -45,7 +46,9 @@ contract GovernanceTest is TestBase {
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
         timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), address(this));
 
-        market = new StorageMarket(IERC20(address(token)), address(timelock), address(timelock), _parameters(100 ether));
+        market = new StorageMarket(
+            IERC20(address(token)), new OperatorRegistry(), address(timelock), address(timelock), _parameters(100 ether)
+        );
         vm.warp(block.timestamp + 1);
     }
 
@@ -186,10 +189,11 @@ contract GovernanceTest is TestBase {
     function _parameters(uint256 minStake) private pure returns (IStorageMarket.Parameters memory) {
         return IStorageMarket.Parameters({
             minStake: minStake,
-            slashShareBps: 5_000,
+            collateralBps: 20_000,
             protocolFeeBps: 100,
             auditWindowSeconds: 1 days,
-            unbondingDelaySeconds: 7 days
+            unbondingDelaySeconds: 7 days,
+            challengeBond: 0.01 ether
         });
     }
 }

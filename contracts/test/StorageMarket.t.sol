@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {StorageMarket} from "../StorageMarket.sol";
 import {IStorageMarket} from "../interfaces/IStorageMarket.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
@@ -20,36 +21,42 @@ contract StorageMarketTest is MarketFixture {
         vm.assertEq(market.treasury(), treasury);
         IStorageMarket.Parameters memory p = market.parameters();
         vm.assertEq(p.minStake, MIN_STAKE);
-        vm.assertEq(p.slashShareBps, SLASH_BPS);
+        vm.assertEq(p.collateralBps, COLLATERAL_BPS);
         vm.assertEq(p.protocolFeeBps, FEE_BPS);
         vm.assertEq(p.auditWindowSeconds, AUDIT_WINDOW);
         vm.assertEq(p.unbondingDelaySeconds, UNBONDING_DELAY);
+        vm.assertEq(p.challengeBond, CHALLENGE_BOND);
+        vm.assertEq(address(market.operators()), address(operators));
         vm.assertEq(market.nextDealId(), 1);
     }
 
     function testConstructorRejectsZeroAddresses() public {
         vm.expectRevert(IStorageMarket.StorageMarketZeroAddress.selector);
-        new StorageMarket(IERC20(address(0)), governance, treasury, defaultParameters());
+        new StorageMarket(IERC20(address(0)), operators, governance, treasury, defaultParameters());
         vm.expectRevert(IStorageMarket.StorageMarketZeroAddress.selector);
-        new StorageMarket(IERC20(address(token)), governance, address(0), defaultParameters());
+        new StorageMarket(IERC20(address(token)), operators, governance, address(0), defaultParameters());
+        vm.expectRevert(IStorageMarket.StorageMarketZeroAddress.selector);
+        new StorageMarket(IERC20(address(token)), OperatorRegistry(address(0)), governance, treasury, defaultParameters());
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
-        new StorageMarket(IERC20(address(token)), address(0), treasury, defaultParameters());
+        new StorageMarket(IERC20(address(token)), operators, address(0), treasury, defaultParameters());
     }
 
     function testSetParametersByOwner() public {
         IStorageMarket.Parameters memory p = IStorageMarket.Parameters({
             minStake: 7 ether,
-            slashShareBps: 10_000,
+            collateralBps: 50_000,
             protocolFeeBps: 2_000,
             auditWindowSeconds: 7 days,
-            unbondingDelaySeconds: 90 days
+            unbondingDelaySeconds: 90 days,
+            challengeBond: 3 ether
         });
         vm.expectEmit(address(market));
         emit IStorageMarket.ParametersSet(p);
         vm.prank(governance);
         market.setParameters(p);
         vm.assertEq(market.parameters().minStake, 7 ether);
-        vm.assertEq(market.parameters().slashShareBps, 10_000);
+        vm.assertEq(market.parameters().collateralBps, 50_000);
+        vm.assertEq(market.parameters().challengeBond, 3 ether);
         vm.assertEq(market.parameters().protocolFeeBps, 2_000);
         vm.assertEq(market.parameters().auditWindowSeconds, 7 days);
         vm.assertEq(market.parameters().unbondingDelaySeconds, 90 days);
@@ -69,11 +76,17 @@ contract StorageMarketTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidMinStake.selector, 0));
         market.setParameters(p);
         p = defaultParameters();
-        p.slashShareBps = 0;
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidSlashShare.selector, 0));
+        p.collateralBps = 0;
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidCollateral.selector, 0, 50_000));
         market.setParameters(p);
-        p.slashShareBps = 10_001;
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidSlashShare.selector, 10_001));
+        p.collateralBps = 50_001;
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidCollateral.selector, 50_001, 50_000)
+        );
+        market.setParameters(p);
+        p = defaultParameters();
+        p.challengeBond = 0;
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidChallengeBond.selector, 0));
         market.setParameters(p);
         p = defaultParameters();
         p.protocolFeeBps = 2_001;
@@ -119,7 +132,7 @@ contract StorageMarketTest is MarketFixture {
 
     function testRegisterHost() public {
         vm.expectEmit(address(market));
-        emit IStorageMarket.HostRegistered(host, peerId, 1 << 40, PRICE_PER_GIB_EPOCH, 150 ether);
+        emit IStorageMarket.HostRegistered(host, peerId, 1 << 40, PRICE_PER_GIB_MONTH, 150 ether);
         vm.expectEmit(address(market));
         emit IStorageMarket.OpenRegistrationSet(host, true);
         _register(host, 150 ether, true);
@@ -130,7 +143,7 @@ contract StorageMarketTest is MarketFixture {
         vm.assertEq(h.peerId, peerId);
         vm.assertEq(h.capacityBytes, 1 << 40);
         vm.assertEq(h.usedBytes, 0);
-        vm.assertEq(h.pricePerGiBEpoch, PRICE_PER_GIB_EPOCH);
+        vm.assertEq(h.pricePerGiBMonth, PRICE_PER_GIB_MONTH);
         vm.assertEq(h.stake, 150 ether);
         vm.assertEq(token.balanceOf(address(market)), 150 ether);
         vm.assertEq(token.balanceOf(host), 850 ether);
@@ -183,7 +196,7 @@ contract StorageMarketTest is MarketFixture {
         IStorageMarket.HostInfo memory h = market.hostInfo(host);
         vm.assertEq(h.peerId, hex"0102");
         vm.assertEq(h.capacityBytes, 5);
-        vm.assertEq(h.pricePerGiBEpoch, 6);
+        vm.assertEq(h.pricePerGiBMonth, 6);
 
         vm.expectRevert(IStorageMarket.StorageMarketEmptyPeerId.selector);
         vm.prank(host);
@@ -266,29 +279,42 @@ contract StorageMarketTest is MarketFixture {
         market.beginUnbonding(0);
 
         vm.expectRevert(
-            abi.encodeWithSelector(IStorageMarket.StorageMarketStakeExceeded.selector, host, MIN_STAKE + 1, MIN_STAKE)
+            abi.encodeWithSelector(
+                IStorageMarket.StorageMarketInsufficientFreeStake.selector, host, MIN_STAKE, MIN_STAKE + 1
+            )
         );
         vm.prank(host);
         market.beginUnbonding(MIN_STAKE + 1);
     }
 
-    function testUnbondingRefusedWhileBackingDeal() public {
-        _activeDeal();
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketHostHasActiveDeals.selector, host, 1));
+    function testUnbondingTakesOnlyStakeNoDealLocked() public {
+        _register(host, 2 * MIN_STAKE, true);
+        uint256 dealId = _propose(defaultTerms());
+        _accept(dealId, _sigma(dealId));
+        uint256 collateral = PRICE * COLLATERAL_BPS / 10_000;
+        uint256 free = 2 * MIN_STAKE - collateral;
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketInsufficientFreeStake.selector, host, free, free + 1)
+        );
         vm.prank(host);
-        market.beginUnbonding(1 ether);
+        market.beginUnbonding(free + 1);
+        vm.prank(host);
+        market.beginUnbonding(free);
+        vm.assertEq(market.hostInfo(host).stake, collateral);
     }
 
-    function testWithdrawRefusedWhileBackingDeal() public {
+    function testUnbondedStakeLeavesWhileADealRuns() public {
         _register(host, 2 * MIN_STAKE, true);
         vm.prank(host);
         market.beginUnbonding(MIN_STAKE);
         uint256 dealId = _propose(defaultTerms());
-        market.acceptDeal(dealId, _sigma(dealId));
+        _accept(dealId, _sigma(dealId));
         vm.warp(block.timestamp + UNBONDING_DELAY);
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketHostHasActiveDeals.selector, host, 1));
         vm.prank(host);
         market.withdrawStake();
+        vm.assertEq(token.balanceOf(host), 1_000 ether - MIN_STAKE);
+        vm.assertEq(market.hostInfo(host).activeDeals, 1);
+        vm.assertEq(market.hostInfo(host).lockedCollateral, PRICE * COLLATERAL_BPS / 10_000);
     }
 
     function testClientAuthorization() public {
@@ -339,7 +365,7 @@ contract StorageMarketTest is MarketFixture {
         IStorageMarket.DealTerms memory terms = defaultTerms();
 
         vm.expectEmit(address(market));
-        emit IStorageMarket.DealProposed(1, client, host, terms);
+        emit IStorageMarket.DealProposed(1, client, terms.manifestCid, host, terms);
         uint256 dealId = _propose(terms);
 
         vm.assertEq(dealId, 1);
@@ -364,7 +390,7 @@ contract StorageMarketTest is MarketFixture {
         token.faucet(fresh, PRICE);
         IStorageMarket.PermitSignature memory p = _permit(0xF00D, PRICE, block.timestamp + 1);
         vm.prank(fresh);
-        uint256 dealId = market.proposeDeal(defaultTerms(), p);
+        uint256 dealId = market.proposeDeals(_one(defaultTerms()), p);
         vm.assertEq(market.dealInfo(dealId).client, fresh);
         vm.assertEq(token.balanceOf(fresh), 0);
     }
@@ -421,12 +447,12 @@ contract StorageMarketTest is MarketFixture {
         uint256 dealId = _propose(defaultTerms());
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketNotDealClient.selector, dealId, host));
         vm.prank(host);
-        market.cancelProposal(dealId);
+        market.cancelProposals(_ids(dealId));
 
         vm.expectEmit(address(market));
         emit IStorageMarket.DealCancelled(dealId, PRICE);
         vm.prank(client);
-        market.cancelProposal(dealId);
+        market.cancelProposals(_ids(dealId));
         vm.assertEq(token.balanceOf(client), 1_000 ether);
         vm.assertEq(uint256(market.dealInfo(dealId).status), uint256(IStorageMarket.DealStatus.Cancelled));
 
@@ -436,7 +462,7 @@ contract StorageMarketTest is MarketFixture {
             )
         );
         vm.prank(client);
-        market.cancelProposal(dealId);
+        market.cancelProposals(_ids(dealId));
     }
 
     // ------------------------------------------------------------------ acceptance and receipts
@@ -450,9 +476,11 @@ contract StorageMarketTest is MarketFixture {
 
         vm.warp(block.timestamp + 5);
         vm.expectEmit(address(market));
-        emit IStorageMarket.DealAccepted(dealId, host, sigma, block.timestamp, block.timestamp + DURATION);
+        emit IStorageMarket.DealAccepted(
+            dealId, host, host, sigma, block.timestamp, block.timestamp + DURATION, PRICE * COLLATERAL_BPS / 10_000
+        );
         vm.prank(stranger); // anyone may submit σ
-        market.acceptDeal(dealId, sigma);
+        _accept(dealId, sigma);
 
         IStorageMarket.DealInfo memory d = market.dealInfo(dealId);
         vm.assertEq(uint256(d.status), uint256(IStorageMarket.DealStatus.Active));
@@ -474,7 +502,7 @@ contract StorageMarketTest is MarketFixture {
             abi.encode(
                 keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
                 keccak256("Tabula StorageMarket"),
-                keccak256("1"),
+                keccak256("2"),
                 block.chainid,
                 address(market)
             )
@@ -502,22 +530,24 @@ contract StorageMarketTest is MarketFixture {
                 IStorageMarket.StorageMarketUnexpectedDealStatus.selector, 7, IStorageMarket.DealStatus.None
             )
         );
-        market.acceptDeal(7, sigma);
+        _accept(7, sigma);
 
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidSignatureLength.selector, 66));
-        market.acceptDeal(dealId, bytes.concat(sigma, hex"00"));
+        _accept(dealId, bytes.concat(sigma, hex"00"));
 
         bytes memory byClient = _sign(clientKey, market.receiptDigest(dealId));
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId));
-        market.acceptDeal(dealId, byClient);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId, client)
+        );
+        _accept(dealId, byClient);
 
-        market.acceptDeal(dealId, sigma);
+        _accept(dealId, sigma);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IStorageMarket.StorageMarketUnexpectedDealStatus.selector, dealId, IStorageMarket.DealStatus.Active
             )
         );
-        market.acceptDeal(dealId, sigma);
+        _accept(dealId, sigma);
     }
 
     function testAcceptDealNeedsMinimumStake() public {
@@ -531,28 +561,28 @@ contract StorageMarketTest is MarketFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IStorageMarket.StorageMarketInsufficientStake.selector, host, MIN_STAKE, MIN_STAKE + 1)
         );
-        market.acceptDeal(dealId, sigma);
+        _accept(dealId, sigma);
     }
 
     function testAcceptDealNeedsCapacity() public {
         _register(host, MIN_STAKE, true);
         vm.prank(host);
-        market.updateHost(peerId, uint64(SHARD_SIZE + 10), PRICE_PER_GIB_EPOCH);
+        market.updateHost(peerId, uint64(SHARD_SIZE + 10), PRICE_PER_GIB_MONTH);
         uint256 first = _propose(defaultTerms());
         uint256 second = _propose(defaultTerms());
-        market.acceptDeal(first, _sigma(first));
+        _accept(first, _sigma(first));
         bytes memory sigma = _sigma(second);
         vm.expectRevert(
             abi.encodeWithSelector(IStorageMarket.StorageMarketCapacityExceeded.selector, host, SHARD_SIZE, 10)
         );
-        market.acceptDeal(second, sigma);
+        _accept(second, sigma);
         // Capacity lowered below what is in use: nothing is available.
         vm.prank(host);
-        market.updateHost(peerId, 1, PRICE_PER_GIB_EPOCH);
+        market.updateHost(peerId, 1, PRICE_PER_GIB_MONTH);
         vm.expectRevert(
             abi.encodeWithSelector(IStorageMarket.StorageMarketCapacityExceeded.selector, host, SHARD_SIZE, 0)
         );
-        market.acceptDeal(second, sigma);
+        _accept(second, sigma);
     }
 
     // ------------------------------------------------------------------ audits
@@ -560,13 +590,15 @@ contract StorageMarketTest is MarketFixture {
     function testChallengeOpensAudit() public {
         uint256 dealId = _activeDeal();
         vm.expectEmit(address(market));
-        emit IStorageMarket.AuditChallenged(dealId, stranger, block.number + 1, block.timestamp + AUDIT_WINDOW);
+        emit IStorageMarket.AuditChallenged(dealId, stranger, block.number + 1, CHALLENGE_BOND);
         vm.prank(stranger);
-        market.challenge(dealId);
+        market.challenge(_ids(dealId), stranger);
         IStorageMarket.AuditInfo memory a = market.auditInfo(dealId);
         vm.assertEq(a.challenger, stranger);
         vm.assertEq(a.seedBlock, block.number + 1);
-        vm.assertEq(a.deadline, block.timestamp + AUDIT_WINDOW);
+        vm.assertEq(a.deadline, 0); // the window starts when the seed is fixed
+        vm.assertEq(token.balanceOf(stranger), 1_000 ether - CHALLENGE_BOND);
+        vm.assertEq(token.balanceOf(address(market)), MIN_STAKE + PRICE + CHALLENGE_BOND);
     }
 
     function testChallengeErrors() public {
@@ -575,19 +607,24 @@ contract StorageMarketTest is MarketFixture {
                 IStorageMarket.StorageMarketUnexpectedDealStatus.selector, 1, IStorageMarket.DealStatus.None
             )
         );
-        market.challenge(1);
+        market.challenge(_ids(1), address(this));
+        vm.expectRevert(IStorageMarket.StorageMarketEmptyBatch.selector);
+        market.challenge(new uint256[](0), address(this));
 
         uint256 dealId = _activeDeal();
-        market.challenge(dealId);
+        vm.prank(stranger);
+        market.challenge(_ids(dealId), stranger);
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditOpen.selector, dealId));
-        market.challenge(dealId);
+        vm.prank(stranger);
+        market.challenge(_ids(dealId), stranger);
 
         uint256 second = _propose(defaultTerms());
-        market.acceptDeal(second, _sigma(second));
+        _accept(second, _sigma(second));
         uint256 endsAt = block.timestamp + DURATION;
         vm.warp(endsAt);
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketDealExpired.selector, second, endsAt));
-        market.challenge(second);
+        vm.prank(stranger);
+        market.challenge(_ids(second), stranger);
     }
 
     function testAnswerAuditAccruesPayment() public {
@@ -601,7 +638,7 @@ contract StorageMarketTest is MarketFixture {
         vm.warp(start + 1 days + 60);
         uint256 earned = PRICE * (1 days + 60) / DURATION;
         vm.expectEmit(address(market));
-        emit IStorageMarket.AuditAnswered(dealId, expectedIndex, earned);
+        emit IStorageMarket.AuditAnswered(dealId, expectedIndex, earned, CHALLENGE_BOND);
         _answer(dealId);
 
         IStorageMarket.DealInfo memory d = market.dealInfo(dealId);
@@ -643,7 +680,7 @@ contract StorageMarketTest is MarketFixture {
         market.answerAudit(dealId, shardChunks[0], ShardMerkle.proof(shardLeaves, 0));
 
         vm.prank(client);
-        market.challenge(dealId);
+        market.challenge(_ids(dealId), client);
         uint256 seedBlock = block.number + 1;
         vm.expectRevert(
             abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedNotReady.selector, dealId, seedBlock)
@@ -658,8 +695,11 @@ contract StorageMarketTest is MarketFixture {
         vm.roll(seedBlock + 1);
         vm.setBlockhash(seedBlock, SEED);
         uint256 index = market.auditLeafIndex(dealId);
+        market.fixAuditSeeds(_ids(dealId));
 
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketNotDealHost.selector, dealId, client));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketNotOperator.selector, host, client, uint8(1))
+        );
         vm.prank(client);
         market.answerAudit(dealId, shardChunks[index], ShardMerkle.proof(shardLeaves, index));
 
@@ -673,7 +713,8 @@ contract StorageMarketTest is MarketFixture {
         vm.prank(host);
         market.answerAudit(dealId, wrong, ShardMerkle.proof(shardLeaves, index));
 
-        uint256 deadline = block.timestamp + AUDIT_WINDOW;
+        uint256 deadline = market.auditInfo(dealId).deadline;
+        vm.assertEq(deadline, block.timestamp + AUDIT_WINDOW);
         vm.warp(deadline + 1);
         vm.expectRevert(
             abi.encodeWithSelector(IStorageMarket.StorageMarketAuditWindowClosed.selector, dealId, deadline)
@@ -689,55 +730,71 @@ contract StorageMarketTest is MarketFixture {
 
     function testFixAuditSeedKeepsTheDrawPastTheBlockhashWindow() public {
         uint256 dealId = _activeDeal();
-        _challenge(dealId, client, SEED);
-        uint256 seedBlock = market.auditInfo(dealId).seedBlock;
+        _challengeUnfixed(dealId, client, SEED);
         uint256 index = market.auditLeafIndex(dealId);
 
         vm.expectEmit(address(market));
-        emit IStorageMarket.AuditSeedFixed(dealId, seedBlock, SEED);
-        market.fixAuditSeed(dealId);
+        emit IStorageMarket.AuditSeedFixed(dealId, SEED, block.timestamp + AUDIT_WINDOW);
+        market.fixAuditSeeds(_ids(dealId));
+        vm.assertEq(market.auditInfo(dealId).seed, SEED);
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedAlreadyFixed.selector, dealId));
-        market.fixAuditSeed(dealId);
+        market.fixAuditSeeds(_ids(dealId));
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedAlreadyFixed.selector, dealId));
+        market.lapseChallenge(dealId);
 
         // 300 blocks later BLOCKHASH no longer knows the seed block (and the test chain's EIP-2935 history
         // has no entry for it); the copy does.
+        vm.setBlockhash(market.auditInfo(dealId).seedBlock, 0);
         vm.roll(block.number + 300);
         vm.assertEq(market.auditLeafIndex(dealId), index);
         _answer(dealId);
         vm.assertEq(market.reputation(host).auditsPassed, 1);
     }
 
-    function testSeedLostWithoutFixIsRedrawn() public {
+    function testSeedNotYetMinedCannotBeFixedOrLapsed() public {
         uint256 dealId = _activeDeal();
         vm.prank(client);
-        market.challenge(dealId);
+        market.challenge(_ids(dealId), client);
         uint256 seedBlock = block.number + 1;
-        vm.roll(seedBlock + 300);
         vm.expectRevert(
-            abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedExpired.selector, dealId, seedBlock)
+            abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedNotReady.selector, dealId, seedBlock)
+        );
+        market.fixAuditSeeds(_ids(dealId));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedStillReadable.selector, dealId, seedBlock)
+        );
+        market.lapseChallenge(dealId);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedNotReady.selector, dealId, seedBlock)
         );
         market.auditLeafIndex(dealId);
-        vm.expectRevert(
-            abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedExpired.selector, dealId, seedBlock)
-        );
-        vm.prank(host);
-        market.answerAudit(dealId, shardChunks[0], ShardMerkle.proof(shardLeaves, 0));
+    }
 
-        uint256 next = block.number + 1;
-        vm.expectEmit(address(market));
-        emit IStorageMarket.AuditSeedRedrawn(dealId, next);
-        market.fixAuditSeed(dealId);
-        vm.assertEq(market.auditInfo(dealId).seedBlock, next);
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedNotReady.selector, dealId, next));
-        market.fixAuditSeed(dealId);
-        vm.roll(next + 1);
-        vm.setBlockhash(next, SEED);
+    function testHostAnswerFixesAnUnfixedSeed() public {
+        uint256 dealId = _activeDeal();
+        _challengeUnfixed(dealId, stranger, SEED);
+        vm.assertEq(market.auditInfo(dealId).deadline, 0);
         _answer(dealId);
+        vm.assertEq(market.auditInfo(dealId).challenger, address(0));
+        vm.assertEq(market.reputation(host).auditsPassed, 1);
+    }
+
+    function testLapseChallengeWithoutAudit() public {
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketNoOpenAudit.selector, 4));
+        market.lapseChallenge(4);
+    }
+
+    function testFinalizeNeedsAFixedSeed() public {
+        uint256 dealId = _activeDeal();
+        _challengeUnfixed(dealId, client, SEED);
+        vm.warp(block.timestamp + 10 * AUDIT_WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditSeedNotFixed.selector, dealId));
+        market.finalizeMissedAudit(dealId);
     }
 
     function testFixAuditSeedWithoutAudit() public {
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketNoOpenAudit.selector, 9));
-        market.fixAuditSeed(9);
+        market.fixAuditSeeds(_ids(9));
     }
 
     function testFinalizeMissedAuditSlashesForClient() public {
@@ -756,19 +813,22 @@ contract StorageMarketTest is MarketFixture {
         market.finalizeMissedAudit(dealId);
 
         vm.warp(deadline + 1);
-        uint256 slashed = MIN_STAKE * SLASH_BPS / 10_000;
+        uint256 slashed = PRICE * COLLATERAL_BPS / 10_000;
         uint256 fee = earned * FEE_BPS / 10_000;
         vm.expectEmit(address(market));
-        emit IStorageMarket.AuditMissed(dealId, stranger, slashed, PRICE - earned, earned);
+        emit IStorageMarket.AuditMissed(dealId, stranger, slashed, PRICE - earned, earned, CHALLENGE_BOND);
         vm.prank(stranger);
         market.finalizeMissedAudit(dealId);
 
-        vm.assertEq(token.balanceOf(client), 1_000 ether - earned + slashed);
-        vm.assertEq(token.balanceOf(host), 1_000 ether - MIN_STAKE + earned - fee);
+        // The client paid the first audit's bond to the host; the stranger's bond came back.
+        vm.assertEq(token.balanceOf(client), 1_000 ether - earned + slashed - CHALLENGE_BOND);
+        vm.assertEq(token.balanceOf(stranger), 1_000 ether);
+        vm.assertEq(token.balanceOf(host), 1_000 ether - MIN_STAKE + earned - fee + CHALLENGE_BOND);
         vm.assertEq(token.balanceOf(treasury), fee);
         vm.assertEq(token.balanceOf(address(market)), MIN_STAKE - slashed);
         IStorageMarket.HostInfo memory h = market.hostInfo(host);
         vm.assertEq(h.stake, MIN_STAKE - slashed);
+        vm.assertEq(h.lockedCollateral, 0);
         vm.assertEq(h.activeDeals, 0);
         vm.assertEq(h.usedBytes, 0);
         IStorageMarket.Reputation memory r = market.reputation(host);
@@ -795,11 +855,11 @@ contract StorageMarketTest is MarketFixture {
         uint256 hostGross = PRICE * 4 days / DURATION;
         uint256 fee = hostGross * FEE_BPS / 10_000;
         vm.expectEmit(address(market));
-        emit IStorageMarket.DealEnded(dealId, hostGross, PRICE - hostGross);
+        emit IStorageMarket.DealEnded(dealId, hostGross, PRICE - hostGross, 0);
         vm.expectEmit(address(market));
         emit IStorageMarket.HostPaid(dealId, host, hostGross - fee, fee);
         vm.prank(client);
-        market.endDeal(dealId);
+        market.endDeals(_ids(dealId));
         vm.assertEq(token.balanceOf(client), 1_000 ether - hostGross);
         vm.assertEq(token.balanceOf(host), 1_000 ether - MIN_STAKE + hostGross - fee);
         vm.assertEq(token.balanceOf(treasury), fee);
@@ -811,18 +871,13 @@ contract StorageMarketTest is MarketFixture {
         uint256 dealId = _activeDeal();
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketNotDealClient.selector, dealId, host));
         vm.prank(host);
-        market.endDeal(dealId);
-
-        market.challenge(dealId);
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditOpen.selector, dealId));
-        vm.prank(client);
-        market.endDeal(dealId);
+        market.endDeals(_ids(dealId));
 
         uint256 endsAt = block.timestamp + DURATION;
         vm.warp(endsAt);
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketDealExpired.selector, dealId, endsAt));
         vm.prank(client);
-        market.endDeal(dealId);
+        market.endDeals(_ids(dealId));
 
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -830,7 +885,7 @@ contract StorageMarketTest is MarketFixture {
             )
         );
         vm.prank(client);
-        market.endDeal(5);
+        market.endDeals(_ids(5));
     }
 
     function testCompleteDealPaysOut() public {
@@ -855,7 +910,8 @@ contract StorageMarketTest is MarketFixture {
         market.completeDeal(dealId);
 
         vm.warp(endsAt - 1);
-        market.challenge(dealId);
+        vm.prank(stranger);
+        market.challenge(_ids(dealId), stranger);
         vm.warp(endsAt);
         vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAuditOpen.selector, dealId));
         market.completeDeal(dealId);
@@ -870,8 +926,8 @@ contract StorageMarketTest is MarketFixture {
 
     function testClaimEarnings() public {
         uint256 dealId = _activeDeal();
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketNothingToClaim.selector, dealId));
-        market.claimEarnings(dealId);
+        vm.expectRevert(IStorageMarket.StorageMarketNothingToClaim.selector);
+        market.claimEarnings(_ids(dealId));
 
         vm.warp(block.timestamp + 5 days);
         _challenge(dealId, client, SEED);
@@ -881,22 +937,25 @@ contract StorageMarketTest is MarketFixture {
         vm.expectEmit(address(market));
         emit IStorageMarket.HostPaid(dealId, host, earned - fee, fee);
         vm.prank(stranger);
-        market.claimEarnings(dealId);
-        vm.assertEq(token.balanceOf(host), 1_000 ether - MIN_STAKE + earned - fee);
+        market.claimEarnings(_ids(dealId));
+        vm.assertEq(token.balanceOf(host), 1_000 ether - MIN_STAKE + CHALLENGE_BOND + earned - fee);
         vm.assertEq(market.dealInfo(dealId).claimed, earned);
 
         // At completion only the unclaimed rest is paid.
         vm.warp(block.timestamp + DURATION);
         market.completeDeal(dealId);
         uint256 rest = PRICE - earned;
-        vm.assertEq(token.balanceOf(host), 1_000 ether - MIN_STAKE + earned - fee + rest - rest * FEE_BPS / 10_000);
+        vm.assertEq(
+            token.balanceOf(host),
+            1_000 ether - MIN_STAKE + CHALLENGE_BOND + earned - fee + rest - rest * FEE_BPS / 10_000
+        );
 
         vm.expectRevert(
             abi.encodeWithSelector(
                 IStorageMarket.StorageMarketUnexpectedDealStatus.selector, dealId, IStorageMarket.DealStatus.Completed
             )
         );
-        market.claimEarnings(dealId);
+        market.claimEarnings(_ids(dealId));
     }
 
     function testFeeIsFixedAtAcceptance() public {
@@ -942,7 +1001,7 @@ contract StorageMarketTest is MarketFixture {
             abi.encode(
                 keccak256(
                     "StorageReceipt(uint256 dealId,address client,address host,bytes manifestCid,uint32 shardIndex,"
-                    "uint64 shardSizeBytes,bytes32 shardRoot,uint64 durationSeconds,uint256 price)"
+                    "uint64 shardSizeBytes,bytes32 shardRoot,uint64 durationSeconds,uint256 price,uint64 acceptBy)"
                 ),
                 dealId,
                 c,
@@ -952,7 +1011,8 @@ contract StorageMarketTest is MarketFixture {
                 t.shardSizeBytes,
                 t.shardRoot,
                 t.durationSeconds,
-                t.price
+                t.price,
+                t.acceptBy
             )
         );
     }

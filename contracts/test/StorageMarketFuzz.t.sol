@@ -13,15 +13,16 @@ contract StorageMarketFuzzTest is MarketFixture {
         duration = bound(duration, 1 hours, 365 days);
         elapsed = bound(elapsed, 0, duration - 1);
         _register(host, MIN_STAKE, true);
-        price = bound(price, market.quote(host, SHARD_SIZE, duration), 900 ether);
+        // Collateral is twice the price: the host's stake backs deals up to half of it.
+        price = bound(price, market.quote(host, SHARD_SIZE, duration), MIN_STAKE / 2);
         IStorageMarket.DealTerms memory t = defaultTerms();
         t.durationSeconds = uint64(duration);
         t.price = price;
         uint256 dealId = _propose(t);
-        market.acceptDeal(dealId, _sigma(dealId));
+        _accept(dealId, _sigma(dealId));
         vm.warp(block.timestamp + elapsed);
         vm.prank(client);
-        market.endDeal(dealId);
+        market.endDeals(_ids(dealId));
 
         uint256 hostGross = price * elapsed / duration;
         uint256 fee = hostGross * FEE_BPS / 10_000;
@@ -31,26 +32,30 @@ contract StorageMarketFuzzTest is MarketFixture {
         vm.assertEq(token.balanceOf(address(market)), MIN_STAKE);
     }
 
-    /// The slash is exactly the configured share of the stake, and all of it reaches the client.
-    function testFuzzSlashMovesShareOfStakeToClient(uint256 stake, uint16 slashBps) public {
+    /// The slash is exactly the deal's collateral, whatever the stake behind it: all of it reaches the client,
+    /// with the unproven escrow and the challenger's bond back.
+    function testFuzzSlashMovesTheDealsCollateralToClient(uint256 stake, uint16 collateralBps, uint256 price) public {
         stake = bound(stake, MIN_STAKE, 900 ether);
-        slashBps = uint16(bound(slashBps, 1, 10_000));
+        collateralBps = uint16(bound(collateralBps, 1, 50_000));
         IStorageMarket.Parameters memory p = defaultParameters();
-        p.slashShareBps = slashBps;
+        p.collateralBps = collateralBps;
         vm.prank(governance);
         market.setParameters(p);
         _register(host, stake, true);
-        uint256 dealId = _propose(defaultTerms());
-        market.acceptDeal(dealId, _sigma(dealId));
-        vm.prank(stranger);
-        market.challenge(dealId);
+        price = bound(price, market.quote(host, SHARD_SIZE, DURATION), MIN_STAKE / 5);
+        IStorageMarket.DealTerms memory t = defaultTerms();
+        t.price = price;
+        uint256 dealId = _propose(t);
+        _accept(dealId, _sigma(dealId));
+        _challenge(dealId, stranger, keccak256("fuzz"));
         vm.warp(block.timestamp + AUDIT_WINDOW + 1);
         vm.prank(stranger);
         market.finalizeMissedAudit(dealId);
-        uint256 cut = stake * slashBps / 10_000;
+        uint256 cut = price * collateralBps / 10_000;
         vm.assertEq(token.balanceOf(client), 1_000 ether + cut);
         vm.assertEq(market.hostInfo(host).stake, stake - cut);
-        vm.assertEq(token.balanceOf(stranger), 0);
+        vm.assertEq(market.hostInfo(host).lockedCollateral, 0);
+        vm.assertEq(token.balanceOf(stranger), 1_000 ether);
     }
 
     /// Shards of any size: the drawn leaf is in range and the convention's proof for it is accepted, while the
@@ -68,7 +73,7 @@ contract StorageMarketFuzzTest is MarketFixture {
         t.shardSizeBytes = uint64(size);
         t.shardRoot = ShardMerkle.root(leaves);
         uint256 dealId = _propose(t);
-        market.acceptDeal(dealId, _sigma(dealId));
+        _accept(dealId, _sigma(dealId));
         _challenge(dealId, client, seed);
         uint256 index = market.auditLeafIndex(dealId);
         vm.assertLt(index, c.length);
@@ -91,19 +96,21 @@ contract StorageMarketFuzzTest is MarketFixture {
         _register(host, MIN_STAKE, true);
         uint256 dealId = _propose(defaultTerms());
         bytes memory sigma = _sign(key, market.receiptDigest(dealId));
-        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId));
-        market.acceptDeal(dealId, sigma);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketInvalidReceiptSignature.selector, dealId, vm.addr(key))
+        );
+        _accept(dealId, sigma);
     }
 
     /// The quote is the least a proposal may offer.
-    function testFuzzQuoteIsTheMinimumPrice(uint256 size, uint256 duration, uint256 pricePerGiBEpoch) public {
+    function testFuzzQuoteIsTheMinimumPrice(uint256 size, uint256 duration, uint256 pricePerGiBMonth) public {
         size = bound(size, 1, 1 << 36);
         duration = bound(duration, 1, 5 * 365 days);
-        pricePerGiBEpoch = bound(pricePerGiBEpoch, 0, 1 ether);
+        pricePerGiBMonth = bound(pricePerGiBMonth, 0, 1 ether);
         vm.prank(host);
-        market.registerHost(peerId, type(uint64).max, pricePerGiBEpoch, true, MIN_STAKE, noPermit());
+        market.registerHost(peerId, type(uint64).max, pricePerGiBMonth, true, MIN_STAKE, noPermit());
         uint256 required = market.quote(host, size, duration);
-        vm.assertGe(required * (1 << 30) * 1 days, pricePerGiBEpoch * size * duration);
+        vm.assertGe(required * (1 << 30) * 30 days, pricePerGiBMonth * size * duration);
         vm.assume(required <= 800 ether);
         IStorageMarket.DealTerms memory t = defaultTerms();
         t.shardSizeBytes = uint64(size);

@@ -23,12 +23,12 @@ contract StorageMarketGasTest is MarketFixture {
 
         vm.prank(host);
         uint256 g = gasleft();
-        market.registerHost(peerId, 1 << 40, PRICE_PER_GIB_EPOCH, true, 3 * MIN_STAKE, noPermit());
+        market.registerHost(peerId, 1 << 40, PRICE_PER_GIB_MONTH, true, 3 * MIN_STAKE, noPermit());
         _row(
             "registerHost",
             g - gasleft(),
             abi.encodeCall(
-                IStorageMarket.registerHost, (peerId, 1 << 40, PRICE_PER_GIB_EPOCH, true, 3 * MIN_STAKE, noPermit())
+                IStorageMarket.registerHost, (peerId, 1 << 40, PRICE_PER_GIB_MONTH, true, 3 * MIN_STAKE, noPermit())
             )
         );
 
@@ -50,23 +50,28 @@ contract StorageMarketGasTest is MarketFixture {
 
         vm.prank(client);
         g = gasleft();
-        market.proposeDeal(t, noPermit());
-        _row("proposeDeal", g - gasleft(), abi.encodeCall(IStorageMarket.proposeDeal, (t, noPermit())));
+        market.proposeDeals(_one(t), noPermit());
+        _row("proposeDeals (1 deal)", g - gasleft(), abi.encodeCall(IStorageMarket.proposeDeals, (_one(t), noPermit())));
 
-        bytes memory sigma = _sigma(dealId);
+        bytes[] memory sigmas = new bytes[](1);
+        sigmas[0] = _sigma(dealId);
         g = gasleft();
-        market.acceptDeal(dealId, sigma);
-        _row("acceptDeal", g - gasleft(), abi.encodeCall(IStorageMarket.acceptDeal, (dealId, sigma)));
+        market.acceptDeals(_ids(dealId), sigmas);
+        _row("acceptDeals (1 deal)", g - gasleft(), abi.encodeCall(IStorageMarket.acceptDeals, (_ids(dealId), sigmas)));
 
         vm.warp(block.timestamp + 1 days);
         vm.prank(client);
         g = gasleft();
-        market.challenge(dealId);
-        _row("challenge", g - gasleft(), abi.encodeCall(IStorageMarket.challenge, (dealId)));
+        market.challenge(_ids(dealId), client);
+        _row("challenge (1 deal)", g - gasleft(), abi.encodeCall(IStorageMarket.challenge, (_ids(dealId), client)));
 
         uint256 seedBlock = block.number + 1;
         vm.roll(seedBlock + 1);
         vm.setBlockhash(seedBlock, SEED);
+        vm.prank(client);
+        g = gasleft();
+        market.fixAuditSeeds(_ids(dealId));
+        _row("fixAuditSeeds (1 deal)", g - gasleft(), abi.encodeCall(IStorageMarket.fixAuditSeeds, (_ids(dealId))));
         vm.assertEq(market.auditLeafIndex(dealId), index);
         vm.prank(host);
         g = gasleft();
@@ -74,17 +79,20 @@ contract StorageMarketGasTest is MarketFixture {
         uint256 answerGas = g - gasleft();
         uint256 answerTx =
             _row("answerAudit (1 GiB)", answerGas, abi.encodeCall(IStorageMarket.answerAudit, (dealId, chunk, proof)));
-        vm.assertLt(answerTx, 80_000);
+        // The proof itself stays near 70k (22 levels and a 256-byte chunk); the answer also pays the host the
+        // challenge bond, one token transfer of ~15k with cold storage: 94,358 in all as deployed, ~102k under the
+        // coverage run's instrumentation, which `npm test` uses.
+        vm.assertLt(answerTx, 110_000);
         vm.assertEq(market.reputation(host).auditsPassed, 1);
 
         g = gasleft();
-        market.claimEarnings(dealId);
-        _row("claimEarnings", g - gasleft(), abi.encodeCall(IStorageMarket.claimEarnings, (dealId)));
+        market.claimEarnings(_ids(dealId));
+        _row("claimEarnings (1 deal)", g - gasleft(), abi.encodeCall(IStorageMarket.claimEarnings, (_ids(dealId))));
 
         // A missed audit on a second deal.
         uint256 second = _propose(defaultTerms());
-        market.acceptDeal(second, _sigma(second));
-        market.challenge(second);
+        _accept(second, _sigma(second));
+        _challenge(second, stranger, SEED);
         vm.warp(block.timestamp + AUDIT_WINDOW + 1);
         g = gasleft();
         market.finalizeMissedAudit(second);
@@ -92,12 +100,12 @@ contract StorageMarketGasTest is MarketFixture {
 
         // A client ending a third deal early.
         uint256 third = _propose(defaultTerms());
-        market.acceptDeal(third, _sigma(third));
+        _accept(third, _sigma(third));
         vm.warp(block.timestamp + 1 days);
         vm.prank(client);
         g = gasleft();
-        market.endDeal(third);
-        _row("endDeal", g - gasleft(), abi.encodeCall(IStorageMarket.endDeal, (third)));
+        market.endDeals(_ids(third));
+        _row("endDeals (1 deal)", g - gasleft(), abi.encodeCall(IStorageMarket.endDeals, (_ids(third))));
 
         // The first deal runs to its end.
         vm.warp(block.timestamp + DURATION);
