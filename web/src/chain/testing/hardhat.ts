@@ -2,7 +2,7 @@ import hre from "hardhat";
 import { type Account, type Address, custom, type Hex, http, parseEther, type Transport } from "viem";
 import { parseAccount } from "viem/accounts";
 import { deployContract, getAddresses, getChainId } from "viem/actions";
-import { tokenAbi } from "../abi.ts";
+import { operatorRegistryAbi, storageMarketAbi, tokenAbi } from "../abi.ts";
 import { chainFromConfig, type TabulaChain } from "../chain.ts";
 import { createTabulaClient, type TabulaClient } from "../client.ts";
 import type { ContractName } from "../contracts.ts";
@@ -24,12 +24,28 @@ export interface TestChain {
   close(): Promise<void>;
 }
 
+/** The market's parameters on a test chain (as contracts/deploy/market.ts gives local chains). */
+export const TEST_MARKET_PARAMETERS = {
+  minStake: parseEther("100"),
+  collateralBps: 20_000,
+  protocolFeeBps: 100,
+  auditWindowSeconds: 120,
+  unbondingDelaySeconds: 300,
+  challengeBond: parseEther("0.01"),
+} as const;
+
+/** Who receives the market's protocol fees on a test chain. */
+export const TEST_TREASURY: Address = "0x00000000000000000000000000000000007ea5e7";
+
 /**
  * Hardhat's EVM in this process with the platform token deployed, its faucet on or off: chain actions run against
  * real contract code and real balances. With `http`, the EVM also answers JSON-RPC on a free loopback port, for
- * code that dials the chain's URL itself (wagmi, the burner's provider).
+ * code that dials the chain's URL itself (wagmi, the burner's provider). With `market`, the operator registry and the
+ * storage market are deployed too, with {@link TEST_MARKET_PARAMETERS}, the first account as owner.
  */
-export async function startTestChain(options: { faucet?: boolean; http?: boolean } = {}): Promise<TestChain> {
+export async function startTestChain(
+  options: { faucet?: boolean; http?: boolean; market?: boolean } = {},
+): Promise<TestChain> {
   let transport: Transport;
   let rpcUrl = "http://127.0.0.1:8545";
   let close: () => Promise<void>;
@@ -57,8 +73,31 @@ export async function startTestChain(options: { faucet?: boolean; http?: boolean
   });
   const { contractAddress } = await waitForSuccess(bare, { hash, what: "Deploying the token" });
   const token = contractAddress as Address;
+  const addresses: Record<string, Address> = { Token: token };
+  if (options.market) {
+    const deploy = async (name: string, abi: typeof operatorRegistryAbi | typeof storageMarketAbi, args: unknown[]) => {
+      const artifact = await hre.artifacts.readArtifact(name);
+      const deployed = await deployContract(bare, {
+        abi,
+        bytecode: artifact.bytecode as Hex,
+        args: args as never,
+        account: deployer,
+        chain: null,
+      });
+      const receipt = await waitForSuccess(bare, { hash: deployed, what: `Deploying ${name}` });
+      return receipt.contractAddress as Address;
+    };
+    addresses.OperatorRegistry = await deploy("OperatorRegistry", operatorRegistryAbi, []);
+    addresses.StorageMarket = await deploy("StorageMarket", storageMarketAbi, [
+      token,
+      addresses.OperatorRegistry,
+      deployer,
+      TEST_TREASURY,
+      TEST_MARKET_PARAMETERS,
+    ]);
+  }
   const config = { id: await getChainId(bare), name: "Hardhat (in-process)", rpcUrl, local: true };
-  const chain = chainFromConfig(config, { Token: token });
+  const chain = chainFromConfig(config, addresses);
   return {
     chain,
     accounts,
