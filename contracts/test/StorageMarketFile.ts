@@ -10,6 +10,7 @@ import { network } from "hardhat";
 import { type Abi, type Address, bytesToHex, type Hex, parseEther } from "viem";
 import { type HDAccount, mnemonicToAccount } from "viem/accounts";
 import { type DealTerms, storageReceipt } from "../../web/src/chain/market/storage-receipt.ts";
+import { PERMIT_TYPES } from "../../web/src/chain/token/sign-permit.ts";
 import { leafHash, proofOf, rootOf } from "../../web/src/lib/merkle/tree.ts";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -148,15 +149,7 @@ describe("storage market: one file of 4 + 2 shards", () => {
     const nonce = await call<bigint>(token, "nonces", [client.address]);
     const permitSig = await client.signTypedData({
       domain: { name: "Tabula", version: "1", chainId, verifyingContract: token.address },
-      types: {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
+      types: PERMIT_TYPES,
       primaryType: "Permit",
       message: { owner: client.address, spender: market.address, value: escrow, nonce, deadline: acceptBy },
     });
