@@ -38,7 +38,7 @@ import {IStorageMarket} from "./interfaces/IStorageMarket.sol";
 ///    to the client, the deal ends, the unproven part of the escrow goes back to the client and the bond to its
 ///    challenger.
 /// 7. The client may end early ({endDeals}, all deals of a file at once: pro-rata, or up to what was proven
-///    while an audit is open); a finished deal pays out ({completeDeal}). Per-host counters count only what
+///    if the host has missed an open audit); a finished deal pays out ({completeDeal}). Per-host counters count only what
 ///    cost someone else something.
 ///
 /// A deal keeps the protocol fee, audit window, collateral and challenge bond it was accepted with: governance
@@ -431,10 +431,10 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     // ================================================================== settlement
 
     /// @inheritdoc IStorageMarket
-    /// @dev Not after the end (then the deal is simply completed). With an audit open the host is paid only up to
-    /// its last proof, and the bond of the audit cut short goes to the host, which was denied its answer: so an
-    /// open audit can never stop a client from leaving, and a client gains nothing by challenging just to leave.
-    /// Refunds to one client are paid in one transfer.
+    /// @dev Not after the end (then the deal is simply completed). An open audit never stops a client from
+    /// leaving: one the host can still answer changes nothing (the host is paid pro-rata up to now, so a client
+    /// gains nothing by challenging just before it leaves), one the host already missed pays the host only what it
+    /// proved; the audit's bond goes back to its challenger. Refunds to one client are paid in one transfer.
     function endDeals(uint256[] calldata dealIds) external nonReentrant {
         if (dealIds.length == 0) revert StorageMarketEmptyBatch();
         address runClient;
@@ -714,16 +714,16 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         if (!_actsFor(client, msg.sender, _ROLE_CLIENT)) revert StorageMarketNotDealClient(dealId, msg.sender);
         if (block.timestamp >= d.endsAt) revert StorageMarketDealExpired(dealId, d.endsAt);
         AuditRecord memory a = _audits[dealId];
-        bool auditOpen = a.challenger != address(0);
-        // The bond of an audit the host could still answer goes to the host; one whose window the host let pass
-        // goes back to its challenger.
+        // An audit the host can still answer changes nothing: the host is paid up to now. One whose window the host
+        // let pass limits its pay to what it proved. Either way the audit ends with the deal and its bond goes back
+        // to its challenger.
         bool missed = a.deadline != 0 && block.timestamp > a.deadline;
-        uint256 bond = auditOpen ? d.challengeBond : 0;
+        uint256 bond = a.challenger != address(0) ? d.challengeBond : 0;
         uint256 hostPayment;
-        (hostPayment, refund) = _settle(dealId, d, auditOpen ? d.provenUntil : block.timestamp, DealStatus.Ended);
-        emit DealEnded(dealId, hostPayment, refund, missed ? 0 : bond);
+        (hostPayment, refund) = _settle(dealId, d, missed ? d.provenUntil : block.timestamp, DealStatus.Ended);
+        emit DealEnded(dealId, hostPayment, refund, bond);
 
-        if (bond != 0) _token.safeTransfer(missed ? a.challenger : d.host, bond);
+        if (bond != 0) _token.safeTransfer(a.challenger, bond);
         _payHost(dealId, d, hostPayment);
     }
 

@@ -170,9 +170,9 @@ interface IStorageMarket {
         uint256 hostPayment,
         uint256 bondReturned
     );
-    /// @notice The client ended the deal early; an audit it cut short that the host could still answer gave its
-    /// bond to the host (`bondToHost`), one the host had already missed gave it back to its challenger.
-    event DealEnded(uint256 indexed dealId, uint256 hostPayment, uint256 refund, uint256 bondToHost);
+    /// @notice The client ended the deal early; an audit that was open ended with it and its bond went back to its
+    /// challenger (`bondReturned`).
+    event DealEnded(uint256 indexed dealId, uint256 hostPayment, uint256 refund, uint256 bondReturned);
     event DealCompleted(uint256 indexed dealId, uint256 hostPayment);
     /// @notice The host received `amount` from the deal's escrow and the treasury `fee`.
     event HostPaid(uint256 indexed dealId, address indexed host, uint256 amount, uint256 fee);
@@ -288,7 +288,8 @@ interface IStorageMarket {
     function finalizeMissedAudit(uint256 dealId) external;
 
     /// @notice The client (or its ROLE_CLIENT operator) ends active deals early (all deals of a file in one call):
-    /// each host keeps the pro-rata part (only what it proved if an audit is open), the rest goes back to the client.
+    /// each host keeps the pro-rata part (only what it proved if it missed an open audit), the rest goes back to
+    /// the client.
     function endDeals(uint256[] calldata dealIds) external;
 
     /// @notice Settles a deal whose duration has passed: the host gets the rest of the price.

@@ -355,7 +355,6 @@ contract StorageMarketAttacksTest is MarketFixture {
         _challenge(dealId, host, SEED);
         vm.warp(block.timestamp + AUDIT_WINDOW);
         _answer(dealId);
-        uint256 provenUntil = market.dealInfo(dealId).provenUntil;
         _challenge(dealId, host, keccak256("second"));
         vm.warp(block.timestamp + AUDIT_WINDOW / 2);
         uint256 hostBefore = token.balanceOf(host);
@@ -364,8 +363,9 @@ contract StorageMarketAttacksTest is MarketFixture {
         market.endDeals(_ids(dealId));
         IStorageMarket.DealInfo memory d = market.dealInfo(dealId);
         vm.assertEq(uint256(d.status), uint256(IStorageMarket.DealStatus.Ended));
-        // Settled up to what was proven, not up to now; the open audit's bond went to the host that put it up.
-        uint256 earned = PRICE * (provenUntil - d.startedAt) / DURATION;
+        // The deal ended as if no audit were open: pro-rata up to now; the audit's bond went back to the host that
+        // put it up.
+        uint256 earned = PRICE * (block.timestamp - d.startedAt) / DURATION;
         vm.assertEq(d.claimed, earned);
         vm.assertEq(token.balanceOf(client), clientBefore + PRICE - earned);
         vm.assertEq(token.balanceOf(host), hostBefore + CHALLENGE_BOND + earned - earned * FEE_BPS / 10_000);
@@ -373,14 +373,36 @@ contract StorageMarketAttacksTest is MarketFixture {
         vm.assertEq(market.hostInfo(host).lockedCollateral, 0);
     }
 
-    function testEndingADealWhoseAuditWasMissedReturnsTheBondToItsChallenger() public {
+    function testClientCannotSkipPayingByChallengingJustBeforeItLeaves() public {
+        uint256 dealId = _activeDeal();
+        uint256 start = block.timestamp;
+        vm.warp(start + 9 days);
+        uint256 clientBefore = token.balanceOf(client);
+        uint256 hostBefore = token.balanceOf(host);
+        // The client challenges and leaves before the seed block exists, so the host cannot answer.
+        vm.prank(client);
+        market.challenge(_ids(dealId), client);
+        vm.prank(client);
+        market.endDeals(_ids(dealId));
+        // The host is paid for the nine days it stored, as without the audit; the client's bond comes back.
+        uint256 earned = PRICE * 9 days / DURATION;
+        vm.assertEq(market.dealInfo(dealId).claimed, earned);
+        vm.assertEq(token.balanceOf(host), hostBefore + earned - earned * FEE_BPS / 10_000);
+        vm.assertEq(token.balanceOf(client), clientBefore + PRICE - earned);
+    }
+
+    function testEndingADealWhoseAuditWasMissedPaysOnlyWhatWasProven() public {
         uint256 dealId = _activeDeal();
         uint256 strangerBefore = token.balanceOf(stranger);
+        uint256 clientBefore = token.balanceOf(client);
         _challenge(dealId, stranger, SEED);
         vm.warp(market.auditInfo(dealId).deadline + 1);
         vm.prank(client);
         market.endDeals(_ids(dealId));
+        // Nothing proven: the whole escrow comes back; the stranger's bond too.
         vm.assertEq(token.balanceOf(stranger), strangerBefore);
+        vm.assertEq(token.balanceOf(client), clientBefore + PRICE);
+        vm.assertEq(market.dealInfo(dealId).claimed, 0);
     }
 
     // ------------------------------------------------------------------ a deal keeps its parameters
@@ -641,8 +663,9 @@ contract StorageMarketAttacksTest is MarketFixture {
         vm.prank(operator);
         market.endDeals(_ids(dealId));
         vm.assertEq(token.balanceOf(operator), 0);
-        // Nothing proven: the whole price comes back to the owner; the bond went to the host denied its answer.
-        vm.assertEq(token.balanceOf(client), clientBefore - CHALLENGE_BOND + PRICE);
+        // The host is paid for the day it stored; the rest of the price and the bond come back to the owner.
+        uint256 earned = PRICE * 1 days / DURATION;
+        vm.assertEq(token.balanceOf(client), clientBefore + PRICE - earned);
     }
 
     // ------------------------------------------------------------------ re-entrancy

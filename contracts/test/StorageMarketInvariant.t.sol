@@ -307,15 +307,15 @@ contract MarketHandler {
         market.endDeals(_ids(id));
         succeeded[this.end.selector]++;
         ModelAudit memory a = audits[id];
+        bool missed = a.deadline != 0 && block.timestamp > a.deadline;
         if (a.challenger != address(0)) {
-            bool missed = a.deadline != 0 && block.timestamp > a.deadline;
-            _move(address(market), missed ? a.challenger : d.host, d.bond);
+            // The audit ends with the deal; its bond goes back to its challenger.
+            _move(address(market), a.challenger, d.bond);
             bondsOut += d.bond;
             succeeded[bytes4(keccak256("endWithAuditOpen"))]++;
-            _close(id, d, d.earned);
-        } else {
-            _close(id, d, _earned(d, block.timestamp));
         }
+        // Only an audit the host missed limits its pay to what it proved.
+        _close(id, d, missed ? d.earned : _earned(d, block.timestamp));
     }
 
     function complete(uint256 dealSeed) external {
