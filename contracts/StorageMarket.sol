@@ -70,6 +70,9 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
     uint256 public constant MAX_SHARD_SIZE_BYTES = LEAF_SIZE_BYTES * type(uint32).max;
     /// @notice Longest deal, in seconds (five years of 365 days).
     uint256 public constant MAX_DURATION_SECONDS = 5 * 365 days;
+    /// @notice Latest `acceptBy` a proposal may carry, counted from the proposal: a σ is for the upload at hand,
+    /// never a standing promise a client could use months after the host dropped the shard.
+    uint256 public constant MAX_ACCEPT_DELAY_SECONDS = 30 days;
     /// @notice Prices are quoted per GiB per month, as the app shows them; a month is 30 days.
     uint256 public constant MONTH_SECONDS = 30 days;
     uint256 public constant GIB_BYTES = 1 << 30;
@@ -657,6 +660,9 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
             revert StorageMarketInvalidDuration(terms.durationSeconds);
         }
         if (terms.acceptBy < block.timestamp) revert StorageMarketAcceptByPassed(terms.acceptBy, block.timestamp);
+        if (terms.acceptBy > block.timestamp + MAX_ACCEPT_DELAY_SECONDS) {
+            revert StorageMarketAcceptByTooLate(terms.acceptBy, block.timestamp + MAX_ACCEPT_DELAY_SECONDS);
+        }
         price = terms.price;
         uint256 required = _quote(h.pricePerGiBMonth, terms.shardSizeBytes, terms.durationSeconds);
         if (price < required) revert StorageMarketPriceTooLow(price, required);
@@ -665,7 +671,7 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         d.host = terms.host;
         d.price = price.toUint96();
         d.status = DealStatus.Proposed;
-        d.acceptBy = uint256(terms.acceptBy).toUint40();
+        d.acceptBy = uint40(terms.acceptBy);
         d.durationSeconds = uint32(terms.durationSeconds);
         d.shardRoot = terms.shardRoot;
         d.client = msg.sender;

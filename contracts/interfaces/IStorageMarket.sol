@@ -197,6 +197,8 @@ interface IStorageMarket {
     error StorageMarketInvalidShardSize(uint256 shardSizeBytes);
     error StorageMarketInvalidDuration(uint256 durationSeconds);
     error StorageMarketAcceptByPassed(uint256 acceptBy, uint256 nowSeconds);
+    /// @notice A proposal's `acceptBy` is more than {MAX_ACCEPT_DELAY_SECONDS} ahead: propose with `latest` or sooner.
+    error StorageMarketAcceptByTooLate(uint256 acceptBy, uint256 latest);
     error StorageMarketReceiptExpired(uint256 dealId, uint256 acceptBy);
     error StorageMarketPriceTooLow(uint256 offered, uint256 required);
     error StorageMarketUnexpectedDealStatus(uint256 dealId, DealStatus status);

@@ -506,6 +506,27 @@ contract StorageMarketAttacksTest is MarketFixture {
         _propose(terms);
     }
 
+    function testAClientCannotKeepAReceiptUsableForMonths() public {
+        _register(host, MIN_STAKE, true);
+        IStorageMarket.DealTerms memory terms = defaultTerms();
+        uint256 latest = block.timestamp + market.MAX_ACCEPT_DELAY_SECONDS();
+        terms.acceptBy = uint64(latest + 1);
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketAcceptByTooLate.selector, latest + 1, latest));
+        _propose(terms);
+        // Beyond what the market stores, too: a named error, not an overflow.
+        terms.acceptBy = type(uint64).max;
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketAcceptByTooLate.selector, type(uint64).max, latest)
+        );
+        _propose(terms);
+
+        terms.acceptBy = uint64(latest);
+        uint256 dealId = _propose(terms);
+        vm.warp(latest);
+        _accept(dealId, _sigma(dealId));
+        vm.assertEq(uint8(market.dealInfo(dealId).status), uint8(IStorageMarket.DealStatus.Active));
+    }
+
     // ------------------------------------------------------------------ collateral in proportion to the deal
 
     function testATinyDealCannotWinMoreThanItsCollateral() public {
