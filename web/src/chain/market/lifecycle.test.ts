@@ -4,13 +4,20 @@ import { getBlock, readContract, writeContract } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leafHash, proofOf, rootOf } from "../../lib/merkle/tree.ts";
 import { deployedContract } from "../chain.ts";
-import { authorizeOperator, OperatorRole, operatorRoles } from "../operators/authorize-operator.ts";
+import { authorizeOperator } from "../operators/authorize-operator.ts";
+import { operatorRoles } from "../operators/operator-roles.ts";
+import { OperatorRole } from "../operators/roles.ts";
 import { waitForSuccess } from "../receipt.ts";
 import { startTestChain, TEST_MARKET_PARAMETERS, TEST_TREASURY, type TestChain } from "../testing/hardhat.ts";
 import { balanceOf } from "../token/balance-of.ts";
 import { faucetSync } from "../token/faucet.ts";
 import { acceptDealsSync } from "./accept-deals.ts";
-import { answerAudit, challengeDeals, finalizeMissedAudit, fixAuditSeeds, openAudit } from "./audits.ts";
+import { answerAudit } from "./answer-audit.ts";
+import { beginUnbonding } from "./begin-unbonding.ts";
+import { cancelProposals } from "./cancel-proposals.ts";
+import { challengeDeals } from "./challenge-deals.ts";
+import { claimEarnings } from "./claim-earnings.ts";
+import { endDeals } from "./end-deals.ts";
 import {
   AuditWindowClosedError,
   InsufficientStakeError,
@@ -20,11 +27,15 @@ import {
   NotOperatorError,
   UnbondingNotReadyError,
 } from "./errors.ts";
-import { beginUnbonding, claimEarnings, hostStatus, registerHost, withdrawStake } from "./hosts.ts";
+import { finalizeMissedAudit } from "./finalize-missed-audit.ts";
+import { fixAuditSeeds } from "./fix-audit-seeds.ts";
+import { hostStatus } from "./host-status.ts";
+import { openAudit } from "./open-audit.ts";
 import { proposeDealsSync } from "./propose-deals.ts";
 import { signReceipt } from "./receipts.ts";
-import { cancelProposals, endDeals } from "./settle.ts";
+import { registerHost } from "./register-host.ts";
 import type { DealTerms } from "./storage-receipt.ts";
+import { withdrawStake } from "./withdraw-stake.ts";
 
 const CHUNKS = 16;
 const DURATION = 30n * 24n * 3600n;

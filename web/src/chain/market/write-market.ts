@@ -11,7 +11,8 @@ import { simulateContract, writeContract } from "viem/actions";
 import type { storageMarketAbi } from "../abi.ts";
 import { type DeployedContractErrorType, deployedContract } from "../chain.ts";
 import type { TabulaClient } from "../client.ts";
-import { revertOf } from "../errors.ts";
+import { NoAccountError, revertOf } from "../errors.ts";
+import { signPermit } from "../token/sign-permit.ts";
 
 type MarketAbi = typeof storageMarketAbi;
 export type MarketWriteName = ContractFunctionName<MarketAbi, "nonpayable">;
@@ -57,4 +58,17 @@ export async function writeMarket<name extends MarketWriteName>(
     throw error;
   }
   return await writeContract(client, request as never);
+}
+
+/** The owner's permit for the market to move `value` (one signature, no approval transaction), in the shape the
+ * market's `…permit` parameters take. */
+export async function marketPermit(
+  client: TabulaClient,
+  parameters: { account: Account | Address | undefined; value: bigint; deadline: bigint; action: string },
+) {
+  const { account, value, deadline, action } = parameters;
+  if (!account) throw new NoAccountError({ action });
+  const market = deployedContract(client.chain, "StorageMarket");
+  const permit = await signPermit(client, { spender: market.address, value, deadline, account });
+  return { account, permit: { deadline, v: permit.v, r: permit.r, s: permit.s } };
 }
