@@ -1,10 +1,13 @@
 /**
  * File keys kept wrapped by a key derived from a wallet signature over a fixed EIP-712 message, so the same wallet
  * unlocks them on any device (wallets sign deterministically, RFC 6979). The same signature also derives the
- * user's X25519 key pair, to which others can wrap keys (ecies.ts).
+ * user's X25519 key pair, to which others can wrap keys (ecies.ts), and the tab's operator keys: the secp256k1
+ * keys the owner authorizes on-chain to sign receipts, units and tickets without a wallet prompt, the same on
+ * every device of the same wallet, a new one per generation when an old one was revoked.
  */
 import { x25519 } from "@noble/curves/ed25519.js";
-import { concatBytes, randomBytes } from "../bytes.ts";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { concatBytes, randomBytes, toHex } from "../bytes.ts";
 import { AES_GCM_NONCE_BYTES } from "../constants.ts";
 import { WrongKeyError } from "../file-errors.ts";
 import { aesKey, hkdf } from "./hkdf.ts";
@@ -27,6 +30,8 @@ export interface Vault {
   /** X25519 key pair for receiving keys from others. */
   x25519PublicKey: Uint8Array;
   x25519SecretKey: Uint8Array;
+  /** The tab's operator private key on chain `chainId`; `generation` counts the keys revoked before it. */
+  operatorKey(chainId: number, generation?: number): Promise<`0x${string}`>;
 }
 
 /** Derives the vault from the wallet's signature over {@link VAULT_TYPED_DATA}. */
@@ -63,5 +68,16 @@ export async function deriveVault(signature: Uint8Array): Promise<Vault> {
     },
     x25519SecretKey,
     x25519PublicKey: x25519.getPublicKey(x25519SecretKey),
+    async operatorKey(chainId, generation = 0) {
+      if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new RangeError(`no chain id ${chainId}`);
+      if (!Number.isSafeInteger(generation) || generation < 0) throw new RangeError(`no key generation ${generation}`);
+      // A 32-byte HKDF output is a valid secp256k1 scalar except with probability ~2^-128; the counter covers it.
+      for (let attempt = 0; ; attempt++) {
+        const candidate = await hkdf(signature, VAULT_SALT, `operator/${chainId}/${generation}/${attempt}`);
+        if (secp256k1.utils.isValidSecretKey(candidate)) {
+          return `0x${toHex(candidate)}`;
+        }
+      }
+    },
   };
 }

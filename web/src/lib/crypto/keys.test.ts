@@ -1,3 +1,4 @@
+import { recoverMessageAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { fromHex } from "../bytes.ts";
@@ -26,6 +27,32 @@ describe("key vault", () => {
     expect(await otherDevice.open(sealed, CID_TEXT)).toEqual(fileKey);
     await expect(otherDevice.open(sealed, "bafyother")).rejects.toThrow(WrongKeyError);
     await expect((await deriveVault(await walletSignature(BOB))).open(sealed, CID_TEXT)).rejects.toThrow(WrongKeyError);
+  });
+});
+
+describe("operator keys", () => {
+  it("are the same on every device of a wallet, one per chain and generation, and none is the wallet's key", async () => {
+    const alice = await deriveVault(await walletSignature(ALICE));
+    const otherDevice = await deriveVault(await walletSignature(ALICE));
+    const bob = await deriveVault(await walletSignature(BOB));
+    const key = await alice.operatorKey(31337);
+    expect(await otherDevice.operatorKey(31337)).toBe(key);
+    expect(await otherDevice.operatorKey(31337, 0)).toBe(key);
+    const others = [
+      await alice.operatorKey(31337, 1),
+      await alice.operatorKey(8453),
+      await bob.operatorKey(31337),
+      ALICE,
+    ];
+    expect(new Set([key, ...others]).size).toBe(5);
+    // A usable secp256k1 key: it signs, and the signature recovers to its address.
+    const operator = privateKeyToAccount(key);
+    const message = "a receipt";
+    expect(await recoverMessageAddress({ message, signature: await operator.signMessage({ message }) })).toBe(
+      operator.address,
+    );
+    await expect(alice.operatorKey(0)).rejects.toThrow(RangeError);
+    await expect(alice.operatorKey(1, -1)).rejects.toThrow(RangeError);
   });
 });
 
