@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAmount } from "./amounts.ts";
+import { formatAmount, formatExactAmount } from "./amounts.ts";
 
 describe("formatAmount", () => {
   it("shows base units as whole tokens in the user's locale, four fraction digits at most", () => {
@@ -14,5 +14,13 @@ describe("formatAmount", () => {
 
   it("shows an ellipsis while the balance is unknown", () => {
     expect(formatAmount(undefined)).toBe("…");
+  });
+});
+
+describe("formatExactAmount", () => {
+  it("keeps every base unit, where rounding would hide a shortfall", () => {
+    expect(formatExactAmount(100n * 10n ** 18n - 1n)).toBe("99.999999999999999999");
+    expect(formatAmount(100n * 10n ** 18n - 1n)).toBe((100).toLocaleString());
+    expect(formatExactAmount(0n)).toBe("0");
   });
 });

@@ -12,3 +12,8 @@ export function formatAmount(value: bigint | undefined, decimals = TOKEN_DECIMAL
     maximumFractionDigits: AMOUNT_FRACTION_DIGITS,
   });
 }
+
+/** An amount to the last base unit (`"99.999999999999999999"`), for messages where rounding would hide a shortfall. */
+export function formatExactAmount(value: bigint, decimals = TOKEN_DECIMALS): string {
+  return formatUnits(value, decimals);
+}

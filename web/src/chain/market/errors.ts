@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import { formatAmount } from "../../lib/amounts.ts";
+import { formatExactAmount } from "../../lib/amounts.ts";
 import { BaseError } from "../../lib/errors.ts";
 
 /** A deal's price is below what its host asks now (its `quote`). */
@@ -73,7 +73,7 @@ export class InsufficientFreeStakeError extends BaseError {
   readonly required: bigint;
   constructor(parameters: { host: Address; freeStake: bigint; required: bigint; cause?: unknown }) {
     super(
-      `Host ${parameters.host} has ${formatAmount(parameters.freeStake)} TAB of free stake; the deal needs ${formatAmount(parameters.required)}.`,
+      `Host ${parameters.host} has ${formatExactAmount(parameters.freeStake)} TAB of free stake; it needs ${formatExactAmount(parameters.required)} TAB.`,
       { details: "The host must add stake, or the shard goes to another host.", cause: parameters.cause },
     );
     this.host = parameters.host;
@@ -90,7 +90,7 @@ export class InsufficientStakeError extends BaseError {
   readonly minStake: bigint;
   constructor(parameters: { host: Address; stake: bigint; minStake: bigint; cause?: unknown }) {
     super(
-      `Host ${parameters.host} would stake ${formatAmount(parameters.stake)} TAB; the market asks for at least ${formatAmount(parameters.minStake)}.`,
+      `Host ${parameters.host} would stake ${formatExactAmount(parameters.stake)} TAB; the market asks for at least ${formatExactAmount(parameters.minStake)} TAB.`,
       { details: "Stake at least the minimum, or offer free storage instead.", cause: parameters.cause },
     );
     this.host = parameters.host;

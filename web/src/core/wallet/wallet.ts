@@ -4,13 +4,14 @@ import {
   connect,
   disconnect,
   getConnection,
+  getConnectorClient,
   signTypedData,
   switchChain,
   watchBlockNumber,
   watchConnection,
   watchConnectors,
 } from "@wagmi/core";
-import type { Address, Hash, Hex } from "viem";
+import type { Account, Address, Hash, Hex } from "viem";
 import { getBalance } from "viem/actions";
 import { BURNER_CONNECTOR_ID } from "../../chain/burner.ts";
 import type { TabulaChain } from "../../chain/chain.ts";
@@ -175,6 +176,15 @@ export class Wallet extends EventTarget {
   /** Signs EIP-712 typed data with the connected account (e.g. the file-key vault's unlock message). */
   async signTypedData(typedData: TypedDataToSign): Promise<Hex> {
     return await signTypedData(this.#config, typedData);
+  }
+
+  /**
+   * A client that sends transactions and signs as the connected account, through its wallet (each one a prompt in
+   * an injected wallet, silent for the burner), on the configured chain.
+   */
+  async ownerClient(): Promise<TabulaClient<Account>> {
+    const client = await getConnectorClient(this.#config, { chainId: this.chain.id });
+    return client as unknown as TabulaClient<Account>;
   }
 
   /** Stops following connections and blocks, and aborts what waits. */
