@@ -5,10 +5,12 @@
 import { mount } from "svelte";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { chainFromConfig } from "./chain/chain.ts";
+import { createTabulaClient } from "./chain/client.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
 import { MyFiles } from "./core/files/my-files.ts";
 import { Host } from "./core/hosting/host.ts";
 import { hostPieceStore } from "./core/hosting/host-store.ts";
+import { PaidHosting } from "./core/hosting/paid-hosting.ts";
 import { KnownHosts } from "./core/network/known-hosts.ts";
 import { NetworkFiles } from "./core/network/network-files.ts";
 import { tabNetworkParts } from "./core/network/node-parts.ts";
@@ -24,6 +26,7 @@ import { FilesState } from "./state/files.svelte.ts";
 import { HostingState } from "./state/hosting.svelte.ts";
 import { NetworkState } from "./state/network.svelte.ts";
 import { NetworkFilesState } from "./state/network-files.svelte.ts";
+import { PaidHostingState } from "./state/paid-hosting.svelte.ts";
 import { PublicFilesState } from "./state/public-files.svelte.ts";
 import { Router } from "./state/router.svelte.ts";
 import { SendState } from "./state/send.svelte.ts";
@@ -82,6 +85,25 @@ async function boot(): Promise<void> {
   target.replaceChildren();
   const publicFiles = new PublicFilesState(new PublicFiles(node.helia));
   const hosting = new HostingState(host);
+  // Paid hosting where the chain has a market: the connected wallet stakes, the vault's key signs for it.
+  let paidHosting: PaidHosting | undefined;
+  if (chain.contracts.StorageMarket && chain.contracts.OperatorRegistry) {
+    const service = new PaidHosting({
+      reader: createTabulaClient({ chain }),
+      owner: async () => (account.snapshot.address && !account.snapshot.wrongChain ? account.ownerClient() : undefined),
+      signTypedData: (typedData) => wallet.signTypedData(typedData),
+      peerId: node.libp2p.peerId.toMultihash().bytes,
+    });
+    paidHosting = service;
+    let owner: string | undefined;
+    account.addEventListener("change", () => {
+      const address = account.snapshot.address;
+      if (address === owner || account.snapshot.status !== "connected") return;
+      owner = address;
+      void service.sync();
+    });
+  }
+  const paid = paidHosting ? new PaidHostingState(paidHosting) : undefined;
   // One files database for my files and their placements; a worker pool each for storing/opening and repairing,
   // made when first needed.
   let filesDb: Promise<FilesDB> | undefined;
@@ -109,11 +131,11 @@ async function boot(): Promise<void> {
   const files = new FilesState(myFiles);
   mount(App, {
     target,
-    props: { router: new Router(), network, wallet, publicFiles, files, hosting, networkFiles, send },
+    props: { router: new Router(), network, wallet, publicFiles, files, hosting, paid, networkFiles, send },
   });
   void wallet.restore();
   Object.assign(globalThis, {
-    tabula: { node, config, wallet, account, network, host, knownHosts, hosting, networkFiles, send },
+    tabula: { node, config, wallet, account, network, host, knownHosts, hosting, paidHosting, networkFiles, send },
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatExactAmount } from "./amounts.ts";
+import { formatAmount, formatExactAmount, parseAmount } from "./amounts.ts";
 
 describe("formatAmount", () => {
   it("shows base units as whole tokens in the user's locale, four fraction digits at most", () => {
@@ -22,5 +22,16 @@ describe("formatExactAmount", () => {
     expect(formatExactAmount(100n * 10n ** 18n - 1n)).toBe("99.999999999999999999");
     expect(formatAmount(100n * 10n ** 18n - 1n)).toBe((100).toLocaleString());
     expect(formatExactAmount(0n)).toBe("0");
+  });
+});
+
+describe("parseAmount", () => {
+  it("reads decimal amounts to base units and refuses anything else", () => {
+    expect(parseAmount("2")).toBe(2n * 10n ** 18n);
+    expect(parseAmount(" 0.5 ")).toBe(5n * 10n ** 17n);
+    expect(parseAmount("0.000000000000000001")).toBe(1n);
+    for (const bad of ["", "-1", "1e3", "1,5", "abc", "0.0000000000000000001", "1."]) {
+      expect(parseAmount(bad), bad).toBeUndefined();
+    }
   });
 });

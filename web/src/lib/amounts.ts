@@ -1,4 +1,4 @@
-import { formatUnits } from "viem";
+import { formatUnits, parseUnits } from "viem";
 
 /** Decimals of ETH and of the platform token (TAB): amounts on chain are in units of 10^-18. */
 export const TOKEN_DECIMALS = 18;
@@ -16,4 +16,11 @@ export function formatAmount(value: bigint | undefined, decimals = TOKEN_DECIMAL
 /** An amount to the last base unit (`"99.999999999999999999"`), for messages where rounding would hide a shortfall. */
 export function formatExactAmount(value: bigint, decimals = TOKEN_DECIMALS): string {
   return formatUnits(value, decimals);
+}
+
+/** What the user typed as an amount of tokens (`"2"`, `"0.5"`), in base units; undefined when it is not one. */
+export function parseAmount(text: string, decimals = TOKEN_DECIMALS): bigint | undefined {
+  const trimmed = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(trimmed) || (trimmed.split(".")[1]?.length ?? 0) > decimals) return undefined;
+  return parseUnits(trimmed, decimals);
 }

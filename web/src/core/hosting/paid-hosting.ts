@@ -112,6 +112,15 @@ export class PaidHosting extends EventTarget {
     this.#update({ owner: address, status, operatorRoles: roles });
   }
 
+  /** {@link refresh}, for callers outside an action: a failed read becomes the snapshot's error. */
+  async sync(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch (error) {
+      this.#update({ error: `The host's record could not be read: ${userMessage(error)}` });
+    }
+  }
+
   /**
    * Stakes and registers (one permit signature and one transaction), then authorizes this tab's operator key (one
    * transaction); skips what the chain already has.
