@@ -6,14 +6,21 @@ import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IBandwidthChannel} from "./interfaces/IBandwidthChannel.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {PaymentFunding} from "./libraries/PaymentFunding.sol";
 import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
 
 /// @title Tachyon bandwidth channels
 /// @notice See {IBandwidthChannel}. Every usage unit is an EIP-712 message of this contract on this chain that
-/// names its channel, and a channel names its payer and payee, so a unit is bound to (chain id, contract, channel,
-/// payer, payee, sequence) and cannot be replayed anywhere else.
+/// names its channel, and a channel names its payer and payee and the two keys bound to sign for them, so a unit is
+/// bound to (chain id, contract, channel, payer, payee, sequence) and cannot be replayed anywhere else.
+///
+/// Operator keys: the payer binds its signing key at open and the payee at confirm, each the owner itself or its
+/// live operator in the {IOperatorRegistry} for its role. Units are checked against the bound keys only, so a later
+/// revocation or expiry never voids a unit someone was paid with; routine calls check the registry each time, so a
+/// revoked operator can no longer make them. Tokens only move to or from the payer and the payee.
 ///
 /// Settlement, with A the agreed count (last unit both signed), Cr the payer's own claim and Ce the payee's:
 /// - |Ce - Cr| <= tolerance: the payee is paid A and the payer charged A;
@@ -45,7 +52,11 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     bytes32 private constant USAGE_TYPEHASH =
         keccak256("Usage(uint256 channelId,uint64 sequence,uint128 totalBytes,uint64 time,bytes32 link)");
 
+    uint8 private constant _ROLE_PAYER = 4;
+    uint8 private constant _ROLE_PAYEE = 8;
+
     IERC20 private immutable _token;
+    IOperatorRegistry private immutable _operators;
     uint64 private immutable _confirmWindowSeconds;
     uint64 private immutable _challengeWindowSeconds;
 
@@ -56,12 +67,18 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     mapping(address by => mapping(address against => bool)) private _distrusts;
 
     /// @param token_ the platform token every payment is made in.
+    /// @param operators_ the registry of operator keys payers and payees authorize.
     /// @param confirmWindowSeconds how long a payee has to confirm a new channel.
     /// @param challengeWindowSeconds how long the other side has to answer a close.
-    constructor(IERC20 token_, uint64 confirmWindowSeconds, uint64 challengeWindowSeconds)
-        EIP712("Tabula BandwidthChannel", "1")
-    {
+    constructor(
+        IERC20 token_,
+        IOperatorRegistry operators_,
+        uint64 confirmWindowSeconds,
+        uint64 challengeWindowSeconds
+    ) EIP712("Tabula BandwidthChannel", "1") {
+        if (address(token_) == address(0) || address(operators_) == address(0)) revert BandwidthChannelZeroAddress();
         _token = token_;
+        _operators = operators_;
         _confirmWindowSeconds = confirmWindowSeconds;
         _challengeWindowSeconds = challengeWindowSeconds;
     }
@@ -71,47 +88,63 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         return _token;
     }
 
+    /// @notice The registry of operator keys this contract accepts.
+    function operators() external view returns (IOperatorRegistry) {
+        return _operators;
+    }
+
     /// @notice Seconds a payee has to confirm, and seconds a close can be challenged.
     function windows() external view returns (uint64 confirmWindowSeconds, uint64 challengeWindowSeconds) {
         return (_confirmWindowSeconds, _challengeWindowSeconds);
     }
 
     /// @inheritdoc IBandwidthChannel
-    function open(address payee, uint128 deposit, uint128 pricePerMB, uint128 lossToleranceBytes)
+    function open(address payee, address payerSigner, uint96 deposit, uint96 pricePerMB, uint96 lossToleranceBytes)
         external
         nonReentrant
         returns (uint256 channelId)
     {
-        channelId = _open(msg.sender, payee, deposit, pricePerMB, lossToleranceBytes);
+        channelId = _open(msg.sender, payerSigner, payee, deposit, pricePerMB, lossToleranceBytes);
     }
 
     /// @inheritdoc IBandwidthChannel
     function openWithPermit(
         address payee,
-        uint128 deposit,
-        uint128 pricePerMB,
-        uint128 lossToleranceBytes,
+        address payerSigner,
+        uint96 deposit,
+        uint96 pricePerMB,
+        uint96 lossToleranceBytes,
         PaymentFunding.Permit calldata permit
     ) external nonReentrant returns (uint256 channelId) {
         PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
-        channelId = _open(msg.sender, payee, deposit, pricePerMB, lossToleranceBytes);
+        channelId = _open(msg.sender, payerSigner, payee, deposit, pricePerMB, lossToleranceBytes);
     }
 
     /// @inheritdoc IBandwidthChannel
-    function openRoute(address proxy, uint128 amount, uint128 pricePerMB, uint128 lossToleranceBytes)
-        external
-        nonReentrant
-        returns (uint256 upstreamId)
-    {
-        uint128 lockedAmount = uint128(uint256(amount) * PROXY_LOCK_PERCENT / 100);
-        uint128 upstreamPrice = uint128(uint256(pricePerMB) * PROXY_LOCK_PERCENT / 100);
-        upstreamId = _open(msg.sender, proxy, lockedAmount, upstreamPrice, lossToleranceBytes);
+    function openRoute(
+        address proxy,
+        address payerSigner,
+        uint96 amount,
+        uint96 pricePerMB,
+        uint96 lossToleranceBytes
+    ) external nonReentrant returns (uint256 upstreamId) {
+        uint256 lockedAmount = uint256(amount) * PROXY_LOCK_PERCENT / 100;
+        uint256 upstreamPrice = uint256(pricePerMB) * PROXY_LOCK_PERCENT / 100;
+        if (lockedAmount > type(uint96).max || upstreamPrice > type(uint96).max) {
+            revert BandwidthChannelRouteTooLarge(amount, pricePerMB);
+        }
+        upstreamId =
+            _open(msg.sender, payerSigner, proxy, uint96(lockedAmount), uint96(upstreamPrice), lossToleranceBytes);
         _routes[upstreamId] = Route({amount: amount, pricePerMB: pricePerMB, downstreamId: 0});
         emit RouteOpened(upstreamId, msg.sender, proxy, amount);
     }
 
     /// @inheritdoc IBandwidthChannel
-    function openRouteLeg(uint256 upstreamId, address payee) external nonReentrant returns (uint256 downstreamId) {
+    function openRouteLeg(uint256 upstreamId, address payee, address payerSigner)
+        external
+        nonReentrant
+        returns (uint256 downstreamId)
+    {
         Channel storage upstream = _channels[upstreamId];
         Route storage route = _routes[upstreamId];
         if (route.amount == 0 || route.downstreamId != 0) revert BandwidthChannelInvalidRoute(upstreamId);
@@ -119,30 +152,36 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         _requireStatus(upstreamId, upstream.status, Status.Active);
         downstreamId = _lastChannelId + 1;
         route.downstreamId = downstreamId;
-        _open(msg.sender, payee, route.amount, route.pricePerMB, upstream.lossToleranceBytes);
+        _open(msg.sender, payerSigner, payee, route.amount, route.pricePerMB, upstream.lossToleranceBytes);
         emit RouteLegOpened(upstreamId, downstreamId, payee);
     }
 
     /// @inheritdoc IBandwidthChannel
-    function confirm(uint256 channelId) external {
+    function confirm(uint256 channelId, address payeeSigner) external {
         Channel storage channel = _channels[channelId];
         address payee = channel.payee;
-        if (msg.sender != payee) revert BandwidthChannelNotPayee(channelId, msg.sender);
+        if (!_actsFor(payee, msg.sender, _ROLE_PAYEE)) revert BandwidthChannelNotPayee(channelId, msg.sender);
         _requireStatus(channelId, channel.status, Status.Opened);
         if (block.timestamp > channel.deadline) revert BandwidthChannelConfirmWindowClosed(channelId, channel.deadline);
+        // The sender was just checked: binding itself needs no second look-up.
+        if (payeeSigner != msg.sender) _requireBindable(payee, payeeSigner, _ROLE_PAYEE);
+        if (payeeSigner == channel.payer || payeeSigner == channel.payerSigner) {
+            revert BandwidthChannelSharedSigner(channelId, payeeSigner);
+        }
         uint256 openChannels = _openChannels[payee];
         if (openChannels >= MAX_OPEN_CHANNELS_PER_PAYEE) revert BandwidthChannelPayeeFull(payee, openChannels);
         _openChannels[payee] = openChannels + 1;
         channel.status = Status.Active;
         channel.deadline = 0;
-        emit ChannelConfirmed(channelId, payee);
+        channel.payeeSigner = payeeSigner;
+        emit ChannelConfirmed(channelId, payee, payeeSigner);
     }
 
     /// @inheritdoc IBandwidthChannel
     function reclaim(uint256 channelId) external nonReentrant {
         Channel storage channel = _channels[channelId];
         address payer = channel.payer;
-        if (msg.sender != payer) revert BandwidthChannelNotPayer(channelId, msg.sender);
+        if (!_actsFor(payer, msg.sender, _ROLE_PAYER)) revert BandwidthChannelNotPayer(channelId, msg.sender);
         _requireStatus(channelId, channel.status, Status.Opened);
         if (block.timestamp <= channel.deadline) revert BandwidthChannelConfirmWindowOpen(channelId, channel.deadline);
         uint256 amount = channel.deposit;
@@ -159,7 +198,7 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         bytes calldata payeeSignature
     ) external {
         Channel storage channel = _channels[channelId];
-        _requireParty(channelId, channel);
+        _partyOf(channelId, channel);
         _requireStatus(channelId, channel.status, Status.Active);
         if (usage.sequence == 0) {
             if (usage.totalBytes != 0 || payerSignature.length != 0 || payeeSignature.length != 0) {
@@ -168,11 +207,11 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         } else {
             _verifyBothSigned(channelId, channel, usage, payerSignature, payeeSignature);
         }
-        uint64 deadline = uint64(block.timestamp) + _challengeWindowSeconds;
+        uint40 deadline = SafeCast.toUint40(block.timestamp + _challengeWindowSeconds);
         channel.status = Status.Closing;
         channel.deadline = deadline;
         channel.agreedSequence = usage.sequence;
-        channel.agreedBytes = usage.totalBytes;
+        channel.agreedBytes = uint64(usage.totalBytes);
         emit ChannelClosing(channelId, msg.sender, usage.sequence, usage.totalBytes, deadline);
     }
 
@@ -190,7 +229,7 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         }
         _verifyBothSigned(channelId, channel, usage, payerSignature, payeeSignature);
         channel.agreedSequence = usage.sequence;
-        channel.agreedBytes = usage.totalBytes;
+        channel.agreedBytes = uint64(usage.totalBytes);
         emit ChannelChallenged(channelId, msg.sender, usage.sequence, usage.totalBytes);
     }
 
@@ -203,14 +242,16 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         bytes calldata linkedSignature
     ) external {
         Channel storage channel = _channels[channelId];
-        _requireParty(channelId, channel);
+        _partyOf(channelId, channel);
         _requireChallengeWindow(channelId, channel);
         _checkUnit(channelId, channel, usage);
         address signer = PaymentSignatures.recover(_usageDigest(usage), signature);
-        bool byPayer = signer == channel.payer;
-        if (!byPayer && signer != channel.payee) revert BandwidthChannelNotSignedByParty(channelId, signer);
+        bool byPayer = signer == channel.payerSigner;
+        if (!byPayer && signer != channel.payeeSigner) revert BandwidthChannelNotSignedByParty(channelId, signer);
         _requireNewerClaim(channelId, channel, usage.sequence, byPayer);
-        _checkClaimBounds(channelId, channel, usage, linked, linkedSignature, byPayer ? channel.payee : channel.payer);
+        _checkClaimBounds(
+            channelId, channel, usage, linked, linkedSignature, byPayer ? channel.payeeSigner : channel.payerSigner
+        );
         if (byPayer) {
             channel.payerSequence = usage.sequence;
             channel.payerBytes = usage.totalBytes;
@@ -239,7 +280,7 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     /// @inheritdoc IBandwidthChannel
     function blacklist(uint256 channelId) external {
         Channel storage channel = _channels[channelId];
-        _requireParty(channelId, channel);
+        bool byPayer = _partyOf(channelId, channel);
         Status status = channel.status;
         if (status != Status.Active && status != Status.Closing && status != Status.Settled) {
             revert BandwidthChannelNotConfirmed(channelId, status);
@@ -247,9 +288,9 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         if (channel.deposit < MIN_BLACKLIST_DEPOSIT) {
             revert BandwidthChannelDepositTooSmall(channelId, channel.deposit, MIN_BLACKLIST_DEPOSIT);
         }
-        address against = msg.sender == channel.payer ? channel.payee : channel.payer;
-        _distrusts[msg.sender][against] = true;
-        emit Blacklisted(msg.sender, against, channelId);
+        (address by, address against) = byPayer ? (channel.payer, channel.payee) : (channel.payee, channel.payer);
+        _distrusts[by][against] = true;
+        emit Blacklisted(by, against, channelId);
     }
 
     /// @inheritdoc IBandwidthChannel
@@ -284,28 +325,35 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         return _distrusts[by][against];
     }
 
-    function _open(address payer, address payee, uint128 deposit, uint128 pricePerMB, uint128 lossToleranceBytes)
-        private
-        returns (uint256 channelId)
-    {
+    function _open(
+        address payer,
+        address payerSigner,
+        address payee,
+        uint96 deposit,
+        uint96 pricePerMB,
+        uint96 lossToleranceBytes
+    ) private returns (uint256 channelId) {
         if (payee == address(0) || payee == payer) revert BandwidthChannelInvalidPayee(payee);
         if (deposit == 0 || pricePerMB == 0) revert BandwidthChannelInvalidTerms(deposit, pricePerMB);
+        _requireBindable(payer, payerSigner, _ROLE_PAYER);
         if (_distrusts[payer][payee] || _distrusts[payee][payer]) revert BandwidthChannelBlacklisted(payer, payee);
         uint256 openChannels = _openChannels[payee];
         if (openChannels >= MAX_OPEN_CHANNELS_PER_PAYEE) revert BandwidthChannelPayeeFull(payee, openChannels);
 
         channelId = ++_lastChannelId;
-        uint64 deadline = uint64(block.timestamp) + _confirmWindowSeconds;
+        // The deadline is the later time: when it fits, so does the opening time.
+        uint40 deadline = SafeCast.toUint40(block.timestamp + _confirmWindowSeconds);
         Channel storage channel = _channels[channelId];
         channel.payer = payer;
         channel.status = Status.Opened;
         channel.deadline = deadline;
+        channel.openedAt = uint40(block.timestamp);
         channel.payee = payee;
-        channel.openedAt = uint64(block.timestamp);
+        channel.lossToleranceBytes = lossToleranceBytes;
+        channel.payerSigner = payerSigner;
         channel.deposit = deposit;
         channel.pricePerMB = pricePerMB;
-        channel.lossToleranceBytes = lossToleranceBytes;
-        emit ChannelOpened(channelId, payer, payee, deposit, pricePerMB, lossToleranceBytes, deadline);
+        emit ChannelOpened(channelId, payer, payee, payerSigner, deposit, pricePerMB, lossToleranceBytes, deadline);
         _token.safeTransferFrom(payer, address(this), deposit);
     }
 
@@ -317,11 +365,14 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         bytes calldata payeeSignature
     ) private view {
         _checkUnit(channelId, channel, usage);
+        if (usage.totalBytes > type(uint64).max) revert BandwidthChannelCountTooLarge(channelId, usage.totalBytes);
         bytes32 digest = _usageDigest(usage);
-        address payerSigner = PaymentSignatures.recover(digest, payerSignature);
-        if (payerSigner != channel.payer) revert BandwidthChannelWrongSigner(channelId, channel.payer, payerSigner);
-        address payeeSigner = PaymentSignatures.recover(digest, payeeSignature);
-        if (payeeSigner != channel.payee) revert BandwidthChannelWrongSigner(channelId, channel.payee, payeeSigner);
+        address signer = PaymentSignatures.recover(digest, payerSignature);
+        address expected = channel.payerSigner;
+        if (signer != expected) revert BandwidthChannelWrongSigner(channelId, expected, signer);
+        signer = PaymentSignatures.recover(digest, payeeSignature);
+        expected = channel.payeeSigner;
+        if (signer != expected) revert BandwidthChannelWrongSigner(channelId, expected, signer);
     }
 
     function _checkUnit(uint256 channelId, Channel storage channel, Usage calldata usage) private view {
@@ -410,9 +461,27 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         );
     }
 
-    function _requireParty(uint256 channelId, Channel storage channel) private view {
-        if (msg.sender != channel.payer && msg.sender != channel.payee) {
-            revert BandwidthChannelNotParty(channelId, msg.sender);
+    /// @dev Whether the sender acts for the payer (true) or the payee (false): the owner itself, or its live
+    /// operator for its role; reverts for anyone else.
+    function _partyOf(uint256 channelId, Channel storage channel) private view returns (bool forPayer) {
+        address payer = channel.payer;
+        if (msg.sender == payer) return true;
+        address payee = channel.payee;
+        if (msg.sender == payee) return false;
+        if (_operators.actsFor(payer, msg.sender, _ROLE_PAYER)) return true;
+        if (_operators.actsFor(payee, msg.sender, _ROLE_PAYEE)) return false;
+        revert BandwidthChannelNotParty(channelId, msg.sender);
+    }
+
+    /// @dev The owner itself needs no call to the registry.
+    function _actsFor(address owner, address account, uint8 role) private view returns (bool) {
+        return account == owner || _operators.actsFor(owner, account, role);
+    }
+
+    /// @dev `signer` may be bound as `owner`'s signing key for `role`: nonzero, and the owner or its live operator.
+    function _requireBindable(address owner, address signer, uint8 role) private view {
+        if (signer == address(0) || !_actsFor(owner, signer, role)) {
+            revert BandwidthChannelNotOperator(owner, signer, role);
         }
     }
 

@@ -15,7 +15,9 @@ export const LOTTERY_SHARE_WINDOW_SECONDS = 24n * 60n * 60n;
 export async function deployPayments(ctx: DeployContext): Promise<void> {
   const token = ctx.deployed.Token;
   if (!token) throw new Error("deployPayments needs the Token deployed first");
-  await deployContract(ctx, "BandwidthChannel", [token, CONFIRM_WINDOW_SECONDS, CHALLENGE_WINDOW_SECONDS]);
+  const operators = ctx.deployed.OperatorRegistry;
+  if (!operators) throw new Error("deployPayments needs the OperatorRegistry deployed first");
+  await deployContract(ctx, "BandwidthChannel", [token, operators, CONFIRM_WINDOW_SECONDS, CHALLENGE_WINDOW_SECONDS]);
   await deployContract(ctx, "HashChainChannel", [token]);
   await deployContract(ctx, "MerkleChannel", [token]);
   await deployContract(ctx, "Lottery", [

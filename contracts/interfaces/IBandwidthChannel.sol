@@ -9,6 +9,13 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 /// the two sides' own claims differ by more than the tolerance, the payee is paid the lower count, the payer is
 /// charged the payee's count and the difference is burned, so that lying never pays. The token must be
 /// ERC20Burnable: burning lowers its total supply.
+///
+/// Each side binds the key that signs its units: the payer when it opens, the payee when it confirms. A bound key
+/// is the owner itself or an operator the owner authorized for its role in the {IOperatorRegistry} at that moment
+/// (ROLE_PAYER for the payer, ROLE_PAYEE for the payee). Every unit of the channel is checked against the two
+/// bound keys, never the owners, and revoking or expiry of the operator afterwards changes nothing for the
+/// channel. Routine calls (confirm, close, submitClaim, blacklist, reclaim) accept the owner or its live operator
+/// for its role; tokens only ever move to or from the owners.
 interface IBandwidthChannel {
     /// @notice Life cycle of a channel.
     enum Status {
@@ -35,19 +42,24 @@ interface IBandwidthChannel {
         bytes32 link;
     }
 
-    /// @notice A channel as stored.
+    /// @notice A channel as stored (six slots).
     struct Channel {
         address payer;
         Status status;
         /// @dev Confirmation deadline while Opened, end of the challenge window while Closing (unix s).
-        uint64 deadline;
+        uint40 deadline;
+        uint40 openedAt;
         address payee;
-        uint64 openedAt;
-        uint128 deposit;
+        uint96 lossToleranceBytes;
+        /// @dev The key that signs the payer's units, bound at open: the payer or its ROLE_PAYER operator.
+        address payerSigner;
+        uint96 deposit;
+        /// @dev The key that signs the payee's units, bound at confirm (zero before): the payee or its ROLE_PAYEE
+        /// operator.
+        address payeeSigner;
         /// @dev Token base units per MB (10^6 bytes).
-        uint128 pricePerMB;
-        uint128 lossToleranceBytes;
-        uint128 agreedBytes;
+        uint96 pricePerMB;
+        uint64 agreedBytes;
         uint64 agreedSequence;
         /// @dev A side's own claim counts only while its sequence is above `agreedSequence`; otherwise the agreed
         /// unit is that side's claim too.
@@ -67,23 +79,24 @@ interface IBandwidthChannel {
 
     /// @notice A proxy route's upstream leg: what the proxy must lock for the payee and at what price.
     struct Route {
-        uint128 amount;
-        uint128 pricePerMB;
+        uint96 amount;
+        uint96 pricePerMB;
         uint256 downstreamId;
     }
 
-    /// @notice A payer opened channel `channelId` to `payee`.
+    /// @notice A payer opened channel `channelId` to `payee`; `payerSigner` signs the payer's units.
     event ChannelOpened(
         uint256 indexed channelId,
         address indexed payer,
         address indexed payee,
+        address payerSigner,
         uint256 deposit,
         uint256 pricePerMB,
         uint256 lossToleranceBytes,
         uint256 confirmDeadline
     );
-    /// @notice The payee accepted the channel.
-    event ChannelConfirmed(uint256 indexed channelId, address indexed payee);
+    /// @notice The payee accepted the channel; `payeeSigner` signs the payee's units.
+    event ChannelConfirmed(uint256 indexed channelId, address indexed payee, address payeeSigner);
     /// @notice The payee did not confirm in time and the payer took the deposit back.
     event ChannelReclaimed(uint256 indexed channelId, address indexed payer, uint256 amount);
     /// @notice A side started closing with the unit at `sequence`.
@@ -113,11 +126,11 @@ interface IBandwidthChannel {
     error BandwidthChannelPayeeFull(address payee, uint256 openChannels);
     /// @notice The channel is not in the status this call needs.
     error BandwidthChannelUnexpectedStatus(uint256 channelId, Status actual, Status expected);
-    /// @notice Only the channel's payer may do this.
+    /// @notice Only the channel's payer (or, where the call allows it, its live ROLE_PAYER operator) may do this.
     error BandwidthChannelNotPayer(uint256 channelId, address caller);
-    /// @notice Only the channel's payee may do this.
+    /// @notice Only the channel's payee (or, where the call allows it, its live ROLE_PAYEE operator) may do this.
     error BandwidthChannelNotPayee(uint256 channelId, address caller);
-    /// @notice Only the channel's payer or payee may do this.
+    /// @notice Only the channel's payer or payee, or a live operator of either for its role, may do this.
     error BandwidthChannelNotParty(uint256 channelId, address caller);
     /// @notice The confirmation window is over.
     error BandwidthChannelConfirmWindowClosed(uint256 channelId, uint256 deadline);
@@ -135,9 +148,9 @@ interface IBandwidthChannel {
     error BandwidthChannelInvalidTime(uint256 channelId, uint64 time);
     /// @notice The "no usage" unit (sequence 0) must count zero bytes and carry no signatures.
     error BandwidthChannelInvalidEmptyUsage(uint256 channelId);
-    /// @notice The signature is not by the expected side.
+    /// @notice The signature is not by the expected side's bound key.
     error BandwidthChannelWrongSigner(uint256 channelId, address expected, address signer);
-    /// @notice A one-sided claim was signed by neither side.
+    /// @notice A one-sided claim was signed by neither side's bound key.
     error BandwidthChannelNotSignedByParty(uint256 channelId, address signer);
     /// @notice The claim's link is not the digest of the linked unit.
     error BandwidthChannelLinkMismatch(uint256 channelId, bytes32 link, bytes32 linkedDigest);
@@ -153,39 +166,65 @@ interface IBandwidthChannel {
     error BandwidthChannelDepositTooSmall(uint256 channelId, uint256 deposit, uint256 minDeposit);
     /// @notice The upstream channel is not a route, or its downstream leg is already open.
     error BandwidthChannelInvalidRoute(uint256 upstreamId);
+    /// @notice A constructor address is zero.
+    error BandwidthChannelZeroAddress();
+    /// @notice `signer` is neither `owner` nor an operator `owner` authorized for `role` that has not expired (a
+    /// zero `signer` never is), so it cannot be bound as the owner's signing key.
+    error BandwidthChannelNotOperator(address owner, address signer, uint8 role);
+    /// @notice The payee's signing key would be the payer or the payer's bound key: one key would sign both sides.
+    error BandwidthChannelSharedSigner(uint256 channelId, address signer);
+    /// @notice A byte count does not fit the agreed count's stored type (uint64).
+    error BandwidthChannelCountTooLarge(uint256 channelId, uint256 totalBytes);
+    /// @notice A route's upstream lock or price (110 % of `amount` and `pricePerMB`) does not fit the stored type
+    /// (uint96).
+    error BandwidthChannelRouteTooLarge(uint256 amount, uint256 pricePerMB);
 
-    /// @notice Opens a channel to `payee`, pulling `deposit` tokens from the caller (the payer).
-    function open(address payee, uint128 deposit, uint128 pricePerMB, uint128 lossToleranceBytes)
+    /// @notice Opens a channel to `payee`, pulling `deposit` tokens from the caller (the payer, never an operator:
+    /// opening moves the owner's money). `payerSigner` is bound as the key that signs the payer's units: the
+    /// caller itself or its ROLE_PAYER operator, live now.
+    function open(address payee, address payerSigner, uint96 deposit, uint96 pricePerMB, uint96 lossToleranceBytes)
         external
         returns (uint256 channelId);
 
     /// @notice {open} after applying an EIP-2612 permit, so no separate approval transaction is needed.
     function openWithPermit(
         address payee,
-        uint128 deposit,
-        uint128 pricePerMB,
-        uint128 lossToleranceBytes,
+        address payerSigner,
+        uint96 deposit,
+        uint96 pricePerMB,
+        uint96 lossToleranceBytes,
         PaymentFunding.Permit calldata permit
     ) external returns (uint256 channelId);
 
     /// @notice Opens the upstream leg of a route payer → proxy → payee for `amount` at `pricePerMB`: the caller
     /// locks 110% of `amount` for the proxy, whose upstream price is 110% of `pricePerMB`; the proxy pays the
-    /// payee `pricePerMB` on its own downstream leg and keeps the 10% as its fee.
-    function openRoute(address proxy, uint128 amount, uint128 pricePerMB, uint128 lossToleranceBytes)
+    /// payee `pricePerMB` on its own downstream leg and keeps the 10% as its fee. `payerSigner` signs the
+    /// caller's units on the upstream leg, as in {open}.
+    function openRoute(
+        address proxy,
+        address payerSigner,
+        uint96 amount,
+        uint96 pricePerMB,
+        uint96 lossToleranceBytes
+    ) external returns (uint256 upstreamId);
+
+    /// @notice Called by the proxy itself on a confirmed route: opens the downstream leg proxy → `payee`, pulling
+    /// the route's `amount` from the proxy; `payerSigner` signs the proxy's units on that leg, as in {open}.
+    function openRouteLeg(uint256 upstreamId, address payee, address payerSigner)
         external
-        returns (uint256 upstreamId);
+        returns (uint256 downstreamId);
 
-    /// @notice Called by the proxy on a confirmed route: opens the downstream leg proxy → `payee`, pulling
-    /// the route's `amount` from the proxy.
-    function openRouteLeg(uint256 upstreamId, address payee) external returns (uint256 downstreamId);
+    /// @notice The payee (or its ROLE_PAYEE operator) accepts the channel before the confirmation deadline and
+    /// binds `payeeSigner` as the key that signs the payee's units: the payee or its live ROLE_PAYEE operator,
+    /// neither the payer nor the payer's bound key.
+    function confirm(uint256 channelId, address payeeSigner) external;
 
-    /// @notice The payee accepts the channel before the confirmation deadline.
-    function confirm(uint256 channelId) external;
-
-    /// @notice The payer takes the deposit back from a channel the payee did not confirm in time.
+    /// @notice The payer (or its ROLE_PAYER operator) takes the deposit back, to the payer, from a channel the
+    /// payee did not confirm in time.
     function reclaim(uint256 channelId) external;
 
-    /// @notice Either side starts closing with the last unit both signed (or the empty unit, sequence 0).
+    /// @notice Either side (the payer, the payee, or a live operator of either for its role) starts closing with
+    /// the last unit both bound keys signed (or the empty unit, sequence 0).
     function close(
         uint256 channelId,
         Usage calldata usage,
@@ -202,8 +241,8 @@ interface IBandwidthChannel {
         bytes calldata payeeSignature
     ) external;
 
-    /// @notice During the challenge window, either side records a unit signed by one side as that side's own
-    /// claim. The claim counts at least the agreed bytes and at most the loss tolerance above the highest count the
+    /// @notice During the challenge window, either side (or a live operator of either for its role) records a unit
+    /// signed by one side's bound key as that side's own claim. The claim counts at least the agreed bytes and at most the loss tolerance above the highest count the
     /// other side signed: the agreed unit, or `linked` when `linkedSignature` (the other side's signature of it) is
     /// given, in which case the claim's `link` must be `linked`'s digest. Its sequence is at most 2 above the
     /// highest sequence the other side signed (pass an empty `linkedSignature` to link nothing).
@@ -219,11 +258,11 @@ interface IBandwidthChannel {
     /// (the token's total supply falls by it); the payee's channel slot is free again.
     function settle(uint256 channelId) external;
 
-    /// @notice Records on-chain that the caller distrusts the other side of `channelId`, a channel the payee
-    /// confirmed with a deposit of at least 1 TAB.
+    /// @notice Records on-chain that the caller's side distrusts the other side of `channelId`, a channel the payee
+    /// confirmed with a deposit of at least 1 TAB. Sent by a side's live operator, it is recorded for the owner.
     function blacklist(uint256 channelId) external;
 
-    /// @notice The channel as stored.
+    /// @notice The channel as stored, with both bound signing keys.
     function getChannel(uint256 channelId) external view returns (Channel memory);
 
     /// @notice What {settle} would pay out now for a closing channel.

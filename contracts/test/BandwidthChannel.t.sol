@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {BandwidthChannel} from "../BandwidthChannel.sol";
 import {IBandwidthChannel} from "../interfaces/IBandwidthChannel.sol";
+import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 import {Token} from "../Token.sol";
 import {TestBase} from "./utils/Vm.sol";
@@ -13,8 +14,8 @@ import {TestBase} from "./utils/Vm.sol";
 contract BandwidthChannelTest is TestBase {
     uint256 private constant MB = 1_000_000;
     uint256 private constant PRICE = 1 ether; // per MB
-    uint128 private constant DEPOSIT = 100 ether;
-    uint128 private constant TOLERANCE = uint128(1 * MB);
+    uint96 private constant DEPOSIT = 100 ether;
+    uint96 private constant TOLERANCE = uint96(1 * MB);
     uint64 private constant CONFIRM_WINDOW = 1 hours;
     uint64 private constant CHALLENGE_WINDOW = 1 days;
     uint256 private constant SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
@@ -37,7 +38,7 @@ contract BandwidthChannelTest is TestBase {
         proxy = vm.addr(proxyKey);
         stranger = vm.addr(strangerKey);
         token = new Token(address(this), 10_000_000 ether, true);
-        channels = new BandwidthChannel(IERC20(address(token)), CONFIRM_WINDOW, CHALLENGE_WINDOW);
+        channels = new BandwidthChannel(IERC20(address(token)), new OperatorRegistry(), CONFIRM_WINDOW, CHALLENGE_WINDOW);
         address[4] memory people = [payer, payee, proxy, stranger];
         for (uint256 i = 0; i < people.length; i++) {
             token.transfer(people[i], 1_000_000 ether);
@@ -50,9 +51,9 @@ contract BandwidthChannelTest is TestBase {
 
     function _openConfirmed() private returns (uint256 id) {
         vm.prank(payer);
-        id = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        id = channels.open(payee, payer, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.prank(payee);
-        channels.confirm(id);
+        channels.confirm(id, payee);
     }
 
     function _unit(uint256 id, uint64 seq, uint256 totalBytes) private view returns (IBandwidthChannel.Usage memory) {
@@ -91,19 +92,19 @@ contract BandwidthChannelTest is TestBase {
         uint256 before = token.balanceOf(payer);
         vm.expectEmit(address(channels));
         emit IBandwidthChannel.ChannelOpened(
-            1, payer, payee, DEPOSIT, PRICE, TOLERANCE, block.timestamp + CONFIRM_WINDOW
+            1, payer, payee, payer, DEPOSIT, PRICE, TOLERANCE, block.timestamp + CONFIRM_WINDOW
         );
         vm.prank(payer);
-        uint256 id = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        uint256 id = channels.open(payee, payer, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.assertEq(token.balanceOf(payer), before - DEPOSIT);
         vm.assertEq(token.balanceOf(address(channels)), DEPOSIT);
         vm.assertEq(uint256(channels.getChannel(id).status), uint256(IBandwidthChannel.Status.Opened));
         vm.assertEq(channels.openChannelsOf(payee), 0);
 
         vm.expectEmit(address(channels));
-        emit IBandwidthChannel.ChannelConfirmed(id, payee);
+        emit IBandwidthChannel.ChannelConfirmed(id, payee, payee);
         vm.prank(payee);
-        channels.confirm(id);
+        channels.confirm(id, payee);
         vm.assertEq(uint256(channels.getChannel(id).status), uint256(IBandwidthChannel.Status.Active));
         vm.assertEq(channels.openChannelsOf(payee), 1);
     }
@@ -111,13 +112,13 @@ contract BandwidthChannelTest is TestBase {
     function testOpenRefusesBadPayeeAndTerms() public {
         vm.startPrank(payer);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidPayee.selector, payer));
-        channels.open(payer, DEPOSIT, uint128(PRICE), TOLERANCE);
+        channels.open(payer, payer, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidPayee.selector, address(0)));
-        channels.open(address(0), DEPOSIT, uint128(PRICE), TOLERANCE);
+        channels.open(address(0), payer, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidTerms.selector, 0, PRICE));
-        channels.open(payee, 0, uint128(PRICE), TOLERANCE);
+        channels.open(payee, payer, 0, uint96(PRICE), TOLERANCE);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidTerms.selector, DEPOSIT, 0));
-        channels.open(payee, DEPOSIT, 0, TOLERANCE);
+        channels.open(payee, payer, DEPOSIT, 0, TOLERANCE);
         vm.stopPrank();
     }
 
@@ -139,7 +140,7 @@ contract BandwidthChannelTest is TestBase {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(ownerKey, digest);
         vm.prank(owner);
         uint256 id = channels.openWithPermit(
-            payee, DEPOSIT, uint128(PRICE), TOLERANCE, PaymentFunding.Permit(DEPOSIT, block.timestamp + 1 hours, v, r, s)
+            payee, owner, DEPOSIT, uint96(PRICE), TOLERANCE, PaymentFunding.Permit(DEPOSIT, block.timestamp + 1 hours, v, r, s)
         );
         vm.assertEq(channels.getChannel(id).deposit, DEPOSIT);
         vm.assertEq(token.balanceOf(owner), 0);
@@ -147,12 +148,12 @@ contract BandwidthChannelTest is TestBase {
 
     function testOnlyThePayeeConfirmsAndOnlyOnce() public {
         vm.prank(payer);
-        uint256 id = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        uint256 id = channels.open(payee, payer, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.expectRevert(_err(IBandwidthChannel.BandwidthChannelNotPayee.selector, id, payer));
         vm.prank(payer);
-        channels.confirm(id);
+        channels.confirm(id, payer);
         vm.prank(payee);
-        channels.confirm(id);
+        channels.confirm(id, payee);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IBandwidthChannel.BandwidthChannelUnexpectedStatus.selector,
@@ -162,12 +163,12 @@ contract BandwidthChannelTest is TestBase {
             )
         );
         vm.prank(payee);
-        channels.confirm(id);
+        channels.confirm(id, payee);
     }
 
     function testUnconfirmedChannelGoesBackToPayerAfterTheWindow() public {
         vm.prank(payer);
-        uint256 id = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        uint256 id = channels.open(payee, payer, DEPOSIT, uint96(PRICE), TOLERANCE);
         uint256 deadline = block.timestamp + CONFIRM_WINDOW;
         vm.expectRevert(
             abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelConfirmWindowOpen.selector, id, deadline)
@@ -180,7 +181,7 @@ contract BandwidthChannelTest is TestBase {
             abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelConfirmWindowClosed.selector, id, deadline)
         );
         vm.prank(payee);
-        channels.confirm(id);
+        channels.confirm(id, payee);
         vm.expectRevert(_err(IBandwidthChannel.BandwidthChannelNotPayer.selector, id, payee));
         vm.prank(payee);
         channels.reclaim(id);
@@ -200,26 +201,26 @@ contract BandwidthChannelTest is TestBase {
         vm.assertEq(channels.openChannelsOf(payee), 5);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelPayeeFull.selector, payee, 5));
         vm.prank(stranger);
-        channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        channels.open(payee, stranger, DEPOSIT, uint96(PRICE), TOLERANCE);
 
         // A closing channel keeps its slot until it is settled.
         _close(ids[0], payer, _unit(ids[0], 1, 0));
         vm.assertEq(channels.openChannelsOf(payee), 5);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelPayeeFull.selector, payee, 5));
         vm.prank(stranger);
-        channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        channels.open(payee, stranger, DEPOSIT, uint96(PRICE), TOLERANCE);
         _settle(ids[0]);
         vm.assertEq(channels.openChannelsOf(payee), 4);
         // A channel opened before the payee filled up cannot be confirmed as a sixth either.
         vm.prank(stranger);
-        uint256 pending = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        uint256 pending = channels.open(payee, stranger, DEPOSIT, uint96(PRICE), TOLERANCE);
         _openConfirmed();
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelPayeeFull.selector, payee, 5));
         vm.prank(payee);
-        channels.confirm(pending);
+        channels.confirm(pending, payee);
         // Other payees are unaffected.
         vm.prank(payer);
-        channels.open(proxy, DEPOSIT, uint128(PRICE), TOLERANCE);
+        channels.open(proxy, payer, DEPOSIT, uint96(PRICE), TOLERANCE);
     }
 
     // ---------------------------------------------------------------- closing
@@ -296,7 +297,7 @@ contract BandwidthChannelTest is TestBase {
 
     function testCloseRefusesAnUnconfirmedChannel() public {
         vm.prank(payer);
-        uint256 id = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        uint256 id = channels.open(payee, payer, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IBandwidthChannel.BandwidthChannelUnexpectedStatus.selector,
@@ -399,7 +400,7 @@ contract BandwidthChannelTest is TestBase {
         vm.prank(payee);
         channels.close(id, u, otherChainPayer, otherChainPayee);
 
-        BandwidthChannel other = new BandwidthChannel(IERC20(address(token)), CONFIRM_WINDOW, CHALLENGE_WINDOW);
+        BandwidthChannel other = new BandwidthChannel(IERC20(address(token)), channels.operators(), CONFIRM_WINDOW, CHALLENGE_WINDOW);
         (uint8 v1, bytes32 r1, bytes32 s1) = vm.sign(payerKey, other.usageDigest(u));
         (uint8 v2, bytes32 r2, bytes32 s2) = vm.sign(payeeKey, other.usageDigest(u));
         address recovered = ECDSA.recover(channels.usageDigest(u), v1, r1, s1);
@@ -542,7 +543,7 @@ contract BandwidthChannelTest is TestBase {
         vm.assertFalse(channels.isBlacklisted(payer, payee));
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelBlacklisted.selector, payer, payee));
         vm.prank(payer);
-        channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        channels.open(payee, payer, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.expectRevert(_err(IBandwidthChannel.BandwidthChannelNotParty.selector, id, stranger));
         vm.prank(stranger);
         channels.blacklist(id);
@@ -551,11 +552,11 @@ contract BandwidthChannelTest is TestBase {
     // ---------------------------------------------------------------- proxy route
 
     function testRouteLocks110PercentAndTheProxyKeepsTenPercent() public {
-        uint128 amount = 100 ether;
+        uint96 amount = 100 ether;
         vm.expectEmit(address(channels));
         emit IBandwidthChannel.RouteOpened(1, payer, proxy, amount);
         vm.prank(payer);
-        uint256 up = channels.openRoute(proxy, amount, uint128(PRICE), TOLERANCE);
+        uint256 up = channels.openRoute(proxy, payer, amount, uint96(PRICE), TOLERANCE);
         IBandwidthChannel.Channel memory upstream = channels.getChannel(up);
         vm.assertEq(upstream.deposit, 110 ether);
         vm.assertEq(upstream.pricePerMB, 1.1 ether);
@@ -570,28 +571,28 @@ contract BandwidthChannelTest is TestBase {
             )
         );
         vm.prank(proxy);
-        channels.openRouteLeg(up, payee);
+        channels.openRouteLeg(up, payee, proxy);
         vm.prank(proxy);
-        channels.confirm(up);
+        channels.confirm(up, proxy);
         vm.expectRevert(_err(IBandwidthChannel.BandwidthChannelNotPayee.selector, up, payer));
         vm.prank(payer);
-        channels.openRouteLeg(up, payee);
+        channels.openRouteLeg(up, payee, payer);
 
         uint256 proxyBefore = token.balanceOf(proxy);
         vm.prank(proxy);
-        uint256 down = channels.openRouteLeg(up, payee);
+        uint256 down = channels.openRouteLeg(up, payee, proxy);
         vm.assertEq(channels.getRoute(up).downstreamId, down);
         vm.assertEq(channels.getChannel(down).payer, proxy);
         vm.assertEq(channels.getChannel(down).deposit, amount);
         vm.assertEq(token.balanceOf(proxy), proxyBefore - amount);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidRoute.selector, up));
         vm.prank(proxy);
-        channels.openRouteLeg(up, payee);
+        channels.openRouteLeg(up, payee, proxy);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidRoute.selector, down));
         vm.prank(payee);
-        channels.openRouteLeg(down, payer);
+        channels.openRouteLeg(down, payer, payee);
         vm.prank(payee);
-        channels.confirm(down);
+        channels.confirm(down, payee);
 
         // 50 MB cross both legs.
         IBandwidthChannel.Usage memory downUnit = _unit(down, 1, 50 * MB);

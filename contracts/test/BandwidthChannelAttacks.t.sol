@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {BandwidthChannel} from "../BandwidthChannel.sol";
 import {IBandwidthChannel} from "../interfaces/IBandwidthChannel.sol";
+import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {Token} from "../Token.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -12,8 +13,8 @@ import {TestBase} from "./utils/Vm.sol";
 contract BandwidthChannelAttacksTest is TestBase {
     uint256 private constant MB = 1_000_000;
     uint256 private constant PRICE = 1 ether; // per MB
-    uint128 private constant DEPOSIT = 100 ether;
-    uint128 private constant TOLERANCE = uint128(1 * MB);
+    uint96 private constant DEPOSIT = 100 ether;
+    uint96 private constant TOLERANCE = uint96(1 * MB);
     uint64 private constant CONFIRM_WINDOW = 1 hours;
     uint64 private constant CHALLENGE_WINDOW = 1 days;
 
@@ -35,7 +36,7 @@ contract BandwidthChannelAttacksTest is TestBase {
         proxy = vm.addr(proxyKey);
         stranger = vm.addr(strangerKey);
         token = new Token(address(this), 100_000_000 ether, true);
-        channels = new BandwidthChannel(IERC20(address(token)), CONFIRM_WINDOW, CHALLENGE_WINDOW);
+        channels = new BandwidthChannel(IERC20(address(token)), new OperatorRegistry(), CONFIRM_WINDOW, CHALLENGE_WINDOW);
         address[4] memory people = [payer, payee, proxy, stranger];
         for (uint256 i = 0; i < people.length; i++) {
             token.transfer(people[i], 1_000_000 ether);
@@ -48,9 +49,9 @@ contract BandwidthChannelAttacksTest is TestBase {
 
     function _openConfirmed(address from) private returns (uint256 id) {
         vm.prank(from);
-        id = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        id = channels.open(payee, from, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.prank(payee);
-        channels.confirm(id);
+        channels.confirm(id, payee);
     }
 
     function _unit(uint256 id, uint64 seq, uint256 totalBytes) private view returns (IBandwidthChannel.Usage memory) {
@@ -136,13 +137,13 @@ contract BandwidthChannelAttacksTest is TestBase {
     function test_Attack_ColludingEndsDrainTheProxy() public {
         uint256 proxyStart = token.balanceOf(proxy);
         vm.prank(payer);
-        uint256 up = channels.openRoute(proxy, 100 ether, uint128(PRICE), TOLERANCE);
+        uint256 up = channels.openRoute(proxy, payer, 100 ether, uint96(PRICE), TOLERANCE);
         vm.prank(proxy);
-        channels.confirm(up);
+        channels.confirm(up, proxy);
         vm.prank(proxy);
-        uint256 down = channels.openRouteLeg(up, payee);
+        uint256 down = channels.openRouteLeg(up, payee, proxy);
         vm.prank(payee);
-        channels.confirm(down);
+        channels.confirm(down, payee);
 
         IBandwidthChannel.Usage memory upUnit = _unit(up, 10, 50 * MB);
         IBandwidthChannel.Usage memory downUnit = _unit(down, 10, 50 * MB);
@@ -175,9 +176,9 @@ contract BandwidthChannelAttacksTest is TestBase {
         }
         for (uint256 i = 0; i < 5; i++) {
             vm.prank(stranger);
-            try channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE) returns (uint256 id) {
+            try channels.open(payee, stranger, DEPOSIT, uint96(PRICE), TOLERANCE) returns (uint256 id) {
                 vm.prank(payee);
-                try channels.confirm(id) {
+                try channels.confirm(id, payee) {
                     ids[opened++] = id;
                 } catch {}
             } catch {}
@@ -210,15 +211,15 @@ contract BandwidthChannelAttacksTest is TestBase {
     /// tries again with a confirmed 1-wei channel. Neither may leave a record.
     function test_Attack_AnyoneBlacklistsAnyoneThroughOneWeiChannel() public {
         vm.prank(stranger);
-        uint256 id = channels.open(payee, 1, 1, 0);
+        uint256 id = channels.open(payee, stranger, 1, 1, 0);
         vm.prank(stranger);
         try channels.blacklist(id) {} catch {}
         vm.assertFalse(channels.isBlacklisted(stranger, payee), "blacklisted through an unconfirmed channel");
 
         vm.prank(stranger);
-        uint256 confirmed = channels.open(payee, 1, 1, 0);
+        uint256 confirmed = channels.open(payee, stranger, 1, 1, 0);
         vm.prank(payee);
-        channels.confirm(confirmed);
+        channels.confirm(confirmed, payee);
         vm.prank(stranger);
         try channels.blacklist(confirmed) {} catch {}
         vm.assertFalse(channels.isBlacklisted(stranger, payee), "blacklisted through a 1-wei channel");
@@ -377,7 +378,7 @@ contract BandwidthChannelAttacksTest is TestBase {
 
     function testBlacklistNeedsAConfirmedChannelWithRealDeposit() public {
         vm.prank(stranger);
-        uint256 unconfirmed = channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        uint256 unconfirmed = channels.open(payee, stranger, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IBandwidthChannel.BandwidthChannelNotConfirmed.selector, unconfirmed, IBandwidthChannel.Status.Opened
@@ -387,9 +388,9 @@ contract BandwidthChannelAttacksTest is TestBase {
         channels.blacklist(unconfirmed);
 
         vm.prank(stranger);
-        uint256 small = channels.open(payee, 1 ether - 1, 1, 0);
+        uint256 small = channels.open(payee, stranger, 1 ether - 1, 1, 0);
         vm.prank(payee);
-        channels.confirm(small);
+        channels.confirm(small, payee);
         vm.expectRevert(
             _err3(IBandwidthChannel.BandwidthChannelDepositTooSmall.selector, small, 1 ether - 1, 1 ether)
         );
@@ -417,7 +418,7 @@ contract BandwidthChannelAttacksTest is TestBase {
         vm.assertEq(channels.openChannelsOf(payee), 5);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelPayeeFull.selector, payee, 5));
         vm.prank(stranger);
-        channels.open(payee, DEPOSIT, uint128(PRICE), TOLERANCE);
+        channels.open(payee, stranger, DEPOSIT, uint96(PRICE), TOLERANCE);
         vm.warp(block.timestamp + CHALLENGE_WINDOW + 1);
         channels.settle(id);
         vm.assertEq(channels.openChannelsOf(payee), 4);
@@ -449,13 +450,13 @@ contract BandwidthChannelAttacksTest is TestBase {
     /// @dev A route of 100 at 1 TAB/MB whose legs both closed with `totalBytes` signed by the proxy and each end.
     function _routeBothSigned(uint256 totalBytes) private returns (uint256 up, uint256 down) {
         vm.prank(payer);
-        up = channels.openRoute(proxy, 100 ether, uint128(PRICE), TOLERANCE);
+        up = channels.openRoute(proxy, payer, 100 ether, uint96(PRICE), TOLERANCE);
         vm.prank(proxy);
-        channels.confirm(up);
+        channels.confirm(up, proxy);
         vm.prank(proxy);
-        down = channels.openRouteLeg(up, payee);
+        down = channels.openRouteLeg(up, payee, proxy);
         vm.prank(payee);
-        channels.confirm(down);
+        channels.confirm(down, payee);
         _close(up, payerKey, proxyKey, payer, _unit(up, 10, totalBytes));
         _close(down, proxyKey, payeeKey, payee, _unit(down, 10, totalBytes));
     }
@@ -479,9 +480,9 @@ contract BandwidthChannelAttacksTest is TestBase {
         agreedMB = bound(agreedMB, 0, 90);
         tolerance = bound(tolerance, 0, 10 * MB);
         vm.prank(payer);
-        uint256 id = channels.open(payee, DEPOSIT, uint128(PRICE), uint128(tolerance));
+        uint256 id = channels.open(payee, payer, DEPOSIT, uint96(PRICE), uint96(tolerance));
         vm.prank(payee);
-        channels.confirm(id);
+        channels.confirm(id, payee);
         IBandwidthChannel.Usage memory agreed = _unit(id, 4, agreedMB * MB);
         _close(id, payerKey, payeeKey, payee, agreed);
         _tryClaim(id, payeeKey, _unit(id, seq, bound(claimed, 0, 200 * MB)), agreed, linked ? payerKey : 0);

@@ -10,6 +10,7 @@ import {ILottery} from "../interfaces/ILottery.sol";
 import {IMerkleChannel} from "../interfaces/IMerkleChannel.sol";
 import {Lottery} from "../Lottery.sol";
 import {MerkleChannel} from "../MerkleChannel.sol";
+import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {Token} from "../Token.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -46,7 +47,7 @@ contract PaymentsHandler is TestBase {
 
     constructor() {
         token = new Token(address(this), 0, true);
-        bandwidth = new BandwidthChannel(IERC20(address(token)), 1 hours, 1 days);
+        bandwidth = new BandwidthChannel(IERC20(address(token)), new OperatorRegistry(), 1 hours, 1 days);
         hashChain = new HashChainChannel(IERC20(address(token)));
         merkle = new MerkleChannel(IERC20(address(token)));
         lottery = new Lottery(IERC20(address(token)), 1 days, 1 days, 1 days);
@@ -92,15 +93,16 @@ contract PaymentsHandler is TestBase {
         (address payer, address payee) = _pair(a, b);
         vm.prank(payer);
         bandwidthIds.push(
-            bandwidth.open(payee, uint128(bound(deposit, 1, 50 ether)), uint128(bound(price, 1, 5 ether)), uint128(bound(tolerance, 0, 3 * MB)))
+            bandwidth.open(payee, payer, uint96(bound(deposit, 1, 50 ether)), uint96(bound(price, 1, 5 ether)), uint96(bound(tolerance, 0, 3 * MB)))
         );
     }
 
     function bwConfirm(uint256 i) external {
         if (bandwidthIds.length == 0) return;
         uint256 id = bandwidthIds[i % bandwidthIds.length];
-        vm.prank(bandwidth.getChannel(id).payee);
-        bandwidth.confirm(id);
+        address payee = bandwidth.getChannel(id).payee;
+        vm.prank(payee);
+        bandwidth.confirm(id, payee);
     }
 
     function bwReclaim(uint256 i) external {
