@@ -171,9 +171,9 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         uint256 openChannels = _openChannels[payee];
         if (openChannels >= MAX_OPEN_CHANNELS_PER_PAYEE) revert BandwidthChannelPayeeFull(payee, openChannels);
         _openChannels[payee] = openChannels + 1;
+        channel.payeeSigner = payeeSigner;
         channel.status = Status.Active;
         channel.deadline = 0;
-        channel.payeeSigner = payeeSigner;
         emit ChannelConfirmed(channelId, payee, payeeSigner);
     }
 
@@ -344,14 +344,14 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         // The deadline is the later time: when it fits, so does the opening time.
         uint40 deadline = SafeCast.toUint40(block.timestamp + _confirmWindowSeconds);
         Channel storage channel = _channels[channelId];
-        channel.payer = payer;
         channel.status = Status.Opened;
         channel.deadline = deadline;
         channel.openedAt = uint40(block.timestamp);
         channel.payee = payee;
         channel.lossToleranceBytes = lossToleranceBytes;
-        channel.payerSigner = payerSigner;
+        channel.payer = payer;
         channel.deposit = deposit;
+        channel.payerSigner = payerSigner;
         channel.pricePerMB = pricePerMB;
         emit ChannelOpened(channelId, payer, payee, payerSigner, deposit, pricePerMB, lossToleranceBytes, deadline);
         _token.safeTransferFrom(payer, address(this), deposit);
@@ -462,14 +462,16 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     }
 
     /// @dev Whether the sender acts for the payer (true) or the payee (false): the owner itself, or its live
-    /// operator for its role; reverts for anyone else.
+    /// operator for its role; reverts for anyone else. The payer's bound key, the usual operator sender, is asked
+    /// about first.
     function _partyOf(uint256 channelId, Channel storage channel) private view returns (bool forPayer) {
         address payer = channel.payer;
         if (msg.sender == payer) return true;
+        bool payerKey = msg.sender == channel.payerSigner;
+        if (payerKey && _operators.actsFor(payer, msg.sender, _ROLE_PAYER)) return true;
         address payee = channel.payee;
-        if (msg.sender == payee) return false;
-        if (_operators.actsFor(payer, msg.sender, _ROLE_PAYER)) return true;
-        if (_operators.actsFor(payee, msg.sender, _ROLE_PAYEE)) return false;
+        if (msg.sender == payee || _operators.actsFor(payee, msg.sender, _ROLE_PAYEE)) return false;
+        if (!payerKey && _operators.actsFor(payer, msg.sender, _ROLE_PAYER)) return true;
         revert BandwidthChannelNotParty(channelId, msg.sender);
     }
 

@@ -42,21 +42,21 @@ interface IBandwidthChannel {
         bytes32 link;
     }
 
-    /// @notice A channel as stored (six slots).
+    /// @notice A channel as stored (six slots; confirm writes only the first).
     struct Channel {
-        address payer;
+        /// @dev The key that signs the payee's units, bound at confirm (zero before): the payee or its ROLE_PAYEE
+        /// operator.
+        address payeeSigner;
         Status status;
         /// @dev Confirmation deadline while Opened, end of the challenge window while Closing (unix s).
         uint40 deadline;
         uint40 openedAt;
         address payee;
         uint96 lossToleranceBytes;
+        address payer;
+        uint96 deposit;
         /// @dev The key that signs the payer's units, bound at open: the payer or its ROLE_PAYER operator.
         address payerSigner;
-        uint96 deposit;
-        /// @dev The key that signs the payee's units, bound at confirm (zero before): the payee or its ROLE_PAYEE
-        /// operator.
-        address payeeSigner;
         /// @dev Token base units per MB (10^6 bytes).
         uint96 pricePerMB;
         uint64 agreedBytes;

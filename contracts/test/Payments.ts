@@ -1,7 +1,8 @@
 /**
  * The four payment schemes run as two parties would: the app's off-chain modules (web/src/lib/payments) sign,
  * verify and track state; the contracts on Hardhat's in-process chain settle. Prints the economic tables (bandwidth
- * dispute rule, proxy route, lottery) and the gas figures.
+ * dispute rule, proxy route, lottery) and the gas figures. The bandwidth flow runs with the owners' own keys and,
+ * as the tab does, with operator keys on both sides (OperatorRegistry).
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
@@ -12,6 +13,7 @@ import {
   type AgreedUsage,
   BandwidthMeter,
   BYTES_PER_MB,
+  boundSigner,
   claimableBytes,
   settleUsage,
   type Usage,
@@ -32,9 +34,9 @@ import {
 import { MerkleTokenPurse, MerkleTokenSet, merkleChannelId } from "../../web/src/lib/payments/merkle.ts";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
-const [deployer, payer, payee, proxy, other] = [0, 1, 2, 3, 4].map((i) =>
+const [deployer, payer, payee, proxy, other, payerOperator, payeeOperator] = [0, 1, 2, 3, 4, 5, 6].map((i) =>
   mnemonicToAccount(MNEMONIC, { addressIndex: i }),
-) as [HDAccount, HDAccount, HDAccount, HDAccount, HDAccount];
+) as [HDAccount, HDAccount, HDAccount, HDAccount, HDAccount, HDAccount, HDAccount];
 
 const { viem, networkHelpers } = await network.create();
 const publicClient = await viem.getPublicClient();
@@ -87,6 +89,17 @@ for (const account of [payer, payee, proxy, other]) {
   await mined(send(token, "transfer", [account.address, parseEther("1000000")]));
 }
 
+/** The tabs' keys: the payer's for ROLE_PAYER (4), the payee's for ROLE_PAYEE (8), for a year. */
+const operators = await deploy("OperatorRegistry", []);
+const ROLE_PAYER = 4;
+const ROLE_PAYEE = 8;
+{
+  const expiresAt = (await publicClient.getBlock()).timestamp + 365n * 86400n;
+  await mined(send(operators, "setOperator", [payerOperator.address, ROLE_PAYER, expiresAt], payer.address));
+  await mined(send(operators, "setOperator", [payeeOperator.address, ROLE_PAYEE, expiresAt], payee.address));
+}
+const BANDWIDTH_WINDOWS = [3600n, 86400n] as const;
+
 /** The payer's EIP-2612 permit for `spender` to take `value`, valid for an hour, as the contracts take it. */
 async function signPermit(spender: Deployed, value: bigint) {
   const nonce = await call<bigint>(token, "nonces", [payer.address]);
@@ -116,64 +129,113 @@ describe("payments, two parties against the chain", () => {
     gas["ERC-20 transfer"] = await mined(send(token, "transfer", [payee.address, 1n], payer.address));
   });
 
-  for (const payments of [PAYMENTS, 10 * PAYMENTS]) {
-    it(`bandwidth: ${payments} usage units both signed, close with an old unit, a watchtower answers, settle`, async () => {
-      const channels = await deploy("BandwidthChannel", [token.address, 3600n, 86400n]);
-      const contract = { chainId, address: channels.address };
-      const deposit = parseEther("100");
-      const price = parseEther("0.001"); // per MB
-      const permit = await signPermit(channels, deposit);
-      const openGas = await mined(
-        send(channels, "openWithPermit", [payee.address, deposit, price, 1_000_000n, permit], payer.address),
-      );
-      const id = 1n;
-      const confirmGas = await mined(send(channels, "confirm", [id], payee.address));
+  // The per-transaction gas does not depend on the number of units: operator keys run at 1000 only.
+  for (const keys of ["owner", "operator"] as const) {
+    for (const payments of keys === "owner" ? [PAYMENTS, 10 * PAYMENTS] : [PAYMENTS]) {
+      it(`bandwidth, ${keys} keys: ${payments} usage units both signed, close with an old unit, a watchtower answers, settle`, async () => {
+        // With operator keys the owners open (their money moves) and bind the tabs' keys, which do the rest.
+        const tab = keys === "owner" ? { payer, payee } : { payer: payerOperator, payee: payeeOperator };
+        const suffix = keys === "owner" ? "" : ", operator keys";
+        const channels = await deploy("BandwidthChannel", [token.address, operators.address, ...BANDWIDTH_WINDOWS]);
+        const contract = { chainId, address: channels.address };
+        const deposit = parseEther("100");
+        const price = parseEther("0.001"); // per MB
+        const permit = await signPermit(channels, deposit);
+        const openGas = await mined(
+          send(
+            channels,
+            "openWithPermit",
+            [payee.address, tab.payer.address, deposit, price, 1_000_000n, permit],
+            payer.address,
+          ),
+        );
+        const id = 1n;
+        const confirmGas = await mined(send(channels, "confirm", [id, tab.payee.address], tab.payee.address));
+        const bound = await call<{ payerSigner: Address; payeeSigner: Address }>(channels, "getChannel", [id]);
+        assert.deepEqual([bound.payerSigner, bound.payeeSigner], [tab.payer.address, tab.payee.address]);
 
-      const now = await chainNow();
-      const common = { contract, channelId: id, lossToleranceBytes: 1_000_000n, now: () => now };
-      const a = new BandwidthMeter({ ...common, role: "payer", self: payer, counterparty: payee.address });
-      const b = new BandwidthMeter({ ...common, role: "payee", self: payee, counterparty: payer.address });
-      const CHUNK_BYTES = 8 * 1024;
-      let old: AgreedUsage | undefined;
-      let linked = 0;
-      for (let unit = 1; unit <= payments; unit++) {
-        assert.ok(b.canServe(CHUNK_BYTES));
-        b.record(CHUNK_BYTES);
-        a.record(CHUNK_BYTES - (unit % 7 === 0 ? 100 : 0)); // the payer loses a few packets
-        const agreed = await b.countersign(await a.propose());
-        await a.acceptCountersignature(agreed);
-        if (agreed.usage.link !== `0x${"00".repeat(32)}`) linked++;
-        if (unit === payments / 2) old = agreed;
-      }
-      const last = a.agreed;
-      assert.equal(last.usage.sequence, BigInt(payments));
-      assert.ok(linked >= Math.floor((payments * CHUNK_BYTES) / 5_000_000), "a link every 5 MB");
+        const now = await chainNow();
+        const common = { contract, channelId: id, lossToleranceBytes: 1_000_000n, now: () => now };
+        const a = new BandwidthMeter({
+          ...common,
+          role: "payer",
+          self: tab.payer,
+          counterpartySigner: boundSigner(bound, "payee"),
+        });
+        const b = new BandwidthMeter({
+          ...common,
+          role: "payee",
+          self: tab.payee,
+          counterpartySigner: boundSigner(bound, "payer"),
+        });
+        const CHUNK_BYTES = 8 * 1024;
+        let old: AgreedUsage | undefined;
+        let linked = 0;
+        for (let unit = 1; unit <= payments; unit++) {
+          assert.ok(b.canServe(CHUNK_BYTES));
+          b.record(CHUNK_BYTES);
+          a.record(CHUNK_BYTES - (unit % 7 === 0 ? 100 : 0)); // the payer loses a few packets
+          const agreed = await b.countersign(await a.propose());
+          await a.acceptCountersignature(agreed);
+          if (agreed.usage.link !== `0x${"00".repeat(32)}`) linked++;
+          if (unit === payments / 2) old = agreed;
+        }
+        const last = a.agreed;
+        assert.equal(last.usage.sequence, BigInt(payments));
+        assert.ok(linked >= Math.floor((payments * CHUNK_BYTES) / 5_000_000), "a link every 5 MB");
 
-      // The payer closes with an old unit while the payee is offline; a watchtower holding the last unit answers.
-      const oldUnit = old as AgreedUsage;
-      const closeGas = await mined(
-        send(channels, "close", [id, oldUnit.usage, oldUnit.payerSignature, oldUnit.payeeSignature], payer.address),
-      );
-      gas["challenge by a watchtower"] = await mined(
-        send(channels, "challenge", [id, last.usage, last.payerSignature, last.payeeSignature], other.address),
-      );
-      await networkHelpers.time.increase(86401);
-      const before = await balance(token, payee.address);
-      const settleGas = await mined(send(channels, "settle", [id]));
-      const expected = settleUsage(
-        { deposit, pricePerMB: price, lossToleranceBytes: 1_000_000n },
-        {
-          agreedBytes: last.usage.totalBytes,
-          payerClaimBytes: last.usage.totalBytes,
-          payeeClaimBytes: last.usage.totalBytes,
-        },
-      );
-      assert.equal((await balance(token, payee.address)) - before, expected.paid);
-      assert.equal(expected.paid, (last.usage.totalBytes * price) / BYTES_PER_MB);
-      Object.assign(gas, { "open with permit": openGas, confirm: confirmGas, close: closeGas, settle: settleGas });
-      gas[`bandwidth per payment, permit open (${payments})`] =
-        (openGas + confirmGas + closeGas + settleGas) / BigInt(payments);
-    });
+        // The payer closes with an old unit while the payee is offline; a watchtower holding the last unit answers.
+        const oldUnit = old as AgreedUsage;
+        const closeGas = await mined(
+          send(
+            channels,
+            "close",
+            [id, oldUnit.usage, oldUnit.payerSignature, oldUnit.payeeSignature],
+            tab.payer.address,
+          ),
+        );
+        gas[`challenge by a watchtower${suffix}`] = await mined(
+          send(channels, "challenge", [id, last.usage, last.payerSignature, last.payeeSignature], other.address),
+        );
+        await networkHelpers.time.increase(86401);
+        const before = await balance(token, payee.address);
+        const payerBefore = await balance(token, payer.address);
+        const tabBalances = [await balance(token, tab.payer.address), await balance(token, tab.payee.address)];
+        const settleGas = await mined(send(channels, "settle", [id]));
+        const expected = settleUsage(
+          { deposit, pricePerMB: price, lossToleranceBytes: 1_000_000n },
+          {
+            agreedBytes: last.usage.totalBytes,
+            payerClaimBytes: last.usage.totalBytes,
+            payeeClaimBytes: last.usage.totalBytes,
+          },
+        );
+        assert.equal((await balance(token, payee.address)) - before, expected.paid);
+        assert.equal(expected.paid, (last.usage.totalBytes * price) / BYTES_PER_MB);
+        if (keys === "operator") {
+          assert.equal((await balance(token, payer.address)) - payerBefore, expected.refunded, "refund to the owner");
+          assert.deepEqual(
+            [await balance(token, tab.payer.address), await balance(token, tab.payee.address)],
+            tabBalances,
+            "the operator keys receive nothing",
+          );
+          // The next channel opened from a set allowance, as the tab opens its next ones (after a settled one, as
+          // in the dispute table's opens).
+          await approve(channels, payer.address);
+          gas["open (allowance already set), operator keys"] = await mined(
+            send(channels, "open", [payee.address, tab.payer.address, deposit, price, 1_000_000n], payer.address),
+          );
+        }
+        Object.assign(gas, {
+          [`open with permit${suffix}`]: openGas,
+          [`confirm${suffix}`]: confirmGas,
+          [`close${suffix}`]: closeGas,
+          [`settle${suffix}`]: settleGas,
+        });
+        gas[`bandwidth per payment, permit open${suffix} (${payments})`] =
+          (openGas + confirmGas + closeGas + settleGas) / BigInt(payments);
+      });
+    }
   }
 
   it("bandwidth dispute rule: a liar is never better off, and never burns an honest side's tokens", async () => {
@@ -195,7 +257,7 @@ describe("payments, two parties against the chain", () => {
       "small lie": TRUE_BYTES + MB / 2n,
       "big lie": TRUE_BYTES + 4n * MB,
     };
-    const channels = await deploy("BandwidthChannel", [token.address, 3600n, 86400n]);
+    const channels = await deploy("BandwidthChannel", [token.address, operators.address, ...BANDWIDTH_WINDOWS]);
     await approve(channels, payer.address);
     const contract = { chainId, address: channels.address };
     const sign = (who: HDAccount, usage: Usage) =>
@@ -223,13 +285,13 @@ describe("payments, two parties against the chain", () => {
         const payeeBefore = await balance(token, payee.address);
         const supplyBefore = await call<bigint>(token, "totalSupply");
         gas["open (allowance already set)"] = await mined(
-          send(channels, "open", [payee.address, deposit, price, TOLERANCE], payer.address),
+          send(channels, "open", [payee.address, payer.address, deposit, price, TOLERANCE], payer.address),
         );
-        await mined(send(channels, "confirm", [id], payee.address));
+        await mined(send(channels, "confirm", [id, payee.address], payee.address));
         const now = await chainNow();
         const common = { contract, channelId: id, lossToleranceBytes: TOLERANCE, now: () => now };
-        const a = new BandwidthMeter({ ...common, role: "payer", self: payer, counterparty: payee.address });
-        const b = new BandwidthMeter({ ...common, role: "payee", self: payee, counterparty: payer.address });
+        const a = new BandwidthMeter({ ...common, role: "payer", self: payer, counterpartySigner: payee.address });
+        const b = new BandwidthMeter({ ...common, role: "payee", self: payee, counterpartySigner: payer.address });
         for (let i = 0; i < 30; i++) {
           a.record(AGREED / 30n);
           b.record(AGREED / 30n);
@@ -322,7 +384,7 @@ describe("payments, two parties against the chain", () => {
 
   it("bandwidth route: colluding ends never leave an honest proxy below its lock plus its 10 % fee", async () => {
     const MB = BYTES_PER_MB;
-    const channels = await deploy("BandwidthChannel", [token.address, 3600n, 86400n]);
+    const channels = await deploy("BandwidthChannel", [token.address, operators.address, ...BANDWIDTH_WINDOWS]);
     await approve(channels, payer.address);
     await approve(channels, proxy.address);
     const contract = { chainId, address: channels.address };
@@ -343,12 +405,12 @@ describe("payments, two parties against the chain", () => {
       const proxyBefore = await balance(token, proxy.address);
       const payerBefore = await balance(token, payer.address);
       const payeeBefore = await balance(token, payee.address);
-      await mined(send(channels, "openRoute", [proxy.address, amount, price, MB], payer.address));
+      await mined(send(channels, "openRoute", [proxy.address, payer.address, amount, price, MB], payer.address));
       const up = ++next;
-      await mined(send(channels, "confirm", [up], proxy.address));
-      await mined(send(channels, "openRouteLeg", [up, payee.address], proxy.address));
+      await mined(send(channels, "confirm", [up, proxy.address], proxy.address));
+      await mined(send(channels, "openRouteLeg", [up, payee.address, proxy.address], proxy.address));
       const down = ++next;
-      await mined(send(channels, "confirm", [down], payee.address));
+      await mined(send(channels, "confirm", [down, payee.address], payee.address));
       const now = await chainNow();
       // The proxy signs on each leg exactly the 50 MB it forwarded.
       const legs = [
@@ -838,6 +900,13 @@ describe("payments, two parties against the chain", () => {
           (gas.close as bigint) +
           (gas.settle as bigint)) /
         BigInt(payments);
+      // The tab: the owner opens binding its operator key, the payee's operator confirms, the payer's closes.
+      gas[`bandwidth per payment, allowance open, operator keys (${payments})`] =
+        ((gas["open (allowance already set), operator keys"] as bigint) +
+          (gas["confirm, operator keys"] as bigint) +
+          (gas["close, operator keys"] as bigint) +
+          (gas["settle, operator keys"] as bigint)) /
+        BigInt(payments);
     }
     // Likewise for the lot: funded from a set allowance (the fund transaction does not depend on the lot size).
     gas["lottery per payment + finish, allowance fund (1000)"] =
@@ -852,7 +921,7 @@ describe("payments, two parties against the chain", () => {
       const share = name.includes("per payment")
         ? `  (${((Number(used) / Number(transfer)) * 100).toFixed(2)}% of a transfer)`
         : "";
-      console.log(`${name.padEnd(40)} ${used.toString().padStart(10)}${share}`);
+      console.log(`${name.padEnd(60)} ${used.toString().padStart(10)}${share}`);
     }
     const onePercent = transfer / 100n;
     // Every scheme here settles N payments in O(1) transactions except Merkle, which pays per token on-chain:
@@ -863,6 +932,8 @@ describe("payments, two parties against the chain", () => {
       "bandwidth per payment, allowance open (1000)",
       "bandwidth per payment, allowance open (10000)",
       "bandwidth per payment, permit open (10000)",
+      "bandwidth per payment, allowance open, operator keys (1000)",
+      "bandwidth per payment, allowance open, operator keys (10000)",
       "hash chain per payment (1000)",
       "hash chain per payment (10000)",
       "lottery per payment (1000)",

@@ -1,13 +1,27 @@
 import { zeroHash } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { BandwidthMeter, claimableBytes, crossesLinkMark, settleUsage, type Usage, usageDigest } from "./bandwidth.ts";
+import {
+  BandwidthMeter,
+  boundSigner,
+  claimableBytes,
+  crossesLinkMark,
+  otherRole,
+  settleUsage,
+  type Usage,
+  usageDigest,
+} from "./bandwidth.ts";
 import { BANDWIDTH_DOMAIN_NAME, paymentDomain, USAGE_TYPES } from "./eip712.ts";
 import { PaymentSignatureError, UsageDisputeError, UsageRejectedError } from "./errors.ts";
 import { compact, highS } from "./test-helpers.ts";
 
-const payer = privateKeyToAccount("0x1111111111111111111111111111111111111111111111111111111111111111");
-const payee = privateKeyToAccount("0x2222222222222222222222222222222222222222222222222222222222222222");
+/** The owners' wallets: they open and confirm, but the channel bound their tabs' operator keys below. */
+const payerOwner = privateKeyToAccount("0x1111111111111111111111111111111111111111111111111111111111111111");
+const payeeOwner = privateKeyToAccount("0x2222222222222222222222222222222222222222222222222222222222222222");
+/** The keys each tab keeps, bound on-chain as `payerSigner` and `payeeSigner`. */
+const payer = privateKeyToAccount("0x3333333333333333333333333333333333333333333333333333333333333333");
+const payee = privateKeyToAccount("0x4444444444444444444444444444444444444444444444444444444444444444");
+const bound = { payerSigner: payer.address, payeeSigner: payee.address };
 const contract = { chainId: 31337, address: "0x00000000000000000000000000000000000000bc" } as const;
 const MB = 1_000_000n;
 const now = () => 1_700_000_000n;
@@ -15,12 +29,12 @@ const now = () => 1_700_000_000n;
 function pair(toleranceBytes = 2n * MB) {
   const common = { contract, channelId: 7n, lossToleranceBytes: toleranceBytes, now };
   return {
-    a: new BandwidthMeter({ ...common, role: "payer", self: payer, counterparty: payee.address }),
+    a: new BandwidthMeter({ ...common, role: "payer", self: payer, counterpartySigner: boundSigner(bound, "payee") }),
     b: new BandwidthMeter({
       ...common,
       role: "payee",
       self: payee,
-      counterparty: payer.address,
+      counterpartySigner: boundSigner(bound, "payer"),
       creditBytes: minBig(2n * MB, toleranceBytes),
     }),
   };
@@ -97,6 +111,46 @@ describe("BandwidthMeter", () => {
     await expect(fresh.b.countersign({ ...p, signature: forged })).rejects.toThrow(/expected/);
   });
 
+  it("checks the other side against the key its channel bound, never its owner", async () => {
+    const { a, b } = pair();
+    a.record(MB);
+    b.record(MB);
+    const proposal = await a.propose();
+    const byOwner = await payerOwner.signTypedData({
+      domain: paymentDomain(BANDWIDTH_DOMAIN_NAME, contract),
+      types: USAGE_TYPES,
+      primaryType: "Usage",
+      message: proposal.usage,
+    });
+    await expect(b.countersign({ ...proposal, signature: byOwner })).rejects.toThrow(
+      new RegExp(`expected ${payer.address}`),
+    );
+    const agreed = await b.countersign(proposal);
+    const ownerCountersigned = {
+      ...agreed,
+      payeeSignature: await payeeOwner.sign({ hash: usageDigest(contract, agreed.usage) }),
+    };
+    await expect(a.acceptCountersignature(ownerCountersigned)).rejects.toThrow(PaymentSignatureError);
+    await a.acceptCountersignature(agreed);
+    expect(a.agreed).toEqual(b.agreed);
+  });
+
+  it("refuses to run with one key on both sides", () => {
+    expect(
+      () =>
+        new BandwidthMeter({
+          contract,
+          channelId: 1n,
+          lossToleranceBytes: MB,
+          role: "payee",
+          self: payee,
+          counterpartySigner: payee.address,
+        }),
+    ).toThrow(/both sides/);
+    expect(boundSigner(bound, "payer")).toBe(payer.address);
+    expect(boundSigner(bound, otherRole("payer"))).toBe(payee.address);
+  });
+
   it("raises a dispute when the counts differ by more than the tolerance, and claims with a link", async () => {
     const { a, b } = pair(10_000n);
     await exchange(a, b, MB);
@@ -125,7 +179,7 @@ describe("BandwidthMeter", () => {
           ...{ contract, channelId: 1n, lossToleranceBytes: 0n },
           role: "payee",
           self: payee,
-          counterparty: payer.address,
+          counterpartySigner: payer.address,
           creditBytes: 1n,
         }),
     ).toThrow(RangeError);

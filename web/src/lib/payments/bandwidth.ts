@@ -3,8 +3,12 @@
  * they move, the payer proposes signed usage units, the payee countersigns those within the loss tolerance, and
  * every 5 MB a unit carries the digest of the other side's last unit. The last unit both signed closes the
  * channel; a side's own unit (with its link) is its claim in a dispute.
+ *
+ * Units are signed by the keys the channel bound, not by the owners: the payer binds its key when it opens, the
+ * payee when it confirms, each the owner itself or (what the tab does) an operator key the owner authorized in the
+ * OperatorRegistry. A meter signs with this side's bound key and checks the other side against its bound key.
  */
-import { type Address, type Hex, hashTypedData, zeroHash } from "viem";
+import { type Address, type Hex, hashTypedData, isAddressEqual, zeroHash } from "viem";
 import { assertSignedBy, BANDWIDTH_DOMAIN_NAME, paymentDomain, USAGE_TYPES } from "./eip712.ts";
 import { UsageDisputeError, UsageRejectedError } from "./errors.ts";
 import { type ContractRef, nowSeconds, type TypedDataSigner, type UnixSeconds } from "./types.ts";
@@ -52,6 +56,22 @@ export interface UsageClaim {
   linkedSignature: Hex;
 }
 
+/** The two signing keys a channel bound (`getChannel`'s `payerSigner` and `payeeSigner`). */
+export interface BoundSigners {
+  payerSigner: Address;
+  payeeSigner: Address;
+}
+
+/** The key bound to sign `role`'s units on a channel. */
+export function boundSigner(channel: BoundSigners, role: Role): Address {
+  return role === "payer" ? channel.payerSigner : channel.payeeSigner;
+}
+
+/** The other side of `role`. */
+export function otherRole(role: Role): Role {
+  return role === "payer" ? "payee" : "payer";
+}
+
 /** The "nothing used" unit a channel can close with. */
 export function emptyUsage(channelId: bigint): AgreedUsage {
   return {
@@ -80,10 +100,13 @@ export interface BandwidthMeterOptions {
   role: Role;
   contract: ContractRef;
   channelId: bigint;
-  /** This side's signer. */
+  /** The key bound to sign this side's units: the tab's operator key (or the owner's wallet if it bound itself). */
   self: TypedDataSigner;
-  /** The other side's address (payee for a payer, payer for a payee). */
-  counterparty: Address;
+  /**
+   * The key the other side bound to sign its units (`payeeSigner` for a payer, `payerSigner` for a payee; see
+   * {@link boundSigner}): its operator key, which is not its owner address unless the owner bound itself.
+   */
+  counterpartySigner: Address;
   lossToleranceBytes: bigint;
   /**
    * Payee only: bytes served beyond the last agreed unit before waiting. At most the loss tolerance, the most a
@@ -103,7 +126,7 @@ export class BandwidthMeter {
   readonly channelId: bigint;
   readonly #contract: ContractRef;
   readonly #self: TypedDataSigner;
-  readonly #counterparty: Address;
+  readonly #counterpartySigner: Address;
   readonly #toleranceBytes: bigint;
   readonly #creditBytes: bigint;
   readonly #now: () => UnixSeconds;
@@ -119,7 +142,10 @@ export class BandwidthMeter {
     this.channelId = options.channelId;
     this.#contract = options.contract;
     this.#self = options.self;
-    this.#counterparty = options.counterparty;
+    if (isAddressEqual(options.self.address, options.counterpartySigner)) {
+      throw new RangeError("one key cannot sign both sides of a channel");
+    }
+    this.#counterpartySigner = options.counterpartySigner;
     this.#toleranceBytes = options.lossToleranceBytes;
     this.#creditBytes = options.creditBytes ?? minBigInt(DEFAULT_CREDIT_BYTES, options.lossToleranceBytes);
     if (this.#creditBytes > this.#toleranceBytes) {
@@ -177,7 +203,7 @@ export class BandwidthMeter {
   async countersign(proposal: SignedUsage): Promise<AgreedUsage> {
     const { usage } = proposal;
     this.#checkIncoming(usage);
-    await assertSignedBy(usageDigest(this.#contract, usage), proposal.signature, this.#counterparty);
+    await assertSignedBy(usageDigest(this.#contract, usage), proposal.signature, this.#counterpartySigner);
     this.#lastOther = proposal;
     this.#sequence = usage.sequence;
     const difference =
@@ -204,7 +230,7 @@ export class BandwidthMeter {
       throw new UsageRejectedError("countersigned unit differs from the one we proposed");
     }
     const theirs = this.role === "payer" ? agreed.payeeSignature : agreed.payerSignature;
-    await assertSignedBy(digest, theirs, this.#counterparty);
+    await assertSignedBy(digest, theirs, this.#counterpartySigner);
     this.#lastOther = { usage: pending.usage, signature: theirs };
     this.#agreed = this.#pair(pending.usage, pending.signature, theirs, this.role === "payer");
     this.#pending = undefined;
