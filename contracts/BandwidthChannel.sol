@@ -160,7 +160,9 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     function confirm(uint256 channelId, address payeeSigner) external {
         Channel storage channel = _channels[channelId];
         address payee = channel.payee;
-        if (!_actsFor(payee, msg.sender, _ROLE_PAYEE)) revert BandwidthChannelNotPayee(channelId, msg.sender);
+        if (msg.sender != payee && !_operators.actsFor(payee, msg.sender, _ROLE_PAYEE)) {
+            revert BandwidthChannelNotPayee(channelId, msg.sender);
+        }
         _requireStatus(channelId, channel.status, Status.Opened);
         if (block.timestamp > channel.deadline) revert BandwidthChannelConfirmWindowClosed(channelId, channel.deadline);
         // The sender was just checked: binding itself needs no second look-up.
@@ -181,7 +183,9 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     function reclaim(uint256 channelId) external nonReentrant {
         Channel storage channel = _channels[channelId];
         address payer = channel.payer;
-        if (!_actsFor(payer, msg.sender, _ROLE_PAYER)) revert BandwidthChannelNotPayer(channelId, msg.sender);
+        if (msg.sender != payer && !_operators.actsFor(payer, msg.sender, _ROLE_PAYER)) {
+            revert BandwidthChannelNotPayer(channelId, msg.sender);
+        }
         _requireStatus(channelId, channel.status, Status.Opened);
         if (block.timestamp <= channel.deadline) revert BandwidthChannelConfirmWindowOpen(channelId, channel.deadline);
         uint256 amount = channel.deposit;
@@ -368,11 +372,9 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         if (usage.totalBytes > type(uint64).max) revert BandwidthChannelCountTooLarge(channelId, usage.totalBytes);
         bytes32 digest = _usageDigest(usage);
         address signer = PaymentSignatures.recover(digest, payerSignature);
-        address expected = channel.payerSigner;
-        if (signer != expected) revert BandwidthChannelWrongSigner(channelId, expected, signer);
+        if (signer != channel.payerSigner) revert BandwidthChannelWrongSigner(channelId, channel.payerSigner, signer);
         signer = PaymentSignatures.recover(digest, payeeSignature);
-        expected = channel.payeeSigner;
-        if (signer != expected) revert BandwidthChannelWrongSigner(channelId, expected, signer);
+        if (signer != channel.payeeSigner) revert BandwidthChannelWrongSigner(channelId, channel.payeeSigner, signer);
     }
 
     function _checkUnit(uint256 channelId, Channel storage channel, Usage calldata usage) private view {
@@ -466,23 +468,19 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     /// about first.
     function _partyOf(uint256 channelId, Channel storage channel) private view returns (bool forPayer) {
         address payer = channel.payer;
-        if (msg.sender == payer) return true;
-        bool payerKey = msg.sender == channel.payerSigner;
-        if (payerKey && _operators.actsFor(payer, msg.sender, _ROLE_PAYER)) return true;
+        if (
+            msg.sender == payer
+                || (msg.sender == channel.payerSigner && _operators.actsFor(payer, msg.sender, _ROLE_PAYER))
+        ) return true;
         address payee = channel.payee;
         if (msg.sender == payee || _operators.actsFor(payee, msg.sender, _ROLE_PAYEE)) return false;
-        if (!payerKey && _operators.actsFor(payer, msg.sender, _ROLE_PAYER)) return true;
+        if (_operators.actsFor(payer, msg.sender, _ROLE_PAYER)) return true;
         revert BandwidthChannelNotParty(channelId, msg.sender);
-    }
-
-    /// @dev The owner itself needs no call to the registry.
-    function _actsFor(address owner, address account, uint8 role) private view returns (bool) {
-        return account == owner || _operators.actsFor(owner, account, role);
     }
 
     /// @dev `signer` may be bound as `owner`'s signing key for `role`: nonzero, and the owner or its live operator.
     function _requireBindable(address owner, address signer, uint8 role) private view {
-        if (signer == address(0) || !_actsFor(owner, signer, role)) {
+        if (signer != owner && (signer == address(0) || !_operators.actsFor(owner, signer, role))) {
             revert BandwidthChannelNotOperator(owner, signer, role);
         }
     }
