@@ -26,7 +26,7 @@ export const MAX_ATTEMPTS_PER_SHARD = 6;
  */
 export const RETRY_PAUSE_MS = 1_000;
 /** Refusals that a new connection to the same host would meet again: the host is not asked twice. */
-const FINAL_REFUSALS: ReadonlySet<string> = new Set(["not-hosting", "no-space"]);
+const FINAL_REFUSALS: ReadonlySet<string> = new Set(["not-hosting", "no-space", "bad-deal"]);
 /** Hosts whose latency is measured beyond the ones needed, so that replacements are ranked too. */
 export const MEASURE_SPARE_HOSTS = 4;
 

@@ -15,6 +15,7 @@ export interface MemoryHostStore extends PieceStore {
 
 export interface MemoryHostOptions {
   admit?: ShardStoreHost["admit"];
+  attest?: ShardStoreHost["attest"];
   pieceRoot?: PieceRootFn;
   canServe?: ShardFetchHost["canServe"];
   onServed?: ShardFetchHost["onServed"];
@@ -56,9 +57,10 @@ export class MemoryHost {
     readPiece(this.store, cid, options);
 
   shardStore(): ShardStoreHost {
-    const { admit, pieceRoot } = this.#options;
+    const { admit, attest, pieceRoot } = this.#options;
     return {
       ...(admit ? { admit } : {}),
+      ...(attest ? { attest } : {}),
       ...(pieceRoot ? { pieceRoot } : {}),
       begin: (offer, options) => this.#begin(offer.pieces, options),
       readPiece: this.readPiece,

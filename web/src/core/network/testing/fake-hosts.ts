@@ -64,6 +64,7 @@ export async function fakeNetwork(db: FilesDB, behaviours: Record<string, Behavi
         const result: StoreShardResult = {
           receipt,
           signature: await signReceipt(key, receipt),
+          sigma: null,
           host,
           sentBytes: totalBytes,
         };

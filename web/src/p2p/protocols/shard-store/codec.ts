@@ -49,21 +49,34 @@ export interface AckMessage {
   index: number;
 }
 
-/** The host's signed receipt, sent once every needed piece is stored. */
+/**
+ * The host's signed receipt, sent once every needed piece is stored; for a paid offer also σ, the EIP-712
+ * storage receipt the chain's market checks (65 bytes, by the host's operator key).
+ */
 export interface ReceiptMessage {
   type: "receipt";
   receipt: StoreReceipt;
   signature: Uint8Array;
+  sigma: Uint8Array | null;
 }
 
 export type ClientMessage = OfferMessage | PieceMessage | PaymentMessage;
 export type HostMessage = AcceptMessage | AckMessage | ReceiptMessage | ErrorMessage;
 
 /** Error codes a host sends. */
-export type StoreErrorCode = "no-space" | "not-hosting" | "piece-mismatch" | "bad-root" | "bad-request" | "internal";
+export type StoreErrorCode =
+  | "no-space"
+  | "not-hosting"
+  | "bad-deal"
+  | "piece-mismatch"
+  | "bad-root"
+  | "bad-request"
+  | "internal";
 
 /** Largest signature accepted (Ed25519: 64, secp256k1 DER: <= 72). */
 const SIGNATURE_MAX_BYTES = 128;
+/** σ is an Ethereum signature: r ‖ s ‖ v. */
+export const SIGMA_BYTES = 65;
 
 export function encodeClientMessage(message: ClientMessage): Uint8Array {
   switch (message.type) {
@@ -91,7 +104,12 @@ export function encodeHostMessage(message: HostMessage): Uint8Array {
     case "ack":
       return encodeMessage({ t: "ack", i: message.index });
     case "receipt":
-      return encodeMessage({ t: "receipt", receipt: receiptFields(message.receipt), sig: message.signature });
+      return encodeMessage({
+        t: "receipt",
+        receipt: receiptFields(message.receipt),
+        sig: message.signature,
+        sigma: message.sigma,
+      });
     case "error":
       return encodeMessage(errorFields(message.code, message.message));
   }
@@ -161,8 +179,9 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
     case "receipt": {
       const receipt = readReceipt(fields.map("receipt"));
       const signature = fields.bytes("sig", { min: 1, max: SIGNATURE_MAX_BYTES });
+      const sigma = fields.bytesOrNull("sigma", { min: SIGMA_BYTES, max: SIGMA_BYTES });
       fields.end();
-      return { type: "receipt", receipt, signature };
+      return { type: "receipt", receipt, signature, sigma };
     }
     case "error":
       return readError(fields);

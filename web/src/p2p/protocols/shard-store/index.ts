@@ -8,7 +8,7 @@
  * Wire (length-prefixed dag-cbor maps, `t` = type):
  * client → `offer` {deal, manifest, shard, root, pieces, sizes} [`payment`]… then `piece` {i, data} for each
  * needed piece, in order; host → `accept` {need} (or `error`), `ack` {i} per stored piece, `receipt` {receipt,
- * sig}. The client keeps at most {@link WINDOW_BYTES} unacknowledged, so the host buffers little on any
+ * sig, sigma} (σ: the chain's EIP-712 storage receipt when the offer names a deal, else null). The client keeps at most {@link WINDOW_BYTES} unacknowledged, so the host buffers little on any
  * transport.
  */
 import type { AbortOptions, DialTarget, PeerId } from "@libp2p/interface";
@@ -57,6 +57,8 @@ export interface StoreShardOptions extends AbortOptions {
 export interface StoreShardResult {
   receipt: StoreReceipt;
   signature: Uint8Array;
+  /** For an offer with a deal id: σ, the storage receipt the market's `acceptDeals` takes (not checked here). */
+  sigma: Uint8Array | null;
   host: PeerId;
   /** Bytes of pieces actually sent (pieces the host already had are skipped). */
   sentBytes: number;
@@ -68,8 +70,8 @@ export interface AdmitRequest {
   from: PeerId;
 }
 
-/** Codes a host's policy refuses a push with. */
-export type RefusalCode = "no-space" | "not-hosting";
+/** Codes a host's policy refuses a push with (`bad-deal`: the deal id names no deal this host would sign). */
+export type RefusalCode = "no-space" | "not-hosting" | "bad-deal";
 
 /**
  * What a host's policy decides about an offer: take it (and `release` what it reserved for it once the push ends,
@@ -112,6 +114,11 @@ export interface ShardStoreHost {
   pieceRoot?: PieceRootFn;
   /** Called once a whole shard is stored, before the receipt is sent. */
   onStored?: (shard: HeldShard) => void;
+  /**
+   * σ for a stored shard whose offer named a deal: the EIP-712 storage receipt over the deal's terms, sent with the
+   * receipt. Without it (or for an offer without a deal) the receipt carries none.
+   */
+  attest?: (shard: HeldShard, options?: AbortOptions) => Promise<Uint8Array>;
 }
 
 export interface ShardStoreInit {

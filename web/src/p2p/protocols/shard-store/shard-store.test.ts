@@ -273,6 +273,31 @@ describe("shard-store over TCP", () => {
     await off.stop();
   });
 
+  it("sends σ from the host's attestation with the receipt of an offer that names a deal, and none without", async () => {
+    const attested: string[] = [];
+    const paid = await createTcpNode({
+      shardStore: shardStore({
+        host: new MemoryHost(new MemoryBlockstore(), {
+          attest: async (shard) => {
+            attested.push(`${shard.shardIndex}:${shard.dealId?.[31]}`);
+            return new Uint8Array(65).fill(7);
+          },
+        }).shardStore(),
+      }),
+    });
+    const dealId = new Uint8Array(32);
+    dealId[31] = 42;
+    const { upload } = await makeShard([1_000, 2_000]);
+    const withDeal = await client.services.shardStore.storeShard(paid.getMultiaddrs(), { ...upload, dealId });
+    expect(withDeal.receipt.dealId).toEqual(dealId);
+    expect(withDeal.sigma).toEqual(new Uint8Array(65).fill(7));
+    const { upload: free } = await makeShard([3_000]);
+    const withoutDeal = await client.services.shardStore.storeShard(paid.getMultiaddrs(), free);
+    expect(withoutDeal.sigma).toBeNull();
+    expect(attested).toEqual([`${upload.shardIndex}:42`]);
+    await paid.stop();
+  });
+
   it("times out when a host stops answering", async () => {
     const silent = await createTcpNode({
       shardStore: shardStore({ timeoutMs: 300 }),

@@ -137,10 +137,10 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
         exchange.abort(error);
         throw signal.aborted ? abortReason(signal) : error;
       }
-      const { receipt, signature } = await receiving;
+      const { receipt, signature, sigma } = await receiving;
       await this.#checkReceipt(receipt, signature, connection.remotePeer, shard, totalBytes);
       await framed.close({ signal });
-      return { receipt, signature, host: connection.remotePeer, sentBytes };
+      return { receipt, signature, sigma, host: connection.remotePeer, sentBytes };
     } catch (error) {
       const reason = error instanceof Error ? error : abortReason(signal);
       framed.abort(reason);
@@ -156,7 +156,7 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
     progress: { storedBytes: number; totalBytes: number },
     options: StoreShardOptions,
     signal: AbortSignal,
-  ): Promise<{ receipt: StoreReceipt; signature: Uint8Array }> {
+  ): Promise<{ receipt: StoreReceipt; signature: Uint8Array; sigma: Uint8Array | null }> {
     let storedPieces = shard.pieces.length - need.length;
     for (const index of need) {
       const message = await readHostMessage(framed, signal);
@@ -239,7 +239,8 @@ export class ShardStoreService extends ProtocolService<SigningComponents> implem
         storedAtMs: held.storedAtMs,
       };
       const signature = await signReceipt(this.components.privateKey, receipt);
-      await framed.write(encodeHostMessage({ type: "receipt", receipt, signature }), { signal });
+      const sigma = offer.dealId && host.attest ? await host.attest(held, { signal }) : null;
+      await framed.write(encodeHostMessage({ type: "receipt", receipt, signature, sigma }), { signal });
       await framed.close({ signal });
     } finally {
       // Whatever ended the push short of a held shard, what it wrote goes (unless another shard or push needs it).
@@ -369,7 +370,9 @@ function admissionOf(decision: boolean | Admission): Admission {
 }
 
 function refusalMessage(code: RefusalCode): string {
-  return code === "not-hosting" ? "this peer does not share storage now" : "the host does not take this shard";
+  if (code === "not-hosting") return "this peer does not share storage now";
+  if (code === "bad-deal") return "the deal id names no deal this host would sign";
+  return "the host does not take this shard";
 }
 
 async function readHostMessage(framed: FramedStream, signal: AbortSignal): Promise<HostMessage> {
