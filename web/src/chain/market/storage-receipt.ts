@@ -1,4 +1,4 @@
-import type { Address, Hex, TypedDataDomain } from "viem";
+import { type Address, type Hex, hashStruct, type TypedDataDomain } from "viem";
 
 /** EIP-712 domain of the storage receipt σ, as StorageMarket declares it. */
 export const STORAGE_MARKET_DOMAIN_NAME = "Tabula StorageMarket";
@@ -51,4 +51,13 @@ export function storageReceipt(chainId: number, market: Address, dealId: bigint,
     primaryType: "StorageReceipt",
     message: { dealId, client, ...terms },
   } as const;
+}
+
+/** The EIP-712 struct hash of σ's message: what the market stores as a deal's `receiptHash` at proposal. */
+export function receiptStructHash(dealId: bigint, client: Address, terms: DealTerms): Hex {
+  return hashStruct({
+    types: STORAGE_RECEIPT_TYPES,
+    primaryType: "StorageReceipt",
+    data: { dealId, client, ...terms },
+  });
 }
