@@ -8,9 +8,10 @@ import { chainFromConfig } from "./chain/chain.ts";
 import { createTabulaClient } from "./chain/client.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
 import { MyFiles } from "./core/files/my-files.ts";
+import { DealDesk } from "./core/hosting/deal-desk.ts";
 import { Host } from "./core/hosting/host.ts";
 import { hostPieceStore } from "./core/hosting/host-store.ts";
-import { PaidHosting } from "./core/hosting/paid-hosting.ts";
+import { HOST_OPERATOR_ROLES, PaidHosting } from "./core/hosting/paid-hosting.ts";
 import { KnownHosts } from "./core/network/known-hosts.ts";
 import { NetworkFiles } from "./core/network/network-files.ts";
 import { tabNetworkParts } from "./core/network/node-parts.ts";
@@ -95,6 +96,20 @@ async function boot(): Promise<void> {
       peerId: node.libp2p.peerId.toMultihash().bytes,
     });
     paidHosting = service;
+    // Paid pushes are taken once the owner staked and this tab's key may sign σ for it.
+    const reader = createTabulaClient({ chain });
+    let deskFor: string | undefined;
+    service.addEventListener("change", () => {
+      const { owner, status, operatorRoles } = service.snapshot;
+      const ready = owner && status?.registered && (operatorRoles & HOST_OPERATOR_ROLES) === HOST_OPERATOR_ROLES;
+      const key = ready ? owner : undefined;
+      if (key === deskFor) return;
+      deskFor = key;
+      if (!key) return host.setDealDesk(undefined);
+      void service.operatorAccount().then((operator) => {
+        if (deskFor === key) host.setDealDesk(new DealDesk({ reader, owner: key, operator }));
+      });
+    });
     let owner: string | undefined;
     account.addEventListener("change", () => {
       const address = account.snapshot.address;

@@ -8,7 +8,21 @@ import { createHeliaLight, type Helia } from "helia";
 import { openDB } from "idb";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Account, type Address, bytesToHex, numberToBytes, parseEther } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { getBlock } from "viem/actions";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { TabulaClient } from "../../chain/client.ts";
+import { acceptDealsSync } from "../../chain/market/accept-deals.ts";
+import { proposeDealsSync } from "../../chain/market/propose-deals.ts";
+import { quote } from "../../chain/market/quote.ts";
+import { registerHost } from "../../chain/market/register-host.ts";
+import type { DealTerms } from "../../chain/market/storage-receipt.ts";
+import { authorizeOperator } from "../../chain/operators/authorize-operator.ts";
+import { OperatorRole } from "../../chain/operators/roles.ts";
+import { waitForSuccess } from "../../chain/receipt.ts";
+import { startTestChain, type TestChain } from "../../chain/testing/hardhat.ts";
+import { faucetSync } from "../../chain/token/faucet.ts";
 import type { MerkleHasher } from "../../lib/merkle/hasher.ts";
 import { loadMerkleHasher } from "../../lib/testing/node-wasm.ts";
 import type { HostRole } from "../../p2p/node.ts";
@@ -24,6 +38,7 @@ import {
 import { createTcpNode } from "../../p2p/testing/tcp-node.ts";
 import { addPublicFile } from "../public/add-public-file.ts";
 import { encodeHeldShard, totalBytesOf } from "./catalog.ts";
+import { DealDesk } from "./deal-desk.ts";
 import { Host } from "./host.ts";
 import { hostPieceStore } from "./host-store.ts";
 
@@ -396,5 +411,120 @@ describe("host mode", () => {
       await legacy.node.stop();
       await legacy.blocks.close();
     }
+  });
+});
+
+describe("host mode, paid: a push that names a deal is taken only for a deal the chain holds, and returns σ", () => {
+  let chain: TestChain;
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const operator = privateKeyToAccount(generatePrivateKey());
+  const payer = privateKeyToAccount(generatePrivateKey());
+  let storeName: string;
+  let parts: HostParts;
+  let client: Libp2p<Services>;
+  const wallet = (account: typeof owner) => chain.client(account) as TabulaClient<Account>;
+  const mined = async (hash: `0x${string}`) => waitForSuccess(chain.client(), { hash, what: "setup" });
+
+  async function proposeFor(upload: ShardUpload): Promise<bigint> {
+    const now = (await getBlock(chain.client())).timestamp;
+    const shardSizeBytes = BigInt(upload.sizes.reduce((a, b) => a + b, 0));
+    const durationSeconds = 30n * 86_400n;
+    const terms: DealTerms = {
+      host: owner.address,
+      manifestCid: bytesToHex(upload.manifest.bytes),
+      shardIndex: upload.shardIndex,
+      shardSizeBytes,
+      shardRoot: bytesToHex(upload.root),
+      durationSeconds,
+      price: await quote(chain.client(), { host: owner.address, shardSizeBytes, durationSeconds }),
+      acceptBy: now + 3600n,
+    };
+    const { deals } = await proposeDealsSync(wallet(payer), { terms: [terms], permitDeadline: now + 3600n });
+    return (deals[0] as (typeof deals)[number]).dealId;
+  }
+
+  beforeAll(async () => {
+    chain = await startTestChain({ market: true });
+    for (const who of [owner, payer]) {
+      await faucetSync(chain.client(chain.accounts[0] as Address), { to: who.address, amount: parseEther("1000") });
+      await chain.client().request({
+        method: "hardhat_setBalance" as never,
+        params: [who.address, `0x${parseEther("10").toString(16)}`] as never,
+      });
+    }
+    const now = (await getBlock(chain.client())).timestamp;
+    await mined(
+      await registerHost(wallet(owner), {
+        peerId: "0x0024",
+        capacityBytes: 1n << 30n,
+        pricePerGiBMonth: parseEther("2"),
+        openRegistration: true,
+        stake: parseEther("100"),
+        permitDeadline: now + 3600n,
+      }),
+    );
+    await mined(
+      await authorizeOperator(wallet(owner), {
+        operator: operator.address,
+        roles: OperatorRole.Host,
+        expiresAt: now + 86_400n,
+      }),
+    );
+  });
+  afterAll(() => chain.close());
+
+  beforeEach(async () => {
+    storeName = `host-test-${count++}`;
+    pinsUnreadable = false;
+    parts = await startHost(storeName);
+    await parts.host.setEnabled(true);
+    client = await createTcpNode<Services>({ shardStore: shardStore(), shardFetch: shardFetch(), audit: audit() });
+  });
+  afterEach(async () => {
+    parts.host.stop();
+    await Promise.all([parts.node.stop(), client.stop()]);
+    await Promise.all([parts.blocks.close(), parts.datastore.close()]);
+  });
+
+  it("refuses a paid push with bad-deal until the owner staked and the tab's key may sign, keeping no piece", async () => {
+    const { upload } = await makeShard([4096, 1000]);
+    const dealId = await proposeFor(upload);
+    const refused = client.services.shardStore.storeShard(parts.node.getMultiaddrs(), {
+      ...upload,
+      dealId: numberToBytes(dealId, { size: 32 }),
+    });
+    await expect(refused).rejects.toMatchObject({ name: "RemoteRefusedError", code: "bad-deal" });
+    await expect(refused).rejects.toThrow("takes no paid deals");
+    expect(await storedCids(parts.blocks)).toEqual([]);
+    // Free pushes are still taken.
+    const free = await client.services.shardStore.storeShard(parts.node.getMultiaddrs(), upload);
+    expect(free.sigma).toBeNull();
+  });
+
+  it("stores the shard of a proposed deal and returns σ by the operator key, which activates the deal", async () => {
+    parts.host.setDealDesk(new DealDesk({ reader: chain.client(), owner: owner.address, operator }));
+    expect(parts.host.paid).toBe(true);
+    const { upload } = await makeShard([4096, 4096, 1000], 1);
+    const dealId = await proposeFor(upload);
+    // Another shard's deal: refused before any piece is sent.
+    const other = await makeShard([2048], 2);
+    const wrong = client.services.shardStore.storeShard(parts.node.getMultiaddrs(), {
+      ...other.upload,
+      dealId: numberToBytes(dealId, { size: 32 }),
+    });
+    await expect(wrong).rejects.toMatchObject({ code: "bad-deal" });
+    await expect(wrong).rejects.toThrow("another Merkle root");
+    expect(await storedCids(parts.blocks)).toEqual([]);
+
+    const result = await client.services.shardStore.storeShard(parts.node.getMultiaddrs(), {
+      ...upload,
+      dealId: numberToBytes(dealId, { size: 32 }),
+    });
+    expect(result.sigma).toHaveLength(65);
+    expect(parts.host.catalog.get(upload.manifest, upload.shardIndex)).toBeDefined();
+    const { deals } = await acceptDealsSync(wallet(payer), {
+      receipts: [{ dealId, signature: bytesToHex(result.sigma as Uint8Array) }],
+    });
+    expect(deals[0]).toMatchObject({ dealId, host: owner.address, signer: operator.address });
   });
 });

@@ -12,8 +12,9 @@ import type { PieceRootFn } from "../../p2p/protocols/audit/index.ts";
 import type { Admission, AdmitRequest } from "../../p2p/protocols/shard-store/index.ts";
 import type { HostingSettings } from "../../storage/hosting-db.ts";
 import { HostingDB } from "../../storage/hosting-db.ts";
-import { type HeldShard, IdbShardCatalog, shardKey } from "./catalog.ts";
+import { type HeldShard, IdbShardCatalog, shardKey, totalBytesOf } from "./catalog.ts";
 import { MANIFEST_PULL_TIMEOUT_MS, REANNOUNCE_DELAY_MS, REANNOUNCE_MIN_GAP_MS } from "./constants.ts";
+import type { DealDesk } from "./deal-desk.ts";
 import type { HostPieceStore } from "./host-store.ts";
 import { type KeptShardRef, type RemoveShardsResult, ShardKeeper } from "./keeper.ts";
 import { wasmPieceRoot } from "./piece-root.ts";
@@ -27,6 +28,7 @@ export interface ServedCount {
 
 /** What an uploader hears when this tab's "Share storage" switch is off. */
 const NOT_HOSTING_MESSAGE = "this peer stopped sharing storage";
+const UNPAID_MESSAGE = "this host takes no paid deals (it has no stake in the market)";
 
 /** Removing held shards needs the host's block store, which it is given once the peer has started. */
 export class HostNotReadyError extends BaseError {
@@ -48,6 +50,7 @@ export class Host extends EventTarget {
   readonly #db: HostingDB;
   #settings: HostingSettings;
   #node: TabulaNode | undefined;
+  #desk: DealDesk | undefined;
   /** Bytes reserved for each push under way, from its offer; released when the push ends, stored or not. */
   readonly #reserved = new Map<symbol, number>();
   #keeper: ShardKeeper | undefined;
@@ -92,6 +95,7 @@ export class Host extends EventTarget {
       keeper,
       admit: (request, admitOptions) => this.#admit(request, admitOptions),
       onStored: (shard) => this.#onStored(shard),
+      attest: (shard) => this.#attest(shard),
       canServe: (cid) => this.catalog.serves(cid),
       onServed: (cid, bytes, from) => this.#onServed(cid, bytes, from),
       pieceRoot: options.pieceRoot ?? wasmPieceRoot,
@@ -211,9 +215,28 @@ export class Host extends EventTarget {
     this.dispatchEvent(new CustomEvent("change"));
   }
 
+  /**
+   * Takes paid pushes from now on, checking each deal and signing its σ at this desk (the owner staked and
+   * authorized this tab's key); `undefined` refuses offers that name a deal.
+   */
+  setDealDesk(desk: DealDesk | undefined): void {
+    this.#desk = desk;
+    this.#emit();
+  }
+
+  /** Whether this tab takes paid deals now. */
+  get paid(): boolean {
+    return this.#desk !== undefined;
+  }
+
   async #admit(request: AdmitRequest, options: AbortOptions = {}): Promise<Admission> {
     const { offer } = request;
     if (!this.#settings.enabled) return { ok: false, code: "not-hosting", message: NOT_HOSTING_MESSAGE };
+    if (offer.dealId) {
+      if (!this.#desk) return { ok: false, code: "bad-deal", message: UNPAID_MESSAGE };
+      const checked = await this.#desk.check({ ...offer, totalBytes: request.totalBytes });
+      if (!checked.ok) return { ok: false, code: "bad-deal", message: checked.message };
+    }
     // A shard held already takes no more room (its pieces are all here: nothing is sent).
     if (await this.catalog.get(offer.manifest, offer.shardIndex)) return { ok: true };
     await this.#refreshAvailable();
@@ -230,6 +253,11 @@ export class Host extends EventTarget {
         if (this.#reserved.delete(reservation)) this.#emit();
       },
     };
+  }
+
+  async #attest(shard: HeldShard): Promise<Uint8Array> {
+    if (!this.#desk) throw new Error(UNPAID_MESSAGE);
+    return await this.#desk.attest({ ...shard, totalBytes: totalBytesOf(shard) });
   }
 
   #onStored(shard: HeldShard): void {

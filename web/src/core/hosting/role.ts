@@ -16,6 +16,8 @@ export interface HostRoleParts {
   /** Quota and the "Share storage" switch (default: take every offer). */
   admit?: ShardStoreHost["admit"];
   onStored?: ShardStoreHost["onStored"];
+  /** σ for a stored shard whose offer named a deal (paid hosting). */
+  attest?: ShardStoreHost["attest"];
   /** Which blocks shard-fetch serves (default: any block of the store). */
   canServe?: ShardFetchHost["canServe"];
   onServed?: ShardFetchHost["onServed"];
@@ -25,7 +27,7 @@ export interface HostRoleParts {
 
 /** The host role the shard protocols serve through, over a store, a catalog and a keeper. */
 export function hostRole(parts: HostRoleParts): HostRole {
-  const { store, catalog, keeper, admit, onStored, canServe, onServed, pieceRoot } = parts;
+  const { store, catalog, keeper, admit, onStored, attest, canServe, onServed, pieceRoot } = parts;
   const read: HostRole["shardFetch"]["readPiece"] = (cid, options) => readPiece(store, cid, options);
   return {
     shardStore: {
@@ -34,6 +36,7 @@ export function hostRole(parts: HostRoleParts): HostRole {
       recover: () => keeper.recover(),
       ...(admit ? { admit } : {}),
       ...(onStored ? { onStored } : {}),
+      ...(attest ? { attest } : {}),
       ...(pieceRoot ? { pieceRoot } : {}),
     },
     shardFetch: { readPiece: read, ...(canServe ? { canServe } : {}), ...(onServed ? { onServed } : {}) },
