@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IHashChainChannel} from "./interfaces/IHashChainChannel.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {PaymentFunding} from "./libraries/PaymentFunding.sol";
 
 /// @title Hash-chain micropayment channels
@@ -17,17 +18,29 @@ contract HashChainChannel is IHashChainChannel, ReentrancyGuardTransient {
     /// @notice Longest chain a channel may hold.
     uint32 public constant MAX_UNITS = 100_000;
 
+    uint8 private constant _ROLE_PAYER = 4;
+    uint8 private constant _ROLE_PAYEE = 8;
+
     IERC20 private immutable _token;
+    IOperatorRegistry private immutable _operators;
     mapping(bytes32 channelId => Channel) private _channels;
 
     /// @param token_ the platform token every payment is made in.
-    constructor(IERC20 token_) {
+    /// @param operators_ the registry of operator keys payers and payees authorize.
+    constructor(IERC20 token_, IOperatorRegistry operators_) {
+        if (address(operators_) == address(0)) revert HashChainChannelZeroAddress();
         _token = token_;
+        _operators = operators_;
     }
 
     /// @notice The token payments are made in.
     function token() external view returns (IERC20) {
         return _token;
+    }
+
+    /// @notice The registry of operator keys this contract accepts.
+    function operators() external view returns (IOperatorRegistry) {
+        return _operators;
     }
 
     /// @inheritdoc IHashChainChannel
@@ -59,9 +72,11 @@ contract HashChainChannel is IHashChainChannel, ReentrancyGuardTransient {
         address payer = channel.payer;
         if (payer == address(0)) revert HashChainChannelUnknown(channelId);
         if (channel.closed) revert HashChainChannelClosed(channelId);
-        // Only the payee: the payer knows every preimage and could otherwise end the channel at a lower depth.
+        // Only the payee's side: the payer knows every preimage and could otherwise end the channel at a lower depth.
         address payee = channel.payee;
-        if (msg.sender != payee) revert HashChainChannelNotPayee(channelId, msg.sender);
+        if (msg.sender != payee && !_operators.actsFor(payee, msg.sender, _ROLE_PAYEE)) {
+            revert HashChainChannelNotPayee(channelId, msg.sender);
+        }
         if (block.timestamp >= channel.expiresAt) revert HashChainChannelExpired(channelId, channel.expiresAt);
         uint256 units = channel.units;
         if (depth == 0 || depth > units) revert HashChainChannelInvalidDepth(channelId, depth, units);
@@ -82,7 +97,9 @@ contract HashChainChannel is IHashChainChannel, ReentrancyGuardTransient {
         Channel storage channel = _channels[channelId];
         address payer = channel.payer;
         if (payer == address(0)) revert HashChainChannelUnknown(channelId);
-        if (msg.sender != payer) revert HashChainChannelNotPayer(channelId, msg.sender);
+        if (msg.sender != payer && !_operators.actsFor(payer, msg.sender, _ROLE_PAYER)) {
+            revert HashChainChannelNotPayer(channelId, msg.sender);
+        }
         if (channel.closed) revert HashChainChannelClosed(channelId);
         if (block.timestamp < channel.expiresAt) revert HashChainChannelNotExpired(channelId, channel.expiresAt);
         uint256 amount = uint256(channel.units) * channel.unitValue;

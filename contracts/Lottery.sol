@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ILottery} from "./interfaces/ILottery.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {PaymentFunding} from "./libraries/PaymentFunding.sol";
 import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
 
@@ -37,6 +38,12 @@ import {PaymentSignatures} from "./libraries/PaymentSignatures.sol";
 /// its ticket was worth, so issuing an index k times to covered payees costs k L when it wins: what k distinct
 /// indices cost. The payer's own addresses can only ever draw on covers the payer funded for them, never on
 /// another payee's. A payee serves only for a lot that covers it ({isCovered}; the app's TicketBook checks it).
+///
+/// Operator keys. A lot's tickets are signed by one key, bound when the lot is created: the payer itself, or a key
+/// the payer authorized for ROLE_PAYER in the {IOperatorRegistry} at that moment. An operator key is stored once
+/// per (payer, key), under the id of the first lot that bound it, and each lot keeps that id next to its ticket
+/// value, so a payer's later lots with the same key write no slot the payer's own key would not. Revoking the
+/// key or letting it expire afterwards changes nothing for the lots already bound to it.
 contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -45,10 +52,14 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     /// @notice Blocks back for which BLOCKHASH returns a hash.
     uint256 public constant BLOCKHASH_HISTORY_BLOCKS = 256;
 
+    uint8 private constant _ROLE_PAYER = 4;
+    uint8 private constant _ROLE_PAYEE = 8;
+
     bytes32 private constant TICKET_TYPEHASH =
         keccak256("Ticket(uint256 lotId,uint32 index,address payee,uint256 nonce)");
 
     IERC20 private immutable _token;
+    IOperatorRegistry private immutable _operators;
     uint40 private immutable _revealWindowSeconds;
     uint40 private immutable _claimWindowSeconds;
     uint40 private immutable _shareWindowSeconds;
@@ -60,6 +71,8 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     mapping(uint256 lotId => mapping(address payee => uint256)) private _registeredBy;
     mapping(uint256 lotId => mapping(address payee => Cover)) private _covers;
     mapping(uint256 lotId => mapping(address payee => mapping(uint256 word => uint256 bits))) private _robbedIndices;
+    mapping(address payer => mapping(address signer => uint40 key)) private _signerKeys;
+    mapping(uint256 key => address signer) private _keySigners;
 
     /// @dev A payee's cover in one lot: held; used once it paid out a lot value or its payee redeemed the lot
     /// itself; robbed tickets owed a share each.
@@ -70,18 +83,25 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     }
 
     /// @param token_ the platform token every payment is made in; it must be ERC20Burnable (forfeits are burned).
+    /// @param operators_ the registry of operator keys payers and payees authorize.
     /// @param revealWindowSeconds_ time after the close in which the payer must reveal.
     /// @param claimWindowSeconds_ time after the reveal deadline in which the winner must redeem (so at least
     /// this long after the reveal), and a robbed covered payee claims its cover.
     /// @param shareWindowSeconds_ time after the reveal deadline in which holders register for sharing a lot
     /// whose reveal was withheld.
-    constructor(IERC20 token_, uint40 revealWindowSeconds_, uint40 claimWindowSeconds_, uint40 shareWindowSeconds_)
-        EIP712("Tabula Lottery", "1")
-    {
+    constructor(
+        IERC20 token_,
+        IOperatorRegistry operators_,
+        uint40 revealWindowSeconds_,
+        uint40 claimWindowSeconds_,
+        uint40 shareWindowSeconds_
+    ) EIP712("Tabula Lottery", "1") {
         if (revealWindowSeconds_ == 0 || claimWindowSeconds_ == 0 || shareWindowSeconds_ == 0) {
             revert LotteryInvalidWindows();
         }
+        if (address(operators_) == address(0)) revert LotteryZeroAddress();
         _token = token_;
+        _operators = operators_;
         _revealWindowSeconds = revealWindowSeconds_;
         _claimWindowSeconds = claimWindowSeconds_;
         _shareWindowSeconds = shareWindowSeconds_;
@@ -90,6 +110,11 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     /// @notice The token payments are made in.
     function token() external view returns (IERC20) {
         return _token;
+    }
+
+    /// @notice The registry of operator keys this contract accepts.
+    function operators() external view returns (IOperatorRegistry) {
+        return _operators;
     }
 
     /// @notice The reveal, claim and sharing windows, in seconds.
@@ -103,9 +128,10 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         uint128 ticketValue,
         bytes32 commitment,
         uint40 closeBy,
-        address[] calldata covered
+        address[] calldata covered,
+        address signer
     ) external nonReentrant returns (uint256 lotId) {
-        lotId = _createLot(lotSize, ticketValue, commitment, closeBy, covered);
+        lotId = _createLot(lotSize, ticketValue, commitment, closeBy, covered, signer);
     }
 
     /// @inheritdoc ILottery
@@ -115,10 +141,11 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         bytes32 commitment,
         uint40 closeBy,
         address[] calldata covered,
+        address signer,
         PaymentFunding.Permit calldata permit
     ) external nonReentrant returns (uint256 lotId) {
         PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
-        lotId = _createLot(lotSize, ticketValue, commitment, closeBy, covered);
+        lotId = _createLot(lotSize, ticketValue, commitment, closeBy, covered, signer);
     }
 
     /// @inheritdoc ILottery
@@ -134,7 +161,11 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     function closeLot(uint256 lotId) external {
         Lot storage lot = _lots[lotId];
         if (lot.status != Status.Open) revert LotteryUnexpectedStatus(lotId, lot.status, Status.Open);
-        if (msg.sender != lot.payer && block.timestamp <= lot.closeBy) revert LotteryStillIssuing(lotId, lot.closeBy);
+        address payer = lot.payer;
+        if (msg.sender != payer && block.timestamp <= lot.closeBy && !_operators.actsFor(payer, msg.sender, _ROLE_PAYER))
+        {
+            revert LotteryStillIssuing(lotId, lot.closeBy);
+        }
         uint256 seedBlock = block.number + 1;
         lot.status = Status.Closed;
         lot.closedAt = uint40(block.timestamp);
@@ -175,7 +206,11 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ILottery
-    function redeem(uint256 lotId, uint32 index, uint256 nonce, bytes calldata signature) external nonReentrant {
+    function redeem(uint256 lotId, address payee, uint32 index, uint256 nonce, bytes calldata signature)
+        external
+        nonReentrant
+    {
+        _requireActsFor(payee, _ROLE_PAYEE);
         Lot storage lot = _lots[lotId];
         Status status = lot.status;
         if (status != Status.Revealed && status != Status.Redeemed) {
@@ -186,25 +221,26 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         uint256 lotSize = lot.lotSize;
         if (index >= lotSize) revert LotteryIndexOutOfRange(lotId, index, lotSize);
         if (index != lot.winningIndex) revert LotteryNotWinningIndex(lotId, index, lot.winningIndex);
-        _checkSigner(lotId, lot.payer, index, msg.sender, nonce, signature);
+        _checkSigner(lotId, lot, index, payee, nonce, signature);
 
-        Cover storage cover = _covers[lotId][msg.sender];
+        Cover storage cover = _covers[lotId][payee];
         if (status == Status.Redeemed) {
             // Another ticket for this index was paid first: a covered payee it robbed is paid from its cover.
             if (!cover.held) revert LotteryAlreadyRedeemed(lotId);
-            _payCover(lotId, lot, cover, index, msg.sender, nonce);
+            _payCover(lotId, lot, cover, index, payee, nonce);
             return;
         }
         lot.status = Status.Redeemed;
         // Paid the lot, the payee was robbed of nothing: its cover is used.
         if (cover.held) cover.used = true;
         uint256 amount = lotSize * lot.ticketValue;
-        emit WinnerPaid(lotId, index, msg.sender, nonce, signature, amount);
-        _token.safeTransfer(msg.sender, amount);
+        emit WinnerPaid(lotId, index, payee, nonce, signature, amount);
+        _token.safeTransfer(payee, amount);
     }
 
     /// @inheritdoc ILottery
-    function registerTickets(uint256 lotId, TicketClaim[] calldata tickets) external {
+    function registerTickets(uint256 lotId, address payee, TicketClaim[] calldata tickets) external {
+        _requireActsFor(payee, _ROLE_PAYEE);
         Lot storage lot = _lots[lotId];
         if (lot.status != Status.Closed) revert LotteryUnexpectedStatus(lotId, lot.status, Status.Closed);
         uint256 revealDeadline = uint256(lot.closedAt) + _revealWindowSeconds;
@@ -214,28 +250,29 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         uint256 count = tickets.length;
         if (count == 0) revert LotteryEmptyRegistration(lotId);
 
-        uint256 registered = _registerAll(lotId, lot, tickets);
+        uint256 registered = _registerAll(lotId, lot, payee, tickets);
         lot.registered += uint32(registered);
-        _registeredBy[lotId][msg.sender] += registered;
+        _registeredBy[lotId][payee] += registered;
     }
 
     /// @inheritdoc ILottery
-    function withdrawShare(uint256 lotId) external nonReentrant {
+    function withdrawShare(uint256 lotId, address payee) external nonReentrant {
+        _requireActsFor(payee, _ROLE_PAYEE);
         Lot storage lot = _lots[lotId];
-        uint256 tickets = _registeredBy[lotId][msg.sender];
-        Cover storage cover = _covers[lotId][msg.sender];
+        uint256 tickets = _registeredBy[lotId][payee];
+        Cover storage cover = _covers[lotId][payee];
         uint256 robbed = cover.robbed;
-        if (tickets + robbed == 0) revert LotteryNothingToWithdraw(lotId, msg.sender);
+        if (tickets + robbed == 0) revert LotteryNothingToWithdraw(lotId, payee);
         // Tickets are only registered into a closed, unrevealed lot, so `shareDeadline` is this lot's.
         uint256 shareDeadline = uint256(lot.closedAt) + _revealWindowSeconds + _shareWindowSeconds;
         if (block.timestamp <= shareDeadline) revert LotteryShareWindowOpen(lotId, shareDeadline);
         uint256 amount = (tickets + robbed) * _shareOf(lot);
-        _registeredBy[lotId][msg.sender] = 0;
+        _registeredBy[lotId][payee] = 0;
         cover.robbed = 0;
         lot.withdrawn += uint32(tickets);
         lot.robbedWithdrawn += uint32(robbed);
-        emit ShareWithdrawn(lotId, msg.sender, tickets + robbed, amount);
-        _token.safeTransfer(msg.sender, amount);
+        emit ShareWithdrawn(lotId, payee, tickets + robbed, amount);
+        _token.safeTransfer(payee, amount);
     }
 
     /// @inheritdoc ILottery
@@ -243,7 +280,7 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         Lot storage lot = _lots[lotId];
         uint256 lotSize = lot.lotSize;
         if (ticket.index >= lotSize) revert LotteryIndexOutOfRange(lotId, ticket.index, lotSize);
-        _checkSigner(lotId, lot.payer, ticket.index, ticket.payee, ticket.nonce, signature);
+        _checkSigner(lotId, lot, ticket.index, ticket.payee, ticket.nonce, signature);
         if (!_covers[lotId][ticket.payee].held) revert LotteryNotCovered(lotId, ticket.payee);
         Status status = lot.status;
         if (status == Status.Redeemed) _claimRobbedWinner(lotId, lot, ticket);
@@ -292,6 +329,13 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
     /// @inheritdoc ILottery
     function getLot(uint256 lotId) external view returns (Lot memory) {
         return _lots[lotId];
+    }
+
+    /// @inheritdoc ILottery
+    function signerOf(uint256 lotId) external view returns (address) {
+        Lot storage lot = _lots[lotId];
+        uint256 key = lot.signerKey;
+        return key == 0 ? lot.payer : _keySigners[key];
     }
 
     /// @inheritdoc ILottery
@@ -362,23 +406,43 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         uint128 ticketValue,
         bytes32 commitment,
         uint40 closeBy,
-        address[] calldata covered
+        address[] calldata covered,
+        address signer
     ) private returns (uint256 lotId) {
         if (lotSize == 0 || ticketValue == 0 || commitment == bytes32(0) || closeBy <= block.timestamp) {
             revert LotteryInvalidTerms();
         }
+        if (ticketValue > type(uint96).max) revert LotteryTicketValueTooLarge(ticketValue, type(uint96).max);
         lotId = ++_lastLotId;
+        uint40 signerKey = signer == msg.sender ? 0 : _bindSigner(lotId, signer);
         Lot storage lot = _lots[lotId];
         lot.payer = msg.sender;
         lot.lotSize = lotSize;
         lot.status = Status.Open;
-        lot.ticketValue = ticketValue;
+        lot.ticketValue = uint96(ticketValue);
         lot.closeBy = closeBy;
+        lot.signerKey = signerKey;
         lot.commitment = commitment;
         uint256 lotValue = uint256(lotSize) * ticketValue;
         emit LotCreated(lotId, msg.sender, lotSize, ticketValue, FINE_LOTS * lotValue, commitment, closeBy);
         uint256 covers = _cover(lotId, lot, covered);
         _token.safeTransferFrom(msg.sender, address(this), (1 + FINE_LOTS) * lotValue + covers);
+    }
+
+    /// @dev Binds `signer`, an operator key the caller authorized for ROLE_PAYER, to lot `lotId` and returns its key:
+    /// the id of the caller's first lot it signed.
+    function _bindSigner(uint256 lotId, address signer) private returns (uint40 key) {
+        if (signer == address(0) || !_operators.actsFor(msg.sender, signer, _ROLE_PAYER)) {
+            revert LotteryUnauthorizedSigner(msg.sender, signer);
+        }
+        key = _signerKeys[msg.sender][signer];
+        if (key == 0) {
+            if (lotId > type(uint40).max) revert LotteryTooManyLots(lotId);
+            key = uint40(lotId);
+            _signerKeys[msg.sender][signer] = key;
+            _keySigners[key] = signer;
+        }
+        emit LotSignerBound(lotId, signer);
     }
 
     /// @dev Holds one lot value for each of `payees` (none covered before) and returns what they add up to.
@@ -443,29 +507,28 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         emit RobbedShareOwed(lotId, index, payee, nonce);
     }
 
-    /// @dev Registers each ticket's index for the caller after checking the payer signed it for the caller; an
-    /// index another payee registered first counts, for a covered caller, as robbed. Returns the tickets registered.
-    function _registerAll(uint256 lotId, Lot storage lot, TicketClaim[] calldata tickets)
+    /// @dev Registers each ticket's index for `payee` after checking the lot's signer signed it for `payee`; an
+    /// index another payee registered first counts, for a covered `payee`, as robbed. Returns the tickets registered.
+    function _registerAll(uint256 lotId, Lot storage lot, address payee, TicketClaim[] calldata tickets)
         private
         returns (uint256 registered)
     {
         mapping(uint256 => address) storage holders = _registeredPayees[lotId];
-        (address payer, uint256 lotSize) = (lot.payer, lot.lotSize);
-        bool covered = _covers[lotId][msg.sender].held;
-        uint256 count = tickets.length;
-        for (uint256 i = 0; i < count; ++i) {
+        address signer = _signerOf(lot);
+        bool covered = _covers[lotId][payee].held;
+        for (uint256 i = 0; i < tickets.length; ++i) {
             TicketClaim calldata ticket = tickets[i];
             uint256 index = ticket.index;
             // Indices are below lotSize and each counts once, so no lot shares among more than lotSize tickets.
-            if (index >= lotSize) revert LotteryIndexOutOfRange(lotId, index, lotSize);
-            _checkSigner(lotId, payer, index, msg.sender, ticket.nonce, ticket.signature);
+            if (index >= lot.lotSize) revert LotteryIndexOutOfRange(lotId, index, lot.lotSize);
+            _checkSigner(lotId, signer, index, payee, ticket.nonce, ticket.signature);
             address holder = holders[index];
             if (holder == address(0)) {
-                holders[index] = msg.sender;
+                holders[index] = payee;
                 ++registered;
-                emit TicketRegistered(lotId, index, msg.sender, ticket.nonce, ticket.signature);
-            } else if (holder != msg.sender && covered) {
-                _countRobbed(lotId, lot, index, msg.sender, ticket.nonce);
+                emit TicketRegistered(lotId, index, payee, ticket.nonce, ticket.signature);
+            } else if (holder != payee && covered) {
+                _countRobbed(lotId, lot, index, payee, ticket.nonce);
             } else {
                 revert LotteryTicketRegistered(lotId, index);
             }
@@ -488,17 +551,43 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         return uint256(lot.lotSize) * lot.ticketValue / lot.registered;
     }
 
-    /// @dev Reverts unless `payer` signed ticket (lotId, index, payee, nonce) in the one accepted encoding.
+    /// @dev Reverts unless the key bound to the lot signed ticket (lotId, index, payee, nonce).
     function _checkSigner(
         uint256 lotId,
-        address payer,
+        Lot storage lot,
         uint256 index,
         address payee,
         uint256 nonce,
         bytes calldata signature
     ) private view {
-        address signer = PaymentSignatures.recover(_ticketDigest(lotId, index, payee, nonce), signature);
-        if (signer != payer) revert LotteryWrongSigner(lotId, signer);
+        _checkSigner(lotId, _signerOf(lot), index, payee, nonce, signature);
+    }
+
+    /// @dev Reverts unless `signer` signed ticket (lotId, index, payee, nonce) in the one accepted encoding.
+    function _checkSigner(
+        uint256 lotId,
+        address signer,
+        uint256 index,
+        address payee,
+        uint256 nonce,
+        bytes calldata signature
+    ) private view {
+        address recovered = PaymentSignatures.recover(_ticketDigest(lotId, index, payee, nonce), signature);
+        if (recovered != signer) revert LotteryWrongSigner(lotId, recovered);
+    }
+
+    /// @dev The key bound to sign the lot's tickets: the payer, unless the lot keeps an operator key's id.
+    function _signerOf(Lot storage lot) private view returns (address) {
+        uint256 key = lot.signerKey;
+        return key == 0 ? lot.payer : _keySigners[key];
+    }
+
+    /// @dev Reverts unless the caller is `owner` or an operator `owner` authorized for `role` that has not expired;
+    /// the owner itself needs no call to the registry.
+    function _requireActsFor(address owner, uint8 role) private view {
+        if (msg.sender != owner && !_operators.actsFor(owner, msg.sender, role)) {
+            revert LotteryNotOperator(owner, msg.sender, role);
+        }
     }
 
     function _ticketDigest(uint256 lotId, uint256 index, address payee, uint256 nonce) private view returns (bytes32) {

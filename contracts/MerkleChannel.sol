@@ -6,28 +6,41 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IMerkleChannel} from "./interfaces/IMerkleChannel.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {PaymentFunding} from "./libraries/PaymentFunding.sol";
 
 /// @title Merkle-tree micropayment channels
-/// @notice See {IMerkleChannel}. Unlike the seed's code, a leaf names its payee and is hashed with the caller's
+/// @notice See {IMerkleChannel}. Unlike the seed's code, a leaf names its payee and is hashed with the payee's
 /// address, so no payee can claim another's token; tokens are spent per (payee, index) and each claim is deducted
-/// from the caller's own allocation, fixed at funding.
+/// from the payee's own allocation, fixed at funding. The payee (or its operator) names the payee it redeems for.
 contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
+    uint8 private constant _ROLE_PAYER = 4;
+    uint8 private constant _ROLE_PAYEE = 8;
+
     IERC20 private immutable _token;
+    IOperatorRegistry private immutable _operators;
     mapping(bytes32 channelId => Channel) private _channels;
     mapping(bytes32 channelId => mapping(address payee => uint256)) private _allocations;
     mapping(bytes32 channelId => mapping(address payee => mapping(uint256 word => uint256 bits))) private _spent;
 
     /// @param token_ the platform token every payment is made in.
-    constructor(IERC20 token_) {
+    /// @param operators_ the registry of operator keys payers and payees authorize.
+    constructor(IERC20 token_, IOperatorRegistry operators_) {
+        if (address(operators_) == address(0)) revert MerkleChannelZeroAddress();
         _token = token_;
+        _operators = operators_;
     }
 
     /// @notice The token payments are made in.
     function token() external view returns (IERC20) {
         return _token;
+    }
+
+    /// @notice The registry of operator keys this contract accepts.
+    function operators() external view returns (IOperatorRegistry) {
+        return _operators;
     }
 
     /// @inheritdoc IMerkleChannel
@@ -54,27 +67,31 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
     /// @inheritdoc IMerkleChannel
     function redeem(
         bytes32 channelId,
+        address payee,
         Token[] calldata tokens,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external nonReentrant {
+        if (msg.sender != payee && !_operators.actsFor(payee, msg.sender, _ROLE_PAYEE)) {
+            revert MerkleChannelNotPayee(channelId, payee, msg.sender);
+        }
         Channel storage channel = _channels[channelId];
         if (channel.payer == address(0)) revert MerkleChannelUnknown(channelId);
         if (block.timestamp >= channel.expiresAt) revert MerkleChannelExpired(channelId, channel.expiresAt);
         uint256 count = tokens.length;
         if (count == 0) revert MerkleChannelEmptyRedemption(channelId);
 
-        (bytes32[] memory leaves, uint256 claimed) = _spend(channelId, tokens);
+        (bytes32[] memory leaves, uint256 claimed) = _spend(channelId, payee, tokens);
         if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, channel.root, leaves)) {
             revert MerkleChannelInvalidProof(channelId);
         }
-        uint256 allocation = _allocations[channelId][msg.sender];
-        if (claimed > allocation) revert MerkleChannelAllocationExceeded(channelId, msg.sender, claimed, allocation);
-        _allocations[channelId][msg.sender] = allocation - claimed;
+        uint256 allocation = _allocations[channelId][payee];
+        if (claimed > allocation) revert MerkleChannelAllocationExceeded(channelId, payee, claimed, allocation);
+        _allocations[channelId][payee] = allocation - claimed;
         // Allocations sum to the channel's funds, so this never underflows.
         channel.remaining -= uint128(claimed);
-        emit TokensRedeemed(channelId, msg.sender, count, claimed);
-        _token.safeTransfer(msg.sender, claimed);
+        emit TokensRedeemed(channelId, payee, count, claimed);
+        _token.safeTransfer(payee, claimed);
     }
 
     /// @inheritdoc IMerkleChannel
@@ -82,7 +99,9 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
         Channel storage channel = _channels[channelId];
         address payer = channel.payer;
         if (payer == address(0)) revert MerkleChannelUnknown(channelId);
-        if (msg.sender != payer) revert MerkleChannelNotPayer(channelId, msg.sender);
+        if (msg.sender != payer && !_operators.actsFor(payer, msg.sender, _ROLE_PAYER)) {
+            revert MerkleChannelNotPayer(channelId, msg.sender);
+        }
         if (block.timestamp < channel.expiresAt) revert MerkleChannelNotExpired(channelId, channel.expiresAt);
         uint256 amount = channel.remaining;
         channel.remaining = 0;
@@ -139,13 +158,13 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
         _token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @dev Marks every one of the caller's tokens spent (refusing one spent before or named twice) and returns the
-    /// caller's leaves and their total value.
-    function _spend(bytes32 channelId, Token[] calldata tokens)
+    /// @dev Marks every one of `payee`'s tokens spent (refusing one spent before or named twice) and returns
+    /// `payee`'s leaves and their total value.
+    function _spend(bytes32 channelId, address payee, Token[] calldata tokens)
         private
         returns (bytes32[] memory leaves, uint256 claimed)
     {
-        mapping(uint256 => uint256) storage spent = _spent[channelId][msg.sender];
+        mapping(uint256 => uint256) storage spent = _spent[channelId][payee];
         uint256 count = tokens.length;
         leaves = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {
@@ -156,7 +175,7 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
             uint256 bits = spent[word];
             if (bits & mask != 0) revert MerkleChannelTokenSpent(channelId, index);
             spent[word] = bits | mask;
-            leaves[i] = _leaf(channelId, index, msg.sender, value);
+            leaves[i] = _leaf(channelId, index, payee, value);
             claimed += value;
         }
     }

@@ -18,10 +18,11 @@ export async function deployPayments(ctx: DeployContext): Promise<void> {
   const operators = ctx.deployed.OperatorRegistry;
   if (!operators) throw new Error("deployPayments needs the OperatorRegistry deployed first");
   await deployContract(ctx, "BandwidthChannel", [token, operators, CONFIRM_WINDOW_SECONDS, CHALLENGE_WINDOW_SECONDS]);
-  await deployContract(ctx, "HashChainChannel", [token]);
-  await deployContract(ctx, "MerkleChannel", [token]);
+  await deployContract(ctx, "HashChainChannel", [token, operators]);
+  await deployContract(ctx, "MerkleChannel", [token, operators]);
   await deployContract(ctx, "Lottery", [
     token,
+    operators,
     LOTTERY_REVEAL_WINDOW_SECONDS,
     LOTTERY_CLAIM_WINDOW_SECONDS,
     LOTTERY_SHARE_WINDOW_SECONDS,

@@ -10,6 +10,8 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 /// Each chain step is `h(k+1) = keccak256(channelId ‖ h(k))`, and the channel id commits to the chain id, this
 /// contract, the payer, the payee and a salt, so a token of one channel is worthless in every other.
 /// A channel holds at most `MAX_UNITS` units, so that its deepest redemption always fits in one transaction.
+/// The payee's ROLE_PAYEE operator may send its redemption and the payer's ROLE_PAYER operator its reclaim (see
+/// {IOperatorRegistry}); the tokens go to the payee and the payer either way.
 interface IHashChainChannel {
     /// @notice A channel as stored (zero payer: no such channel).
     struct Channel {
@@ -37,6 +39,8 @@ interface IHashChainChannel {
     /// @notice The channel expired unredeemed and went back to the payer.
     event ChannelReclaimed(bytes32 indexed channelId, address indexed payer, uint256 amount);
 
+    /// @notice The constructor was given no operator registry.
+    error HashChainChannelZeroAddress();
     /// @notice A channel with this id exists already.
     error HashChainChannelExists(bytes32 channelId);
     /// @notice No such channel.
@@ -49,9 +53,9 @@ interface IHashChainChannel {
     error HashChainChannelTooLong(uint256 units, uint256 maxUnits);
     /// @notice The channel was redeemed or reclaimed already.
     error HashChainChannelClosed(bytes32 channelId);
-    /// @notice Only the channel's payee may redeem.
+    /// @notice Only the channel's payee or its ROLE_PAYEE operator may redeem.
     error HashChainChannelNotPayee(bytes32 channelId, address caller);
-    /// @notice Only the channel's payer may reclaim.
+    /// @notice Only the channel's payer or its ROLE_PAYER operator may reclaim.
     error HashChainChannelNotPayer(bytes32 channelId, address caller);
     /// @notice The depth is zero or more than the channel's units.
     error HashChainChannelInvalidDepth(bytes32 channelId, uint256 depth, uint256 units);
@@ -79,10 +83,11 @@ interface IHashChainChannel {
         PaymentFunding.Permit calldata permit
     ) external returns (bytes32 channelId);
 
-    /// @notice The payee redeems the preimage at `depth` (hashing it `depth` times gives the anchor) before expiry.
+    /// @notice Redeems the preimage at `depth` (hashing it `depth` times gives the anchor) before expiry, paying the
+    /// payee; sent by the payee or its ROLE_PAYEE operator.
     function redeem(bytes32 channelId, bytes32 preimage, uint256 depth) external;
 
-    /// @notice The payer takes back an unredeemed channel after expiry.
+    /// @notice Returns an unredeemed channel to the payer after expiry; sent by the payer or its ROLE_PAYER operator.
     function reclaim(bytes32 channelId) external;
 
     /// @notice The id `open` gives a channel from `payer` to `payee` with `salt` on this chain and contract.

@@ -22,6 +22,13 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 ///   cover, whoever sends the claim. Issuing an index k times to covered payees thus costs k L when it wins, what
 ///   k distinct indices cost: a payer is never better off for issuing an index twice, and a covered winner is
 ///   always paid.
+///
+/// Operator keys (see {IOperatorRegistry}). The key that signs a lot's tickets is bound when the lot is created:
+/// the payer itself or an operator the payer authorized for ROLE_PAYER at that moment; only tickets that key signed
+/// count, and revoking it later voids none of them. Calls that move the payer's money (funding a lot, covering
+/// payees) are the payer's own; routine calls accept an operator for the owner's role: the payer's ROLE_PAYER
+/// operator closes early, a payee's ROLE_PAYEE operator redeems, registers and withdraws for its payee. Tokens go
+/// to the payee or the payer, never to an operator.
 interface ILottery {
     /// @notice Stored life cycle of a lot. Deadlines move it too: see {phase}.
     enum Status {
@@ -54,13 +61,16 @@ interface ILottery {
         bool revealed;
         /// @dev Payees covered with one lot value each.
         uint16 covered;
-        uint128 ticketValue;
+        uint96 ticketValue;
         /// @dev Unix time after which anyone may close the lot (the payer may close it earlier).
         uint40 closeBy;
         /// @dev Unix time the lot was closed; every later deadline counts from it.
         uint40 closedAt;
         /// @dev The block whose hash seeds the draw: the one after the close.
         uint40 seedBlock;
+        /// @dev Zero if the payer signs the lot's tickets, else the id of the operator key bound to it (see
+        /// {signerOf}).
+        uint40 signerKey;
         bytes32 commitment;
         /// @dev Tickets registered for sharing, and how many of them were paid out.
         uint32 registered;
@@ -79,7 +89,7 @@ interface ILottery {
         uint256 nonce;
     }
 
-    /// @notice A ticket its payee (the caller) presents: the payee is the caller.
+    /// @notice A ticket its payee presents (the payee is named in the call).
     struct TicketClaim {
         uint32 index;
         uint256 nonce;
@@ -96,6 +106,9 @@ interface ILottery {
         bytes32 commitment,
         uint256 closeBy
     );
+    /// @notice The lot's tickets are signed by `signer`, an operator key of the payer (a lot without this event is
+    /// signed by its payer).
+    event LotSignerBound(uint256 indexed lotId, address indexed signer);
     /// @notice `payee` is covered: one lot value is held for it alone, paid if another ticket robs it.
     event PayeeCovered(uint256 indexed lotId, address indexed payee, uint256 cover);
     /// @notice No more tickets; the draw uses the hash of `seedBlock`; the payer reveals until `revealDeadline`.
@@ -131,9 +144,19 @@ interface ILottery {
     error LotteryNotPayer(uint256 lotId, address caller);
     /// @notice A window of the constructor is zero.
     error LotteryInvalidWindows();
+    /// @notice The constructor was given no operator registry.
+    error LotteryZeroAddress();
+    /// @notice The ticket value does not fit the lot's 96 bits.
+    error LotteryTicketValueTooLarge(uint256 ticketValue, uint256 max);
+    /// @notice `signer` is neither `payer` nor an operator `payer` authorized for ROLE_PAYER that has not expired.
+    error LotteryUnauthorizedSigner(address payer, address signer);
+    /// @notice No further operator key can be stored: lot ids passed 40 bits.
+    error LotteryTooManyLots(uint256 lotId);
+    /// @notice `account` is neither `owner` nor an operator `owner` authorized for `role` that has not expired.
+    error LotteryNotOperator(address owner, address account, uint8 role);
     /// @notice The lot is not in the status this call needs.
     error LotteryUnexpectedStatus(uint256 lotId, Status actual, Status expected);
-    /// @notice Only the payer may close the lot before `closeBy`.
+    /// @notice Only the payer or its ROLE_PAYER operator may close the lot before `closeBy`.
     error LotteryStillIssuing(uint256 lotId, uint256 closeBy);
     /// @notice The seed block is not mined yet.
     error LotterySeedNotMined(uint256 lotId, uint256 seedBlock);
@@ -149,7 +172,7 @@ interface ILottery {
     error LotteryRevealWindowOpen(uint256 lotId, uint256 revealDeadline);
     /// @notice The ticket index is not below the lot size: a ticket for a lot that is already full.
     error LotteryIndexOutOfRange(uint256 lotId, uint256 index, uint256 lotSize);
-    /// @notice The ticket is not signed by the lot's payer for this lot and payee.
+    /// @notice The ticket is not signed by the lot's bound signer ({signerOf}) for this lot and payee.
     error LotteryWrongSigner(uint256 lotId, address signer);
     /// @notice Only the winning index is paid.
     error LotteryNotWinningIndex(uint256 lotId, uint256 index, uint256 winningIndex);
@@ -165,7 +188,7 @@ interface ILottery {
     error LotteryEmptyRegistration(uint256 lotId);
     /// @notice This ticket index was registered before (or twice in this call).
     error LotteryTicketRegistered(uint256 lotId, uint256 index);
-    /// @notice The caller has no share (left) in this lot.
+    /// @notice The payee has no share (left) in this lot.
     error LotteryNothingToWithdraw(uint256 lotId, address payee);
     /// @notice The ticket's payee has no cover in this lot, or its cover was used: it paid out, or the payee was
     /// paid the lot itself.
@@ -182,12 +205,15 @@ interface ILottery {
     /// `commitment = keccak256(abi.encode(msg.sender, secret))`.
     /// @param closeBy unix time after which anyone may close the lot, so the funds cannot be held hostage.
     /// @param covered the payees covered from the start (more can be added with {coverPayees} while issuing).
+    /// @param signer the key that signs the lot's tickets, bound for the lot's whole life: the payer itself, or an
+    /// operator the payer authorized for ROLE_PAYER that has not expired.
     function createLot(
         uint32 lotSize,
         uint128 ticketValue,
         bytes32 commitment,
         uint40 closeBy,
-        address[] calldata covered
+        address[] calldata covered,
+        address signer
     ) external returns (uint256 lotId);
 
     /// @notice {createLot} after applying an EIP-2612 permit, so no separate approval transaction is needed.
@@ -197,14 +223,15 @@ interface ILottery {
         bytes32 commitment,
         uint40 closeBy,
         address[] calldata covered,
+        address signer,
         PaymentFunding.Permit calldata permit
     ) external returns (uint256 lotId);
 
     /// @notice The payer covers more payees of an open lot, transferring one lot value for each.
     function coverPayees(uint256 lotId, address[] calldata payees) external;
 
-    /// @notice Ends issuing: by the payer at any time (the lot is full, or it stops paying), by anyone after
-    /// `closeBy`. The draw is seeded by the next block's hash, which nobody knows yet.
+    /// @notice Ends issuing: by the payer or its ROLE_PAYER operator at any time (the lot is full, or it stops
+    /// paying), by anyone after `closeBy`. The draw is seeded by the next block's hash, which nobody knows yet.
     function closeLot(uint256 lotId) external;
 
     /// @notice Keeps the seed block's hash while BLOCKHASH still returns it (256 blocks), so that the payer can
@@ -214,18 +241,19 @@ interface ILottery {
     /// @notice Reveals the payer's secret (anyone holding it may send it) and fixes the winning index.
     function reveal(uint256 lotId, bytes32 secret) external;
 
-    /// @notice The caller redeems its ticket for the winning index and is paid the whole lot; if another payee's
-    /// ticket for that index was redeemed first, a covered caller is paid the lot value from its cover instead.
-    function redeem(uint256 lotId, uint32 index, uint256 nonce, bytes calldata signature) external;
+    /// @notice Redeems `payee`'s ticket for the winning index and pays `payee` the whole lot; if another payee's
+    /// ticket for that index was redeemed first, a covered `payee` is paid the lot value from its cover instead.
+    /// Sent by `payee` or its ROLE_PAYEE operator.
+    function redeem(uint256 lotId, address payee, uint32 index, uint256 nonce, bytes calldata signature) external;
 
-    /// @notice After a withheld reveal, the caller registers its tickets for the equal sharing of the lot. A
-    /// ticket whose index another payee registered first counts, for a covered caller, as robbed: it is paid a
-    /// share from the caller's cover.
-    function registerTickets(uint256 lotId, TicketClaim[] calldata tickets) external;
+    /// @notice After a withheld reveal, registers `payee`'s tickets for the equal sharing of the lot. A ticket
+    /// whose index another payee registered first counts, for a covered `payee`, as robbed: it is paid a share
+    /// from `payee`'s cover. Sent by `payee` or its ROLE_PAYEE operator.
+    function registerTickets(uint256 lotId, address payee, TicketClaim[] calldata tickets) external;
 
-    /// @notice After the sharing window, pays the caller lot value / registered for each ticket it registered or
-    /// was robbed of.
-    function withdrawShare(uint256 lotId) external;
+    /// @notice After the sharing window, pays `payee` lot value / registered for each ticket it registered or was
+    /// robbed of. Sent by `payee` or its ROLE_PAYEE operator.
+    function withdrawShare(uint256 lotId, address payee) external;
 
     /// @notice Claims for `ticket.payee`, whoever sends it, what a robbed ticket is worth from the payee's cover:
     /// the lot value if its index won and another payee's ticket was redeemed, or (counted now, paid with its
@@ -238,6 +266,10 @@ interface ILottery {
 
     /// @notice The lot as stored.
     function getLot(uint256 lotId) external view returns (Lot memory);
+
+    /// @notice The key whose signatures count as the lot's tickets: its payer or the operator key bound at
+    /// creation (zero for an unknown lot).
+    function signerOf(uint256 lotId) external view returns (address);
 
     /// @notice Where the lot stands now.
     function phase(uint256 lotId) external view returns (Phase);
@@ -264,7 +296,7 @@ interface ILottery {
     /// @notice Robbed tickets `payee` is owed a share for and did not withdraw yet.
     function robbedBy(uint256 lotId, address payee) external view returns (uint256);
 
-    /// @notice The EIP-712 digest the payer signs for a ticket.
+    /// @notice The EIP-712 digest the lot's signer signs for a ticket.
     function ticketDigest(uint256 lotId, uint32 index, address payee, uint256 nonce) external view returns (bytes32);
 
     /// @notice What {createLot} transfers: the lot value, the fine and `covered` covers, one lot value each.

@@ -15,6 +15,10 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 /// Leaf (OpenZeppelin standard tree, double-hashed): `keccak256(keccak256(abi.encode(channelId, index, payee,
 /// value)))` with types `(bytes32, uint256, address, uint256)`; the channel id commits to the chain id, this
 /// contract, the payer and a salt.
+///
+/// A payee's ROLE_PAYEE operator may redeem its tokens and the payer's ROLE_PAYER operator may reclaim (see
+/// {IOperatorRegistry}); leaves, spent tokens and allocations stay the payee's, and the tokens go to the payee and
+/// the payer.
 interface IMerkleChannel {
     /// @notice A channel as stored (zero payer: no such channel).
     struct Channel {
@@ -45,6 +49,8 @@ interface IMerkleChannel {
     /// @notice The payer took back what was left after expiry.
     event ChannelReclaimed(bytes32 indexed channelId, address indexed payer, uint256 amount);
 
+    /// @notice The constructor was given no operator registry.
+    error MerkleChannelZeroAddress();
     /// @notice A channel with this id exists already.
     error MerkleChannelExists(bytes32 channelId);
     /// @notice No such channel.
@@ -55,18 +61,20 @@ interface IMerkleChannel {
     error MerkleChannelInvalidAllocation(address payee, uint256 amount);
     /// @notice The redemption names no token.
     error MerkleChannelEmptyRedemption(bytes32 channelId);
-    /// @notice The caller's token at `index` was redeemed before (or twice in this batch).
+    /// @notice The payee's token at `index` was redeemed before (or twice in this batch).
     error MerkleChannelTokenSpent(bytes32 channelId, uint256 index);
-    /// @notice The multi-proof does not prove these tokens for the caller under the channel's root.
+    /// @notice The multi-proof does not prove these tokens for the payee under the channel's root.
     error MerkleChannelInvalidProof(bytes32 channelId);
-    /// @notice The claim exceeds what is left of the caller's allocation.
+    /// @notice The claim exceeds what is left of the payee's allocation.
     error MerkleChannelAllocationExceeded(bytes32 channelId, address payee, uint256 claimed, uint256 allocation);
     /// @notice The channel expired.
     error MerkleChannelExpired(bytes32 channelId, uint256 expiresAt);
     /// @notice The channel has not expired yet.
     error MerkleChannelNotExpired(bytes32 channelId, uint256 expiresAt);
-    /// @notice Only the channel's payer may reclaim.
+    /// @notice Only the channel's payer or its ROLE_PAYER operator may reclaim.
     error MerkleChannelNotPayer(bytes32 channelId, address caller);
+    /// @notice Only `payee` or its ROLE_PAYEE operator may redeem `payee`'s tokens.
+    error MerkleChannelNotPayee(bytes32 channelId, address payee, address caller);
 
     /// @notice Funds a channel under `root` with the sum of `allocations`, pulled from the caller; each payee's
     /// tokens draw on its own allocation only.
@@ -83,15 +91,17 @@ interface IMerkleChannel {
         PaymentFunding.Permit calldata permit
     ) external returns (bytes32 channelId);
 
-    /// @notice The caller redeems its `tokens` (in the multi-proof's leaf order) before expiry, from its allocation.
+    /// @notice Redeems `payee`'s `tokens` (in the multi-proof's leaf order) before expiry from its allocation and
+    /// pays `payee`; sent by `payee` or its ROLE_PAYEE operator.
     function redeem(
         bytes32 channelId,
+        address payee,
         Token[] calldata tokens,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external;
 
-    /// @notice The payer takes back what is left after expiry.
+    /// @notice Returns what is left to the payer after expiry; sent by the payer or its ROLE_PAYER operator.
     function reclaim(bytes32 channelId) external;
 
     /// @notice Whether `payee`'s token at `index` was redeemed.

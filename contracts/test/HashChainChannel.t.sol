@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {console} from "hardhat/console.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {HashChainChannel} from "../HashChainChannel.sol";
+import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {IHashChainChannel} from "../interfaces/IHashChainChannel.sol";
 import {Token} from "../Token.sol";
 import {TestBase} from "./utils/Vm.sol";
@@ -26,7 +27,7 @@ contract HashChainChannelTest is TestBase {
         vm.warp(1_700_000_000);
         expiry = uint64(block.timestamp + 1 days);
         token = new Token(address(this), 1_000_000 ether, true);
-        channels = new HashChainChannel(IERC20(address(token)));
+        channels = new HashChainChannel(IERC20(address(token)), new OperatorRegistry());
         token.transfer(payer, 1_000 ether);
         vm.prank(payer);
         token.approve(address(channels), type(uint256).max);
@@ -110,7 +111,7 @@ contract HashChainChannelTest is TestBase {
         vm.prank(other);
         channels.redeem(theirs, preimage, 50);
         // And the id itself commits to chain id and contract.
-        HashChainChannel second = new HashChainChannel(IERC20(address(token)));
+        HashChainChannel second = new HashChainChannel(IERC20(address(token)), new OperatorRegistry());
         vm.assertNotEq(uint256(second.channelIdOf(payer, payee, SALT)), uint256(mine));
         uint256 chain = block.chainid;
         vm.chainId(chain + 1);
@@ -186,7 +187,7 @@ contract HashChainChannelDepthAttackTest is TestBase {
     function setUp() public {
         vm.warp(1_700_000_000);
         token = new Token(address(this), 1_000_000 ether, true);
-        channels = new HashChainChannel(IERC20(address(token)));
+        channels = new HashChainChannel(IERC20(address(token)), new OperatorRegistry());
         token.approve(address(channels), type(uint256).max);
     }
 

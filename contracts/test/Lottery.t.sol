@@ -6,6 +6,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ILottery} from "../interfaces/ILottery.sol";
 import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 import {Lottery} from "../Lottery.sol";
+import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {Token} from "../Token.sol";
 import {TestBase, Vm} from "./utils/Vm.sol";
 
@@ -24,6 +25,7 @@ abstract contract LotteryFixture is TestBase {
 
     Token internal token;
     Lottery internal lottery;
+    OperatorRegistry internal registry;
     uint256 internal payerKey = 0xA11CE;
     uint256 internal sybilKey = 0x5B1;
     address internal payer;
@@ -40,7 +42,8 @@ abstract contract LotteryFixture is TestBase {
         sybil = vm.addr(sybilKey);
         closeBy = uint40(block.timestamp + 1 days);
         token = new Token(address(this), 1_000_000 ether, true);
-        lottery = new Lottery(IERC20(address(token)), REVEAL_WINDOW, CLAIM_WINDOW, SHARE_WINDOW);
+        registry = new OperatorRegistry();
+        lottery = new Lottery(IERC20(address(token)), registry, REVEAL_WINDOW, CLAIM_WINDOW, SHARE_WINDOW);
         token.transfer(payer, 1_000 ether);
         vm.prank(payer);
         token.approve(address(lottery), type(uint256).max);
@@ -52,7 +55,7 @@ abstract contract LotteryFixture is TestBase {
 
     function _create(uint32 size, address[] memory covered) internal returns (uint256 lotId) {
         vm.prank(payer);
-        lotId = lottery.createLot(size, VALUE, keccak256(abi.encode(payer, SECRET)), closeBy, covered);
+        lotId = lottery.createLot(size, VALUE, keccak256(abi.encode(payer, SECRET)), closeBy, covered, payer);
     }
 
     function _list(address a) internal pure returns (address[] memory list) {
@@ -156,17 +159,17 @@ contract LotteryTest is LotteryFixture {
         address[] memory none = new address[](0);
         vm.startPrank(payer);
         vm.expectRevert(ILottery.LotteryInvalidTerms.selector);
-        lottery.createLot(0, VALUE, SECRET, closeBy, none);
+        lottery.createLot(0, VALUE, SECRET, closeBy, none, payer);
         vm.expectRevert(ILottery.LotteryInvalidTerms.selector);
-        lottery.createLot(SIZE, 0, SECRET, closeBy, none);
+        lottery.createLot(SIZE, 0, SECRET, closeBy, none, payer);
         vm.expectRevert(ILottery.LotteryInvalidTerms.selector);
-        lottery.createLot(SIZE, VALUE, bytes32(0), closeBy, none);
+        lottery.createLot(SIZE, VALUE, bytes32(0), closeBy, none, payer);
         vm.expectRevert(ILottery.LotteryInvalidTerms.selector);
-        lottery.createLot(SIZE, VALUE, SECRET, uint40(block.timestamp), none);
+        lottery.createLot(SIZE, VALUE, SECRET, uint40(block.timestamp), none, payer);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryInvalidCover.selector, 2, address(0)));
-        lottery.createLot(SIZE, VALUE, SECRET, closeBy, _list(address(0)));
+        lottery.createLot(SIZE, VALUE, SECRET, closeBy, _list(address(0)), payer);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryInvalidCover.selector, 2, bob));
-        lottery.createLot(SIZE, VALUE, SECRET, closeBy, _list(bob, bob));
+        lottery.createLot(SIZE, VALUE, SECRET, closeBy, _list(bob, bob), payer);
         vm.stopPrank();
     }
 
@@ -194,11 +197,11 @@ contract LotteryTest is LotteryFixture {
 
     function testWindowsMustBeNonZero() public {
         vm.expectRevert(ILottery.LotteryInvalidWindows.selector);
-        new Lottery(IERC20(address(token)), 0, 1, 1);
+        new Lottery(IERC20(address(token)), registry, 0, 1, 1);
         vm.expectRevert(ILottery.LotteryInvalidWindows.selector);
-        new Lottery(IERC20(address(token)), 1, 0, 1);
+        new Lottery(IERC20(address(token)), registry, 1, 0, 1);
         vm.expectRevert(ILottery.LotteryInvalidWindows.selector);
-        new Lottery(IERC20(address(token)), 1, 1, 0);
+        new Lottery(IERC20(address(token)), registry, 1, 1, 0);
         (uint256 r, uint256 c, uint256 s) = lottery.windows();
         vm.assertEq(r, REVEAL_WINDOW);
         vm.assertEq(c, CLAIM_WINDOW);
@@ -215,7 +218,7 @@ contract LotteryTest is LotteryFixture {
         bytes32 commitment = keccak256(abi.encode(owner, SECRET));
         address[] memory none = new address[](0);
         vm.prank(owner);
-        uint256 lotId = lottery.createLotWithPermit(SIZE, VALUE, commitment, closeBy, none, permit);
+        uint256 lotId = lottery.createLotWithPermit(SIZE, VALUE, commitment, closeBy, none, owner, permit);
         vm.assertEq(token.balanceOf(owner), 10 ether - value);
         vm.assertEq(lottery.getLot(lotId).payer, owner);
     }
@@ -300,27 +303,27 @@ contract LotteryTest is LotteryFixture {
         ILottery.TicketClaim memory bobs = _claim(lotId, 2, bob, 22);
         _expectStatus(lotId, ILottery.Status.Open, ILottery.Status.Revealed);
         vm.prank(bob);
-        lottery.redeem(lotId, 2, 22, bobs.signature);
+        lottery.redeem(lotId, bob, 2, 22, bobs.signature);
         vm.assertEq(_closeAndReveal(lotId, _seedFor(lotId, SIZE, 2)), 2);
 
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotWinningIndex.selector, lotId, 3, 2));
         vm.prank(carol);
-        lottery.redeem(lotId, 3, 33, carols.signature);
+        lottery.redeem(lotId, carol, 3, 33, carols.signature);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryIndexOutOfRange.selector, lotId, SIZE, SIZE));
         vm.prank(carol);
-        lottery.redeem(lotId, SIZE, 33, carols.signature);
+        lottery.redeem(lotId, carol, SIZE, 33, carols.signature);
 
         uint256 before = token.balanceOf(bob);
         vm.expectEmit(address(lottery));
         emit ILottery.WinnerPaid(lotId, 2, bob, 22, bobs.signature, LOT);
         vm.prank(bob);
-        lottery.redeem(lotId, 2, 22, bobs.signature);
+        lottery.redeem(lotId, bob, 2, 22, bobs.signature);
         vm.assertEq(token.balanceOf(bob), before + LOT);
         vm.assertEq(uint256(lottery.getLot(lotId).status), uint256(ILottery.Status.Redeemed));
 
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryAlreadyRedeemed.selector, lotId));
         vm.prank(bob);
-        lottery.redeem(lotId, 2, 22, bobs.signature);
+        lottery.redeem(lotId, bob, 2, 22, bobs.signature);
 
         // The payer gets its fine back once the claim window is over.
         (, uint256 claimDeadline,) = lottery.deadlines(lotId);
@@ -337,7 +340,7 @@ contract LotteryTest is LotteryFixture {
         vm.assertEq(uint256(lottery.phase(lotId)), uint256(ILottery.Phase.Finished));
         _expectStatus(lotId, ILottery.Status.Finished, ILottery.Status.Revealed);
         vm.prank(bob);
-        lottery.redeem(lotId, 2, 22, bobs.signature);
+        lottery.redeem(lotId, bob, 2, 22, bobs.signature);
         _expectStatus(lotId, ILottery.Status.Finished, ILottery.Status.Closed);
         lottery.finish(lotId);
     }
@@ -351,7 +354,7 @@ contract LotteryTest is LotteryFixture {
         vm.warp(claimDeadline + 1);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryClaimWindowClosed.selector, lotId, claimDeadline));
         vm.prank(bob);
-        lottery.redeem(lotId, 1, 1, late);
+        lottery.redeem(lotId, bob, 1, 1, late);
         // The payer never issued index 1 (or its holder slept): the whole deposit comes back.
         lottery.finish(lotId);
         vm.assertEq(token.balanceOf(payer), payerBefore + 2 * LOT);
@@ -369,27 +372,27 @@ contract LotteryTest is LotteryFixture {
         address recovered = _recover(lottery.ticketDigest(lotId, 0, carol, 7), sig);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, lotId, recovered));
         vm.prank(carol);
-        lottery.redeem(lotId, 0, 7, sig);
+        lottery.redeem(lotId, carol, 0, 7, sig);
 
         // A ticket of one lot presented in another.
         recovered = _recover(lottery.ticketDigest(otherLot, 0, bob, 7), sig);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, otherLot, recovered));
         vm.prank(bob);
-        lottery.redeem(otherLot, 0, 7, sig);
+        lottery.redeem(otherLot, bob, 0, 7, sig);
 
         // Another nonce than the one signed.
         recovered = _recover(lottery.ticketDigest(lotId, 0, bob, 8), sig);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, lotId, recovered));
         vm.prank(bob);
-        lottery.redeem(lotId, 0, 8, sig);
+        lottery.redeem(lotId, bob, 0, 8, sig);
 
         // Signed for another contract.
-        Lottery other = new Lottery(IERC20(address(token)), REVEAL_WINDOW, CLAIM_WINDOW, SHARE_WINDOW);
+        Lottery other = new Lottery(IERC20(address(token)), registry, REVEAL_WINDOW, CLAIM_WINDOW, SHARE_WINDOW);
         sig = _sig(other, lotId, 0, bob, 7);
         recovered = _recover(lottery.ticketDigest(lotId, 0, bob, 7), sig);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, lotId, recovered));
         vm.prank(bob);
-        lottery.redeem(lotId, 0, 7, sig);
+        lottery.redeem(lotId, bob, 0, 7, sig);
 
         // Signed on another chain.
         uint256 chain = block.chainid;
@@ -399,18 +402,18 @@ contract LotteryTest is LotteryFixture {
         recovered = _recover(lottery.ticketDigest(lotId, 0, bob, 7), sig);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, lotId, recovered));
         vm.prank(bob);
-        lottery.redeem(lotId, 0, 7, sig);
+        lottery.redeem(lotId, bob, 0, 7, sig);
 
         // Signed by someone else than the payer.
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(sybilKey, lottery.ticketDigest(lotId, 0, bob, 7));
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, lotId, sybil));
         vm.prank(bob);
-        lottery.redeem(lotId, 0, 7, abi.encodePacked(r, s, v));
+        lottery.redeem(lotId, bob, 0, 7, abi.encodePacked(r, s, v));
 
         // The right ticket still works.
         sig = _sig(lotId, 0, bob, 7);
         vm.prank(bob);
-        lottery.redeem(lotId, 0, 7, sig);
+        lottery.redeem(lotId, bob, 0, 7, sig);
         vm.assertEq(token.balanceOf(bob), LOT);
     }
 
@@ -424,11 +427,11 @@ contract LotteryTest is LotteryFixture {
         vm.assertEq(_recover(digest, abi.encodePacked(r, s, v)), payer);
         vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureS.selector, highS));
         vm.prank(bob);
-        lottery.redeem(lotId, 0, 1, twin);
+        lottery.redeem(lotId, bob, 0, 1, twin);
         (bytes32 cr, bytes32 vs) = vm.signCompact(payerKey, digest);
         vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureLength.selector, 64));
         vm.prank(bob);
-        lottery.redeem(lotId, 0, 1, abi.encodePacked(cr, vs));
+        lottery.redeem(lotId, bob, 0, 1, abi.encodePacked(cr, vs));
         // The same refusals hold where covers are claimed.
         ILottery.Ticket memory a = ILottery.Ticket(0, bob, 1);
         vm.expectRevert(abi.encodeWithSelector(ECDSA.ECDSAInvalidSignatureS.selector, highS));
@@ -510,7 +513,7 @@ contract LotterySharingTest is LotteryFixture {
             claims[i] = _claim(lotId, from + i, payee, from + i);
         }
         vm.prank(payee);
-        lottery.registerTickets(lotId, claims);
+        lottery.registerTickets(lotId, payee, claims);
     }
 
     function testAWithheldRevealSharesTheLotEquallyAmongRegisteredHolders() public {
@@ -519,19 +522,19 @@ contract LotterySharingTest is LotteryFixture {
         one[0] = _claim(lotId, 3, carol, 3);
         _expectStatus(lotId, ILottery.Status.Open, ILottery.Status.Closed);
         vm.prank(carol);
-        lottery.registerTickets(lotId, one);
+        lottery.registerTickets(lotId, carol, one);
         _close(lotId);
         (uint256 revealDeadline,, uint256 shareDeadline) = lottery.deadlines(lotId);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryRevealWindowOpen.selector, lotId, revealDeadline));
         vm.prank(carol);
-        lottery.registerTickets(lotId, one);
+        lottery.registerTickets(lotId, carol, one);
         _withhold(lotId);
 
         _register(lotId, bob, 0, 3);
         vm.expectEmit(address(lottery));
         emit ILottery.TicketRegistered(lotId, 3, carol, 3, one[0].signature);
         vm.prank(carol);
-        lottery.registerTickets(lotId, one);
+        lottery.registerTickets(lotId, carol, one);
         vm.assertEq(lottery.registeredBy(lotId, bob), 3);
         vm.assertTrue(lottery.isRegistered(lotId, 3));
         vm.assertEq(lottery.getLot(lotId).registered, SIZE);
@@ -539,42 +542,42 @@ contract LotterySharingTest is LotteryFixture {
         // Each index once, within the lot, signed by the payer for the caller, at least one ticket.
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryTicketRegistered.selector, lotId, 3));
         vm.prank(carol);
-        lottery.registerTickets(lotId, one);
+        lottery.registerTickets(lotId, carol, one);
         ILottery.TicketClaim[] memory bad = new ILottery.TicketClaim[](1);
         bad[0] = _claim(lotId, SIZE, carol, 1);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryIndexOutOfRange.selector, lotId, SIZE, SIZE));
         vm.prank(carol);
-        lottery.registerTickets(lotId, bad);
+        lottery.registerTickets(lotId, carol, bad);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryEmptyRegistration.selector, lotId));
         vm.prank(carol);
-        lottery.registerTickets(lotId, new ILottery.TicketClaim[](0));
+        lottery.registerTickets(lotId, carol, new ILottery.TicketClaim[](0));
         uint256 other = _create(SIZE);
         _withhold(other);
         one[0] = _claim(other, 0, bob, 0);
         address recovered = _recover(lottery.ticketDigest(other, 0, carol, 0), one[0].signature);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryWrongSigner.selector, other, recovered));
         vm.prank(carol);
-        lottery.registerTickets(other, one);
+        lottery.registerTickets(other, carol, one);
 
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryShareWindowOpen.selector, lotId, shareDeadline));
         vm.prank(bob);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, bob);
         vm.warp(shareDeadline + 1);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryShareWindowClosed.selector, lotId, shareDeadline));
         vm.prank(carol);
-        lottery.registerTickets(lotId, one);
+        lottery.registerTickets(lotId, carol, one);
 
         vm.expectEmit(address(lottery));
         emit ILottery.ShareWithdrawn(lotId, bob, 3, 3 * LOT / SIZE);
         vm.prank(bob);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, bob);
         vm.prank(carol);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, carol);
         vm.assertEq(token.balanceOf(bob), 3 * LOT / SIZE);
         vm.assertEq(token.balanceOf(carol), LOT / SIZE);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNothingToWithdraw.selector, lotId, bob));
         vm.prank(bob);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, bob);
 
         // The fine is burned; nothing goes back to the payer.
         uint256 payerBefore = token.balanceOf(payer);
@@ -596,7 +599,7 @@ contract LotterySharingTest is LotteryFixture {
         uint256 supplyBefore = token.totalSupply();
         lottery.finish(lotId); // finishing first does not stop the withdrawals
         vm.prank(bob);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, bob);
         uint256 share = LOT / 3;
         vm.assertEq(token.balanceOf(bob), 3 * share);
         vm.assertEq(token.totalSupply(), supplyBefore - (LOT + (LOT - 3 * share)));
@@ -664,7 +667,7 @@ contract LotterySharingTest is LotteryFixture {
         if (issuedWins) {
             bytes memory sig = _sig(lotId, uint32(winner), bob, winner);
             vm.prank(bob);
-            lottery.redeem(lotId, uint32(winner), winner, sig);
+            lottery.redeem(lotId, bob, uint32(winner), winner, sig);
         }
         (, uint256 claimDeadline,) = lottery.deadlines(lotId);
         vm.warp(claimDeadline + 1);
@@ -682,14 +685,14 @@ contract LotterySharingTest is LotteryFixture {
             ILottery.TicketClaim[] memory claims = new ILottery.TicketClaim[](1);
             claims[0] = _claim(lotId, i, holder, i);
             vm.prank(holder);
-            lottery.registerTickets(lotId, claims);
+            lottery.registerTickets(lotId, holder, claims);
         }
         vm.warp(shareDeadline + 1);
         vm.prank(bob);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, bob);
         if (sybilsRegister && issuedMask != 0xff) {
             vm.prank(sybil);
-            lottery.withdrawShare(lotId);
+            lottery.withdrawShare(lotId, sybil);
         }
         lottery.finish(lotId);
         uint256 withholdCost = start - token.balanceOf(payer) - token.balanceOf(sybil);
@@ -728,7 +731,7 @@ contract LotteryDrawTest is LotteryFixture {
             bytes memory sig = _sig(lotId, index, payee, nonce);
             _expectStatus(lotId, ILottery.Status.Closed, ILottery.Status.Revealed);
             vm.prank(payee);
-            lottery.redeem(lotId, index, nonce, sig);
+            lottery.redeem(lotId, payee, index, nonce, sig);
         }
         vm.prank(payer);
         lottery.reveal(lotId, SECRET);
@@ -741,7 +744,7 @@ contract LotteryDrawTest is LotteryFixture {
         uint256 winningNonce = uint256(keccak256(abi.encode(nonceSeed, winner)));
         bytes memory winningSig = _sig(lotId, uint32(winner), holder, winningNonce);
         vm.prank(holder);
-        lottery.redeem(lotId, uint32(winner), winningNonce, winningSig);
+        lottery.redeem(lotId, holder, uint32(winner), winningNonce, winningSig);
         vm.assertEq(token.balanceOf(holder), LOT);
     }
 
@@ -792,17 +795,17 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         bytes memory own = _sig(lotId, uint32(w), sybil, 3);
         bytes memory own2 = _sig(lotId, uint32(w), sybil2, 4);
         vm.prank(sybil);
-        lottery.redeem(lotId, uint32(w), 3, own);
+        lottery.redeem(lotId, sybil, uint32(w), 3, own);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, sybil2));
         vm.prank(sybil2);
         lottery.claimCover(lotId, ILottery.Ticket(uint32(w), sybil2, 4), own2);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryAlreadyRedeemed.selector, lotId));
         vm.prank(sybil2);
-        lottery.redeem(lotId, uint32(w), 4, own2);
+        lottery.redeem(lotId, sybil2, uint32(w), 4, own2);
         vm.expectEmit(address(lottery));
         emit ILottery.CoverPaid(lotId, w, bob, 1, LOT);
         vm.prank(bob);
-        lottery.redeem(lotId, uint32(w), 1, bobs);
+        lottery.redeem(lotId, bob, uint32(w), 1, bobs);
         vm.prank(carol);
         lottery.claimCover(lotId, ILottery.Ticket(uint32(w), carol, 2), carols);
         vm.assertEq(token.balanceOf(bob), LOT, "bob, robbed of the winning index, is paid");
@@ -819,14 +822,14 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         _closeAndReveal(lotId, _seedFor(lotId, SIZE, 2));
         bytes memory stolen = _sig(lotId, 2, sybil, 666);
         vm.prank(sybil);
-        lottery.redeem(lotId, 2, 666, stolen);
+        lottery.redeem(lotId, sybil, 2, 666, stolen);
         vm.prank(bob);
-        lottery.redeem(lotId, 2, 22, bobs);
+        lottery.redeem(lotId, bob, 2, 22, bobs);
         vm.assertEq(token.balanceOf(bob), LOT, "the winner is paid");
         vm.assertFalse(lottery.isCovered(lotId, bob));
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, bob));
         vm.prank(bob);
-        lottery.redeem(lotId, 2, 22, bobs);
+        lottery.redeem(lotId, bob, 2, 22, bobs);
         vm.assertEq(_finishAndCost(lotId, start), LOT, "exactly what paying the winner costs");
     }
 
@@ -837,7 +840,7 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         _closeAndReveal(lotId, _seedFor(lotId, SIZE, 2));
         bytes memory stolen = _sig(lotId, 2, sybil, 666);
         vm.prank(sybil);
-        lottery.redeem(lotId, 2, 666, stolen);
+        lottery.redeem(lotId, sybil, 2, 666, stolen);
         vm.prank(dave);
         lottery.claimCover(lotId, ILottery.Ticket(2, bob, 22), bobs);
         vm.assertEq(token.balanceOf(dave), 0, "the front-runner gets nothing");
@@ -858,7 +861,7 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotRobbed.selector, lotId, 2, bob));
         lottery.claimCover(lotId, ILottery.Ticket(2, bob, 22), bobs);
         vm.prank(bob);
-        lottery.redeem(lotId, 2, 22, bobs);
+        lottery.redeem(lotId, bob, 2, 22, bobs);
         // The redeemer itself, with another nonce, was not robbed (its cover was used by its redemption); nor is
         // the holder of a losing index.
         vm.assertFalse(lottery.isCovered(lotId, bob));
@@ -867,7 +870,7 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         lottery.claimCover(lotId, ILottery.Ticket(2, bob, 23), again);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotCovered.selector, lotId, bob));
         vm.prank(bob);
-        lottery.redeem(lotId, 2, 23, again);
+        lottery.redeem(lotId, bob, 2, 23, again);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotRobbed.selector, lotId, 1, carol));
         lottery.claimCover(lotId, ILottery.Ticket(1, carol, 1), carols);
         // Uncovered, foreign-signed, beyond the lot, after the window.
@@ -905,14 +908,14 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         ILottery.TicketClaim[] memory claims = new ILottery.TicketClaim[](1);
         claims[0] = _claim(lotId, 0, sybil, 5);
         vm.prank(sybil);
-        lottery.registerTickets(lotId, claims);
+        lottery.registerTickets(lotId, sybil, claims);
         ILottery.TicketClaim[] memory bobs = new ILottery.TicketClaim[](2);
         bobs[0] = _claim(lotId, 0, bob, 1);
         bobs[1] = _claim(lotId, 1, bob, 2);
         vm.expectEmit(address(lottery));
         emit ILottery.RobbedShareOwed(lotId, 0, bob, 1);
         vm.prank(bob);
-        lottery.registerTickets(lotId, bobs);
+        lottery.registerTickets(lotId, bob, bobs);
         vm.assertEq(lottery.robbedBy(lotId, bob), 1);
         vm.assertEq(lottery.registeredBy(lotId, bob), 1);
         // Once per index, whatever the nonce or the sender; an uncovered payee is simply refused.
@@ -924,7 +927,7 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         carols[0] = _claim(lotId, 0, carol, 3);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryTicketRegistered.selector, lotId, 0));
         vm.prank(carol);
-        lottery.registerTickets(lotId, carols);
+        lottery.registerTickets(lotId, carol, carols);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryNotRobbed.selector, lotId, 1, bob));
         lottery.claimCover(lotId, ILottery.Ticket(1, bob, 2), bobs[1].signature);
 
@@ -933,9 +936,9 @@ contract LotteryDoubleIssueTest is LotteryFixture {
         lottery.claimCover(lotId, ILottery.Ticket(0, bob, 9), other);
         lottery.finish(lotId);
         vm.prank(bob);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, bob);
         vm.prank(sybil);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, sybil);
         vm.assertEq(token.balanceOf(bob), LOT, "bob is paid his two tickets' shares");
         vm.assertEq(token.balanceOf(address(lottery)), 0);
         uint256 cost = start - token.balanceOf(payer) - token.balanceOf(sybil);
@@ -961,15 +964,15 @@ contract LotteryDoubleIssueTest is LotteryFixture {
             if (robFirst) {
                 bytes memory own = _sig(lotId, uint32(w), sybil, 7);
                 vm.prank(sybil);
-                lottery.redeem(lotId, uint32(w), 7, own);
+                lottery.redeem(lotId, sybil, uint32(w), 7, own);
             }
             bytes memory bobs = _sig(lotId, uint32(w), bob, w);
             vm.prank(bob);
-            lottery.redeem(lotId, uint32(w), w, bobs);
+            lottery.redeem(lotId, bob, uint32(w), w, bobs);
             if ((twiceMask >> w) & 1 == 1) {
                 bytes memory carols = _sig(lotId, uint32(w), carol, w);
                 vm.prank(carol);
-                lottery.redeem(lotId, uint32(w), w, carols);
+                lottery.redeem(lotId, carol, uint32(w), w, carols);
                 vm.assertEq(token.balanceOf(carol), size * uint256(VALUE));
             }
             vm.assertEq(token.balanceOf(bob), size * uint256(VALUE));

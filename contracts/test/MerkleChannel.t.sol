@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IMerkleChannel} from "../interfaces/IMerkleChannel.sol";
 import {MerkleChannel} from "../MerkleChannel.sol";
+import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {Token} from "../Token.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -26,7 +27,7 @@ contract MerkleChannelTest is TestBase {
         vm.warp(1_700_000_000);
         expiry = uint64(block.timestamp + 1 days);
         token = new Token(address(this), 1_000_000 ether, true);
-        channels = new MerkleChannel(IERC20(address(token)));
+        channels = new MerkleChannel(IERC20(address(token)), new OperatorRegistry());
         token.transfer(payer, 1_000 ether);
         vm.prank(payer);
         token.approve(address(channels), type(uint256).max);
@@ -91,7 +92,7 @@ contract MerkleChannelTest is TestBase {
         vm.expectEmit(address(channels));
         emit IMerkleChannel.TokensRedeemed(id, bob, 2, 3 ether);
         vm.prank(bob);
-        channels.redeem(id, _tokens(0, 1), proof, flags);
+        channels.redeem(id, bob, _tokens(0, 1), proof, flags);
         vm.assertEq(token.balanceOf(bob), 3 ether);
         vm.assertEq(channels.getChannel(id).remaining, FUNDS - 3 ether);
         vm.assertEq(channels.allocationOf(id, bob), 3 ether);
@@ -105,10 +106,10 @@ contract MerkleChannelTest is TestBase {
     function testEveryClaimIsDeductedSoPayeesCannotEachTakeTheWholeFund() public {
         (bytes32[] memory proof, bool[] memory flags) = _proof01();
         vm.prank(bob);
-        channels.redeem(id, _tokens(0, 1), proof, flags);
+        channels.redeem(id, bob, _tokens(0, 1), proof, flags);
         (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _single(3);
         vm.prank(carol);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, carol, t, p, f);
         vm.assertEq(token.balanceOf(carol), 4 ether);
         vm.assertEq(channels.getChannel(id).remaining, FUNDS - 7 ether);
         vm.assertEq(token.balanceOf(address(channels)), FUNDS - 7 ether);
@@ -117,24 +118,24 @@ contract MerkleChannelTest is TestBase {
     function testATokenCannotBeRedeemedTwice() public {
         (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _single(2);
         vm.prank(bob);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, bob, t, p, f);
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelTokenSpent.selector, id, 2));
         vm.prank(bob);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, bob, t, p, f);
     }
 
     function testATokenNamedTwiceInOneBatchIsRefused() public {
         (bytes32[] memory proof, bool[] memory flags) = _proof01();
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelTokenSpent.selector, id, 0));
         vm.prank(bob);
-        channels.redeem(id, _tokens(0, 0), proof, flags);
+        channels.redeem(id, bob, _tokens(0, 0), proof, flags);
     }
 
     function testAnotherPayeeCannotRedeemSomeoneElsesToken() public {
         (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _single(0);
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelInvalidProof.selector, id));
         vm.prank(carol);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, carol, t, p, f);
     }
 
     function testAForgedValueIsRefused() public {
@@ -142,7 +143,7 @@ contract MerkleChannelTest is TestBase {
         t[0].value = 5 ether;
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelInvalidProof.selector, id));
         vm.prank(bob);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, bob, t, p, f);
     }
 
     function testTokensOfOneChannelAreRefusedInAnother() public {
@@ -154,7 +155,7 @@ contract MerkleChannelTest is TestBase {
         (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _single(0);
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelInvalidProof.selector, otherId));
         vm.prank(bob);
-        channels.redeem(otherId, t, p, f);
+        channels.redeem(otherId, bob, t, p, f);
     }
 
     function testClaimsBeyondTheCallersAllocationAreRefused() public {
@@ -168,7 +169,7 @@ contract MerkleChannelTest is TestBase {
             abi.encodeWithSelector(IMerkleChannel.MerkleChannelAllocationExceeded.selector, thinId, bob, 3 ether, 2 ether)
         );
         vm.prank(bob);
-        channels.redeem(thinId, _tokens(0, 1), proof, flags);
+        channels.redeem(thinId, bob, _tokens(0, 1), proof, flags);
     }
 
     function testEmptyRedemptionIsRefused() public {
@@ -176,13 +177,13 @@ contract MerkleChannelTest is TestBase {
         proof[0] = root; // OpenZeppelin would accept "no leaves, proof = [root]"
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelEmptyRedemption.selector, id));
         vm.prank(bob);
-        channels.redeem(id, new IMerkleChannel.Token[](0), proof, new bool[](0));
+        channels.redeem(id, bob, new IMerkleChannel.Token[](0), proof, new bool[](0));
     }
 
     function testExpiryEndsRedemptionAndReturnsTheRestToThePayer() public {
         (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _single(0);
         vm.prank(bob);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, bob, t, p, f);
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelNotExpired.selector, id, expiry));
         vm.prank(payer);
         channels.reclaim(id);
@@ -190,7 +191,7 @@ contract MerkleChannelTest is TestBase {
         (t, p, f) = _single(1);
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelExpired.selector, id, expiry));
         vm.prank(bob);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, bob, t, p, f);
         vm.expectRevert(abi.encodeWithSelector(IMerkleChannel.MerkleChannelNotPayer.selector, id, bob));
         vm.prank(bob);
         channels.reclaim(id);
@@ -237,7 +238,7 @@ contract MerkleChannelPayeeAttackTest is TestBase {
     function setUp() public {
         vm.warp(1_700_000_000);
         token = new Token(address(this), 1_000_000 ether, true);
-        channels = new MerkleChannel(IERC20(address(token)));
+        channels = new MerkleChannel(IERC20(address(token)), new OperatorRegistry());
         token.transfer(payer, 1_000 ether);
         vm.prank(payer);
         token.approve(address(channels), type(uint256).max);
@@ -281,10 +282,10 @@ contract MerkleChannelPayeeAttackTest is TestBase {
         channels.open(bytes32(0), _root(bobs, carols), allocations, uint64(block.timestamp + 1 days));
         (IMerkleChannel.Token[] memory t, bytes32[] memory p, bool[] memory f) = _one(0, 1 ether, carols);
         vm.prank(bob);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, bob, t, p, f);
         (t, p, f) = _one(0, 1 ether, bobs);
         vm.prank(carol);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, carol, t, p, f);
         vm.assertEq(token.balanceOf(carol), 1 ether, "carol's token is hers");
     }
 
@@ -301,10 +302,10 @@ contract MerkleChannelPayeeAttackTest is TestBase {
             abi.encodeWithSelector(IMerkleChannel.MerkleChannelAllocationExceeded.selector, id, payer, 1 ether, 0)
         );
         vm.prank(payer);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, payer, t, p, f);
         (t, p, f) = _one(0, 1 ether, hidden);
         vm.prank(bob);
-        channels.redeem(id, t, p, f);
+        channels.redeem(id, bob, t, p, f);
         vm.assertEq(token.balanceOf(bob), 1 ether, "bob's token is backed by funds nobody else can take");
     }
 }

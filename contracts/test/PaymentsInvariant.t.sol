@@ -47,10 +47,11 @@ contract PaymentsHandler is TestBase {
 
     constructor() {
         token = new Token(address(this), 0, true);
-        bandwidth = new BandwidthChannel(IERC20(address(token)), new OperatorRegistry(), 1 hours, 1 days);
-        hashChain = new HashChainChannel(IERC20(address(token)));
-        merkle = new MerkleChannel(IERC20(address(token)));
-        lottery = new Lottery(IERC20(address(token)), 1 days, 1 days, 1 days);
+        OperatorRegistry paymentOperators = new OperatorRegistry();
+        bandwidth = new BandwidthChannel(IERC20(address(token)), paymentOperators, 1 hours, 1 days);
+        hashChain = new HashChainChannel(IERC20(address(token)), paymentOperators);
+        merkle = new MerkleChannel(IERC20(address(token)), paymentOperators);
+        lottery = new Lottery(IERC20(address(token)), paymentOperators, 1 days, 1 days, 1 days);
         for (uint256 i = 0; i < ACTORS; i++) {
             actors[i] = vm.addr(keys[i]);
             token.faucet(actors[i], 10_000 ether);
@@ -236,8 +237,9 @@ contract PaymentsHandler is TestBase {
         t[0] = IMerkleChannel.Token(second ? merkleIndexB[id] : 0, merkleValue[id]);
         bytes32[] memory proof = new bytes32[](1);
         proof[0] = second ? merkleLeafA[id] : merkleLeafB[id];
-        vm.prank(merklePayees[id][second ? 1 : 0]);
-        merkle.redeem(id, t, proof, new bool[](1));
+        address payee = merklePayees[id][second ? 1 : 0];
+        vm.prank(payee);
+        merkle.redeem(id, payee, t, proof, new bool[](1));
     }
 
     function mkReclaim(uint256 i) external {
@@ -259,7 +261,8 @@ contract PaymentsHandler is TestBase {
                 uint128(bound(value, 1, 1 ether)),
                 keccak256(abi.encode(payer, SECRET)),
                 uint40(block.timestamp + 1 days),
-                _subset(covers)
+                _subset(covers),
+                payer
             )
         );
     }
@@ -303,7 +306,7 @@ contract PaymentsHandler is TestBase {
         uint32 n = winning ? lot.winningIndex : uint32(bound(index, 0, lot.lotSize));
         bytes memory sig = _sign(lot.payer, lottery.ticketDigest(lotId, n, payee, b));
         vm.prank(payee);
-        lottery.redeem(lotId, n, b, sig);
+        lottery.redeem(lotId, payee, n, b, sig);
     }
 
     function ltRegister(uint256 i, uint256 b, uint256 first, uint256 count) external {
@@ -319,7 +322,7 @@ contract PaymentsHandler is TestBase {
             claims[k] = ILottery.TicketClaim(index, k, _sign(lot.payer, lottery.ticketDigest(lotId, index, payee, k)));
         }
         vm.prank(payee);
-        lottery.registerTickets(lotId, claims);
+        lottery.registerTickets(lotId, payee, claims);
     }
 
     /// @dev Withdraws for an actor holding a share, searching lots from `i` and actors from `b` (else lot `i`, `b`).
@@ -338,7 +341,7 @@ contract PaymentsHandler is TestBase {
             }
         }
         vm.prank(payee);
-        lottery.withdrawShare(lotId);
+        lottery.withdrawShare(lotId, payee);
     }
 
     /// @dev The payer's ticket for an index (usually the winning one) given to actor `b` is claimed against the
