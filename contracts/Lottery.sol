@@ -442,7 +442,6 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
             _signerKeys[msg.sender][signer] = key;
             _keySigners[key] = signer;
         }
-        emit LotSignerBound(lotId, signer);
     }
 
     /// @dev Holds one lot value for each of `payees` (none covered before) and returns what they add up to.

@@ -106,9 +106,6 @@ interface ILottery {
         bytes32 commitment,
         uint256 closeBy
     );
-    /// @notice The lot's tickets are signed by `signer`, an operator key of the payer (a lot without this event is
-    /// signed by its payer).
-    event LotSignerBound(uint256 indexed lotId, address indexed signer);
     /// @notice `payee` is covered: one lot value is held for it alone, paid if another ticket robs it.
     event PayeeCovered(uint256 indexed lotId, address indexed payee, uint256 cover);
     /// @notice No more tickets; the draw uses the hash of `seedBlock`; the payer reveals until `revealDeadline`.

@@ -18,6 +18,8 @@ import { compact, highS } from "./test-helpers.ts";
 
 const payer = privateKeyToAccount("0x1111111111111111111111111111111111111111111111111111111111111111");
 const mallory = privateKeyToAccount("0x3333333333333333333333333333333333333333333333333333333333333333");
+/** The payer's tab: an operator key the payer authorized for ROLE_PAYER. */
+const operator = privateKeyToAccount("0x4444444444444444444444444444444444444444444444444444444444444444");
 const bob = "0x00000000000000000000000000000000000000b2" as const;
 const carol = "0x00000000000000000000000000000000000000c3" as const;
 const contract = { chainId: 31337, address: "0x00000000000000000000000000000000000000ee" } as const;
@@ -36,6 +38,8 @@ function lot(overrides: Partial<LotState> = {}): LotState {
     closeBy: Number(NOW) + 3600,
     closedAt: 0,
     seedBlock: 0,
+    signerKey: 0,
+    signer: payer.address,
     commitment: `0x${"11".repeat(32)}`,
     registered: 0,
     withdrawn: 0,
@@ -67,12 +71,14 @@ describe("lottery tickets", () => {
     expect(book.redemption(lot({ status: LotStatus.Closed }))).toBeUndefined();
     const args = book.redemption(lot({ status: LotStatus.Revealed, revealed: true, winningIndex: 2 }));
     expect(args?.[0]).toBe(1n);
-    expect(args?.[1]).toBe(2);
+    expect(args?.[1]).toBe(bob);
+    expect(args?.[2]).toBe(2);
     // Redeemed (by us, or by another ticket with our cover used), or another payee's index won: nothing.
     // Redeemed by another ticket while our cover holds: the cover pays.
     const redeemed = lot({ status: LotStatus.Redeemed, revealed: true, winningIndex: 2 });
     expect(book.redemption(redeemed)).toBeUndefined();
-    expect(book.redemption(redeemed, true)?.[1]).toBe(2);
+    expect(book.redemption(redeemed, true)?.[2]).toBe(2);
+    expect(book.registration()).toEqual([1n, bob, book.registrations()]);
     const small = new TicketBook({ contract, lotId: 1n, payee: bob });
     expect(small.redemption(lot({ status: LotStatus.Revealed, revealed: true, winningIndex: 2 }))).toBeUndefined();
   });
@@ -121,6 +127,21 @@ describe("lottery tickets", () => {
     await book.accept(ticket, open, true, NOW);
     await expect(book.accept(ticket, open, true, NOW)).rejects.toThrow(PaymentTokenRejectedError);
     expect(book.size).toBe(1);
+  });
+
+  it("checks tickets against the key the lot bound: its operator key, and then not the payer's own", async () => {
+    const bound = lot({ signerKey: 1, signer: operator.address });
+    const book = new TicketBook({ contract, lotId: 1n, payee: bob });
+    const secret = newLotSecret();
+    const tab = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: operator, secret });
+    await book.accept(await tab.issue(bob), bound, true, NOW);
+    const wallet = new TicketIssuer({ contract, lotId: 1n, lotSize: 4, signer: payer, secret, issued: 1 });
+    await expect(book.accept(await wallet.issue(bob), bound, true, NOW)).rejects.toThrow(PaymentSignatureError);
+    // A lot the payer signs itself refuses the operator key's tickets.
+    const own = new TicketBook({ contract, lotId: 1n, payee: bob });
+    await expect(own.accept(await tab.issue(bob), lot(), true, NOW)).rejects.toThrow(PaymentSignatureError);
+    expect(book.size).toBe(1);
+    expect(own.size).toBe(0);
   });
 
   it("checks the lot's on-chain state: no tickets on a closed, unknown, uncovered or closable lot", async () => {

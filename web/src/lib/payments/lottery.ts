@@ -6,6 +6,11 @@
  * the lot, then reveals; the holder of the winning index redeems and is paid the whole lot, and a covered holder
  * whose index another ticket redeemed first is paid the lot value from its cover. If the reveal is withheld,
  * holders register their tickets to share the lot.
+ *
+ * Tickets are signed by the key the lot bound at creation (`createLot(..., signer)`): the payer's wallet, or an
+ * operator key the payer authorized for ROLE_PAYER in the OperatorRegistry, which the tab keeps so it signs
+ * without a wallet prompt. Payees check tickets against that bound key (`signerOf`); revoking the operator later
+ * does not void them. A payee's own operator key may send its redemptions, registrations and withdrawals.
  */
 import {
   type Address,
@@ -30,7 +35,10 @@ export const FINE_LOTS = 1n;
 export const LotStatus = { None: 0, Open: 1, Closed: 2, Revealed: 3, Redeemed: 4, Finished: 5 } as const;
 export type LotStatus = (typeof LotStatus)[keyof typeof LotStatus];
 
-/** A lot as `Lottery.getLot` returns it through viem (uint32/uint40 as numbers, uint128 as bigint). */
+/**
+ * A lot as `Lottery.getLot` returns it through viem (uint32/uint40 as numbers, uint96 as bigint), with the key bound
+ * to sign its tickets as `Lottery.signerOf` returns it.
+ */
 export interface LotState {
   payer: Address;
   lotSize: number;
@@ -45,6 +53,10 @@ export interface LotState {
   closeBy: number;
   closedAt: number;
   seedBlock: number;
+  /** Zero if the payer signs the lot's tickets, else the id under which its operator key is stored. */
+  signerKey: number;
+  /** The key whose signatures count as this lot's tickets (`signerOf(lotId)`): the payer or its operator key. */
+  signer: Address;
   commitment: Hex;
   registered: number;
   withdrawn: number;
@@ -66,15 +78,18 @@ export interface SignedTicket extends Ticket {
   signature: Hex;
 }
 
-/** What `Lottery.registerTickets` takes per ticket (the payee is the sender). */
+/** What `Lottery.registerTickets` takes per ticket (the payee is named in the call). */
 export interface TicketClaim {
   index: number;
   nonce: bigint;
   signature: Hex;
 }
 
-/** Arguments of `Lottery.redeem(lotId, index, nonce, signature)`. */
-export type RedeemArgs = readonly [lotId: bigint, index: number, nonce: bigint, signature: Hex];
+/** Arguments of `Lottery.redeem(lotId, payee, index, nonce, signature)`: the payee or its operator sends them. */
+export type RedeemArgs = readonly [lotId: bigint, payee: Address, index: number, nonce: bigint, signature: Hex];
+
+/** Arguments of `Lottery.registerTickets(lotId, payee, tickets)`: the payee or its operator sends them. */
+export type RegisterArgs = readonly [lotId: bigint, payee: Address, tickets: TicketClaim[]];
 
 /** Arguments of `Lottery.claimCover(lotId, ticket, signature)`: anyone may send them, the payee is paid. */
 export type ClaimCoverArgs = readonly [
@@ -129,7 +144,10 @@ export function winningIndex(secret: Hex, seed: Hex, lotId: bigint, lotSize: num
   return Number(hexToBigInt(hash) % BigInt(lotSize));
 }
 
-/** The payer's side of one lot: hands out each index once, and keeps the secret for the reveal. */
+/**
+ * The payer's side of one lot: hands out each index once, and keeps the secret for the reveal. `signer` is the key
+ * bound to the lot at `createLot`: the payer's wallet or the tab's operator key.
+ */
 export class TicketIssuer {
   readonly lotId: bigint;
   readonly lotSize: number;
@@ -143,6 +161,7 @@ export class TicketIssuer {
     contract: ContractRef;
     lotId: bigint;
     lotSize: number;
+    /** The key the lot bound at creation (the payer's, or its ROLE_PAYER operator's). */
     signer: TypedDataSigner;
     /** The secret committed to at `createLot`. */
     secret: Hex;
@@ -248,7 +267,8 @@ export class TicketBook {
       throw reject(`index ${ticket.index} is beyond the lot's ${lot.lotSize} tickets: the lot is full`);
     }
     if (this.#held.has(ticket.index)) throw reject(`index ${ticket.index} was issued to us before`);
-    await assertSignedBy(ticketDigest(this.#contract, ticket), ticket.signature, lot.payer);
+    // The key bound to the lot, not the payer: a lot bound to an operator key refuses even the payer's own.
+    await assertSignedBy(ticketDigest(this.#contract, ticket), ticket.signature, lot.signer);
     this.#held.set(ticket.index, ticket);
   }
 
@@ -262,7 +282,12 @@ export class TicketBook {
     if (lot.status === LotStatus.Redeemed && !covered) return undefined;
     const ticket = this.#held.get(lot.winningIndex);
     if (ticket === undefined) return undefined;
-    return [this.lotId, ticket.index, ticket.nonce, ticket.signature];
+    return [this.lotId, this.payee, ticket.index, ticket.nonce, ticket.signature];
+  }
+
+  /** The `registerTickets` arguments for every ticket held, when the payer withheld its reveal. */
+  registration(): RegisterArgs {
+    return [this.lotId, this.payee, this.registrations()];
   }
 
   /** Every ticket held, for `registerTickets` when the payer withheld its reveal. */

@@ -24,6 +24,7 @@ describe("Merkle tokens", () => {
     const mine = [...Array(100).keys()].filter((i) => i % 3 !== 0).map(BigInt);
     for (const i of mine) purse.accept(set.token(i));
     const redemption = purse.redemption();
+    expect(redemption.payee).toBe(bob);
     expect(redemption.tokens).toHaveLength(mine.length);
     expect(redemption.total).toBe(mine.reduce((s, i) => s + 10n + i, 0n));
     const whole = StandardMerkleTree.load(set.dump());

@@ -36,8 +36,12 @@ export interface MerkleToken {
   proof: Hex[];
 }
 
-/** What `MerkleChannel.redeem` takes, in the multi-proof's leaf order. */
+/**
+ * What `MerkleChannel.redeem(channelId, payee, tokens, proof, proofFlags)` takes, in the multi-proof's leaf order;
+ * the payee or its ROLE_PAYEE operator sends it, and the payee is paid.
+ */
 export interface MerkleRedemption {
+  payee: Address;
   tokens: { index: bigint; value: bigint }[];
   proof: Hex[];
   proofFlags: boolean[];
@@ -227,7 +231,7 @@ export class MerkleTokenPurse {
       throw new PaymentTokenRejectedError("Redemption", "the tokens' tree positions do not form a valid multi-proof");
     }
     const total = tokens.reduce((sum, t) => sum + t.value, 0n);
-    return { tokens, proof, proofFlags, total };
+    return { payee: this.payee, tokens, proof, proofFlags, total };
   }
 
   /** Forgets tokens once redeemed on-chain, and their value from our allocation, as the contract does. */
