@@ -162,9 +162,8 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         Lot storage lot = _lots[lotId];
         if (lot.status != Status.Open) revert LotteryUnexpectedStatus(lotId, lot.status, Status.Open);
         address payer = lot.payer;
-        if (msg.sender != payer && block.timestamp <= lot.closeBy && !_operators.actsFor(payer, msg.sender, _ROLE_PAYER))
-        {
-            revert LotteryStillIssuing(lotId, lot.closeBy);
+        if (msg.sender != payer && block.timestamp <= lot.closeBy) {
+            if (!_operators.actsFor(payer, msg.sender, _ROLE_PAYER)) revert LotteryStillIssuing(lotId, lot.closeBy);
         }
         uint256 seedBlock = block.number + 1;
         lot.status = Status.Closed;
@@ -210,7 +209,7 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         external
         nonReentrant
     {
-        _requireActsFor(payee, _ROLE_PAYEE);
+        if (msg.sender != payee) _requireOperator(payee, _ROLE_PAYEE);
         Lot storage lot = _lots[lotId];
         Status status = lot.status;
         if (status != Status.Revealed && status != Status.Redeemed) {
@@ -240,7 +239,7 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc ILottery
     function registerTickets(uint256 lotId, address payee, TicketClaim[] calldata tickets) external {
-        _requireActsFor(payee, _ROLE_PAYEE);
+        if (msg.sender != payee) _requireOperator(payee, _ROLE_PAYEE);
         Lot storage lot = _lots[lotId];
         if (lot.status != Status.Closed) revert LotteryUnexpectedStatus(lotId, lot.status, Status.Closed);
         uint256 revealDeadline = uint256(lot.closedAt) + _revealWindowSeconds;
@@ -257,7 +256,7 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
 
     /// @inheritdoc ILottery
     function withdrawShare(uint256 lotId, address payee) external nonReentrant {
-        _requireActsFor(payee, _ROLE_PAYEE);
+        if (msg.sender != payee) _requireOperator(payee, _ROLE_PAYEE);
         Lot storage lot = _lots[lotId];
         uint256 tickets = _registeredBy[lotId][payee];
         Cover storage cover = _covers[lotId][payee];
@@ -414,14 +413,13 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         }
         if (ticketValue > type(uint96).max) revert LotteryTicketValueTooLarge(ticketValue, type(uint96).max);
         lotId = ++_lastLotId;
-        uint40 signerKey = signer == msg.sender ? 0 : _bindSigner(lotId, signer);
         Lot storage lot = _lots[lotId];
         lot.payer = msg.sender;
         lot.lotSize = lotSize;
         lot.status = Status.Open;
         lot.ticketValue = uint96(ticketValue);
         lot.closeBy = closeBy;
-        lot.signerKey = signerKey;
+        if (signer != msg.sender) lot.signerKey = _bindSigner(lotId, signer);
         lot.commitment = commitment;
         uint256 lotValue = uint256(lotSize) * ticketValue;
         emit LotCreated(lotId, msg.sender, lotSize, ticketValue, FINE_LOTS * lotValue, commitment, closeBy);
@@ -559,7 +557,9 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         uint256 nonce,
         bytes calldata signature
     ) private view {
-        _checkSigner(lotId, _signerOf(lot), index, payee, nonce, signature);
+        address recovered = PaymentSignatures.recover(_ticketDigest(lotId, index, payee, nonce), signature);
+        uint256 key = lot.signerKey;
+        if (recovered != (key == 0 ? lot.payer : _keySigners[key])) revert LotteryWrongSigner(lotId, recovered);
     }
 
     /// @dev Reverts unless `signer` signed ticket (lotId, index, payee, nonce) in the one accepted encoding.
@@ -581,12 +581,10 @@ contract Lottery is ILottery, EIP712, ReentrancyGuardTransient {
         return key == 0 ? lot.payer : _keySigners[key];
     }
 
-    /// @dev Reverts unless the caller is `owner` or an operator `owner` authorized for `role` that has not expired;
-    /// the owner itself needs no call to the registry.
-    function _requireActsFor(address owner, uint8 role) private view {
-        if (msg.sender != owner && !_operators.actsFor(owner, msg.sender, role)) {
-            revert LotteryNotOperator(owner, msg.sender, role);
-        }
+    /// @dev Reverts unless the caller, not `owner` itself (callers compare that first, so the owner needs no call to
+    /// the registry), is an operator `owner` authorized for `role` that has not expired.
+    function _requireOperator(address owner, uint8 role) private view {
+        if (!_operators.actsFor(owner, msg.sender, role)) revert LotteryNotOperator(owner, msg.sender, role);
     }
 
     function _ticketDigest(uint256 lotId, uint256 index, address payee, uint256 nonce) private view returns (bytes32) {

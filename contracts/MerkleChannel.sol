@@ -165,6 +165,8 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
         returns (bytes32[] memory leaves, uint256 claimed)
     {
         mapping(uint256 => uint256) storage spent = _spent[channelId][payee];
+        // abi.encode(channelId, index, payee, value), with each token's index and value written in turn.
+        bytes memory encoded = abi.encode(channelId, 0, payee, 0);
         uint256 count = tokens.length;
         leaves = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {
@@ -175,18 +177,17 @@ contract MerkleChannel is IMerkleChannel, ReentrancyGuardTransient {
             uint256 bits = spent[word];
             if (bits & mask != 0) revert MerkleChannelTokenSpent(channelId, index);
             spent[word] = bits | mask;
-            leaves[i] = _leaf(channelId, index, payee, value);
+            leaves[i] = _leaf(encoded, index, value);
             claimed += value;
         }
     }
 
-    /// @dev The standard (double-hashed) leaf of `abi.encode(channelId, index, payee, value)`.
-    function _leaf(bytes32 channelId, uint256 index, address payee, uint256 value) private pure returns (bytes32 leaf) {
+    /// @dev The standard (double-hashed) leaf of `encoded`, `abi.encode(channelId, index, payee, value)`, with
+    /// `index` and `value` written into it.
+    function _leaf(bytes memory encoded, uint256 index, uint256 value) private pure returns (bytes32 leaf) {
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, channelId)
+            let ptr := add(encoded, 0x20)
             mstore(add(ptr, 0x20), index)
-            mstore(add(ptr, 0x40), and(payee, 0xffffffffffffffffffffffffffffffffffffffff))
             mstore(add(ptr, 0x60), value)
             mstore(0x00, keccak256(ptr, 0x80))
             leaf := keccak256(0x00, 0x20)

@@ -56,7 +56,11 @@ contract LotteryOperatorsTest is LotteryFixture {
         return abi.encodePacked(r, s, v);
     }
 
-    function _claims(uint256 key, uint256 lotId, address payee) internal view returns (ILottery.TicketClaim[] memory c) {
+    function _claims(uint256 key, uint256 lotId, address payee)
+        internal
+        view
+        returns (ILottery.TicketClaim[] memory c)
+    {
         c = new ILottery.TicketClaim[](2);
         c[0] = ILottery.TicketClaim(0, 1, _sigBy(key, lotId, 0, payee, 1));
         c[1] = ILottery.TicketClaim(1, 2, _sigBy(key, lotId, 1, payee, 2));
@@ -115,7 +119,8 @@ contract LotteryOperatorsTest is LotteryFixture {
         token.transfer(sybil, 10 ether);
         vm.startPrank(sybil);
         token.approve(address(lottery), type(uint256).max);
-        uint256 theirs = lottery.createLot(SIZE, VALUE, keccak256(abi.encode(sybil, SECRET)), closeBy, new address[](0), tab);
+        bytes32 commitment = keccak256(abi.encode(sybil, SECRET));
+        uint256 theirs = lottery.createLot(SIZE, VALUE, commitment, closeBy, new address[](0), tab);
         vm.stopPrank();
         vm.assertEq(lottery.getLot(theirs).signerKey, theirs);
     }
@@ -410,7 +415,8 @@ contract LotteryOperatorsTest is LotteryFixture {
         vm.assertFalse(registry.actsFor(bob, bobTab, PAYEE_ROLE));
         closeBy = uint40(block.timestamp + 1 days);
         vm.prank(payer);
-        uint256 fresh = lottery.createLot(SIZE, VALUE, keccak256(abi.encode(payer, SECRET)), closeBy, _list(bob), payer);
+        bytes32 commitment = keccak256(abi.encode(payer, SECRET));
+        uint256 fresh = lottery.createLot(SIZE, VALUE, commitment, closeBy, _list(bob), payer);
         vm.expectRevert(abi.encodeWithSelector(ILottery.LotteryStillIssuing.selector, fresh, closeBy));
         vm.prank(tab);
         lottery.closeLot(fresh);
