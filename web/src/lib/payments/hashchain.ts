@@ -141,7 +141,10 @@ export class HashChainReceiver {
     this.#depth = depth;
   }
 
-  /** What `HashChainChannel.redeem` takes: the latest preimage and its depth. */
+  /**
+   * What `HashChainChannel.redeem` takes, sent by the payee or its ROLE_PAYEE operator: the latest preimage and its
+   * depth.
+   */
   redemption(): { preimage: Uint8Array; depth: number } {
     if (this.#depth === 0) throw new PaymentTokenRejectedError("Redemption", "no token received yet");
     return { preimage: this.#latest, depth: this.#depth };
