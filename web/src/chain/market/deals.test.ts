@@ -1,4 +1,4 @@
-import { type Address, bytesToHex, type Hex, parseEther } from "viem";
+import { bytesToHex, type Hex, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { getBlock, readContract, writeContract } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +7,6 @@ import { deployedContract } from "../chain.ts";
 import { waitForSuccess } from "../receipt.ts";
 import { startTestChain, TEST_MARKET_PARAMETERS, type TestChain } from "../testing/hardhat.ts";
 import { balanceOf } from "../token/balance-of.ts";
-import { faucetSync } from "../token/faucet.ts";
 import { acceptDealsSync } from "./accept-deals.ts";
 import { DealPriceTooLowError, InvalidReceiptError, ReceiptExpiredError } from "./errors.ts";
 import { fileDeals } from "./file-deals.ts";
@@ -63,16 +62,9 @@ describe("a file's storage deals on the chain", () => {
 
   beforeAll(async () => {
     chain = await startTestChain({ market: true });
-    const funder = chain.accounts[0] as Address;
     const market = deployedContract(chain.chain, "StorageMarket");
     const registry = deployedContract(chain.chain, "OperatorRegistry");
-    for (const who of [client, ...hosts, ...operators]) {
-      await faucetSync(chain.client(funder), { to: who.address, amount: parseEther("1000") });
-      await chain.client().request({
-        method: "hardhat_setBalance" as never,
-        params: [who.address, `0x${parseEther("10").toString(16)}`] as never,
-      });
-    }
+    await chain.fund([client.address, ...hosts.map((a) => a.address), ...operators.map((a) => a.address)]);
     now = (await getBlock(chain.client())).timestamp;
     for (const [i, host] of hosts.entries()) {
       await send(host, (c) =>
@@ -192,8 +184,7 @@ describe("a file's storage deals on the chain", () => {
       terms: d.terms,
       account: operators[0] as (typeof operators)[number],
     });
-    await chain.client().request({ method: "evm_increaseTime" as never, params: [7200] as never });
-    await chain.client().request({ method: "evm_mine" as never, params: [] as never });
+    await chain.advance(7200);
     const late = await acceptDealsSync(chain.client(client), {
       receipts: [{ dealId: d.dealId, signature: good }],
     }).catch((e: unknown) => e);

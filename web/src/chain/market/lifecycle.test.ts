@@ -10,7 +10,6 @@ import { OperatorRole } from "../operators/roles.ts";
 import { waitForSuccess } from "../receipt.ts";
 import { startTestChain, TEST_MARKET_PARAMETERS, TEST_TREASURY, type TestChain } from "../testing/hardhat.ts";
 import { balanceOf } from "../token/balance-of.ts";
-import { faucetSync } from "../token/faucet.ts";
 import { acceptDealsSync } from "./accept-deals.ts";
 import { answerAudit } from "./answer-audit.ts";
 import { beginUnbonding } from "./begin-unbonding.ts";
@@ -64,10 +63,6 @@ describe("a paid file's life on the chain, action by action, every token account
   const now = async () => (await getBlock(chain.client())).timestamp;
   const timeOf = async (hash: Hash) =>
     (await getBlock(chain.client(), { blockNumber: (await mined(hash)).blockNumber })).timestamp;
-  async function advance(seconds: bigint) {
-    await chain.client().request({ method: "evm_increaseTime" as never, params: [Number(seconds)] as never });
-    await chain.client().request({ method: "evm_mine" as never, params: [] as never });
-  }
   async function balances(): Promise<Record<string, bigint>> {
     const who = { client: client.address, h0: hosts[0]?.address, h1: hosts[1]?.address, market, TEST_TREASURY };
     const entries = await Promise.all(Object.entries(who).map(async ([k, a]) => [k, await balance(a as Address)]));
@@ -77,14 +72,12 @@ describe("a paid file's life on the chain, action by action, every token account
   beforeAll(async () => {
     chain = await startTestChain({ market: true });
     market = deployedContract(chain.chain, "StorageMarket").address;
-    const funder = chain.accounts[0] as Address;
-    for (const who of [client, clientOperator, ...hosts, ...hostOperators]) {
-      await faucetSync(chain.client(funder), { to: who.address, amount: parseEther("1000") });
-      await chain.client().request({
-        method: "hardhat_setBalance" as never,
-        params: [who.address, `0x${parseEther("10").toString(16)}`] as never,
-      });
-    }
+    await chain.fund([
+      client.address,
+      clientOperator.address,
+      ...hosts.map((a) => a.address),
+      ...hostOperators.map((a) => a.address),
+    ]);
   });
   afterAll(() => chain.close());
 
@@ -208,10 +201,7 @@ describe("a paid file's life on the chain, action by action, every token account
       }),
     );
     const stranger = privateKeyToAccount(generatePrivateKey());
-    await chain.client().request({
-      method: "hardhat_setBalance" as never,
-      params: [stranger.address, `0x${parseEther("1").toString(16)}`] as never,
-    });
+    await chain.fund([stranger.address], { tokens: 0n, eth: parseEther("1") });
     await expect(
       challengeDeals(chain.client(stranger), { dealIds: [d0, d1], bondPayer: client.address }),
     ).rejects.toBeInstanceOf(NotOperatorError);
@@ -257,7 +247,7 @@ describe("a paid file's life on the chain, action by action, every token account
     // and the unproven escrow, and returns the bond.
     const open1 = await openAudit(chain.client(), d1);
     if (!open1) throw new Error("deal 1 has no open audit");
-    await advance(open1.deadline - (await now()) + 1n);
+    await chain.advance(open1.deadline - (await now()) + 1n);
     const leaves1 = leavesOf(shards[1] as Uint8Array[]);
     const i1 = Number(open1.leafIndex);
     await expect(
@@ -286,12 +276,9 @@ describe("a paid file's life on the chain, action by action, every token account
   it("the client's key ends the file early: the host is paid up to now, the client refunded the rest", async () => {
     const [d0] = dealIds as [bigint];
     const h0 = hosts[0] as (typeof hosts)[number];
-    await advance(3600n);
+    await chain.advance(3600n);
     const stranger = privateKeyToAccount(generatePrivateKey());
-    await chain.client().request({
-      method: "hardhat_setBalance" as never,
-      params: [stranger.address, `0x${parseEther("1").toString(16)}`] as never,
-    });
+    await chain.fund([stranger.address], { tokens: 0n, eth: parseEther("1") });
     await expect(endDeals(chain.client(stranger), { dealIds: [d0] })).rejects.toMatchObject({
       name: NotDealClientError.name,
       dealId: d0,
@@ -324,7 +311,7 @@ describe("a paid file's life on the chain, action by action, every token account
     const stake = (await hostStatus(chain.client(), h0.address)).stake;
     await mined(await beginUnbonding(chain.client(h0), { amount: stake }));
     await expect(withdrawStake(chain.client(h0))).rejects.toBeInstanceOf(UnbondingNotReadyError);
-    await advance(BigInt(P.unbondingDelaySeconds));
+    await chain.advance(BigInt(P.unbondingDelaySeconds));
     const before = await balance(h0.address);
     await mined(await withdrawStake(chain.client(h0)));
     expect(await balance(h0.address)).toBe(before + stake);

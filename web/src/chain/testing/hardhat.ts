@@ -7,6 +7,7 @@ import { chainFromConfig, type TabulaChain } from "../chain.ts";
 import { createTabulaClient, type TabulaClient } from "../client.ts";
 import type { ContractName } from "../contracts.ts";
 import { waitForSuccess } from "../receipt.ts";
+import { faucetSync } from "../token/faucet.ts";
 
 /** What the deployer holds after the token's deployment. */
 export const TEST_INITIAL_SUPPLY_WEI = parseEther("1000000");
@@ -21,6 +22,10 @@ export interface TestChain {
   client(account?: Account | Address): TabulaClient;
   /** The same chain with some contracts left out, to meet a partial deployment. */
   without(...names: ContractName[]): TabulaChain;
+  /** Gives each address `tokens` (default 1000 TAB, from the token's faucet; 0 for none) and `eth` for gas (default 10). */
+  fund(addresses: readonly Address[], amounts?: { tokens?: bigint; eth?: bigint }): Promise<void>;
+  /** Moves the chain's clock `seconds` ahead and mines a block. */
+  advance(seconds: number | bigint): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,6 +109,27 @@ export async function startTestChain(
     token,
     client: (account) =>
       createTabulaClient({ chain, transport, ...(account ? { account: parseAccount(account) } : {}) }),
+    async fund(addresses, amounts = {}) {
+      const client = createTabulaClient({ chain, transport });
+      const tokens = amounts.tokens ?? parseEther("1000");
+      for (const address of addresses) {
+        if (tokens > 0n) {
+          await faucetSync(createTabulaClient({ chain, transport, account: parseAccount(deployer) }), {
+            to: address,
+            amount: tokens,
+          });
+        }
+        await client.request({
+          method: "hardhat_setBalance" as never,
+          params: [address, `0x${(amounts.eth ?? parseEther("10")).toString(16)}`] as never,
+        });
+      }
+    },
+    async advance(seconds) {
+      const client = createTabulaClient({ chain, transport });
+      await client.request({ method: "evm_increaseTime" as never, params: [Number(seconds)] as never });
+      await client.request({ method: "evm_mine" as never, params: [] as never });
+    },
     without: (...names) => ({
       ...chain,
       contracts: Object.fromEntries(

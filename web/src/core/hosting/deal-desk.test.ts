@@ -1,5 +1,5 @@
 import { CID } from "multiformats/cid";
-import { type Account, type Address, bytesToHex, numberToBytes, parseEther } from "viem";
+import { type Account, bytesToHex, numberToBytes, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { getBlock } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,6 @@ import { authorizeOperator } from "../../chain/operators/authorize-operator.ts";
 import { OperatorRole } from "../../chain/operators/roles.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { startTestChain, type TestChain } from "../../chain/testing/hardhat.ts";
-import { faucetSync } from "../../chain/token/faucet.ts";
 import { DealDesk, type OfferedShard } from "./deal-desk.ts";
 
 const MANIFEST = CID.parse("bafyreigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi");
@@ -60,13 +59,7 @@ describe("the host's deal desk: σ only for a deal the chain holds, for this sha
 
   beforeAll(async () => {
     chain = await startTestChain({ market: true });
-    for (const who of [host, client, other]) {
-      await faucetSync(chain.client(chain.accounts[0] as Address), { to: who.address, amount: parseEther("1000") });
-      await chain.client().request({
-        method: "hardhat_setBalance" as never,
-        params: [who.address, `0x${parseEther("10").toString(16)}`] as never,
-      });
-    }
+    await chain.fund([host.address, client.address, other.address]);
     const now = (await getBlock(chain.client())).timestamp;
     for (const h of [host, other]) {
       await mined(

@@ -8,7 +8,7 @@ import { createHeliaLight, type Helia } from "helia";
 import { openDB } from "idb";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
-import { type Account, type Address, bytesToHex, numberToBytes, parseEther } from "viem";
+import { type Account, bytesToHex, numberToBytes, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { getBlock } from "viem/actions";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -22,7 +22,6 @@ import { authorizeOperator } from "../../chain/operators/authorize-operator.ts";
 import { OperatorRole } from "../../chain/operators/roles.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { startTestChain, type TestChain } from "../../chain/testing/hardhat.ts";
-import { faucetSync } from "../../chain/token/faucet.ts";
 import type { MerkleHasher } from "../../lib/merkle/hasher.ts";
 import { loadMerkleHasher } from "../../lib/testing/node-wasm.ts";
 import type { HostRole } from "../../p2p/node.ts";
@@ -445,13 +444,7 @@ describe("host mode, paid: a push that names a deal is taken only for a deal the
 
   beforeAll(async () => {
     chain = await startTestChain({ market: true });
-    for (const who of [owner, payer]) {
-      await faucetSync(chain.client(chain.accounts[0] as Address), { to: who.address, amount: parseEther("1000") });
-      await chain.client().request({
-        method: "hardhat_setBalance" as never,
-        params: [who.address, `0x${parseEther("10").toString(16)}`] as never,
-      });
-    }
+    await chain.fund([owner.address, payer.address]);
     const now = (await getBlock(chain.client())).timestamp;
     await mined(
       await registerHost(wallet(owner), {

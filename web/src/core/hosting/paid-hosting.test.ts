@@ -6,7 +6,6 @@ import type { TabulaClient } from "../../chain/client.ts";
 import { operatorRoles } from "../../chain/operators/operator-roles.ts";
 import { startTestChain, TEST_MARKET_PARAMETERS, type TestChain } from "../../chain/testing/hardhat.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
-import { faucetSync } from "../../chain/token/faucet.ts";
 import { fromHex } from "../../lib/bytes.ts";
 import { deriveVault, VAULT_TYPED_DATA } from "../../lib/crypto/key-vault.ts";
 import { HOST_OPERATOR_ROLES, PaidHosting } from "./paid-hosting.ts";
@@ -19,19 +18,10 @@ describe("paid hosting: the owner stakes and authorizes the tab's key, every tok
   let hosting: PaidHosting;
   let market: Address;
   const balance = (address: Address) => balanceOf(chain.client(), { address });
-  const advance = async (seconds: number) => {
-    await chain.client().request({ method: "evm_increaseTime" as never, params: [seconds] as never });
-    await chain.client().request({ method: "evm_mine" as never, params: [] as never });
-  };
-
   beforeAll(async () => {
     chain = await startTestChain({ market: true });
     market = deployedContract(chain.chain, "StorageMarket").address;
-    await faucetSync(chain.client(chain.accounts[0] as Address), { to: owner.address, amount: parseEther("1000") });
-    await chain.client().request({
-      method: "hardhat_setBalance" as never,
-      params: [owner.address, `0x${parseEther("10").toString(16)}`] as never,
-    });
+    await chain.fund([owner.address]);
     hosting = new PaidHosting({
       reader: chain.client(),
       owner: async () => chain.client(owner) as TabulaClient<Account>,
@@ -86,7 +76,7 @@ describe("paid hosting: the owner stakes and authorizes the tab's key, every tok
     expect(hosting.snapshot.status).toMatchObject({ stake: 2n * MIN, unbonding: MIN });
     await hosting.withdraw();
     expect(hosting.snapshot.error).toMatch(/withdrawable from/);
-    await advance(TEST_MARKET_PARAMETERS.unbondingDelaySeconds);
+    await chain.advance(TEST_MARKET_PARAMETERS.unbondingDelaySeconds);
     await hosting.withdraw();
     expect(hosting.snapshot.error).toBeUndefined();
     expect(hosting.snapshot.status).toMatchObject({ stake: 2n * MIN, unbonding: 0n });
