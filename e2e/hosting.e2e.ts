@@ -109,5 +109,16 @@ describe("host for pay: the Share storage page stakes and authorizes the tab's k
     assert.equal(await balance(market), marketBefore + parseEther("160"));
     await page.getByTestId("withdraw-stake").waitFor({ timeout: STEP_MS });
     assert.equal(await page.locator('[data-testid="paid-activity"] li').count(), 4);
+
+    // Reloaded, the tab finds its stake and its key's authorization on the chain, with nothing sent.
+    await page.reload();
+    await page
+      .locator(
+        `[data-testid="paid-hosting"][data-registered="true"][data-roles="${HOST_OPERATOR_ROLES}"][data-operator="${operator}"]`,
+      )
+      .waitFor({ timeout: STEP_MS });
+    await page.locator(`[data-testid="host-status"][data-stake="${parseEther("135")}"]`).waitFor({ timeout: STEP_MS });
+    assert.equal(await page.getByTestId("start-paid-hosting").count(), 0);
+    assert.equal(await balance(owner), FAUCET_TOKEN_WEI - parseEther("160"));
   });
 });

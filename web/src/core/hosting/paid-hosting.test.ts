@@ -62,6 +62,17 @@ describe("paid hosting: the owner stakes and authorizes the tab's key, every tok
     ]);
     for (const a of snapshot.activity) expect(a.tx).toMatch(/^0x[0-9a-f]{64}$/);
 
+    // A reloaded tab finds its record and its key's roles on the chain, and takes paid pushes again.
+    const reloaded = new PaidHosting({
+      reader: chain.client(),
+      owner: async () => chain.client(owner) as TabulaClient<Account>,
+      signTypedData: (typedData) => owner.signTypedData(typedData),
+      peerId: new Uint8Array([0, 36, 8, 1]),
+    });
+    await reloaded.sync();
+    expect(reloaded.snapshot).toMatchObject({ operator: expected, operatorRoles: HOST_OPERATOR_ROLES });
+    expect(reloaded.snapshot.status?.registered).toBe(true);
+
     // Starting again (a reloaded tab) sends nothing more.
     await hosting.start({ capacityBytes: 1n << 30n, pricePerGiBMonth: parseEther("2"), stake: 2n * MIN });
     expect(hosting.snapshot.activity).toHaveLength(2);

@@ -112,10 +112,17 @@ export class PaidHosting extends EventTarget {
     this.#update({ owner: address, status, operatorRoles: roles });
   }
 
-  /** {@link refresh}, for callers outside an action: a failed read becomes the snapshot's error. */
+  /**
+   * {@link refresh}, for callers outside an action (a connected wallet, a reloaded tab): a registered host also
+   * unlocks its operator key, which it needs to sign σ. A failure becomes the snapshot's error.
+   */
   async sync(): Promise<void> {
     try {
       await this.refresh();
+      if (this.#snapshot.status?.registered && !this.#snapshot.operator) {
+        await this.operatorAccount();
+        await this.refresh();
+      }
     } catch (error) {
       this.#update({ error: `The host's record could not be read: ${userMessage(error)}` });
     }
