@@ -1,5 +1,6 @@
 import { BaseError, userMessage } from "../../lib/errors.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
+import type { DealTransaction } from "../deals/paid-upload.ts";
 import type { ShardCheck } from "./check-file.ts";
 import type { FetchProgress } from "./download/index.ts";
 import type { RepairProgress } from "./repair-file.ts";
@@ -21,6 +22,8 @@ export interface Activity {
   fetch?: FetchProgress;
   repair?: RepairProgress;
   checks?: ShardCheck[];
+  /** Transactions of a paid upload or repair: escrow, σ submitted, proposals cancelled. */
+  deals?: DealTransaction[];
   error?: ActivityError;
   /** Started by the automatic checks, not by the user. */
   auto?: boolean;

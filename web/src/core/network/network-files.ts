@@ -9,11 +9,13 @@
 import type { BlockReader } from "../../lib/blocks.ts";
 import { asCid } from "../../lib/cid.ts";
 import { BaseError } from "../../lib/errors.ts";
-import { decodeManifest } from "../../lib/manifest.ts";
+import { decodeManifest, type Manifest } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
+import { type PaidQuote, requirePayer } from "../deals/paid-upload.ts";
+import { type PaidStorageParts, placePaid, quoteFile } from "../deals/place-paid.ts";
 import type { RemoteFileStore } from "../files/my-files.ts";
-import { type Activity, ActivityLog } from "./activities.ts";
+import { type Activity, type ActivityError, ActivityLog, errorView } from "./activities.ts";
 import { checkFile, type ShardCheck } from "./check-file.ts";
 import { NetworkStore } from "./download/index.ts";
 import { FileLocks, type LockManagerLike } from "./file-locks.ts";
@@ -27,7 +29,7 @@ import { liveHolders, type Placement, placementsOf, savePlacement } from "./plac
 
 export type { MaintenanceView, NetworkFileView, ShardView } from "./file-views.ts";
 
-import { repairFile } from "./repair-file.ts";
+import { type PlaceShards, repairFile } from "./repair-file.ts";
 import { uploadFile } from "./upload-file.ts";
 
 /** The hosts as my files on the network read them: the announced ones, with what this tab measured. */
@@ -35,6 +37,8 @@ export type HostList = TabNetworkParts["hosts"] & { list(): KnownHost[] };
 
 export interface NetworkFilesParts extends Omit<TabNetworkParts, "hosts"> {
   hosts: HostList;
+  /** The chain and wallet paid storage uses; without them files are placed for free only. */
+  paid?: PaidStorageParts;
   /** This browser's files database (the same connection on every call). */
   db(): Promise<FilesDB>;
   /** The codec a repair rebuilds shards with (a worker pool, made on first use). */
@@ -48,6 +52,14 @@ export interface NetworkFilesParts extends Omit<TabNetworkParts, "hosts"> {
 export interface NetworkFilesOptions {
   /** Time between two automatic checks of each file (config.json `network.checkIntervalSeconds`). */
   checkIntervalMs?: number;
+}
+
+/** A paid upload waiting for the owner's confirmation: the quote, or why there is none. */
+export interface PendingQuote {
+  cid: string;
+  state: "quoting" | "ready" | "failed";
+  quote?: PaidQuote;
+  error?: ActivityError;
 }
 
 /** How an operation was started: by the automatic checks (abortable when they pause) or by the user. */
@@ -84,6 +96,8 @@ export class NetworkFiles extends EventTarget {
   #plan: ReadonlyMap<string, MaintenanceView> = new Map();
   #autoUpload = true;
   #keepLocalCopy = true;
+  #paidStorage = false;
+  #quotes = new Map<string, PendingQuote>();
 
   constructor(parts: NetworkFilesParts, options: NetworkFilesOptions = {}) {
     super();
@@ -176,6 +190,26 @@ export class NetworkFiles extends EventTarget {
     this.#changed();
   }
 
+  /** Whether this tab can pay for storage (a chain with the market is configured). */
+  get paidAvailable(): boolean {
+    return this.#parts.paid !== undefined;
+  }
+  /**
+   * Place files under paid storage deals with staked hosts (each upload quoted and confirmed first) instead of
+   * for free. Off by default, and unavailable without the market.
+   */
+  get paidStorage(): boolean {
+    return this.#paidStorage;
+  }
+  set paidStorage(on: boolean) {
+    this.#paidStorage = on && this.#parts.paid !== undefined;
+    this.#changed();
+  }
+  /** Paid uploads waiting for the owner's confirmation, by manifest CID. */
+  get quotes(): ReadonlyMap<string, PendingQuote> {
+    return this.#quotes;
+  }
+
   /** Stops the automatic checks and what they run, and stops listening to the hosts. */
   close(): void {
     this.#maintenance.stop();
@@ -260,8 +294,15 @@ export class NetworkFiles extends EventTarget {
     if (this.#autoUpload) void this.upload(cid);
   }
 
-  /** Places the shards that have no live holder on hosts, with progress per host. */
+  /**
+   * Places the shards that have no live holder on hosts, with progress per host. With paid storage on, it quotes
+   * the placement instead and waits for {@link confirmQuote}.
+   */
   async upload(cid: string, options: ActionOptions = {}): Promise<Placement[] | undefined> {
+    if (this.#paidStorage) {
+      await this.quote(cid, options);
+      return undefined;
+    }
     return await this.#track("upload", cid, options, async (activity) => {
       const db = await this.#parts.db();
       const manifestBytes = await db.getManifest(cid);
@@ -283,6 +324,78 @@ export class NetworkFiles extends EventTarget {
       if (!this.#keepLocalCopy) await dropLocal(db, cid);
       return placed;
     });
+  }
+
+  /** Quotes the paid placement of the file's unplaced shards on the best staked hosts online now. */
+  async quote(cid: string, options: ActionOptions & { durationSeconds?: bigint } = {}): Promise<void> {
+    const paid = this.#parts.paid;
+    if (!paid) return;
+    this.#quotes.set(cid, { cid, state: "quoting" });
+    this.#changed();
+    try {
+      const db = await this.#parts.db();
+      const manifest = await this.#manifestOf(db, cid);
+      const payer = requirePayer(await paid.payer());
+      const quote = await quoteFile(
+        { ...paid, self: this.#parts.self, hosts: this.#parts.hosts },
+        {
+          manifest,
+          manifestCid: cid,
+          placements: await placementsOf(db, cid),
+          payer,
+          ...(options.durationSeconds === undefined ? {} : { durationSeconds: options.durationSeconds }),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
+      this.#quotes.set(cid, { cid, state: "ready", quote });
+    } catch (error) {
+      this.#quotes.set(cid, { cid, state: "failed", error: errorView(error) });
+    }
+    this.#changed();
+  }
+
+  /** Drops a quote without paying. */
+  dismissQuote(cid: string): void {
+    if (this.#quotes.delete(cid)) this.#changed();
+  }
+
+  /**
+   * Pays and places the file as quoted: one permit and one transaction escrow every deal, each shard goes to its
+   * host with its deal id, and all σ are submitted in one transaction.
+   */
+  async confirmQuote(cid: string, options: ActionOptions = {}): Promise<Placement[] | undefined> {
+    const pending = this.#quotes.get(cid);
+    const paid = this.#parts.paid;
+    if (!pending?.quote || !paid) return undefined;
+    const quote = pending.quote;
+    this.#quotes.delete(cid);
+    return await this.#track("upload", cid, options, async (activity) => {
+      const db = await this.#parts.db();
+      const manifest = await this.#manifestOf(db, cid);
+      await this.#parts.serveBlock(asCid(cid), (await db.getManifest(cid)) as Uint8Array);
+      const { placed } = await placePaid({ ...this.#network(), ...paid, store: db, placements: db }, cid, {
+        manifest,
+        quote,
+        payer: requirePayer(await paid.payer()),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (upload) => {
+          activity.upload = upload;
+          this.#log.progressed();
+        },
+        onTransaction: (tx) => {
+          activity.deals = [...(activity.deals ?? []), tx];
+          this.#log.progressed();
+        },
+      });
+      if (!this.#keepLocalCopy) await dropLocal(db, cid);
+      return placed;
+    });
+  }
+
+  async #manifestOf(db: FilesDB, cid: string): Promise<Manifest> {
+    const bytes = await db.getManifest(cid);
+    if (!bytes) throw new Error(`the manifest of ${cid} is not in this browser`);
+    return await decodeManifest(bytes, asCid(cid));
   }
 
   /** Audits every host holding a shard of the file. */
@@ -339,6 +452,7 @@ export class NetworkFiles extends EventTarget {
         cid,
         {
           ...(op.signal ? { signal: op.signal } : {}),
+          ...(await this.#paidPlacer(db, cid, activity)),
           onProgress: (repair) => {
             activity.repair = repair;
             if (repair.upload) activity.upload = repair.upload;
@@ -348,6 +462,41 @@ export class NetworkFiles extends EventTarget {
         },
       );
     });
+  }
+
+  /**
+   * How a repair places a paid file's rebuilt shards: under new deals with staked hosts, paid by the owner's wallet
+   * without a new confirmation (the owner chose to pay for this file). Nothing for a file stored for free.
+   */
+  async #paidPlacer(db: FilesDB, cid: string, activity: Activity): Promise<{ place?: PlaceShards }> {
+    const paid = this.#parts.paid;
+    if (!paid || !(await placementsOf(db, cid)).some((p) => p.deal)) return {};
+    return {
+      place: async (_shards, placements, { signal, onProgress }) => {
+        const manifest = await this.#manifestOf(db, cid);
+        const payer = requirePayer(await paid.payer());
+        const parts = { ...paid, self: this.#parts.self, hosts: this.#parts.hosts };
+        const quote = await quoteFile(parts, {
+          manifest,
+          manifestCid: cid,
+          placements,
+          payer,
+          ...(signal ? { signal } : {}),
+        });
+        const { placed } = await placePaid({ ...this.#network(), ...paid, store: db, placements: db }, cid, {
+          manifest,
+          quote,
+          payer,
+          ...(signal ? { signal } : {}),
+          onProgress,
+          onTransaction: (tx) => {
+            activity.deals = [...(activity.deals ?? []), tx];
+            this.#log.progressed();
+          },
+        });
+        return placed;
+      },
+    };
   }
 
   /** Checks the file's hosts, then repairs what was lost. */

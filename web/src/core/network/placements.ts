@@ -20,6 +20,25 @@ export interface Placement {
   checkedAtMs?: number;
   /** Why it is not live. */
   reason?: string;
+  /** The storage deal that pays the host, for a paid placement. */
+  deal?: PlacementDeal;
+}
+
+/** The market's deal behind a paid placement: what the file page shows and what audits and endings act on. */
+export interface PlacementDeal {
+  id: bigint;
+  /** The host's owner address, whom the deal pays. */
+  owner: `0x${string}`;
+  /** Escrowed for the whole duration, in token base units. */
+  price: bigint;
+  /** σ, the host's EIP-712 receipt over the deal's exact terms, once it stored the shard. */
+  sigma?: Uint8Array;
+  /** The transaction that escrowed the price. */
+  proposeTx: `0x${string}`;
+  /** The transaction that submitted σ and started the deal. */
+  acceptTx?: `0x${string}`;
+  /** Unix seconds at which the deal ends, once accepted. */
+  endsAtS?: number;
 }
 
 export type PlacementStatus = "live" | "lost" | "bad" | "moved";
@@ -46,6 +65,7 @@ export function encodePlacement(p: Placement): ReceiptRecord {
     placed: p.placedAtMs,
     ...(p.checkedAtMs === undefined ? {} : { checked: p.checkedAtMs }),
     ...(p.reason === undefined ? {} : { reason: p.reason }),
+    ...(p.deal === undefined ? {} : { deal: encodeDeal(p.deal) }),
   });
   return { id: placementId(p), manifestCid: p.manifest, shard: p.shard, value };
 }
@@ -61,6 +81,7 @@ export function decodePlacement(record: ReceiptRecord): Placement | undefined {
       placed: number;
       checked?: number;
       reason?: string;
+      deal?: EncodedDeal;
     };
     if (fields.v !== PLACEMENT_VERSION) return undefined;
     const receipt = readReceipt(decodeFields(SHARD_STORE_PROTOCOL, dagCbor.encode(fields.receipt), "receipt"));
@@ -74,10 +95,46 @@ export function decodePlacement(record: ReceiptRecord): Placement | undefined {
       placedAtMs: fields.placed,
       ...(fields.checked === undefined ? {} : { checkedAtMs: fields.checked }),
       ...(fields.reason === undefined ? {} : { reason: fields.reason }),
+      ...(fields.deal === undefined ? {} : { deal: decodeDeal(fields.deal) }),
     };
   } catch {
     return undefined;
   }
+}
+
+interface EncodedDeal {
+  id: bigint | number;
+  owner: string;
+  price: bigint | number;
+  sigma?: Uint8Array;
+  ptx: string;
+  atx?: string;
+  ends?: number;
+}
+
+function encodeDeal(deal: PlacementDeal): EncodedDeal {
+  return {
+    id: deal.id,
+    owner: deal.owner,
+    price: deal.price,
+    ptx: deal.proposeTx,
+    ...(deal.sigma ? { sigma: deal.sigma } : {}),
+    ...(deal.acceptTx ? { atx: deal.acceptTx } : {}),
+    ...(deal.endsAtS === undefined ? {} : { ends: deal.endsAtS }),
+  };
+}
+
+/** dag-cbor gives small integers back as numbers: every amount and id is read back as a bigint. */
+function decodeDeal(fields: EncodedDeal): PlacementDeal {
+  return {
+    id: BigInt(fields.id),
+    owner: fields.owner as `0x${string}`,
+    price: BigInt(fields.price),
+    proposeTx: fields.ptx as `0x${string}`,
+    ...(fields.sigma ? { sigma: fields.sigma } : {}),
+    ...(fields.atx ? { acceptTx: fields.atx as `0x${string}` } : {}),
+    ...(fields.ends === undefined ? {} : { endsAtS: fields.ends }),
+  };
 }
 
 export async function placementsOf(store: PlacementStore, manifest: string): Promise<Placement[]> {

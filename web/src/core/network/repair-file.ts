@@ -27,7 +27,15 @@ export interface RepairProgress {
   upload?: UploadProgress;
 }
 
+/** Places rebuilt shards: a paid file's go under new deals; the free upload by default. */
+export type PlaceShards = (
+  shards: readonly number[],
+  placements: readonly Placement[],
+  options: { signal?: AbortSignal; onProgress: (upload: UploadProgress) => void },
+) => Promise<Placement[]>;
+
 export interface RepairFileParameters {
+  place?: PlaceShards;
   signal?: AbortSignal;
   onProgress?: (progress: RepairProgress) => void;
 }
@@ -118,15 +126,18 @@ export async function repairFile(
 
     // The upload places them by the one placement rule (placement-targets.ts): never back on a host that holds,
     // lost or corrupted a shard of the file.
-    const placed = await uploadFile(parts, manifestCid, {
-      placements,
-      shards: lost,
-      ...(params.signal ? { signal: params.signal } : {}),
-      onProgress: (upload) => {
-        progress.upload = upload;
-        report();
-      },
-    });
+    const onProgress = (upload: UploadProgress) => {
+      progress.upload = upload;
+      report();
+    };
+    const placed = params.place
+      ? await params.place(lost, placements, { ...(params.signal ? { signal: params.signal } : {}), onProgress })
+      : await uploadFile(parts, manifestCid, {
+          placements,
+          shards: lost,
+          ...(params.signal ? { signal: params.signal } : {}),
+          onProgress,
+        });
     for (const old of placements) {
       if (lost.includes(old.shard) && old.status !== "moved" && !placed.some((p) => p.host === old.host)) {
         await savePlacement(parts.placements, { ...old, status: "moved" });

@@ -1,15 +1,16 @@
 import type { CID } from "multiformats/cid";
 import { CID as CIDClass } from "multiformats/cid";
 import type { BlockReader } from "../../lib/blocks.ts";
+import { BaseError } from "../../lib/errors.ts";
 import type { ShardEntry } from "../../lib/manifest.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
 import { sleep } from "../../lib/signals.ts";
 import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { loadManifest } from "../files/open-file.ts";
-import { HostStalledError, UploadIncompleteError } from "./errors.ts";
+import { HostStalledError, NotEnoughHostsError, UploadIncompleteError } from "./errors.ts";
 import { childController, errorText, type NetworkParts } from "./parts.ts";
 import { assertEnoughHosts, placementTargets } from "./placement-targets.ts";
-import { type Placement, type PlacementStore, savePlacement } from "./placements.ts";
+import { type Placement, type PlacementDeal, type PlacementStore, savePlacement } from "./placements.ts";
 import type { SelectHostsOptions } from "./select-hosts.ts";
 
 /** A host stops counting as alive for an upload after this long without an acknowledged piece. */
@@ -74,8 +75,34 @@ export interface UploadFileParameters {
   retryPauseMs?: number;
   /** Stake and reputation hook for host selection. */
   score?: SelectHostsOptions["score"];
+  /** The first host of some shards (chosen and quoted before the upload); the others are picked as usual. */
+  assign?: ReadonlyMap<number, string>;
+  /** Paid placement: every push is paid by a storage deal and the host answers with σ. */
+  deals?: UploadDeals;
   signal?: AbortSignal;
   onProgress?: (progress: UploadProgress) => void;
+}
+
+/** How a paid upload ties each push to a storage deal. */
+export interface UploadDeals {
+  /**
+   * The deal that pays for keeping `shard` on `host`, asked before each push of it there; a rejection fails that
+   * host for the shard, as a refusal would.
+   */
+  dealFor(shard: number, host: string, signal: AbortSignal): Promise<PlacementDeal>;
+  /** Checks σ the host returned for its deal; the push fails (and the shard moves on) when it throws. */
+  checkSigma(deal: PlacementDeal, sigma: Uint8Array | null, signal: AbortSignal): Promise<void>;
+}
+
+/** Thrown by {@link UploadDeals.dealFor} or {@link UploadDeals.checkSigma}: the host is not asked for the shard again. */
+export class DealRefusedError extends BaseError {
+  override name = "DealRefusedError";
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(`No paid deal with this host: ${message}.`, {
+      details: "The shard goes to another staked host.",
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+  }
 }
 
 interface Job {
@@ -128,7 +155,7 @@ export async function uploadFile(
   assertEnoughHosts(plan);
   const ranked = plan.hosts;
   const pool = ranked.map((h) => h.peer);
-  const used = new Set<string>();
+  const used = new Set<string>(params.assign?.values() ?? []);
   const takeHost = (): string | undefined => {
     while (pool.length > 0) {
       const peer = pool.shift() as string;
@@ -182,6 +209,7 @@ export async function uploadFile(
       if (Date.now() - lastProgress > stallMs) controller.abort(new HostStalledError(host, stallMs));
     }, 1_000);
     try {
+      const deal = await params.deals?.dealFor(job.shard, host, controller.signal);
       const target = await parts.dial(host, controller.signal, { fresh });
       transfer.state = "sending";
       report();
@@ -194,6 +222,7 @@ export async function uploadFile(
           pieces: job.entry.pieces,
           sizes: pieceSizes(manifest, job.entry),
           readPiece: (index) => readPiece(job.entry, index),
+          ...(deal ? { dealId: dealIdBytes(deal.id) } : {}),
         },
         {
           signal: controller.signal,
@@ -204,6 +233,7 @@ export async function uploadFile(
           },
         },
       );
+      if (deal) await params.deals?.checkSigma(deal, result.sigma, controller.signal);
       const placement: Placement = {
         manifest: manifestCid.toString(),
         shard: job.shard,
@@ -212,6 +242,7 @@ export async function uploadFile(
         signature: result.signature,
         status: "live",
         placedAtMs: Date.now(),
+        ...(deal && result.sigma ? { deal: { ...deal, sigma: result.sigma } } : {}),
       };
       await savePlacement(parts.placements, placement);
       parts.hosts.reportSuccess(host);
@@ -254,6 +285,7 @@ export async function uploadFile(
       return;
     }
     if (job.error instanceof RemoteRefusedError && FINAL_REFUSALS.has(job.error.code)) return job.finish();
+    if (job.error instanceof DealRefusedError) return job.finish();
     const slept = await sleep(retryPauseMs * 2 ** job.retried, signal).then(
       () => true,
       () => false,
@@ -290,7 +322,13 @@ export async function uploadFile(
     }
   };
   for (const job of jobs) {
-    const host = takeHost() as string;
+    const assigned = params.assign?.get(job.shard);
+    const host = assigned && !exclude.has(assigned) ? assigned : takeHost();
+    if (host === undefined) {
+      job.error = new NotEnoughHostsError(jobs.length, ranked.length);
+      job.finish();
+      continue;
+    }
     void attempt(job, host, false);
   }
   await Promise.all(
@@ -309,6 +347,17 @@ export async function uploadFile(
     });
   }
   return placed;
+}
+
+/** A deal id as the shard-store protocol carries it: 32 bytes, big-endian. */
+export function dealIdBytes(id: bigint): Uint8Array {
+  const bytes = new Uint8Array(32);
+  let rest = id;
+  for (let i = 31; i >= 0 && rest > 0n; i--) {
+    bytes[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return bytes;
 }
 
 /** Piece sizes of a shard: every piece has the manifest's piece size but the last, which may be shorter. */

@@ -18,7 +18,14 @@ import type { NetworkParts } from "../parts.ts";
 export type Behaviour = "store" | "refuse" | "drop";
 
 /** Hosts that acknowledge each piece as it is read and sign a receipt, refuse, or drop the connection. */
-export async function fakeNetwork(db: FilesDB, behaviours: Record<string, Behaviour[]>) {
+/** A host's σ for a shard pushed with a deal id (a paid host), or null. */
+export type Attest = (shard: ShardUpload & { totalBytes: number }) => Promise<Uint8Array | null>;
+
+export async function fakeNetwork(
+  db: FilesDB,
+  behaviours: Record<string, Behaviour[]>,
+  paid: { attest?: Record<string, Attest> } = {},
+) {
   const keys = new Map(
     await Promise.all(Object.keys(behaviours).map(async (name) => [name, await generateKeyPair("Ed25519")] as const)),
   );
@@ -52,7 +59,7 @@ export async function fakeNetwork(db: FilesDB, behaviours: Record<string, Behavi
           version: 1,
           host: host.toString(),
           client: self,
-          dealId: null,
+          dealId: shard.dealId ?? null,
           manifest: shard.manifest,
           shardIndex: shard.shardIndex,
           root: shard.root,
@@ -64,7 +71,7 @@ export async function fakeNetwork(db: FilesDB, behaviours: Record<string, Behavi
         const result: StoreShardResult = {
           receipt,
           signature: await signReceipt(key, receipt),
-          sigma: null,
+          sigma: shard.dealId ? ((await paid.attest?.[name]?.({ ...shard, totalBytes })) ?? null) : null,
           host,
           sentBytes: totalBytes,
         };

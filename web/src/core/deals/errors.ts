@@ -1,0 +1,40 @@
+import type { Address } from "viem";
+import { formatExactAmount } from "../../lib/amounts.ts";
+import { BaseError } from "../../lib/errors.ts";
+
+/** The wallet lacks tokens for the deals' escrow, or ETH for the transactions: nothing was sent. */
+export class InsufficientFundsError extends BaseError {
+  override name = "InsufficientFundsError";
+  readonly account: Address;
+  /** Tokens missing for the escrow (0 when enough). */
+  readonly missingTokens: bigint;
+  /** ETH missing for gas (0 when enough). */
+  readonly missingEth: bigint;
+  constructor(parameters: { account: Address; missingTokens: bigint; missingEth: bigint }) {
+    const missing = [
+      parameters.missingTokens > 0n ? `${formatExactAmount(parameters.missingTokens)} TAB` : undefined,
+      parameters.missingEth > 0n ? `${formatExactAmount(parameters.missingEth)} ETH` : undefined,
+    ].filter(Boolean);
+    super(`The wallet ${parameters.account} is missing ${missing.join(" and ")} to pay for these deals.`, {
+      details:
+        "Add that much to the wallet (on the local chain: the faucet), then store the file again. Nothing was sent.",
+    });
+    this.account = parameters.account;
+    this.missingTokens = parameters.missingTokens;
+    this.missingEth = parameters.missingEth;
+  }
+}
+
+/** Fewer hosts with stake than shards to place: the file cannot be stored for pay now. */
+export class NotEnoughPaidHostsError extends BaseError {
+  override name = "NotEnoughPaidHostsError";
+  readonly needed: number;
+  readonly found: number;
+  constructor(needed: number, found: number) {
+    super(`The file needs ${needed} staked hosts with room and free stake, and ${found} are online now.`, {
+      details: "Wait for more hosts to stake and share storage, or switch paid storage off to place it for free.",
+    });
+    this.needed = needed;
+    this.found = found;
+  }
+}

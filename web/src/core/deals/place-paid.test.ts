@@ -1,0 +1,183 @@
+import "fake-indexeddb/auto";
+import { type Account, type Address, bytesToHex, getAddress, type LocalAccount, parseEther } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { getTransactionCount } from "viem/actions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TabulaClient } from "../../chain/client.ts";
+import { DealStatus, dealInfo } from "../../chain/market/deal-info.ts";
+import { hostStatus } from "../../chain/market/host-status.ts";
+import { startTestChain, type TestChain } from "../../chain/testing/hardhat.ts";
+import { stakeHost } from "../../chain/testing/stake-host.ts";
+import { balanceOf } from "../../chain/token/balance-of.ts";
+import type { SegmentCodec } from "../../lib/segment-codec.ts";
+import { pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
+import type { FilesDB } from "../../storage/files-db.ts";
+import { fileSource, useFilesFixture } from "../../storage/testing/files-fixture.ts";
+import { loadManifest } from "../files/open-file.ts";
+import { storeFile } from "../files/store-file.ts";
+import { DealDesk } from "../hosting/deal-desk.ts";
+import { placementsOf } from "../network/placements.ts";
+import { type Attest, type Behaviour, fakeNetwork } from "../network/testing/fake-hosts.ts";
+import { InsufficientFundsError } from "./errors.ts";
+import type { ChainHost } from "./paid-upload.ts";
+import { placePaid, quoteFile } from "./place-paid.ts";
+import { verifyDeal } from "./verify-deal.ts";
+
+let codec: SegmentCodec;
+let db: FilesDB;
+useFilesFixture("place-paid-test", (c, d) => {
+  codec = c;
+  db = d;
+});
+
+const NAMES = ["a", "b", "c", "d"] as const;
+/** Host d asks ten times the others' price: it is quoted last. */
+const PRICES: Record<string, bigint> = {
+  a: parseEther("2"),
+  b: parseEther("2"),
+  c: parseEther("2"),
+  d: parseEther("20"),
+};
+
+describe("a file placed for pay: deals escrowed at once, σ from each host's key, all accepted at once", () => {
+  let chain: TestChain;
+  const owners = new Map<string, LocalAccount>(NAMES.map((n) => [n, privateKeyToAccount(generatePrivateKey())]));
+  const operators = new Map<string, LocalAccount>(NAMES.map((n) => [n, privateKeyToAccount(generatePrivateKey())]));
+  const client = privateKeyToAccount(generatePrivateKey());
+  let payer: TabulaClient<Account>;
+  let attest: Record<string, Attest>;
+
+  const registry = async (): Promise<ChainHost[]> =>
+    await Promise.all(
+      NAMES.map(async (peer) => {
+        const owner = (owners.get(peer) as LocalAccount).address;
+        return { ...(await hostStatus(chain.client(), owner)), owner, peer };
+      }),
+    );
+  const balance = (address: Address) => balanceOf(chain.client(), { address });
+
+  async function storedFile(seed: number): Promise<string> {
+    const file = fileSource(pseudoRandomBytes(3 * 1024 * 1024 + 17, seed));
+    const { cid } = await storeFile({ codec, store: db }, file, { k: 2, m: 1 });
+    return cid.toString();
+  }
+
+  async function network(behaviours: Record<string, Behaviour[]>) {
+    const { parts } = await fakeNetwork(db, behaviours, { attest });
+    return { ...parts, reader: chain.client(), payer: async () => payer, registry };
+  }
+
+  beforeAll(async () => {
+    chain = await startTestChain({ market: true });
+    await chain.fund([client, ...owners.values()].map((a) => a.address));
+    for (const peer of NAMES) {
+      await stakeHost(chain, {
+        owner: owners.get(peer) as LocalAccount,
+        operator: operators.get(peer) as LocalAccount,
+        peer,
+        pricePerGiBMonth: PRICES[peer] as bigint,
+      });
+    }
+    payer = chain.client(client) as TabulaClient<Account>;
+    attest = Object.fromEntries(
+      NAMES.map((peer) => {
+        const desk = new DealDesk({
+          reader: chain.client(),
+          owner: (owners.get(peer) as LocalAccount).address,
+          operator: operators.get(peer) as LocalAccount,
+        });
+        return [peer, (shard) => desk.attest({ ...shard, dealId: shard.dealId ?? null })] as const;
+      }),
+    );
+  });
+  afterAll(() => chain.close());
+
+  it("quotes the cheapest staked hosts, escrows exactly the total, and activates every deal with its host's σ", async () => {
+    const cid = await storedFile(1);
+    const parts = await network({ a: ["store"], b: ["store"], c: ["store"], d: ["store"] });
+    const manifest = await loadManifest(db, cid);
+    const quote = await quoteFile(parts, { manifest, manifestCid: cid, placements: [], payer });
+    expect(quote.shards.map((s) => s.peer).sort()).toEqual(["a", "b", "c"]);
+    expect(quote.candidates.at(-1)?.peer).toBe("d");
+    expect(quote.total).toBe(quote.shards.reduce((sum, s) => sum + s.price, 0n));
+    expect(quote.tokens).toBe(await balance(client.address));
+
+    const before = { client: await balance(client.address), market: await balance(marketOf(chain)) };
+    const txs: string[] = [];
+    const { placed, refused } = await placePaid({ ...parts, store: db, placements: db }, cid, {
+      manifest,
+      quote,
+      payer,
+      onTransaction: (tx) => txs.push(tx.what),
+    });
+    expect(refused).toEqual([]);
+    expect(txs).toEqual(["propose", "accept"]);
+    expect(await balance(client.address)).toBe(before.client - quote.total);
+    expect(await balance(marketOf(chain))).toBe(before.market + quote.total);
+
+    const saved = (await placementsOf(db, cid)).filter((p) => p.deal);
+    expect(saved).toHaveLength(3);
+    for (const p of placed) {
+      const deal = p.deal as NonNullable<typeof p.deal>;
+      expect(deal.acceptTx).toMatch(/^0x/);
+      expect(deal.sigma).toHaveLength(65);
+      expect(deal.endsAtS).toBeGreaterThan(0);
+      const info = await dealInfo(chain.client(), deal.id);
+      expect(info.status).toBe(DealStatus.Active);
+      expect(getAddress(info.host)).toBe((owners.get(p.host) as LocalAccount).address);
+      expect(info.client).toBe(client.address);
+      // Anyone with the link checks σ from the chain alone, and a deal named for another shard is not this one's.
+      const verified = await verifyDeal(chain.client(), { manifestCid: cid, shardIndex: p.shard, dealId: deal.id });
+      expect(verified).toMatchObject({ forThisShard: true, validOnChain: true, status: "Active" });
+      expect(verified.signer).toBe((operators.get(p.host) as LocalAccount).address);
+      expect(verified.sigma).toBe(bytesToHex(deal.sigma as Uint8Array));
+      const wrongShard = await verifyDeal(chain.client(), {
+        manifestCid: cid,
+        shardIndex: p.shard + 1,
+        dealId: deal.id,
+        sigma: deal.sigma as Uint8Array,
+      });
+      expect(wrongShard).toMatchObject({ forThisShard: false, validOnChain: false });
+    }
+  });
+
+  it("moves a refused shard to the next staked host under a new deal and cancels the unused one: the client pays only what is stored", async () => {
+    const cid = await storedFile(2);
+    const parts = await network({ a: ["store"], b: ["refuse"], c: ["store"], d: ["store"] });
+    const manifest = await loadManifest(db, cid);
+    const quote = await quoteFile(parts, { manifest, manifestCid: cid, placements: [], payer });
+    const before = await balance(client.address);
+    const deals: { what: string; ids: bigint[] }[] = [];
+    const { placed } = await placePaid({ ...parts, store: db, placements: db }, cid, {
+      manifest,
+      quote,
+      payer,
+      onTransaction: (tx) => deals.push({ what: tx.what, ids: tx.dealIds }),
+    });
+    expect(deals.map((d) => d.what)).toEqual(["propose", "propose", "accept", "cancel"]);
+    expect(new Set(placed.map((p) => p.host))).toEqual(new Set(["a", "c", "d"]));
+    const paid = placed.reduce((sum, p) => sum + (p.deal?.price ?? 0n), 0n);
+    expect(await balance(client.address)).toBe(before - paid);
+    const cancelled = deals.at(-1)?.ids ?? [];
+    expect(cancelled).toHaveLength(1);
+    expect((await dealInfo(chain.client(), cancelled[0] as bigint)).status).toBe(DealStatus.Cancelled);
+  });
+
+  it("refuses to start when the wallet cannot pay, naming what is missing; nothing is sent", async () => {
+    const cid = await storedFile(3);
+    const poor = privateKeyToAccount(generatePrivateKey());
+    await chain.fund([poor.address], { tokens: 0n, eth: parseEther("1") });
+    const poorPayer = chain.client(poor) as TabulaClient<Account>;
+    const parts = await network({ a: ["store"], b: ["store"], c: ["store"], d: ["store"] });
+    const manifest = await loadManifest(db, cid);
+    const quote = await quoteFile(parts, { manifest, manifestCid: cid, placements: [], payer: poorPayer });
+    const attempt = placePaid({ ...parts, store: db, placements: db }, cid, { manifest, quote, payer: poorPayer });
+    await expect(attempt).rejects.toBeInstanceOf(InsufficientFundsError);
+    await expect(attempt).rejects.toMatchObject({ missingTokens: quote.total, missingEth: 0n });
+    expect(await getTransactionCount(chain.client(), { address: poor.address })).toBe(0);
+  });
+});
+
+function marketOf(chain: TestChain): Address {
+  return chain.chain.contracts.StorageMarket?.address as Address;
+}
