@@ -3,15 +3,31 @@
  * activities, known hosts, busy files, the automatic checks' schedule) whose actions and settings delegate to it.
  */
 
+import type { DealVerification } from "../core/deals/verify-deal.ts";
 import type { RemoteFileStore } from "../core/files/my-files.ts";
 import type { Activity, ActivityError } from "../core/network/activities.ts";
 import type { ShardCheck } from "../core/network/check-file.ts";
 import type { KnownHost } from "../core/network/known-hosts.ts";
-import type { MaintenanceView, NetworkFiles, NetworkFileView, ShardView } from "../core/network/network-files.ts";
+import type {
+  MaintenanceView,
+  NetworkFiles,
+  NetworkFileView,
+  PendingQuote,
+  ShardView,
+} from "../core/network/network-files.ts";
 import type { Placement } from "../core/network/placements.ts";
 import type { BlockReader } from "../lib/blocks.ts";
 
-export type { Activity, ActivityError, KnownHost, MaintenanceView, NetworkFileView, ShardView };
+export type {
+  Activity,
+  ActivityError,
+  DealVerification,
+  KnownHost,
+  MaintenanceView,
+  NetworkFileView,
+  PendingQuote,
+  ShardView,
+};
 
 export class NetworkFilesState {
   readonly #service: NetworkFiles;
@@ -24,6 +40,8 @@ export class NetworkFilesState {
   #autoRepair = $state(true);
   #autoUpload = $state(true);
   #keepLocalCopy = $state(true);
+  #paidStorage = $state(false);
+  #quotes = $state.raw<ReadonlyMap<string, PendingQuote>>(new Map());
 
   constructor(service: NetworkFiles) {
     this.#service = service;
@@ -41,6 +59,8 @@ export class NetworkFilesState {
     this.#autoRepair = service.autoRepair;
     this.#autoUpload = service.autoUpload;
     this.#keepLocalCopy = service.keepLocalCopy;
+    this.#paidStorage = service.paidStorage;
+    this.#quotes = new Map(service.quotes);
   }
 
   get files(): NetworkFileView[] {
@@ -85,6 +105,38 @@ export class NetworkFilesState {
   }
   set keepLocalCopy(on: boolean) {
     this.#service.keepLocalCopy = on;
+  }
+
+  /** Whether this tab can pay for storage (a chain with the market is configured). */
+  get paidAvailable(): boolean {
+    return this.#service.paidAvailable;
+  }
+  /** Place files under paid deals with staked hosts, each upload quoted and confirmed first. */
+  get paidStorage(): boolean {
+    return this.#paidStorage;
+  }
+  set paidStorage(on: boolean) {
+    this.#service.paidStorage = on;
+  }
+  /** Paid uploads waiting for confirmation, by manifest CID. */
+  get quotes(): ReadonlyMap<string, PendingQuote> {
+    return this.#quotes;
+  }
+  /** Pays and places the file as quoted. */
+  confirmQuote(cid: string): Promise<Placement[] | undefined> {
+    return this.#service.confirmQuote(cid);
+  }
+  /** Ends every running deal of the file early: hosts paid up to now, the rest refunded. */
+  endDeals(cid: string): Promise<void> {
+    return this.#service.endDeals(cid).catch(() => undefined);
+  }
+  /** Drops a quote without paying. */
+  dismissQuote(cid: string): void {
+    this.#service.dismissQuote(cid);
+  }
+  /** Checks a deal of one of the file's shards against the chain. */
+  verifyDeal(cid: string, shard: number, dealId: bigint, sigma?: Uint8Array): Promise<DealVerification> {
+    return this.#service.verifyDeal(cid, shard, dealId, sigma);
   }
 
   /** Reads my files' placements and which shards are still in this browser. */

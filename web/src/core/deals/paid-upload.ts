@@ -88,7 +88,7 @@ export interface PaidUploadParts {
 
 /** One step of a paid upload that touched the chain, for the activity list. */
 export interface DealTransaction {
-  what: "propose" | "accept" | "cancel";
+  what: "propose" | "accept" | "cancel" | "end";
   hash: Hash;
   dealIds: bigint[];
 }

@@ -9,6 +9,7 @@ import { hostStatus } from "../../chain/market/host-status.ts";
 import { startTestChain, type TestChain } from "../../chain/testing/hardhat.ts";
 import { stakeHost } from "../../chain/testing/stake-host.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
+import { asCid } from "../../lib/cid.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import { pseudoRandomBytes } from "../../lib/testing/node-wasm.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
@@ -18,9 +19,11 @@ import { storeFile } from "../files/store-file.ts";
 import { DealDesk } from "../hosting/deal-desk.ts";
 import { placementsOf } from "../network/placements.ts";
 import { type Attest, type Behaviour, fakeNetwork } from "../network/testing/fake-hosts.ts";
+import { uploadFile } from "../network/upload-file.ts";
 import { InsufficientFundsError } from "./errors.ts";
-import type { ChainHost } from "./paid-upload.ts";
+import { type ChainHost, UploadDealBook } from "./paid-upload.ts";
 import { placePaid, quoteFile } from "./place-paid.ts";
+import { endFileDeals, resumeFileDeals } from "./settle-file.ts";
 import { verifyDeal } from "./verify-deal.ts";
 
 let codec: SegmentCodec;
@@ -161,6 +164,55 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
     const cancelled = deals.at(-1)?.ids ?? [];
     expect(cancelled).toHaveLength(1);
     expect((await dealInfo(chain.client(), cancelled[0] as bigint)).status).toBe(DealStatus.Cancelled);
+  });
+
+  it("a reload submits the σ a closed tab kept and cancels the file's other proposals; ending the file refunds the rest", async () => {
+    const cid = await storedFile(4);
+    const parts = await network({ a: ["store"], b: ["store"], c: ["store"], d: ["store"] });
+    const manifest = await loadManifest(db, cid);
+    const quote = await quoteFile(parts, { manifest, manifestCid: cid, placements: [], payer });
+    const before = await balance(client.address);
+    // The tab escrowed all three deals and pushed two shards, then closed before submitting σ.
+    const book = new UploadDealBook(
+      { reader: chain.client(), payer },
+      { quote, manifestCidBytes: asCid(cid).bytes, shards: manifest.shards },
+    );
+    await book.proposeQuoted();
+    await uploadFile({ ...parts, store: db, placements: db }, cid, {
+      shards: [0, 1],
+      assign: new Map(quote.shards.map((s) => [s.shard, s.peer])),
+      deals: book,
+    });
+    expect(await balance(client.address)).toBe(before - quote.total);
+
+    const resumed = await resumeFileDeals(
+      { reader: chain.client(), payer },
+      {
+        manifestCid: cid,
+        placements: await placementsOf(db, cid),
+      },
+    );
+    expect(resumed.accepted.map((p) => p.shard).sort()).toEqual([0, 1]);
+    expect(resumed.transactions.map((t) => t.what)).toEqual(["accept", "cancel"]);
+    const third = quote.shards.find((s) => s.shard === 2) as (typeof quote.shards)[number];
+    expect(resumed.cancelled).toHaveLength(1);
+    expect(await balance(client.address)).toBe(before - quote.total + third.price);
+    for (const p of resumed.accepted) {
+      expect((await dealInfo(chain.client(), (p.deal as NonNullable<typeof p.deal>).id)).status).toBe(
+        DealStatus.Active,
+      );
+    }
+    // Nothing is left to resume.
+    const again = await resumeFileDeals({ reader: chain.client(), payer }, { manifestCid: cid, placements: [] });
+    expect(again.transactions).toEqual([]);
+
+    await chain.advance(3600);
+    const paid = before - quote.total + third.price;
+    const ended = await endFileDeals({ reader: chain.client(), payer }, { placements: resumed.accepted });
+    expect(ended.ended).toHaveLength(2);
+    expect(ended.hostPayments + ended.refund).toBe(quote.total - third.price);
+    expect(ended.hostPayments).toBeGreaterThan(0n);
+    expect(await balance(client.address)).toBe(paid + ended.refund);
   });
 
   it("refuses to start when the wallet cannot pay, naming what is missing; nothing is sent", async () => {

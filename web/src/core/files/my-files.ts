@@ -69,6 +69,8 @@ export interface MyFilesParts {
   remote?: (local: Required<BlockReader>, cid: string) => RemoteFileStore;
   /** Called once a file is stored in this browser (e.g. to place its shards on hosts). */
   onStored?: (cid: string) => void;
+  /** Called before a file is deleted (e.g. to end its paid deals); the file is kept when it rejects. */
+  beforeRemove?: (cid: string) => Promise<void>;
 }
 
 export interface StoreOptions {
@@ -315,8 +317,9 @@ export class MyFiles extends EventTarget {
     });
   }
 
-  /** Deletes a file from this browser (pieces, manifest, key and placements). */
+  /** Ends the file's paid deals, then deletes it from this browser (pieces, manifest, key and placements). */
   async remove(cid: string): Promise<void> {
+    await this.#parts.beforeRemove?.(cid);
     await this.#run(async () => {
       await deleteFile({ store: await this.#parts.db() }, cid);
       this.#keys.delete(cid);

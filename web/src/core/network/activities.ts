@@ -14,7 +14,7 @@ export interface ActivityError {
 /** One operation on one of my files (or one download), with its progress, as the UI shows it. */
 export interface Activity {
   id: number;
-  kind: "upload" | "download" | "check" | "repair";
+  kind: "upload" | "download" | "check" | "repair" | "deals";
   cid: string;
   startedAtMs: number;
   endedAtMs?: number;
@@ -22,8 +22,10 @@ export interface Activity {
   fetch?: FetchProgress;
   repair?: RepairProgress;
   checks?: ShardCheck[];
-  /** Transactions of a paid upload or repair: escrow, σ submitted, proposals cancelled. */
+  /** Transactions of a paid upload, repair or ending: escrow, σ submitted, proposals cancelled, deals ended. */
   deals?: DealTransaction[];
+  /** What ending a file's deals paid the hosts and refunded, in token base units. */
+  ended?: { hostPayments: bigint; refund: bigint };
   error?: ActivityError;
   /** Started by the automatic checks, not by the user. */
   auto?: boolean;

@@ -7,7 +7,15 @@ import { type Placement, placementsOf } from "./placements.ts";
 
 export interface ShardView {
   shard: number;
-  holders: { host: string; status: Placement["status"]; reason?: string; placedAtMs: number; checkedAtMs?: number }[];
+  holders: {
+    host: string;
+    status: Placement["status"];
+    reason?: string;
+    placedAtMs: number;
+    checkedAtMs?: number;
+    /** The storage deal that pays this host, for a paid placement. */
+    deal?: Placement["deal"];
+  }[];
   /** Every piece of the shard is in this browser. */
   local: boolean;
 }
@@ -55,6 +63,7 @@ export async function fileView(db: FilesDB, cid: string): Promise<NetworkFileVie
           placedAtMs: p.placedAtMs,
           ...(p.reason ? { reason: p.reason } : {}),
           ...(p.checkedAtMs ? { checkedAtMs: p.checkedAtMs } : {}),
+          ...(p.deal ? { deal: p.deal } : {}),
         })),
     });
   }

@@ -14,6 +14,8 @@ import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
 import { type PaidQuote, requirePayer } from "../deals/paid-upload.ts";
 import { type PaidStorageParts, placePaid, quoteFile } from "../deals/place-paid.ts";
+import { endFileDeals, openProposals, resumeFileDeals } from "../deals/settle-file.ts";
+import { type DealVerification, verifyDeal } from "../deals/verify-deal.ts";
 import type { RemoteFileStore } from "../files/my-files.ts";
 import { type Activity, type ActivityError, ActivityLog, errorView } from "./activities.ts";
 import { checkFile, type ShardCheck } from "./check-file.ts";
@@ -352,6 +354,65 @@ export class NetworkFiles extends EventTarget {
       this.#quotes.set(cid, { cid, state: "failed", error: errorView(error) });
     }
     this.#changed();
+  }
+
+  /** Checks a deal of one of the file's shards against the chain (σ, its signer, the terms naming this shard). */
+  async verifyDeal(cid: string, shard: number, dealId: bigint, sigma?: Uint8Array): Promise<DealVerification> {
+    const paid = this.#parts.paid;
+    if (!paid) throw new Error("no chain is configured to verify deals on");
+    return await verifyDeal(paid.reader, { manifestCid: cid, shardIndex: shard, dealId, ...(sigma ? { sigma } : {}) });
+  }
+
+  /**
+   * Ends every running deal of the file early in one transaction: each host paid up to now, the rest refunded.
+   * Rejects (and the activity shows why) when the chain refuses.
+   */
+  async endDeals(cid: string, options: ActionOptions = {}): Promise<void> {
+    const paid = this.#parts.paid;
+    if (!paid) return;
+    await this.#operate("deals", cid, options, async (activity) => {
+      const db = await this.#parts.db();
+      const placements = await placementsOf(db, cid);
+      if (!placements.some((p) => p.deal?.acceptTx)) return;
+      const payer = requirePayer(await paid.payer());
+      const ended = await endFileDeals({ reader: paid.reader, payer }, { placements });
+      if (ended.hash) {
+        activity.deals = [{ what: "end", hash: ended.hash, dealIds: ended.ended }];
+        activity.ended = { hostPayments: ended.hostPayments, refund: ended.refund };
+      }
+      const endedIds = new Set(ended.ended);
+      for (const p of placements) {
+        if (p.deal && endedIds.has(p.deal.id)) {
+          await savePlacement(db, { ...p, status: "moved", reason: "its deal was ended early" });
+        }
+      }
+    });
+  }
+
+  /**
+   * Finishes the paid uploads a closed tab left half done, for every file of mine: σ kept here submitted, every
+   * other proposal cancelled (its escrow back). Runs when the wallet connects.
+   */
+  async resumeDeals(): Promise<void> {
+    const paid = this.#parts.paid;
+    const payer = await paid?.payer();
+    if (!paid || !payer) return;
+    const db = await this.#parts.db();
+    for (const record of await db.listFiles()) {
+      if (this.#locks.has(record.cid)) continue;
+      const parts = { reader: paid.reader, payer };
+      const proposed = await openProposals(parts, record.cid).catch(() => []);
+      if (proposed.length === 0) continue;
+      await this.#track("deals", record.cid, { auto: true }, async (activity) => {
+        const resumed = await resumeFileDeals(parts, {
+          manifestCid: record.cid,
+          placements: await placementsOf(db, record.cid),
+          proposed,
+        });
+        if (resumed.transactions.length > 0) activity.deals = resumed.transactions;
+        for (const placement of resumed.accepted) await savePlacement(db, placement);
+      });
+    }
   }
 
   /** Drops a quote without paying. */
