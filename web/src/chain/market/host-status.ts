@@ -31,6 +31,14 @@ export async function hostStatus(client: TabulaClient, host: Address): Promise<H
     readContract(client, { ...read, functionName: "hostInfo" }),
     readContract(client, { ...read, functionName: "reputation" }),
   ]);
+  return hostStatusOf(info, reputation);
+}
+
+/** A host's status from its `hostInfo` and `reputation` records, however they were read (one by one or batched). */
+export function hostStatusOf(
+  info: Omit<HostStatus, "auditsPassed" | "auditsFailed" | "dealsCompleted" | "timesSlashed" | "paidVolume">,
+  reputation: Pick<HostStatus, "auditsPassed" | "auditsFailed" | "dealsCompleted" | "timesSlashed" | "paidVolume">,
+): HostStatus {
   return {
     registered: info.registered,
     capacityBytes: info.capacityBytes,
