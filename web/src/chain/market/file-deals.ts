@@ -13,6 +13,8 @@ export interface FileDeal {
   client: Address;
   terms: DealTerms;
   status: DealStatus;
+  /** When the host may stop storing the shard (Unix seconds); 0 until the deal is accepted. */
+  endsAt: bigint;
   /** Block of the proposal. */
   blockNumber: bigint;
 }
@@ -49,6 +51,7 @@ export async function fileDeals(
         client: log.args.client,
         terms: log.args.terms as DealTerms,
         status: DEAL_STATUSES[info.status] ?? "None",
+        endsAt: info.endsAt,
         blockNumber: log.blockNumber,
       };
     }),
