@@ -21,7 +21,8 @@ export async function findManifest(parts: FindManifestParts, cid: CID, signal: A
     const asked = new Set<string>();
     const known = (await parts.holders?.(cid.toString()))?.flat() ?? [];
     while (!search.signal.aborted) {
-      const candidates = [...known, ...parts.hosts.list().map((h) => h.peer)].filter(
+      // A known holder that also announced itself is asked once.
+      const candidates = [...new Set([...known, ...parts.hosts.list().map((h) => h.peer)])].filter(
         (peer) => peer !== parts.self && !asked.has(peer),
       );
       for (const peer of candidates) asked.add(peer);
