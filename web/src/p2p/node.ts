@@ -30,6 +30,7 @@ import {
   TAB_CONNECTION_MONITOR,
   TAB_PING,
 } from "./constants.ts";
+import { directTargets } from "./direct-targets.ts";
 import { type ConnectionKind, connectionKind, decodePresence, encodePresence } from "./presence.ts";
 import { type Audit, type AuditHost, audit } from "./protocols/audit/index.ts";
 import { type ShardFetch, type ShardFetchHost, shardFetch } from "./protocols/shard-fetch/index.ts";
@@ -246,8 +247,9 @@ export class TabulaNode extends EventTarget {
 
   /**
    * Where to reach `peer` over a direct WebRTC link: its relayed addresses (from `addrs`, the peer store, or our
-   * relays) turned into `/p2p-circuit/webrtc` ones. Dialing them reuses an open direct connection or opens one;
-   * the shard and transfer protocols are refused on relayed connections, so they are always given this target.
+   * relays, so that a peer known only by its id is reached too) turned into `/p2p-circuit/webrtc` ones (see
+   * direct-targets.ts). Dialing them reuses an open direct connection or opens one; the shard and transfer
+   * protocols are refused on relayed connections, so they are always given this target.
    */
   async directTarget(peer: string, addrs: readonly string[] = []): Promise<Multiaddr[]> {
     const id = peerIdFromString(peer);
@@ -257,16 +259,14 @@ export class TabulaNode extends EventTarget {
     } catch {
       // not in the peer store yet
     }
-    const targets = new Set<string>();
-    for (const addr of known) {
-      if (!addr.includes("/p2p-circuit")) continue;
-      const base = addr.replace(new RegExp(`/p2p/${peer}$`), "").replace(/\/webrtc$/, "");
-      targets.add(`${base}/webrtc/p2p/${peer}`);
-    }
-    for (const relay of this.#relays) {
-      if (relay.includes("/p2p/")) targets.add(`${relay}/p2p-circuit/webrtc/p2p/${peer}`);
-    }
-    return [...targets].map((a) => multiaddr(a));
+    const status = this.#relayStatus;
+    const reservedOn =
+      status.state === "reserved" && this.#relayPeer
+        ? { relay: status.relay, relayPeer: this.#relayPeer.toString() }
+        : undefined;
+    return directTargets(peer, { known, relays: this.#relays, ...(reservedOn ? { reservedOn } : {}) }).map((a) =>
+      multiaddr(a),
+    );
   }
 
   /**
