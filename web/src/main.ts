@@ -125,8 +125,14 @@ async function boot(): Promise<void> {
   const db = () => (filesDb ??= FilesDB.open());
   let filesPool: WorkerPool | undefined;
   let repairPool: WorkerPool | undefined;
+  // Where the chain has a market, a share link's file is found at the hosts of its deals too.
   const myNetworkFiles = new NetworkFiles(
-    { ...tabNetworkParts(node, knownHosts), db, codec: () => (repairPool ??= new WorkerPool({ size: 2 })) },
+    {
+      ...tabNetworkParts(node, knownHosts),
+      db,
+      codec: () => (repairPool ??= new WorkerPool({ size: 2 })),
+      ...(chain.contracts.StorageMarket ? { chain: { reader: createTabulaClient({ chain }) } } : {}),
+    },
     { checkIntervalMs: config.network.checkIntervalSeconds * 1000 },
   );
   const networkFiles = new NetworkFilesState(myNetworkFiles);

@@ -12,6 +12,7 @@ import { BaseError } from "../../lib/errors.ts";
 import { decodeManifest, type Manifest } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
+import { type FileHostsParts, withChainHolders } from "../deals/file-hosts.ts";
 import { type PaidQuote, requirePayer } from "../deals/paid-upload.ts";
 import { type PaidStorageParts, placePaid, quoteFile } from "../deals/place-paid.ts";
 import { endFileDeals, openProposals, resumeFileDeals } from "../deals/settle-file.ts";
@@ -49,6 +50,8 @@ export interface NetworkFilesParts extends Omit<TabNetworkParts, "hosts"> {
   locks?: LockManagerLike;
   /** The clock of the automatic checks (the real one by default). */
   clock?: MaintenanceClock;
+  /** The chain, whose deals name the hosts of a file that is not mine; none in free mode. */
+  chain?: FileHostsParts;
 }
 
 export interface NetworkFilesOptions {
@@ -582,7 +585,8 @@ export class NetworkFiles extends EventTarget {
 
   /**
    * A store for the files page over one file: this browser's blocks first, the rest from the hosts (my
-   * placements when the file is mine, else whoever announces and holds it). Its progress shows as a download.
+   * placements when the file is mine, else the hosts of its deals on the chain and whoever announces and holds
+   * it). Its progress shows as a download.
    */
   remote(local: Required<BlockReader>, cid: string): RemoteFileStore {
     let activity: Activity | undefined;
@@ -594,11 +598,11 @@ export class NetworkFiles extends EventTarget {
           getBlockBytes: (cids) => local.getBlockBytes(cids),
           getManifest: async (c) => (await local.getManifest(c)) ?? this.#manifests.get(c),
         },
-        holders: async (manifest) => {
+        holders: withChainHolders(async (manifest) => {
           const placements = await placementsOf(await this.#parts.db(), manifest);
           const n = placements.reduce((max, p) => Math.max(max, p.shard + 1), 0);
           return liveHolders(placements, n);
-        },
+        }, this.#parts.chain),
         fetchBlock: this.#parts.fetchBlock,
         hostsChanged: this.#hostsChanged,
         onBadHost: (host, shard) => void this.#markBad(cid, host, shard),
