@@ -6,6 +6,7 @@ import { mount } from "svelte";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { chainFromConfig } from "./chain/chain.ts";
 import { createTabulaClient } from "./chain/client.ts";
+import { registeredHosts } from "./chain/market/registered-hosts.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
 import { MyFiles } from "./core/files/my-files.ts";
 import { DealDesk } from "./core/hosting/deal-desk.ts";
@@ -125,16 +126,36 @@ async function boot(): Promise<void> {
   const db = () => (filesDb ??= FilesDB.open());
   let filesPool: WorkerPool | undefined;
   let repairPool: WorkerPool | undefined;
-  // Where the chain has a market, a share link's file is found at the hosts of its deals too.
+  // Where the chain has a market, a share link's file is found at the hosts of its deals too, and files can be
+  // placed for pay: the connected wallet escrows the deals, the market's registry names the staked hosts.
+  const marketReader = createTabulaClient({ chain });
   const myNetworkFiles = new NetworkFiles(
     {
       ...tabNetworkParts(node, knownHosts),
       db,
       codec: () => (repairPool ??= new WorkerPool({ size: 2 })),
-      ...(chain.contracts.StorageMarket ? { chain: { reader: createTabulaClient({ chain }) } } : {}),
+      ...(chain.contracts.StorageMarket
+        ? {
+            chain: { reader: marketReader },
+            paid: {
+              reader: marketReader,
+              payer: async () =>
+                account.snapshot.address && !account.snapshot.wrongChain ? await account.ownerClient() : undefined,
+              registry: () => registeredHosts(marketReader),
+            },
+          }
+        : {}),
     },
     { checkIntervalMs: config.network.checkIntervalSeconds * 1000 },
   );
+  // A wallet that connects finishes the paid uploads a closed tab left half done.
+  let payerAddress: string | undefined;
+  account.addEventListener("change", () => {
+    const { address, status } = account.snapshot;
+    if (status !== "connected" || address === payerAddress) return;
+    payerAddress = address;
+    void myNetworkFiles.resumeDeals().catch((error: unknown) => console.error(error));
+  });
   const networkFiles = new NetworkFilesState(myNetworkFiles);
   const transfer = node.libp2p.services.transfer;
   const send = new SendState(
@@ -148,6 +169,7 @@ async function boot(): Promise<void> {
     signTypedData: (typedData) => wallet.signTypedData(typedData),
     remote: (local, cid) => myNetworkFiles.remote(local, cid),
     onStored: (cid) => myNetworkFiles.onStored(cid),
+    beforeRemove: (cid) => myNetworkFiles.endDeals(cid),
   });
   const files = new FilesState(myFiles);
   mount(App, {

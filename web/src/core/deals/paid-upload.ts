@@ -14,9 +14,9 @@ import { NoAccountError } from "../../chain/errors.ts";
 import { type AcceptedDeal, acceptDealsSync } from "../../chain/market/accept-deals.ts";
 import { cancelProposals } from "../../chain/market/cancel-proposals.ts";
 import { InsufficientFreeStakeError, InvalidReceiptError, ReceiptExpiredError } from "../../chain/market/errors.ts";
-import type { HostStatus } from "../../chain/market/host-status.ts";
 import { type ProposedDeal, proposeDealsSync } from "../../chain/market/propose-deals.ts";
 import { quote } from "../../chain/market/quote.ts";
+import type { RegisteredHost } from "../../chain/market/registered-hosts.ts";
 import type { DealTerms } from "../../chain/market/storage-receipt.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
@@ -40,13 +40,6 @@ export const PERMIT_VALIDITY_SECONDS = 3600n;
  */
 export const GAS_PER_DEAL = 225_000n;
 export const GAS_PER_FILE = 120_000n;
-
-/** A registered host of the market, as the on-chain registry gives it. */
-export interface ChainHost extends HostStatus {
-  owner: Address;
-  /** Its libp2p peer id, as registered. */
-  peer: string;
-}
 
 /** A host the client may pay: online (announced) and staked, with what a shard of this file costs there. */
 export interface PaidCandidate extends HostCandidate {
@@ -98,7 +91,7 @@ export async function paidCandidates(
   parts: Pick<PaidUploadParts, "reader">,
   parameters: {
     online: readonly KnownHost[];
-    registry: readonly ChainHost[];
+    registry: readonly RegisteredHost[];
     shardSizeBytes: bigint;
     durationSeconds: bigint;
     exclude: ReadonlySet<string>;
@@ -106,7 +99,7 @@ export async function paidCandidates(
 ): Promise<PaidCandidate[]> {
   const { reader } = parts;
   const market = deployedContract(reader.chain, "StorageMarket");
-  const byPeer = new Map(parameters.registry.map((host) => [host.peer, host]));
+  const byPeer = new Map(parameters.registry.flatMap((host) => (host.peer ? [[host.peer, host] as const] : [])));
   const joined = parameters.online.flatMap((announced) => {
     const chain = byPeer.get(announced.peer);
     return chain && !parameters.exclude.has(announced.peer) ? [{ announced, chain }] : [];
@@ -114,7 +107,7 @@ export async function paidCandidates(
   const candidates = await Promise.all(
     joined.map(async ({ announced, chain }): Promise<PaidCandidate> => {
       const shardPrice = await quote(reader, {
-        host: chain.owner,
+        host: chain.host,
         shardSizeBytes: parameters.shardSizeBytes,
         durationSeconds: parameters.durationSeconds,
       });
@@ -138,7 +131,7 @@ export async function paidCandidates(
         pricePerGiBMonth: chain.pricePerGiBMonth,
         ...(announced.latencyMs === undefined ? {} : { latencyMs: announced.latencyMs }),
         ...(announced.failure ? { failure: announced.failure } : {}),
-        owner: chain.owner,
+        owner: chain.host,
         stake: chain.stake,
         freeStake,
         auditsPassed: chain.auditsPassed,
@@ -180,7 +173,7 @@ export async function quotePaidUpload(
     manifestCid: string;
     manifest: Pick<Manifest, "shards">;
     targets: PlacementTargets<KnownHost>;
-    registry: readonly ChainHost[];
+    registry: readonly RegisteredHost[];
     durationSeconds?: bigint;
   },
 ): Promise<PaidQuote> {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TabulaClient } from "../../chain/client.ts";
 import { DealStatus, dealInfo } from "../../chain/market/deal-info.ts";
 import { hostStatus } from "../../chain/market/host-status.ts";
+import type { RegisteredHost } from "../../chain/market/registered-hosts.ts";
 import { startTestChain, type TestChain } from "../../chain/testing/hardhat.ts";
 import { stakeHost } from "../../chain/testing/stake-host.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
@@ -21,7 +22,7 @@ import { placementsOf } from "../network/placements.ts";
 import { type Attest, type Behaviour, fakeNetwork } from "../network/testing/fake-hosts.ts";
 import { uploadFile } from "../network/upload-file.ts";
 import { InsufficientFundsError } from "./errors.ts";
-import { type ChainHost, UploadDealBook } from "./paid-upload.ts";
+import { UploadDealBook } from "./paid-upload.ts";
 import { placePaid, quoteFile } from "./place-paid.ts";
 import { endFileDeals, resumeFileDeals } from "./settle-file.ts";
 import { verifyDeal } from "./verify-deal.ts";
@@ -50,11 +51,11 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
   let payer: TabulaClient<Account>;
   let attest: Record<string, Attest>;
 
-  const registry = async (): Promise<ChainHost[]> =>
+  const registry = async (): Promise<RegisteredHost[]> =>
     await Promise.all(
       NAMES.map(async (peer) => {
-        const owner = (owners.get(peer) as LocalAccount).address;
-        return { ...(await hostStatus(chain.client(), owner)), owner, peer };
+        const host = (owners.get(peer) as LocalAccount).address;
+        return { ...(await hostStatus(chain.client(), host)), host, peer, peerId: "0x", registeredAt: 0n };
       }),
     );
   const balance = (address: Address) => balanceOf(chain.client(), { address });

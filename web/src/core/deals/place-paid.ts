@@ -1,5 +1,6 @@
 import type { Account } from "viem";
 import type { TabulaClient } from "../../chain/client.ts";
+import type { RegisteredHost } from "../../chain/market/registered-hosts.ts";
 import { asCid } from "../../lib/cid.ts";
 import type { Manifest } from "../../lib/manifest.ts";
 import type { KnownHost } from "../network/known-hosts.ts";
@@ -7,14 +8,7 @@ import type { NetworkParts } from "../network/parts.ts";
 import { placementTargets } from "../network/placement-targets.ts";
 import { type Placement, placementsOf, savePlacement } from "../network/placements.ts";
 import { type UploadFileParts, type UploadProgress, uploadFile } from "../network/upload-file.ts";
-import {
-  assertCanPay,
-  type ChainHost,
-  type DealTransaction,
-  type PaidQuote,
-  quotePaidUpload,
-  UploadDealBook,
-} from "./paid-upload.ts";
+import { assertCanPay, type DealTransaction, type PaidQuote, quotePaidUpload, UploadDealBook } from "./paid-upload.ts";
 
 /** What paid storage needs of the tab: the chain, the owner's wallet, and the market's host registry. */
 export interface PaidStorageParts {
@@ -22,7 +16,7 @@ export interface PaidStorageParts {
   /** The connected wallet (undefined when none is): it pays the deals. */
   payer(): Promise<TabulaClient<Account> | undefined>;
   /** Every host registered in the market, with its peer id. */
-  registry(signal?: AbortSignal): Promise<ChainHost[]>;
+  registry(signal?: AbortSignal): Promise<RegisteredHost[]>;
 }
 
 export interface QuoteFileParameters {
