@@ -23,9 +23,14 @@ export interface DealInfo {
   shardSizeBytes: bigint;
   durationSeconds: bigint;
   price: bigint;
+  /** Pay the host has proven so far (up to its last answered audit), and what it already claimed of it. */
+  earned: bigint;
+  claimed: bigint;
   acceptBy: bigint;
   startedAt: bigint;
   endsAt: bigint;
+  /** Collateral the deal locked from the host's stake (slashed to the client on a missed audit). */
+  collateral: bigint;
   /** The EIP-712 struct hash of the terms σ must sign. */
   receiptHash: Hex;
 }
@@ -47,9 +52,12 @@ export async function dealInfo(client: TabulaClient, dealId: bigint): Promise<De
     shardSizeBytes: d.shardSizeBytes,
     durationSeconds: d.durationSeconds,
     price: d.price,
+    earned: d.earned,
+    claimed: d.claimed,
     acceptBy: d.acceptBy,
     startedAt: d.startedAt,
     endsAt: d.endsAt,
+    collateral: d.collateral,
     receiptHash: d.receiptHash,
   };
 }
