@@ -31,6 +31,10 @@ export interface DealInfo {
   endsAt: bigint;
   /** Collateral the deal locked from the host's stake (slashed to the client on a missed audit). */
   collateral: bigint;
+  /** Bond a challenge of this deal puts up (paid to the host when it answers). */
+  challengeBond: bigint;
+  /** Seconds the host has to answer a challenge once its seed is fixed. */
+  auditWindowSeconds: bigint;
   /** The EIP-712 struct hash of the terms σ must sign. */
   receiptHash: Hex;
 }
@@ -58,6 +62,8 @@ export async function dealInfo(client: TabulaClient, dealId: bigint): Promise<De
     startedAt: d.startedAt,
     endsAt: d.endsAt,
     collateral: d.collateral,
+    challengeBond: d.challengeBond,
+    auditWindowSeconds: d.auditWindowSeconds,
     receiptHash: d.receiptHash,
   };
 }

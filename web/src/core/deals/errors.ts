@@ -38,3 +38,18 @@ export class NotEnoughPaidHostsError extends BaseError {
     this.found = found;
   }
 }
+
+/** The owner's allowance to the market (its audit budget) cannot pay the bonds of this round's challenges. */
+export class AuditBudgetExhaustedError extends BaseError {
+  override name = "AuditBudgetExhaustedError";
+  readonly needed: bigint;
+  readonly left: bigint;
+  constructor(parameters: { needed: bigint; left: bigint }) {
+    super(
+      `The audit budget has ${formatExactAmount(parameters.left)} TAB left; this round's challenges need ${formatExactAmount(parameters.needed)} TAB of bonds.`,
+      { details: "Raise the audit budget on the files page; until then the hosts are checked over the network only." },
+    );
+    this.needed = parameters.needed;
+    this.left = parameters.left;
+  }
+}
