@@ -106,14 +106,14 @@ export async function auditDeals(
         what: "Challenging the file's deals",
         ...(signal ? { signal } : {}),
       });
-      const seedBlock = parseEventLogs({
+      // Every challenge of one transaction shares its seed block.
+      const [challenged] = parseEventLogs({
         abi: market.abi,
         logs: receipt.logs,
         eventName: "AuditChallenged",
         strict: true,
-      })
-        .map((e) => e.args.seedBlock)
-        .reduce((max, b) => (b > max ? b : max), 0n);
+      });
+      const seedBlock = challenged?.args.seedBlock ?? receipt.blockNumber + 1n;
       for (const { deal, info, answered } of toChallenge) {
         outcomes.push({ ...deal, kind: "challenged", tx, bond: info.challengeBond, answered });
         toFix.push(deal.dealId);
