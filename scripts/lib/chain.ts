@@ -13,6 +13,11 @@ export const HARDHAT_CLI = realpathSync(join(ROOT, "node_modules", ".bin", "hard
 const CHAIN_START_STALL_MS = 30_000;
 /** Where the process's CPU time cannot be read (no /proc), the start is given this long in all. */
 const CHAIN_START_TIMEOUT_MS = 180_000;
+/**
+ * The local chain mines a block this often even with no transaction, as a real chain does: the time in its blocks
+ * moves on (audit windows close) and an audit's seed block comes without anyone sending a transaction for it.
+ */
+export const LOCAL_BLOCK_INTERVAL_MS = 2_000;
 
 export interface Chain {
   rpcUrl: string;
@@ -83,6 +88,7 @@ export async function startChain(options: { host: string; port: number; quiet?: 
     ]);
   }
   exited.catch(() => {});
+  await rpc(rpcUrl, "evm_setIntervalMining", [LOCAL_BLOCK_INTERVAL_MS]);
   return {
     rpcUrl,
     chainId,

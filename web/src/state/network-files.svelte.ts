@@ -42,6 +42,7 @@ export class NetworkFilesState {
   #keepLocalCopy = $state(true);
   #paidStorage = $state(false);
   #quotes = $state.raw<ReadonlyMap<string, PendingQuote>>(new Map());
+  #auditBudget = $state.raw<{ left: bigint; bond: bigint } | undefined>();
 
   constructor(service: NetworkFiles) {
     this.#service = service;
@@ -124,7 +125,20 @@ export class NetworkFilesState {
   }
   /** Pays and places the file as quoted. */
   confirmQuote(cid: string): Promise<Placement[] | undefined> {
-    return this.#service.confirmQuote(cid);
+    return this.#service.confirmQuote(cid).finally(() => void this.readAuditBudget());
+  }
+  /** What the market may still take for challenge bonds, and one bond; read by {@link readAuditBudget}. */
+  get auditBudget(): { left: bigint; bond: bigint } | undefined {
+    return this.#auditBudget;
+  }
+  /** Reads the audit budget from the chain. */
+  async readAuditBudget(): Promise<void> {
+    this.#auditBudget = await this.#service.auditBudget().catch(() => undefined);
+  }
+  /** Sets the audit budget (one transaction), then reads it back. */
+  async setAuditBudget(value: bigint): Promise<void> {
+    await this.#service.setAuditBudget(value);
+    await this.readAuditBudget();
   }
   /** Ends every running deal of the file early: hosts paid up to now, the rest refunded. */
   endDeals(cid: string): Promise<void> {

@@ -24,6 +24,9 @@ export const SEED_POLL_MS = 1_000;
 /** A deal is not challenged when it ends sooner than this many answer windows from now. */
 export const CHALLENGE_END_MARGIN_WINDOWS = 2n;
 
+/** The transactions of a round. */
+export type AuditTransaction = "challenge" | "fix seeds" | "penalty";
+
 export interface AuditDealsParts {
   reader: TabulaClient;
   /** Sends the challenges, seeds and penalties: the owner, or its key authorized for the client role. */
@@ -36,6 +39,8 @@ export interface AuditDealsParts {
 export interface AuditedDeal {
   dealId: bigint;
   shard: number;
+  /** Settle its open audit but challenge it no more (its shard moved to another host). */
+  retired?: boolean;
 }
 
 export type AuditOutcome = AuditedDeal &
@@ -62,7 +67,11 @@ export interface AuditDealsReturnType {
 /** One audit round over a file's deals; reports each transaction as it is sent. */
 export async function auditDeals(
   parts: AuditDealsParts,
-  parameters: { deals: readonly AuditedDeal[]; signal?: AbortSignal; onTransaction?: (what: string, tx: Hash) => void },
+  parameters: {
+    deals: readonly AuditedDeal[];
+    signal?: AbortSignal;
+    onTransaction?: (what: AuditTransaction, tx: Hash) => void;
+  },
 ): Promise<AuditDealsReturnType> {
   const { reader, sender, owner } = parts;
   const { signal } = parameters;
@@ -82,6 +91,8 @@ export async function auditDeals(
       outcomes.push({ ...deal, kind: "ended", status, answered });
     } else if (audit) {
       outcomes.push(await settleOpen(parts, deal, audit, now, answered, toFix, parameters.onTransaction));
+    } else if (deal.retired) {
+      outcomes.push({ ...deal, kind: "skipped", reason: "its shard moved to another host", answered });
     } else if (info.endsAt <= now + CHALLENGE_END_MARGIN_WINDOWS * info.auditWindowSeconds) {
       outcomes.push({ ...deal, kind: "skipped", reason: "the deal ends before an audit could be answered", answered });
     } else {
@@ -137,7 +148,7 @@ async function settleOpen(
   now: bigint,
   answered: number,
   toFix: bigint[],
-  onTransaction?: (what: string, tx: Hash) => void,
+  onTransaction?: (what: AuditTransaction, tx: Hash) => void,
 ): Promise<AuditOutcome> {
   if (audit.deadline === 0n) {
     const latest = await getBlockNumber(parts.reader, { cacheTime: 0 });

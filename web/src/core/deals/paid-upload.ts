@@ -81,7 +81,7 @@ export interface PaidUploadParts {
 
 /** One step of a paid upload that touched the chain, for the activity list. */
 export interface DealTransaction {
-  what: "propose" | "accept" | "cancel" | "end";
+  what: "propose" | "accept" | "cancel" | "end" | "challenge" | "fix seeds" | "penalty";
   hash: Hash;
   dealIds: bigint[];
 }

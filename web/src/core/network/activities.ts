@@ -1,5 +1,6 @@
 import { BaseError, userMessage } from "../../lib/errors.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
+import type { AuditOutcome } from "../deals/audit-deals.ts";
 import type { DealTransaction } from "../deals/paid-upload.ts";
 import type { ShardCheck } from "./check-file.ts";
 import type { FetchProgress } from "./download/index.ts";
@@ -24,6 +25,10 @@ export interface Activity {
   checks?: ShardCheck[];
   /** Transactions of a paid upload, repair or ending: escrow, σ submitted, proposals cancelled, deals ended. */
   deals?: DealTransaction[];
+  /** The on-chain audit round of a paid file's check, deal by deal. */
+  audits?: AuditOutcome[];
+  /** Why this round challenged nothing (the audit budget), if so. */
+  auditError?: ActivityError;
   /** What ending a file's deals paid the hosts and refunded, in token base units. */
   ended?: { hostPayments: bigint; refund: bigint };
   error?: ActivityError;

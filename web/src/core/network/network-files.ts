@@ -6,14 +6,21 @@
  * schedule and repairing what was lost (maintenance.ts). Emits `change` whenever anything it shows changes.
  */
 
+import { readContract } from "viem/actions";
+import { deployedContract } from "../../chain/chain.ts";
+import { waitForSuccess } from "../../chain/receipt.ts";
+import { allowance } from "../../chain/token/allowance.ts";
+import { approve } from "../../chain/token/approve.ts";
+import { formatAmount } from "../../lib/amounts.ts";
 import type { BlockReader } from "../../lib/blocks.ts";
 import { asCid } from "../../lib/cid.ts";
 import { BaseError } from "../../lib/errors.ts";
 import { decodeManifest, type Manifest } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
+import { auditDeals } from "../deals/audit-deals.ts";
 import { type FileHostsParts, withChainHolders } from "../deals/file-hosts.ts";
-import { type PaidQuote, requirePayer } from "../deals/paid-upload.ts";
+import { type DealTransaction, type PaidQuote, requirePayer } from "../deals/paid-upload.ts";
 import { type PaidStorageParts, placePaid, quoteFile } from "../deals/place-paid.ts";
 import { endFileDeals, openProposals, resumeFileDeals } from "../deals/settle-file.ts";
 import { type DealVerification, verifyDeal } from "../deals/verify-deal.ts";
@@ -28,7 +35,7 @@ import { DEFAULT_CHECK_INTERVAL_MS, lostShardsOf, Maintenance, type MaintenanceC
 import type { TabNetworkParts } from "./node-parts.ts";
 import type { NetworkParts } from "./parts.ts";
 import { assertEnoughHosts, placementTargets, unplacedShards } from "./placement-targets.ts";
-import { liveHolders, type Placement, placementsOf, savePlacement } from "./placements.ts";
+import { liveHolders, type Placement, type PlacementDeal, placementsOf, savePlacement } from "./placements.ts";
 
 export type { MaintenanceView, NetworkFileView, ShardView } from "./file-views.ts";
 
@@ -418,6 +425,34 @@ export class NetworkFiles extends EventTarget {
     }
   }
 
+  /**
+   * The owner's audit budget: what the market may still take from the wallet for challenge bonds, and the bond of
+   * one challenge now. Undefined without a wallet or a market.
+   */
+  async auditBudget(): Promise<{ left: bigint; bond: bigint } | undefined> {
+    const paid = this.#parts.paid;
+    const payer = await paid?.payer();
+    if (!paid || !payer) return undefined;
+    const market = deployedContract(paid.reader.chain, "StorageMarket");
+    const [left, parameters] = await Promise.all([
+      allowance(paid.reader, { owner: payer.account.address, spender: market.address }),
+      readContract(paid.reader, { address: market.address, abi: market.abi, functionName: "parameters" }),
+    ]);
+    return { left, bond: parameters.challengeBond };
+  }
+
+  /** Sets the audit budget (the wallet's allowance to the market) to `value` token base units; one transaction. */
+  async setAuditBudget(value: bigint): Promise<`0x${string}`> {
+    const paid = this.#parts.paid;
+    if (!paid) throw new Error("no market is configured on this chain");
+    const payer = requirePayer(await paid.payer());
+    const market = deployedContract(paid.reader.chain, "StorageMarket");
+    const hash = await approve(payer, { spender: market.address, value });
+    await waitForSuccess(paid.reader, { hash, what: "Setting the audit budget" });
+    this.#changed();
+    return hash;
+  }
+
   /** Drops a quote without paying. */
   dismissQuote(cid: string): void {
     if (this.#quotes.delete(cid)) this.#changed();
@@ -471,14 +506,87 @@ export class NetworkFiles extends EventTarget {
     return await this.#operate("check", cid, op, async (activity) => {
       const db = await this.#parts.db();
       activity.checks = [];
-      return await checkFile({ ...this.#network(), store: db, placements: db }, cid, {
+      const checks = await checkFile({ ...this.#network(), store: db, placements: db }, cid, {
         ...(op.signal ? { signal: op.signal } : {}),
         onCheck: (check) => {
           activity.checks = [...(activity.checks ?? []), check];
           this.#log.progressed();
         },
       });
+      return await this.#auditOnChain(db, cid, checks, activity, op.signal);
     });
+  }
+
+  /**
+   * A paid file's on-chain audit round after the check over the network (audit-deals.ts): penalties for missed
+   * windows, new challenges on the audit budget. A host that missed its window holds its shard no more as far as
+   * the file is concerned (bad), so the repair places it under a new deal; a deal whose shard moved elsewhere is
+   * ended once no audit of it is open (its unearned escrow refunded). Without a wallet the round waits for one.
+   */
+  async #auditOnChain(
+    db: FilesDB,
+    cid: string,
+    checks: ShardCheck[],
+    activity: Activity,
+    signal?: AbortSignal,
+  ): Promise<ShardCheck[]> {
+    const paid = this.#parts.paid;
+    const placements = (await placementsOf(db, cid)).filter((p) => p.deal?.acceptTx && !p.deal.ended);
+    if (!paid || placements.length === 0) return checks;
+    const sender = await paid.payer();
+    if (!sender) return checks;
+    const note = (what: DealTransaction["what"], hash: `0x${string}`, dealIds: bigint[]) => {
+      activity.deals = [...(activity.deals ?? []), { what, hash, dealIds }];
+      this.#log.progressed();
+    };
+    const round = await auditDeals(
+      { reader: paid.reader, sender, owner: sender.account.address },
+      {
+        deals: placements.map((p) => ({
+          dealId: (p.deal as PlacementDeal).id,
+          shard: p.shard,
+          retired: p.status === "moved",
+        })),
+        ...(signal ? { signal } : {}),
+        onTransaction: (what, hash) => note(what, hash, []),
+      },
+    );
+    activity.audits = round.outcomes;
+    if (round.budget) activity.auditError = errorView(round.budget);
+    const byDeal = new Map(placements.map((p) => [(p.deal as PlacementDeal).id, p]));
+    const result = [...checks];
+    const retire: Placement[] = [];
+    for (const outcome of round.outcomes) {
+      const placement = byDeal.get(outcome.dealId);
+      if (!placement) continue;
+      const deal = placement.deal as PlacementDeal;
+      if (outcome.kind === "missed" || (outcome.kind === "ended" && outcome.status === "Slashed")) {
+        const reason =
+          outcome.kind === "missed"
+            ? `missed its on-chain audit: ${formatAmount(outcome.collateral)} TAB of its collateral and ${formatAmount(outcome.refund)} TAB of unearned escrow came back to you`
+            : "missed its on-chain audit and was slashed";
+        const status = placement.status === "moved" ? "moved" : "bad";
+        await savePlacement(db, { ...placement, status, reason, deal: { ...deal, ended: "Slashed" } });
+        for (const [i, check] of result.entries()) {
+          if (check.shard === placement.shard && check.host === placement.host)
+            result[i] = { ...check, status, reason };
+        }
+      } else if (outcome.kind === "ended") {
+        await savePlacement(db, { ...placement, deal: { ...deal, ended: outcome.status } });
+      } else if (outcome.kind === "skipped" && outcome.retired) {
+        retire.push(placement);
+      }
+    }
+    if (retire.length > 0) {
+      const ended = await endFileDeals({ reader: paid.reader, payer: sender }, { placements: retire });
+      if (ended.hash) note("end", ended.hash, ended.ended);
+      const endedIds = new Set(ended.ended);
+      for (const p of retire) {
+        const deal = p.deal as PlacementDeal;
+        if (endedIds.has(deal.id)) await savePlacement(db, { ...p, deal: { ...deal, ended: "Ended" } });
+      }
+    }
+    return result;
   }
 
   /** Rebuilds and re-places the shards a check found lost. */

@@ -39,6 +39,8 @@ export interface PlacementDeal {
   acceptTx?: `0x${string}`;
   /** Unix seconds at which the deal ends, once accepted. */
   endsAtS?: number;
+  /** How the deal ended, once the owner's tab saw it end (no more audits of it). */
+  ended?: string;
 }
 
 export type PlacementStatus = "live" | "lost" | "bad" | "moved";
@@ -110,6 +112,7 @@ interface EncodedDeal {
   ptx: string;
   atx?: string;
   ends?: number;
+  ended?: string;
 }
 
 function encodeDeal(deal: PlacementDeal): EncodedDeal {
@@ -121,6 +124,7 @@ function encodeDeal(deal: PlacementDeal): EncodedDeal {
     ...(deal.sigma ? { sigma: deal.sigma } : {}),
     ...(deal.acceptTx ? { atx: deal.acceptTx } : {}),
     ...(deal.endsAtS === undefined ? {} : { ends: deal.endsAtS }),
+    ...(deal.ended === undefined ? {} : { ended: deal.ended }),
   };
 }
 
@@ -134,6 +138,7 @@ function decodeDeal(fields: EncodedDeal): PlacementDeal {
     ...(fields.sigma ? { sigma: fields.sigma } : {}),
     ...(fields.atx ? { acceptTx: fields.atx as `0x${string}` } : {}),
     ...(fields.ends === undefined ? {} : { endsAtS: fields.ends }),
+    ...(fields.ended === undefined ? {} : { ended: fields.ended }),
   };
 }
 
