@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { type Address, createPublicClient, http, parseEther } from "viem";
+import { type Address, createPublicClient, http } from "viem";
 import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
 import { storageMarketAbi, tokenAbi } from "../web/src/chain/abi.ts";
@@ -20,45 +20,16 @@ import {
   tabWork,
   untilStalled,
 } from "./harness.ts";
+import { FAUCET_TOKEN_WEI, STAKE, startPaidHost } from "./paid-hosts.ts";
 
 const FILE_BYTES = 4 * 1024 * 1024;
 const HOSTS = 6;
-const QUOTA_MIB = 64;
-const FAUCET_TOKEN_WEI = parseEther("1000");
-const STAKE = parseEther("150");
-/** ROLE_HOST | ROLE_PAYEE. */
-const HOST_OPERATOR_ROLES = 1 | 8;
 /** A step fails once what its page shows (transactions, pushes, activity) has not changed for this long. */
 const STALL_MS = 90_000;
 
 /** What a page shows in `selector`: each transaction, push and state change changes it. */
 function shows(page: Page, selector: string, name: string): ProgressSignal {
   return markup(page, selector, name);
-}
-
-/** A host tab: shares storage, then stakes with its burner and authorizes its operator key on the Share storage page. */
-async function startPaidHost(browser: Browser, appUrl: string, price: string): Promise<{ page: Page; owner: Address }> {
-  const page = await browser.open(appUrl);
-  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: STALL_MS });
-  await page.locator(`[data-testid="token-balance"][data-wei="${FAUCET_TOKEN_WEI}"]`).waitFor({ timeout: STALL_MS });
-  const owner = ((await page.getByTestId("wallet-address").textContent())?.trim() ?? "") as Address;
-  await page.getByRole("link", { name: "Share storage" }).click();
-  await page.getByTestId("quota").fill(String(QUOTA_MIB));
-  await page.getByTestId("save-quota").click();
-  await page.getByTestId("share-storage").check();
-  await page.locator('[data-testid="host"][data-enabled="true"]').waitFor();
-  await page.getByTestId("host-price").fill(price);
-  await page.getByTestId("host-stake").fill("150");
-  await page.getByTestId("start-paid-hosting").click();
-  await untilStalled(
-    "staking and authorizing the host's key",
-    page.locator(
-      `[data-testid="paid-hosting"][data-registered="true"][data-roles="${HOST_OPERATOR_ROLES}"][data-busy="false"]`,
-    ),
-    { progress: [shows(page, '[data-testid="paid-hosting"]', "the paid hosting panel")], stallMs: STALL_MS },
-  );
-  await page.locator('[data-testid="host"]:not([data-announcements="0"])').waitFor({ timeout: STALL_MS });
-  return { page, owner };
 }
 
 describe("paid storage: six staked host tabs, an owner who pays, every token accounted for", () => {
