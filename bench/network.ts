@@ -6,19 +6,28 @@
  *   the first push to the last receipt; 1.5x as many bytes cross the links).
  * - `download_network_MBps`: file bytes per second for a tab with only the share link, from its first piece request
  *   to the decrypted file's last byte.
+ * - `paid_upload_MBps`: the same for the same file bytes placed for pay on the same six hosts, once they staked:
+ *   from the first push to the last receipt, as the free figure; `paid_upload_total_MBps` counts the whole paid
+ *   upload, the escrow and acceptance transactions included.
+ * - `gas_per_file_4_2`: gas of a 4+2 file's deals on the local chain: the escrow of six deals, their acceptance, one
+ *   audit of each (the challenge, the seeds, six answers) and one claim of all six hosts' earnings.
  * - `idle_seven_tabs_cpu_cores_busy`: the same for the six hosts and the owner over 10 s with nothing moving.
  * - `*_cpu_cores_busy`: CPU seconds of every Chromium process per second of each measurement. All tabs share this
  *   machine's cores, so when this nears the core count the figure above it is bound by CPU, not by the links.
  * Run alone: `node bench/network.ts` prints the figures as JSON.
  */
 import { randomFillSync } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import { type Address, createPublicClient, createWalletClient, type Hash, http, parseEventLogs } from "viem";
 import { build } from "vite";
 import { type Browser, launchBrowser, openFiles, peerIdOf, startTestStack } from "../e2e/harness.ts";
+import { stakeFromHostPage } from "../e2e/paid-hosts.ts";
+import { devAccounts } from "../scripts/lib/chain.ts";
 import { chromiumProcesses, cpuSeconds } from "../scripts/lib/proc-stats.ts";
+import { storageMarketAbi } from "../web/src/chain/abi.ts";
 
 const MiB = 1024 * 1024;
 const STREAM_BYTES = 64 * MiB;
@@ -171,6 +180,95 @@ export async function networkBench(log: (line: string) => void = console.error):
     await fetched.waitFor({ timeout: 30_000 });
     const downloadMs = Number(await fetched.getAttribute("data-ms"));
 
+    log("bench: the same bytes placed for pay on the same six hosts, once they staked…");
+    for (const host of hosts) await stakeFromHostPage(host, "2");
+    await owner.getByTestId("paid-storage").check();
+    const paidPath = join(dir, "bench-paid.bin");
+    await writeFile(paidPath, await readFile(path));
+    await owner.getByTestId("file-input").setInputFiles(paidPath);
+    const paidRow = owner.locator('[data-testid="file"][data-name="bench-paid.bin"]');
+    await paidRow.waitFor({ timeout: 120_000 });
+    const paidCid = (await paidRow.getAttribute("data-cid")) ?? "";
+    const quote = owner.locator(`[data-testid="paid-quote"][data-cid="${paidCid}"][data-state="ready"]`);
+    await quote.waitFor({ timeout: 120_000 });
+    await quote.getByTestId("confirm-quote").click();
+    const paidUpload = owner.locator(
+      `[data-testid="activity"][data-kind="upload"][data-cid="${paidCid}"][data-done="true"]`,
+    );
+    await paidUpload.waitFor({ timeout: 300_000 });
+    if ((await paidUpload.getAttribute("data-error")) !== "") throw new Error("the paid upload failed");
+    const paidPushMs = await owner.evaluate((cid) => {
+      type Transfer = { state: string; startedAtMs: number; endedAtMs?: number };
+      const state = (globalThis as unknown as TabulaGlobal).tabula.networkFiles as {
+        activities: { kind: string; cid: string; upload?: { transfers: Transfer[] } }[];
+      };
+      const transfers = state.activities.find((a) => a.kind === "upload" && a.cid === cid)?.upload?.transfers ?? [];
+      const stored = transfers.filter((t) => t.state === "stored");
+      return Math.max(...stored.map((t) => t.endedAtMs ?? 0)) - Math.min(...transfers.map((t) => t.startedAtMs));
+    }, paidCid);
+    const paidTotalMs = Number(await paidUpload.getAttribute("data-ms"));
+    const dealTxs = await paidUpload
+      .locator('[data-testid="deal-tx"]')
+      .evaluateAll((items) =>
+        items.map((li) => [li.getAttribute("data-what"), li.getAttribute("data-tx"), li.getAttribute("data-deals")]),
+      );
+    const dealIds = (dealTxs.find(([what]) => what === "propose")?.[2] ?? "").split(",").map(BigInt);
+
+    log("bench: one audit of each deal, then one claim…");
+    await owner.getByTestId("audit-budget-amount").fill("1");
+    await owner.getByTestId("set-audit-budget").click();
+    await owner
+      .locator('[data-testid="audit-budget"]:not([data-wei=""]):not([data-wei="0"])')
+      .waitFor({ timeout: 60_000 });
+    await owner.locator(`[data-testid="network-file"][data-cid="${paidCid}"] [data-testid="check"]`).click();
+    const check = owner.locator(`[data-testid="activity"][data-kind="check"][data-cid="${paidCid}"][data-done="true"]`);
+    await check.waitFor({ timeout: 300_000 });
+    const auditTxs = await check
+      .locator('[data-testid="deal-tx"]')
+      .evaluateAll((items) => items.map((li) => li.getAttribute("data-tx") as string));
+    const chain = createPublicClient({ transport: http(stack.chain.rpcUrl) });
+    const market = stack.contracts.StorageMarket as Address;
+    const answers = new Map<bigint, Hash>();
+    while (answers.size < dealIds.length) {
+      const events = await chain.getContractEvents({
+        address: market,
+        abi: storageMarketAbi,
+        eventName: "AuditAnswered",
+        fromBlock: 0n,
+        strict: true,
+      });
+      for (const e of events) if (dealIds.includes(e.args.dealId)) answers.set(e.args.dealId, e.transactionHash);
+      if (answers.size < dealIds.length) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    // Anyone may send the claim (each host is paid); a development account of the local chain does.
+    const [sender] = await devAccounts(stack.chain.rpcUrl);
+    const wallet = createWalletClient({ account: sender as Address, transport: http(stack.chain.rpcUrl) });
+    const claim = await wallet.writeContract({
+      address: market,
+      abi: storageMarketAbi,
+      functionName: "claimEarnings",
+      args: [dealIds],
+      chain: null,
+    });
+    const hashes = [
+      ...dealTxs.flatMap(([what, hash]) => (what === "propose" || what === "accept" ? [hash as Hash] : [])),
+      ...auditTxs.map((hash) => hash as Hash),
+      ...answers.values(),
+      claim,
+    ];
+    let gas = 0n;
+    for (const hash of hashes) {
+      const receipt = await chain.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new Error(`${hash} reverted`);
+      gas += receipt.gasUsed;
+    }
+    const paid = parseEventLogs({
+      abi: storageMarketAbi,
+      logs: (await chain.waitForTransactionReceipt({ hash: claim })).logs,
+      eventName: "HostPaid",
+    });
+    if (paid.length !== dealIds.length) throw new Error(`the claim paid ${paid.length} deals of ${dealIds.length}`);
+
     return {
       webrtc_MBps: webrtc,
       webrtc_cpu_cores_busy: webrtcCores,
@@ -179,6 +277,9 @@ export async function networkBench(log: (line: string) => void = console.error):
       upload_network_cpu_cores_busy: uploadCores,
       download_network_MBps: FILE_BYTES / 1e6 / (downloadMs / 1000),
       download_network_cpu_cores_busy: downloadCores,
+      paid_upload_MBps: FILE_BYTES / 1e6 / (paidPushMs / 1000),
+      paid_upload_total_MBps: FILE_BYTES / 1e6 / (paidTotalMs / 1000),
+      gas_per_file_4_2: Number(gas),
     };
   } finally {
     await Promise.all(browsers.map((b) => b.close()));

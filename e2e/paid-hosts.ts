@@ -30,6 +30,13 @@ export async function startPaidHost(
   await page.getByTestId("save-quota").click();
   await page.getByTestId("share-storage").check();
   await page.locator('[data-testid="host"][data-enabled="true"]').waitFor();
+  await stakeFromHostPage(page, price);
+  await page.locator('[data-testid="host"]:not([data-announcements="0"])').waitFor({ timeout: STALL_MS });
+  return { page, owner };
+}
+
+/** Stakes from a host tab already on its Share storage page, with its connected wallet, at `price` TAB per GiB-month. */
+export async function stakeFromHostPage(page: Page, price: string): Promise<void> {
   await page.getByTestId("host-price").fill(price);
   await page.getByTestId("host-stake").fill("150");
   await page.getByTestId("start-paid-hosting").click();
@@ -40,6 +47,4 @@ export async function startPaidHost(
     ),
     { progress: [markup(page, '[data-testid="paid-hosting"]', "the paid hosting panel")], stallMs: STALL_MS },
   );
-  await page.locator('[data-testid="host"]:not([data-announcements="0"])').waitFor({ timeout: STALL_MS });
-  return { page, owner };
 }

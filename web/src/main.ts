@@ -9,10 +9,12 @@ import { createTabulaClient } from "./chain/client.ts";
 import { registeredHosts } from "./chain/market/registered-hosts.ts";
 import { createWagmiConfig } from "./chain/wagmi.ts";
 import { MyFiles } from "./core/files/my-files.ts";
+import { AuditAnswerer } from "./core/hosting/audit-answerer.ts";
 import { DealDesk } from "./core/hosting/deal-desk.ts";
 import { Host } from "./core/hosting/host.ts";
 import { hostPieceStore } from "./core/hosting/host-store.ts";
 import { HOST_OPERATOR_ROLES, PaidHosting } from "./core/hosting/paid-hosting.ts";
+import { wasmPieceRoot } from "./core/hosting/piece-root.ts";
 import { KnownHosts } from "./core/network/known-hosts.ts";
 import { NetworkFiles } from "./core/network/network-files.ts";
 import { tabNetworkParts } from "./core/network/node-parts.ts";
@@ -100,15 +102,36 @@ async function boot(): Promise<void> {
     // Paid pushes are taken once the owner staked and this tab's key may sign σ for it.
     const reader = createTabulaClient({ chain });
     let deskFor: string | undefined;
+    let answerer: AuditAnswerer | undefined;
     service.addEventListener("change", () => {
       const { owner, status, operatorRoles } = service.snapshot;
       const ready = owner && status?.registered && (operatorRoles & HOST_OPERATOR_ROLES) === HOST_OPERATOR_ROLES;
       const key = ready ? owner : undefined;
       if (key === deskFor) return;
       deskFor = key;
+      answerer?.stop();
+      answerer = undefined;
       if (!key) return host.setDealDesk(undefined);
       void service.operatorAccount().then((operator) => {
-        if (deskFor === key) host.setDealDesk(new DealDesk({ reader, owner: key, operator }));
+        if (deskFor !== key) return;
+        host.setDealDesk(new DealDesk({ reader, owner: key, operator }));
+        // The tab's key answers the audits of the deals it holds, and the page shows each answer.
+        const started = new AuditAnswerer({
+          reader,
+          operator: createTabulaClient({ chain, account: operator }),
+          held: () => host.held(),
+          readPiece: (cid, options) => host.readPiece(cid, options),
+          pieceRoot: wasmPieceRoot,
+        });
+        let shown = 0;
+        started.addEventListener("change", () => {
+          for (const answer of started.answers.slice(0, started.answers.length - shown).reverse()) {
+            service.recordAnswer(answer);
+          }
+          shown = started.answers.length;
+        });
+        answerer = started;
+        started.start();
       });
     });
     let owner: string | undefined;

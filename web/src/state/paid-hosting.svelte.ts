@@ -10,7 +10,16 @@ export type { PaidHostingActivity };
 /** What the mirror needs of the paid-hosting service (core/hosting/paid-hosting.ts). */
 export type PaidHostingService = Pick<
   PaidHosting,
-  "snapshot" | "start" | "addStake" | "unbond" | "withdraw" | "sync" | "addEventListener" | "removeEventListener"
+  | "snapshot"
+  | "start"
+  | "addStake"
+  | "unbond"
+  | "withdraw"
+  | "claimAll"
+  | "fuelOperator"
+  | "sync"
+  | "addEventListener"
+  | "removeEventListener"
 >;
 
 /** Paid hosting as the Share storage page sees it: a reactive mirror of the service's snapshot; verbs go through. */
@@ -41,6 +50,14 @@ export class PaidHostingState {
   }
   withdraw(): Promise<void> {
     return this.#service.withdraw();
+  }
+  /** Claims every proven earning of the running deals in one transaction. */
+  claimAll(): Promise<void> {
+    return this.#service.claimAll();
+  }
+  /** Gives the tab's key ETH for its transactions. */
+  fuelOperator(): Promise<void> {
+    return this.#service.fuelOperator();
   }
   /** Re-reads the host's record (a failed read shows as the error). */
   sync(): Promise<void> {

@@ -9,6 +9,7 @@ import {
   MAX_ADDRS,
 } from "../../p2p/protocols/announce/index.ts";
 import type { PieceRootFn } from "../../p2p/protocols/audit/index.ts";
+import { readPiece } from "../../p2p/protocols/common/pieces.ts";
 import type { Admission, AdmitRequest } from "../../p2p/protocols/shard-store/index.ts";
 import type { HostingSettings } from "../../storage/hosting-db.ts";
 import { HostingDB } from "../../storage/hosting-db.ts";
@@ -100,6 +101,12 @@ export class Host extends EventTarget {
       onServed: (cid, bytes, from) => this.#onServed(cid, bytes, from),
       pieceRoot: options.pieceRoot ?? wasmPieceRoot,
     });
+  }
+
+  /** One piece from this host's store (what audits are answered from), undefined when it is not there. */
+  async readPiece(cid: CID, options: AbortOptions = {}): Promise<Uint8Array | undefined> {
+    const store = this.#store;
+    return store ? await readPiece(store, cid, options) : undefined;
   }
 
   /** Starts announcing on the node's hosts topic (while the switch is on). */

@@ -8,7 +8,7 @@ import { startTestChain, TEST_MARKET_PARAMETERS, type TestChain } from "../../ch
 import { balanceOf } from "../../chain/token/balance-of.ts";
 import { fromHex } from "../../lib/bytes.ts";
 import { deriveVault, VAULT_TYPED_DATA } from "../../lib/crypto/key-vault.ts";
-import { HOST_OPERATOR_ROLES, PaidHosting } from "./paid-hosting.ts";
+import { HOST_OPERATOR_ROLES, OPERATOR_GAS_WEI, PaidHosting } from "./paid-hosting.ts";
 
 const MIN = TEST_MARKET_PARAMETERS.minStake;
 
@@ -57,9 +57,13 @@ describe("paid hosting: the owner stakes and authorizes the tab's key, every tok
     const onChain = await operatorRoles(chain.client(), { owner: owner.address, operator: expected, now: 0n });
     expect(onChain.roles).toBe(HOST_OPERATOR_ROLES);
     expect(snapshot.activity.map((a) => a.text)).toEqual([
+      "Gave this tab's key 0.02 ETH for its transactions",
       `Authorized this tab's key ${expected}`,
       "Staked 200 TAB and registered as a host",
     ]);
+    // The key has the ETH to answer audits on its own.
+    expect(snapshot.operatorEth).toBe(OPERATOR_GAS_WEI);
+    expect(snapshot.operatorLowOnGas).toBe(false);
     for (const a of snapshot.activity) expect(a.tx).toMatch(/^0x[0-9a-f]{64}$/);
 
     // A reloaded tab finds its record and its key's roles on the chain, and takes paid pushes again.
@@ -75,7 +79,7 @@ describe("paid hosting: the owner stakes and authorizes the tab's key, every tok
 
     // Starting again (a reloaded tab) sends nothing more.
     await hosting.start({ capacityBytes: 1n << 30n, pricePerGiBMonth: parseEther("2"), stake: 2n * MIN });
-    expect(hosting.snapshot.activity).toHaveLength(2);
+    expect(hosting.snapshot.activity).toHaveLength(3);
     expect(await balance(owner.address)).toBe(parseEther("1000") - 2n * MIN);
   });
 

@@ -7,10 +7,15 @@
  */
 import type { Account, Address, Hash, Hex, LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { getBlock } from "viem/actions";
+import { getBalance, getBlock } from "viem/actions";
 import type { TabulaClient } from "../../chain/client.ts";
+import { topUp } from "../../chain/eth/top-up.ts";
 import { addStake } from "../../chain/market/add-stake.ts";
 import { beginUnbonding } from "../../chain/market/begin-unbonding.ts";
+import { claimEarnings } from "../../chain/market/claim-earnings.ts";
+import { DealStatus } from "../../chain/market/deal-info.ts";
+import { NothingToClaimError } from "../../chain/market/errors.ts";
+import { type HostDeal, hostDeals } from "../../chain/market/host-deals.ts";
 import { type HostStatus, hostStatus } from "../../chain/market/host-status.ts";
 import { registerHost } from "../../chain/market/register-host.ts";
 import { withdrawStake } from "../../chain/market/withdraw-stake.ts";
@@ -29,11 +34,28 @@ export const HOST_OPERATOR_ROLES = OperatorRole.Host | OperatorRole.Payee;
 export const OPERATOR_VALIDITY_SECONDS = 365n * 24n * 3600n;
 /** How long a stake permit stays valid: it is submitted at once. */
 export const PERMIT_VALIDITY_SECONDS = 3600n;
+/** The owner gives the tab's key this much ETH for its transactions (audit answers) when it has less than half. */
+export const OPERATOR_GAS_WEI = 20_000_000_000_000_000n;
+
+/** What the host's deals earned, in token base units. */
+export interface HostEarnings {
+  /** Deals running now. */
+  active: number;
+  /** Pay proven by answered audits, over every deal. */
+  earned: bigint;
+  /** Proven and not yet claimed, on running deals: what "claim all" pays. */
+  claimable: bigint;
+  claimed: bigint;
+  /** The running deals with something to claim. */
+  claimableDeals: bigint[];
+}
 
 export interface PaidHostingActivity {
   at: number;
   text: string;
   tx: Hash;
+  /** The deal an audit answer was for. */
+  dealId?: bigint;
 }
 
 export interface PaidHostingSnapshot {
@@ -45,6 +67,12 @@ export interface PaidHostingSnapshot {
   operatorRoles: number;
   /** The host's record on-chain, once read. */
   status?: HostStatus;
+  /** What its deals earned, once read. */
+  earnings?: HostEarnings;
+  /** ETH the tab's key holds for its transactions. */
+  operatorEth?: bigint;
+  /** The key has less than half of what the owner gives it: audits may go unanswered. */
+  operatorLowOnGas?: boolean;
   busy: boolean;
   /** What is under way, for the user. */
   step?: string;
@@ -109,7 +137,10 @@ export class PaidHosting extends EventTarget {
     const operator = this.#snapshot.operator;
     const now = (await getBlock(reader)).timestamp;
     const roles = operator ? (await operatorRoles(reader, { owner: address, operator, now })).roles : 0;
-    this.#update({ owner: address, status, operatorRoles: roles });
+    const earnings = status.registered ? earningsOf(await hostDeals(reader, { host: address })) : undefined;
+    const operatorEth = operator ? await getBalance(reader, { address: operator }) : undefined;
+    const operatorLowOnGas = operatorEth === undefined ? undefined : operatorEth < OPERATOR_GAS_WEI / 2n;
+    this.#update({ owner: address, status, operatorRoles: roles, earnings, operatorEth, operatorLowOnGas });
   }
 
   /**
@@ -159,7 +190,48 @@ export class PaidHosting extends EventTarget {
           }),
         );
       }
+      await this.#fuelOperator(owner, operator.address);
     });
+  }
+
+  /** Gives the tab's key ETH for its transactions when it runs low (one transfer from the owner). */
+  async fuelOperator(): Promise<void> {
+    await this.#run(async (owner) => {
+      await this.#fuelOperator(owner, (await this.operatorAccount()).address, true);
+    });
+  }
+
+  async #fuelOperator(owner: TabulaClient<Account>, operator: Address, always = false): Promise<void> {
+    const has = await getBalance(this.#parts.reader, { address: operator });
+    if (!always && has >= OPERATOR_GAS_WEI / 2n) return;
+    this.#update({ step: "Giving this tab's key ETH to answer audits" });
+    await this.#send(owner, `Gave this tab's key ${formatAmount(OPERATOR_GAS_WEI)} ETH for its transactions`, () =>
+      topUp(owner, { from: owner.account, to: operator, value: OPERATOR_GAS_WEI }),
+    );
+  }
+
+  /** Claims every proven, unclaimed earning of the host's running deals in one transaction. */
+  async claimAll(): Promise<void> {
+    await this.#run(async (owner) => {
+      await this.refresh(owner.account.address);
+      const earnings = this.#snapshot.earnings;
+      if (!earnings || earnings.claimableDeals.length === 0) throw new NothingToClaimError();
+      this.#update({ step: `Claiming ${formatAmount(earnings.claimable)} TAB` });
+      await this.#send(
+        owner,
+        `Claimed ${formatAmount(earnings.claimable)} TAB earned by ${earnings.claimableDeals.length} deal${earnings.claimableDeals.length === 1 ? "" : "s"} (less the protocol fee)`,
+        () => claimEarnings(owner, { dealIds: earnings.claimableDeals }),
+      );
+    });
+  }
+
+  /** Shows an audit this tab's key answered in the activity list, and reads the earnings again. */
+  recordAnswer(answer: { dealId: bigint; leafIndex: bigint; tx: Hash; earned: bigint; bond: bigint }): void {
+    const text = `Answered the audit of deal ${answer.dealId} (leaf ${answer.leafIndex}): ${formatAmount(answer.earned)} TAB proven, ${formatAmount(answer.bond)} TAB bond received`;
+    this.#update({
+      activity: [{ at: this.#now(), text, tx: answer.tx, dealId: answer.dealId }, ...this.#snapshot.activity],
+    });
+    void this.refresh().catch(() => undefined);
   }
 
   /** Adds `amount` to the stake with one permit signature. */
@@ -220,4 +292,17 @@ export class PaidHosting extends EventTarget {
     this.#snapshot = next;
     this.dispatchEvent(new Event("change"));
   }
+}
+
+/** Sums a host's deals into what its page shows. */
+export function earningsOf(deals: readonly HostDeal[]): HostEarnings {
+  const active = deals.filter((d) => d.status === DealStatus.Active);
+  const claimable = active.filter((d) => d.earned > d.claimed);
+  return {
+    active: active.length,
+    earned: deals.reduce((sum, d) => sum + d.earned, 0n),
+    claimable: claimable.reduce((sum, d) => sum + d.earned - d.claimed, 0n),
+    claimed: deals.reduce((sum, d) => sum + d.claimed, 0n),
+    claimableDeals: claimable.map((d) => d.dealId),
+  };
 }
