@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
-import { randomFillSync } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createHash, randomFillSync } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { type Address, createPublicClient, http } from "viem";
+import { type Address, createPublicClient, http, isAddressEqual } from "viem";
 import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
 import { storageMarketAbi, tokenAbi } from "../web/src/chain/abi.ts";
 import {
   attributes,
   type Browser,
+  downloadedBytes,
   launchBrowser,
   markup,
   openFiles,
@@ -23,66 +24,135 @@ import {
 import { FAUCET_TOKEN_WEI, STAKE, startPaidHost } from "./paid-hosts.ts";
 
 const FILE_BYTES = 4 * 1024 * 1024;
-const HOSTS = 6;
+/** Six hosts take the file's 4 + 2 shards; a seventh, dearer one is the repair's spare. */
+const HOSTS = 7;
+const SHARDS = 6;
 /** A step fails once what its page shows (transactions, pushes, activity) has not changed for this long. */
-const STALL_MS = 90_000;
+const STALL_MS = 120_000;
+/** The local market's audit window (contracts/deploy/market.ts), and a margin past it. */
+const AUDIT_WINDOW_SECONDS = 120;
+const DEAL_ACTIVE = 2;
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
 
 /** What a page shows in `selector`: each transaction, push and state change changes it. */
 function shows(page: Page, selector: string, name: string): ProgressSignal {
   return markup(page, selector, name);
 }
 
-describe("paid storage: six staked host tabs, an owner who pays, every token accounted for", () => {
+describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, every token accounted for", () => {
   let stack: Stack;
   let hostsBrowser: Browser;
   let ownerBrowser: Browser;
+  let freshBrowser: Browser;
   let dir: string;
 
   before(async () => {
     stack = await startTestStack();
-    [hostsBrowser, ownerBrowser] = await Promise.all([launchBrowser(), launchBrowser()]);
+    [hostsBrowser, ownerBrowser, freshBrowser] = await Promise.all([launchBrowser(), launchBrowser(), launchBrowser()]);
+    await freshBrowser.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
     dir = await mkdtemp(join(tmpdir(), "tabula-paid-e2e-"));
   });
 
   after(async () => {
-    await Promise.all([hostsBrowser?.close(), ownerBrowser?.close()]);
+    await Promise.all([hostsBrowser?.close(), ownerBrowser?.close(), freshBrowser?.close()]);
     await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("quotes, escrows every deal with one transaction, activates them with the hosts' σ, and verifies σ", async () => {
+  it("pays hosts for a file: escrow, σ, audits answered and claimed, a missed window penalized and repaired, the link alone downloads it, an early end refunds", async () => {
     const chain = createPublicClient({ transport: http(stack.chain.rpcUrl) });
     const market = stack.contracts.StorageMarket as Address;
     const token = stack.contracts.Token as Address;
     const treasury = await chain.readContract({ address: market, abi: storageMarketAbi, functionName: "treasury" });
     const balance = (address: Address) =>
       chain.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [address] });
+    const deal = (id: bigint) =>
+      chain.readContract({ address: market, abi: storageMarketAbi, functionName: "dealInfo", args: [id] });
+    const rpc = (method: string, params: unknown[]) =>
+      chain.request({ method: method as never, params: params as never });
 
-    // Six staked hosts, each its own burner wallet.
-    const marketAtStart = await balance(market);
-    const hosts: { page: Page; owner: Address }[] = [];
-    for (let i = 0; i < HOSTS; i++) hosts.push(await startPaidHost(hostsBrowser, stack.appUrl, "2"));
-    const hostIds = await Promise.all(hosts.map((h) => peerIdOf(h.page)));
+    // Seven staked hosts, each its own burner wallet; the last asks 50 % more, so the quote leaves it spare.
+    const hosts: { page: Page; owner: Address; peer: string }[] = [];
+    for (let i = 0; i < HOSTS; i++) {
+      const host = await startPaidHost(hostsBrowser, stack.appUrl, i === HOSTS - 1 ? "3" : "2");
+      hosts.push({ ...host, peer: await peerIdOf(host.page) });
+    }
+    const spare = hosts[HOSTS - 1] as (typeof hosts)[number];
     for (const h of hosts) assert.equal(await balance(h.owner), FAUCET_TOKEN_WEI - STAKE);
-    assert.equal(await balance(market), marketAtStart + BigInt(HOSTS) * STAKE);
 
-    // The owner switches paid storage on and stores a file: the page quotes it before anything is paid.
     const owner = await ownerBrowser.open(stack.appUrl);
     await owner.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: STALL_MS });
     await owner.locator(`[data-testid="token-balance"][data-wei="${FAUCET_TOKEN_WEI}"]`).waitFor({ timeout: STALL_MS });
     const payer = ((await owner.getByTestId("wallet-address").textContent())?.trim() ?? "") as Address;
     await openFiles(owner, stack.appUrl);
+
+    // Every party's balance, and what the market's events say each should have gained since the last phase.
+    const parties = () => [payer, treasury, market, ...hosts.map((h) => h.owner)];
+    let mark = { block: await chain.getBlockNumber(), balances: await Promise.all(parties().map(balance)) };
+    async function accounted(phase: string): Promise<void> {
+      const block = await chain.getBlockNumber();
+      const read = {
+        address: market,
+        abi: storageMarketAbi,
+        fromBlock: mark.block + 1n,
+        toBlock: block,
+        strict: true,
+      } as const;
+      const expected = new Map<string, bigint>(parties().map((p) => [p.toLowerCase(), 0n]));
+      const add = (who: Address, amount: bigint) => {
+        const key = who.toLowerCase();
+        expected.set(key, (expected.get(key) ?? 0n) + amount);
+        expected.set(market.toLowerCase(), (expected.get(market.toLowerCase()) ?? 0n) - amount);
+      };
+      for (const e of await chain.getContractEvents({ ...read, eventName: "DealProposed" }))
+        add(e.args.client, -e.args.terms.price);
+      for (const e of await chain.getContractEvents({ ...read, eventName: "DealCancelled" }))
+        add((await deal(e.args.dealId)).client, e.args.refund);
+      for (const e of await chain.getContractEvents({ ...read, eventName: "AuditChallenged" })) {
+        assert.ok(isAddressEqual(e.args.challenger, payer), "only the owner challenges");
+        add(e.args.challenger, -e.args.bond);
+      }
+      for (const e of await chain.getContractEvents({ ...read, eventName: "AuditAnswered" }))
+        add((await deal(e.args.dealId)).host, e.args.bondToHost);
+      for (const e of await chain.getContractEvents({ ...read, eventName: "ChallengeLapsed" }))
+        add((await deal(e.args.dealId)).host, e.args.bondToHost);
+      for (const e of await chain.getContractEvents({ ...read, eventName: "AuditMissed" })) {
+        add((await deal(e.args.dealId)).client, e.args.refund + e.args.collateral);
+        add(e.args.challenger, e.args.bondReturned);
+      }
+      for (const e of await chain.getContractEvents({ ...read, eventName: "DealEnded" }))
+        add((await deal(e.args.dealId)).client, e.args.refund + e.args.bondReturned);
+      for (const e of await chain.getContractEvents({ ...read, eventName: "HostPaid" })) {
+        add(e.args.host, e.args.amount);
+        add(treasury, e.args.fee);
+      }
+      const balances = await Promise.all(parties().map(balance));
+      for (const [i, who] of parties().entries()) {
+        const gained = (balances[i] as bigint) - (mark.balances[i] as bigint);
+        assert.equal(gained, expected.get(who.toLowerCase()), `${phase}: ${who} gained ${gained}`);
+      }
+      mark = { block, balances };
+    }
+
+    // Free storage is the default; the owner switches paid storage on, and checks by hand in this run.
     await untilStalled(
-      "the owner finding the six hosts",
+      "the owner finding the hosts",
       owner.locator(`[data-testid="network-files"][data-hosts="${HOSTS}"]`),
       {
         progress: [attributes(owner, '[data-testid="network-files"]', ["data-hosts"], "hosts the owner knows")],
         stallMs: STALL_MS,
       },
     );
+    await owner.getByTestId("auto-repair").uncheck();
     await owner.getByTestId("paid-storage").check();
+
+    // --- Phase 1: the quote, then one escrow and one acceptance for all six deals.
+    const original = randomFillSync(new Uint8Array(FILE_BYTES));
     const path = join(dir, "paid.bin");
-    await writeFile(path, randomFillSync(new Uint8Array(FILE_BYTES)));
+    await writeFile(path, original);
     await owner.getByTestId("file-input").setInputFiles(path);
     const row = owner.locator('[data-testid="file"][data-name="paid.bin"]');
     await untilStalled("storing paid.bin", row, {
@@ -98,24 +168,21 @@ describe("paid storage: six staked host tabs, an owner who pays, every token acc
     const chosen = await quote
       .locator('[data-testid="quote-host"][data-chosen="true"]')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-host")));
-    assert.equal(chosen.length, HOSTS);
-    assert.deepEqual(new Set(chosen), new Set(hostIds));
+    assert.deepEqual(new Set(chosen), new Set(hosts.slice(0, SHARDS).map((h) => h.peer)));
     const total = BigInt((await quote.getAttribute("data-total")) ?? "0");
-    assert.ok(total > 0n);
-    // Nothing moved while the quote waits for the owner.
-    assert.equal(await balance(payer), FAUCET_TOKEN_WEI);
+    assert.equal(await balance(payer), FAUCET_TOKEN_WEI, "nothing moves while the quote waits");
 
     await quote.getByTestId("confirm-quote").click();
     const netRow = owner.locator(`[data-testid="network-file"][data-cid="${cid}"]`);
+    const panel = shows(owner, '[data-testid="network-files"]', "the network files panel");
     await untilStalled(
       "escrowing, pushing and activating six deals",
-      owner.locator(`[data-testid="network-file"][data-cid="${cid}"][data-live="${HOSTS}"]`),
-      { progress: [shows(owner, '[data-testid="network-files"]', "the network files panel")], stallMs: STALL_MS },
+      owner.locator(`[data-testid="network-file"][data-cid="${cid}"][data-live="${SHARDS}"]`),
+      { progress: [panel], stallMs: STALL_MS },
     );
     const upload = owner.locator(`[data-testid="activity"][data-kind="upload"][data-cid="${cid}"][data-done="true"]`);
     await upload.waitFor({ timeout: STALL_MS });
     assert.equal(await upload.getAttribute("data-error"), "");
-    // Two transactions: one escrow, one acceptance, each naming all six deals.
     const txs = await upload
       .locator('[data-testid="deal-tx"]')
       .evaluateAll((items) => items.map((li) => [li.getAttribute("data-what"), li.getAttribute("data-deals")]));
@@ -123,36 +190,194 @@ describe("paid storage: six staked host tabs, an owner who pays, every token acc
       txs.map(([what]) => what),
       ["propose", "accept"],
     );
-    const dealIds = (txs[0]?.[1] ?? "").split(",").map(BigInt);
-    assert.equal(dealIds.length, HOSTS);
     assert.equal(txs[1]?.[1], txs[0]?.[1]);
-
-    // Every token: the owner paid exactly the quoted total into the market; hosts and treasury have not moved yet.
-    assert.equal(await balance(payer), FAUCET_TOKEN_WEI - total);
-    assert.equal(await balance(market), marketAtStart + BigInt(HOSTS) * STAKE + total);
-    for (const h of hosts) assert.equal(await balance(h.owner), FAUCET_TOKEN_WEI - STAKE);
-    assert.equal(await balance(treasury), 0n);
+    const dealIds = (txs[0]?.[1] ?? "").split(",").map(BigInt);
+    assert.equal(dealIds.length, SHARDS);
     let priced = 0n;
+    const dealOf = new Map<string, bigint>();
     for (const id of dealIds) {
-      const deal = await chain.readContract({
-        address: market,
-        abi: storageMarketAbi,
-        functionName: "dealInfo",
-        args: [id],
-      });
-      assert.equal(deal.status, 2, `deal ${id} is active`);
-      assert.equal(deal.client.toLowerCase(), payer.toLowerCase());
-      assert.ok(hosts.some((h) => h.owner.toLowerCase() === deal.host.toLowerCase()));
-      priced += deal.price;
+      const d = await deal(id);
+      assert.equal(d.status, DEAL_ACTIVE);
+      assert.ok(isAddressEqual(d.client, payer));
+      priced += d.price;
+      const host = hosts.find((h) => isAddressEqual(h.owner, d.host));
+      assert.ok(host && host !== spare);
+      dealOf.set(host.owner, id);
     }
     assert.equal(priced, total);
-
-    // Each shard shows its deal; "verify" checks σ against the chain.
-    const deals = netRow.locator('[data-testid="deal"][data-accepted="true"]');
-    assert.equal(await deals.count(), HOSTS);
-    await deals.first().getByTestId("verify-deal").click();
+    assert.equal(await balance(payer), FAUCET_TOKEN_WEI - total);
+    await accounted("escrow and acceptance");
+    // σ of a shard checks out against the chain from the page.
+    await netRow.locator('[data-testid="deal"][data-accepted="true"]').first().getByTestId("verify-deal").click();
     await netRow
       .locator('[data-testid="deal-verified"][data-valid="true"][data-status="Active"]')
       .waitFor({ timeout: STALL_MS });
+
+    // --- Phase 2: an audit budget, a check that challenges every deal, hosts that answer on their own, a claim.
+    await owner.getByTestId("audit-budget-amount").fill("1");
+    await owner.getByTestId("set-audit-budget").click();
+    await owner.locator('[data-testid="audit-budget"][data-wei="1000000000000000000"]').waitFor({ timeout: STALL_MS });
+    const check = async (what: string) => {
+      const done = owner.locator(`[data-testid="activity"][data-kind="check"][data-cid="${cid}"][data-done="true"]`);
+      const before = await done.count();
+      await netRow.getByTestId("check").click();
+      // Finished activities are listed newest first.
+      await untilStalled(
+        what,
+        (async () => {
+          while ((await done.count()) <= before) await new Promise((resolve) => setTimeout(resolve, 250));
+        })(),
+        {
+          progress: [
+            shows(owner, '[data-testid="network-activity"], [data-testid="network-files"]', "the owner's activity"),
+          ],
+          stallMs: STALL_MS,
+        },
+      );
+      return done.first();
+    };
+    const first = await check("the first audit round");
+    assert.equal(await first.getAttribute("data-error"), "");
+    assert.equal(
+      await first.locator('[data-testid="audit"][data-kind="challenged"]').count(),
+      SHARDS,
+      (await first.textContent()) ?? "",
+    );
+    const holders = hosts.slice(0, SHARDS);
+    for (const h of holders) {
+      await untilStalled(
+        `host ${h.peer.slice(-6)} answering its audit`,
+        h.page.locator('[data-testid="audit-answered"]'),
+        {
+          progress: [shows(h.page, '[data-testid="paid-hosting"]', "the host's paid panel")],
+          stallMs: STALL_MS,
+        },
+      );
+    }
+    const claimer = holders[0] as (typeof holders)[number];
+    const claimable = BigInt(
+      (await claimer.page
+        .locator('[data-testid="host-earnings"]:not([data-claimable="0"])')
+        .getAttribute("data-claimable", { timeout: STALL_MS })) ?? "0",
+    );
+    const claimedDeal = await deal(dealOf.get(claimer.owner) as bigint);
+    assert.equal(claimable, claimedDeal.earned - claimedDeal.claimed);
+    await claimer.page.getByTestId("claim-earnings").click();
+    await claimer.page.locator('[data-testid="host-earnings"][data-claimable="0"]').waitFor({ timeout: STALL_MS });
+    await accounted("audits answered and one host's earnings claimed");
+
+    // --- Phase 3: a host closes its tab; the next round challenges it, the repair moves its shard to the spare under
+    // a new deal, and once its window has passed the owner's check sends the penalty.
+    const gone = holders[1] as (typeof holders)[number];
+    const goneDeal = dealOf.get(gone.owner) as bigint;
+    await gone.page.close();
+    const second = await check("the round that finds a host gone");
+    assert.equal(
+      await second.locator('[data-testid="audit"][data-kind="challenged"]').count(),
+      SHARDS,
+      (await second.textContent()) ?? "",
+    );
+    await netRow.getByTestId("repair").click();
+    await untilStalled(
+      "repairing the lost shard onto the spare under a new deal",
+      owner.locator(`[data-testid="network-file"][data-cid="${cid}"][data-live="${SHARDS}"]`),
+      { progress: [panel], stallMs: STALL_MS },
+    );
+    const repair = owner.locator(`[data-testid="activity"][data-kind="repair"][data-cid="${cid}"][data-done="true"]`);
+    await repair.waitFor({ timeout: STALL_MS });
+    assert.equal(await repair.getAttribute("data-error"), "");
+    const repairTxs = await repair
+      .locator('[data-testid="deal-tx"]')
+      .evaluateAll((items) => items.map((li) => [li.getAttribute("data-what"), li.getAttribute("data-deals")]));
+    assert.deepEqual(
+      repairTxs.map(([what]) => what),
+      ["propose", "accept"],
+    );
+    const spareDeal = BigInt(repairTxs[0]?.[1] ?? "0");
+    assert.ok(isAddressEqual((await deal(spareDeal)).host, spare.owner));
+    // The live hosts answer; then the chain's clock passes the gone host's window.
+    for (const h of holders.filter((h) => h !== gone)) {
+      const id = dealOf.get(h.owner) as bigint;
+      await untilStalled(
+        `host ${h.peer.slice(-6)} answering its second audit`,
+        (async () => {
+          for (;;) {
+            const audit = await chain.readContract({
+              address: market,
+              abi: storageMarketAbi,
+              functionName: "auditInfo",
+              args: [id],
+            });
+            if (audit.challenger === "0x0000000000000000000000000000000000000000") return;
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+          }
+        })(),
+        { progress: [shows(h.page, '[data-testid="paid-activity"]', "the host's activity")], stallMs: STALL_MS },
+      );
+    }
+    await rpc("evm_increaseTime", [AUDIT_WINDOW_SECONDS + 10]);
+    await rpc("evm_mine", []);
+    const goneBefore = await deal(goneDeal);
+    const third = await check("the round that sends the penalty");
+    await third.locator(`[data-testid="audit"][data-deal="${goneDeal}"][data-kind="missed"]`).waitFor();
+    const slashed = await deal(goneDeal);
+    assert.equal(slashed.status, 5, "the gone host's deal is slashed");
+    const missed = await chain.getContractEvents({
+      address: market,
+      abi: storageMarketAbi,
+      eventName: "AuditMissed",
+      args: { dealId: goneDeal },
+      fromBlock: 0n,
+      strict: true,
+    });
+    assert.equal(missed.length, 1);
+    assert.equal(missed[0]?.args.collateral, goneBefore.collateral, "its whole collateral goes to the owner");
+    assert.equal(
+      missed[0]?.args.refund,
+      goneBefore.price - goneBefore.earned,
+      "and every unproven token of the escrow",
+    );
+    await accounted("a host gone: repaired under a new deal, its missed window penalized");
+
+    // --- Phase 4: a tab with only the share link, hearing no announcement, finds the hosts on the chain.
+    await row.getByTestId("share").click();
+    const link = (await owner.locator('[data-testid="share-link"] input').inputValue()).trim();
+    const fresh = await freshBrowser.open(stack.appUrl);
+    await fresh.waitForFunction(() => "tabula" in globalThis, undefined, { timeout: STALL_MS });
+    await fresh.evaluate(() => {
+      type Known = { directory: { hosts(): { peer: string }[]; remove(peer: string): void } };
+      const tabula = (
+        globalThis as unknown as {
+          tabula: {
+            node: { libp2p: { services: { pubsub: { unsubscribe(topic: string): void } } } };
+            knownHosts: Known;
+          };
+        }
+      ).tabula;
+      tabula.node.libp2p.services.pubsub.unsubscribe("tabula/hosts/1");
+      for (const h of tabula.knownHosts.directory.hosts()) tabula.knownHosts.directory.remove(h.peer);
+    });
+    await fresh.goto(link);
+    const download = fresh.waitForEvent("download", { timeout: 0 });
+    await fresh.getByTestId("open-shared").click();
+    const progress = [shows(fresh, '[data-testid="network-activity"]', "the download"), downloadedBytes(freshBrowser)];
+    const started = await untilStalled("downloading with the link alone", download, { progress, stallMs: STALL_MS });
+    const saved = await untilStalled("saving the download", started.path(), { progress, stallMs: STALL_MS });
+    assert.equal(sha256(new Uint8Array(await readFile(saved))), sha256(original));
+    const fetchedFrom = await fresh
+      .locator('[data-testid="host-fetch"]')
+      .evaluateAll((items) => items.map((li) => li.getAttribute("data-host")));
+    const onChain = new Set(hosts.filter((h) => h !== gone).map((h) => h.peer));
+    assert.ok(fetchedFrom.length > 0 && fetchedFrom.every((p) => p && onChain.has(p)), `fetched from ${fetchedFrom}`);
+
+    // --- Phase 5: the owner ends the file early; each host is paid to now, the rest comes back in one transaction.
+    await netRow.getByTestId("end-deals").click();
+    const ended = owner.locator(`[data-testid="activity"][data-kind="deals"][data-cid="${cid}"][data-done="true"]`);
+    await untilStalled("ending the file's deals", ended, { progress: [panel], stallMs: STALL_MS });
+    assert.equal(await ended.getAttribute("data-error"), "");
+    const refund = BigInt((await ended.locator('[data-testid="deals-ended"]').getAttribute("data-refund")) ?? "0");
+    assert.ok(refund > 0n);
+    for (const id of [...dealIds.filter((id) => id !== goneDeal), spareDeal]) assert.equal((await deal(id)).status, 4);
+    await accounted("the file ended early");
   });
 });

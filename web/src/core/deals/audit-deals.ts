@@ -9,6 +9,7 @@ import { type Account, type Address, type Hash, parseEventLogs } from "viem";
 import { getBlock, getBlockNumber, getContractEvents } from "viem/actions";
 import { deployedContract } from "../../chain/chain.ts";
 import type { TabulaClient } from "../../chain/client.ts";
+import { revertOf } from "../../chain/errors.ts";
 import { challengeDeals } from "../../chain/market/challenge-deals.ts";
 import { type DealInfo, DealStatus, dealInfo } from "../../chain/market/deal-info.ts";
 import { finalizeMissedAudit } from "../../chain/market/finalize-missed-audit.ts";
@@ -132,11 +133,7 @@ export async function auditDeals(
       await untilMined(reader, seedBlock, signal);
     }
   }
-  if (toFix.length > 0) {
-    const tx = await fixAuditSeeds(sender, { dealIds: toFix });
-    parameters.onTransaction?.("fix seeds", tx);
-    await waitForSuccess(reader, { hash: tx, what: "Fixing the audits' seeds", ...(signal ? { signal } : {}) });
-  }
+  await fixSeeds(parts, toFix, parameters.onTransaction, signal);
   return { outcomes, ...(budget ? { budget } : {}) };
 }
 
@@ -171,6 +168,35 @@ async function settleOpen(
     bondReturned: missed?.args.bondReturned ?? 0n,
     answered,
   };
+}
+
+/**
+ * Fixes the seeds still unfixed among `dealIds` in one transaction. A host may fix its own (and even answer) first:
+ * the seeds are read again just before, and once more if the transaction would still meet one fixed meanwhile.
+ */
+async function fixSeeds(
+  parts: AuditDealsParts,
+  dealIds: readonly bigint[],
+  onTransaction?: (what: AuditTransaction, tx: Hash) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const unfixed: bigint[] = [];
+    for (const dealId of dealIds) if ((await openAudit(parts.reader, dealId))?.deadline === 0n) unfixed.push(dealId);
+    if (unfixed.length === 0) return;
+    let tx: Hash;
+    try {
+      tx = await fixAuditSeeds(parts.sender, { dealIds: unfixed });
+    } catch (error) {
+      const name = revertOf(error)?.errorName;
+      if (attempt === 0 && (name === "StorageMarketAuditSeedAlreadyFixed" || name === "StorageMarketNoOpenAudit"))
+        continue;
+      throw error;
+    }
+    onTransaction?.("fix seeds", tx);
+    await waitForSuccess(parts.reader, { hash: tx, what: "Fixing the audits' seeds", ...(signal ? { signal } : {}) });
+    return;
+  }
 }
 
 /** How many audits of the deal its host answered (its `AuditAnswered` events). */
