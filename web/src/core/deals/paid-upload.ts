@@ -19,6 +19,8 @@ import { quote } from "../../chain/market/quote.ts";
 import type { RegisteredHost } from "../../chain/market/registered-hosts.ts";
 import type { DealTerms } from "../../chain/market/storage-receipt.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
+import { allowance } from "../../chain/token/allowance.ts";
+import { approve } from "../../chain/token/approve.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
 import type { Manifest } from "../../lib/manifest.ts";
 import type { KnownHost } from "../network/known-hosts.ts";
@@ -70,6 +72,8 @@ export interface PaidQuote {
   eth: bigint;
   /** ETH the transactions are expected to take (gas at today's price). */
   ethNeeded: bigint;
+  /** The market's allowance now, the owner's audit budget: the same after the upload. */
+  allowance: bigint;
 }
 
 export interface PaidUploadParts {
@@ -81,7 +85,7 @@ export interface PaidUploadParts {
 
 /** One step of a paid upload that touched the chain, for the activity list. */
 export interface DealTransaction {
-  what: "propose" | "accept" | "cancel" | "end" | "challenge" | "fix seeds" | "penalty";
+  what: "propose" | "accept" | "cancel" | "end" | "challenge" | "fix seeds" | "penalty" | "budget";
   hash: Hash;
   dealIds: bigint[];
 }
@@ -202,10 +206,12 @@ export async function quotePaidUpload(
     }),
   );
   const account = payer.account.address;
-  const [tokens, eth, gasPrice] = await Promise.all([
+  const market = deployedContract(reader.chain, "StorageMarket");
+  const [tokens, eth, gasPrice, budget] = await Promise.all([
     balanceOf(reader, { address: account }),
     getBalance(reader, { address: account }),
     getGasPrice(reader),
+    allowance(reader, { owner: account, spender: market.address }),
   ]);
   return {
     manifest: parameters.manifestCid,
@@ -217,6 +223,7 @@ export async function quotePaidUpload(
     tokens,
     eth,
     ethNeeded: (GAS_PER_FILE + GAS_PER_DEAL * BigInt(chosen.length)) * gasPrice,
+    allowance: budget,
   };
 }
 
@@ -409,6 +416,9 @@ export class UploadDealBook implements UploadDeals {
         };
       }),
     );
+    // The escrow's permit sets the market's allowance, which is also the owner's audit budget: it is put back after.
+    const market = deployedContract(reader.chain, "StorageMarket");
+    const budget = await allowance(reader, { owner: payer.account.address, spender: market.address });
     let proposeTx: Hash | undefined;
     const { deals } = await proposeDealsSync(payer, {
       terms,
@@ -426,6 +436,11 @@ export class UploadDealBook implements UploadDeals {
     }));
     this.#all.push(...made);
     this.#onTransaction({ what: "propose", hash: proposeTx as Hash, dealIds: made.map((d) => d.id) });
+    if (budget > 0n) {
+      const hash = await approve(payer, { spender: market.address, value: budget });
+      await waitForSuccess(reader, { hash, what: "Restoring the audit budget" });
+      this.#onTransaction({ what: "budget", hash, dealIds: [] });
+    }
     return made;
   }
 }

@@ -7,8 +7,11 @@ import type { TabulaClient } from "../../chain/client.ts";
 import { DealStatus, dealInfo } from "../../chain/market/deal-info.ts";
 import { hostStatus } from "../../chain/market/host-status.ts";
 import type { RegisteredHost } from "../../chain/market/registered-hosts.ts";
+import { waitForSuccess } from "../../chain/receipt.ts";
 import { startTestChain, type TestChain } from "../../chain/testing/hardhat.ts";
 import { stakeHost } from "../../chain/testing/stake-host.ts";
+import { allowance } from "../../chain/token/allowance.ts";
+import { approve } from "../../chain/token/approve.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
 import { asCid } from "../../lib/cid.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
@@ -106,6 +109,12 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
     expect(quote.total).toBe(quote.shards.reduce((sum, s) => sum + s.price, 0n));
     expect(quote.tokens).toBe(await balance(client.address));
 
+    // The owner's audit budget (its allowance to the market) outlives the escrow's permit.
+    const budget = parseEther("0.5");
+    await waitForSuccess(chain.client(), {
+      hash: await approve(payer, { spender: marketOf(chain), value: budget }),
+      what: "setting the audit budget",
+    });
     const before = { client: await balance(client.address), market: await balance(marketOf(chain)) };
     const txs: string[] = [];
     const { placed, refused } = await placePaid({ ...parts, store: db, placements: db }, cid, {
@@ -115,7 +124,8 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
       onTransaction: (tx) => txs.push(tx.what),
     });
     expect(refused).toEqual([]);
-    expect(txs).toEqual(["propose", "accept"]);
+    expect(txs).toEqual(["propose", "budget", "accept"]);
+    expect(await allowance(chain.client(), { owner: client.address, spender: marketOf(chain) })).toBe(budget);
     expect(await balance(client.address)).toBe(before.client - quote.total);
     expect(await balance(marketOf(chain))).toBe(before.market + quote.total);
 
@@ -158,7 +168,7 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
       payer,
       onTransaction: (tx) => deals.push({ what: tx.what, ids: tx.dealIds }),
     });
-    expect(deals.map((d) => d.what)).toEqual(["propose", "propose", "accept", "cancel"]);
+    expect(deals.map((d) => d.what)).toEqual(["propose", "budget", "propose", "budget", "accept", "cancel"]);
     expect(new Set(placed.map((p) => p.host))).toEqual(new Set(["a", "c", "d"]));
     const paid = placed.reduce((sum, p) => sum + (p.deal?.price ?? 0n), 0n);
     expect(await balance(client.address)).toBe(before - paid);
