@@ -243,6 +243,12 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
       SHARDS,
       (await first.textContent()) ?? "",
     );
+    // The tab's key sent the round (no wallet prompt at each check); the bonds came from the owner's allowance.
+    const challengeTx = (await first
+      .locator('[data-testid="deal-tx"][data-what="challenge"]')
+      .getAttribute("data-tx")) as `0x${string}`;
+    const challengeSender = (await chain.getTransactionReceipt({ hash: challengeTx })).from;
+    assert.ok(!isAddressEqual(challengeSender, payer), "the round is sent by the tab's key, not the wallet");
     const holders = hosts.slice(0, SHARDS);
     for (const h of holders) {
       await untilStalled(

@@ -165,6 +165,8 @@ async function boot(): Promise<void> {
               payer: async () =>
                 account.snapshot.address && !account.snapshot.wrongChain ? await account.ownerClient() : undefined,
               registry: () => registeredHosts(marketReader),
+              // The vault's key sends the audit rounds once the owner let it (when setting the audit budget).
+              ...(paidHosting ? { operatorKey: () => (paidHosting as PaidHosting).operatorAccount() } : {}),
             },
           }
         : {}),

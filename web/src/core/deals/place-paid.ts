@@ -1,4 +1,4 @@
-import type { Account } from "viem";
+import type { Account, LocalAccount } from "viem";
 import type { TabulaClient } from "../../chain/client.ts";
 import type { RegisteredHost } from "../../chain/market/registered-hosts.ts";
 import { asCid } from "../../lib/cid.ts";
@@ -17,6 +17,8 @@ export interface PaidStorageParts {
   payer(): Promise<TabulaClient<Account> | undefined>;
   /** Every host registered in the market, with its peer id. */
   registry(signal?: AbortSignal): Promise<RegisteredHost[]>;
+  /** The tab's operator key (from the key vault), which sends the audit rounds once the owner authorized it. */
+  operatorKey?(): Promise<LocalAccount>;
 }
 
 export interface QuoteFileParameters {

@@ -102,16 +102,17 @@ export interface EndFileDealsReturnType {
  * rest of the escrow back (pro rata), with each open audit's bond returned.
  */
 export async function endFileDeals(
-  parts: SettleFileParts,
+  parts: SettleFileParts & { owner?: Address },
   parameters: { placements: readonly Placement[] },
 ): Promise<EndFileDealsReturnType> {
   const { reader, payer } = parts;
+  // The client, or its key authorized for the Client role, sends it; the deals are the owner's.
+  const client = parts.owner ?? payer.account.address;
   const ids = [...new Set(parameters.placements.flatMap((p) => (p.deal?.acceptTx ? [p.deal.id] : [])))];
   const running: bigint[] = [];
   for (const id of ids) {
     const info = await dealInfo(reader, id);
-    if (info.status === DealStatus.Active && isAddressEqual(info.client, payer.account.address as Address))
-      running.push(id);
+    if (info.status === DealStatus.Active && isAddressEqual(info.client, client)) running.push(id);
   }
   if (running.length === 0) return { ended: [], hostPayments: 0n, refund: 0n };
   const hash = await endDeals(payer, { dealIds: running });

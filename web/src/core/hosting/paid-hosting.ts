@@ -185,7 +185,8 @@ export class PaidHosting extends EventTarget {
         await this.#send(owner, `Authorized this tab's key ${operator.address}`, async () =>
           authorizeOperator(owner, {
             operator: operator.address,
-            roles: HOST_OPERATOR_ROLES,
+            // The same key may already send the owner's audit rounds as a client: that role is kept.
+            roles: this.#snapshot.operatorRoles | HOST_OPERATOR_ROLES,
             expiresAt: await this.#chainNow(OPERATOR_VALIDITY_SECONDS),
           }),
         );

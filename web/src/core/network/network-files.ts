@@ -19,6 +19,7 @@ import { decodeManifest, type Manifest } from "../../lib/manifest.ts";
 import type { SegmentCodec } from "../../lib/segment-codec.ts";
 import type { FilesDB } from "../../storage/files-db.ts";
 import { auditDeals } from "../deals/audit-deals.ts";
+import { clientKey, enableClientKey } from "../deals/client-key.ts";
 import { type FileHostsParts, withChainHolders } from "../deals/file-hosts.ts";
 import { type DealTransaction, type PaidQuote, requirePayer } from "../deals/paid-upload.ts";
 import { type PaidStorageParts, placePaid, quoteFile } from "../deals/place-paid.ts";
@@ -441,7 +442,10 @@ export class NetworkFiles extends EventTarget {
     return { left, bond: parameters.challengeBond };
   }
 
-  /** Sets the audit budget (the wallet's allowance to the market) to `value` token base units; one transaction. */
+  /**
+   * Sets the audit budget (the wallet's allowance to the market) to `value` token base units (one transaction), and
+   * lets the tab's key send the audit rounds: authorized for the Client role and given gas, where it is not yet.
+   */
   async setAuditBudget(value: bigint): Promise<`0x${string}`> {
     const paid = this.#parts.paid;
     if (!paid) throw new Error("no market is configured on this chain");
@@ -449,6 +453,7 @@ export class NetworkFiles extends EventTarget {
     const market = deployedContract(paid.reader.chain, "StorageMarket");
     const hash = await approve(payer, { spender: market.address, value });
     await waitForSuccess(paid.reader, { hash, what: "Setting the audit budget" });
+    if (paid.operatorKey) await enableClientKey({ reader: paid.reader, owner: payer, key: await paid.operatorKey() });
     this.#changed();
     return hash;
   }
@@ -533,14 +538,17 @@ export class NetworkFiles extends EventTarget {
     const paid = this.#parts.paid;
     const placements = (await placementsOf(db, cid)).filter((p) => p.deal?.acceptTx && !p.deal.ended);
     if (!paid || placements.length === 0) return checks;
-    const sender = await paid.payer();
-    if (!sender) return checks;
+    const payer = await paid.payer();
+    if (!payer) return checks;
+    // The tab's key sends the round when the owner authorized it (no wallet prompt); else the wallet itself.
+    const key = paid.operatorKey ? await paid.operatorKey() : undefined;
+    const sender = (key && (await clientKey({ reader: paid.reader, owner: payer.account.address, key }))) || payer;
     const note = (what: DealTransaction["what"], hash: `0x${string}`, dealIds: bigint[]) => {
       activity.deals = [...(activity.deals ?? []), { what, hash, dealIds }];
       this.#log.progressed();
     };
     const round = await auditDeals(
-      { reader: paid.reader, sender, owner: sender.account.address },
+      { reader: paid.reader, sender, owner: payer.account.address },
       {
         deals: placements.map((p) => ({
           dealId: (p.deal as PlacementDeal).id,
@@ -578,7 +586,10 @@ export class NetworkFiles extends EventTarget {
       }
     }
     if (retire.length > 0) {
-      const ended = await endFileDeals({ reader: paid.reader, payer: sender }, { placements: retire });
+      const ended = await endFileDeals(
+        { reader: paid.reader, payer: sender, owner: payer.account.address },
+        { placements: retire },
+      );
       if (ended.hash) note("end", ended.hash, ended.ended);
       const endedIds = new Set(ended.ended);
       for (const p of retire) {
