@@ -14,10 +14,10 @@ import {
   MAX_INBOUND_STREAMS,
   MAX_MESSAGE_BYTES,
   MAX_OUTBOUND_STREAMS,
-  PIECE_ROOT_CACHE_ENTRIES,
 } from "./constants.ts";
+import { proveHeldLeaf } from "./held-proof.ts";
 import type { Audit, AuditChallenge, AuditInit, AuditOptions, AuditResult } from "./index.ts";
-import { firstLeaves, type LeafProof, locateLeaf, pieceRoot, proveLeaf, verifyLeaf } from "./merkle.ts";
+import { type LeafProof, verifyLeaf } from "./merkle.ts";
 
 export class AuditService extends ProtocolService implements Audit {
   readonly protocol = AUDIT_PROTOCOL;
@@ -107,38 +107,15 @@ export class AuditService extends ProtocolService implements Audit {
   async #prove(held: HeldShard, leafIndex: number, signal: AbortSignal): Promise<LeafProof | undefined> {
     const host = this.#init.host;
     if (!host) return undefined;
-    const place = locateLeaf(held.sizes, leafIndex);
-    if (!place) return undefined;
-    const cid = held.pieces[place.piece];
-    if (!cid) return undefined;
-    const piece = await host.readPiece(cid, { signal });
-    if (!piece) return undefined;
-    const roots = held.pieceRoots ?? (await this.#pieceRoots(held, signal));
-    if (!roots) return undefined;
-    return proveLeaf(piece, place.firstLeaf, leafIndex, place.piece, roots);
-  }
-
-  async #pieceRoots(held: HeldShard, signal: AbortSignal): Promise<Uint8Array[] | undefined> {
-    const host = this.#init.host;
-    if (!host) return undefined;
-    const rootFn = host.pieceRoot ?? pieceRoot;
-    const first = firstLeaves(held.sizes);
-    const roots: Uint8Array[] = [];
-    for (const [index, cid] of held.pieces.entries()) {
-      const key = `${cid.toString()}@${first[index]}`;
-      let root = this.#rootCache.get(key);
-      if (!root) {
-        const bytes = await host.readPiece(cid, { signal });
-        if (!bytes) return undefined;
-        root = await rootFn(bytes, first[index] as number);
-        if (this.#rootCache.size >= PIECE_ROOT_CACHE_ENTRIES) {
-          const oldest = this.#rootCache.keys().next().value;
-          if (oldest !== undefined) this.#rootCache.delete(oldest);
-        }
-        this.#rootCache.set(key, root);
-      }
-      roots.push(root);
-    }
-    return roots;
+    return await proveHeldLeaf(
+      held,
+      leafIndex,
+      {
+        readPiece: host.readPiece,
+        rootCache: this.#rootCache,
+        ...(host.pieceRoot ? { pieceRoot: host.pieceRoot } : {}),
+      },
+      { signal },
+    );
   }
 }

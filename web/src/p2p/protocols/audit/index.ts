@@ -58,4 +58,5 @@ export function audit(init: AuditInit = {}): (components: ProtocolComponents) =>
 export { AuditService } from "./audit.ts";
 export * from "./codec.ts";
 export * from "./constants.ts";
+export * from "./held-proof.ts";
 export * from "./merkle.ts";
