@@ -17,14 +17,7 @@ import { type OpenAudit, openAudit } from "../../chain/market/open-audit.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { userMessage } from "../../lib/errors.ts";
 import { sleep } from "../../lib/signals.ts";
-import {
-  firstLeaves,
-  type LeafProof,
-  locateLeaf,
-  type PieceRootFn,
-  pieceRoot,
-  proveLeaf,
-} from "../../p2p/protocols/audit/index.ts";
+import { type LeafProof, type PieceRootFn, proveHeldLeaf } from "../../p2p/protocols/audit/index.ts";
 import type { HeldShard } from "../../p2p/protocols/common/held-shard.ts";
 
 /** How often the market's new audit events are read. */
@@ -70,6 +63,8 @@ export class AuditAnswerer extends EventTarget {
   #answers: AnsweredAudit[] = [];
   #failures: AuditFailure[] = [];
   #fromBlock: bigint | undefined;
+  /** Piece roots of held shards stored without them, kept between answers. */
+  readonly #roots = new Map<string, Uint8Array>();
   #running: Promise<void> | undefined;
 
   constructor(parts: AuditAnswererParts) {
@@ -209,25 +204,16 @@ export class AuditAnswerer extends EventTarget {
 
   /** The challenged leaf and its proof from the held pieces. */
   async #prove(shard: HeldShard, audit: OpenAudit, signal?: AbortSignal): Promise<LeafProof | undefined> {
-    const leafIndex = Number(audit.leafIndex);
-    const place = locateLeaf(shard.sizes, leafIndex);
-    const cid = place ? shard.pieces[place.piece] : undefined;
-    if (!place || !cid) return undefined;
-    const options = signal ? { signal } : {};
-    const piece = await this.#parts.readPiece(cid, options);
-    if (!piece) return undefined;
-    let roots = shard.pieceRoots;
-    if (!roots) {
-      const rootOf = this.#parts.pieceRoot ?? pieceRoot;
-      const first = firstLeaves(shard.sizes);
-      roots = [];
-      for (const [index, pieceCid] of shard.pieces.entries()) {
-        const bytes = index === place.piece ? piece : await this.#parts.readPiece(pieceCid, options);
-        if (!bytes) return undefined;
-        roots.push(await rootOf(bytes, first[index] as number));
-      }
-    }
-    return proveLeaf(piece, place.firstLeaf, leafIndex, place.piece, roots);
+    return await proveHeldLeaf(
+      shard,
+      Number(audit.leafIndex),
+      {
+        readPiece: (cid, options) => this.#parts.readPiece(cid, options),
+        ...(this.#parts.pieceRoot ? { pieceRoot: this.#parts.pieceRoot } : {}),
+        rootCache: this.#roots,
+      },
+      signal ? { signal } : {},
+    );
   }
 
   #fail(dealId: bigint, message: string): void {
