@@ -82,6 +82,19 @@ function browsersCpuSeconds(browsers: readonly Browser[]): number {
   return browsers.reduce((total, b) => total + cpuSeconds(chromiumProcesses(b.userDataDir).keys()), 0);
 }
 
+/** Milliseconds from the first push of the file's upload to its last stored receipt, as the owner's tab saw them. */
+async function pushSpanMs(owner: Page, cid: string): Promise<number> {
+  return await owner.evaluate((cid) => {
+    type Transfer = { state: string; startedAtMs: number; endedAtMs?: number };
+    const state = (globalThis as unknown as TabulaGlobal).tabula.networkFiles as {
+      activities: { kind: string; cid: string; upload?: { transfers: Transfer[] } }[];
+    };
+    const transfers = state.activities.find((a) => a.kind === "upload" && a.cid === cid)?.upload?.transfers ?? [];
+    const stored = transfers.filter((t) => t.state === "stored");
+    return Math.max(...stored.map((t) => t.endedAtMs ?? 0)) - Math.min(...transfers.map((t) => t.startedAtMs));
+  }, cid);
+}
+
 async function startHost(browser: Browser, appUrl: string): Promise<Page> {
   const page = await browser.open(`${appUrl}#/host`);
   await page.getByTestId("quota").fill("1024");
@@ -144,15 +157,7 @@ export async function networkBench(log: (line: string) => void = console.error):
     const uploadCores =
       (browsersCpuSeconds(browsers) - uploadCpu.seconds) / ((performance.now() - uploadCpu.atMs) / 1000);
     // From the first push to the last receipt (the latency probes before the pushes are not counted).
-    const uploadMs = await owner.evaluate((cid) => {
-      type Transfer = { state: string; startedAtMs: number; endedAtMs?: number };
-      const state = (globalThis as unknown as TabulaGlobal).tabula.networkFiles as {
-        activities: { kind: string; cid: string; upload?: { transfers: Transfer[] } }[];
-      };
-      const transfers = state.activities.find((a) => a.kind === "upload" && a.cid === cid)?.upload?.transfers ?? [];
-      const stored = transfers.filter((t) => t.state === "stored");
-      return Math.max(...stored.map((t) => t.endedAtMs ?? 0)) - Math.min(...transfers.map((t) => t.startedAtMs));
-    }, cid);
+    const uploadMs = await pushSpanMs(owner, cid);
 
     log("bench: download with only the share link…");
     await row.getByTestId("share").click();
@@ -197,15 +202,7 @@ export async function networkBench(log: (line: string) => void = console.error):
     );
     await paidUpload.waitFor({ timeout: 300_000 });
     if ((await paidUpload.getAttribute("data-error")) !== "") throw new Error("the paid upload failed");
-    const paidPushMs = await owner.evaluate((cid) => {
-      type Transfer = { state: string; startedAtMs: number; endedAtMs?: number };
-      const state = (globalThis as unknown as TabulaGlobal).tabula.networkFiles as {
-        activities: { kind: string; cid: string; upload?: { transfers: Transfer[] } }[];
-      };
-      const transfers = state.activities.find((a) => a.kind === "upload" && a.cid === cid)?.upload?.transfers ?? [];
-      const stored = transfers.filter((t) => t.state === "stored");
-      return Math.max(...stored.map((t) => t.endedAtMs ?? 0)) - Math.min(...transfers.map((t) => t.startedAtMs));
-    }, paidCid);
+    const paidPushMs = await pushSpanMs(owner, paidCid);
     const paidTotalMs = Number(await paidUpload.getAttribute("data-ms"));
     const dealTxs = await paidUpload
       .locator('[data-testid="deal-tx"]')
