@@ -287,7 +287,7 @@ export class UploadDealBook implements UploadDeals {
     }
   }
 
-  async dealFor(shard: number, peer: string, signal: AbortSignal): Promise<PlacementDeal> {
+  async dealFor(shard: number, peer: string, _signal: AbortSignal): Promise<PlacementDeal> {
     const key = `${shard}/${peer}`;
     const ready = this.#open.get(key);
     if (ready) {
@@ -302,7 +302,9 @@ export class UploadDealBook implements UploadDeals {
         queueMicrotask(() => {
           const batch = this.#batch;
           this.#batch = [];
-          this.#propose(batch, signal).then(
+          // Once asked for, the proposal goes through whatever happens to this push, so that its deal is known
+          // here and cancelled if no push uses it.
+          this.#propose(batch).then(
             (deals) => {
               for (const [i, ask] of batch.entries()) ask.resolve(deals[i] as PlacementDeal);
             },
@@ -420,13 +422,14 @@ export class UploadDealBook implements UploadDeals {
     const market = deployedContract(reader.chain, "StorageMarket");
     const budget = await allowance(reader, { owner: payer.account.address, spender: market.address });
     let proposeTx: Hash | undefined;
+    signal?.throwIfAborted();
+    // Not abortable once sent: an escrow the book did not record could not be cancelled by it.
     const { deals } = await proposeDealsSync(payer, {
       terms,
       permitDeadline: now + PERMIT_VALIDITY_SECONDS,
       onHash: (hash) => {
         proposeTx = hash;
       },
-      ...(signal ? { signal } : {}),
     });
     const made = deals.map((d: ProposedDeal) => ({
       id: d.dealId,

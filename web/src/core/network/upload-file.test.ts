@@ -103,3 +103,30 @@ describe("uploadFile", () => {
     expect(down.calls.filter((c) => c.host === "a")).toHaveLength(MAX_ATTEMPTS_PER_SHARD);
   });
 });
+
+describe("uploadFile with deals", () => {
+  it("does not count the wait for a shard's deal (a transaction, a wallet prompt) as the host stalling", async () => {
+    const cid = await storedFile();
+    const { parts } = await fakeNetwork(db, { a: ["store"], b: ["store"], c: ["store"] });
+    const asked: string[] = [];
+    const placed = await uploadFile(parts, cid, {
+      stallTimeoutMs: 100,
+      deals: {
+        dealFor: async (shard, host) => {
+          asked.push(`${shard}:${host}`);
+          // Several watchdog ticks pass while the deal is escrowed.
+          await new Promise((resolve) => setTimeout(resolve, 2_500));
+          return {
+            id: BigInt(shard + 1),
+            owner: "0x0000000000000000000000000000000000000001",
+            price: 1n,
+            proposeTx: "0x01",
+          };
+        },
+        checkSigma: async () => {},
+      },
+    });
+    expect(placed).toHaveLength(3);
+    expect(asked).toHaveLength(3);
+  });
+});

@@ -205,11 +205,16 @@ export async function uploadFile(
     transfers.push(transfer);
     report();
     let lastProgress = Date.now();
+    // Waiting for a deal is the chain's time (and the wallet's), not the host's: it is not a stall.
+    let dealing = params.deals !== undefined;
     const watchdog = setInterval(() => {
+      if (dealing) lastProgress = Date.now();
       if (Date.now() - lastProgress > stallMs) controller.abort(new HostStalledError(host, stallMs));
     }, 1_000);
     try {
       const deal = await params.deals?.dealFor(job.shard, host, controller.signal);
+      dealing = false;
+      lastProgress = Date.now();
       const target = await parts.dial(host, controller.signal, { fresh });
       transfer.state = "sending";
       report();

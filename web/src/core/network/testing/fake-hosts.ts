@@ -40,6 +40,8 @@ export async function fakeNetwork(
     },
     shardStore: {
       async storeShard(target: DialTarget, shard: ShardUpload, options: StoreShardOptions = {}) {
+        // A push that was given up (stalled, cancelled) never starts.
+        options.signal?.throwIfAborted();
         const name = (target as unknown as { host: string }).host;
         const plan = behaviours[name] as Behaviour[];
         const behaviour = (plan.length > 1 ? plan.shift() : plan[0]) as Behaviour;
