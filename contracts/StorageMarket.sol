@@ -23,7 +23,7 @@ import {IStorageMarket} from "./interfaces/IStorageMarket.sol";
 /// 2. The host authorizes clients on-chain ({setClientAuthorization}) or declares open registration; a client
 ///    checks {isClientAuthorized} (and its transaction receipt) before paying.
 /// 3. The client proposes the deals of all shards of a file and escrows their prices in one call (EIP-2612
-///    permit: one signature).
+///    permit: one signature, which may grant more than the escrow; the rest stays allowance for challenge bonds).
 /// 4. The host checks each shard it received against the proposed Merkle root and signs the terms with EIP-712:
 ///    that signature σ is the storage receipt, valid until the terms' `acceptBy`. The host's operator key may sign
 ///    it (see {IOperatorRegistry}). Anyone may submit all σ of a file at once with {acceptDeals}; {isValidReceipt}
@@ -277,7 +277,8 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
 
     /// @inheritdoc IStorageMarket
     /// @dev The caller is the client. Each price must cover its host's current {quote}; the escrow is pulled once,
-    /// with the permit if one is given (a failed permit, e.g. front-run, falls back to the existing allowance).
+    /// with the permit if one is given (a failed permit, e.g. front-run, falls back to the existing allowance). What
+    /// the permit grants beyond the escrow stays the market's allowance: the client's budget for challenge bonds.
     function proposeDeals(DealTerms[] calldata terms, PermitSignature calldata permit)
         external
         nonReentrant
@@ -863,10 +864,15 @@ contract StorageMarket is IStorageMarket, EIP712, Ownable, ReentrancyGuardTransi
         if (fee != 0) _token.safeTransfer(_treasury, fee);
     }
 
+    /// @dev Pulls `amount` from `from`, first applying `from`'s permit if one is given. The permit sets the allowance
+    /// to `permit.value`, so what the pull leaves of it stays allowance (a client's budget for challenge bonds). A
+    /// failing permit is ignored: anyone who saw the signature may have submitted it first, and the allowance it set
+    /// is then already in place; if not, the transfer fails with the token's own allowance error.
     function _pull(address from, uint256 amount, PermitSignature calldata permit) private {
         if (permit.deadline != 0) {
+            if (permit.value < amount) revert StorageMarketPermitTooSmall(permit.value, amount);
             try IERC20Permit(address(_token)).permit(
-                from, address(this), amount, permit.deadline, permit.v, permit.r, permit.s
+                from, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s
             ) {} catch {}
         }
         _token.safeTransferFrom(from, address(this), amount);

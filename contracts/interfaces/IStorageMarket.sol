@@ -56,8 +56,13 @@ interface IStorageMarket {
         uint96 challengeBond;
     }
 
-    /// @notice An optional EIP-2612 permit for the amount a call pulls; `deadline == 0` means "use the allowance".
+    /// @notice An optional EIP-2612 permit for the market; `deadline == 0` means "no permit, use the allowance".
+    /// @param value the allowance the permit grants the market: at least what the call pulls. What is left after the
+    /// pull stays the market's allowance: for a client, its budget for challenge bonds ({challenge}), so the one
+    /// signature that escrows a file also sets how much its audits may spend.
+    /// @param deadline the permit's deadline (Unix seconds), or 0 for no permit.
     struct PermitSignature {
+        uint256 value;
         uint256 deadline;
         uint8 v;
         bytes32 r;
@@ -226,6 +231,8 @@ interface IStorageMarket {
     error StorageMarketInvalidProtocolFee(uint256 protocolFeeBps, uint256 max);
     error StorageMarketInvalidAuditWindow(uint256 auditWindowSeconds, uint256 min, uint256 max);
     error StorageMarketInvalidUnbondingDelay(uint256 unbondingDelaySeconds, uint256 max);
+    /// @notice The permit grants the market `value`, less than the `amount` the call pulls: sign at least `amount`.
+    error StorageMarketPermitTooSmall(uint256 value, uint256 amount);
 
     // ------------------------------------------------------------------ hosts and staking
 
@@ -260,7 +267,8 @@ interface IStorageMarket {
     // ------------------------------------------------------------------ deals
 
     /// @notice Proposes one deal per entry of `terms` (all shards of a file) with the caller as client and escrows
-    /// the sum of their prices in one transfer. The deals get consecutive ids from the returned one.
+    /// the sum of their prices in one transfer. The deals get consecutive ids from the returned one. A permit may
+    /// grant more than the sum ({PermitSignature}): the rest stays allowance, which {challenge} draws bonds from.
     function proposeDeals(DealTerms[] calldata terms, PermitSignature calldata permit)
         external
         returns (uint256 firstDealId);
@@ -273,7 +281,8 @@ interface IStorageMarket {
     function acceptDeals(uint256[] calldata dealIds, bytes[] calldata signatures) external;
 
     /// @notice Opens an audit of each deal; `bondPayer` (the caller, or the owner whose ROLE_CLIENT operator the
-    /// caller is) puts up each deal's challenge bond. The leaf is drawn from a block hash nobody knows yet.
+    /// caller is) puts up each deal's challenge bond from its allowance to the market. The leaf is drawn from a block
+    /// hash nobody knows yet.
     function challenge(uint256[] calldata dealIds, address bondPayer) external;
 
     /// @notice Fixes each audit's seed while its block hash is readable and starts the host's answer window.

@@ -231,10 +231,25 @@ contract StorageMarketTest is MarketFixture {
         IStorageMarket.PermitSignature memory p = _permit(0xF00D, MIN_STAKE, block.timestamp + 1);
         vm.prank(fresh);
         market.registerHost(peerId, 1, 1, false, MIN_STAKE, p);
-        p = _permit(0xF00D, MIN_STAKE, block.timestamp + 1);
+        vm.assertEq(token.allowance(fresh, address(market)), 0);
+        // A permit may grant more than the call pulls: the rest stays the market's allowance.
+        p = _permit(0xF00D, MIN_STAKE + 1 ether, block.timestamp + 1);
         vm.prank(fresh);
         market.addStake(MIN_STAKE, p);
         vm.assertEq(market.hostInfo(fresh).stake, 2 * MIN_STAKE);
+        vm.assertEq(token.allowance(fresh, address(market)), 1 ether);
+    }
+
+    function testNoPermitUsesTheAllowanceWhateverItsValue() public {
+        // `deadline == 0` is no permit: its value is not checked and the standing allowance pays.
+        _register(host, MIN_STAKE, true);
+        vm.prank(client);
+        token.approve(address(market), PRICE + 1 ether);
+        IStorageMarket.PermitSignature memory p = noPermit();
+        p.value = 1;
+        vm.prank(client);
+        market.proposeDeals(_one(defaultTerms()), p);
+        vm.assertEq(token.allowance(client, address(market)), 1 ether);
     }
 
     function testUnbondAndWithdraw() public {
@@ -970,27 +985,6 @@ contract StorageMarketTest is MarketFixture {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    function _permit(uint256 ownerKey, uint256 value, uint256 deadline)
-        internal
-        view
-        returns (IStorageMarket.PermitSignature memory p)
-    {
-        address owner = vm.addr(ownerKey);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                address(market),
-                value,
-                token.nonces(owner),
-                deadline
-            )
-        );
-        (p.v, p.r, p.s) =
-            vm.sign(ownerKey, keccak256(abi.encodePacked(hex"1901", token.DOMAIN_SEPARATOR(), structHash)));
-        p.deadline = deadline;
-    }
 
     function _expectedStructHash(uint256 dealId, address c, IStorageMarket.DealTerms memory t)
         internal

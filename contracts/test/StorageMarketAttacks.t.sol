@@ -478,6 +478,86 @@ contract StorageMarketAttacksTest is MarketFixture {
         market.challenge(_ids(dealId), client);
     }
 
+    // ------------------------------------------------------------------ a permit keeps the audit budget
+
+    function testAnUploadsPermitKeepsTheClientsAuditBudget() public {
+        _register(host, MIN_STAKE, true);
+        address operator = address(0x0BE7);
+        vm.prank(client);
+        operators.setOperator(operator, 2, uint40(block.timestamp + 30 days));
+        vm.prank(client);
+        token.approve(address(market), 0); // from here only the upload's permit funds the market
+        uint256 budget = 3 * CHALLENGE_BOND;
+        uint256 clientBefore = token.balanceOf(client);
+
+        IStorageMarket.PermitSignature memory p = _permit(clientKey, PRICE + budget, block.timestamp + 1);
+        vm.prank(client);
+        uint256 dealId = market.proposeDeals(_one(defaultTerms()), p);
+        vm.assertEq(token.allowance(client, address(market)), budget);
+        vm.assertEq(token.balanceOf(client), clientBefore - PRICE);
+
+        // The client's tab challenges with its operator key, no wallet prompt: the bond comes out of the budget.
+        _accept(dealId, _sigma(dealId));
+        vm.prank(operator);
+        market.challenge(_ids(dealId), client);
+        vm.assertEq(market.auditInfo(dealId).challenger, client);
+        vm.assertEq(token.allowance(client, address(market)), budget - CHALLENGE_BOND);
+        vm.assertEq(token.balanceOf(client), clientBefore - PRICE - CHALLENGE_BOND);
+    }
+
+    function testAPermitBelowTheAmountPulledIsRefused() public {
+        // Each caller's standing allowance would cover the amount: a short permit is refused all the same.
+        _register(host, MIN_STAKE, true);
+        uint256 deadline = block.timestamp + 1;
+        IStorageMarket.PermitSignature memory p = _permit(clientKey, PRICE - 1, deadline);
+        vm.expectRevert(abi.encodeWithSelector(IStorageMarket.StorageMarketPermitTooSmall.selector, PRICE - 1, PRICE));
+        vm.prank(client);
+        market.proposeDeals(_one(defaultTerms()), p);
+
+        p = _permit(hostKey, 1 ether - 1, deadline);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketPermitTooSmall.selector, 1 ether - 1, 1 ether)
+        );
+        vm.prank(host);
+        market.addStake(1 ether, p);
+
+        address fresh = vm.addr(0xF00D);
+        _fund(fresh, MIN_STAKE);
+        p = _permit(0xF00D, MIN_STAKE - 1, deadline);
+        vm.expectRevert(
+            abi.encodeWithSelector(IStorageMarket.StorageMarketPermitTooSmall.selector, MIN_STAKE - 1, MIN_STAKE)
+        );
+        vm.prank(fresh);
+        market.registerHost(peerId, 1 << 40, PRICE_PER_GIB_MONTH, true, MIN_STAKE, p);
+
+        vm.assertEq(token.balanceOf(address(market)), MIN_STAKE); // the first host's stake, nothing more
+        vm.assertEq(market.nextDealId(), 1);
+    }
+
+    function testAFrontRunPermitLeavesTheSameAllowance() public {
+        _register(host, MIN_STAKE, true);
+        vm.prank(client);
+        token.approve(address(market), 0);
+        uint256 budget = 3 * CHALLENGE_BOND;
+        IStorageMarket.PermitSignature memory p = _permit(clientKey, PRICE + budget, block.timestamp + 1);
+
+        uint256 snapshot = vm.snapshotState();
+        vm.prank(client);
+        market.proposeDeals(_one(defaultTerms()), p);
+        uint256 applied = token.allowance(client, address(market));
+        vm.assertEq(applied, budget);
+        vm.revertToState(snapshot);
+
+        // A stranger copies the permit from the mempool and submits it first: the market's own permit call then
+        // fails, and the pull falls back to the allowance the stranger's call set.
+        vm.prank(stranger);
+        token.permit(client, address(market), p.value, p.deadline, p.v, p.r, p.s);
+        vm.prank(client);
+        uint256 dealId = market.proposeDeals(_one(defaultTerms()), p);
+        vm.assertEq(market.dealInfo(dealId).client, client);
+        vm.assertEq(token.allowance(client, address(market)), applied);
+    }
+
     // ------------------------------------------------------------------ σ expires
 
     function testSigmaCannotActivateAProposalAfterItsDeadline() public {

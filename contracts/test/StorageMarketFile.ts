@@ -1,7 +1,7 @@
 /**
  * One file of 4 + 2 shards through the storage market as the app drives it: the client proposes all six deals
- * with one permit, the six hosts' operator keys sign σ and the client submits them in one call, audits are opened,
- * fixed and answered with real shard Merkle proofs (web/src/lib/merkle), and one call pays every host. Every token
+ * with one permit that also sets its audit budget, the six hosts' operator keys sign σ and the client submits them
+ * in one call, audits are opened on that budget, fixed and answered with real shard Merkle proofs (web/src/lib/merkle), and one call pays every host. Every token
  * is accounted for, and the gas per file and per shard is printed.
  */
 import assert from "node:assert/strict";
@@ -119,7 +119,7 @@ describe("storage market: one file of 4 + 2 shards", () => {
             PRICE_PER_GIB_MONTH,
             true,
             MIN_STAKE,
-            { deadline: 0n, v: 0, r: `0x${"0".repeat(64)}`, s: `0x${"0".repeat(64)}` },
+            { value: 0n, deadline: 0n, v: 0, r: `0x${"0".repeat(64)}`, s: `0x${"0".repeat(64)}` },
           ],
           host,
         ),
@@ -127,7 +127,8 @@ describe("storage market: one file of 4 + 2 shards", () => {
       await mined(send(registry, "setOperator", [operators[i]?.address, ROLE_HOST, farFuture], host));
     }
 
-    // The client quotes and proposes all six deals with one permit signature.
+    // The client quotes and proposes all six deals with one permit signature, which also grants the market the
+    // client's audit budget: one challenge bond per deal.
     const shards = [0, 1, 2, 3, 4, 5].map(shard);
     const manifestCid: Hex = "0x01711220a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
     const acceptBy = (await now()) + 3600n;
@@ -146,15 +147,18 @@ describe("storage market: one file of 4 + 2 shards", () => {
       });
     }
     const escrow = terms.reduce((sum, t) => sum + t.price, 0n);
+    const auditBudget = 6n * BOND;
+    const value = escrow + auditBudget;
     const nonce = await call<bigint>(token, "nonces", [client.address]);
     const permitSig = await client.signTypedData({
       domain: { name: "Tabula", version: "1", chainId, verifyingContract: token.address },
       types: PERMIT_TYPES,
       primaryType: "Permit",
-      message: { owner: client.address, spender: market.address, value: escrow, nonce, deadline: acceptBy },
+      message: { owner: client.address, spender: market.address, value, nonce, deadline: acceptBy },
     });
     await mined(send(token, "approve", [market.address, 0n], client)); // the permit alone must carry the escrow
     const permit = {
+      value,
       deadline: acceptBy,
       v: Number.parseInt(permitSig.slice(130, 132), 16),
       r: `0x${permitSig.slice(2, 66)}` as Hex,
@@ -163,6 +167,7 @@ describe("storage market: one file of 4 + 2 shards", () => {
     const gas: Record<string, bigint> = {};
     const firstId = await call<bigint>(market, "nextDealId");
     gas.proposeAll = await mined(send(market, "proposeDeals", [terms, permit], client));
+    assert.equal(await call<bigint>(token, "allowance", [client.address, market.address]), auditBudget);
     const dealIds = terms.map((_, i) => firstId + BigInt(i));
 
     // Each host's operator key signs σ over exactly the proposed terms; the client submits all six at once.
@@ -179,9 +184,9 @@ describe("storage market: one file of 4 + 2 shards", () => {
 
     // Halfway through, the client audits the whole file: one challenge, one seed fix, six answers.
     await networkHelpers.time.increase(DURATION / 2n);
-    // The client's audit budget is an allowance: bonds are pulled from it, never more.
-    await mined(send(token, "approve", [market.address, 6n * BOND], client));
+    // The client's audit budget is the allowance the permit left: bonds are pulled from it, never more.
     gas.challengeAll = await mined(send(market, "challenge", [dealIds, client.address], client));
+    assert.equal(await call<bigint>(token, "allowance", [client.address, market.address]), 0n);
     await networkHelpers.mine(1);
     gas.fixAll = await mined(send(market, "fixAuditSeeds", [dealIds], client));
     let answers = 0n;

@@ -149,4 +149,23 @@ contract StorageMarketFuzzTest is MarketFixture {
         vm.assertGe(second, first);
         vm.assertLe(second, PRICE);
     }
+
+    /// A permit leaves exactly what it grants beyond the escrow as allowance, and one granting less is refused
+    /// with both amounts, whatever the standing allowance was.
+    function testFuzzPermitLeavesWhatItGrantsBeyondTheEscrow(uint256 value, uint256 standing) public {
+        value = bound(value, 0, 10_000 ether);
+        standing = bound(standing, 0, type(uint256).max);
+        _register(host, MIN_STAKE, true);
+        vm.prank(client);
+        token.approve(address(market), standing);
+        IStorageMarket.PermitSignature memory p = _permit(clientKey, value, block.timestamp + 1);
+        if (value < PRICE) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IStorageMarket.StorageMarketPermitTooSmall.selector, value, PRICE)
+            );
+        }
+        vm.prank(client);
+        market.proposeDeals(_one(defaultTerms()), p);
+        vm.assertEq(token.allowance(client, address(market)), value < PRICE ? standing : value - PRICE);
+    }
 }

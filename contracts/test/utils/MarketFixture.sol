@@ -85,6 +85,29 @@ abstract contract MarketFixture is TestBase {
 
     function noPermit() internal pure returns (IStorageMarket.PermitSignature memory p) {}
 
+    /// @dev `ownerKey`'s EIP-2612 permit granting the market an allowance of `value` until `deadline`.
+    function _permit(uint256 ownerKey, uint256 value, uint256 deadline)
+        internal
+        view
+        returns (IStorageMarket.PermitSignature memory p)
+    {
+        address owner = vm.addr(ownerKey);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                address(market),
+                value,
+                token.nonces(owner),
+                deadline
+            )
+        );
+        (p.v, p.r, p.s) =
+            vm.sign(ownerKey, keccak256(abi.encodePacked(hex"1901", token.DOMAIN_SEPARATOR(), structHash)));
+        p.value = value;
+        p.deadline = deadline;
+    }
+
     function _fund(address account, uint256 amount) internal {
         token.faucet(account, amount);
         vm.prank(account);
