@@ -18,7 +18,7 @@ const SHARD_BYTES = 4096;
 const DURATION = 30n * 24n * 3600n;
 const PRICE_PER_GIB_MONTH = parseEther("2");
 const ROLE_HOST = 1;
-const NO_PERMIT = { deadline: 0n, v: 0, r: `0x${"0".repeat(64)}`, s: `0x${"0".repeat(64)}` } as const;
+const NO_PERMIT = { value: 0n, deadline: 0n, v: 0, r: `0x${"0".repeat(64)}`, s: `0x${"0".repeat(64)}` } as const;
 
 function shardRoot(seed: number): Hex {
   const leaves = Array.from({ length: SHARD_BYTES / 256 }, (_, i) => leafHash(i, new Uint8Array(256).fill(seed + i)));

@@ -135,7 +135,17 @@ describe("a paid file's life on the chain, action by action, every token account
   let started: bigint[] = [];
   let collaterals: bigint[] = [];
 
-  it("the file's deals: proposed with one permit, σ by the hosts' keys, accepted in one call", async () => {
+  const allowance = async (owner: Address) => {
+    const token = deployedContract(chain.chain, "Token");
+    return await readContract(chain.client(), {
+      address: token.address,
+      abi: token.abi,
+      functionName: "allowance",
+      args: [owner, market],
+    });
+  };
+
+  it("the file's deals: proposed with one permit that also sets the audit budget, σ by the hosts' keys, accepted in one call", async () => {
     const t = await now();
     const terms: DealTerms[] = await Promise.all(
       hosts.map(async (host, i) => ({
@@ -156,7 +166,24 @@ describe("a paid file's life on the chain, action by action, every token account
     );
     prices = terms.map((x) => x.price);
     const before = await balances();
-    const { deals } = await proposeDealsSync(chain.client(client), { terms, permitDeadline: t + 3600n });
+    // A standing allowance is replaced by the permit: escrow plus budget, of which the budget is left.
+    const token = deployedContract(chain.chain, "Token");
+    await mined(
+      await writeContract(chain.client(client), {
+        address: token.address,
+        abi: token.abi,
+        functionName: "approve",
+        args: [market, parseEther("1")],
+        chain: null,
+        account: client,
+      }),
+    );
+    const { deals } = await proposeDealsSync(chain.client(client), {
+      terms,
+      permitDeadline: t + 3600n,
+      auditBudget: 2n * P.challengeBond,
+    });
+    expect(await allowance(client.address)).toBe(2n * P.challengeBond);
     dealIds = deals.map((d) => d.dealId);
     const receipts = await Promise.all(
       deals.map(async (d, i) => ({
@@ -185,21 +212,9 @@ describe("a paid file's life on the chain, action by action, every token account
     });
   });
 
-  it("an audit: the client's key challenges on the owner's allowance, the host's key answers and is paid", async () => {
+  it("an audit: the client's key challenges on the budget the upload left, the host's key answers and is paid", async () => {
     const [d0, d1] = dealIds as [bigint, bigint];
     const [h0, h1] = hosts as [(typeof hosts)[number], (typeof hosts)[number]];
-    const token = deployedContract(chain.chain, "Token");
-    // The audit budget: the owner's allowance to the market, spent by its client operator's challenges.
-    await mined(
-      await writeContract(chain.client(client), {
-        address: token.address,
-        abi: token.abi,
-        functionName: "approve",
-        args: [market, 2n * P.challengeBond],
-        chain: null,
-        account: client,
-      }),
-    );
     const stranger = privateKeyToAccount(generatePrivateKey());
     await chain.fund([stranger.address], { tokens: 0n, eth: parseEther("1") });
     await expect(
@@ -207,8 +222,11 @@ describe("a paid file's life on the chain, action by action, every token account
     ).rejects.toBeInstanceOf(NotOperatorError);
 
     const before = await balances();
+    // The audit budget the upload's permit left: the owner's allowance, spent by its client operator's challenges.
     await mined(await challengeDeals(chain.client(clientOperator), { dealIds: [d0, d1], bondPayer: client.address }));
     expect(await balance(client.address)).toBe((before.client as bigint) - 2n * P.challengeBond);
+    expect(await balance(market)).toBe((before.market as bigint) + 2n * P.challengeBond);
+    expect(await allowance(client.address)).toBe(0n);
     await chain.client().request({ method: "evm_mine" as never, params: [] as never });
     await mined(await fixAuditSeeds(chain.client(clientOperator), { dealIds: [d0, d1] }));
 

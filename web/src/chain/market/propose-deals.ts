@@ -21,6 +21,12 @@ export interface ProposeDealsParameters {
   terms: readonly DealTerms[];
   /** When the permit that escrows the file's price stops being valid (Unix seconds). */
   permitDeadline: bigint;
+  /**
+   * Token base units of allowance the market keeps after the escrow: the client's budget for challenge bonds, which
+   * its operator key's audits draw from without a wallet prompt. The permit grants the escrow plus this and replaces
+   * whatever allowance was there; `0n` (the default) leaves none.
+   */
+  auditBudget?: bigint;
   /** The client, who signs the permit and pays; the client's account when left out. */
   account?: Account | Address;
 }
@@ -34,12 +40,13 @@ export type ProposeDealsErrorType =
   | DealPriceTooLowError
   | ClientNotAuthorizedError
   | SimulateContractErrorType
-  | WriteContractErrorType;
+  | WriteContractErrorType
+  | RangeError;
 
 /**
  * Proposes the deals of all shards of a file in one transaction, escrowing their prices with one permit signature
- * (no approval transaction). Simulates first: a host's raised price or a missing authorization is a named error
- * and nothing is sent.
+ * (no approval transaction) that also leaves `auditBudget` as the market's allowance. Simulates first: a host's
+ * raised price or a missing authorization is a named error and nothing is sent.
  */
 export async function proposeDeals(
   client: TabulaClient,
@@ -48,10 +55,12 @@ export async function proposeDeals(
   const market = deployedContract(client.chain, "StorageMarket");
   const account = parameters.account ?? client.account;
   if (!account) throw new NoAccountError({ action: "Proposing storage deals" });
-  const total = parameters.terms.reduce((sum, t) => sum + t.price, 0n);
+  const auditBudget = parameters.auditBudget ?? 0n;
+  if (auditBudget < 0n) throw new RangeError(`auditBudget must not be negative, got ${auditBudget}`);
+  const value = parameters.terms.reduce((sum, t) => sum + t.price, 0n) + auditBudget;
   const permit = await signPermit(client, {
     spender: market.address,
-    value: total,
+    value,
     deadline: parameters.permitDeadline,
     account,
   });
@@ -60,7 +69,7 @@ export async function proposeDeals(
       address: market.address,
       abi: market.abi,
       functionName: "proposeDeals",
-      args: [parameters.terms, { deadline: parameters.permitDeadline, v: permit.v, r: permit.r, s: permit.s }],
+      args: [parameters.terms, { value, deadline: parameters.permitDeadline, v: permit.v, r: permit.r, s: permit.s }],
       account,
     });
   let request: Awaited<ReturnType<typeof simulate>>["request"];

@@ -60,8 +60,11 @@ export async function writeMarket<name extends MarketWriteName>(
   return await writeContract(client, request as never);
 }
 
-/** The owner's permit for the market to move `value` (one signature, no approval transaction), in the shape the
- * market's `…permit` parameters take. */
+/**
+ * The owner's permit for the market (one signature, no approval transaction), in the shape the market's `…permit`
+ * parameters take. The permit sets the market's allowance to `value`, which must be at least what the call pulls:
+ * what the call leaves of it stays allowance, the owner's budget for challenge bonds.
+ */
 export async function marketPermit(
   client: TabulaClient,
   parameters: { account: Account | Address | undefined; value: bigint; deadline: bigint; action: string },
@@ -70,5 +73,5 @@ export async function marketPermit(
   if (!account) throw new NoAccountError({ action });
   const market = deployedContract(client.chain, "StorageMarket");
   const permit = await signPermit(client, { spender: market.address, value, deadline, account });
-  return { account, permit: { deadline, v: permit.v, r: permit.r, s: permit.s } };
+  return { account, permit: { value, deadline, v: permit.v, r: permit.r, s: permit.s } };
 }
