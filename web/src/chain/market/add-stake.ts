@@ -9,7 +9,7 @@ export async function addStake(
 ): Promise<Hash> {
   const { account, permit } = await marketPermit(client, {
     account: parameters.account ?? client.account,
-    value: parameters.amount,
+    amount: parameters.amount,
     deadline: parameters.permitDeadline,
     action: "Adding stake",
   });

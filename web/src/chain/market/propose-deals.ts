@@ -10,11 +10,12 @@ import {
 import { simulateContract, writeContract } from "viem/actions";
 import { type DeployedContractErrorType, deployedContract } from "../chain.ts";
 import type { TabulaClient } from "../client.ts";
-import { NoAccountError, revertOf } from "../errors.ts";
+import { type NoAccountError, revertOf } from "../errors.ts";
 import { type WaitForSuccessErrorType, waitForSuccess } from "../receipt.ts";
-import { type SignPermitErrorType, signPermit } from "../token/sign-permit.ts";
+import type { SignPermitErrorType } from "../token/sign-permit.ts";
 import { ClientNotAuthorizedError, DealPriceTooLowError } from "./errors.ts";
 import type { DealTerms } from "./storage-receipt.ts";
+import { marketPermit } from "./write-market.ts";
 
 export interface ProposeDealsParameters {
   /** One deal per shard of a file, each to its host. */
@@ -24,7 +25,7 @@ export interface ProposeDealsParameters {
   /**
    * Token base units of allowance the market keeps after the escrow: the client's budget for challenge bonds, which
    * its operator key's audits draw from without a wallet prompt. The permit grants the escrow plus this and replaces
-   * whatever allowance was there; `0n` (the default) leaves none.
+   * whatever allowance was there; by default the allowance standing now, so a budget the owner set stays.
    */
   auditBudget?: bigint;
   /** The client, who signs the permit and pays; the client's account when left out. */
@@ -53,23 +54,19 @@ export async function proposeDeals(
   parameters: ProposeDealsParameters,
 ): Promise<ProposeDealsReturnType> {
   const market = deployedContract(client.chain, "StorageMarket");
-  const account = parameters.account ?? client.account;
-  if (!account) throw new NoAccountError({ action: "Proposing storage deals" });
-  const auditBudget = parameters.auditBudget ?? 0n;
-  if (auditBudget < 0n) throw new RangeError(`auditBudget must not be negative, got ${auditBudget}`);
-  const value = parameters.terms.reduce((sum, t) => sum + t.price, 0n) + auditBudget;
-  const permit = await signPermit(client, {
-    spender: market.address,
-    value,
+  const { account, permit } = await marketPermit(client, {
+    account: parameters.account ?? client.account,
+    amount: parameters.terms.reduce((sum, t) => sum + t.price, 0n),
+    ...(parameters.auditBudget === undefined ? {} : { auditBudget: parameters.auditBudget }),
     deadline: parameters.permitDeadline,
-    account,
+    action: "Proposing storage deals",
   });
   const simulate = () =>
     simulateContract(client, {
       address: market.address,
       abi: market.abi,
       functionName: "proposeDeals",
-      args: [parameters.terms, { value, deadline: parameters.permitDeadline, v: permit.v, r: permit.r, s: permit.s }],
+      args: [parameters.terms, permit],
       account,
     });
   let request: Awaited<ReturnType<typeof simulate>>["request"];

@@ -31,7 +31,7 @@ export type RegisterHostErrorType =
 export async function registerHost(client: TabulaClient, parameters: RegisterHostParameters): Promise<Hash> {
   const { account, permit } = await marketPermit(client, {
     account: parameters.account ?? client.account,
-    value: parameters.stake,
+    amount: parameters.stake,
     deadline: parameters.permitDeadline,
     action: "Registering as a host",
   });

@@ -12,6 +12,7 @@ import type { storageMarketAbi } from "../abi.ts";
 import { type DeployedContractErrorType, deployedContract } from "../chain.ts";
 import type { TabulaClient } from "../client.ts";
 import { NoAccountError, revertOf } from "../errors.ts";
+import { allowance } from "../token/allowance.ts";
 import { signPermit } from "../token/sign-permit.ts";
 
 type MarketAbi = typeof storageMarketAbi;
@@ -61,17 +62,28 @@ export async function writeMarket<name extends MarketWriteName>(
 }
 
 /**
- * The owner's permit for the market (one signature, no approval transaction), in the shape the market's `…permit`
- * parameters take. The permit sets the market's allowance to `value`, which must be at least what the call pulls:
- * what the call leaves of it stays allowance, the owner's budget for challenge bonds.
+ * The owner's permit for the market to pull `amount` (one signature, no approval transaction), in the shape the
+ * market's `…permit` parameters take. A permit sets the market's allowance; it grants `amount` plus `auditBudget`,
+ * which the call leaves as allowance: the owner's budget for challenge bonds. By default that is the allowance
+ * standing now, so staking or escrowing never spends or wipes a budget the owner set.
  */
 export async function marketPermit(
   client: TabulaClient,
-  parameters: { account: Account | Address | undefined; value: bigint; deadline: bigint; action: string },
+  parameters: {
+    account: Account | Address | undefined;
+    amount: bigint;
+    auditBudget?: bigint;
+    deadline: bigint;
+    action: string;
+  },
 ) {
-  const { account, value, deadline, action } = parameters;
+  const { account, amount, deadline, action } = parameters;
   if (!account) throw new NoAccountError({ action });
   const market = deployedContract(client.chain, "StorageMarket");
+  const owner = typeof account === "string" ? account : account.address;
+  const auditBudget = parameters.auditBudget ?? (await allowance(client, { owner, spender: market.address }));
+  if (auditBudget < 0n) throw new RangeError(`auditBudget must not be negative, got ${auditBudget}`);
+  const value = amount + auditBudget;
   const permit = await signPermit(client, { spender: market.address, value, deadline, account });
   return { account, permit: { value, deadline, v: permit.v, r: permit.r, s: permit.s } };
 }

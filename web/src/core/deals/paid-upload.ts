@@ -20,7 +20,6 @@ import type { RegisteredHost } from "../../chain/market/registered-hosts.ts";
 import type { DealTerms } from "../../chain/market/storage-receipt.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { allowance } from "../../chain/token/allowance.ts";
-import { approve } from "../../chain/token/approve.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
 import type { Manifest } from "../../lib/manifest.ts";
 import type { KnownHost } from "../network/known-hosts.ts";
@@ -72,7 +71,7 @@ export interface PaidQuote {
   eth: bigint;
   /** ETH the transactions are expected to take (gas at today's price). */
   ethNeeded: bigint;
-  /** The market's allowance now, the owner's audit budget: the same after the upload. */
+  /** The market's allowance now, the owner's audit budget: the escrow's permit keeps it. */
   allowance: bigint;
 }
 
@@ -85,7 +84,7 @@ export interface PaidUploadParts {
 
 /** One step of a paid upload that touched the chain, for the activity list. */
 export interface DealTransaction {
-  what: "propose" | "accept" | "cancel" | "end" | "challenge" | "fix seeds" | "penalty" | "budget";
+  what: "propose" | "accept" | "cancel" | "end" | "challenge" | "fix seeds" | "penalty";
   hash: Hash;
   dealIds: bigint[];
 }
@@ -418,9 +417,6 @@ export class UploadDealBook implements UploadDeals {
         };
       }),
     );
-    // The escrow's permit sets the market's allowance, which is also the owner's audit budget: it is put back after.
-    const market = deployedContract(reader.chain, "StorageMarket");
-    const budget = await allowance(reader, { owner: payer.account.address, spender: market.address });
     let proposeTx: Hash | undefined;
     signal?.throwIfAborted();
     // Not abortable once sent: an escrow the book did not record could not be cancelled by it.
@@ -439,11 +435,6 @@ export class UploadDealBook implements UploadDeals {
     }));
     this.#all.push(...made);
     this.#onTransaction({ what: "propose", hash: proposeTx as Hash, dealIds: made.map((d) => d.id) });
-    if (budget > 0n) {
-      const hash = await approve(payer, { spender: market.address, value: budget });
-      await waitForSuccess(reader, { hash, what: "Restoring the audit budget" });
-      this.#onTransaction({ what: "budget", hash, dealIds: [] });
-    }
     return made;
   }
 }

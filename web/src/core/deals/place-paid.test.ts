@@ -124,7 +124,7 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
       onTransaction: (tx) => txs.push(tx.what),
     });
     expect(refused).toEqual([]);
-    expect(txs).toEqual(["propose", "budget", "accept"]);
+    expect(txs).toEqual(["propose", "accept"]);
     expect(await allowance(chain.client(), { owner: client.address, spender: marketOf(chain) })).toBe(budget);
     expect(await balance(client.address)).toBe(before.client - quote.total);
     expect(await balance(marketOf(chain))).toBe(before.market + quote.total);
@@ -168,7 +168,7 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
       payer,
       onTransaction: (tx) => deals.push({ what: tx.what, ids: tx.dealIds }),
     });
-    expect(deals.map((d) => d.what)).toEqual(["propose", "budget", "propose", "budget", "accept", "cancel"]);
+    expect(deals.map((d) => d.what)).toEqual(["propose", "propose", "accept", "cancel"]);
     expect(new Set(placed.map((p) => p.host))).toEqual(new Set(["a", "c", "d"]));
     const paid = placed.reduce((sum, p) => sum + (p.deal?.price ?? 0n), 0n);
     expect(await balance(client.address)).toBe(before - paid);
