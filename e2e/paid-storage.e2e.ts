@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { type Address, createPublicClient, http, isAddressEqual } from "viem";
+import { type Address, createPublicClient, http, isAddressEqual, zeroAddress } from "viem";
 import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
 import { storageMarketAbi, tokenAbi } from "../web/src/chain/abi.ts";
@@ -32,6 +32,9 @@ const STALL_MS = 120_000;
 /** The local market's audit window (contracts/deploy/market.ts), and a margin past it. */
 const AUDIT_WINDOW_SECONDS = 120;
 const DEAL_ACTIVE = 2;
+const DEAL_ENDED = 4;
+/** How long before their end the deals are renewed: inside the tab's renewal window of 7 days. */
+const RENEW_BEFORE_END_S = 6 * 24 * 3600;
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -92,7 +95,21 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
 
     // Every party's balance, and what the market's events say each should have gained since the last phase.
     const parties = () => [payer, treasury, market, ...hosts.map((h) => h.owner)];
-    let mark = { block: await chain.getBlockNumber(), balances: await Promise.all(parties().map(balance)) };
+    // Balances are read at the very block the events are read up to: a transaction mined meanwhile counts next phase.
+    const balancesAt = (block: bigint) =>
+      Promise.all(
+        parties().map((address) =>
+          chain.readContract({
+            address: token,
+            abi: tokenAbi,
+            functionName: "balanceOf",
+            args: [address],
+            blockNumber: block,
+          }),
+        ),
+      );
+    const start = await chain.getBlockNumber();
+    let mark = { block: start, balances: await balancesAt(start) };
     async function accounted(phase: string): Promise<void> {
       const block = await chain.getBlockNumber();
       const read = {
@@ -130,7 +147,7 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
         add(e.args.host, e.args.amount);
         add(treasury, e.args.fee);
       }
-      const balances = await Promise.all(parties().map(balance));
+      const balances = await balancesAt(block);
       for (const [i, who] of parties().entries()) {
         const gained = (balances[i] as bigint) - (mark.balances[i] as bigint);
         assert.equal(gained, expected.get(who.toLowerCase()), `${phase}: ${who} gained ${gained}`);
@@ -183,13 +200,14 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
     );
     const upload = owner.locator(`[data-testid="activity"][data-kind="upload"][data-cid="${cid}"][data-done="true"]`);
     await upload.waitFor({ timeout: STALL_MS });
-    assert.equal(await upload.getAttribute("data-error"), "");
+    assert.equal(await upload.getAttribute("data-error"), "", (await upload.textContent()) ?? "");
     const txs = await upload
       .locator('[data-testid="deal-tx"]')
       .evaluateAll((items) => items.map((li) => [li.getAttribute("data-what"), li.getAttribute("data-deals")]));
     assert.deepEqual(
       txs.map(([what]) => what),
       ["propose", "accept"],
+      (await upload.textContent()) ?? "",
     );
     assert.equal(txs[1]?.[1], txs[0]?.[1]);
     const dealIds = (txs[0]?.[1] ?? "").split(",").map(BigInt);
@@ -238,7 +256,7 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
       return done.first();
     };
     const first = await check("the first audit round");
-    assert.equal(await first.getAttribute("data-error"), "");
+    assert.equal(await first.getAttribute("data-error"), "", (await first.textContent()) ?? "");
     assert.equal(
       await first.locator('[data-testid="audit"][data-kind="challenged"]').count(),
       SHARDS,
@@ -292,13 +310,14 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
     );
     const repair = owner.locator(`[data-testid="activity"][data-kind="repair"][data-cid="${cid}"][data-done="true"]`);
     await repair.waitFor({ timeout: STALL_MS });
-    assert.equal(await repair.getAttribute("data-error"), "");
+    assert.equal(await repair.getAttribute("data-error"), "", (await repair.textContent()) ?? "");
     const repairTxs = await repair
       .locator('[data-testid="deal-tx"]')
       .evaluateAll((items) => items.map((li) => [li.getAttribute("data-what"), li.getAttribute("data-deals")]));
     assert.deepEqual(
       repairTxs.map(([what]) => what),
       ["propose", "accept"],
+      (await repair.textContent()) ?? "",
     );
     // The repair's escrow permit kept the audit budget that was left.
     assert.ok(
@@ -382,14 +401,104 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
     const onChain = new Set(hosts.filter((h) => h !== gone).map((h) => h.peer));
     assert.ok(fetchedFrom.length > 0 && fetchedFrom.every((p) => p && onChain.has(p)), `fetched from ${fetchedFrom}`);
 
-    // --- Phase 5: the owner ends the file early; each host is paid to now, the rest comes back in one transaction.
+    // --- Phase 5: the deals near their end; the owner renews them on the same hosts, nothing uploaded again.
+    const running = [...dealIds.filter((id) => id !== goneDeal), spareDeal];
+    const openAudits = async () => {
+      let open = 0;
+      for (const id of running) {
+        const audit = await chain.readContract({
+          address: market,
+          abi: storageMarketAbi,
+          functionName: "auditInfo",
+          args: [id],
+        });
+        if (audit.challenger !== zeroAddress) open++;
+      }
+      return open;
+    };
+    // Every audit answered first: the clock jumps days ahead, past any window still open.
+    await untilStalled(
+      "the hosts answering the last round",
+      (async () => {
+        while ((await openAudits()) > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      })(),
+      { progress: [{ name: "open audits", read: openAudits }], stallMs: STALL_MS },
+    );
+    const endsAt = (await deal(running[0] as bigint)).endsAt;
+    const jump = Number(endsAt - (await chain.getBlock()).timestamp) - RENEW_BEFORE_END_S;
+    await rpc("evm_increaseTime", [jump]);
+    await rpc("evm_mine", []);
+    await check("the round that finds the deals near their end");
+    await netRow.locator(`[data-testid="renew-deals"][data-deals="${SHARDS}"]`).click();
+    const renewal = owner.locator(`[data-testid="paid-quote"][data-cid="${cid}"][data-state="ready"]`);
+    await untilStalled("quoting the renewal", renewal, {
+      progress: [shows(owner, '[data-testid="paid-quote"]', "the renewal quote")],
+      stallMs: STALL_MS,
+    });
+    const renews = ((await renewal.getByTestId("quote-renews").getAttribute("data-deals")) ?? "")
+      .split(",")
+      .map(BigInt);
+    assert.deepEqual(new Set(renews), new Set(running));
+    const holdersNow = new Set(await Promise.all(running.map(async (id) => (await deal(id)).host.toLowerCase())));
+    const renewedOn = await renewal
+      .locator('[data-testid="quote-host"][data-chosen="true"]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-host")));
+    assert.deepEqual(
+      new Set(renewedOn),
+      new Set(hosts.filter((h) => holdersNow.has(h.owner.toLowerCase())).map((h) => h.peer)),
+      "each shard stays on the host that holds it",
+    );
+    await renewal.getByTestId("confirm-quote").click();
+    const renewed = owner.locator(`[data-testid="activity"][data-kind="renew"][data-cid="${cid}"][data-done="true"]`);
+    await untilStalled("renewing the file's deals", renewed, { progress: [panel], stallMs: STALL_MS });
+    assert.equal(await renewed.getAttribute("data-error"), "", (await renewed.textContent()) ?? "");
+    const renewTxs = await renewed
+      .locator('[data-testid="deal-tx"]')
+      .evaluateAll((items) => items.map((li) => [li.getAttribute("data-what"), li.getAttribute("data-deals")]));
+    assert.deepEqual(
+      renewTxs.map(([what]) => what),
+      ["propose", "accept", "end"],
+      (await renewed.textContent()) ?? "",
+    );
+    const newDeals = (renewTxs[1]?.[1] ?? "").split(",").map(BigInt);
+    assert.deepEqual(new Set((renewTxs[2]?.[1] ?? "").split(",").map(BigInt)), new Set(running));
+    for (const id of running) assert.equal((await deal(id)).status, DEAL_ENDED);
+    for (const id of newDeals) {
+      const d = await deal(id);
+      assert.equal(d.status, DEAL_ACTIVE);
+      assert.ok(holdersNow.has(d.host.toLowerCase()), "renewed on the host that held the shard");
+    }
+    // Nothing but offers crossed the links: every push found its pieces at the host.
+    const pushed = await renewed
+      .locator('[data-testid="host-push"]')
+      .evaluateAll((items) => items.map((li) => li.getAttribute("data-sent")));
+    assert.ok(pushed.length === SHARDS && pushed.every((b) => b === "0"), `bytes sent: ${pushed}`);
+    await accounted("the deals renewed, the old ones ended");
+
+    // A host that asks to remove what it holds keeps the shard a running deal binds: dropping it forfeits collateral.
+    const live = hosts.filter((h) => h !== gone);
+    const keeper = live[0] as (typeof live)[number];
+    await keeper.page.locator('[data-testid="held-deal"]:not([data-bound-until=""])').waitFor({ timeout: STALL_MS });
+    await keeper.page.getByTestId("remove-held").click();
+    await keeper.page.getByTestId("confirm-remove").click();
+    await keeper.page.locator('[data-testid="kept-held"][data-count="1"]').waitFor({ timeout: STALL_MS });
+    assert.equal(await keeper.page.getByTestId("host").getAttribute("data-held"), "1");
+
+    // --- Phase 6: the owner ends the file early; each host is paid to now, the rest comes back in one transaction.
     await netRow.getByTestId("end-deals").click();
     const ended = owner.locator(`[data-testid="activity"][data-kind="deals"][data-cid="${cid}"][data-done="true"]`);
     await untilStalled("ending the file's deals", ended, { progress: [panel], stallMs: STALL_MS });
-    assert.equal(await ended.getAttribute("data-error"), "");
+    assert.equal(await ended.getAttribute("data-error"), "", (await ended.textContent()) ?? "");
     const refund = BigInt((await ended.locator('[data-testid="deals-ended"]').getAttribute("data-refund")) ?? "0");
     assert.ok(refund > 0n);
-    for (const id of [...dealIds.filter((id) => id !== goneDeal), spareDeal]) assert.equal((await deal(id)).status, 4);
+    const endedDeals = newDeals;
+    for (const id of endedDeals) assert.equal((await deal(id)).status, DEAL_ENDED);
     await accounted("the file ended early");
+    // Its deals ended, every host drops its shard on its own (the sweep runs twice a minute).
+    for (const h of live) {
+      await h.page.locator('[data-testid="host"][data-held="0"]').waitFor({ timeout: STALL_MS });
+      const line = h.page.locator('[data-testid="shard-dropped"]');
+      assert.ok(endedDeals.includes(BigInt((await line.getAttribute("data-deal")) ?? "-1")));
+    }
   });
 });

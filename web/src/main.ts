@@ -11,6 +11,7 @@ import { createWagmiConfig } from "./chain/wagmi.ts";
 import { MyFiles } from "./core/files/my-files.ts";
 import { AuditAnswerer } from "./core/hosting/audit-answerer.ts";
 import { DealDesk } from "./core/hosting/deal-desk.ts";
+import { DealSweeper } from "./core/hosting/deal-sweeper.ts";
 import { Host } from "./core/hosting/host.ts";
 import { hostPieceStore } from "./core/hosting/host-store.ts";
 import { HOST_OPERATOR_ROLES, PaidHosting } from "./core/hosting/paid-hosting.ts";
@@ -103,6 +104,7 @@ async function boot(): Promise<void> {
     const reader = createTabulaClient({ chain });
     let deskFor: string | undefined;
     let answerer: AuditAnswerer | undefined;
+    let sweeper: DealSweeper | undefined;
     service.addEventListener("change", () => {
       const { owner, status, operatorRoles } = service.snapshot;
       const ready = owner && status?.registered && (operatorRoles & HOST_OPERATOR_ROLES) === HOST_OPERATOR_ROLES;
@@ -111,6 +113,9 @@ async function boot(): Promise<void> {
       deskFor = key;
       answerer?.stop();
       answerer = undefined;
+      sweeper?.stop();
+      sweeper = undefined;
+      hosting.bind(undefined);
       if (!key) return host.setDealDesk(undefined);
       void service.operatorAccount().then((operator) => {
         if (deskFor !== key) return;
@@ -132,6 +137,28 @@ async function boot(): Promise<void> {
         });
         answerer = started;
         started.start();
+        // The same key completes the deals whose term is over; a shard goes once no running deal binds it.
+        const ends = new DealSweeper({
+          reader,
+          operator: createTabulaClient({ chain, account: operator }),
+          owner: key,
+          held: () => host.held(),
+          remove: (shards) => host.remove(shards),
+        });
+        let completed = 0;
+        let dropped = 0;
+        ends.addEventListener("change", () => {
+          for (const deal of ends.completed.slice(0, ends.completed.length - completed).reverse()) {
+            service.recordCompletion(deal);
+          }
+          for (const shard of ends.dropped.slice(0, ends.dropped.length - dropped).reverse()) service.recordDrop(shard);
+          completed = ends.completed.length;
+          dropped = ends.dropped.length;
+          service.recordSweepError(ends.error);
+        });
+        sweeper = ends;
+        hosting.bind(ends);
+        ends.start();
       });
     });
     let owner: string | undefined;

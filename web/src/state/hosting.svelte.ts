@@ -1,7 +1,8 @@
 /** Host mode as the UI sees it: the "Share storage" switch, the quota, and the shards this tab holds for others. */
 
-import { shardKey, totalBytesOf } from "../core/hosting/catalog.ts";
+import { type HeldShard, shardKey, totalBytesOf } from "../core/hosting/catalog.ts";
 import type { Host } from "../core/hosting/host.ts";
+import { toHex } from "../lib/bytes.ts";
 import { BaseError, userMessage } from "../lib/errors.ts";
 
 export interface HeldShardView {
@@ -15,6 +16,22 @@ export interface HeldShardView {
   storedAtMs: number;
   servedPieces: number;
   servedBytes: number;
+  /** The paid deal the host's record names for it, if any. */
+  dealId?: bigint;
+  /** When the running deal that binds it ends (Unix seconds): it stays until then. */
+  boundUntilS?: bigint;
+}
+
+/** What says which held shards a running paid deal binds (the host's deal sweeper); emits `change`. */
+export interface ShardBinding extends EventTarget {
+  boundUntil(shard: Pick<HeldShard, "manifest" | "shardIndex">): bigint | undefined;
+}
+
+/** Shards a removal left in place because running deals bind them. */
+export interface KeptShards {
+  count: number;
+  /** When the last of their deals ends (Unix seconds). */
+  untilS: bigint;
 }
 
 export class HostingState {
@@ -30,6 +47,9 @@ export class HostingState {
   #announcements = $state(0);
   #lastAnnouncedAt = $state(0);
   #error = $state<string | undefined>();
+  #kept = $state.raw<KeptShards | undefined>();
+  #binding: ShardBinding | undefined;
+  readonly #update: () => void;
 
   constructor(host: Host) {
     this.#host = host;
@@ -55,11 +75,27 @@ export class HostingState {
           storedAtMs: shard.storedAtMs,
           servedPieces: served?.pieces ?? 0,
           servedBytes: served?.bytes ?? 0,
+          ...(shard.dealId ? { dealId: BigInt(`0x${toHex(shard.dealId)}`) } : {}),
+          ...boundView(this.#binding?.boundUntil(shard)),
         };
       });
     };
+    this.#update = update;
     host.addEventListener("change", update);
     update();
+  }
+
+  /** Running paid deals bind shards from now on: "remove all" leaves those until their deals end. */
+  bind(binding: ShardBinding | undefined): void {
+    this.#binding?.removeEventListener("change", this.#update);
+    this.#binding = binding;
+    binding?.addEventListener("change", this.#update);
+    this.#update();
+  }
+
+  /** Shards the last removal left in place because running deals bind them. */
+  get kept(): KeptShards | undefined {
+    return this.#kept;
   }
 
   get enabled(): boolean {
@@ -108,12 +144,21 @@ export class HostingState {
     await this.#run(() => this.#host.setQuota(quotaBytes));
   }
 
-  /** Removes every shard held for others and frees the blocks written for them (their owners will repair). */
+  /**
+   * Removes every shard held for others and frees the blocks written for them (their owners will repair), except
+   * shards running paid deals bind: dropping those would forfeit the deals' collateral, so they stay until their
+   * deals end ({@link kept}).
+   */
   async removeAll(): Promise<void> {
     this.#removing = true;
     try {
       await this.#run(async () => {
-        await this.#host.removeAll();
+        const held = this.#host.held();
+        const until = held.map((shard) => this.#binding?.boundUntil(shard));
+        const bound = until.filter((s): s is bigint => s !== undefined);
+        await this.#host.remove(held.filter((_, i) => until[i] === undefined));
+        const last = bound.toSorted((a, b) => (a < b ? -1 : a > b ? 1 : 0)).at(-1);
+        this.#kept = last === undefined ? undefined : { count: bound.length, untilS: last };
       });
     } finally {
       this.#removing = false;
@@ -129,4 +174,8 @@ export class HostingState {
         error instanceof BaseError ? userMessage(error) : String(error instanceof Error ? error.message : error);
     }
   }
+}
+
+function boundView(untilS: bigint | undefined): { boundUntilS?: bigint } {
+  return untilS === undefined ? {} : { boundUntilS: untilS };
 }

@@ -9,6 +9,7 @@ import type { Activity, ActivityError } from "../core/network/activities.ts";
 import type { ShardCheck } from "../core/network/check-file.ts";
 import type { KnownHost } from "../core/network/known-hosts.ts";
 import type {
+  DueRenewal,
   MaintenanceView,
   NetworkFiles,
   NetworkFileView,
@@ -22,6 +23,7 @@ export type {
   Activity,
   ActivityError,
   DealVerification,
+  DueRenewal,
   KnownHost,
   MaintenanceView,
   NetworkFileView,
@@ -42,6 +44,7 @@ export class NetworkFilesState {
   #keepLocalCopy = $state(true);
   #paidStorage = $state(false);
   #quotes = $state.raw<ReadonlyMap<string, PendingQuote>>(new Map());
+  #renewals = $state.raw<ReadonlyMap<string, DueRenewal>>(new Map());
   #auditBudget = $state.raw<{ left: bigint; bond: bigint } | undefined>();
 
   constructor(service: NetworkFiles) {
@@ -62,6 +65,7 @@ export class NetworkFilesState {
     this.#keepLocalCopy = service.keepLocalCopy;
     this.#paidStorage = service.paidStorage;
     this.#quotes = new Map(service.quotes);
+    this.#renewals = new Map(service.renewals);
   }
 
   get files(): NetworkFileView[] {
@@ -143,6 +147,14 @@ export class NetworkFilesState {
   /** Ends every running deal of the file early: hosts paid up to now, the rest refunded. */
   endDeals(cid: string): Promise<void> {
     return this.#service.endDeals(cid).catch(() => undefined);
+  }
+  /** Paid files whose deals near their end, by manifest CID. */
+  get renewals(): ReadonlyMap<string, DueRenewal> {
+    return this.#renewals;
+  }
+  /** Quotes renewing the file's deals that near their end, on the hosts that hold its shards. */
+  quoteRenewal(cid: string): Promise<void> {
+    return this.#service.quoteRenewal(cid);
   }
   /** Drops a quote without paying. */
   dismissQuote(cid: string): void {

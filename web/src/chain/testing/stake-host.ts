@@ -37,7 +37,7 @@ export async function stakeHost(chain: TestChain, parameters: StakeHostParameter
       await authorizeOperator(wallet, {
         operator: parameters.operator.address,
         roles: OperatorRole.Host,
-        expiresAt: now + 86_400n,
+        expiresAt: now + 365n * 86_400n,
       }),
     );
   }

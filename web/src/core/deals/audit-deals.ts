@@ -172,7 +172,7 @@ async function settleOpen(
 
 /**
  * Fixes the seeds still unfixed among `dealIds` in one transaction. A host may fix its own (and even answer) first:
- * the seeds are read again just before, and once more if the transaction would still meet one fixed meanwhile.
+ * the seeds are read again just before, and again after each transaction that lost such a race.
  */
 async function fixSeeds(
   parts: AuditDealsParts,
@@ -180,22 +180,34 @@ async function fixSeeds(
   onTransaction?: (what: AuditTransaction, tx: Hash) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const unfixed: bigint[] = [];
-    for (const dealId of dealIds) if ((await openAudit(parts.reader, dealId))?.deadline === 0n) unfixed.push(dealId);
-    if (unfixed.length === 0) return;
-    let tx: Hash;
+  const unfixed = async () => {
+    const left: bigint[] = [];
+    for (const dealId of dealIds) if ((await openAudit(parts.reader, dealId))?.deadline === 0n) left.push(dealId);
+    return left;
+  };
+  // Each race lost means a host fixed a seed meanwhile: at most one more attempt per deal.
+  for (let attempt = 0; ; attempt++) {
+    const left = await unfixed();
+    if (left.length === 0) return;
     try {
-      tx = await fixAuditSeeds(parts.sender, { dealIds: unfixed });
+      const tx = await fixAuditSeeds(parts.sender, { dealIds: left });
+      onTransaction?.("fix seeds", tx);
+      await waitForSuccess(parts.reader, { hash: tx, what: "Fixing the audits' seeds", ...(signal ? { signal } : {}) });
+      return;
     } catch (error) {
+      signal?.throwIfAborted();
+      // A host fixed its own seed (or answered) first, before the call or in the same block (the transaction then
+      // reverts): what is left unfixed is sent again; a failure that leaves no seed unfixed did no harm.
+      const still = await unfixed();
+      if (still.length === 0) return;
       const name = revertOf(error)?.errorName;
-      if (attempt === 0 && (name === "StorageMarketAuditSeedAlreadyFixed" || name === "StorageMarketNoOpenAudit"))
-        continue;
+      const raced =
+        name === "StorageMarketAuditSeedAlreadyFixed" ||
+        name === "StorageMarketNoOpenAudit" ||
+        still.length < left.length;
+      if (raced && attempt < dealIds.length) continue;
       throw error;
     }
-    onTransaction?.("fix seeds", tx);
-    await waitForSuccess(parts.reader, { hash: tx, what: "Fixing the audits' seeds", ...(signal ? { signal } : {}) });
-    return;
   }
 }
 

@@ -53,3 +53,13 @@ export class AuditBudgetExhaustedError extends BaseError {
     this.left = parameters.left;
   }
 }
+
+/** No running deal of the file ends soon enough to be renewed. */
+export class NothingToRenewError extends BaseError {
+  override name = "NothingToRenewError";
+  constructor() {
+    super("None of this file's running deals ends within the renewal window.", {
+      details: "A deal is offered for renewal in its last 7 days; the file's page shows when its deals end.",
+    });
+  }
+}

@@ -7,7 +7,7 @@
  * left escrowed for a shard nobody stores.
  */
 import { type Account, type Address, bytesToHex, type Hash, type Hex, isAddressEqual } from "viem";
-import { getBalance, getGasPrice, readContract } from "viem/actions";
+import { getBalance, getBlock, getGasPrice, readContract } from "viem/actions";
 import { deployedContract } from "../../chain/chain.ts";
 import type { TabulaClient } from "../../chain/client.ts";
 import { NoAccountError } from "../../chain/errors.ts";
@@ -73,6 +73,16 @@ export interface PaidQuote {
   ethNeeded: bigint;
   /** The market's allowance now, the owner's audit budget: the escrow's permit keeps it. */
   allowance: bigint;
+  /** For a renewal: the running deals the new ones replace (ended early once the new ones run). */
+  renews?: RenewedDeal[];
+}
+
+/** A running deal a renewal replaces: its shard, the host that holds it, and when it ends (Unix seconds). */
+export interface RenewedDeal {
+  shard: number;
+  host: string;
+  dealId: bigint;
+  endsAtS: number;
 }
 
 export interface PaidUploadParts {
@@ -178,6 +188,8 @@ export async function quotePaidUpload(
     targets: PlacementTargets<KnownHost>;
     registry: readonly RegisteredHost[];
     durationSeconds?: bigint;
+    /** Shard → the host to keep it on where that host is eligible (a renewal); the others go to the best. */
+    keep?: ReadonlyMap<number, string>;
   },
 ): Promise<PaidQuote> {
   const { reader, payer } = parts;
@@ -193,9 +205,23 @@ export async function quotePaidUpload(
   });
   const eligible = candidates.filter((c) => !c.ineligible);
   if (eligible.length < shards.length) throw new NotEnoughPaidHostsError(shards.length, eligible.length);
+  const keep = parameters.keep ?? new Map<number, string>();
+  const kept = new Map(
+    [...keep].flatMap(([shard, peer]) => {
+      const host = eligible.find((c) => c.peer === peer);
+      return host ? [[shard, host] as const] : [];
+    }),
+  );
+  // Hosts of the file's other shards are taken by them: a shard that cannot stay goes to a host not yet used.
+  const rest = eligible.filter((c) => ![...keep.values()].includes(c.peer));
+  const hostOf = (shard: number): PaidCandidate => {
+    const host = kept.get(shard) ?? rest.shift();
+    if (!host) throw new NotEnoughPaidHostsError(shards.length, eligible.length);
+    return host;
+  };
+  const assigned = shards.map((shard) => ({ shard, host: hostOf(shard) }));
   const chosen = await Promise.all(
-    shards.map(async (shard, i) => {
-      const host = eligible[i] as PaidCandidate;
+    assigned.map(async ({ shard, host }) => {
       const shardSize = BigInt(parameters.manifest.shards[shard]?.size ?? 0);
       const price =
         shardSize === sizeBytes
@@ -392,7 +418,8 @@ export class UploadDealBook implements UploadDeals {
 
   async #propose(asks: readonly { shard: number; peer: string }[], signal?: AbortSignal): Promise<PlacementDeal[]> {
     const { reader, payer } = this.#parts;
-    const now = BigInt(Math.floor(Date.now() / 1000));
+    // The chain's clock, not this device's: acceptBy and the permit's deadline are checked against block time.
+    const now = (await getBlock(reader)).timestamp;
     const terms: DealTerms[] = await Promise.all(
       asks.map(async ({ shard, peer }) => {
         const owner = this.#owners.get(peer) as Address;

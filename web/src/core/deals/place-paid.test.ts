@@ -1,7 +1,7 @@
 import "fake-indexeddb/auto";
 import { type Account, type Address, bytesToHex, getAddress, type LocalAccount, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { getTransactionCount } from "viem/actions";
+import { getBlock, getTransactionCount } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TabulaClient } from "../../chain/client.ts";
 import { DealStatus, dealInfo } from "../../chain/market/deal-info.ts";
@@ -21,12 +21,14 @@ import { fileSource, useFilesFixture } from "../../storage/testing/files-fixture
 import { loadManifest } from "../files/open-file.ts";
 import { storeFile } from "../files/store-file.ts";
 import { DealDesk } from "../hosting/deal-desk.ts";
+import { UploadIncompleteError } from "../network/errors.ts";
 import { placementsOf } from "../network/placements.ts";
 import { type Attest, type Behaviour, fakeNetwork } from "../network/testing/fake-hosts.ts";
 import { uploadFile } from "../network/upload-file.ts";
-import { InsufficientFundsError } from "./errors.ts";
-import { UploadDealBook } from "./paid-upload.ts";
+import { InsufficientFundsError, NothingToRenewError } from "./errors.ts";
+import { DEFAULT_DEAL_DURATION_SECONDS, UploadDealBook } from "./paid-upload.ts";
 import { placePaid, quoteFile } from "./place-paid.ts";
+import { dealsToRenew, quoteRenewal, RENEWAL_WINDOW_SECONDS, renewFile } from "./renew-file.ts";
 import { endFileDeals, resumeFileDeals } from "./settle-file.ts";
 import { verifyDeal } from "./verify-deal.ts";
 
@@ -224,6 +226,67 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
     expect(ended.hostPayments + ended.refund).toBe(quote.total - third.price);
     expect(ended.hostPayments).toBeGreaterThan(0n);
     expect(await balance(client.address)).toBe(paid + ended.refund);
+  });
+
+  it("renews deals near their end on the hosts that hold them, the old ones ended with their unused rest back; a host that refuses keeps its running deal", async () => {
+    const cid = await storedFile(5);
+    const parts = await network({ a: ["store"], b: ["store", "refuse"], c: ["store"], d: ["store"] });
+    const manifest = await loadManifest(db, cid);
+    const first = await quoteFile(parts, { manifest, manifestCid: cid, placements: [], payer });
+    await placePaid({ ...parts, store: db, placements: db }, cid, { manifest, quote: first, payer });
+    const placed = await placementsOf(db, cid);
+    const oldDeal = new Map(placed.map((p) => [p.host, p.deal?.id as bigint]));
+    const chainNow = async () => Number((await getBlock(chain.client())).timestamp);
+    expect(dealsToRenew(placed, await chainNow())).toEqual([]);
+    await expect(
+      quoteRenewal(parts, { manifest, manifestCid: cid, placements: placed, payer, nowS: await chainNow() }),
+    ).rejects.toBeInstanceOf(NothingToRenewError);
+
+    await chain.advance(Number(DEFAULT_DEAL_DURATION_SECONDS) - RENEWAL_WINDOW_SECONDS + 60);
+    const nowS = await chainNow();
+    expect(
+      dealsToRenew(placed, nowS)
+        .map((r) => r.host)
+        .sort(),
+    ).toEqual(["a", "b", "c"]);
+    const quote = await quoteRenewal(parts, { manifest, manifestCid: cid, placements: placed, payer, nowS });
+    expect(quote.shards.map((s) => `${s.shard}:${s.peer}`).sort()).toEqual(
+      placed.map((p) => `${p.shard}:${p.host}`).sort(),
+    );
+    expect(new Set(quote.renews?.map((r) => r.dealId))).toEqual(new Set(oldDeal.values()));
+
+    const before = await balance(client.address);
+    const txs: { what: string; ids: bigint[] }[] = [];
+    const failed = await renewFile({ ...parts, store: db, placements: db }, cid, {
+      manifest,
+      quote,
+      payer,
+      onTransaction: (tx) => txs.push({ what: tx.what, ids: tx.dealIds }),
+    }).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(UploadIncompleteError);
+    expect(txs.map((t) => t.what)).toEqual(["propose", "accept", "cancel", "end"]);
+    const ended = txs.at(-1)?.ids ?? [];
+    expect(new Set(ended)).toEqual(new Set([oldDeal.get("a"), oldDeal.get("c")]));
+
+    const after = await placementsOf(db, cid);
+    let newTotal = 0n;
+    let refund = 0n;
+    for (const host of ["a", "c"]) {
+      const p = after.find((x) => x.host === host);
+      const renewed = p?.deal as NonNullable<NonNullable<typeof p>["deal"]>;
+      expect(renewed.id).not.toBe(oldDeal.get(host));
+      expect((await dealInfo(chain.client(), renewed.id)).status).toBe(DealStatus.Active);
+      newTotal += renewed.price;
+      const old = await dealInfo(chain.client(), oldDeal.get(host) as bigint);
+      expect(old.status).toBe(DealStatus.Ended);
+      // Ended now: the host is paid to now, the client gets the rest.
+      refund += old.price - old.claimed;
+    }
+    // b refused: its shard keeps the running deal, and its record says so.
+    const b = after.find((x) => x.host === "b");
+    expect(b).toMatchObject({ status: "live", deal: { id: oldDeal.get("b") } });
+    expect((await dealInfo(chain.client(), oldDeal.get("b") as bigint)).status).toBe(DealStatus.Active);
+    expect(await balance(client.address)).toBe(before - newTotal + refund);
   });
 
   it("refuses to start when the wallet cannot pay, naming what is missing; nothing is sent", async () => {

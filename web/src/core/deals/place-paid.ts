@@ -68,6 +68,10 @@ export interface PlacePaidParameters {
   signal?: AbortSignal;
   onProgress?: (progress: UploadProgress) => void;
   onTransaction?: (tx: DealTransaction) => void;
+  /** The file's placements the quoted shards join (default: all of them; a renewal leaves out the ones it renews). */
+  placements?: readonly Placement[];
+  /** Hosts tried per shard (a renewal tries only the host that holds it). */
+  maxAttemptsPerShard?: number;
 }
 
 export interface PlacePaidReturnType {
@@ -107,8 +111,9 @@ export async function placePaid(
       .filter((peer) => !quote.candidates.some((c) => c.peer === peer && !c.ineligible)),
   );
   const upload = uploadFile(parts, cid, {
-    placements: await placementsOf(parts.placements, cid),
+    placements: parameters.placements ?? (await placementsOf(parts.placements, cid)),
     shards: quote.shards.map((s) => s.shard),
+    ...(parameters.maxAttemptsPerShard === undefined ? {} : { maxAttemptsPerShard: parameters.maxAttemptsPerShard }),
     assign: new Map(quote.shards.map((s) => [s.shard, s.peer])),
     exclude: unstaked,
     deals: book,

@@ -1,33 +1,28 @@
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { type Account, type Address, bytesToHex, numberToBytes } from "viem";
+import type { Account, Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { getBlock, getTransactionCount } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployedContract } from "../../chain/chain.ts";
 import type { TabulaClient } from "../../chain/client.ts";
-import { acceptDealsSync } from "../../chain/market/accept-deals.ts";
 import { challengeDeals } from "../../chain/market/challenge-deals.ts";
 import { claimEarnings } from "../../chain/market/claim-earnings.ts";
 import { dealInfo } from "../../chain/market/deal-info.ts";
 import { fixAuditSeeds } from "../../chain/market/fix-audit-seeds.ts";
 import { openAudit } from "../../chain/market/open-audit.ts";
-import { proposeDealsSync } from "../../chain/market/propose-deals.ts";
-import { quote } from "../../chain/market/quote.ts";
-import { signReceipt } from "../../chain/market/receipts.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { startTestChain, TEST_MARKET_PARAMETERS, TEST_TREASURY, type TestChain } from "../../chain/testing/hardhat.ts";
 import { stakeHost } from "../../chain/testing/stake-host.ts";
 import { approve } from "../../chain/token/approve.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
-import { pieceRoot } from "../../p2p/protocols/audit/index.ts";
 import type { HeldShard } from "../../p2p/protocols/common/held-shard.ts";
 import { AuditAnswerer } from "./audit-answerer.ts";
+import { heldDeal } from "./testing/held-deal.ts";
 
 const P = TEST_MARKET_PARAMETERS;
 const BPS = 10_000n;
-const DURATION = 30n * 24n * 3600n;
 const SHARD_BYTES = 4096;
 
 describe("the host's tab answers the audits of its deals on its own", () => {
@@ -44,39 +39,7 @@ describe("the host's tab answers the audits of its deals on its own", () => {
   const mine = () => chain.client().request({ method: "evm_mine" as never, params: [] as never });
 
   /** A deal for the one-piece shard, accepted with σ by the host's key; the shard as the host holds it. */
-  async function heldDeal(): Promise<{ dealId: bigint; held: HeldShard }> {
-    const t = (await getBlock(chain.client())).timestamp;
-    const root = await pieceRoot(piece, 0);
-    const terms = {
-      host: host.address,
-      manifestCid: "0x01711220dd" as const,
-      shardIndex: 0,
-      shardSizeBytes: BigInt(SHARD_BYTES),
-      shardRoot: bytesToHex(root),
-      durationSeconds: DURATION,
-      price: await quote(chain.client(), {
-        host: host.address,
-        shardSizeBytes: BigInt(SHARD_BYTES),
-        durationSeconds: DURATION,
-      }),
-      acceptBy: t + 3600n,
-    };
-    const { deals } = await proposeDealsSync(wallet, { terms: [terms], permitDeadline: t + 3600n });
-    const dealId = (deals[0] as (typeof deals)[number]).dealId;
-    const signature = await signReceipt(chain.client(operator), { dealId, client: client.address, terms });
-    await acceptDealsSync(wallet, { receipts: [{ dealId, signature }] });
-    const held: HeldShard = {
-      manifest: pieceCid,
-      shardIndex: 0,
-      root,
-      pieces: [pieceCid],
-      sizes: [SHARD_BYTES],
-      owner: "client",
-      dealId: numberToBytes(dealId, { size: 32 }),
-      storedAtMs: Date.now(),
-    };
-    return { dealId, held };
-  }
+  const paidShard = () => heldDeal(chain, { client: wallet, host, operator, piece });
 
   async function challenge(dealId: bigint): Promise<void> {
     await mined(await approve(wallet, { spender: market, value: P.challengeBond }));
@@ -104,7 +67,7 @@ describe("the host's tab answers the audits of its deals on its own", () => {
   afterAll(() => chain.close());
 
   it("answers a challenge as it comes: the bond goes to the host at once, the proven pay at the claim", async () => {
-    const { dealId, held } = await heldDeal();
+    const { dealId, held } = await paidShard();
     const watcher = answerer([held]);
     watcher.start();
     try {
@@ -133,7 +96,7 @@ describe("the host's tab answers the audits of its deals on its own", () => {
   });
 
   it("answers on starting again what was challenged while the tab was closed", async () => {
-    const { dealId, held } = await heldDeal();
+    const { dealId, held } = await paidShard();
     await challenge(dealId);
     const watcher = answerer([held]);
     await watcher.scan();
@@ -142,11 +105,11 @@ describe("the host's tab answers the audits of its deals on its own", () => {
   });
 
   it("reports a window that closed while the tab was away, or a piece it lost, and sends nothing", async () => {
-    const late = await heldDeal();
+    const late = await paidShard();
     await challenge(late.dealId);
     const audit = await openAudit(chain.client(), late.dealId);
     await chain.advance((audit?.deadline as bigint) - (await getBlock(chain.client())).timestamp + 1n);
-    const lost = await heldDeal();
+    const lost = await paidShard();
     await challenge(lost.dealId);
     const nonce = await getTransactionCount(chain.client(), { address: operator.address });
     const watcher = answerer([late.held, lost.held], new Map());
@@ -158,5 +121,22 @@ describe("the host's tab answers the audits of its deals on its own", () => {
       [late.dealId, expect.stringMatching(/^the window to answer closed at /)],
     ]);
     expect(await getTransactionCount(chain.client(), { address: operator.address })).toBe(nonce);
+  });
+
+  it("reports a damaged shard, whose proof the market refuses, and sends nothing: the window passes, the client penalizes", async () => {
+    const { dealId, held } = await paidShard();
+    await challenge(dealId);
+    const damaged = piece.slice();
+    damaged.fill(0xff, 0, damaged.length);
+    const nonce = await getTransactionCount(chain.client(), { address: operator.address });
+    const watcher = answerer([held], new Map([[pieceCid.toString(), damaged]]));
+    await watcher.scan();
+    expect(watcher.answers).toEqual([]);
+    expect(watcher.failures.map((f) => [f.dealId, f.message])).toEqual([
+      [dealId, expect.stringMatching(/does not match the shard's root/)],
+    ]);
+    expect(await getTransactionCount(chain.client(), { address: operator.address })).toBe(nonce);
+    const audit = await openAudit(chain.client(), dealId);
+    expect(audit?.deadline).toBeGreaterThan(0n);
   });
 });

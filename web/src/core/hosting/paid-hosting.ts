@@ -53,8 +53,11 @@ export interface HostEarnings {
 export interface PaidHostingActivity {
   at: number;
   text: string;
-  tx: Hash;
-  /** The deal an audit answer was for. */
+  /** The transaction, for what sent one (a dropped shard sends none). */
+  tx?: Hash;
+  /** What it was, beyond a step of the owner's: an audit answered, a finished deal completed, a shard dropped. */
+  kind?: "audit" | "completed" | "dropped";
+  /** The deal it was for. */
   dealId?: bigint;
 }
 
@@ -77,6 +80,8 @@ export interface PaidHostingSnapshot {
   /** What is under way, for the user. */
   step?: string;
   error?: string;
+  /** Why completing ended deals or dropping their shards failed last time. */
+  sweepError?: string;
   /** Transactions sent from this tab, newest first. */
   activity: PaidHostingActivity[];
 }
@@ -230,9 +235,37 @@ export class PaidHosting extends EventTarget {
   recordAnswer(answer: { dealId: bigint; leafIndex: bigint; tx: Hash; earned: bigint; bond: bigint }): void {
     const text = `Answered the audit of deal ${answer.dealId} (leaf ${answer.leafIndex}): ${formatAmount(answer.earned)} TAB proven, ${formatAmount(answer.bond)} TAB bond received`;
     this.#update({
-      activity: [{ at: this.#now(), text, tx: answer.tx, dealId: answer.dealId }, ...this.#snapshot.activity],
+      activity: [
+        { at: this.#now(), text, tx: answer.tx, kind: "audit", dealId: answer.dealId },
+        ...this.#snapshot.activity,
+      ],
     });
     void this.refresh().catch(() => undefined);
+  }
+
+  /** Shows a finished deal this tab's key completed (the rest of its pay) in the activity list. */
+  recordCompletion(completed: { dealId: bigint; tx: Hash; hostPayment: bigint }): void {
+    const text = `Completed deal ${completed.dealId} at its end: ${formatAmount(completed.hostPayment)} TAB paid (less the protocol fee), its collateral freed`;
+    this.#update({
+      activity: [
+        { at: this.#now(), text, tx: completed.tx, kind: "completed", dealId: completed.dealId },
+        ...this.#snapshot.activity,
+      ],
+    });
+    void this.refresh().catch(() => undefined);
+  }
+
+  /** Shows a shard dropped because its deal no longer runs. */
+  recordDrop(dropped: { dealId: bigint; shardIndex: number; status: string }): void {
+    const text = `Dropped shard ${dropped.shardIndex} of deal ${dropped.dealId}: the deal is ${dropped.status.toLowerCase()}`;
+    this.#update({
+      activity: [{ at: this.#now(), text, kind: "dropped", dealId: dropped.dealId }, ...this.#snapshot.activity],
+    });
+  }
+
+  /** Shows why settling ended deals failed (cleared by the next success). */
+  recordSweepError(error: string | undefined): void {
+    if (error !== this.#snapshot.sweepError) this.#update({ sweepError: error });
   }
 
   /** Adds `amount` to the stake with one permit signature. */

@@ -15,7 +15,7 @@ export interface ActivityError {
 /** One operation on one of my files (or one download), with its progress, as the UI shows it. */
 export interface Activity {
   id: number;
-  kind: "upload" | "download" | "check" | "repair" | "deals";
+  kind: "upload" | "download" | "check" | "repair" | "deals" | "renew";
   cid: string;
   startedAtMs: number;
   endedAtMs?: number;

@@ -6,7 +6,7 @@
  * schedule and repairing what was lost (maintenance.ts). Emits `change` whenever anything it shows changes.
  */
 
-import { readContract } from "viem/actions";
+import { getBlock, readContract } from "viem/actions";
 import { deployedContract } from "../../chain/chain.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { allowance } from "../../chain/token/allowance.ts";
@@ -22,7 +22,8 @@ import { auditDeals } from "../deals/audit-deals.ts";
 import { clientKey, enableClientKey } from "../deals/client-key.ts";
 import { type FileHostsParts, withChainHolders } from "../deals/file-hosts.ts";
 import { type DealTransaction, type PaidQuote, requirePayer } from "../deals/paid-upload.ts";
-import { type PaidStorageParts, placePaid, quoteFile } from "../deals/place-paid.ts";
+import { type PaidStorageParts, type PlacePaidParameters, placePaid, quoteFile } from "../deals/place-paid.ts";
+import { dealsToRenew, quoteRenewal, renewFile } from "../deals/renew-file.ts";
 import { endFileDeals, openProposals, resumeFileDeals } from "../deals/settle-file.ts";
 import { type DealVerification, verifyDeal } from "../deals/verify-deal.ts";
 import type { RemoteFileStore } from "../files/my-files.ts";
@@ -71,8 +72,18 @@ export interface NetworkFilesOptions {
 export interface PendingQuote {
   cid: string;
   state: "quoting" | "ready" | "failed";
+  /** A renewal of running deals rather than a first placement. */
+  renewal?: boolean;
   quote?: PaidQuote;
   error?: ActivityError;
+}
+
+/** A paid file whose running deals near their end: offered for renewal. */
+export interface DueRenewal {
+  /** Deals ending within the renewal window. */
+  deals: number;
+  /** When the first of them ends (Unix seconds, chain time). */
+  endsAtS: number;
 }
 
 /** How an operation was started: by the automatic checks (abortable when they pause) or by the user. */
@@ -111,6 +122,7 @@ export class NetworkFiles extends EventTarget {
   #keepLocalCopy = true;
   #paidStorage = false;
   #quotes = new Map<string, PendingQuote>();
+  #renewals = new Map<string, DueRenewal>();
 
   constructor(parts: NetworkFilesParts, options: NetworkFilesOptions = {}) {
     super();
@@ -221,6 +233,10 @@ export class NetworkFiles extends EventTarget {
   /** Paid uploads waiting for the owner's confirmation, by manifest CID. */
   get quotes(): ReadonlyMap<string, PendingQuote> {
     return this.#quotes;
+  }
+  /** Paid files whose deals near their end, by manifest CID (found by each check's on-chain round). */
+  get renewals(): ReadonlyMap<string, DueRenewal> {
+    return this.#renewals;
   }
 
   /** Stops the automatic checks and what they run, and stops listening to the hosts. */
@@ -367,6 +383,33 @@ export class NetworkFiles extends EventTarget {
     this.#changed();
   }
 
+  /** Quotes renewing the file's deals that near their end, each on the host that holds its shard. */
+  async quoteRenewal(cid: string, options: ActionOptions & { durationSeconds?: bigint } = {}): Promise<void> {
+    const paid = this.#parts.paid;
+    if (!paid) return;
+    this.#quotes.set(cid, { cid, state: "quoting", renewal: true });
+    this.#changed();
+    try {
+      const db = await this.#parts.db();
+      const quote = await quoteRenewal(
+        { ...paid, self: this.#parts.self, hosts: this.#parts.hosts },
+        {
+          manifest: await this.#manifestOf(db, cid),
+          manifestCid: cid,
+          placements: await placementsOf(db, cid),
+          payer: requirePayer(await paid.payer()),
+          nowS: Number((await getBlock(paid.reader)).timestamp),
+          ...(options.durationSeconds === undefined ? {} : { durationSeconds: options.durationSeconds }),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
+      this.#quotes.set(cid, { cid, state: "ready", renewal: true, quote });
+    } catch (error) {
+      this.#quotes.set(cid, { cid, state: "failed", renewal: true, error: errorView(error) });
+    }
+    this.#changed();
+  }
+
   /** Checks a deal of one of the file's shards against the chain (σ, its signer, the terms naming this shard). */
   async verifyDeal(cid: string, shard: number, dealId: bigint, sigma?: Uint8Array): Promise<DealVerification> {
     const paid = this.#parts.paid;
@@ -397,6 +440,7 @@ export class NetworkFiles extends EventTarget {
           await savePlacement(db, { ...p, status: "moved", reason: "its deal was ended early" });
         }
       }
+      await this.#noteRenewals(db, cid);
     });
   }
 
@@ -473,6 +517,7 @@ export class NetworkFiles extends EventTarget {
     if (!pending?.quote || !paid) return undefined;
     const quote = pending.quote;
     this.#quotes.delete(cid);
+    if (quote.renews) return await this.#renew(cid, quote, options);
     return await this.#track("upload", cid, options, async (activity) => {
       const db = await this.#parts.db();
       const manifest = await this.#manifestOf(db, cid);
@@ -482,18 +527,61 @@ export class NetworkFiles extends EventTarget {
         quote,
         payer: requirePayer(await paid.payer()),
         ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (upload) => {
-          activity.upload = upload;
-          this.#log.progressed();
-        },
-        onTransaction: (tx) => {
-          activity.deals = [...(activity.deals ?? []), tx];
-          this.#log.progressed();
-        },
+        ...this.#reportsTo(activity),
       });
       if (!this.#keepLocalCopy) await dropLocal(db, cid);
       return placed;
     });
+  }
+
+  /** Where a paid placement's pushes and transactions show: on its activity. */
+  #reportsTo(activity: Activity): Pick<PlacePaidParameters, "onProgress" | "onTransaction"> {
+    return {
+      onProgress: (upload) => {
+        activity.upload = upload;
+        this.#log.progressed();
+      },
+      onTransaction: (tx) => {
+        activity.deals = [...(activity.deals ?? []), tx];
+        this.#log.progressed();
+      },
+    };
+  }
+
+  /** Renews as quoted: new deals on the same hosts, then the replaced ones ended (renew-file.ts). */
+  async #renew(cid: string, quote: PaidQuote, options: ActionOptions): Promise<Placement[] | undefined> {
+    const paid = this.#parts.paid as PaidStorageParts;
+    return await this.#track("renew", cid, options, async (activity) => {
+      const db = await this.#parts.db();
+      const payer = requirePayer(await paid.payer());
+      const key = paid.operatorKey ? await paid.operatorKey() : undefined;
+      const ender = key && (await clientKey({ reader: paid.reader, owner: payer.account.address, key }));
+      const renewed = await renewFile({ ...this.#network(), ...paid, store: db, placements: db }, cid, {
+        manifest: await this.#manifestOf(db, cid),
+        quote,
+        payer,
+        ...(ender ? { ender } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...this.#reportsTo(activity),
+      });
+      activity.ended = { hostPayments: renewed.hostPayments, refund: renewed.refund };
+      await this.#noteRenewals(db, cid);
+      return renewed.renewed;
+    });
+  }
+
+  /** Whether the file's deals near their end, by the chain's clock: what the files page offers to renew. */
+  async #noteRenewals(db: FilesDB, cid: string): Promise<void> {
+    const paid = this.#parts.paid;
+    if (!paid) return;
+    const nowS = Number((await getBlock(paid.reader)).timestamp);
+    const due = dealsToRenew(await placementsOf(db, cid), nowS);
+    if (due.length > 0) {
+      this.#renewals.set(cid, { deals: due.length, endsAtS: Math.min(...due.map((d) => d.endsAtS)) });
+    } else {
+      this.#renewals.delete(cid);
+    }
+    this.#changed();
   }
 
   async #manifestOf(db: FilesDB, cid: string): Promise<Manifest> {
@@ -597,6 +685,7 @@ export class NetworkFiles extends EventTarget {
         if (endedIds.has(deal.id)) await savePlacement(db, { ...p, deal: { ...deal, ended: "Ended" } });
       }
     }
+    await this.#noteRenewals(db, cid);
     return result;
   }
 

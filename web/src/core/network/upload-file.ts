@@ -38,6 +38,8 @@ export interface HostTransfer {
   state: "connecting" | "sending" | "stored" | "failed" | "cancelled";
   bytes: number;
   totalBytes: number;
+  /** Bytes that crossed the link, once stored (less than the shard where the host held pieces already). */
+  sentBytes?: number;
   startedAtMs: number;
   endedAtMs?: number;
   error?: string;
@@ -253,6 +255,7 @@ export async function uploadFile(
       parts.hosts.reportSuccess(host);
       transfer.state = "stored";
       transfer.bytes = transfer.totalBytes;
+      transfer.sentBytes = result.sentBytes;
       if (!job.done) {
         job.done = true;
         job.placement = placement;
