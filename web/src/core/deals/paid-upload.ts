@@ -454,12 +454,17 @@ export class UploadDealBook implements UploadDeals {
         proposeTx = hash;
       },
     });
-    const made = deals.map((d: ProposedDeal) => ({
-      id: d.dealId,
-      owner: d.terms.host,
-      price: d.terms.price,
-      proposeTx: proposeTx as Hash,
-    }));
+    const made = deals.map((d: ProposedDeal, i): PlacementDeal => {
+      // A renewal's deal names the one it replaces, so that a tab closed before ending that one ends it later.
+      const renews = this.#quote.renews?.find((r) => r.shard === asks[i]?.shard)?.dealId;
+      return {
+        id: d.dealId,
+        owner: d.terms.host,
+        price: d.terms.price,
+        proposeTx: proposeTx as Hash,
+        ...(renews === undefined ? {} : { renews }),
+      };
+    });
     this.#all.push(...made);
     this.#onTransaction({ what: "propose", hash: proposeTx as Hash, dealIds: made.map((d) => d.id) });
     return made;

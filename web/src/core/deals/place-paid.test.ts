@@ -28,7 +28,7 @@ import { uploadFile } from "../network/upload-file.ts";
 import { InsufficientFundsError, NothingToRenewError } from "./errors.ts";
 import { DEFAULT_DEAL_DURATION_SECONDS, UploadDealBook } from "./paid-upload.ts";
 import { placePaid, quoteFile } from "./place-paid.ts";
-import { dealsToRenew, quoteRenewal, RENEWAL_WINDOW_SECONDS, renewFile } from "./renew-file.ts";
+import { dealsToRenew, finishRenewals, quoteRenewal, RENEWAL_WINDOW_SECONDS, renewFile } from "./renew-file.ts";
 import { endFileDeals, resumeFileDeals } from "./settle-file.ts";
 import { verifyDeal } from "./verify-deal.ts";
 
@@ -275,6 +275,7 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
       const p = after.find((x) => x.host === host);
       const renewed = p?.deal as NonNullable<NonNullable<typeof p>["deal"]>;
       expect(renewed.id).not.toBe(oldDeal.get(host));
+      expect(renewed.renews).toBeUndefined();
       expect((await dealInfo(chain.client(), renewed.id)).status).toBe(DealStatus.Active);
       newTotal += renewed.price;
       const old = await dealInfo(chain.client(), oldDeal.get(host) as bigint);
@@ -287,6 +288,33 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
     expect(b).toMatchObject({ status: "live", deal: { id: oldDeal.get("b") } });
     expect((await dealInfo(chain.client(), oldDeal.get("b") as bigint)).status).toBe(DealStatus.Active);
     expect(await balance(client.address)).toBe(before - newTotal + refund);
+  });
+
+  it("finishes a renewal a closed tab left before ending the deals it replaces, once, in one transaction", async () => {
+    const cid = await storedFile(6);
+    const parts = await network({ a: ["store"], b: ["store"], c: ["store"], d: ["store"] });
+    const manifest = await loadManifest(db, cid);
+    const first = await quoteFile(parts, { manifest, manifestCid: cid, placements: [], payer });
+    await placePaid({ ...parts, store: db, placements: db }, cid, { manifest, quote: first, payer });
+    const old = (await placementsOf(db, cid)).map((p) => p.deal?.id as bigint);
+    await chain.advance(Number(DEFAULT_DEAL_DURATION_SECONDS) - RENEWAL_WINDOW_SECONDS + 60);
+    const nowS = Number((await getBlock(chain.client())).timestamp);
+    const placed = await placementsOf(db, cid);
+    const quote = await quoteRenewal(parts, { manifest, manifestCid: cid, placements: placed, payer, nowS });
+    // The new deals run, and the tab closes before the old ones are ended.
+    await placePaid({ ...parts, store: db, placements: db }, cid, { manifest, quote, payer, placements: [] });
+    const halfway = await placementsOf(db, cid);
+    expect(new Set(halfway.map((p) => p.deal?.renews))).toEqual(new Set(old));
+    for (const id of old) expect((await dealInfo(chain.client(), id)).status).toBe(DealStatus.Active);
+
+    const store = { reader: chain.client(), sender: payer, owner: client.address, store: db };
+    const finished = await finishRenewals(store, cid);
+    expect(new Set(finished.ended)).toEqual(new Set(old));
+    for (const id of old) expect((await dealInfo(chain.client(), id)).status).toBe(DealStatus.Ended);
+    expect((await placementsOf(db, cid)).map((p) => p.deal?.renews)).toEqual([undefined, undefined, undefined]);
+    const nonce = await getTransactionCount(chain.client(), { address: client.address });
+    expect(await finishRenewals(store, cid)).toEqual({ ended: [], hostPayments: 0n, refund: 0n });
+    expect(await getTransactionCount(chain.client(), { address: client.address })).toBe(nonce);
   });
 
   it("refuses to start when the wallet cannot pay, naming what is missing; nothing is sent", async () => {

@@ -7,18 +7,25 @@
  * renew keeps its shard under the running deal until it ends; the next check offers the renewal again, and the
  * repair places the shard elsewhere once the deal is over.
  */
-import type { Account } from "viem";
+import type { Account, Address } from "viem";
 import type { TabulaClient } from "../../chain/client.ts";
+import { DealStatus, dealInfo } from "../../chain/market/deal-info.ts";
 import type { Manifest } from "../../lib/manifest.ts";
 import type { KnownHost } from "../network/known-hosts.ts";
 import type { NetworkParts } from "../network/parts.ts";
 import { placementTargets } from "../network/placement-targets.ts";
-import { type Placement, type PlacementDeal, placementsOf, savePlacement } from "../network/placements.ts";
+import {
+  type Placement,
+  type PlacementDeal,
+  type PlacementStore,
+  placementsOf,
+  savePlacement,
+} from "../network/placements.ts";
 import type { UploadFileParts, UploadProgress } from "../network/upload-file.ts";
 import { NothingToRenewError } from "./errors.ts";
 import { type DealTransaction, type PaidQuote, quotePaidUpload, type RenewedDeal } from "./paid-upload.ts";
 import { type PaidStorageParts, placePaid } from "./place-paid.ts";
-import { endFileDeals } from "./settle-file.ts";
+import { type EndFileDealsReturnType, endFileDeals } from "./settle-file.ts";
 
 /** A running deal is offered for renewal once it ends within this many seconds (chain time). */
 export const RENEWAL_WINDOW_SECONDS = 7 * 24 * 3600;
@@ -67,6 +74,33 @@ export async function quoteRenewal(
     },
   );
   return { ...quote, renews };
+}
+
+/**
+ * Ends, in one transaction, the deals the file's accepted renewals replace where they still run, and then forgets
+ * which deal each renewal replaced. A renewal ends them at once; a tab closed before that step has the next check
+ * finish it, so the owner never pays twice for the same days.
+ */
+export async function finishRenewals(
+  parts: { reader: TabulaClient; sender: TabulaClient<Account>; owner: Address; store: PlacementStore },
+  cid: string,
+): Promise<EndFileDealsReturnType> {
+  const renewing = (await placementsOf(parts.store, cid)).filter(
+    (p) => p.deal?.acceptTx && !p.deal.ended && p.deal.renews !== undefined,
+  );
+  if (renewing.length === 0) return { ended: [], hostPayments: 0n, refund: 0n };
+  const ended = await endFileDeals(
+    { reader: parts.reader, payer: parts.sender, owner: parts.owner },
+    { placements: [], dealIds: renewing.map((p) => p.deal?.renews as bigint) },
+  );
+  for (const p of renewing) {
+    const { renews, ...deal } = p.deal as PlacementDeal;
+    const done =
+      ended.ended.includes(renews as bigint) ||
+      (await dealInfo(parts.reader, renews as bigint)).status !== DealStatus.Active;
+    if (done) await savePlacement(parts.store, { ...p, deal });
+  }
+  return ended;
 }
 
 export interface RenewFileReturnType {
@@ -123,16 +157,15 @@ export async function renewFile(
   const renewedShards = new Set(renewed.map((p) => p.shard));
   // A shard not renewed keeps its running deal: its record comes back where a refused push wrote over it.
   for (const p of old) if (!renewedShards.has(p.shard)) await savePlacement(parts.placements, p);
-  const ending = old.filter((p) => renewedShards.has(p.shard));
-  const ended = await endFileDeals(
-    { reader: parts.reader, payer: parameters.ender ?? payer, owner: payer.account.address },
-    { placements: ending },
+  const ended = await finishRenewals(
+    { reader: parts.reader, sender: parameters.ender ?? payer, owner: payer.account.address, store: parts.placements },
+    cid,
   );
   if (ended.hash) parameters.onTransaction?.({ what: "end", hash: ended.hash, dealIds: ended.ended });
   const endedIds = new Set(ended.ended);
-  for (const p of ending) {
-    // On the same host the new placement took its record; one that moved keeps its old record, retired.
-    if (renewed.some((r) => r.host === p.host && r.shard === p.shard)) continue;
+  for (const p of old) {
+    // On the same host the new placement took its record; one renewed on another host keeps its old one, retired.
+    if (!renewedShards.has(p.shard) || renewed.some((r) => r.host === p.host && r.shard === p.shard)) continue;
     const deal = p.deal as PlacementDeal;
     await savePlacement(parts.placements, {
       ...p,

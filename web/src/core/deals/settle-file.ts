@@ -98,17 +98,23 @@ export interface EndFileDealsReturnType {
 }
 
 /**
- * Ends every running deal of a file early in one transaction: each host is paid up to now and the client gets the
- * rest of the escrow back (pro rata), with each open audit's bond returned.
+ * Ends every running deal of a file early in one transaction (its placements' accepted deals, and `dealIds`): each
+ * host is paid up to now and the client gets the rest of the escrow back (pro rata), with each open audit's bond
+ * returned. Deals no longer running are left out; nothing is sent when none is.
  */
 export async function endFileDeals(
   parts: SettleFileParts & { owner?: Address },
-  parameters: { placements: readonly Placement[] },
+  parameters: { placements: readonly Placement[]; dealIds?: readonly bigint[] },
 ): Promise<EndFileDealsReturnType> {
   const { reader, payer } = parts;
   // The client, or its key authorized for the Client role, sends it; the deals are the owner's.
   const client = parts.owner ?? payer.account.address;
-  const ids = [...new Set(parameters.placements.flatMap((p) => (p.deal?.acceptTx ? [p.deal.id] : [])))];
+  const ids = [
+    ...new Set([
+      ...parameters.placements.flatMap((p) => (p.deal?.acceptTx ? [p.deal.id] : [])),
+      ...(parameters.dealIds ?? []),
+    ]),
+  ];
   const running: bigint[] = [];
   for (const id of ids) {
     const info = await dealInfo(reader, id);

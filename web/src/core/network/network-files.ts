@@ -23,7 +23,7 @@ import { clientKey, enableClientKey } from "../deals/client-key.ts";
 import { type FileHostsParts, withChainHolders } from "../deals/file-hosts.ts";
 import { type DealTransaction, type PaidQuote, requirePayer } from "../deals/paid-upload.ts";
 import { type PaidStorageParts, type PlacePaidParameters, placePaid, quoteFile } from "../deals/place-paid.ts";
-import { dealsToRenew, quoteRenewal, renewFile } from "../deals/renew-file.ts";
+import { dealsToRenew, finishRenewals, quoteRenewal, renewFile } from "../deals/renew-file.ts";
 import { endFileDeals, openProposals, resumeFileDeals } from "../deals/settle-file.ts";
 import { type DealVerification, verifyDeal } from "../deals/verify-deal.ts";
 import type { RemoteFileStore } from "../files/my-files.ts";
@@ -556,17 +556,21 @@ export class NetworkFiles extends EventTarget {
       const payer = requirePayer(await paid.payer());
       const key = paid.operatorKey ? await paid.operatorKey() : undefined;
       const ender = key && (await clientKey({ reader: paid.reader, owner: payer.account.address, key }));
-      const renewed = await renewFile({ ...this.#network(), ...paid, store: db, placements: db }, cid, {
-        manifest: await this.#manifestOf(db, cid),
-        quote,
-        payer,
-        ...(ender ? { ender } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...this.#reportsTo(activity),
-      });
-      activity.ended = { hostPayments: renewed.hostPayments, refund: renewed.refund };
-      await this.#noteRenewals(db, cid);
-      return renewed.renewed;
+      try {
+        const renewed = await renewFile({ ...this.#network(), ...paid, store: db, placements: db }, cid, {
+          manifest: await this.#manifestOf(db, cid),
+          quote,
+          payer,
+          ...(ender ? { ender } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...this.#reportsTo(activity),
+        });
+        activity.ended = { hostPayments: renewed.hostPayments, refund: renewed.refund };
+        return renewed.renewed;
+      } finally {
+        // What is still due after a partial renewal stays offered.
+        await this.#noteRenewals(db, cid).catch(() => undefined);
+      }
     });
   }
 
@@ -635,6 +639,12 @@ export class NetworkFiles extends EventTarget {
       activity.deals = [...(activity.deals ?? []), { what, hash, dealIds }];
       this.#log.progressed();
     };
+    // A renewal a closed tab left before its last step: the deals it replaces end now.
+    const finished = await finishRenewals(
+      { reader: paid.reader, sender, owner: payer.account.address, store: db },
+      cid,
+    );
+    if (finished.hash) note("end", finished.hash, finished.ended);
     const round = await auditDeals(
       { reader: paid.reader, sender, owner: payer.account.address },
       {

@@ -51,6 +51,23 @@ describe("placements", () => {
     expect(await verifyReceipt((decoded as Placement).receipt, (decoded as Placement).signature)).toBe(true);
   });
 
+  it("round-trip a paid placement's deal, every amount and id a bigint again, the deal it renews included", async () => {
+    const p: Placement = {
+      ...(await placement(2)),
+      deal: {
+        id: 7n,
+        owner: `0x${"ab".repeat(20)}`,
+        price: 5n,
+        sigma: new Uint8Array(65).fill(1),
+        proposeTx: `0x${"01".repeat(32)}`,
+        acceptTx: `0x${"02".repeat(32)}`,
+        endsAtS: 1_800_000_000,
+        renews: 3n,
+      },
+    };
+    expect(decodePlacement(encodePlacement(p))).toEqual(p);
+  });
+
   it("reject records of another format", () => {
     expect(decodePlacement({ id: "x", manifestCid: "m", shard: 0, value: new Uint8Array([1, 2, 3]) })).toBeUndefined();
   });

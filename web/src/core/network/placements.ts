@@ -41,6 +41,8 @@ export interface PlacementDeal {
   endsAtS?: number;
   /** How the deal ended, once the owner's tab saw it end (no more audits of it). */
   ended?: string;
+  /** The running deal of the same shard this one renews: ended early once this one runs. */
+  renews?: bigint;
 }
 
 export type PlacementStatus = "live" | "lost" | "bad" | "moved";
@@ -113,6 +115,7 @@ interface EncodedDeal {
   atx?: string;
   ends?: number;
   ended?: string;
+  renews?: bigint | number;
 }
 
 function encodeDeal(deal: PlacementDeal): EncodedDeal {
@@ -125,6 +128,7 @@ function encodeDeal(deal: PlacementDeal): EncodedDeal {
     ...(deal.acceptTx ? { atx: deal.acceptTx } : {}),
     ...(deal.endsAtS === undefined ? {} : { ends: deal.endsAtS }),
     ...(deal.ended === undefined ? {} : { ended: deal.ended }),
+    ...(deal.renews === undefined ? {} : { renews: deal.renews }),
   };
 }
 
@@ -139,6 +143,7 @@ function decodeDeal(fields: EncodedDeal): PlacementDeal {
     ...(fields.atx ? { acceptTx: fields.atx as `0x${string}` } : {}),
     ...(fields.ends === undefined ? {} : { endsAtS: fields.ends }),
     ...(fields.ended === undefined ? {} : { ended: fields.ended }),
+    ...(fields.renews === undefined ? {} : { renews: BigInt(fields.renews) }),
   };
 }
 
