@@ -33,6 +33,7 @@ const STALL_MS = 120_000;
 const AUDIT_WINDOW_SECONDS = 120;
 const DEAL_ACTIVE = 2;
 const DEAL_ENDED = 4;
+const DEAL_SLASHED = 5;
 /** How long before their end the deals are renewed: inside the tab's renewal window of 7 days. */
 const RENEW_BEFORE_END_S = 6 * 24 * 3600;
 
@@ -74,6 +75,28 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
       chain.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [address] });
     const deal = (id: bigint) =>
       chain.readContract({ address: market, abi: storageMarketAbi, functionName: "dealInfo", args: [id] });
+    const openAudits = async (ids: readonly bigint[]) => {
+      let open = 0;
+      for (const id of ids) {
+        const audit = await chain.readContract({
+          address: market,
+          abi: storageMarketAbi,
+          functionName: "auditInfo",
+          args: [id],
+        });
+        if (audit.challenger !== zeroAddress) open++;
+      }
+      return open;
+    };
+    /** Waits until every audit of `ids` is answered: a jump of the chain's clock must not pass a window still open. */
+    const untilAnswered = (what: string, ids: readonly bigint[]) =>
+      untilStalled(
+        what,
+        (async () => {
+          while ((await openAudits(ids)) > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+        })(),
+        { progress: [{ name: "audits still open", read: () => openAudits(ids) }], stallMs: STALL_MS },
+      );
     const rpc = (method: string, params: unknown[]) =>
       chain.request({ method: method as never, params: params as never });
 
@@ -327,32 +350,17 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
     const spareDeal = BigInt(repairTxs[0]?.[1] ?? "0");
     assert.ok(isAddressEqual((await deal(spareDeal)).host, spare.owner));
     // The live hosts answer; then the chain's clock passes the gone host's window.
-    for (const h of holders.filter((h) => h !== gone)) {
-      const id = dealOf.get(h.owner) as bigint;
-      await untilStalled(
-        `host ${h.peer.slice(-6)} answering its second audit`,
-        (async () => {
-          for (;;) {
-            const audit = await chain.readContract({
-              address: market,
-              abi: storageMarketAbi,
-              functionName: "auditInfo",
-              args: [id],
-            });
-            if (audit.challenger === "0x0000000000000000000000000000000000000000") return;
-            await new Promise((resolve) => setTimeout(resolve, 1_000));
-          }
-        })(),
-        { progress: [shows(h.page, '[data-testid="paid-activity"]', "the host's activity")], stallMs: STALL_MS },
-      );
-    }
+    await untilAnswered(
+      "the live hosts answering their second audit",
+      holders.filter((h) => h !== gone).map((h) => dealOf.get(h.owner) as bigint),
+    );
     await rpc("evm_increaseTime", [AUDIT_WINDOW_SECONDS + 10]);
     await rpc("evm_mine", []);
     const goneBefore = await deal(goneDeal);
     const third = await check("the round that sends the penalty");
     await third.locator(`[data-testid="audit"][data-deal="${goneDeal}"][data-kind="missed"]`).waitFor();
     const slashed = await deal(goneDeal);
-    assert.equal(slashed.status, 5, "the gone host's deal is slashed");
+    assert.equal(slashed.status, DEAL_SLASHED, "the gone host's deal is slashed");
     const missed = await chain.getContractEvents({
       address: market,
       abi: storageMarketAbi,
@@ -403,33 +411,19 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
 
     // --- Phase 5: the deals near their end; the owner renews them on the same hosts, nothing uploaded again.
     const running = [...dealIds.filter((id) => id !== goneDeal), spareDeal];
-    const openAudits = async () => {
-      let open = 0;
-      for (const id of running) {
-        const audit = await chain.readContract({
-          address: market,
-          abi: storageMarketAbi,
-          functionName: "auditInfo",
-          args: [id],
-        });
-        if (audit.challenger !== zeroAddress) open++;
-      }
-      return open;
-    };
     // Every audit answered first: the clock jumps days ahead, past any window still open.
-    await untilStalled(
-      "the hosts answering the last round",
-      (async () => {
-        while ((await openAudits()) > 0) await new Promise((resolve) => setTimeout(resolve, 500));
-      })(),
-      { progress: [{ name: "open audits", read: openAudits }], stallMs: STALL_MS },
-    );
+    await untilAnswered("the hosts answering the last round", running);
     const endsAt = (await deal(running[0] as bigint)).endsAt;
     const jump = Number(endsAt - (await chain.getBlock()).timestamp) - RENEW_BEFORE_END_S;
     await rpc("evm_increaseTime", [jump]);
     await rpc("evm_mine", []);
-    await check("the round that finds the deals near their end");
-    await netRow.locator(`[data-testid="renew-deals"][data-deals="${SHARDS}"]`).click();
+    const nearEnd = await check("the round that finds the deals near their end");
+    const renew = netRow.getByTestId("renew-deals");
+    await renew.waitFor({ timeout: STALL_MS }).catch(async (error: Error) => {
+      throw new Error(`${error.message}\n${await nearEnd.textContent()}`);
+    });
+    assert.equal(await renew.getAttribute("data-deals"), String(SHARDS), (await nearEnd.textContent()) ?? "");
+    await renew.click();
     const renewal = owner.locator(`[data-testid="paid-quote"][data-cid="${cid}"][data-state="ready"]`);
     await untilStalled("quoting the renewal", renewal, {
       progress: [shows(owner, '[data-testid="paid-quote"]', "the renewal quote")],
@@ -475,8 +469,67 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
     assert.ok(pushed.length === SHARDS && pushed.every((b) => b === "0"), `bytes sent: ${pushed}`);
     await accounted("the deals renewed, the old ones ended");
 
-    // A host that asks to remove what it holds keeps the shard a running deal binds: dropping it forfeits collateral.
+    // --- Phase 6: a host damages the shard it holds; the owner's audit catches it, the chain's audit can't be
+    // answered, and the missed window costs that host its deal and its collateral.
     const live = hosts.filter((h) => h !== gone);
+    const liar = live[1] as (typeof live)[number];
+    const liarDealId = (await Promise.all(newDeals.map(async (id) => ({ id, host: (await deal(id)).host })))).find(
+      (d) => isAddressEqual(d.host, liar.owner),
+    )?.id as bigint;
+    assert.ok(liarDealId !== undefined, "the damaged host holds a renewed deal");
+    await liar.page.evaluate(async () => {
+      type Store = {
+        get(cid: unknown): AsyncIterable<Uint8Array>;
+        put(cid: unknown, bytes: Uint8Array): Promise<unknown>;
+      };
+      const { host, node } = (
+        globalThis as unknown as {
+          tabula: { host: { catalog: { list(): { pieces: unknown[] }[] } }; node: { blockstore: Store } };
+        }
+      ).tabula;
+      // Every chunk of every piece: whichever leaf the chain picks, the proof fails.
+      for (const piece of host.catalog.list()[0]?.pieces ?? []) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of node.blockstore.get(piece)) chunks.push(chunk);
+        await node.blockstore.put(piece, new Uint8Array(chunks[0] as Uint8Array).fill(0xee));
+      }
+    });
+    const caught = await check("the round that catches a damaged shard");
+    await caught
+      .locator(`[data-testid="host-check"][data-host="${liar.peer}"][data-status="bad"]`)
+      .waitFor({ timeout: STALL_MS });
+    await caught.locator(`[data-testid="audit"][data-deal="${liarDealId}"][data-kind="challenged"]`).waitFor();
+    await untilStalled(
+      "the damaged host failing its audit",
+      liar.page.locator(`[data-testid="audit-failed"][data-deal="${liarDealId}"]`),
+      { progress: [shows(liar.page, '[data-testid="paid-hosting"]', "the host's paid panel")], stallMs: STALL_MS },
+    );
+    assert.match(
+      (await liar.page.locator(`[data-testid="audit-failed"][data-deal="${liarDealId}"]`).textContent()) ?? "",
+      /does not match the shard's root/,
+    );
+    await untilAnswered(
+      "the other hosts answering",
+      newDeals.filter((id) => id !== liarDealId),
+    );
+    const liarBefore = await deal(liarDealId);
+    await rpc("evm_increaseTime", [AUDIT_WINDOW_SECONDS + 10]);
+    await rpc("evm_mine", []);
+    const penalty = await check("the round that penalizes the damaged shard");
+    await penalty.locator(`[data-testid="audit"][data-deal="${liarDealId}"][data-kind="missed"]`).waitFor();
+    assert.equal((await deal(liarDealId)).status, DEAL_SLASHED, "the damaged host's deal is slashed");
+    const [liarMissed] = await chain.getContractEvents({
+      address: market,
+      abi: storageMarketAbi,
+      eventName: "AuditMissed",
+      args: { dealId: liarDealId },
+      fromBlock: 0n,
+      strict: true,
+    });
+    assert.equal(liarMissed?.args.collateral, liarBefore.collateral, "its whole collateral goes to the owner");
+    await accounted("a damaged shard caught and penalized");
+
+    // A host that asks to remove what it holds keeps the shard a running deal binds: dropping it forfeits collateral.
     const keeper = live[0] as (typeof live)[number];
     await keeper.page.locator('[data-testid="held-deal"]:not([data-bound-until=""])').waitFor({ timeout: STALL_MS });
     await keeper.page.getByTestId("remove-held").click();
@@ -484,21 +537,21 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
     await keeper.page.locator('[data-testid="kept-held"][data-count="1"]').waitFor({ timeout: STALL_MS });
     assert.equal(await keeper.page.getByTestId("host").getAttribute("data-held"), "1");
 
-    // --- Phase 6: the owner ends the file early; each host is paid to now, the rest comes back in one transaction.
+    // --- Phase 7: the owner ends the file early; each host is paid to now, the rest comes back in one transaction.
     await netRow.getByTestId("end-deals").click();
     const ended = owner.locator(`[data-testid="activity"][data-kind="deals"][data-cid="${cid}"][data-done="true"]`);
     await untilStalled("ending the file's deals", ended, { progress: [panel], stallMs: STALL_MS });
     assert.equal(await ended.getAttribute("data-error"), "", (await ended.textContent()) ?? "");
     const refund = BigInt((await ended.locator('[data-testid="deals-ended"]').getAttribute("data-refund")) ?? "0");
     assert.ok(refund > 0n);
-    const endedDeals = newDeals;
+    const endedDeals = newDeals.filter((id) => id !== liarDealId);
     for (const id of endedDeals) assert.equal((await deal(id)).status, DEAL_ENDED);
     await accounted("the file ended early");
     // Its deals ended, every host drops its shard on its own (the sweep runs twice a minute).
     for (const h of live) {
       await h.page.locator('[data-testid="host"][data-held="0"]').waitFor({ timeout: STALL_MS });
       const line = h.page.locator('[data-testid="shard-dropped"]');
-      assert.ok(endedDeals.includes(BigInt((await line.getAttribute("data-deal")) ?? "-1")));
+      assert.ok(newDeals.includes(BigInt((await line.getAttribute("data-deal")) ?? "-1")));
     }
   });
 });

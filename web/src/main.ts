@@ -129,11 +129,16 @@ async function boot(): Promise<void> {
           pieceRoot: wasmPieceRoot,
         });
         let shown = 0;
+        let failed = 0;
         started.addEventListener("change", () => {
           for (const answer of started.answers.slice(0, started.answers.length - shown).reverse()) {
             service.recordAnswer(answer);
           }
+          for (const failure of started.failures.slice(0, started.failures.length - failed).reverse()) {
+            service.recordAuditFailure(failure);
+          }
           shown = started.answers.length;
+          failed = started.failures.length;
         });
         answerer = started;
         started.start();

@@ -56,7 +56,7 @@ export interface PaidHostingActivity {
   /** The transaction, for what sent one (a dropped shard sends none). */
   tx?: Hash;
   /** What it was, beyond a step of the owner's: an audit answered, a finished deal completed, a shard dropped. */
-  kind?: "audit" | "completed" | "dropped";
+  kind?: "audit" | "audit-failed" | "completed" | "dropped";
   /** The deal it was for. */
   dealId?: bigint;
 }
@@ -241,6 +241,14 @@ export class PaidHosting extends EventTarget {
       ],
     });
     void this.refresh().catch(() => undefined);
+  }
+
+  /** Shows an audit this tab could not answer, and why (its deal's collateral is at stake). */
+  recordAuditFailure(failure: { dealId: bigint; message: string }): void {
+    const text = `Could not answer the audit of deal ${failure.dealId}: ${failure.message}`;
+    this.#update({
+      activity: [{ at: this.#now(), text, kind: "audit-failed", dealId: failure.dealId }, ...this.#snapshot.activity],
+    });
   }
 
   /** Shows a finished deal this tab's key completed (the rest of its pay) in the activity list. */

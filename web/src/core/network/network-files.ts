@@ -610,7 +610,12 @@ export class NetworkFiles extends EventTarget {
           this.#log.progressed();
         },
       });
-      return await this.#auditOnChain(db, cid, checks, activity, op.signal);
+      try {
+        return await this.#auditOnChain(db, cid, checks, activity, op.signal);
+      } finally {
+        // Deals near their end are offered for renewal whatever the round met.
+        await this.#noteRenewals(db, cid).catch(() => undefined);
+      }
     });
   }
 
@@ -695,7 +700,6 @@ export class NetworkFiles extends EventTarget {
         if (endedIds.has(deal.id)) await savePlacement(db, { ...p, deal: { ...deal, ended: "Ended" } });
       }
     }
-    await this.#noteRenewals(db, cid);
     return result;
   }
 
