@@ -25,6 +25,8 @@ export interface HeldShardView {
 /** What says which held shards a running paid deal binds (the host's deal sweeper); emits `change`. */
 export interface ShardBinding extends EventTarget {
   boundUntil(shard: Pick<HeldShard, "manifest" | "shardIndex">): bigint | undefined;
+  /** Reads the deals again now (a shard pushed since the last look is bound too). */
+  sweep(): Promise<void>;
 }
 
 /** Shards a removal left in place because running deals bind them. */
@@ -153,6 +155,7 @@ export class HostingState {
     this.#removing = true;
     try {
       await this.#run(async () => {
+        await this.#binding?.sweep();
         const held = this.#host.held();
         const until = held.map((shard) => this.#binding?.boundUntil(shard));
         const bound = until.filter((s): s is bigint => s !== undefined);
