@@ -241,3 +241,31 @@ export function tabWork(page: Page, name = "the tab's work"): ProgressSignal {
       ),
   };
 }
+
+/**
+ * Damages what a host tab holds for others, in its block store: one byte of the first piece of its first shard
+ * (`"byte"`: one leaf fails its proof, the piece its CID), or every byte of every piece of that shard (`"shard"`:
+ * whichever leaf an audit picks, the proof fails).
+ */
+export async function damageHeldShard(page: Page, extent: "byte" | "shard"): Promise<void> {
+  await page.evaluate(async (extent) => {
+    type Store = {
+      get(cid: unknown): AsyncIterable<Uint8Array>;
+      put(cid: unknown, bytes: Uint8Array): Promise<unknown>;
+    };
+    const { host, node } = (
+      globalThis as unknown as {
+        tabula: { host: { catalog: { list(): { pieces: unknown[] }[] } }; node: { blockstore: Store } };
+      }
+    ).tabula;
+    const pieces = host.catalog.list()[0]?.pieces ?? [];
+    for (const piece of extent === "shard" ? pieces : pieces.slice(0, 1)) {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of node.blockstore.get(piece)) chunks.push(chunk);
+      const bytes = new Uint8Array(chunks[0] as Uint8Array);
+      if (extent === "shard") bytes.fill(0xee);
+      else bytes[1000] = (bytes[1000] as number) ^ 0xff;
+      await node.blockstore.put(piece, bytes);
+    }
+  }, extent);
+}

@@ -10,6 +10,7 @@ import type { Stack } from "../scripts/lib/stack.ts";
 import {
   attributes,
   type Browser,
+  damageHeldShard,
   downloadedBytes,
   downloadWhileProgressing,
   launchBrowser,
@@ -306,23 +307,7 @@ describe("network: 6 host tabs, an owner, a fresh tab with the share link", () =
     const t5 = performance.now();
     const liar = hosts[1] as Page;
     const liarId = hostIds[1] as string;
-    await liar.evaluate(async () => {
-      type Store = {
-        get(cid: unknown): AsyncIterable<Uint8Array>;
-        put(cid: unknown, bytes: Uint8Array): Promise<unknown>;
-      };
-      const { host, node } = (
-        globalThis as unknown as {
-          tabula: { host: { catalog: { list(): { pieces: unknown[] }[] } }; node: { blockstore: Store } };
-        }
-      ).tabula;
-      const piece = host.catalog.list()[0]?.pieces[0];
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of node.blockstore.get(piece)) chunks.push(chunk);
-      const bytes = new Uint8Array(chunks[0] as Uint8Array);
-      bytes[1000] = (bytes[1000] as number) ^ 0xff;
-      await node.blockstore.put(piece, bytes);
-    });
+    await damageHeldShard(liar, "byte");
     // A tab with the link asks every host at once: the liar's piece fails its CID check (or arrives after k
     // others verified and is cancelled); either way nothing of it is used.
     const again = await openShareLink(fresh, freshBrowser, stack.appUrl, link);

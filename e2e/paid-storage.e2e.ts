@@ -12,6 +12,7 @@ import { storageMarketAbi, tokenAbi } from "../web/src/chain/abi.ts";
 import {
   attributes,
   type Browser,
+  damageHeldShard,
   downloadedBytes,
   launchBrowser,
   markup,
@@ -477,23 +478,8 @@ describe("paid storage: staked host tabs, an owner who pays, audits, a penalty, 
       (d) => isAddressEqual(d.host, liar.owner),
     )?.id as bigint;
     assert.ok(liarDealId !== undefined, "the damaged host holds a renewed deal");
-    await liar.page.evaluate(async () => {
-      type Store = {
-        get(cid: unknown): AsyncIterable<Uint8Array>;
-        put(cid: unknown, bytes: Uint8Array): Promise<unknown>;
-      };
-      const { host, node } = (
-        globalThis as unknown as {
-          tabula: { host: { catalog: { list(): { pieces: unknown[] }[] } }; node: { blockstore: Store } };
-        }
-      ).tabula;
-      // Every chunk of every piece: whichever leaf the chain picks, the proof fails.
-      for (const piece of host.catalog.list()[0]?.pieces ?? []) {
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of node.blockstore.get(piece)) chunks.push(chunk);
-        await node.blockstore.put(piece, new Uint8Array(chunks[0] as Uint8Array).fill(0xee));
-      }
-    });
+    // Every chunk of every piece: whichever leaf the chain picks, the proof fails.
+    await damageHeldShard(liar.page, "shard");
     const caught = await check("the round that catches a damaged shard");
     await caught
       .locator(`[data-testid="host-check"][data-host="${liar.peer}"][data-status="bad"]`)
