@@ -249,6 +249,9 @@ describe("a file placed for pay: deals escrowed at once, σ from each host's key
         .map((r) => r.host)
         .sort(),
     ).toEqual(["a", "b", "c"]);
+    // Past its end a deal is not renewed (the host may have dropped the shard): the repair places it again.
+    const lastEnd = Math.max(...placed.map((p) => p.deal?.endsAtS ?? 0));
+    expect(dealsToRenew(placed, lastEnd)).toEqual([]);
     const quote = await quoteRenewal(parts, { manifest, manifestCid: cid, placements: placed, payer, nowS });
     expect(quote.shards.map((s) => `${s.shard}:${s.peer}`).sort()).toEqual(
       placed.map((p) => `${p.shard}:${p.host}`).sort(),

@@ -30,12 +30,13 @@ import { type EndFileDealsReturnType, endFileDeals } from "./settle-file.ts";
 /** A running deal is offered for renewal once it ends within this many seconds (chain time). */
 export const RENEWAL_WINDOW_SECONDS = 7 * 24 * 3600;
 
-/** The file's running deals that end within {@link RENEWAL_WINDOW_SECONDS} of `nowS` (chain time). */
+/** The file's running deals that end within {@link RENEWAL_WINDOW_SECONDS} after `nowS` (chain time). */
 export function dealsToRenew(placements: readonly Placement[], nowS: number): RenewedDeal[] {
   return placements.flatMap((p) => {
     const deal = p.deal;
     if (p.status !== "live" || !deal?.acceptTx || deal.ended || deal.endsAtS === undefined) return [];
-    if (deal.endsAtS - nowS > RENEWAL_WINDOW_SECONDS) return [];
+    // Past its end the host may have dropped the shard: the repair places it again, under a new deal.
+    if (deal.endsAtS <= nowS || deal.endsAtS - nowS > RENEWAL_WINDOW_SECONDS) return [];
     return [{ shard: p.shard, host: p.host, dealId: deal.id, endsAtS: deal.endsAtS }];
   });
 }
