@@ -128,17 +128,11 @@ async function boot(): Promise<void> {
           readPiece: (cid, options) => host.readPiece(cid, options),
           pieceRoot: wasmPieceRoot,
         });
-        let shown = 0;
-        let failed = 0;
+        const answers = unseen(() => started.answers);
+        const failures = unseen(() => started.failures);
         started.addEventListener("change", () => {
-          for (const answer of started.answers.slice(0, started.answers.length - shown).reverse()) {
-            service.recordAnswer(answer);
-          }
-          for (const failure of started.failures.slice(0, started.failures.length - failed).reverse()) {
-            service.recordAuditFailure(failure);
-          }
-          shown = started.answers.length;
-          failed = started.failures.length;
+          for (const answer of answers()) service.recordAnswer(answer);
+          for (const failure of failures()) service.recordAuditFailure(failure);
         });
         answerer = started;
         started.start();
@@ -150,15 +144,11 @@ async function boot(): Promise<void> {
           held: () => host.held(),
           remove: (shards) => host.remove(shards),
         });
-        let completed = 0;
-        let dropped = 0;
+        const completed = unseen(() => ends.completed);
+        const dropped = unseen(() => ends.dropped);
         ends.addEventListener("change", () => {
-          for (const deal of ends.completed.slice(0, ends.completed.length - completed).reverse()) {
-            service.recordCompletion(deal);
-          }
-          for (const shard of ends.dropped.slice(0, ends.dropped.length - dropped).reverse()) service.recordDrop(shard);
-          completed = ends.completed.length;
-          dropped = ends.dropped.length;
+          for (const deal of completed()) service.recordCompletion(deal);
+          for (const shard of dropped()) service.recordDrop(shard);
           service.recordSweepError(ends.error);
         });
         sweeper = ends;
@@ -254,3 +244,14 @@ boot().catch((error: unknown) => {
     },
   });
 });
+
+/** Reads a newest-first list that only grows at its head: each call gives what was added since, oldest first. */
+function unseen<T>(list: () => readonly T[]): () => T[] {
+  let seen = 0;
+  return () => {
+    const items = list();
+    const added = items.slice(0, items.length - seen).reverse();
+    seen = items.length;
+    return added;
+  };
+}

@@ -14,6 +14,11 @@ export const DealStatus = {
   Cancelled: 6,
 } as const;
 
+/** The name of a deal's status number ("None" for one the market does not know). */
+export function dealStatusName(status: number): keyof typeof DealStatus {
+  return (Object.keys(DealStatus) as (keyof typeof DealStatus)[])[status] ?? "None";
+}
+
 /** A deal as the market keeps it (`dealInfo`). */
 export interface DealInfo {
   status: number;

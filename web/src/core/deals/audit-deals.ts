@@ -11,7 +11,7 @@ import { deployedContract } from "../../chain/chain.ts";
 import type { TabulaClient } from "../../chain/client.ts";
 import { revertOf } from "../../chain/errors.ts";
 import { challengeDeals } from "../../chain/market/challenge-deals.ts";
-import { type DealInfo, DealStatus, dealInfo } from "../../chain/market/deal-info.ts";
+import { type DealInfo, DealStatus, dealInfo, dealStatusName } from "../../chain/market/deal-info.ts";
 import { finalizeMissedAudit } from "../../chain/market/finalize-missed-audit.ts";
 import { fixAuditSeeds } from "../../chain/market/fix-audit-seeds.ts";
 import { type OpenAudit, openAudit } from "../../chain/market/open-audit.ts";
@@ -88,8 +88,7 @@ export async function auditDeals(
       answeredAudits(reader, deal.dealId),
     ]);
     if (info.status !== DealStatus.Active) {
-      const status = (Object.keys(DealStatus) as (keyof typeof DealStatus)[])[info.status] ?? "None";
-      outcomes.push({ ...deal, kind: "ended", status, answered });
+      outcomes.push({ ...deal, kind: "ended", status: dealStatusName(info.status), answered });
     } else if (audit) {
       outcomes.push(await settleOpen(parts, deal, audit, now, answered, toFix, parameters.onTransaction));
     } else if (deal.retired) {

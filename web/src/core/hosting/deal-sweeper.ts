@@ -2,7 +2,7 @@
  * The end of a paid deal on the host's side: once a deal's term is over and no audit holds it open, the host's key
  * completes it (the rest of the escrow paid to the owner, its collateral freed), and a shard held for pay is dropped
  * only once no deal for it runs any more: completed, ended early by its client, slashed, or a proposal whose time
- * to be accepted passed. Until then it stays, also through "remove all" ({@link DealSweeper.isBound}). Shards held
+ * to be accepted passed. Until then it stays, also through "remove all" ({@link DealSweeper.boundUntil}). Shards held
  * for free are not its business.
  */
 import type { CID } from "multiformats/cid";
@@ -11,7 +11,7 @@ import { getBlock } from "viem/actions";
 import { deployedContract } from "../../chain/chain.ts";
 import type { TabulaClient } from "../../chain/client.ts";
 import { completeDeal } from "../../chain/market/complete-deal.ts";
-import { type DealInfo, DealStatus, dealInfo } from "../../chain/market/deal-info.ts";
+import { type DealInfo, DealStatus, dealInfo, dealStatusName } from "../../chain/market/deal-info.ts";
 import { hostDeals } from "../../chain/market/host-deals.ts";
 import { openAudit } from "../../chain/market/open-audit.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
@@ -160,7 +160,7 @@ export class DealSweeper extends EventTarget {
           manifest: shard.manifest,
           shardIndex: shard.shardIndex,
           dealId,
-          status: statusName(status),
+          status: dealStatusName(status),
           atMs,
         })),
         ...this.#dropped,
@@ -199,8 +199,4 @@ export class DealSweeper extends EventTarget {
 
 function maxOf(a: bigint | undefined, b: bigint): bigint {
   return a === undefined || b > a ? b : a;
-}
-
-function statusName(status: number): keyof typeof DealStatus {
-  return (Object.keys(DealStatus) as (keyof typeof DealStatus)[])[status] ?? "None";
 }

@@ -6,8 +6,10 @@
  * schedule and repairing what was lost (maintenance.ts). Emits `change` whenever anything it shows changes.
  */
 
+import type { Account } from "viem";
 import { getBlock, readContract } from "viem/actions";
 import { deployedContract } from "../../chain/chain.ts";
+import type { TabulaClient } from "../../chain/client.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { allowance } from "../../chain/token/allowance.ts";
 import { approve } from "../../chain/token/approve.ts";
@@ -554,14 +556,13 @@ export class NetworkFiles extends EventTarget {
     return await this.#track("renew", cid, options, async (activity) => {
       const db = await this.#parts.db();
       const payer = requirePayer(await paid.payer());
-      const key = paid.operatorKey ? await paid.operatorKey() : undefined;
-      const ender = key && (await clientKey({ reader: paid.reader, owner: payer.account.address, key }));
+      const ender = await this.#clientSender(paid, payer);
       try {
         const renewed = await renewFile({ ...this.#network(), ...paid, store: db, placements: db }, cid, {
           manifest: await this.#manifestOf(db, cid),
           quote,
           payer,
-          ...(ender ? { ender } : {}),
+          ender,
           ...(options.signal ? { signal: options.signal } : {}),
           ...this.#reportsTo(activity),
         });
@@ -574,12 +575,23 @@ export class NetworkFiles extends EventTarget {
     });
   }
 
+  /**
+   * Who sends the owner's routine deal transactions (audit rounds, ends): the tab's key where the owner authorized it
+   * for the Client role (no wallet prompt), else the wallet itself.
+   */
+  async #clientSender(paid: PaidStorageParts, payer: TabulaClient<Account>): Promise<TabulaClient<Account>> {
+    const key = paid.operatorKey ? await paid.operatorKey() : undefined;
+    return (key && (await clientKey({ reader: paid.reader, owner: payer.account.address, key }))) || payer;
+  }
+
   /** Whether the file's deals near their end, by the chain's clock: what the files page offers to renew. */
   async #noteRenewals(db: FilesDB, cid: string): Promise<void> {
     const paid = this.#parts.paid;
     if (!paid) return;
-    const nowS = Number((await getBlock(paid.reader)).timestamp);
-    const due = dealsToRenew(await placementsOf(db, cid), nowS);
+    const placements = await placementsOf(db, cid);
+    // A file stored for free has nothing to renew: no need to read the chain's clock.
+    const nowS = placements.some((p) => p.deal) ? Number((await getBlock(paid.reader)).timestamp) : 0;
+    const due = dealsToRenew(placements, nowS);
     if (due.length > 0) {
       this.#renewals.set(cid, { deals: due.length, endsAtS: Math.min(...due.map((d) => d.endsAtS)) });
     } else {
@@ -637,13 +649,10 @@ export class NetworkFiles extends EventTarget {
     if (!paid || placements.length === 0) return checks;
     const payer = await paid.payer();
     if (!payer) return checks;
-    // The tab's key sends the round when the owner authorized it (no wallet prompt); else the wallet itself.
-    const key = paid.operatorKey ? await paid.operatorKey() : undefined;
-    const sender = (key && (await clientKey({ reader: paid.reader, owner: payer.account.address, key }))) || payer;
-    const note = (what: DealTransaction["what"], hash: `0x${string}`, dealIds: bigint[]) => {
-      activity.deals = [...(activity.deals ?? []), { what, hash, dealIds }];
-      this.#log.progressed();
-    };
+    const sender = await this.#clientSender(paid, payer);
+    const { onTransaction } = this.#reportsTo(activity);
+    const note = (what: DealTransaction["what"], hash: `0x${string}`, dealIds: bigint[]) =>
+      onTransaction?.({ what, hash, dealIds });
     // A renewal a closed tab left before its last step: the deals it replaces end now.
     const finished = await finishRenewals(
       { reader: paid.reader, sender, owner: payer.account.address, store: db },
