@@ -1,11 +1,13 @@
-import { type Account, type Address, bytesToHex, type Hex } from "viem";
+import { type Account, type Address, bytesToHex, custom, type Hex, toFunctionSelector } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { getBlock, getTransactionCount } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployedContract } from "../../chain/chain.ts";
-import type { TabulaClient } from "../../chain/client.ts";
+import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { acceptDealsSync } from "../../chain/market/accept-deals.ts";
+import { addStake } from "../../chain/market/add-stake.ts";
 import { answerAudit } from "../../chain/market/answer-audit.ts";
+import { fixAuditSeeds } from "../../chain/market/fix-audit-seeds.ts";
 import { openAudit } from "../../chain/market/open-audit.ts";
 import { proposeDealsSync } from "../../chain/market/propose-deals.ts";
 import { quote } from "../../chain/market/quote.ts";
@@ -55,14 +57,8 @@ describe("the owner's audit rounds: challenges on the audit budget, penalties fo
     );
   const byDeal = (outcomes: AuditOutcome[], dealId: bigint) => outcomes.find((o) => o.dealId === dealId);
 
-  beforeAll(async () => {
-    chain = await startTestChain({ market: true });
-    market = deployedContract(chain.chain, "StorageMarket").address;
-    await chain.fund([client, ...hosts, ...operators].map((a) => a.address));
-    for (const [i, host] of hosts.entries()) {
-      await stakeHost(chain, { owner: host, operator: operators[i] as (typeof operators)[number] });
-    }
-    owner = chain.client(client) as TabulaClient<Account>;
+  /** One accepted deal with each host, for its shard. */
+  async function acceptedDeals(): Promise<{ deals: { dealId: bigint; shard: number }[]; collaterals: bigint[] }> {
     const t = (await getBlock(chain.client())).timestamp;
     const terms: DealTerms[] = await Promise.all(
       hosts.map(async (host, i) => ({
@@ -92,8 +88,21 @@ describe("the owner's audit rounds: challenges on the audit budget, penalties fo
       })),
     );
     const accepted = await acceptDealsSync(owner, { receipts });
-    collaterals = accepted.deals.map((d) => d.collateral);
-    deals = proposed.deals.map((d, i) => ({ dealId: d.dealId, shard: i }));
+    return {
+      deals: proposed.deals.map((d, i) => ({ dealId: d.dealId, shard: i })),
+      collaterals: accepted.deals.map((d) => d.collateral),
+    };
+  }
+
+  beforeAll(async () => {
+    chain = await startTestChain({ market: true });
+    market = deployedContract(chain.chain, "StorageMarket").address;
+    await chain.fund([client, ...hosts, ...operators].map((a) => a.address));
+    for (const [i, host] of hosts.entries()) {
+      await stakeHost(chain, { owner: host, operator: operators[i] as (typeof operators)[number] });
+    }
+    owner = chain.client(client) as TabulaClient<Account>;
+    ({ deals, collaterals } = await acceptedDeals());
   });
   afterAll(() => chain.close());
 
@@ -151,5 +160,50 @@ describe("the owner's audit rounds: challenges on the audit budget, penalties fo
     await chain.advance(Number(P.auditWindowSeconds) + 1);
     const later = await round();
     expect(byDeal(later.outcomes, d1)).toMatchObject({ kind: "ended", status: "Slashed" });
+  });
+
+  it("fixes the seeds even when each host fixes its own just before the owner's transaction", async () => {
+    // Both hosts were slashed above (host 0 let the last round's audit lapse): they stake again to take deals.
+    const deadline = (await getBlock(chain.client())).timestamp + 3600n;
+    for (const host of hosts) {
+      await mined(await addStake(chain.client(host), { amount: P.minStake, permitDeadline: deadline }));
+    }
+    const fresh = await acceptedDeals();
+    await mined(await approve(owner, { spender: market, value: 2n * P.challengeBond }));
+    // The owner's wallet, except that each time it simulates fixing seeds, one more host fixes its own first.
+    const selector = toFunctionSelector("fixAuditSeeds(uint256[])");
+    const racing = [...fresh.deals.entries()];
+    const sender = createTabulaClient({
+      chain: chain.chain,
+      account: client,
+      transport: custom(
+        {
+          request: async ({ method, params }) => {
+            const call = (params as { data?: string }[] | undefined)?.[0];
+            const next = method === "eth_call" && call?.data?.startsWith(selector) ? racing.shift() : undefined;
+            if (next) {
+              const [i, { dealId }] = next;
+              await mined(await fixAuditSeeds(chain.client(operators[i]), { dealIds: [dealId] }));
+            }
+            return await chain.client().request({ method: method as never, params: params as never });
+          },
+        },
+        // One call per attempt: a retried call would let the next host race within the same attempt.
+        { retryCount: 0 },
+      ),
+    });
+    const { outcomes } = await auditDeals(
+      { reader: chain.client(), sender, owner: client.address },
+      {
+        deals: fresh.deals,
+        onTransaction: (what) => {
+          if (what === "challenge") void mine();
+        },
+      },
+    );
+    expect(outcomes.map((o) => o.kind)).toEqual(["challenged", "challenged"]);
+    expect(racing).toEqual([]);
+    for (const { dealId } of fresh.deals)
+      expect((await openAudit(chain.client(), dealId))?.deadline).toBeGreaterThan(0n);
   });
 });
