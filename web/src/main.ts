@@ -19,6 +19,7 @@ import { wasmPieceRoot } from "./core/hosting/piece-root.ts";
 import { KnownHosts } from "./core/network/known-hosts.ts";
 import { NetworkFiles } from "./core/network/network-files.ts";
 import { tabNetworkParts } from "./core/network/node-parts.ts";
+import { TransferPayments } from "./core/payments/transfer-payments.ts";
 import { Peers } from "./core/peers/peers.ts";
 import { PublicFiles } from "./core/public/public-files.ts";
 import { Receiver } from "./core/send/receive-files.ts";
@@ -205,9 +206,24 @@ async function boot(): Promise<void> {
   });
   const networkFiles = new NetworkFilesState(myNetworkFiles);
   const transfer = node.libp2p.services.transfer;
+  // Where the chain has payment channels, a send link can ask to be paid per MB; the vault's key signs the units.
+  const transferPayments =
+    paidHosting && chain.contracts.BandwidthChannel
+      ? new TransferPayments({
+          reader: createTabulaClient({ chain }),
+          owner: async () =>
+            account.snapshot.address && !account.snapshot.wrongChain ? await account.ownerClient() : undefined,
+          operatorKey: () => (paidHosting as PaidHosting).operatorAccount(),
+        })
+      : undefined;
   const send = new SendState(
-    new Sender(transfer),
-    new Receiver({ transfer, directTarget: (peer) => node.directTarget(peer) }),
+    new Sender(transfer, transferPayments),
+    new Receiver({
+      transfer,
+      directTarget: (peer) => node.directTarget(peer),
+      ...(transferPayments ? { payments: transferPayments } : {}),
+    }),
+    transferPayments,
   );
   const myFiles = new MyFiles({
     db,
@@ -225,7 +241,20 @@ async function boot(): Promise<void> {
   });
   void wallet.restore();
   Object.assign(globalThis, {
-    tabula: { node, config, wallet, account, network, host, knownHosts, hosting, paidHosting, networkFiles, send },
+    tabula: {
+      node,
+      config,
+      wallet,
+      account,
+      network,
+      host,
+      knownHosts,
+      hosting,
+      paidHosting,
+      networkFiles,
+      send,
+      transferPayments,
+    },
   });
 }
 

@@ -3,11 +3,13 @@
  * the transfer it receives from a link (the offered files, progress and speed, reconnections, and the files once
  * they are here).
  */
+
+import type { ChannelRecord, TransferPayments } from "../core/payments/transfer-payments.ts";
 import type { IncomingTransfer, Receiver } from "../core/send/receive-files.ts";
 import type { OutgoingShare, Sender } from "../core/send/send-files.ts";
 import type { FileWriter } from "../core/send/sinks.ts";
 
-export type { FileWriter, IncomingTransfer, OutgoingShare };
+export type { ChannelRecord, FileWriter, IncomingTransfer, OutgoingShare };
 
 export class SendState {
   readonly #sender: Sender;
@@ -15,10 +17,18 @@ export class SendState {
   #outgoing = $state.raw<readonly OutgoingShare[]>([]);
   #error = $state<string | undefined>();
   #incoming = $state.raw<IncomingTransfer | undefined>();
+  #channels = $state.raw<readonly ChannelRecord[]>([]);
 
-  constructor(sender: Sender, receiver: Receiver) {
+  constructor(sender: Sender, receiver: Receiver, payments?: TransferPayments) {
     this.#sender = sender;
     this.#receiver = receiver;
+    if (payments) {
+      const moved = () => {
+        this.#channels = payments.channels;
+      };
+      payments.addEventListener("change", moved);
+      moved();
+    }
     const sent = () => {
       this.#outgoing = sender.outgoing;
       this.#error = sender.error;
@@ -41,9 +51,23 @@ export class SendState {
   get error(): string | undefined {
     return this.#error;
   }
+  /** Whether a link can ask to be paid (the chain has payment channels). */
+  get canCharge(): boolean {
+    return this.#sender.canCharge;
+  }
+  /** The payment channels this tab is party to, newest first. */
+  get channels(): readonly ChannelRecord[] {
+    return this.#channels;
+  }
 
-  /** Offers files to whoever opens the returned link; the data goes straight from this tab to theirs. */
-  share(files: readonly File[], options: { appUrl?: string; signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Offers files to whoever opens the returned link; the data goes straight from this tab to theirs. A
+   * `pricePerMB` above 0 (token base units per MB) makes the receiver pay as the bytes arrive.
+   */
+  share(
+    files: readonly File[],
+    options: { appUrl?: string; signal?: AbortSignal; pricePerMB?: bigint } = {},
+  ): Promise<void> {
     return this.#sender.share(files, { ...options, appUrl: options.appUrl ?? location.href });
   }
 

@@ -1,36 +1,25 @@
-import type {
-  Account,
-  Address,
-  ContractFunctionArgs,
-  ContractFunctionName,
-  Hash,
-  SimulateContractErrorType,
-  WriteContractErrorType,
-} from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import type { Account, Address, Hash } from "viem";
 import type { storageMarketAbi } from "../abi.ts";
-import { type DeployedContractErrorType, deployedContract } from "../chain.ts";
+import { deployedContract } from "../chain.ts";
 import type { TabulaClient } from "../client.ts";
-import { NoAccountError, revertOf } from "../errors.ts";
+import { NoAccountError } from "../errors.ts";
 import { allowance } from "../token/allowance.ts";
 import { signPermit } from "../token/sign-permit.ts";
+import {
+  type RevertMappers,
+  type WriteName,
+  type WriteTabulaErrorType,
+  type WriteTabulaParameters,
+  writeTabula,
+} from "../write.ts";
 
-type MarketAbi = typeof storageMarketAbi;
-export type MarketWriteName = ContractFunctionName<MarketAbi, "nonpayable">;
-
-/** Turns one custom error of the market (by name) into the app's named error, from its decoded arguments. */
-export type RevertMappers = Partial<Record<string, (args: readonly unknown[], cause: unknown) => Error>>;
-
-export interface WriteMarketParameters<name extends MarketWriteName> {
-  functionName: name;
-  args: ContractFunctionArgs<MarketAbi, "nonpayable", name>;
-  account?: Account | Address | undefined;
-  /** Simulate against the pending block (a call that reads the hash of the block just mined). */
-  pending?: boolean;
-  errors?: RevertMappers;
-}
-
-export type WriteMarketErrorType = DeployedContractErrorType | SimulateContractErrorType | WriteContractErrorType;
+export type { RevertMappers };
+export type MarketWriteName = WriteName<typeof storageMarketAbi>;
+export type WriteMarketParameters<name extends MarketWriteName> = Omit<
+  WriteTabulaParameters<"StorageMarket", name>,
+  "contract"
+>;
+export type WriteMarketErrorType = WriteTabulaErrorType;
 
 /**
  * Simulates a StorageMarket call, then sends it. A revert the caller named in `errors` becomes that named error and
@@ -40,25 +29,7 @@ export async function writeMarket<name extends MarketWriteName>(
   client: TabulaClient,
   parameters: WriteMarketParameters<name>,
 ): Promise<Hash> {
-  const market = deployedContract(client.chain, "StorageMarket");
-  const account = parameters.account ?? client.account;
-  let request: unknown;
-  try {
-    ({ request } = await simulateContract(client, {
-      address: market.address,
-      abi: market.abi,
-      functionName: parameters.functionName,
-      args: parameters.args,
-      ...(account ? { account } : {}),
-      ...(parameters.pending ? { blockTag: "pending" as const } : {}),
-    } as never));
-  } catch (error) {
-    const revert = revertOf(error);
-    const mapped = revert && parameters.errors?.[revert.errorName];
-    if (revert && mapped) throw mapped(revert.args, error);
-    throw error;
-  }
-  return await writeContract(client, request as never);
+  return await writeTabula(client, { ...parameters, contract: "StorageMarket" } as never);
 }
 
 /**

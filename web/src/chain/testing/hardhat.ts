@@ -2,7 +2,7 @@ import hre from "hardhat";
 import { type Account, type Address, custom, type Hex, http, parseEther, type Transport } from "viem";
 import { parseAccount } from "viem/accounts";
 import { deployContract, getAddresses, getChainId } from "viem/actions";
-import { operatorRegistryAbi, storageMarketAbi, tokenAbi } from "../abi.ts";
+import { bandwidthChannelAbi, operatorRegistryAbi, storageMarketAbi, tokenAbi } from "../abi.ts";
 import { chainFromConfig, type TabulaChain } from "../chain.ts";
 import { createTabulaClient, type TabulaClient } from "../client.ts";
 import type { ContractName } from "../contracts.ts";
@@ -39,6 +39,9 @@ export const TEST_MARKET_PARAMETERS = {
   challengeBond: parseEther("0.01"),
 } as const;
 
+/** The bandwidth channel's confirmation and challenge windows on a test chain (as local chains deploy it). */
+export const TEST_CHANNEL_WINDOWS = { confirmSeconds: 3600n, challengeSeconds: 24n * 3600n } as const;
+
 /** Who receives the market's protocol fees on a test chain. */
 export const TEST_TREASURY: Address = "0x00000000000000000000000000000000007ea5e7";
 
@@ -46,10 +49,11 @@ export const TEST_TREASURY: Address = "0x00000000000000000000000000000000007ea5e
  * Hardhat's EVM in this process with the platform token deployed, its faucet on or off: chain actions run against
  * real contract code and real balances. With `http`, the EVM also answers JSON-RPC on a free loopback port, for
  * code that dials the chain's URL itself (wagmi, the burner's provider). With `market`, the operator registry and the
- * storage market are deployed too, with {@link TEST_MARKET_PARAMETERS}, the first account as owner.
+ * storage market are deployed too, with {@link TEST_MARKET_PARAMETERS}, the first account as owner. With
+ * `channels`, the operator registry and the bandwidth channel, with {@link TEST_CHANNEL_WINDOWS}.
  */
 export async function startTestChain(
-  options: { faucet?: boolean; http?: boolean; market?: boolean } = {},
+  options: { faucet?: boolean; http?: boolean; market?: boolean; channels?: boolean } = {},
 ): Promise<TestChain> {
   let transport: Transport;
   let rpcUrl = "http://127.0.0.1:8545";
@@ -79,20 +83,34 @@ export async function startTestChain(
   const { contractAddress } = await waitForSuccess(bare, { hash, what: "Deploying the token" });
   const token = contractAddress as Address;
   const addresses: Record<string, Address> = { Token: token };
-  if (options.market) {
-    const deploy = async (name: string, abi: typeof operatorRegistryAbi | typeof storageMarketAbi, args: unknown[]) => {
-      const artifact = await hre.artifacts.readArtifact(name);
-      const deployed = await deployContract(bare, {
-        abi,
-        bytecode: artifact.bytecode as Hex,
-        args: args as never,
-        account: deployer,
-        chain: null,
-      });
-      const receipt = await waitForSuccess(bare, { hash: deployed, what: `Deploying ${name}` });
-      return receipt.contractAddress as Address;
-    };
+  const deploy = async (
+    name: string,
+    abi: typeof operatorRegistryAbi | typeof storageMarketAbi | typeof bandwidthChannelAbi,
+    args: unknown[],
+  ) => {
+    const artifact = await hre.artifacts.readArtifact(name);
+    const deployed = await deployContract(bare, {
+      abi,
+      bytecode: artifact.bytecode as Hex,
+      args: args as never,
+      account: deployer,
+      chain: null,
+    });
+    const receipt = await waitForSuccess(bare, { hash: deployed, what: `Deploying ${name}` });
+    return receipt.contractAddress as Address;
+  };
+  if (options.market || options.channels) {
     addresses.OperatorRegistry = await deploy("OperatorRegistry", operatorRegistryAbi, []);
+  }
+  if (options.channels) {
+    addresses.BandwidthChannel = await deploy("BandwidthChannel", bandwidthChannelAbi, [
+      token,
+      addresses.OperatorRegistry,
+      TEST_CHANNEL_WINDOWS.confirmSeconds,
+      TEST_CHANNEL_WINDOWS.challengeSeconds,
+    ]);
+  }
+  if (options.market) {
     addresses.StorageMarket = await deploy("StorageMarket", storageMarketAbi, [
       token,
       addresses.OperatorRegistry,

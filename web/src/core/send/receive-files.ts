@@ -1,6 +1,8 @@
 import { toHex } from "../../lib/bytes.ts";
 import { BaseError, userMessage } from "../../lib/errors.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
+import { TransferLinkError } from "../../p2p/protocols/common/errors.ts";
+import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import {
   decodeTicket,
   type ReceiveOptions,
@@ -9,6 +11,8 @@ import {
   type TransferProgress,
   type TransferTicket,
 } from "../../p2p/protocols/transfer/index.ts";
+import { type BandwidthPayer, transferCost } from "../payments/bandwidth-payer.ts";
+import type { TransferPayments } from "../payments/transfer-payments.ts";
 import { type FileWriter, opfsStaging, SequentialSink, type StagedFiles, type Staging } from "./sinks.ts";
 
 export type IncomingStatus = "connecting" | "offered" | "receiving" | "done" | "declined" | "failed";
@@ -27,8 +31,34 @@ export interface IncomingTransfer {
   /** Whether the files went straight to a file the user chose. */
   toDisk?: boolean;
   error?: { name: string; message: string };
+  /** For a paid link: the sender's terms and what the files cost at them, shown before accepting. */
+  quote?: IncomingQuote;
+  /** Why the payment could not be locked (the offer stays open to try again). */
+  paymentError?: { name: string; message: string };
+  /** Once paying: the channel, what it locked and what was paid. */
+  payment?: IncomingPayment;
   startedAtMs: number;
   endedAtMs?: number;
+}
+
+/** What a paid offer costs, before a byte moves. */
+export interface IncomingQuote {
+  terms: PaymentTerms;
+  scheme: "bandwidth";
+  totalBytes: bigint;
+  /** The most the files cost at the price: the deposit the channel locks (what is not used comes back). */
+  cost: bigint;
+}
+
+/** The payment of a transfer being received, live. */
+export interface IncomingPayment {
+  channelId: bigint;
+  openTx: `0x${string}`;
+  deposit: bigint;
+  /** Bytes received, bytes the sender countersigned, and what those cost. */
+  receivedBytes: bigint;
+  paidBytes: bigint;
+  paid: bigint;
 }
 
 export interface ReceiverParts {
@@ -37,6 +67,8 @@ export interface ReceiverParts {
   directTarget(peer: string): Promise<NonNullable<ReceiveOptions["peer"]>>;
   /** Where files go when no writers are given; by default the origin private file system. */
   staging?: Staging;
+  /** How this tab pays for a paid link (absent where the chain has no payment channels). */
+  payments?: TransferPayments;
 }
 
 type Decision = { writers?: FileWriter[] } | false;
@@ -50,6 +82,7 @@ export class Receiver extends EventTarget {
   readonly #transfer: Pick<Transfer, "receive">;
   readonly #directTarget: ReceiverParts["directTarget"];
   readonly #staging: Staging;
+  readonly #payments: TransferPayments | undefined;
   #incoming: IncomingTransfer | undefined;
   #decide: ((decision: Decision) => void) | undefined;
   #abort: AbortController | undefined;
@@ -60,6 +93,7 @@ export class Receiver extends EventTarget {
     this.#transfer = parts.transfer;
     this.#directTarget = parts.directTarget;
     this.#staging = parts.staging ?? opfsStaging;
+    this.#payments = parts.payments;
     void this.#staging.collect();
   }
 
@@ -113,7 +147,11 @@ export class Receiver extends EventTarget {
     const progress = new ProgressThrottle(() => {
       if (view.state === "receiving") set({ progress: pending });
     });
+    let payer: BandwidthPayer | undefined;
     try {
+      if (ticket.terms && !this.#payments) {
+        throw new TransferLinkError("it asks for payment, and this tab's chain has no payment channels");
+      }
       const peer = await this.#directTarget(ticket.peer);
       const result = await this.#transfer.receive(
         ticket,
@@ -121,15 +159,55 @@ export class Receiver extends EventTarget {
         {
           peer,
           signal,
-          onOffer: async (files) => {
-            set({ state: "offered", files });
-            const decision = signal.aborted
-              ? false
-              : await new Promise<Decision>((resolve) => {
-                  this.#decide = resolve;
+          onOffer: async (files, terms) => {
+            if (terms && !this.#payments) {
+              throw new TransferLinkError("it asks for payment, and this tab's chain has no payment channels");
+            }
+            const totalBytes = BigInt(files.reduce((sum, f) => sum + f.size, 0));
+            const quote: IncomingQuote | undefined = terms
+              ? { terms, scheme: "bandwidth", totalBytes, cost: transferCost(terms, totalBytes) }
+              : undefined;
+            set({ state: "offered", files, ...(quote ? { quote } : {}) });
+            let decision: Decision = false;
+            while (!signal.aborted) {
+              decision = await new Promise<Decision>((resolve) => {
+                this.#decide = resolve;
+              });
+              this.#decide = undefined;
+              if (!decision || !terms || !this.#payments) break;
+              // The one approval: the deposit is locked in a channel to the sender before a byte moves.
+              try {
+                payer = await this.#payments.payer(terms, totalBytes, {
+                  onChange: (channel) =>
+                    set({
+                      payment: {
+                        channelId: channel.channelId,
+                        openTx: channel.openTx,
+                        deposit: channel.deposit,
+                        receivedBytes: channel.receivedBytes,
+                        paidBytes: channel.agreed.usage.totalBytes,
+                        paid: channel.paid,
+                      },
+                    }),
                 });
-            this.#decide = undefined;
-            if (!decision) return false;
+                const view = payer.view;
+                set({
+                  payment: {
+                    channelId: view.channelId,
+                    openTx: view.openTx,
+                    deposit: view.deposit,
+                    receivedBytes: 0n,
+                    paidBytes: 0n,
+                    paid: 0n,
+                  },
+                });
+                break;
+              } catch (error) {
+                set({ paymentError: describe(error) });
+              }
+            }
+            if (!decision || signal.aborted) return false;
+            set({ paymentError: undefined });
             if (decision.writers) {
               sink = new SequentialSink(decision.writers);
               set({ state: "receiving", toDisk: true });
@@ -146,6 +224,10 @@ export class Receiver extends EventTarget {
             progress.soon();
           },
           onInterrupted: () => set({ interruptions: view.interruptions + 1 }),
+          payer: () => {
+            if (!payer) throw new TransferLinkError("it asks for payment and none was locked");
+            return payer.gate();
+          },
         },
       );
       await sink?.close();

@@ -8,6 +8,8 @@ import {
   type TransferProgress,
   type TransferShare,
 } from "../../p2p/protocols/transfer/index.ts";
+import type { BandwidthPayee } from "../payments/bandwidth-payee.ts";
+import type { TransferPayments } from "../payments/transfer-payments.ts";
 
 export type { TransferFileMeta, TransferProgress };
 
@@ -24,6 +26,23 @@ export interface OutgoingShare {
   progress?: TransferProgress;
   done: boolean;
   declined: boolean;
+  /** For a paid offer: its price, and what receivers paid so far. */
+  payment?: OutgoingPayment;
+}
+
+/** A paid offer as its sender sees it, live. */
+export interface OutgoingPayment {
+  /** Token base units per MB (10^6 bytes). */
+  pricePerMB: bigint;
+  /** Bytes sent, bytes the receiver countersigned, and what those earn, over every receiver's channel. */
+  sentBytes: bigint;
+  paidBytes: bigint;
+  earned: bigint;
+  channels: bigint[];
+  /** Why sending stopped, when the receiver stopped paying. */
+  stopped?: string;
+  /** Whether the channels were closed (the tab settles them once their challenge window passes). */
+  closed: boolean;
 }
 
 /** The receive link of a share: the app's address with the receive route and the ticket in the fragment. */
@@ -37,14 +56,21 @@ export function receiveLink(appUrl: string, ticketText: string): string {
  */
 export class Sender extends EventTarget {
   readonly #transfer: Pick<Transfer, "share">;
+  readonly #payments: TransferPayments | undefined;
   readonly #shares = new Map<number, TransferShare>();
   #nextId = 1;
   #outgoing: readonly OutgoingShare[] = [];
   #error: string | undefined;
 
-  constructor(transfer: Pick<Transfer, "share">) {
+  constructor(transfer: Pick<Transfer, "share">, payments?: TransferPayments) {
     super();
     this.#transfer = transfer;
+    this.#payments = payments;
+  }
+
+  /** Whether this tab can ask to be paid for what it sends (the chain has payment channels). */
+  get canCharge(): boolean {
+    return this.#payments !== undefined;
   }
 
   get outgoing(): readonly OutgoingShare[] {
@@ -57,9 +83,13 @@ export class Sender extends EventTarget {
 
   /**
    * Offers files to whoever opens the link (built on `appUrl`); the data goes straight from this tab to theirs.
-   * The offer lasts until {@link stop} or until `signal` aborts.
+   * The offer lasts until {@link stop} or until `signal` aborts. With a `pricePerMB` above 0 (token base units per
+   * MB) the link carries the price, and the receiver pays as the bytes arrive.
    */
-  async share(files: readonly File[], options: { appUrl: string; signal?: AbortSignal }): Promise<void> {
+  async share(
+    files: readonly File[],
+    options: { appUrl: string; signal?: AbortSignal; pricePerMB?: bigint },
+  ): Promise<void> {
     this.#error = undefined;
     this.#emit();
     const id = this.#nextId++;
@@ -69,8 +99,43 @@ export class Sender extends EventTarget {
     };
     let pending: TransferProgress | undefined;
     const progress = new ProgressThrottle(() => update({ progress: pending }));
+    let payee: BandwidthPayee | undefined;
     try {
       options.signal?.throwIfAborted();
+      const price = options.pricePerMB ?? 0n;
+      if (price < 0n) throw new RangeError("the price must not be negative");
+      if (price > 0n) {
+        if (!this.#payments) throw new RangeError("this chain has no payment channels: send for free");
+        let payment: OutgoingPayment = {
+          pricePerMB: price,
+          sentBytes: 0n,
+          paidBytes: 0n,
+          earned: 0n,
+          channels: [],
+          closed: false,
+        };
+        const show = (patch: Partial<OutgoingPayment>) => {
+          payment = { ...payment, ...patch };
+          update({ payment });
+        };
+        const paying: BandwidthPayee = await this.#payments.payee(price, {
+          onChange: () => {
+            const channels = paying.channels;
+            show({
+              sentBytes: channels.reduce((sum, c) => sum + c.sentBytes, 0n),
+              paidBytes: channels.reduce((sum, c) => sum + c.agreed.usage.totalBytes, 0n),
+              earned: channels.reduce((sum, c) => sum + c.earned, 0n),
+              channels: channels.map((c) => c.channelId),
+            });
+          },
+          onStopped: (error, channelId) => {
+            show({ stopped: userMessage(error) });
+            // What was paid is earned: the channel closes on the last unit both signed.
+            void this.#payments?.close(paying, channelId);
+          },
+        });
+        payee = paying;
+      }
       const share = await this.#transfer.share(
         files.map((f) => blobSource(f)),
         {
@@ -79,6 +144,7 @@ export class Sender extends EventTarget {
             progress.soon();
           },
           onDeclined: () => update({ declined: true }),
+          ...(payee ? { payment: payee } : {}),
         },
       );
       if (options.signal?.aborted) {
@@ -88,12 +154,24 @@ export class Sender extends EventTarget {
       this.#shares.set(id, share);
       const link = receiveLink(options.appUrl, share.link);
       const qrSvg = await QRCode.toString(link, { type: "svg", margin: 1, errorCorrectionLevel: "M" });
-      this.#outgoing = [...this.#outgoing, { id, files: share.files, link, qrSvg, done: false, declined: false }];
+      const payment: OutgoingPayment | undefined = payee
+        ? { pricePerMB: payee.terms.pricePerMB, sentBytes: 0n, paidBytes: 0n, earned: 0n, channels: [], closed: false }
+        : undefined;
+      this.#outgoing = [
+        ...this.#outgoing,
+        { id, files: share.files, link, qrSvg, done: false, declined: false, ...(payment ? { payment } : {}) },
+      ];
       this.#emit();
       options.signal?.addEventListener("abort", () => this.stop(id), { once: true });
-      void share.done.then(() => {
+      void share.done.then(async () => {
         progress.flush();
         update({ done: true, ...(pending ? { progress: pending } : {}) });
+        if (payee && this.#payments) {
+          // Paid in full: the channels close now, and settle once their challenge window has passed.
+          await this.#payments.close(payee);
+          const current = this.#outgoing.find((o) => o.id === id)?.payment;
+          if (current) update({ payment: { ...current, closed: true } });
+        }
       });
     } catch (error) {
       // An offer its caller withdrew is no failure to show.

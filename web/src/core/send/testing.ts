@@ -71,7 +71,7 @@ export class FakeTransfer implements Pick<Transfer, "share" | "receive"> {
     const { files, interruptions = 0, hang = false, chunkBytes = 1_000 } = this.script;
     const signal = options.signal ?? new AbortController().signal;
     const metas = files.map((f) => f.meta);
-    if (!(await (options.onOffer?.(metas) ?? true))) throw new TransferDeclinedError();
+    if (!(await (options.onOffer?.(metas, undefined) ?? true))) throw new TransferDeclinedError();
     for (let i = 0; i < interruptions; i++) options.onInterrupted?.(0, new Error("the connection dropped"));
     if (hang) await raceSignal(new Promise(() => {}), signal);
     const totalBytes = files.reduce((n, f) => n + f.content.byteLength, 0);

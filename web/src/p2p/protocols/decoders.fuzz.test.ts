@@ -15,6 +15,7 @@ import { decodeAnnouncement } from "./announce/index.ts";
 import * as audit from "./audit/codec.ts";
 import { AnnouncementInvalidError, MalformedMessageError } from "./common/errors.ts";
 import { pieceCid, pieceMatches } from "./common/pieces.ts";
+import * as pay from "./pay/index.ts";
 import * as fetch from "./shard-fetch/codec.ts";
 import * as store from "./shard-store/codec.ts";
 import { SHARD_STORE_PROTOCOL, type ShardStore, shardStore } from "./shard-store/index.ts";
@@ -30,6 +31,8 @@ const decoders: [string, (bytes: Uint8Array) => unknown][] = [
   ["transfer receiver", transfer.decodeReceiverMessage],
   ["transfer sender", transfer.decodeSenderMessage],
   ["transfer file list", transfer.decodeFileList],
+  ["payment terms", pay.decodeTerms],
+  ["bandwidth payment", pay.decodeBandwidthMessage],
 ];
 
 /** The only way a decoder may fail: a named MalformedMessageError. Anything it returns must re-encode. */
@@ -184,6 +187,38 @@ describe("protocol decoders under fuzzing", () => {
         { type: "chunk", file: 2, offset: 1024, sealed: piece },
       ],
       [transfer.decodeReceiverMessage, transfer.encodeReceiverMessage, { type: "ack", position: 2 ** 40 }],
+      [
+        pay.decodeTerms,
+        pay.encodeTerms,
+        {
+          chainId: 31337,
+          payee: "0x00000000000000000000000000000000000000AA",
+          pricePerMB: 10n ** 15n,
+          schemes: ["bandwidth", "lottery"],
+        },
+      ],
+      [
+        pay.decodeBandwidthMessage,
+        pay.encodeBandwidthMessage,
+        {
+          type: "unit",
+          unit: {
+            usage: {
+              channelId: 7n,
+              sequence: 3n,
+              totalBytes: 5_000_001n,
+              time: 1_700_000_000n,
+              link: `0x${"ab".repeat(32)}`,
+            },
+            signature: `0x${"cd".repeat(65)}`,
+          },
+        },
+      ],
+      [
+        pay.decodeBandwidthMessage,
+        pay.encodeBandwidthMessage,
+        { type: "sign", sequence: 3n, signature: `0x${"ef".repeat(65)}` },
+      ],
     ];
     for (const [decode, encode, original] of valid) {
       const bytes = encode(original as never);

@@ -93,6 +93,10 @@ function detailsForCode(code: string): string {
       return "The shard's Merkle root does not match its pieces; re-encode the file and try again.";
     case "unknown-transfer":
       return "The link is wrong or the sender closed the tab; ask the sender for a new link.";
+    case "payment-refused":
+      return "The sender did not take what was locked for it; the locked tokens stay yours (see the money screen).";
+    case "payment-stopped":
+      return "The sender stopped because payments stopped coming; what was paid stays paid, the rest is not charged.";
     default:
       return "Try another peer.";
   }
@@ -167,5 +171,33 @@ export class TransferInterruptedError extends BaseError {
       cause: options.cause,
     });
     this.receivedBytes = receivedBytes;
+  }
+}
+
+/** A payer's payment is not one the payee takes (wrong channel, terms, amount or signature). */
+export class PaymentRefusedError extends BaseError {
+  override name = "PaymentRefusedError";
+  constructor(reason: string, options: { cause?: unknown } = {}) {
+    super(`The payment was refused: ${reason}.`, {
+      details: "Nothing more is sent or charged; the locked tokens can be taken back from the money screen.",
+      cause: options.cause,
+    });
+  }
+}
+
+/** The payer stopped paying, so the payee stopped sending at what the payments covered. */
+export class PaymentStoppedError extends BaseError {
+  override name = "PaymentStoppedError";
+  readonly paidBytes: bigint;
+  constructor(parameters: { paidBytes: bigint; waitedMs: number; cause?: unknown }) {
+    super(
+      `The receiver stopped paying: nothing came for ${Math.round(parameters.waitedMs / 1000)} s, ` +
+        `so sending stopped at the ${parameters.paidBytes} bytes paid for.`,
+      {
+        details: "The bytes paid for are settled from the channel; send a new link to try again.",
+        cause: parameters.cause,
+      },
+    );
+    this.paidBytes = parameters.paidBytes;
   }
 }

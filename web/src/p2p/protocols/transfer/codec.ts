@@ -1,6 +1,14 @@
 import { decodeFields, decodeMessage, encodeMessage, Fields } from "../common/codec.ts";
 import { MalformedMessageError } from "../common/errors.ts";
-import { type ErrorMessage, errorFields, readError } from "../common/messages.ts";
+import {
+  type ErrorMessage,
+  errorFields,
+  type PaymentMessage,
+  paymentFields,
+  readError,
+  readPayment,
+} from "../common/messages.ts";
+import { MAX_TERMS_BYTES } from "../pay/index.ts";
 import {
   AUTH_TAG_BYTES,
   MAX_CHUNK_BYTES,
@@ -29,11 +37,12 @@ export interface HelloMessage {
   auth: Uint8Array;
 }
 
-/** The sender's file list, sealed with the link key, and its chunk size. */
+/** The sender's file list, sealed with the link key, its chunk size, and a paid share's encoded terms. */
 export interface OfferMessage {
   type: "offer";
   meta: Uint8Array;
   chunkBytes: number;
+  terms?: Uint8Array;
 }
 
 /** Start (or resume) at `position`, a byte offset into the files laid end to end. */
@@ -65,8 +74,8 @@ export interface DoneMessage {
   type: "done";
 }
 
-export type ReceiverMessage = HelloMessage | AcceptMessage | DeclineMessage | AckMessage;
-export type SenderMessage = OfferMessage | ChunkMessage | DoneMessage | ErrorMessage;
+export type ReceiverMessage = HelloMessage | AcceptMessage | DeclineMessage | AckMessage | PaymentMessage;
+export type SenderMessage = OfferMessage | ChunkMessage | DoneMessage | ErrorMessage | PaymentMessage;
 
 export function encodeReceiverMessage(message: ReceiverMessage): Uint8Array {
   switch (message.type) {
@@ -78,19 +87,28 @@ export function encodeReceiverMessage(message: ReceiverMessage): Uint8Array {
       return encodeMessage({ t: "decline" });
     case "ack":
       return encodeMessage({ t: "ack", pos: message.position });
+    case "payment":
+      return encodeMessage(paymentFields(message));
   }
 }
 
 export function encodeSenderMessage(message: SenderMessage): Uint8Array {
   switch (message.type) {
     case "offer":
-      return encodeMessage({ t: "offer", meta: message.meta, chunk: message.chunkBytes });
+      return encodeMessage({
+        t: "offer",
+        meta: message.meta,
+        chunk: message.chunkBytes,
+        ...(message.terms ? { pay: message.terms } : {}),
+      });
     case "chunk":
       return encodeMessage({ t: "chunk", file: message.file, off: message.offset, data: message.sealed });
     case "done":
       return encodeMessage({ t: "done" });
     case "error":
       return encodeMessage(errorFields(message.code, message.message));
+    case "payment":
+      return encodeMessage(paymentFields(message));
   }
 }
 
@@ -114,6 +132,8 @@ export function decodeReceiverMessage(bytes: Uint8Array): ReceiverMessage {
     case "ack":
       message = { type: "ack", position: fields.uint("pos") };
       break;
+    case "payment":
+      return readPayment(fields);
     default:
       throw new MalformedMessageError(TRANSFER_PROTOCOL, `unknown receiver message type "${type}"`);
   }
@@ -130,6 +150,7 @@ export function decodeSenderMessage(bytes: Uint8Array): SenderMessage {
         type: "offer",
         meta: fields.bytes("meta", { min: NONCE_BYTES + TAG_BYTES, max: MAX_META_BYTES }),
         chunkBytes: fields.uint("chunk", MAX_CHUNK_BYTES),
+        ...(fields.has("pay") ? { terms: fields.bytes("pay", { min: 1, max: MAX_TERMS_BYTES }) } : {}),
       };
       break;
     case "chunk":
@@ -145,6 +166,8 @@ export function decodeSenderMessage(bytes: Uint8Array): SenderMessage {
       break;
     case "error":
       return readError(fields);
+    case "payment":
+      return readPayment(fields);
     default:
       throw new MalformedMessageError(TRANSFER_PROTOCOL, `unknown sender message type "${type}"`);
   }

@@ -39,5 +39,11 @@ export const SECRET_BYTES = 32;
 export const AUTH_TAG_BYTES = 32;
 /** First byte of an encoded ticket. */
 export const TICKET_VERSION = 1;
+/** First byte of a ticket that carries payment terms. */
+export const PAID_TICKET_VERSION = 2;
+/** Plaintext bytes per chunk of a paid transfer: the receiver pays for each chunk once it is written. */
+export const PAID_CHUNK_BYTES = 256 * 1024;
+/** How long a paid sender waits for the payment that lets it send its next chunk. */
+export const PAYMENT_TIMEOUT_MS = 30_000;
 export const MAX_INBOUND_STREAMS = 4;
 export const MAX_OUTBOUND_STREAMS = 4;

@@ -11,9 +11,16 @@
  * chunk} (or `error` "unknown-transfer"); receiver → `accept` {pos} or `decline`; sender → `chunk` {file, off,
  * data}… `done`; receiver → `ack` {pos} per chunk. The sender keeps at most `WINDOW_BYTES` unacknowledged,
  * so a receiver writing slowly to disk slows the sender instead of filling memory.
+ *
+ * A paid share's link carries the sender's payment terms. Its receiver sends a `payment` (the payment protocol's
+ * message, see ../pay) right after `accept`, naming what it locked, and one for each chunk it has written; the
+ * sender answers with its own `payment`s, sends a chunk only once its {@link PayeeGate} allows it, and closes only
+ * once the last byte is paid for.
  */
 import type { AbortOptions, DialTarget } from "@libp2p/interface";
 import type { SigningComponents } from "../common/components.ts";
+import type { PaymentMessage } from "../common/messages.ts";
+import type { PaymentTerms } from "../pay/index.ts";
 import type { TransferFileMeta } from "./codec.ts";
 import type { TransferTicket } from "./ticket.ts";
 import { TransferService } from "./transfer.ts";
@@ -45,8 +52,49 @@ export interface TransferProgress {
   bytesPerSecond: number;
 }
 
+/** A payment as the transfer carries it: the scheme and the payment protocol's message. */
+export type Payment = Omit<PaymentMessage, "type">;
+
+/**
+ * The sender's side of one paid session: it decides when the next bytes may go (the payer's payments so far) and
+ * answers each payment. Made by {@link PaidShare.admit} from the receiver's first payment.
+ */
+export interface PayeeGate {
+  /** Resolves once the bytes up to `end` may be sent; rejects (naming why) when the payments stopped. */
+  allow(end: number, signal: AbortSignal): Promise<void>;
+  /** Takes a payment of the payer; returns the answer to send, if any. Throws on a payment it refuses. */
+  receive(payment: Payment): Promise<Payment | undefined>;
+  /** Whether the bytes up to `end` are paid for (the sender then closes). */
+  paid(end: number): boolean;
+}
+
+/** What makes a share paid: the terms its link carries and the admission of each receiver's payment. */
+export interface PaidShare {
+  terms: PaymentTerms;
+  /**
+   * Checks the receiver's first payment (what it locked, where) against the terms for `totalBytes` from
+   * `position`, and returns the session's gate. A {@link PaymentRefusedError} is told to the receiver.
+   */
+  admit(
+    payment: Payment,
+    session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },
+  ): Promise<PayeeGate>;
+}
+
+/** The receiver's side of one paid session, made once the offer was accepted and the payment locked. */
+export interface PayerGate {
+  /** The first payment, sent right after `accept`: what the payer locked. */
+  readonly opening: Payment;
+  /** The bytes up to `position` were written; returns a payment to send, if one is due now. */
+  received(position: number): Promise<Payment | undefined>;
+  /** Takes the payee's answer; returns a payment to send, if one is due now. */
+  answer(payment: Payment): Promise<Payment | undefined>;
+}
+
 export interface ShareOptions {
   chunkBytes?: number;
+  /** Makes the share paid (its chunks are then `PAID_CHUNK_BYTES` unless `chunkBytes` says otherwise). */
+  payment?: PaidShare;
   /** Acknowledged bytes, as the receiver confirms them. */
   onProgress?: (progress: TransferProgress) => void;
   onDeclined?: () => void;
@@ -65,8 +113,11 @@ export interface TransferShare {
 export interface ReceiveOptions extends AbortOptions {
   /** How to reach the sender (its relayed or direct addresses); default: the peer id from the link. */
   peer?: DialTarget;
-  /** Shown the decrypted file list once; return false to decline. */
-  onOffer?: (files: TransferFileMeta[]) => boolean | Promise<boolean>;
+  /**
+   * Shown the decrypted file list once, with a paid share's terms (from the offer: they match the link's when it
+   * carries them); return false to decline.
+   */
+  onOffer?: (files: TransferFileMeta[], terms: PaymentTerms | undefined) => boolean | Promise<boolean>;
   onProgress?: (progress: TransferProgress) => void;
   /** Called when the connection dropped and a reconnection is about to be tried. */
   onInterrupted?: (position: number, error: unknown) => void;
@@ -74,6 +125,11 @@ export interface ReceiveOptions extends AbortOptions {
   startPosition?: number;
   /** Reconnections in a row without progress before giving up. */
   maxAttempts?: number;
+  /**
+   * For a link with payment terms: the gate of the next session, once the offer was accepted and the payment
+   * locked (called after `onOffer` at every session, so a resumed session keeps paying on what was locked).
+   */
+  payer?: (session: { totalBytes: number; position: number }) => PayerGate | Promise<PayerGate>;
 }
 
 export interface ReceiveResult {

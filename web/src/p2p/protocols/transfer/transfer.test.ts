@@ -1,13 +1,16 @@
 import { randomBytes } from "node:crypto";
 import type { Libp2p } from "@libp2p/interface";
+import { getAddress } from "viem";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTcpNode } from "../../testing/tcp-node.ts";
+import type { PaymentTerms } from "../pay/index.ts";
 import {
   blobSource,
   decodeTicket,
   deriveKeys,
   encodeTicket,
   openChunk,
+  PAID_CHUNK_BYTES,
   sealChunk,
   type Transfer,
   type TransferSink,
@@ -218,6 +221,97 @@ describe("transfer over TCP", () => {
       receiver.services.transfer.receive(share.link, memorySink([10]), { peer: addrs, maxAttempts: 2 }),
     ).rejects.toMatchObject({ name: "TransferInterruptedError", receivedBytes: 0 });
   });
+
+  it("carries a paid share's terms in its link, and refuses a link whose terms are cut or tampered", async () => {
+    const share = await sender.services.transfer.share([blobSource(new Blob([new Uint8Array(10)]), "x", "")], {
+      payment: { terms: TERMS, admit: async () => Promise.reject(new Error("unused")) },
+    });
+    expect(share.link.length).toBeGreaterThan(0);
+    expect(decodeTicket(share.link)).toEqual(share.ticket);
+    expect(share.ticket.terms).toEqual(TERMS);
+    const bytes = Buffer.from(share.link, "base64url");
+    expect(() => decodeTicket(bytes.subarray(0, bytes.length - 3).toString("base64url"))).toThrow(
+      expect.objectContaining({ name: "TransferLinkError" }),
+    );
+    // A price of 0 is no paid link.
+    const free = Buffer.from(encodeTicket({ ...share.ticket, terms: { ...TERMS, pricePerMB: 0n } }), "base64url");
+    expect(() => decodeTicket(free.toString("base64url"))).toThrow(
+      expect.objectContaining({ name: "TransferLinkError" }),
+    );
+    share.close();
+  });
+
+  it("gates a paid share's chunks by its payee gate, and closes only once the last byte is paid", async () => {
+    const data = new Uint8Array(randomBytes(3 * MiB + 5));
+    const allowed: number[] = [];
+    const payments: string[] = [];
+    let paidUpTo = 0;
+    let sentAtMost = 0;
+    const share = await sender.services.transfer.share([blobSource(new Blob([data]), "p", "")], {
+      payment: {
+        terms: TERMS,
+        admit: async (payment, session) => {
+          expect(new TextDecoder().decode(payment.data)).toBe("open");
+          expect(session).toMatchObject({ totalBytes: data.byteLength, position: 0 });
+          return {
+            allow: async (end) => {
+              // Never more than one chunk beyond what was paid.
+              while (end > paidUpTo + PAID_CHUNK_BYTES) await new Promise((r) => setTimeout(r, 5));
+              allowed.push(end);
+              sentAtMost = end;
+            },
+            receive: async (payment) => {
+              const position = Number(new TextDecoder().decode(payment.data));
+              expect(position).toBeLessThanOrEqual(sentAtMost);
+              paidUpTo = position;
+              return { scheme: "test", data: new TextEncoder().encode(`ok ${position}`) };
+            },
+            paid: (end) => paidUpTo >= end,
+          };
+        },
+      },
+    });
+    const sink = memorySink([data.byteLength]);
+    await receiver.services.transfer.receive(share.link, sink, {
+      peer: sender.getMultiaddrs(),
+      payer: () => ({
+        opening: { scheme: "test", data: new TextEncoder().encode("open") },
+        received: async (position) => ({ scheme: "test", data: new TextEncoder().encode(String(position)) }),
+        answer: async (payment) => {
+          payments.push(new TextDecoder().decode(payment.data));
+          return undefined;
+        },
+      }),
+    });
+    await share.done;
+    expect(same(sink.files[0], data)).toBe(true);
+    expect(allowed.at(-1)).toBe(data.byteLength);
+    expect(allowed.every((end, i) => i === 0 || end > (allowed[i - 1] as number))).toBe(true);
+    // Every payment was answered, the last one (for the last byte) included, before the sender closed.
+    expect(payments.at(-1)).toBe(`ok ${data.byteLength}`);
+    expect(payments).toHaveLength(Math.ceil(data.byteLength / PAID_CHUNK_BYTES));
+  });
+
+  it("tells a receiver whose link lost its terms that the share is paid, and sends no byte unpaid", async () => {
+    const share = await sender.services.transfer.share([blobSource(new Blob([new Uint8Array(1000)]), "q", "")], {
+      payment: { terms: TERMS, admit: async () => Promise.reject(new Error("unused")) },
+    });
+    // A receiver given the link without its terms still learns them from the offer, and cannot take the bytes
+    // without a way to pay.
+    const { terms: _terms, ...free } = share.ticket;
+    let offered: PaymentTerms | undefined;
+    await expect(
+      receiver.services.transfer.receive(free, memorySink([1000]), {
+        peer: sender.getMultiaddrs(),
+        onOffer: (_files, terms) => {
+          offered = terms;
+          return true;
+        },
+      }),
+    ).rejects.toMatchObject({ name: "TransferLinkError" });
+    expect(offered).toEqual(TERMS);
+    share.close();
+  });
 });
 
 describe("transfer chunk sealing", () => {
@@ -244,3 +338,10 @@ describe("transfer chunk sealing", () => {
     expect(() => decodeTicket("AAAA")).toThrow(expect.objectContaining({ name: "TransferLinkError" }));
   });
 });
+
+const TERMS: PaymentTerms = {
+  chainId: 31337,
+  payee: getAddress("0x00000000000000000000000000000000000000aa"),
+  pricePerMB: 10n ** 15n,
+  schemes: ["bandwidth"],
+};

@@ -6,6 +6,8 @@ import { abortReason, sleep } from "../../../lib/signals.ts";
 import type { SigningComponents } from "../common/components.ts";
 import {
   MalformedMessageError,
+  PaymentRefusedError,
+  PaymentStoppedError,
   PeerDisconnectedError,
   ProtocolTimeoutError,
   RemoteRefusedError,
@@ -17,6 +19,7 @@ import {
 import type { FramedStream } from "../common/framing.ts";
 import { ProtocolService } from "../common/service.ts";
 import { SendWindow } from "../common/window.ts";
+import { decodeTerms, encodeTerms, type PaymentTerms } from "../pay/index.ts";
 import {
   decodeFileList,
   decodeReceiverMessage,
@@ -37,6 +40,7 @@ import {
   MAX_TYPE_BYTES,
   MESSAGE_TIMEOUT_MS,
   MIN_CHUNK_BYTES,
+  PAID_CHUNK_BYTES,
   RECEIVE_AHEAD_CHUNKS,
   RESUME_ATTEMPTS,
   RESUME_BACKOFF_MAX_MS,
@@ -59,6 +63,8 @@ import {
   type TransferKeys,
 } from "./crypto.ts";
 import type {
+  PayeeGate,
+  PayerGate,
   ReceiveOptions,
   ReceiveResult,
   ShareOptions,
@@ -115,7 +121,8 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
 
   async share(sources: readonly TransferSource[], options: ShareOptions = {}): Promise<TransferShare> {
     checkSources(sources);
-    const chunkBytes = options.chunkBytes ?? this.#init.chunkBytes ?? CHUNK_BYTES;
+    const chunkBytes =
+      options.chunkBytes ?? (options.payment ? PAID_CHUNK_BYTES : (this.#init.chunkBytes ?? CHUNK_BYTES));
     if (!Number.isSafeInteger(chunkBytes) || chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES) {
       throw new RangeError(`chunks are ${MIN_CHUNK_BYTES} to ${MAX_CHUNK_BYTES} bytes`);
     }
@@ -142,7 +149,12 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       completed,
     };
     this.#shares.set(key, state);
-    const ticket: TransferTicket = { peer: this.components.peerId.toString(), transferId, secret };
+    const ticket: TransferTicket = {
+      peer: this.components.peerId.toString(),
+      transferId,
+      secret,
+      ...(options.payment ? { terms: options.payment.terms } : {}),
+    };
     return {
       ticket,
       link: encodeTicket(ticket),
@@ -168,9 +180,16 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       return;
     }
     const signal = AbortSignal.any([shutdown, state.controller.signal]);
-    await framed.write(encodeSenderMessage({ type: "offer", meta: state.sealedMeta, chunkBytes: state.chunkBytes }), {
-      signal,
-    });
+    const terms = state.options.payment ? encodeTerms(state.options.payment.terms) : undefined;
+    await framed.write(
+      encodeSenderMessage({
+        type: "offer",
+        meta: state.sealedMeta,
+        chunkBytes: state.chunkBytes,
+        ...(terms ? { terms } : {}),
+      }),
+      { signal },
+    );
     const answer = decodeReceiverMessage(await framed.readRequired({ signal }));
     if (answer.type === "decline") {
       state.options.onDeclined?.();
@@ -181,10 +200,41 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
     if (!isChunkBoundary(state.layout, state.chunkBytes, answer.position)) {
       throw new MalformedMessageError(this.protocol, "resume position is not a chunk boundary");
     }
-    await this.#send(framed, state, answer.position, signal);
+    let gate: PayeeGate | undefined;
+    const paid = state.options.payment;
+    if (paid) {
+      const first = decodeReceiverMessage(await framed.readRequired({ signal }));
+      try {
+        if (first.type !== "payment") throw new PaymentRefusedError("the link is paid and no payment came");
+        gate = await paid.admit(first, {
+          receiver: connection.remotePeer.toString(),
+          totalBytes: state.layout.total,
+          position: answer.position,
+          signal,
+        });
+      } catch (error) {
+        if (error instanceof PaymentRefusedError) {
+          await framed.write(
+            encodeSenderMessage({ type: "error", code: "payment-refused", message: error.shortMessage }),
+            {
+              signal,
+            },
+          );
+          await framed.close({ signal });
+        }
+        throw error;
+      }
+    }
+    await this.#send(framed, state, answer.position, signal, gate);
   }
 
-  async #send(framed: FramedStream, state: ShareState, start: number, outer: AbortSignal): Promise<void> {
+  async #send(
+    framed: FramedStream,
+    state: ShareState,
+    start: number,
+    outer: AbortSignal,
+    gate: PayeeGate | undefined,
+  ): Promise<void> {
     const exchange = new AbortController();
     const signal = AbortSignal.any([outer, exchange.signal]);
     const window = new SendWindow(WINDOW_BYTES);
@@ -194,8 +244,13 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
     let sent = start;
     let acked = start;
     const acks = (async () => {
-      while (acked < layout.total) {
+      while (acked < layout.total || (gate && !gate.paid(layout.total))) {
         const message = decodeReceiverMessage(await framed.readRequired({ signal }));
+        if (message.type === "payment" && gate) {
+          const answer = await gate.receive(message);
+          if (answer) await framed.write(encodeSenderMessage({ type: "payment", ...answer }), { signal });
+          continue;
+        }
         if (message.type !== "ack" || message.position <= acked || message.position > sent) {
           throw new MalformedMessageError(this.protocol, "acknowledgement out of order");
         }
@@ -249,6 +304,7 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
         }
         const current = ahead.shift() as (typeof ahead)[number];
         const sealed = await current.sealed;
+        await gate?.allow((layout.starts[current.file] as number) + current.offset + current.length, signal);
         await framed.write(encodeSenderMessage({ type: "chunk", file: current.file, offset: current.offset, sealed }), {
           signal,
         });
@@ -259,7 +315,15 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       await acks;
     } catch (error) {
       exchange.abort(error);
-      throw signal.aborted ? abortReason(signal) : error;
+      if (error instanceof PaymentStoppedError) {
+        // The receiver is told why, so that it does not reconnect to a sender that waits for its payments.
+        await framed
+          .write(encodeSenderMessage({ type: "error", code: "payment-stopped", message: error.shortMessage }), {
+            signal: outer,
+          })
+          .catch(() => {});
+      }
+      throw signal.aborted && !(error instanceof PaymentStoppedError) ? abortReason(signal) : error;
     }
     if (acked === layout.total) state.completed();
     await framed.close({ signal: outer });
@@ -286,7 +350,7 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       attempts += 1;
       const before = session.position;
       try {
-        await this.#receiveOnce(target, keys, sink, session, options);
+        await this.#receiveOnce(target, keys, sink, session, options, ticket.terms);
         const layout = session.layout as Layout;
         return { files: session.files ?? [], totalBytes: layout.total, attempts };
       } catch (error) {
@@ -309,6 +373,7 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
     sink: TransferSink,
     session: ReceiveState,
     options: ReceiveOptions,
+    linkTerms: PaymentTerms | undefined,
   ): Promise<void> {
     const { signal } = options;
     const { framed } = await this.open(target, signal);
@@ -320,13 +385,19 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       if (offer.type !== "offer") throw new MalformedMessageError(this.protocol, `expected offer, got ${offer.type}`);
       if (offer.chunkBytes < MIN_CHUNK_BYTES) throw new MalformedMessageError(this.protocol, "chunk size too small");
       const files = decodeFileList(await openMeta(keys, offer.meta));
+      // A paid share says so in its offer too, so that a link stripped of its terms cannot take the bytes unpaid.
+      const terms = offer.terms ? decodeTerms(offer.terms) : undefined;
+      if (linkTerms && (!terms || !sameTerms(terms, linkTerms))) {
+        throw new TransferIntegrityError("the sender's payment terms differ from its link's");
+      }
+      const paid = terms !== undefined;
       if (!session.files) {
         const layout = layoutOf(files);
         if (!Number.isSafeInteger(layout.total)) throw new MalformedMessageError(this.protocol, "files too large");
         if (!isChunkBoundary(layout, offer.chunkBytes, session.position)) {
           throw new RangeError("the start position is not a chunk boundary of this transfer");
         }
-        if (options.onOffer && !(await options.onOffer(files))) {
+        if (options.onOffer && !(await options.onOffer(files, terms))) {
           await framed.write(encodeReceiverMessage({ type: "decline" }), { signal });
           await framed.close({ signal });
           throw new TransferDeclinedError();
@@ -340,6 +411,15 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       const layout = session.layout as Layout;
       const chunkBytes = session.chunkBytes as number;
       await framed.write(encodeReceiverMessage({ type: "accept", position: session.position }), { signal });
+      let gate: PayerGate | undefined;
+      if (paid) {
+        if (!options.payer) throw new TransferLinkError("it asks for payment and this tab has no way to pay");
+        gate = await options.payer({ totalBytes: layout.total, position: session.position });
+        await framed.write(encodeReceiverMessage({ type: "payment", ...gate.opening }), { signal });
+      }
+      const pay = async (payment: Awaited<ReturnType<PayerGate["received"]>>) => {
+        if (payment) await framed.write(encodeReceiverMessage({ type: "payment", ...payment }), { signal });
+      };
       // Chunks are decrypted as they arrive and written to the sink in order behind them, so decryption, the
       // sink's writes and the network overlap; at most RECEIVE_AHEAD_CHUNKS wait, whatever the sender sends.
       let queued = session.position;
@@ -350,6 +430,10 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
           if (waiting.length >= RECEIVE_AHEAD_CHUNKS) await waiting.shift();
           const message = decodeSenderMessage(await framed.readRequired({ signal }));
           if (message.type === "error") throw new RemoteRefusedError(this.protocol, message.code, message.message);
+          if (message.type === "payment" && gate) {
+            await pay(await gate.answer(message));
+            continue;
+          }
           if (message.type === "done") {
             if (queued !== layout.total) throw new MalformedMessageError(this.protocol, "done before the end");
             break;
@@ -369,12 +453,22 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
             await sink.write(message.file, message.offset, plain, signal ? { signal } : {});
             session.position += plain.byteLength;
             await framed.write(encodeReceiverMessage({ type: "ack", position: session.position }), { signal });
+            await pay(await gate?.received(session.position));
             options.onProgress?.(progressOf(session.meter, session.position, layout.total));
           });
           written.catch(() => {});
           waiting.push(written);
         }
         await written;
+        // The payee countersigns the last payments after its `done`; it closes once they are in.
+        while (gate) {
+          const message = await framed.read({ signal });
+          if (message === undefined) break;
+          const decoded = decodeSenderMessage(message);
+          if (decoded.type === "error") throw new RemoteRefusedError(this.protocol, decoded.code, decoded.message);
+          if (decoded.type !== "payment") throw new MalformedMessageError(this.protocol, `unexpected ${decoded.type}`);
+          await pay(await gate.answer(decoded));
+        }
       } catch (error) {
         // What was received and opened is written before the session ends, so a resume starts after it.
         await written.catch(() => {});
@@ -427,6 +521,16 @@ function isChunkBoundary(layout: Layout, chunkBytes: number, position: number): 
   if (!Number.isSafeInteger(position) || position < 0 || position > layout.total) return false;
   if (position === layout.total) return true;
   return locate(layout, position).offset % chunkBytes === 0;
+}
+
+function sameTerms(a: PaymentTerms, b: PaymentTerms): boolean {
+  return (
+    a.chainId === b.chainId &&
+    a.payee === b.payee &&
+    a.pricePerMB === b.pricePerMB &&
+    a.schemes.length === b.schemes.length &&
+    a.schemes.every((scheme, i) => scheme === b.schemes[i])
+  );
 }
 
 function sameFiles(a: readonly TransferFileMeta[], b: readonly TransferFileMeta[]): boolean {

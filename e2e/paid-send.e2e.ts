@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { createHash, randomFillSync } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { type Address, createPublicClient, http, parseEther, parseEventLogs } from "viem";
+import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
+import type { Stack } from "../scripts/lib/stack.ts";
+import { bandwidthChannelAbi, tokenAbi } from "../web/src/chain/abi.ts";
+import {
+  attributes,
+  type Browser,
+  downloadWhileProgressing,
+  launchBrowser,
+  markup,
+  startTestStack,
+  untilStalled,
+} from "./harness.ts";
+import { FAUCET_TOKEN_WEI } from "./paid-hosts.ts";
+
+const FILE_BYTES = 64 * 1024 * 1024;
+/** What the sender asks per MB (10^6 bytes). */
+const PRICE = "0.001";
+const PRICE_WEI = parseEther(PRICE);
+/** The channel's challenge window on the local chain (contracts/deploy/payments.ts). */
+const CHALLENGE_WINDOW_SECONDS = 24 * 60 * 60;
+/** A step fails once neither tab has shown a byte or a state change for this long. */
+const STALL_MS = 90_000;
+
+function sendProgress(from: Page, to: Page): ProgressSignal[] {
+  return [
+    attributes(to, '[data-testid="receive"]', ["data-state"], "receiver state"),
+    attributes(to, '[data-testid="receive-progress"]', ["data-bytes"], "bytes received"),
+    attributes(to, '[data-testid="receive-payment"]', ["data-paid-bytes"], "bytes the receiver paid for"),
+    attributes(
+      from,
+      '[data-testid="send-payment"]',
+      ["data-paid-bytes", "data-closed"],
+      "bytes the sender was paid for",
+    ),
+    markup(from, '[data-testid="channels"]', "the sender's channels"),
+  ];
+}
+
+async function connectedWallet(page: Page): Promise<Address> {
+  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: STALL_MS });
+  await page.locator(`[data-testid="token-balance"][data-wei="${FAUCET_TOKEN_WEI}"]`).waitFor({ timeout: STALL_MS });
+  return ((await page.getByTestId("wallet-address").textContent())?.trim() ?? "") as Address;
+}
+
+describe("paid send: tab to tab, paid per byte over a bandwidth channel", () => {
+  let stack: Stack;
+  let sender: Browser;
+  let receiver: Browser;
+  let dir: string;
+
+  before(async () => {
+    stack = await startTestStack();
+    [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
+    await receiver.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
+    dir = await mkdtemp(join(tmpdir(), "tabula-paid-send-e2e-"));
+  });
+
+  after(async () => {
+    await Promise.all([sender?.close(), receiver?.close()]);
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("sends 64 MiB for 0.001 TAB per MB: the receiver sees the cost first, both sign as the bytes flow, the channel settles to the last unit", async () => {
+    const chain = createPublicClient({ transport: http(stack.chain.rpcUrl) });
+    const token = stack.contracts.Token as Address;
+    const channels = stack.contracts.BandwidthChannel as Address;
+    const balance = (address: Address) =>
+      chain.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [address] });
+    const supply = () => chain.readContract({ address: token, abi: tokenAbi, functionName: "totalSupply" });
+
+    const original = randomFillSync(new Uint8Array(FILE_BYTES));
+    const path = join(dir, "paid.bin");
+    await writeFile(path, original);
+    const digest = createHash("sha256").update(original).digest("hex");
+
+    const from = await sender.open(stack.appUrl);
+    const payee = await connectedWallet(from);
+    await from.getByRole("link", { name: "Send" }).click();
+    const to = await receiver.open(stack.appUrl);
+    const payer = await connectedWallet(to);
+    const before = {
+      payee: await balance(payee),
+      payer: await balance(payer),
+      held: await balance(channels),
+      supply: await supply(),
+    };
+
+    await from.getByTestId("send-price").fill(PRICE);
+    await from.getByTestId("send-input").setInputFiles(path);
+    // Making the link paid authorizes the tab's key to be paid (one transaction) before the link shows.
+    await untilStalled("the paid link", from.getByTestId("send-link"), {
+      progress: [markup(from, '[data-testid="send"]', "the send page")],
+      stallMs: STALL_MS,
+    });
+    const link = await from.getByTestId("send-link").inputValue();
+    await to.goto(link);
+
+    // The cost before a byte moves: 64 MiB at the price, rounded up, is what the channel locks.
+    const cost = (BigInt(FILE_BYTES) * PRICE_WEI + 999_999n) / 1_000_000n;
+    const quote = to.locator(`[data-testid="receive-quote"][data-cost="${cost}"]`);
+    await quote.waitFor({ timeout: STALL_MS });
+    assert.match((await quote.textContent()) ?? "", new RegExp(payee));
+    await to.getByTestId("accept").click();
+    const started = performance.now();
+    await untilStalled("the paid send", to.locator('[data-testid="receive"][data-state="done"]'), {
+      progress: sendProgress(from, to),
+      stallMs: STALL_MS,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`# 64 MiB paid over a bandwidth channel in ${seconds.toFixed(1)} s, channel opened included`);
+    const channelId = BigInt((await to.getByTestId("receive-payment").getAttribute("data-channel")) ?? "0");
+    assert.ok(channelId > 0n, "the receiver shows its channel");
+
+    // The sender is paid for every byte, then closes the channel with the last unit both signed.
+    const exact = (BigInt(FILE_BYTES) * PRICE_WEI) / 1_000_000n;
+    await untilStalled(
+      "the sender closing the channel",
+      from.locator(
+        `[data-testid="send-payment"][data-closed="true"][data-paid-bytes="${FILE_BYTES}"][data-earned="${exact}"]`,
+      ),
+      { progress: sendProgress(from, to), stallMs: STALL_MS },
+    );
+    await to
+      .locator(`[data-testid="receive-payment"][data-paid-bytes="${FILE_BYTES}"][data-paid="${exact}"]`)
+      .waitFor();
+    const row = `[data-testid="channel"][data-channel="${channelId}"]`;
+    await from.locator(`${row}[data-role="payee"][data-status="Closing"]`).waitFor({ timeout: STALL_MS });
+
+    const { download: saved, path: savedPath } = await downloadWhileProgressing(
+      "saving paid.bin",
+      to,
+      receiver,
+      () => to.getByTestId("save-received").click(),
+      { progress: sendProgress(from, to), stallMs: STALL_MS },
+    );
+    assert.equal(saved.suggestedFilename(), "paid.bin");
+    const got = await readFile(savedPath);
+    assert.equal(createHash("sha256").update(got).digest("hex"), digest, "byte-identical");
+
+    // While the challenge window runs, the deposit stays locked.
+    assert.equal(await balance(channels), before.held + cost);
+    // After it, the sender's tab settles on its own.
+    await chain.request({ method: "evm_increaseTime" as never, params: [CHALLENGE_WINDOW_SECONDS + 10] as never });
+    await chain.request({ method: "evm_mine" as never, params: [] as never });
+    await untilStalled("the sender's tab settling", from.locator(`${row}[data-status="Settled"]`), {
+      progress: [markup(from, '[data-testid="channels"]', "the sender's channels")],
+      stallMs: STALL_MS,
+    });
+    const settleTx = (await from
+      .locator(`${row} [data-testid="channel-tx"][data-what="settle"]`)
+      .getAttribute("title")) as `0x${string}`;
+    const receipt = await chain.getTransactionReceipt({ hash: settleTx });
+    const [settled] = parseEventLogs({ abi: bandwidthChannelAbi, logs: receipt.logs, eventName: "ChannelSettled" });
+    assert.deepEqual(settled?.args, { channelId, paid: exact, refunded: cost - exact, burned: 0n, disputed: false });
+
+    // Every token accounted for, to the last unit: the payer paid the exact price of the bytes, the sender got it,
+    // the channel holds nothing, and nothing was burned.
+    assert.equal((await balance(payee)) - before.payee, exact, "the sender earned the bytes' price");
+    assert.equal(before.payer - (await balance(payer)), exact, "the receiver paid the bytes' price");
+    assert.equal(await balance(channels), before.held, "the channel holds nothing more");
+    assert.equal(await supply(), before.supply, "nothing burned");
+    await Promise.all([from.close(), to.close()]);
+  });
+});

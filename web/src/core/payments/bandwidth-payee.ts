@@ -1,0 +1,223 @@
+/**
+ * The payee's side of a paid transfer over a bandwidth channel: it admits a receiver's channel once the chain shows
+ * it pays this owner at the asked price with a deposit that covers the bytes, confirms it with the tab's key, and
+ * then lets bytes go only up to what the payer countersigned plus the credit (at most the channel's loss tolerance,
+ * so a payer that stops paying gains at most that). Each unit the payer signs is countersigned and kept.
+ */
+import { type Address, isAddressEqual, type LocalAccount } from "viem";
+import { type ChannelInfo, ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
+import { confirmChannel } from "../../chain/bandwidth/channel-actions.ts";
+import type { TabulaClient } from "../../chain/client.ts";
+import { waitForSuccess } from "../../chain/receipt.ts";
+import { type AgreedUsage, BandwidthMeter, BYTES_PER_MB, usageCost } from "../../lib/payments/bandwidth.ts";
+import type { ContractRef } from "../../lib/payments/types.ts";
+import { PaymentRefusedError, PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
+import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
+import { PAID_CHUNK_BYTES, PAYMENT_TIMEOUT_MS } from "../../p2p/protocols/transfer/index.ts";
+import { chainClock } from "./chain-clock.ts";
+
+/** Most bytes the payee sends beyond the last countersigned unit (less when the channel's tolerance is lower). */
+export const MAX_CREDIT_BYTES = 4n * 1024n * 1024n;
+
+/** One channel as the payee sees it, live. */
+export interface PayeeChannel {
+  channelId: bigint;
+  payer: Address;
+  /** Bytes sent on the channel, and the bytes both sides signed. */
+  sentBytes: bigint;
+  agreed: AgreedUsage;
+  /** What the agreed bytes earn at the channel's price. */
+  earned: bigint;
+  pricePerMB: bigint;
+  deposit: bigint;
+  /** The payee's confirmation, when this tab sent it. */
+  confirmTx?: `0x${string}`;
+}
+
+export interface BandwidthPayeeParts {
+  reader: TabulaClient;
+  /** The tab's key, authorized for the Payee role: it confirms and countersigns. */
+  operator: TabulaClient<LocalAccount>;
+  /** The owner the channel must pay. */
+  owner: Address;
+  terms: PaymentTerms;
+  timeoutMs?: number;
+  onChange?: (channel: PayeeChannel) => void;
+  onStopped?: (error: PaymentStoppedError, channelId: bigint) => void;
+}
+
+interface Held {
+  meter: BandwidthMeter;
+  info: ChannelInfo;
+  sent: bigint;
+  confirmTx?: `0x${string}`;
+  /** Wakes the sending side waiting for a payment. */
+  wake: () => void;
+  paidSignal: Promise<void>;
+}
+
+export class BandwidthPayee implements PaidShare {
+  readonly terms: PaymentTerms;
+  readonly #parts: BandwidthPayeeParts;
+  readonly #contract: ContractRef;
+  readonly #channels = new Map<bigint, Held>();
+
+  constructor(parts: BandwidthPayeeParts) {
+    this.#parts = parts;
+    this.terms = parts.terms;
+    const address = parts.reader.chain.contracts.BandwidthChannel?.address;
+    if (!address) throw new Error("this chain has no BandwidthChannel");
+    this.#contract = { chainId: parts.reader.chain.id, address };
+  }
+
+  /** The channels receivers opened to this share, with what they paid. */
+  get channels(): PayeeChannel[] {
+    return [...this.#channels.entries()].map(([id, held]) => this.#view(id, held));
+  }
+
+  async admit(
+    payment: Payment,
+    session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },
+  ): Promise<PayeeGate> {
+    if (payment.scheme !== "bandwidth" || !this.terms.schemes.includes("bandwidth")) {
+      throw new PaymentRefusedError(`this link takes ${this.terms.schemes.join(", ")}, not ${payment.scheme}`);
+    }
+    let message: ReturnType<typeof decodeBandwidthMessage>;
+    try {
+      message = decodeBandwidthMessage(payment.data);
+    } catch (error) {
+      throw new PaymentRefusedError("the payment message is malformed", { cause: error });
+    }
+    if (message.type !== "open") throw new PaymentRefusedError(`expected the channel, got "${message.type}"`);
+    const held = await this.#hold(message.channelId, BigInt(session.totalBytes));
+    return this.#gate(message.channelId, held);
+  }
+
+  async #hold(channelId: bigint, totalBytes: bigint): Promise<Held> {
+    const existing = this.#channels.get(channelId);
+    if (existing) return existing;
+    const { reader, operator, owner, terms } = this.#parts;
+    const info = await getChannel(reader, { channelId });
+    const refuse = (reason: string) => new PaymentRefusedError(`channel ${channelId} ${reason}`);
+    if (info.status !== ChannelStatus.Opened && info.status !== ChannelStatus.Active) throw refuse("is not open");
+    if (!isAddressEqual(info.payee, owner)) throw refuse(`pays ${info.payee}, not ${owner}`);
+    if (info.pricePerMB !== terms.pricePerMB) throw refuse(`pays ${info.pricePerMB} per MB, not ${terms.pricePerMB}`);
+    if ((info.deposit * BYTES_PER_MB) / info.pricePerMB < totalBytes) {
+      throw refuse(`holds ${info.deposit} token units, less than the ${totalBytes} bytes cost`);
+    }
+    if (info.lossToleranceBytes < BigInt(PAID_CHUNK_BYTES)) {
+      throw refuse(`tolerates ${info.lossToleranceBytes} bytes, less than one chunk of ${PAID_CHUNK_BYTES}`);
+    }
+    let confirmTx: `0x${string}` | undefined;
+    if (info.status === ChannelStatus.Opened) {
+      confirmTx = await confirmChannel(operator, { channelId, payeeSigner: operator.account.address });
+      await waitForSuccess(reader, { hash: confirmTx, what: `Confirming payment channel ${channelId}` });
+    } else if (!isAddressEqual(info.payeeSigner, operator.account.address)) {
+      throw refuse("was confirmed with another key");
+    }
+    const credit = info.lossToleranceBytes < MAX_CREDIT_BYTES ? info.lossToleranceBytes : MAX_CREDIT_BYTES;
+    const meter = new BandwidthMeter({
+      role: "payee",
+      contract: this.#contract,
+      channelId,
+      self: operator.account,
+      counterpartySigner: info.payerSigner,
+      lossToleranceBytes: info.lossToleranceBytes,
+      creditBytes: credit,
+      now: await chainClock(reader, info.openedAt),
+    });
+    const held: Held = { meter, info, sent: 0n, wake: () => {}, paidSignal: Promise.resolve() };
+    if (confirmTx) held.confirmTx = confirmTx;
+    this.#rearm(held);
+    this.#channels.set(channelId, held);
+    this.#parts.onChange?.(this.#view(channelId, held));
+    return held;
+  }
+
+  #rearm(held: Held): void {
+    held.paidSignal = new Promise<void>((resolve) => {
+      held.wake = resolve;
+    });
+  }
+
+  #gate(channelId: bigint, held: Held): PayeeGate {
+    const timeoutMs = this.#parts.timeoutMs ?? PAYMENT_TIMEOUT_MS;
+    return {
+      allow: async (end, signal) => {
+        const needed = BigInt(end) - held.sent;
+        if (needed <= 0n) return;
+        while (!held.meter.canServe(needed)) {
+          const waiting = held.paidSignal;
+          const timedOut = await new Promise<boolean>((resolve, reject) => {
+            const timer = setTimeout(() => resolve(true), timeoutMs);
+            const onAbort = () => {
+              clearTimeout(timer);
+              reject(signal.reason);
+            };
+            signal.addEventListener("abort", onAbort, { once: true });
+            void waiting.then(() => {
+              clearTimeout(timer);
+              signal.removeEventListener("abort", onAbort);
+              resolve(false);
+            });
+          });
+          if (timedOut) {
+            const error = new PaymentStoppedError({
+              paidBytes: held.meter.agreed.usage.totalBytes,
+              waitedMs: timeoutMs,
+            });
+            this.#parts.onStopped?.(error, channelId);
+            throw error;
+          }
+        }
+        held.meter.record(needed);
+        held.sent += needed;
+        this.#parts.onChange?.(this.#view(channelId, held));
+      },
+      receive: async (payment) => {
+        let message: ReturnType<typeof decodeBandwidthMessage>;
+        try {
+          if (payment.scheme !== "bandwidth") throw new Error(`scheme ${payment.scheme}`);
+          message = decodeBandwidthMessage(payment.data);
+          if (message.type !== "unit") throw new Error(`expected a unit, got "${message.type}"`);
+        } catch (error) {
+          throw new PaymentRefusedError("the payment message is malformed", { cause: error });
+        }
+        const agreed = await held.meter.countersign(message.unit);
+        const wake = held.wake;
+        this.#rearm(held);
+        wake();
+        this.#parts.onChange?.(this.#view(channelId, held));
+        return {
+          scheme: "bandwidth",
+          data: encodeBandwidthMessage({
+            type: "sign",
+            sequence: agreed.usage.sequence,
+            signature: agreed.payeeSignature,
+          }),
+        };
+      },
+      paid: (end) => held.meter.agreed.usage.totalBytes >= BigInt(end),
+    };
+  }
+
+  /** The last unit both sides signed on `channelId`: what closes it. */
+  agreed(channelId: bigint): AgreedUsage | undefined {
+    return this.#channels.get(channelId)?.meter.agreed;
+  }
+
+  #view(channelId: bigint, held: Held): PayeeChannel {
+    const agreed = held.meter.agreed;
+    return {
+      channelId,
+      payer: held.info.payer,
+      sentBytes: held.sent,
+      agreed,
+      earned: usageCost(held.info, agreed.usage.totalBytes),
+      pricePerMB: held.info.pricePerMB,
+      deposit: held.info.deposit,
+      ...(held.confirmTx ? { confirmTx: held.confirmTx } : {}),
+    };
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The payer's side of a paid transfer over a bandwidth channel: it opens the channel with one permit (the deposit
+ * covers the whole transfer at the link's price), then signs a unit for the bytes it has received and written,
+ * one unit in flight at a time, and keeps each unit the payee countersigned: the evidence that closes the channel.
+ * It never signs for a byte it has not received.
+ */
+import type { Account, Address, Hash, LocalAccount } from "viem";
+import { getBlock } from "viem/actions";
+import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
+import { openChannel, openedChannelId } from "../../chain/bandwidth/open-channel.ts";
+import type { TabulaClient } from "../../chain/client.ts";
+import { waitForSuccess } from "../../chain/receipt.ts";
+import { balanceOf } from "../../chain/token/balance-of.ts";
+import {
+  type AgreedUsage,
+  BandwidthMeter,
+  BYTES_PER_MB,
+  emptyUsage,
+  type SignedUsage,
+  usageCost,
+} from "../../lib/payments/bandwidth.ts";
+import type { ContractRef } from "../../lib/payments/types.ts";
+import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
+import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
+import { InsufficientFundsError } from "../deals/errors.ts";
+import { chainClock } from "./chain-clock.ts";
+
+/** Bytes the payer lets the payee's count run ahead of its own: the payee's credit, and the most it can lose. */
+export const PAYER_TOLERANCE_BYTES = 4n * 1024n * 1024n;
+/** How long the permit that funds a channel stays valid. */
+export const OPEN_PERMIT_SECONDS = 3600n;
+
+/** What a paid transfer costs at `terms`: the most it pays (rounded up: the deposit) for `totalBytes`. */
+export function transferCost(terms: Pick<PaymentTerms, "pricePerMB">, totalBytes: bigint): bigint {
+  return (totalBytes * terms.pricePerMB + BYTES_PER_MB - 1n) / BYTES_PER_MB;
+}
+
+/** One channel as the payer sees it, live. */
+export interface PayerChannel {
+  channelId: bigint;
+  payee: Address;
+  deposit: bigint;
+  pricePerMB: bigint;
+  receivedBytes: bigint;
+  agreed: AgreedUsage;
+  /** What the countersigned bytes cost at the channel's price. */
+  paid: bigint;
+  openTx: Hash;
+}
+
+export interface OpenBandwidthParts {
+  reader: TabulaClient;
+  /** The owner's client: its tokens fund the deposit. */
+  owner: TabulaClient<Account>;
+  /** The tab's key, authorized for the Payer role: it signs the units. */
+  operator: LocalAccount;
+  terms: PaymentTerms;
+  totalBytes: bigint;
+  onChange?: (channel: PayerChannel) => void;
+}
+
+export class BandwidthPayer {
+  readonly channelId: bigint;
+  readonly openTx: Hash;
+  readonly #parts: OpenBandwidthParts;
+  readonly #contract: ContractRef;
+  readonly #deposit: bigint;
+  #meter: BandwidthMeter | undefined;
+  #received = 0n;
+  #pending: SignedUsage | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(parts: OpenBandwidthParts, channelId: bigint, openTx: Hash, deposit: bigint) {
+    this.#parts = parts;
+    this.channelId = channelId;
+    this.openTx = openTx;
+    this.#deposit = deposit;
+    this.#contract = contractRef(parts.reader);
+  }
+
+  /**
+   * Opens a channel to the terms' payee whose deposit covers `totalBytes`: one permit signature, one transaction.
+   * {@link InsufficientFundsError} (and nothing sent) when the owner holds too little.
+   */
+  static async open(parts: OpenBandwidthParts): Promise<BandwidthPayer> {
+    const { reader, owner, terms } = parts;
+    contractRef(reader);
+    const deposit = transferCost(terms, parts.totalBytes);
+    const account = owner.account.address;
+    const balance = await balanceOf(reader, { address: account });
+    if (balance < deposit) {
+      throw new InsufficientFundsError({ account, missingTokens: deposit - balance, missingEth: 0n });
+    }
+    const now = (await getBlock(reader)).timestamp;
+    const hash = await openChannel(owner, {
+      payee: terms.payee,
+      payerSigner: parts.operator.address,
+      deposit,
+      pricePerMB: terms.pricePerMB,
+      lossToleranceBytes: PAYER_TOLERANCE_BYTES,
+      deadline: now + OPEN_PERMIT_SECONDS,
+    });
+    const receipt = await waitForSuccess(reader, { hash, what: "Opening the payment channel" });
+    return new BandwidthPayer(parts, openedChannelId(reader, receipt), hash, deposit);
+  }
+
+  /** The gate of one session of the transfer; the channel (and what it paid) carries over between sessions. */
+  gate(): PayerGate {
+    return {
+      opening: { scheme: "bandwidth", data: encodeBandwidthMessage({ type: "open", channelId: this.channelId }) },
+      received: (position) => this.#serial(() => this.#receivedUpTo(BigInt(position))),
+      answer: (payment) => this.#serial(() => this.#answer(payment)),
+    };
+  }
+
+  /** The last unit both sides signed (the empty unit before any). */
+  get agreed(): AgreedUsage | undefined {
+    return this.#meter?.agreed;
+  }
+
+  get view(): PayerChannel {
+    const agreed = this.#meter?.agreed ?? emptyUsage(this.channelId);
+    return {
+      channelId: this.channelId,
+      payee: this.#parts.terms.payee,
+      deposit: this.#deposit,
+      pricePerMB: this.#parts.terms.pricePerMB,
+      receivedBytes: this.#received,
+      agreed,
+      paid: usageCost(
+        { deposit: this.#deposit, pricePerMB: this.#parts.terms.pricePerMB, lossToleranceBytes: PAYER_TOLERANCE_BYTES },
+        agreed.usage.totalBytes,
+      ),
+      openTx: this.openTx,
+    };
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work);
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #receivedUpTo(position: bigint): Promise<Payment | undefined> {
+    const meter = await this.#meterReady();
+    if (position > this.#received) {
+      meter.record(position - this.#received);
+      this.#received = position;
+      this.#parts.onChange?.(this.view);
+    }
+    return await this.#due(meter);
+  }
+
+  async #answer(payment: Payment): Promise<Payment | undefined> {
+    const meter = await this.#meterReady();
+    const pending = this.#pending;
+    let message: ReturnType<typeof decodeBandwidthMessage>;
+    try {
+      if (payment.scheme !== "bandwidth") throw new Error(`scheme ${payment.scheme}`);
+      message = decodeBandwidthMessage(payment.data);
+      if (message.type !== "sign") throw new Error(`expected a countersignature, got "${message.type}"`);
+    } catch (error) {
+      throw new PaymentRefusedError("the payee's answer is malformed", { cause: error });
+    }
+    if (!pending || message.sequence !== pending.usage.sequence) {
+      throw new PaymentRefusedError(`countersignature of unit ${message.sequence}, which is not the one in flight`);
+    }
+    await meter.acceptCountersignature({
+      usage: pending.usage,
+      payerSignature: pending.signature,
+      payeeSignature: message.signature,
+    });
+    this.#pending = undefined;
+    this.#parts.onChange?.(this.view);
+    return await this.#due(meter);
+  }
+
+  /** The next unit, when bytes were received beyond the last one and none is in flight. */
+  async #due(meter: BandwidthMeter): Promise<Payment | undefined> {
+    if (this.#pending || this.#received <= meter.agreed.usage.totalBytes) return undefined;
+    const unit = await meter.propose();
+    this.#pending = unit;
+    return { scheme: "bandwidth", data: encodeBandwidthMessage({ type: "unit", unit }) };
+  }
+
+  /** The meter, once the payee confirmed the channel and bound its key. */
+  async #meterReady(): Promise<BandwidthMeter> {
+    if (this.#meter) return this.#meter;
+    const { reader, operator } = this.#parts;
+    const info = await getChannel(reader, { channelId: this.channelId });
+    if (info.status !== ChannelStatus.Active) {
+      throw new PaymentRefusedError(`channel ${this.channelId} was not confirmed by the payee`);
+    }
+    this.#meter = new BandwidthMeter({
+      role: "payer",
+      contract: this.#contract,
+      channelId: this.channelId,
+      self: operator,
+      counterpartySigner: info.payeeSigner,
+      lossToleranceBytes: info.lossToleranceBytes,
+      now: await chainClock(reader, info.openedAt),
+    });
+    return this.#meter;
+  }
+}
+
+function contractRef(reader: TabulaClient): ContractRef {
+  const address = reader.chain.contracts.BandwidthChannel?.address;
+  if (!address) throw new Error("this chain has no BandwidthChannel");
+  return { chainId: reader.chain.id, address };
+}

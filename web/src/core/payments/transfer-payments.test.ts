@@ -1,0 +1,189 @@
+import { randomBytes } from "node:crypto";
+import type { Libp2p } from "@libp2p/interface";
+import { type Address, parseEther, parseEventLogs } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { getTransactionReceipt } from "viem/actions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
+import type { TabulaClient } from "../../chain/client.ts";
+import { startTestChain, TEST_CHANNEL_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
+import { balanceOf } from "../../chain/token/balance-of.ts";
+import { BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
+import { PaymentStoppedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
+import { blobSource, type Transfer, type TransferSink, transfer } from "../../p2p/protocols/transfer/index.ts";
+import { createTcpNode } from "../../p2p/testing/tcp-node.ts";
+import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
+import { transferCost } from "./bandwidth-payer.ts";
+import { TransferPayments } from "./transfer-payments.ts";
+
+type Node = Libp2p<{ transfer: Transfer }>;
+
+const MiB = 1024 * 1024;
+/** 0.001 TAB per MB. */
+const PRICE = parseEther("0.001");
+
+function memorySink(size: number): TransferSink & { bytes: Uint8Array } {
+  const bytes = new Uint8Array(size);
+  return { bytes, write: async (_file, offset, chunk) => void bytes.set(chunk, offset) };
+}
+
+describe("a paid transfer over a bandwidth channel, on a real chain", () => {
+  let chain: TestChain;
+  let sender: Node;
+  let receiver: Node;
+  const payee = privateKeyToAccount(generatePrivateKey());
+  const payer = privateKeyToAccount(generatePrivateKey());
+  const payeeKey = privateKeyToAccount(generatePrivateKey());
+  const payerKey = privateKeyToAccount(generatePrivateKey());
+
+  const payments = (owner: typeof payee, key: typeof payeeKey, paymentTimeoutMs?: number) =>
+    new TransferPayments({
+      reader: chain.client(),
+      owner: async () => chain.client(owner) as TabulaClient<typeof owner>,
+      operatorKey: async () => key,
+      ...(paymentTimeoutMs ? { paymentTimeoutMs } : {}),
+    });
+
+  beforeAll(async () => {
+    chain = await startTestChain({ channels: true, http: true });
+    await chain.fund([payee.address, payer.address]);
+    sender = await createTcpNode({ transfer: transfer() });
+    receiver = await createTcpNode({ transfer: transfer() });
+    await receiver.dial(sender.getMultiaddrs());
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([sender?.stop(), receiver?.stop()]);
+    await chain?.close();
+  });
+
+  const balances = async (...addresses: Address[]) =>
+    await Promise.all(addresses.map((address) => balanceOf(chain.client(), { address })));
+
+  it("pays the sender exactly for the bytes, gated as they flow, and settles after the challenge window", async () => {
+    const data = new Uint8Array(randomBytes(6 * MiB + 4_321));
+    const channelContract = chain.chain.contracts.BandwidthChannel?.address as Address;
+    const [payeeBefore, payerBefore] = await balances(payee.address, payer.address);
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey);
+    const earning = await payeeSide.payee(PRICE);
+    const share = await sender.services.transfer.share([blobSource(new Blob([data]), "a.bin", "")], {
+      payment: earning,
+    });
+    const ticket = share.ticket;
+    expect(ticket.terms).toEqual({
+      chainId: chain.chain.id,
+      payee: payee.address,
+      pricePerMB: PRICE,
+      schemes: ["bandwidth"],
+    });
+    const sink = memorySink(data.byteLength);
+    let paying: Awaited<ReturnType<TransferPayments["payer"]>> | undefined;
+    // The payer never signs for more than it has written, and the sender never runs more than its credit ahead.
+    let written = 0n;
+    let most = 0n;
+    await receiver.services.transfer.receive(
+      ticket,
+      {
+        write: async (file, offset, bytes) => {
+          await sink.write(file, offset, bytes, {});
+          written = BigInt(offset + bytes.byteLength);
+          const [channel] = earning.channels;
+          const ahead = channel ? channel.sentBytes - channel.agreed.usage.totalBytes : 0n;
+          if (ahead > most) most = ahead;
+        },
+      },
+      {
+        peer: sender.getMultiaddrs(),
+        onOffer: async (files) => {
+          paying = await payerSide.payer(ticket.terms as never, BigInt(files[0]?.size ?? 0));
+          return true;
+        },
+        payer: () => {
+          const gate = (paying as NonNullable<typeof paying>).gate();
+          return {
+            opening: gate.opening,
+            answer: gate.answer,
+            received: async (position) => {
+              expect(BigInt(position)).toBeLessThanOrEqual(written);
+              return await gate.received(position);
+            },
+          };
+        },
+      },
+    );
+    await share.done;
+    expect(Buffer.from(sink.bytes).equals(Buffer.from(data))).toBe(true);
+    expect(most).toBeLessThanOrEqual(MAX_CREDIT_BYTES);
+    const channelId = (paying as NonNullable<typeof paying>).channelId;
+    const total = BigInt(data.byteLength);
+    expect(earning.agreed(channelId)?.usage.totalBytes).toBe(total);
+    // The transfer passed the 5 MB mark: the payee countersigns a unit there only when it links its last unit.
+    expect(total).toBeGreaterThan(5n * BYTES_PER_MB);
+
+    await payeeSide.close(earning);
+    expect((await getChannel(chain.client(), { channelId })).status).toBe(ChannelStatus.Closing);
+    await payeeSide.refresh();
+    expect((await getChannel(chain.client(), { channelId })).status).toBe(ChannelStatus.Closing);
+    await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
+    await payeeSide.refresh();
+    payeeSide.stop();
+    const record = payeeSide.channels.find((c) => c.channelId === channelId);
+    expect(record?.status).toBe("Settled");
+    const settle = record?.txs.find((t) => t.what === "settle");
+    const receipt = await getTransactionReceipt(chain.client(), { hash: settle?.hash as `0x${string}` });
+    const [settled] = parseEventLogs({
+      abi: chain.chain.contracts.BandwidthChannel?.abi as never,
+      logs: receipt.logs,
+      eventName: "ChannelSettled" as never,
+    }) as unknown as { args: { paid: bigint; refunded: bigint; burned: bigint } }[];
+    const cost = (total * PRICE) / BYTES_PER_MB;
+    const deposit = transferCost({ pricePerMB: PRICE }, total);
+    expect(settled?.args).toMatchObject({ paid: cost, refunded: deposit - cost, burned: 0n });
+    const [payeeAfter, payerAfter, held] = await balances(payee.address, payer.address, channelContract);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(cost);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
+    expect(held).toBe(0n);
+  }, 120_000);
+
+  it("stops sending within the credit when the payer stops paying, and tells the receiver why", async () => {
+    const data = new Uint8Array(randomBytes(12 * MiB));
+    const payeeSide = payments(payee, payeeKey, 1_000);
+    const payerSide = payments(payer, payerKey);
+    let stopped: PaymentStoppedError | undefined;
+    const earning = await payeeSide.payee(PRICE, {
+      onStopped: (error) => {
+        stopped = error;
+      },
+    });
+    const share = await sender.services.transfer.share([blobSource(new Blob([data]), "b.bin", "")], {
+      payment: earning,
+    });
+    let paying: Awaited<ReturnType<TransferPayments["payer"]>> | undefined;
+    const PAY_UP_TO = 2 * MiB;
+    const failure = await receiver.services.transfer
+      .receive(share.ticket, memorySink(data.byteLength), {
+        peer: sender.getMultiaddrs(),
+        onOffer: async (files) => {
+          paying = await payerSide.payer(share.ticket.terms as never, BigInt(files[0]?.size ?? 0));
+          return true;
+        },
+        payer: () => {
+          const gate = (paying as NonNullable<typeof paying>).gate();
+          // A payer that stops paying after its first 2 MiB.
+          return {
+            ...gate,
+            received: async (position) => (position <= PAY_UP_TO ? await gate.received(position) : undefined),
+          };
+        },
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RemoteRefusedError);
+    expect((failure as RemoteRefusedError).code).toBe("payment-stopped");
+    expect(stopped).toBeInstanceOf(PaymentStoppedError);
+    const [channel] = earning.channels;
+    expect(channel?.agreed.usage.totalBytes).toBe(BigInt(PAY_UP_TO));
+    expect(channel?.sentBytes).toBeLessThanOrEqual(BigInt(PAY_UP_TO) + MAX_CREDIT_BYTES);
+    share.close();
+  }, 120_000);
+});

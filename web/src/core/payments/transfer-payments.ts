@@ -1,0 +1,260 @@
+/**
+ * Payments for tab-to-tab transfers: the sender's side makes a share paid (a bandwidth channel payee for each
+ * receiver), the receiver's side opens the channel that pays for an offer. Both run on the tab's operator key,
+ * which the owner authorizes for the role once, so no wallet prompt comes per payment. Every channel this tab is
+ * party to is listed with what it moved and paid; the payee closes its channels once their transfer is over, and
+ * any channel whose challenge window has passed is settled by the tab on its own.
+ */
+import type { Account, Address, Hash, LocalAccount } from "viem";
+import { getBlock } from "viem/actions";
+import { type ChannelInfo, ChannelStatus, channelStatusName, getChannel } from "../../chain/bandwidth/channel.ts";
+import { closeChannel, settleChannel } from "../../chain/bandwidth/channel-actions.ts";
+import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
+import { OperatorRole } from "../../chain/operators/roles.ts";
+import { waitForSuccess } from "../../chain/receipt.ts";
+import { userMessage } from "../../lib/errors.ts";
+import { emptyUsage } from "../../lib/payments/bandwidth.ts";
+import type { PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
+import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import { enableKeyRoles } from "../wallet/key-roles.ts";
+import { BandwidthPayee, type PayeeChannel } from "./bandwidth-payee.ts";
+import { BandwidthPayer, type PayerChannel } from "./bandwidth-payer.ts";
+import { NoPaymentWalletError, PaymentChainMismatchError } from "./errors.ts";
+
+/** How often the tab looks for closing channels whose window has passed. */
+export const SETTLE_CHECK_MS = 10_000;
+
+/** A channel this tab is party to, as the money screen shows it. */
+export interface ChannelRecord {
+  channelId: bigint;
+  role: "payer" | "payee";
+  counterparty: Address;
+  status: ReturnType<typeof channelStatusName>;
+  deposit: bigint;
+  pricePerMB: bigint;
+  /** Bytes both sides signed, and what they cost. */
+  agreedBytes: bigint;
+  amount: bigint;
+  /** Transactions that moved it: open or confirm, close, settle. */
+  txs: { what: string; hash: Hash }[];
+  /** End of the challenge window while closing (unix s). */
+  closesAt?: bigint;
+  error?: string;
+}
+
+export interface TransferPaymentsParts {
+  reader: TabulaClient;
+  /** The owner's client while a wallet is connected on this chain. */
+  owner(): Promise<TabulaClient<Account> | undefined>;
+  /** The tab's operator key (derived by the key vault). */
+  operatorKey(): Promise<LocalAccount>;
+  settleCheckMs?: number;
+  /** How long a paid sender waits for the payment that lets it go on (default: the transfer's). */
+  paymentTimeoutMs?: number;
+}
+
+export class TransferPayments extends EventTarget {
+  readonly #parts: TransferPaymentsParts;
+  readonly #records = new Map<string, ChannelRecord>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #settling = false;
+
+  constructor(parts: TransferPaymentsParts) {
+    super();
+    this.#parts = parts;
+  }
+
+  /** Every channel of this tab, newest first. */
+  get channels(): ChannelRecord[] {
+    return [...this.#records.values()].reverse();
+  }
+
+  /** The sender's side of a paid share at `pricePerMB` (token base units per MB). */
+  async payee(
+    pricePerMB: bigint,
+    hooks: {
+      onChange?: (channel: PayeeChannel) => void;
+      onStopped?: (error: PaymentStoppedError, channelId: bigint) => void;
+    } = {},
+  ): Promise<BandwidthPayee> {
+    const { reader } = this.#parts;
+    const owner = await this.#owner("Sending for pay");
+    const key = await this.#parts.operatorKey();
+    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payee, "being paid for transfers");
+    const terms: PaymentTerms = {
+      chainId: reader.chain.id,
+      payee: owner.account.address,
+      pricePerMB,
+      schemes: ["bandwidth"],
+    };
+    return new BandwidthPayee({
+      reader,
+      operator: createTabulaClient({ chain: reader.chain, account: key }),
+      owner: owner.account.address,
+      terms,
+      ...(this.#parts.paymentTimeoutMs ? { timeoutMs: this.#parts.paymentTimeoutMs } : {}),
+      onChange: (channel) => {
+        this.#note(channel.channelId, "payee", {
+          counterparty: channel.payer,
+          status: "Active",
+          deposit: channel.deposit,
+          pricePerMB: channel.pricePerMB,
+          agreedBytes: channel.agreed.usage.totalBytes,
+          amount: channel.earned,
+          ...(channel.confirmTx ? { tx: { what: "confirm", hash: channel.confirmTx } } : {}),
+        });
+        hooks.onChange?.(channel);
+      },
+      ...(hooks.onStopped ? { onStopped: hooks.onStopped } : {}),
+    });
+  }
+
+  /** The receiver's side: opens a channel that pays `terms` for `totalBytes` (one permit, one transaction). */
+  async payer(
+    terms: PaymentTerms,
+    totalBytes: bigint,
+    hooks: { onChange?: (channel: PayerChannel) => void } = {},
+  ): Promise<BandwidthPayer> {
+    const { reader } = this.#parts;
+    if (terms.chainId !== reader.chain.id) {
+      throw new PaymentChainMismatchError({ linkChainId: terms.chainId, tabChainId: reader.chain.id });
+    }
+    const owner = await this.#owner("Receiving a paid transfer");
+    const key = await this.#parts.operatorKey();
+    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
+    const payer = await BandwidthPayer.open({
+      reader,
+      owner,
+      operator: key,
+      terms,
+      totalBytes,
+      onChange: (channel) => {
+        this.#notePayer(channel);
+        hooks.onChange?.(channel);
+      },
+    });
+    this.#notePayer(payer.view);
+    return payer;
+  }
+
+  /**
+   * The payee closes its channels on `payee` (or only `channelId`) with the last unit both signed (the empty unit
+   * if none).
+   */
+  async close(payee: BandwidthPayee, channelId?: bigint): Promise<void> {
+    const key = await this.#parts.operatorKey();
+    const operator = createTabulaClient({ chain: this.#parts.reader.chain, account: key });
+    for (const channel of payee.channels) {
+      if (channelId !== undefined && channel.channelId !== channelId) continue;
+      const record = this.#records.get(keyOf(channel.channelId));
+      if (record?.txs.some((t) => t.what === "close")) continue;
+      try {
+        const agreed = payee.agreed(channel.channelId) ?? emptyUsage(channel.channelId);
+        const hash = await closeChannel(operator, { agreed });
+        await waitForSuccess(this.#parts.reader, { hash, what: `Closing payment channel ${channel.channelId}` });
+        this.#note(channel.channelId, "payee", { tx: { what: "close", hash } });
+      } catch (error) {
+        this.#note(channel.channelId, "payee", { error: userMessage(error) });
+      }
+    }
+    await this.refresh();
+    this.start();
+  }
+
+  /** Reads every channel's state; settles those whose challenge window has passed. */
+  async refresh(): Promise<void> {
+    if (this.#settling) return;
+    this.#settling = true;
+    try {
+      const { reader } = this.#parts;
+      const now = (await getBlock(reader)).timestamp;
+      for (const record of [...this.#records.values()]) {
+        if (record.status === "Settled" || record.status === "Reclaimed") continue;
+        const info = await getChannel(reader, { channelId: record.channelId });
+        this.#note(record.channelId, record.role, fromInfo(info));
+        if (info.status === ChannelStatus.Closing && now > info.deadline) await this.#settle(record);
+      }
+    } catch (error) {
+      console.error(error);
+    } finally {
+      this.#settling = false;
+    }
+  }
+
+  /** Starts looking for channels to settle (until {@link stop}). */
+  start(): void {
+    this.#timer ??= setInterval(() => void this.refresh(), this.#parts.settleCheckMs ?? SETTLE_CHECK_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #settle(record: ChannelRecord): Promise<void> {
+    try {
+      const key = await this.#parts.operatorKey();
+      const operator = createTabulaClient({ chain: this.#parts.reader.chain, account: key });
+      const hash = await settleChannel(operator, { channelId: record.channelId });
+      await waitForSuccess(this.#parts.reader, { hash, what: `Settling payment channel ${record.channelId}` });
+      const info = await getChannel(this.#parts.reader, { channelId: record.channelId });
+      this.#note(record.channelId, record.role, { ...fromInfo(info), tx: { what: "settle", hash } });
+    } catch (error) {
+      // The other side may have settled first: the next read shows it.
+      this.#note(record.channelId, record.role, { error: userMessage(error) });
+    }
+  }
+
+  async #owner(action: string): Promise<TabulaClient<Account>> {
+    const owner = await this.#parts.owner();
+    if (!owner) throw new NoPaymentWalletError(action);
+    return owner;
+  }
+
+  #notePayer(channel: PayerChannel): void {
+    this.#note(channel.channelId, "payer", {
+      counterparty: channel.payee,
+      deposit: channel.deposit,
+      pricePerMB: channel.pricePerMB,
+      agreedBytes: channel.agreed.usage.totalBytes,
+      amount: channel.paid,
+      tx: { what: "open", hash: channel.openTx },
+    });
+  }
+
+  #note(
+    channelId: bigint,
+    role: ChannelRecord["role"],
+    patch: Partial<Omit<ChannelRecord, "txs">> & { tx?: ChannelRecord["txs"][number] },
+  ): void {
+    const key = keyOf(channelId);
+    const { tx, ...rest } = patch;
+    const before: ChannelRecord = this.#records.get(key) ?? {
+      channelId,
+      role,
+      counterparty: "0x0000000000000000000000000000000000000000",
+      status: "Opened",
+      deposit: 0n,
+      pricePerMB: 0n,
+      agreedBytes: 0n,
+      amount: 0n,
+      txs: [],
+    };
+    const txs = tx && !before.txs.some((t) => t.hash === tx.hash) ? [...before.txs, tx] : before.txs;
+    this.#records.set(key, { ...before, ...rest, txs });
+    this.dispatchEvent(new Event("change"));
+  }
+}
+
+function keyOf(channelId: bigint): string {
+  return channelId.toString();
+}
+
+/** What the chain says of a channel, in the record's terms. */
+function fromInfo(info: ChannelInfo): Partial<ChannelRecord> {
+  const status = channelStatusName(info.status);
+  return {
+    status,
+    ...(info.status === ChannelStatus.Closing ? { closesAt: info.deadline } : {}),
+  };
+}

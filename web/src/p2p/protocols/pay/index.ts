@@ -1,0 +1,152 @@
+/**
+ * @packageDocumentation
+ *
+ * Payment messages (version 1) that ride beside the bytes they pay for, inside a data protocol's `payment`
+ * slot (`{t: "payment", scheme, data}`): the payer names what it locked, then pays as the bytes arrive, and the
+ * payee answers each payment. Every message is a small dag-cbor map with a version `v` and a type `t`, checked
+ * field by field; a message of another version or scheme is refused by name.
+ *
+ * Bandwidth channel (`scheme: "bandwidth"`): payer → `open` {ch} once (the channel it opened on-chain); payer →
+ * `unit` {ch, seq, n, time, link, sig} for the bytes it received and verified; payee → `sign` {seq, sig}, its
+ * countersignature of that unit.
+ */
+import type { Address, Hex } from "viem";
+import { bytesToHex, getAddress, hexToBytes } from "viem";
+import type { SignedUsage } from "../../../lib/payments/bandwidth.ts";
+import { decodeFields, encodeMessage, type Fields } from "../common/codec.ts";
+import { MalformedMessageError } from "../common/errors.ts";
+
+/** Version of the payment messages and of the terms a link or an announcement carries. */
+export const PAY_VERSION = 1;
+export const PAY_PROTOCOL = "/tabula/pay/1.0.0";
+/** The schemes, by the names the wire uses. */
+export const PAYMENT_SCHEMES = ["bandwidth", "hash-chain", "merkle", "lottery"] as const;
+export type PaymentScheme = (typeof PAYMENT_SCHEMES)[number];
+/** Largest encoded terms. */
+export const MAX_TERMS_BYTES = 256;
+const SIGNATURE_BYTES = 65;
+
+/** What a payee asks: the chain and address it is paid at, its price per MB (10^6 bytes), the schemes it takes. */
+export interface PaymentTerms {
+  chainId: number;
+  payee: Address;
+  /** Token base units per MB. */
+  pricePerMB: bigint;
+  schemes: PaymentScheme[];
+}
+
+export function encodeTerms(terms: PaymentTerms): Uint8Array {
+  return encodeMessage({
+    v: PAY_VERSION,
+    c: terms.chainId,
+    to: hexToBytes(terms.payee),
+    p: terms.pricePerMB,
+    s: terms.schemes,
+  });
+}
+
+export function decodeTerms(bytes: Uint8Array): PaymentTerms {
+  if (bytes.byteLength > MAX_TERMS_BYTES) throw new MalformedMessageError(PAY_PROTOCOL, "terms are too long");
+  const fields = decodeFields(PAY_PROTOCOL, bytes, "terms");
+  checkVersion(fields);
+  const terms: PaymentTerms = {
+    chainId: fields.uint("c"),
+    payee: getAddress(bytesToHex(fields.bytes("to", { min: 20, max: 20 }))),
+    pricePerMB: fields.bigUint("p"),
+    schemes: fields.list("s", { min: 1, max: PAYMENT_SCHEMES.length }, (value, fail) => {
+      if (!PAYMENT_SCHEMES.includes(value as PaymentScheme)) fail("is not a payment scheme");
+      return value as PaymentScheme;
+    }),
+  };
+  fields.end();
+  if (terms.pricePerMB === 0n) throw new MalformedMessageError(PAY_PROTOCOL, "a paid link's price must not be 0");
+  return terms;
+}
+
+/** The payer names the channel it opened (or reuses) for these bytes. */
+export interface ChannelOpenMessage {
+  type: "open";
+  channelId: bigint;
+}
+
+/** The payer's unit for the bytes it received and verified. */
+export interface UnitMessage {
+  type: "unit";
+  unit: SignedUsage;
+}
+
+/** The payee's countersignature of the unit at `sequence`. */
+export interface CountersignMessage {
+  type: "sign";
+  sequence: bigint;
+  signature: Hex;
+}
+
+export type BandwidthMessage = ChannelOpenMessage | UnitMessage | CountersignMessage;
+
+export function encodeBandwidthMessage(message: BandwidthMessage): Uint8Array {
+  switch (message.type) {
+    case "open":
+      return encodeMessage({ v: PAY_VERSION, t: "open", ch: message.channelId });
+    case "unit": {
+      const { usage, signature } = message.unit;
+      return encodeMessage({
+        v: PAY_VERSION,
+        t: "unit",
+        ch: usage.channelId,
+        seq: usage.sequence,
+        n: usage.totalBytes,
+        time: usage.time,
+        link: hexToBytes(usage.link),
+        sig: hexToBytes(signature),
+      });
+    }
+    case "sign":
+      return encodeMessage({ v: PAY_VERSION, t: "sign", seq: message.sequence, sig: hexToBytes(message.signature) });
+  }
+}
+
+export function decodeBandwidthMessage(bytes: Uint8Array): BandwidthMessage {
+  const fields = decodeFields(PAY_PROTOCOL, bytes, "payment");
+  checkVersion(fields);
+  const type = fields.string("t", 8);
+  let message: BandwidthMessage;
+  switch (type) {
+    case "open":
+      message = { type: "open", channelId: fields.bigUint("ch") };
+      break;
+    case "unit":
+      message = {
+        type: "unit",
+        unit: {
+          usage: {
+            channelId: fields.bigUint("ch"),
+            sequence: fields.bigUint("seq"),
+            totalBytes: fields.bigUint("n"),
+            time: fields.bigUint("time"),
+            link: bytesToHex(fields.bytes("link", { min: 32, max: 32 })),
+          },
+          signature: bytesToHex(fields.bytes("sig", { min: SIGNATURE_BYTES, max: SIGNATURE_BYTES })),
+        },
+      };
+      break;
+    case "sign":
+      message = {
+        type: "sign",
+        sequence: fields.bigUint("seq"),
+        signature: bytesToHex(fields.bytes("sig", { min: SIGNATURE_BYTES, max: SIGNATURE_BYTES })),
+      };
+      break;
+    default:
+      throw new MalformedMessageError(PAY_PROTOCOL, `unknown bandwidth message type "${type}"`);
+  }
+  fields.end();
+  return message;
+}
+
+function checkVersion(fields: Fields): void {
+  const version = fields.uint("v");
+  if (version !== PAY_VERSION) {
+    throw new MalformedMessageError(PAY_PROTOCOL, `payment version ${version} is not supported (${PAY_VERSION} is)`);
+  }
+}
