@@ -37,6 +37,7 @@ import { PublicFilesState } from "./state/public-files.svelte.ts";
 import { Router } from "./state/router.svelte.ts";
 import { SendState } from "./state/send.svelte.ts";
 import { WalletState } from "./state/wallet.svelte.ts";
+import { ChannelsDB } from "./storage/channels-db.ts";
 import { ensureQuota, FilesDB } from "./storage/files-db.ts";
 import { acquireProfileSlot } from "./storage/profile.ts";
 import App from "./ui/App.svelte";
@@ -214,6 +215,7 @@ async function boot(): Promise<void> {
           owner: async () =>
             account.snapshot.address && !account.snapshot.wrongChain ? await account.ownerClient() : undefined,
           operatorKey: () => (paidHosting as PaidHosting).operatorAccount(),
+          store: await ChannelsDB.open(`${storeName}-channels`),
         })
       : undefined;
   const send = new SendState(
@@ -225,6 +227,15 @@ async function boot(): Promise<void> {
     }),
     transferPayments,
   );
+  // The channels kept by earlier visits are watched as soon as a wallet can send for them.
+  if (transferPayments) {
+    let loaded = false;
+    account.addEventListener("change", () => {
+      if (loaded || account.snapshot.status !== "connected") return;
+      loaded = true;
+      void transferPayments.load().catch((error: unknown) => console.error(error));
+    });
+  }
   const myFiles = new MyFiles({
     db,
     codec: () => (filesPool ??= new WorkerPool()),

@@ -19,7 +19,10 @@ export class SendState {
   #incoming = $state.raw<IncomingTransfer | undefined>();
   #channels = $state.raw<readonly ChannelRecord[]>([]);
 
+  readonly #payments: TransferPayments | undefined;
+
   constructor(sender: Sender, receiver: Receiver, payments?: TransferPayments) {
+    this.#payments = payments;
     this.#sender = sender;
     this.#receiver = receiver;
     if (payments) {
@@ -69,6 +72,16 @@ export class SendState {
     options: { appUrl?: string; signal?: AbortSignal; pricePerMB?: bigint } = {},
   ): Promise<void> {
     return this.#sender.share(files, { ...options, appUrl: options.appUrl ?? location.href });
+  }
+
+  /** Closes a channel with the last unit both sides signed; it settles after its challenge window. */
+  closeChannel(channelId: bigint): Promise<void> {
+    return this.#payments?.closeChannel(channelId) ?? Promise.resolve();
+  }
+
+  /** Takes back the deposit of a channel the sender never confirmed (after its confirmation deadline). */
+  reclaim(channelId: bigint): Promise<void> {
+    return this.#payments?.reclaim(channelId) ?? Promise.resolve();
   }
 
   /** Stops offering a transfer (its link stops working). */

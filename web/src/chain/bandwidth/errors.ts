@@ -52,6 +52,13 @@ export const bandwidthErrors: RevertMappers = {
       deadline: deadline as bigint,
       cause,
     }),
+  BandwidthChannelConfirmWindowOpen: ([channelId, deadline], cause) =>
+    new ChannelWindowError({
+      channelId: channelId as bigint,
+      what: "the payee may still confirm, so the deposit comes back only after its deadline",
+      deadline: deadline as bigint,
+      cause,
+    }),
   BandwidthChannelChallengeWindowOpen: ([channelId, deadline], cause) =>
     new ChannelWindowError({
       channelId: channelId as bigint,

@@ -1,3 +1,4 @@
+import "fake-indexeddb/auto";
 import { randomBytes } from "node:crypto";
 import type { Libp2p } from "@libp2p/interface";
 import { type Address, parseEther, parseEventLogs } from "viem";
@@ -5,16 +6,18 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { getTransactionReceipt } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
+import { closeChannel } from "../../chain/bandwidth/channel-actions.ts";
 import type { TabulaClient } from "../../chain/client.ts";
 import { startTestChain, TEST_CHANNEL_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
-import { BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
+import { type AgreedUsage, BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
 import { PaymentStoppedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { blobSource, type Transfer, type TransferSink, transfer } from "../../p2p/protocols/transfer/index.ts";
 import { createTcpNode } from "../../p2p/testing/tcp-node.ts";
+import { ChannelsDB } from "../../storage/channels-db.ts";
 import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
 import { transferCost } from "./bandwidth-payer.ts";
-import { TransferPayments } from "./transfer-payments.ts";
+import { type ChannelStore, TransferPayments } from "./transfer-payments.ts";
 
 type Node = Libp2p<{ transfer: Transfer }>;
 
@@ -36,12 +39,13 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
   const payeeKey = privateKeyToAccount(generatePrivateKey());
   const payerKey = privateKeyToAccount(generatePrivateKey());
 
-  const payments = (owner: typeof payee, key: typeof payeeKey, paymentTimeoutMs?: number) =>
+  const payments = (owner: typeof payee, key: typeof payeeKey, paymentTimeoutMs?: number, store?: ChannelStore) =>
     new TransferPayments({
       reader: chain.client(),
       owner: async () => chain.client(owner) as TabulaClient<typeof owner>,
       operatorKey: async () => key,
       ...(paymentTimeoutMs ? { paymentTimeoutMs } : {}),
+      ...(store ? { store } : {}),
     });
 
   beforeAll(async () => {
@@ -185,5 +189,83 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     expect(channel?.agreed.usage.totalBytes).toBe(BigInt(PAY_UP_TO));
     expect(channel?.sentBytes).toBeLessThanOrEqual(BigInt(PAY_UP_TO) + MAX_CREDIT_BYTES);
     share.close();
+  }, 120_000);
+
+  it("answers a close with an old unit when the payee's tab comes back, from what it kept, and is paid in full", async () => {
+    const data = new Uint8Array(randomBytes(3 * MiB));
+    const [payeeBefore, payerBefore] = await balances(payee.address, payer.address);
+    const store = await ChannelsDB.open("payee-channels");
+    const payeeSide = payments(payee, payeeKey, undefined, store);
+    const payerSide = payments(payer, payerKey);
+    const earning = await payeeSide.payee(PRICE);
+    const share = await sender.services.transfer.share([blobSource(new Blob([data]), "c.bin", "")], {
+      payment: earning,
+    });
+    let paying: Awaited<ReturnType<TransferPayments["payer"]>> | undefined;
+    let early: AgreedUsage | undefined;
+    await receiver.services.transfer.receive(share.ticket, memorySink(data.byteLength), {
+      peer: sender.getMultiaddrs(),
+      onOffer: async (files, terms) => {
+        paying = await payerSide.payer(terms as never, BigInt(files[0]?.size ?? 0));
+        return true;
+      },
+      payer: () => {
+        const gate = (paying as NonNullable<typeof paying>).gate();
+        return {
+          ...gate,
+          answer: async (payment) => {
+            const next = await gate.answer(payment);
+            // The first unit both signed: what a cheating payer closes with later.
+            early ??= paying?.agreed;
+            return next;
+          },
+        };
+      },
+    });
+    await share.done;
+    const channelId = (paying as NonNullable<typeof paying>).channelId;
+    const total = BigInt(data.byteLength);
+    expect(early?.usage.totalBytes).toBeLessThan(total);
+    // The payee's tab goes away before closing; what it kept is written.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    payeeSide.stop();
+
+    // The payer closes with its first unit, as if it had received less.
+    await closeChannel(chain.client(payerKey), { agreed: early as AgreedUsage });
+    expect((await getChannel(chain.client(), { channelId })).agreedBytes).toBe(early?.usage.totalBytes);
+
+    // The payee's tab comes back: it reads its channels and answers the close with the last unit both signed.
+    const reopened = payments(payee, payeeKey, undefined, store);
+    await reopened.load();
+    const record = reopened.channels.find((c) => c.channelId === channelId);
+    expect(record?.txs.map((t) => t.what)).toContain("challenge");
+    expect((await getChannel(chain.client(), { channelId })).agreedBytes).toBe(total);
+    await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
+    await reopened.refresh();
+    reopened.stop();
+    expect(reopened.channels.find((c) => c.channelId === channelId)?.status).toBe("Settled");
+    const cost = (total * PRICE) / BYTES_PER_MB;
+    const [payeeAfter, payerAfter] = await balances(payee.address, payer.address);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(cost);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
+    store.close();
+  }, 120_000);
+
+  it("lets the payer take its deposit back when the payee never confirms", async () => {
+    const payerSide = payments(payer, payerKey);
+    const [before] = await balances(payer.address);
+    const terms = { chainId: chain.chain.id, payee: payee.address, pricePerMB: PRICE, schemes: ["bandwidth" as const] };
+    const opened = await payerSide.payer(terms, 10n * BYTES_PER_MB);
+    await payerSide.refresh();
+    expect(payerSide.channels.find((c) => c.channelId === opened.channelId)?.status).toBe("Opened");
+    // Too early: the contract says so by name, and nothing moves.
+    await payerSide.reclaim(opened.channelId);
+    expect(payerSide.channels.find((c) => c.channelId === opened.channelId)?.error).toMatch(/may still confirm/);
+    await chain.advance(TEST_CHANNEL_WINDOWS.confirmSeconds + 1n);
+    await payerSide.reclaim(opened.channelId);
+    payerSide.stop();
+    const record = payerSide.channels.find((c) => c.channelId === opened.channelId);
+    expect(record?.status).toBe("Reclaimed");
+    expect(await balances(payer.address)).toEqual([before]);
   }, 120_000);
 });

@@ -2,18 +2,26 @@
  * Payments for tab-to-tab transfers: the sender's side makes a share paid (a bandwidth channel payee for each
  * receiver), the receiver's side opens the channel that pays for an offer. Both run on the tab's operator key,
  * which the owner authorizes for the role once, so no wallet prompt comes per payment. Every channel this tab is
- * party to is listed with what it moved and paid; the payee closes its channels once their transfer is over, and
- * any channel whose challenge window has passed is settled by the tab on its own.
+ * party to is listed with what it moved and paid, and kept (with the last unit both sides signed) so that a reload
+ * loses nothing. The payee closes its channels once their transfer is over; either side can close a channel with
+ * that unit, and a payer takes back a deposit the payee never confirmed. The tab watches its closing channels: one
+ * closed with an older unit than the one it holds is challenged with it, and one whose challenge window has passed
+ * is settled, with no click.
  */
-import type { Account, Address, Hash, LocalAccount } from "viem";
+import { type Account, type Address, type Hash, isAddressEqual, type LocalAccount } from "viem";
 import { getBlock } from "viem/actions";
 import { type ChannelInfo, ChannelStatus, channelStatusName, getChannel } from "../../chain/bandwidth/channel.ts";
-import { closeChannel, settleChannel } from "../../chain/bandwidth/channel-actions.ts";
+import {
+  challengeChannel,
+  closeChannel,
+  reclaimChannel,
+  settleChannel,
+} from "../../chain/bandwidth/channel-actions.ts";
 import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { OperatorRole } from "../../chain/operators/roles.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { userMessage } from "../../lib/errors.ts";
-import { emptyUsage } from "../../lib/payments/bandwidth.ts";
+import { type AgreedUsage, emptyUsage } from "../../lib/payments/bandwidth.ts";
 import type { PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
 import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import { enableKeyRoles } from "../wallet/key-roles.ts";
@@ -39,7 +47,17 @@ export interface ChannelRecord {
   txs: { what: string; hash: Hash }[];
   /** End of the challenge window while closing (unix s). */
   closesAt?: bigint;
+  /** The payee's confirmation deadline while the channel waits for it (unix s): after it the payer reclaims. */
+  confirmBy?: bigint;
+  /** The last unit both sides signed: what closes (or challenges) the channel. */
+  agreed?: AgreedUsage;
   error?: string;
+}
+
+/** Where the records are kept across reloads (storage/channels-db.ts). */
+export interface ChannelStore {
+  all(): Promise<({ key: string } & Record<string, unknown>)[]>;
+  put(record: { key: string } & Record<string, unknown>): Promise<void>;
 }
 
 export interface TransferPaymentsParts {
@@ -51,17 +69,39 @@ export interface TransferPaymentsParts {
   settleCheckMs?: number;
   /** How long a paid sender waits for the payment that lets it go on (default: the transfer's). */
   paymentTimeoutMs?: number;
+  store?: ChannelStore;
 }
+
+/** How long changes gather before the records are written. */
+const PERSIST_DELAY_MS = 300;
 
 export class TransferPayments extends EventTarget {
   readonly #parts: TransferPaymentsParts;
   readonly #records = new Map<string, ChannelRecord>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #settling = false;
+  readonly #dirty = new Set<string>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(parts: TransferPaymentsParts) {
     super();
     this.#parts = parts;
+  }
+
+  /**
+   * Reads the channels kept by earlier visits, brings them up to date with the chain and starts watching them.
+   */
+  async load(): Promise<void> {
+    const prefix = `${this.#contractAddress()}:`;
+    for (const stored of (await this.#parts.store?.all()) ?? []) {
+      if (!stored.key.startsWith(prefix)) continue;
+      const { key: _key, ...record } = stored;
+      const channel = record as unknown as ChannelRecord;
+      this.#records.set(keyOf(channel.channelId), channel);
+    }
+    this.dispatchEvent(new Event("change"));
+    await this.refresh();
+    this.start();
   }
 
   /** Every channel of this tab, newest first. */
@@ -100,6 +140,7 @@ export class TransferPayments extends EventTarget {
           deposit: channel.deposit,
           pricePerMB: channel.pricePerMB,
           agreedBytes: channel.agreed.usage.totalBytes,
+          agreed: channel.agreed,
           amount: channel.earned,
           ...(channel.confirmTx ? { tx: { what: "confirm", hash: channel.confirmTx } } : {}),
         });
@@ -146,19 +187,51 @@ export class TransferPayments extends EventTarget {
     const operator = createTabulaClient({ chain: this.#parts.reader.chain, account: key });
     for (const channel of payee.channels) {
       if (channelId !== undefined && channel.channelId !== channelId) continue;
-      const record = this.#records.get(keyOf(channel.channelId));
-      if (record?.txs.some((t) => t.what === "close")) continue;
-      try {
-        const agreed = payee.agreed(channel.channelId) ?? emptyUsage(channel.channelId);
-        const hash = await closeChannel(operator, { agreed });
-        await waitForSuccess(this.#parts.reader, { hash, what: `Closing payment channel ${channel.channelId}` });
-        this.#note(channel.channelId, "payee", { tx: { what: "close", hash } });
-      } catch (error) {
-        this.#note(channel.channelId, "payee", { error: userMessage(error) });
-      }
+      this.#note(channel.channelId, "payee", {
+        agreed: payee.agreed(channel.channelId) ?? emptyUsage(channel.channelId),
+      });
+      await this.#close(operator, channel.channelId);
     }
     await this.refresh();
     this.start();
+  }
+
+  /** Closes channel `channelId` with the last unit both sides signed (either side may). */
+  async closeChannel(channelId: bigint): Promise<void> {
+    await this.#close(await this.#operator(), channelId);
+    await this.refresh();
+    this.start();
+  }
+
+  /** The payer takes back the deposit of a channel the payee did not confirm in time. */
+  async reclaim(channelId: bigint): Promise<void> {
+    const record = this.#records.get(keyOf(channelId));
+    if (!record) return;
+    try {
+      const hash = await reclaimChannel(await this.#operator(), { channelId });
+      await waitForSuccess(this.#parts.reader, { hash, what: `Taking back the deposit of channel ${channelId}` });
+      this.#note(channelId, record.role, { tx: { what: "reclaim", hash }, error: undefined });
+    } catch (error) {
+      this.#note(channelId, record.role, { error: userMessage(error) });
+    }
+    await this.refresh();
+  }
+
+  async #close(operator: TabulaClient<LocalAccount>, channelId: bigint): Promise<void> {
+    const record = this.#records.get(keyOf(channelId));
+    if (!record || record.txs.some((t) => t.what === "close")) return;
+    try {
+      const hash = await closeChannel(operator, { agreed: record.agreed ?? emptyUsage(channelId) });
+      await waitForSuccess(this.#parts.reader, { hash, what: `Closing payment channel ${channelId}` });
+      this.#note(channelId, record.role, { tx: { what: "close", hash }, error: undefined });
+    } catch (error) {
+      this.#note(channelId, record.role, { error: userMessage(error) });
+    }
+    await this.#flush();
+  }
+
+  async #operator(): Promise<TabulaClient<LocalAccount>> {
+    return createTabulaClient({ chain: this.#parts.reader.chain, account: await this.#parts.operatorKey() });
   }
 
   /** Reads every channel's state; settles those whose challenge window has passed. */
@@ -169,10 +242,23 @@ export class TransferPayments extends EventTarget {
       const { reader } = this.#parts;
       const now = (await getBlock(reader)).timestamp;
       for (const record of [...this.#records.values()]) {
-        if (record.status === "Settled" || record.status === "Reclaimed") continue;
+        if (record.status === "Settled" || record.status === "Reclaimed" || record.status === "None") continue;
         const info = await getChannel(reader, { channelId: record.channelId });
+        const counterparty = record.role === "payer" ? info.payee : info.payer;
+        if (info.status === ChannelStatus.None || !isAddressEqual(counterparty, record.counterparty)) {
+          // A local chain started afresh: the channel this tab kept is not there any more.
+          this.#note(record.channelId, record.role, { status: "None", error: "This channel is not on the chain." });
+          continue;
+        }
         this.#note(record.channelId, record.role, fromInfo(info));
-        if (info.status === ChannelStatus.Closing && now > info.deadline) await this.#settle(record);
+        if (info.status !== ChannelStatus.Closing) continue;
+        const held = record.agreed;
+        if (now <= info.deadline && held && held.usage.sequence > info.agreedSequence) {
+          // Closed with an older unit than the one both signed last: the newer one replaces it.
+          await this.#challenge(record, held);
+        } else if (now > info.deadline) {
+          await this.#settle(record);
+        }
       }
     } catch (error) {
       console.error(error);
@@ -191,6 +277,19 @@ export class TransferPayments extends EventTarget {
     this.#timer = undefined;
   }
 
+  async #challenge(record: ChannelRecord, agreed: AgreedUsage): Promise<void> {
+    try {
+      const hash = await challengeChannel(await this.#operator(), { agreed });
+      await waitForSuccess(this.#parts.reader, {
+        hash,
+        what: `Answering channel ${record.channelId}'s close with the last unit both signed`,
+      });
+      this.#note(record.channelId, record.role, { tx: { what: "challenge", hash }, error: undefined });
+    } catch (error) {
+      this.#note(record.channelId, record.role, { error: userMessage(error) });
+    }
+  }
+
   async #settle(record: ChannelRecord): Promise<void> {
     try {
       const key = await this.#parts.operatorKey();
@@ -198,7 +297,7 @@ export class TransferPayments extends EventTarget {
       const hash = await settleChannel(operator, { channelId: record.channelId });
       await waitForSuccess(this.#parts.reader, { hash, what: `Settling payment channel ${record.channelId}` });
       const info = await getChannel(this.#parts.reader, { channelId: record.channelId });
-      this.#note(record.channelId, record.role, { ...fromInfo(info), tx: { what: "settle", hash } });
+      this.#note(record.channelId, record.role, { ...fromInfo(info), tx: { what: "settle", hash }, error: undefined });
     } catch (error) {
       // The other side may have settled first: the next read shows it.
       this.#note(record.channelId, record.role, { error: userMessage(error) });
@@ -217,6 +316,7 @@ export class TransferPayments extends EventTarget {
       deposit: channel.deposit,
       pricePerMB: channel.pricePerMB,
       agreedBytes: channel.agreed.usage.totalBytes,
+      agreed: channel.agreed,
       amount: channel.paid,
       tx: { what: "open", hash: channel.openTx },
     });
@@ -241,8 +341,31 @@ export class TransferPayments extends EventTarget {
       txs: [],
     };
     const txs = tx && !before.txs.some((t) => t.hash === tx.hash) ? [...before.txs, tx] : before.txs;
-    this.#records.set(key, { ...before, ...rest, txs });
+    const next: ChannelRecord = { ...before, ...rest, txs };
+    if (next.error === undefined) delete next.error;
+    this.#records.set(key, next);
     this.dispatchEvent(new Event("change"));
+    this.#dirty.add(key);
+    this.#flushTimer ??= setTimeout(() => void this.#flush(), PERSIST_DELAY_MS);
+  }
+
+  /** Writes the records changed since the last write. */
+  async #flush(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const store = this.#parts.store;
+    const keys = [...this.#dirty];
+    this.#dirty.clear();
+    if (!store) return;
+    const prefix = this.#contractAddress();
+    for (const key of keys) {
+      const record = this.#records.get(key);
+      if (record) await store.put({ key: `${prefix}:${key}`, ...record }).catch((error) => console.error(error));
+    }
+  }
+
+  #contractAddress(): string {
+    return this.#parts.reader.chain.contracts.BandwidthChannel?.address.toLowerCase() ?? "none";
   }
 }
 
@@ -256,5 +379,6 @@ function fromInfo(info: ChannelInfo): Partial<ChannelRecord> {
   return {
     status,
     ...(info.status === ChannelStatus.Closing ? { closesAt: info.deadline } : {}),
+    ...(info.status === ChannelStatus.Opened ? { confirmBy: info.deadline } : {}),
   };
 }
