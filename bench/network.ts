@@ -11,6 +11,11 @@
  *   upload, the escrow and acceptance transactions included.
  * - `gas_per_file_4_2`: gas of a 4+2 file's deals on the local chain: the escrow of six deals, their acceptance, one
  *   audit of each (the challenge, the seeds, six answers) and one claim of all six hosts' earnings.
+ * - `send_MBps`: a 64 MiB tab-to-tab send between two browsers, from the receiver's accept to its last byte written.
+ * - `paid_send_bandwidth_MBps`: the same bytes for a price per MB over a bandwidth channel, from the moment the
+ *   channel is open (the receiver's state turns to receiving) to the last byte; `paid_send_bandwidth_ratio` is it
+ *   over `send_MBps` of the same run, and `gas_per_MB_bandwidth` the gas of the channel's open, confirm, close and
+ *   settle over the MB it paid for.
  * - `idle_seven_tabs_cpu_cores_busy`: the same for the six hosts and the owner over 10 s with nothing moving.
  * - `*_cpu_cores_busy`: CPU seconds of every Chromium process per second of each measurement. All tabs share this
  *   machine's cores, so when this nears the core count the figure above it is bound by CPU, not by the links.
@@ -28,6 +33,55 @@ import { stakeFromHostPage } from "../e2e/paid-hosts.ts";
 import { devAccounts } from "../scripts/lib/chain.ts";
 import { chromiumProcesses, cpuSeconds } from "../scripts/lib/proc-stats.ts";
 import { storageMarketAbi } from "../web/src/chain/abi.ts";
+
+/** A send of `path` from a tab of `from` to a tab of `to`, free or at `price` TAB per MB; seconds of the bytes. */
+async function sendSeconds(
+  from: Browser,
+  to: Browser,
+  appUrl: string,
+  rpcUrl: string,
+  path: string,
+  price?: string,
+): Promise<{ seconds: number; txs: Hash[] }> {
+  const sender = await from.open(appUrl);
+  await sender.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 90_000 });
+  await sender.getByRole("link", { name: "Send" }).click();
+  if (price) await sender.getByTestId("send-price").fill(price);
+  await sender.getByTestId("send-input").setInputFiles(path);
+  const link = await sender.getByTestId("send-link").inputValue({ timeout: 90_000 });
+  const receiver = await to.open(appUrl);
+  await receiver.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 90_000 });
+  await receiver.goto(link);
+  await receiver.getByTestId("accept").click({ timeout: 90_000 });
+  await receiver.locator('[data-testid="receive"][data-state="receiving"]').waitFor({ timeout: 90_000 });
+  const started = performance.now();
+  await receiver.locator('[data-testid="receive"][data-state="done"]').waitFor({ timeout: 600_000 });
+  const seconds = (performance.now() - started) / 1000;
+  const txs: Hash[] = [];
+  if (price) {
+    const channel = receiver.locator('[data-testid="receive-payment"]');
+    const id = await channel.getAttribute("data-channel");
+    const row = `[data-testid="channel"][data-channel="${id}"]`;
+    await sender.locator(`${row}[data-status="Closing"]`).waitFor({ timeout: 90_000 });
+    // Once the challenge window is over, the sender's tab settles the channel on its own.
+    const chain = createPublicClient({ transport: http(rpcUrl) });
+    await chain.request({ method: "evm_increaseTime" as never, params: [24 * 3600 + 10] as never });
+    await chain.request({ method: "evm_mine" as never, params: [] as never });
+    await sender.locator(`${row}[data-status="Settled"]`).waitFor({ timeout: 90_000 });
+    txs.push(
+      ...((await receiver
+        .locator(`${row} [data-testid="channel-tx"][data-what="open"]`)
+        .evaluateAll((items) => items.map((i) => i.getAttribute("title")))) as Hash[]),
+    );
+    txs.push(
+      ...((await sender
+        .locator(`${row} [data-testid="channel-tx"]`)
+        .evaluateAll((items) => items.map((i) => i.getAttribute("title")))) as Hash[]),
+    );
+  }
+  await Promise.all([sender.close(), receiver.close()]);
+  return { seconds, txs };
+}
 
 const MiB = 1024 * 1024;
 const STREAM_BYTES = 64 * MiB;
@@ -132,6 +186,18 @@ export async function networkBench(log: (line: string) => void = console.error):
     const webrtcCores =
       (browsersCpuSeconds(browsers) - webrtcCpu.seconds) / ((performance.now() - webrtcCpu.atMs) / 1000);
     await a.goto(`${stack.appUrl}#/host`);
+
+    log("bench: a 64 MiB send between two browsers, free and then paid per MB…");
+    const sendPath = join(dir, "send.bin");
+    await writeFile(sendPath, randomFillSync(new Uint8Array(FILE_BYTES)));
+    const rpcUrl = stack.chain.rpcUrl;
+    const freeSend = await sendSeconds(ownerBrowser, freshBrowser, stack.appUrl, rpcUrl, sendPath);
+    const paidSend = await sendSeconds(ownerBrowser, freshBrowser, stack.appUrl, rpcUrl, sendPath, "0.001");
+    const sendChain = createPublicClient({ transport: http(rpcUrl) });
+    let sendGas = 0n;
+    for (const hash of paidSend.txs) sendGas += (await sendChain.waitForTransactionReceipt({ hash })).gasUsed;
+    if (paidSend.txs.length !== 4) throw new Error(`the paid send's channel took ${paidSend.txs.length} transactions`);
+
     for (let i = 2; i < HOSTS; i++) hosts.push(await startHost(hostsBrowser, stack.appUrl));
 
     log("bench: upload, 64 MiB 4+2 to six hosts…");
@@ -269,6 +335,10 @@ export async function networkBench(log: (line: string) => void = console.error):
     return {
       webrtc_MBps: webrtc,
       webrtc_cpu_cores_busy: webrtcCores,
+      send_MBps: FILE_BYTES / 1e6 / freeSend.seconds,
+      paid_send_bandwidth_MBps: FILE_BYTES / 1e6 / paidSend.seconds,
+      paid_send_bandwidth_ratio: freeSend.seconds / paidSend.seconds,
+      gas_per_MB_bandwidth: Number(sendGas) / (FILE_BYTES / 1e6),
       idle_seven_tabs_cpu_cores_busy: idleCores,
       upload_network_MBps: FILE_BYTES / 1e6 / (uploadMs / 1000),
       upload_network_cpu_cores_busy: uploadCores,
