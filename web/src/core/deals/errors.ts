@@ -2,7 +2,7 @@ import type { Address } from "viem";
 import { formatExactAmount } from "../../lib/amounts.ts";
 import { BaseError } from "../../lib/errors.ts";
 
-/** The wallet lacks tokens for the deals' escrow, or ETH for the transactions: nothing was sent. */
+/** The wallet lacks tokens for a payment (a file's deals, a transfer's deposit), or ETH for its transactions. */
 export class InsufficientFundsError extends BaseError {
   override name = "InsufficientFundsError";
   readonly account: Address;
@@ -10,14 +10,20 @@ export class InsufficientFundsError extends BaseError {
   readonly missingTokens: bigint;
   /** ETH missing for gas (0 when enough). */
   readonly missingEth: bigint;
-  constructor(parameters: { account: Address; missingTokens: bigint; missingEth: bigint }) {
+  constructor(parameters: {
+    account: Address;
+    missingTokens: bigint;
+    missingEth: bigint;
+    /** What the tokens pay for, and what to do again once they are there. */
+    purpose?: { what: string; retry: string };
+  }) {
+    const purpose = parameters.purpose ?? { what: "these deals", retry: "store the file again" };
     const missing = [
       parameters.missingTokens > 0n ? `${formatExactAmount(parameters.missingTokens)} TAB` : undefined,
       parameters.missingEth > 0n ? `${formatExactAmount(parameters.missingEth)} ETH` : undefined,
     ].filter(Boolean);
-    super(`The wallet ${parameters.account} is missing ${missing.join(" and ")} to pay for these deals.`, {
-      details:
-        "Add that much to the wallet (on the local chain: the faucet), then store the file again. Nothing was sent.",
+    super(`The wallet ${parameters.account} is missing ${missing.join(" and ")} to pay for ${purpose.what}.`, {
+      details: `Add that much to the wallet (on the local chain: the faucet), then ${purpose.retry}. Nothing was sent.`,
     });
     this.account = parameters.account;
     this.missingTokens = parameters.missingTokens;

@@ -36,6 +36,29 @@ export function transferCost(terms: Pick<PaymentTerms, "pricePerMB">, totalBytes
   return (totalBytes * terms.pricePerMB + BYTES_PER_MB - 1n) / BYTES_PER_MB;
 }
 
+/**
+ * The deposit `totalBytes` at `terms` lock; {@link InsufficientFundsError}, naming what is missing, when `account`
+ * holds less.
+ */
+export async function assertCanPay(
+  reader: TabulaClient,
+  account: Address,
+  terms: Pick<PaymentTerms, "pricePerMB">,
+  totalBytes: bigint,
+): Promise<bigint> {
+  const deposit = transferCost(terms, totalBytes);
+  const balance = await balanceOf(reader, { address: account });
+  if (balance < deposit) {
+    throw new InsufficientFundsError({
+      account,
+      missingTokens: deposit - balance,
+      missingEth: 0n,
+      purpose: { what: "these files", retry: "accept them again" },
+    });
+  }
+  return deposit;
+}
+
 /** One channel as the payer sees it, live. */
 export interface PayerChannel {
   channelId: bigint;
@@ -86,12 +109,7 @@ export class BandwidthPayer {
   static async open(parts: OpenBandwidthParts): Promise<BandwidthPayer> {
     const { reader, owner, terms } = parts;
     contractRef(reader);
-    const deposit = transferCost(terms, parts.totalBytes);
-    const account = owner.account.address;
-    const balance = await balanceOf(reader, { address: account });
-    if (balance < deposit) {
-      throw new InsufficientFundsError({ account, missingTokens: deposit - balance, missingEth: 0n });
-    }
+    const deposit = await assertCanPay(reader, owner.account.address, terms, parts.totalBytes);
     const now = (await getBlock(reader)).timestamp;
     const hash = await openChannel(owner, {
       payee: terms.payee,

@@ -251,6 +251,26 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     store.close();
   }, 120_000);
 
+  it("names what is missing when the payer holds too little, and sends nothing", async () => {
+    const payerSide = payments(payer, payerKey);
+    const [held] = await balances(payer.address);
+    const terms = { chainId: chain.chain.id, payee: payee.address, pricePerMB: PRICE, schemes: ["bandwidth" as const] };
+    // A file whose price is one token unit more than the payer holds.
+    const bytes = (((held as bigint) + 1n) * BYTES_PER_MB + PRICE - 1n) / PRICE;
+    const missing = transferCost(terms, bytes) - (held as bigint);
+    await expect(payerSide.payer(terms, bytes)).rejects.toMatchObject({
+      name: "InsufficientFundsError",
+      missingTokens: missing,
+      shortMessage: expect.stringContaining("to pay for these files"),
+    });
+    expect(payerSide.channels).toEqual([]);
+    expect(await balances(payer.address)).toEqual([held]);
+    // A link for another chain is refused by name before anything is signed.
+    await expect(payerSide.payer({ ...terms, chainId: 1 }, 1n)).rejects.toMatchObject({
+      name: "PaymentChainMismatchError",
+    });
+  });
+
   it("lets the payer take its deposit back when the payee never confirms", async () => {
     const payerSide = payments(payer, payerKey);
     const [before] = await balances(payer.address);

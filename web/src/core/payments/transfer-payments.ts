@@ -22,11 +22,12 @@ import { OperatorRole } from "../../chain/operators/roles.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { userMessage } from "../../lib/errors.ts";
 import { type AgreedUsage, emptyUsage } from "../../lib/payments/bandwidth.ts";
+import { ProgressThrottle } from "../../lib/progress.ts";
 import type { PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
 import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import { enableKeyRoles } from "../wallet/key-roles.ts";
 import { BandwidthPayee, type PayeeChannel } from "./bandwidth-payee.ts";
-import { BandwidthPayer, type PayerChannel } from "./bandwidth-payer.ts";
+import { assertCanPay, BandwidthPayer, type PayerChannel } from "./bandwidth-payer.ts";
 import { NoPaymentWalletError, PaymentChainMismatchError } from "./errors.ts";
 
 /** How often the tab looks for closing channels whose window has passed. */
@@ -81,6 +82,8 @@ export class TransferPayments extends EventTarget {
   #timer: ReturnType<typeof setInterval> | undefined;
   #settling = false;
   readonly #dirty = new Set<string>();
+  /** A unit moves a channel several times a second: the UI hears of it at most every 100 ms. */
+  readonly #changed = new ProgressThrottle(() => this.dispatchEvent(new Event("change")));
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(parts: TransferPaymentsParts) {
@@ -99,7 +102,7 @@ export class TransferPayments extends EventTarget {
       const channel = record as unknown as ChannelRecord;
       this.#records.set(keyOf(channel.channelId), channel);
     }
-    this.dispatchEvent(new Event("change"));
+    this.#changed.now();
     await this.refresh();
     this.start();
   }
@@ -161,6 +164,8 @@ export class TransferPayments extends EventTarget {
       throw new PaymentChainMismatchError({ linkChainId: terms.chainId, tabChainId: reader.chain.id });
     }
     const owner = await this.#owner("Receiving a paid transfer");
+    // Nothing is signed or sent for a deposit the owner cannot make.
+    await assertCanPay(reader, owner.account.address, terms, totalBytes);
     const key = await this.#parts.operatorKey();
     await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
     const payer = await BandwidthPayer.open({
@@ -344,7 +349,8 @@ export class TransferPayments extends EventTarget {
     const next: ChannelRecord = { ...before, ...rest, txs };
     if (next.error === undefined) delete next.error;
     this.#records.set(key, next);
-    this.dispatchEvent(new Event("change"));
+    if (tx || patch.status !== before.status || patch.error !== before.error) this.#changed.now();
+    else this.#changed.soon();
     this.#dirty.add(key);
     this.#flushTimer ??= setTimeout(() => void this.#flush(), PERSIST_DELAY_MS);
   }

@@ -148,6 +148,9 @@ export class Receiver extends EventTarget {
       if (view.state === "receiving") set({ progress: pending });
     });
     let payer: BandwidthPayer | undefined;
+    let paying: IncomingPayment | undefined;
+    // A unit moves the payment several times a second: the page hears of it at most every 100 ms.
+    const payments = new ProgressThrottle(() => set({ ...(paying ? { payment: paying } : {}) }));
     try {
       if (ticket.terms && !this.#payments) {
         throw new TransferLinkError("it asks for payment, and this tab's chain has no payment channels");
@@ -178,17 +181,17 @@ export class Receiver extends EventTarget {
               // The one approval: the deposit is locked in a channel to the sender before a byte moves.
               try {
                 payer = await this.#payments.payer(terms, totalBytes, {
-                  onChange: (channel) =>
-                    set({
-                      payment: {
-                        channelId: channel.channelId,
-                        openTx: channel.openTx,
-                        deposit: channel.deposit,
-                        receivedBytes: channel.receivedBytes,
-                        paidBytes: channel.agreed.usage.totalBytes,
-                        paid: channel.paid,
-                      },
-                    }),
+                  onChange: (channel) => {
+                    paying = {
+                      channelId: channel.channelId,
+                      openTx: channel.openTx,
+                      deposit: channel.deposit,
+                      receivedBytes: channel.receivedBytes,
+                      paidBytes: channel.agreed.usage.totalBytes,
+                      paid: channel.paid,
+                    };
+                    payments.soon();
+                  },
                 });
                 const view = payer.view;
                 set({
@@ -231,6 +234,7 @@ export class Receiver extends EventTarget {
         },
       );
       await sink?.close();
+      payments.flush();
       const saved = staged
         ? (await staged.files()).map((file) => ({ name: file.name, size: file.size, url: URL.createObjectURL(file) }))
         : undefined;

@@ -100,6 +100,7 @@ export class Sender extends EventTarget {
     let pending: TransferProgress | undefined;
     const progress = new ProgressThrottle(() => update({ progress: pending }));
     let payee: BandwidthPayee | undefined;
+    let paymentClosed = () => {};
     try {
       options.signal?.throwIfAborted();
       const price = options.pricePerMB ?? 0n;
@@ -114,19 +115,23 @@ export class Sender extends EventTarget {
           channels: [],
           closed: false,
         };
-        const show = (patch: Partial<OutgoingPayment>) => {
+        const shown = new ProgressThrottle(() => update({ payment }));
+        const show = (patch: Partial<OutgoingPayment>, at: "now" | "soon" = "now") => {
           payment = { ...payment, ...patch };
-          update({ payment });
+          shown[at]();
         };
         const paying: BandwidthPayee = await this.#payments.payee(price, {
           onChange: () => {
             const channels = paying.channels;
-            show({
-              sentBytes: channels.reduce((sum, c) => sum + c.sentBytes, 0n),
-              paidBytes: channels.reduce((sum, c) => sum + c.agreed.usage.totalBytes, 0n),
-              earned: channels.reduce((sum, c) => sum + c.earned, 0n),
-              channels: channels.map((c) => c.channelId),
-            });
+            show(
+              {
+                sentBytes: channels.reduce((sum, c) => sum + c.sentBytes, 0n),
+                paidBytes: channels.reduce((sum, c) => sum + c.agreed.usage.totalBytes, 0n),
+                earned: channels.reduce((sum, c) => sum + c.earned, 0n),
+                channels: channels.map((c) => c.channelId),
+              },
+              "soon",
+            );
           },
           onStopped: (error, channelId) => {
             show({ stopped: userMessage(error) });
@@ -135,6 +140,10 @@ export class Sender extends EventTarget {
           },
         });
         payee = paying;
+        paymentClosed = () => {
+          show({ closed: true });
+          shown.flush();
+        };
       }
       const share = await this.#transfer.share(
         files.map((f) => blobSource(f)),
@@ -169,8 +178,7 @@ export class Sender extends EventTarget {
         if (payee && this.#payments) {
           // Paid in full: the channels close now, and settle once their challenge window has passed.
           await this.#payments.close(payee);
-          const current = this.#outgoing.find((o) => o.id === id)?.payment;
-          if (current) update({ payment: { ...current, closed: true } });
+          paymentClosed();
         }
       });
     } catch (error) {

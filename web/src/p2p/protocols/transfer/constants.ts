@@ -42,7 +42,7 @@ export const TICKET_VERSION = 1;
 /** First byte of a ticket that carries payment terms. */
 export const PAID_TICKET_VERSION = 2;
 /** Plaintext bytes per chunk of a paid transfer: the receiver pays for each chunk once it is written. */
-export const PAID_CHUNK_BYTES = 256 * 1024;
+export const PAID_CHUNK_BYTES = 512 * 1024;
 /** How long a paid sender waits for the payment that lets it send its next chunk. */
 export const PAYMENT_TIMEOUT_MS = 30_000;
 export const MAX_INBOUND_STREAMS = 4;
