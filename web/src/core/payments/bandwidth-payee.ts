@@ -184,7 +184,12 @@ export class BandwidthPayee implements PaidShare {
         } catch (error) {
           throw new PaymentRefusedError("the payment message is malformed", { cause: error });
         }
-        const agreed = await held.meter.countersign(message.unit);
+        let agreed: AgreedUsage;
+        try {
+          agreed = await held.meter.countersign(message.unit);
+        } catch (error) {
+          throw new PaymentRefusedError("the payer's unit breaks the channel's rules", { cause: error });
+        }
         const wake = held.wake;
         this.#rearm(held);
         wake();

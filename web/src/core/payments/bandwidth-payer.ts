@@ -184,11 +184,15 @@ export class BandwidthPayer {
     if (!pending || message.sequence !== pending.usage.sequence) {
       throw new PaymentRefusedError(`countersignature of unit ${message.sequence}, which is not the one in flight`);
     }
-    await meter.acceptCountersignature({
-      usage: pending.usage,
-      payerSignature: pending.signature,
-      payeeSignature: message.signature,
-    });
+    try {
+      await meter.acceptCountersignature({
+        usage: pending.usage,
+        payerSignature: pending.signature,
+        payeeSignature: message.signature,
+      });
+    } catch (error) {
+      throw new PaymentRefusedError("the payee's countersignature does not verify", { cause: error });
+    }
     this.#pending = undefined;
     this.#parts.onChange?.(this.view);
     return await this.#due(meter);

@@ -131,7 +131,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     expect((await getChannel(chain.client(), { channelId })).status).toBe(ChannelStatus.Closing);
     await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
     await payeeSide.refresh();
-    payeeSide.stop();
+    await payeeSide.stop();
     const record = payeeSide.channels.find((c) => c.channelId === channelId);
     expect(record?.status).toBe("Settled");
     const settle = record?.txs.find((t) => t.what === "settle");
@@ -227,8 +227,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     const total = BigInt(data.byteLength);
     expect(early?.usage.totalBytes).toBeLessThan(total);
     // The payee's tab goes away before closing; what it kept is written.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    payeeSide.stop();
+    await payeeSide.stop();
 
     // The payer closes with its first unit, as if it had received less.
     await closeChannel(chain.client(payerKey), { agreed: early as AgreedUsage });
@@ -242,7 +241,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     expect((await getChannel(chain.client(), { channelId })).agreedBytes).toBe(total);
     await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
     await reopened.refresh();
-    reopened.stop();
+    await reopened.stop();
     expect(reopened.channels.find((c) => c.channelId === channelId)?.status).toBe("Settled");
     const cost = (total * PRICE) / BYTES_PER_MB;
     const [payeeAfter, payerAfter] = await balances(payee.address, payer.address);
@@ -250,6 +249,56 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
     store.close();
   }, 120_000);
+
+  it("refuses a tampered unit or countersignature by name, with no reconnection", async () => {
+    const data = new Uint8Array(randomBytes(2 * MiB));
+    const flip = (payment: { scheme: string; data: Uint8Array }) => {
+      const data = payment.data.slice();
+      data[data.length - 2] = (data[data.length - 2] as number) ^ 1;
+      return { ...payment, data };
+    };
+    for (const side of ["payer", "payee"] as const) {
+      const payeeSide = payments(payee, payeeKey);
+      const payerSide = payments(payer, payerKey);
+      const earning = await payeeSide.payee(PRICE);
+      const share = await sender.services.transfer.share([blobSource(new Blob([data]), "t.bin", "")], {
+        payment: earning,
+      });
+      let paying: Awaited<ReturnType<TransferPayments["payer"]>> | undefined;
+      let sessions = 0;
+      const failure = await receiver.services.transfer
+        .receive(share.ticket, memorySink(data.byteLength), {
+          peer: sender.getMultiaddrs(),
+          onOffer: async (files, terms) => {
+            paying = await payerSide.payer(terms as never, BigInt(files[0]?.size ?? 0));
+            return true;
+          },
+          payer: () => {
+            sessions += 1;
+            const gate = (paying as NonNullable<typeof paying>).gate();
+            return side === "payer"
+              ? // The payer's first unit is tampered with on its way: its signature no longer verifies.
+                { ...gate, received: async (position) => await gate.received(position).then((p) => p && flip(p)) }
+              : // The payee's countersignature is tampered with on its way.
+                { ...gate, answer: async (payment) => await gate.answer(flip(payment)) };
+          },
+        })
+        .catch((error: unknown) => error);
+      if (side === "payer") {
+        expect(failure).toMatchObject({ name: "RemoteRefusedError", code: "payment-refused" });
+      } else {
+        expect(failure).toMatchObject({ name: "PaymentRefusedError" });
+      }
+      expect(sessions).toBe(1);
+      // Nothing was countersigned, so the sender sent no more than its credit.
+      expect(earning.channels[0]?.agreed.usage.totalBytes).toBe(
+        side === "payer" ? 0n : earning.channels[0]?.agreed.usage.totalBytes,
+      );
+      expect(paying?.agreed?.usage.totalBytes ?? 0n).toBe(0n);
+      share.close();
+      await payeeSide.stop();
+    }
+  });
 
   it("names what is missing when the payer holds too little, and sends nothing", async () => {
     const payerSide = payments(payer, payerKey);
@@ -283,7 +332,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     expect(payerSide.channels.find((c) => c.channelId === opened.channelId)?.error).toMatch(/may still confirm/);
     await chain.advance(TEST_CHANNEL_WINDOWS.confirmSeconds + 1n);
     await payerSide.reclaim(opened.channelId);
-    payerSide.stop();
+    await payerSide.stop();
     const record = payerSide.channels.find((c) => c.channelId === opened.channelId);
     expect(record?.status).toBe("Reclaimed");
     expect(await balances(payer.address)).toEqual([before]);

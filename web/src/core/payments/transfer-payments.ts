@@ -277,9 +277,11 @@ export class TransferPayments extends EventTarget {
     this.#timer ??= setInterval(() => void this.refresh(), this.#parts.settleCheckMs ?? SETTLE_CHECK_MS);
   }
 
-  stop(): void {
+  /** Stops watching; resolves once every change is written. */
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#flush();
   }
 
   async #challenge(record: ChannelRecord, agreed: AgreedUsage): Promise<void> {

@@ -315,15 +315,15 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       await acks;
     } catch (error) {
       exchange.abort(error);
-      if (error instanceof PaymentStoppedError) {
-        // The receiver is told why, so that it does not reconnect to a sender that waits for its payments.
+      const payment = error instanceof PaymentStoppedError || error instanceof PaymentRefusedError;
+      if (payment) {
+        // The receiver is told why, so that it does not reconnect to a sender that will not take its payments.
+        const code = error instanceof PaymentStoppedError ? "payment-stopped" : "payment-refused";
         await framed
-          .write(encodeSenderMessage({ type: "error", code: "payment-stopped", message: error.shortMessage }), {
-            signal: outer,
-          })
+          .write(encodeSenderMessage({ type: "error", code, message: error.shortMessage }), { signal: outer })
           .catch(() => {});
       }
-      throw signal.aborted && !(error instanceof PaymentStoppedError) ? abortReason(signal) : error;
+      throw signal.aborted && !payment ? abortReason(signal) : error;
     }
     if (acked === layout.total) state.completed();
     await framed.close({ signal: outer });
@@ -561,6 +561,7 @@ function isTransient(error: unknown): boolean {
     error instanceof TransferIntegrityError ||
     error instanceof TransferDeclinedError ||
     error instanceof TransferLinkError ||
+    error instanceof PaymentRefusedError ||
     error instanceof RangeError
   ) {
     return false;
