@@ -22,9 +22,7 @@ export async function startPaidHost(
   price: string,
 ): Promise<{ page: Page; owner: Address }> {
   const page = await browser.open(appUrl);
-  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: STALL_MS });
-  await page.locator(`[data-testid="token-balance"][data-wei="${FAUCET_TOKEN_WEI}"]`).waitFor({ timeout: STALL_MS });
-  const owner = ((await page.getByTestId("wallet-address").textContent())?.trim() ?? "") as Address;
+  const owner = await connectedWallet(page);
   await page.getByRole("link", { name: "Share storage" }).click();
   await page.getByTestId("quota").fill(String(QUOTA_MIB));
   await page.getByTestId("save-quota").click();
@@ -33,6 +31,13 @@ export async function startPaidHost(
   await stakeFromHostPage(page, price);
   await page.locator('[data-testid="host"]:not([data-announcements="0"])').waitFor({ timeout: STALL_MS });
   return { page, owner };
+}
+
+/** Waits on the overview until the tab's burner wallet is connected and funded by the faucet; its address. */
+export async function connectedWallet(page: Page): Promise<Address> {
+  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: STALL_MS });
+  await page.locator(`[data-testid="token-balance"][data-wei="${FAUCET_TOKEN_WEI}"]`).waitFor({ timeout: STALL_MS });
+  return ((await page.getByTestId("wallet-address").textContent())?.trim() ?? "") as Address;
 }
 
 /** Stakes from a host tab already on its Share storage page, with its connected wallet, at `price` TAB per GiB-month. */

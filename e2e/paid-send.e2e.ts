@@ -18,7 +18,7 @@ import {
   startTestStack,
   untilStalled,
 } from "./harness.ts";
-import { FAUCET_TOKEN_WEI } from "./paid-hosts.ts";
+import { connectedWallet } from "./paid-hosts.ts";
 
 const FILE_BYTES = 64 * 1024 * 1024;
 /** What the sender asks per MB (10^6 bytes). */
@@ -42,12 +42,6 @@ function sendProgress(from: Page, to: Page): ProgressSignal[] {
     ),
     markup(from, '[data-testid="channels"]', "the sender's channels"),
   ];
-}
-
-async function connectedWallet(page: Page): Promise<Address> {
-  await page.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: STALL_MS });
-  await page.locator(`[data-testid="token-balance"][data-wei="${FAUCET_TOKEN_WEI}"]`).waitFor({ timeout: STALL_MS });
-  return ((await page.getByTestId("wallet-address").textContent())?.trim() ?? "") as Address;
 }
 
 describe("paid send: tab to tab, paid per byte over a bandwidth channel", () => {

@@ -17,6 +17,7 @@ import {
   reclaimChannel,
   settleChannel,
 } from "../../chain/bandwidth/channel-actions.ts";
+import { channelsOf } from "../../chain/bandwidth/channels-of.ts";
 import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { OperatorRole } from "../../chain/operators/roles.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
@@ -92,7 +93,8 @@ export class TransferPayments extends EventTarget {
   }
 
   /**
-   * Reads the channels kept by earlier visits, brings them up to date with the chain and starts watching them.
+   * Reads the channels kept by earlier visits, and those the chain shows for the owner that were not kept (a tab
+   * closed right after a transaction), brings them up to date and starts watching them.
    */
   async load(): Promise<void> {
     const prefix = `${this.#contractAddress()}:`;
@@ -101,6 +103,21 @@ export class TransferPayments extends EventTarget {
       const { key: _key, ...record } = stored;
       const channel = record as unknown as ChannelRecord;
       this.#records.set(keyOf(channel.channelId), channel);
+    }
+    const owner = await this.#parts.owner();
+    if (owner) {
+      const { reader } = this.#parts;
+      for (const { channelId, role } of await channelsOf(reader, { account: owner.account.address })) {
+        if (this.#records.has(keyOf(channelId))) continue;
+        const info = await getChannel(reader, { channelId });
+        this.#note(channelId, role, {
+          counterparty: role === "payer" ? info.payee : info.payer,
+          deposit: info.deposit,
+          pricePerMB: info.pricePerMB,
+          agreedBytes: info.agreedBytes,
+          ...fromInfo(info),
+        });
+      }
     }
     this.#changed.now();
     await this.refresh();
@@ -354,7 +371,9 @@ export class TransferPayments extends EventTarget {
     if (tx || patch.status !== before.status || patch.error !== before.error) this.#changed.now();
     else this.#changed.soon();
     this.#dirty.add(key);
-    this.#flushTimer ??= setTimeout(() => void this.#flush(), PERSIST_DELAY_MS);
+    // A transaction is written at once: a tab closed right after it must still find its channel.
+    if (tx) void this.#flush();
+    else this.#flushTimer ??= setTimeout(() => void this.#flush(), PERSIST_DELAY_MS);
   }
 
   /** Writes the records changed since the last write. */
