@@ -16,6 +16,8 @@
  *   channel is open (the receiver's state turns to receiving) to the last byte; `paid_send_bandwidth_ratio` is it
  *   over `send_MBps` of the same run, and `gas_per_MB_bandwidth` the gas of the channel's open, confirm, close and
  *   settle over the MB it paid for.
+ * - `paid_send_hash_chain_MBps`, `paid_send_hash_chain_ratio`, `gas_per_MB_hash_chain`: the same through a hash
+ *   chain the receiver picks (one preimage per MB); its gas is the chain's open and its one redemption.
  * - `idle_seven_tabs_cpu_cores_busy`: the same for the six hosts and the owner over 10 s with nothing moving.
  * - `*_cpu_cores_busy`: CPU seconds of every Chromium process per second of each measurement. All tabs share this
  *   machine's cores, so when this nears the core count the figure above it is bound by CPU, not by the links.
@@ -34,31 +36,50 @@ import { devAccounts } from "../scripts/lib/chain.ts";
 import { chromiumProcesses, cpuSeconds } from "../scripts/lib/proc-stats.ts";
 import { storageMarketAbi } from "../web/src/chain/abi.ts";
 
-/** A send of `path` from a tab of `from` to a tab of `to`, free or at `price` TAB per MB; seconds of the bytes. */
+/**
+ * A send of `path` from a tab of `from` to a tab of `to`, free or at `paid.price` TAB per MB through `paid.scheme`;
+ * seconds of the bytes, and the transactions of its payment.
+ */
 async function sendSeconds(
   from: Browser,
   to: Browser,
   appUrl: string,
   rpcUrl: string,
   path: string,
-  price?: string,
+  paid?: { price: string; scheme: "bandwidth" | "hash-chain" },
 ): Promise<{ seconds: number; txs: Hash[] }> {
   const sender = await from.open(appUrl);
   await sender.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 90_000 });
   await sender.getByRole("link", { name: "Send" }).click();
-  if (price) await sender.getByTestId("send-price").fill(price);
+  if (paid) await sender.getByTestId("send-price").fill(paid.price);
   await sender.getByTestId("send-input").setInputFiles(path);
   const link = await sender.getByTestId("send-link").inputValue({ timeout: 90_000 });
   const receiver = await to.open(appUrl);
   await receiver.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 90_000 });
   await receiver.goto(link);
+  if (paid) {
+    await receiver.locator('[data-testid="receive-quote"]').waitFor({ timeout: 90_000 });
+    if (paid.scheme !== "bandwidth") await receiver.getByTestId("receive-scheme").selectOption(paid.scheme);
+    await receiver.locator(`[data-testid="receive-quote"][data-scheme="${paid.scheme}"]`).waitFor();
+  }
   await receiver.getByTestId("accept").click({ timeout: 90_000 });
   await receiver.locator('[data-testid="receive"][data-state="receiving"]').waitFor({ timeout: 90_000 });
   const started = performance.now();
   await receiver.locator('[data-testid="receive"][data-state="done"]').waitFor({ timeout: 600_000 });
   const seconds = (performance.now() - started) / 1000;
   const txs: Hash[] = [];
-  if (price) {
+  if (paid?.scheme === "hash-chain") {
+    const id = await receiver.locator('[data-testid="receive-payment"]').getAttribute("data-channel");
+    const row = `[data-testid="channel"][data-scheme="hash-chain"][data-channel="${id}"]`;
+    await sender.locator(`${row}[data-status="Redeemed"]`).waitFor({ timeout: 90_000 });
+    for (const [page, what] of [
+      [receiver, "open"],
+      [sender, "redeem"],
+    ] as const) {
+      const hash = await page.locator(`${row} [data-testid="channel-tx"][data-what="${what}"]`).getAttribute("title");
+      txs.push(hash as Hash);
+    }
+  } else if (paid) {
     const channel = receiver.locator('[data-testid="receive-payment"]');
     const id = await channel.getAttribute("data-channel");
     const row = `[data-testid="channel"][data-channel="${id}"]`;
@@ -192,11 +213,24 @@ export async function networkBench(log: (line: string) => void = console.error):
     await writeFile(sendPath, randomFillSync(new Uint8Array(FILE_BYTES)));
     const rpcUrl = stack.chain.rpcUrl;
     const freeSend = await sendSeconds(ownerBrowser, freshBrowser, stack.appUrl, rpcUrl, sendPath);
-    const paidSend = await sendSeconds(ownerBrowser, freshBrowser, stack.appUrl, rpcUrl, sendPath, "0.001");
+    const paidSend = await sendSeconds(ownerBrowser, freshBrowser, stack.appUrl, rpcUrl, sendPath, {
+      price: "0.001",
+      scheme: "bandwidth",
+    });
+    const chainSend = await sendSeconds(ownerBrowser, freshBrowser, stack.appUrl, rpcUrl, sendPath, {
+      price: "0.001",
+      scheme: "hash-chain",
+    });
     const sendChain = createPublicClient({ transport: http(rpcUrl) });
-    let sendGas = 0n;
-    for (const hash of paidSend.txs) sendGas += (await sendChain.waitForTransactionReceipt({ hash })).gasUsed;
+    const gasOf = async (txs: Hash[]) => {
+      let gas = 0n;
+      for (const hash of txs) gas += (await sendChain.waitForTransactionReceipt({ hash })).gasUsed;
+      return gas;
+    };
     if (paidSend.txs.length !== 4) throw new Error(`the paid send's channel took ${paidSend.txs.length} transactions`);
+    if (chainSend.txs.length !== 2) throw new Error(`the paid send's chain took ${chainSend.txs.length} transactions`);
+    const sendGas = await gasOf(paidSend.txs);
+    const chainGas = await gasOf(chainSend.txs);
 
     for (let i = 2; i < HOSTS; i++) hosts.push(await startHost(hostsBrowser, stack.appUrl));
 
@@ -339,6 +373,9 @@ export async function networkBench(log: (line: string) => void = console.error):
       paid_send_bandwidth_MBps: FILE_BYTES / 1e6 / paidSend.seconds,
       paid_send_bandwidth_ratio: freeSend.seconds / paidSend.seconds,
       gas_per_MB_bandwidth: Number(sendGas) / (FILE_BYTES / 1e6),
+      paid_send_hash_chain_MBps: FILE_BYTES / 1e6 / chainSend.seconds,
+      paid_send_hash_chain_ratio: freeSend.seconds / chainSend.seconds,
+      gas_per_MB_hash_chain: Number(chainGas) / (FILE_BYTES / 1e6),
       idle_seven_tabs_cpu_cores_busy: idleCores,
       upload_network_MBps: FILE_BYTES / 1e6 / (uploadMs / 1000),
       upload_network_cpu_cores_busy: uploadCores,

@@ -8,7 +8,7 @@ import type { Page } from "playwright-core";
 import { type Address, createPublicClient, http, parseEther, parseEventLogs } from "viem";
 import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { bandwidthChannelAbi, tokenAbi } from "../web/src/chain/abi.ts";
+import { bandwidthChannelAbi, hashChainChannelAbi, tokenAbi } from "../web/src/chain/abi.ts";
 import {
   attributes,
   type Browser,
@@ -44,7 +44,7 @@ function sendProgress(from: Page, to: Page): ProgressSignal[] {
   ];
 }
 
-describe("paid send: tab to tab, paid per byte over a bandwidth channel", () => {
+describe("paid send: tab to tab, paid per byte over a bandwidth channel or a hash chain", () => {
   let stack: Stack;
   let sender: Browser;
   let receiver: Browser;
@@ -63,16 +63,19 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel", () => 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("sends 64 MiB for 0.001 TAB per MB: the receiver sees the cost first, both sign as the bytes flow, the channel settles to the last unit", async () => {
+  /**
+   * A 64 MiB file on disk, the sender's tab on its Send page and the receiver's tab, both with funded wallets, and
+   * the balances before: of both owners, of the contract `held` that locks the payment, and the token's supply.
+   */
+  async function openPaidSend(sender: Browser, receiver: Browser, name: string, held: Address) {
     const chain = createPublicClient({ transport: http(stack.chain.rpcUrl) });
     const token = stack.contracts.Token as Address;
-    const channels = stack.contracts.BandwidthChannel as Address;
     const balance = (address: Address) =>
       chain.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [address] });
     const supply = () => chain.readContract({ address: token, abi: tokenAbi, functionName: "totalSupply" });
 
     const original = randomFillSync(new Uint8Array(FILE_BYTES));
-    const path = join(dir, "paid.bin");
+    const path = join(dir, name);
     await writeFile(path, original);
     const digest = createHash("sha256").update(original).digest("hex");
 
@@ -84,9 +87,20 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel", () => 
     const before = {
       payee: await balance(payee),
       payer: await balance(payer),
-      held: await balance(channels),
+      held: await balance(held),
       supply: await supply(),
     };
+    return { chain, balance, supply, path, digest, from, to, payee, payer, before };
+  }
+
+  it("sends 64 MiB for 0.001 TAB per MB: the receiver sees the cost first, both sign as the bytes flow, the channel settles to the last unit", async () => {
+    const channels = stack.contracts.BandwidthChannel as Address;
+    const { chain, balance, supply, path, digest, from, to, payee, payer, before } = await openPaidSend(
+      sender,
+      receiver,
+      "paid.bin",
+      channels,
+    );
 
     await from.getByTestId("send-price").fill(PRICE);
     await from.getByTestId("send-input").setInputFiles(path);
@@ -164,4 +178,106 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel", () => 
     assert.equal(await supply(), before.supply, "nothing burned");
     await Promise.all([from.close(), to.close()]);
   });
+
+  it("sends 64 MiB paid through a hash chain the receiver picks: one preimage per MB, one redemption", async () => {
+    // Wallets of their own: the first test's wallets no longer hold what the faucet gives.
+    const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
+    try {
+      await receiver.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
+      await sendThroughHashChain(sender, receiver);
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+
+  async function sendThroughHashChain(sender: Browser, receiver: Browser): Promise<void> {
+    const chains = stack.contracts.HashChainChannel as Address;
+    const { chain, balance, supply, path, digest, from, to, payee, payer, before } = await openPaidSend(
+      sender,
+      receiver,
+      "chained.bin",
+      chains,
+    );
+
+    // The link takes both schemes (the default); the receiver picks the hash chain.
+    await from.getByTestId("send-price").fill(PRICE);
+    assert.equal(await from.getByTestId("send-scheme-bandwidth").isChecked(), true);
+    assert.equal(await from.getByTestId("send-scheme-hash-chain").isChecked(), true);
+    await from.getByTestId("send-input").setInputFiles(path);
+    await untilStalled("the paid link", from.getByTestId("send-link"), {
+      progress: [markup(from, '[data-testid="send"]', "the send page")],
+      stallMs: STALL_MS,
+    });
+    await to.goto(await from.getByTestId("send-link").inputValue());
+    await to.locator('[data-testid="receive-quote"][data-scheme="bandwidth"]').waitFor({ timeout: STALL_MS });
+    await to.getByTestId("receive-scheme").selectOption("hash-chain");
+
+    // One unit per MB, the last one whole: 64 MiB is 68 units at the price, all locked up front.
+    const units = BigInt(Math.ceil(FILE_BYTES / 1_000_000));
+    const cost = units * PRICE_WEI;
+    const quote = to.locator(`[data-testid="receive-quote"][data-scheme="hash-chain"][data-cost="${cost}"]`);
+    await quote.waitFor({ timeout: STALL_MS });
+    assert.match((await quote.textContent()) ?? "", /hash chain/);
+    await to.getByTestId("accept").click();
+    const started = performance.now();
+    await untilStalled("the paid send", to.locator('[data-testid="receive"][data-state="done"]'), {
+      progress: sendProgress(from, to),
+      stallMs: STALL_MS,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`# 64 MiB paid through a hash chain in ${seconds.toFixed(1)} s, chain locked included`);
+    const payment = to.locator('[data-testid="receive-payment"][data-scheme="hash-chain"]');
+    const channelId = BigInt((await payment.getAttribute("data-channel")) ?? "0");
+    assert.ok(channelId > 0n, "the receiver shows its hash chain");
+
+    // Every MB was paid for; the sender redeems the last preimage once the transfer is over.
+    await untilStalled(
+      "the sender redeeming the chain",
+      from.locator(
+        `[data-testid="send-payment"][data-closed="true"][data-paid-bytes="${FILE_BYTES}"][data-earned="${cost}"]`,
+      ),
+      { progress: sendProgress(from, to), stallMs: STALL_MS },
+    );
+    await to.locator(`[data-testid="receive-payment"][data-paid-bytes="${FILE_BYTES}"][data-paid="${cost}"]`).waitFor();
+    const row = `[data-testid="channel"][data-scheme="hash-chain"][data-channel="${channelId}"]`;
+    await from.locator(`${row}[data-role="payee"][data-status="Redeemed"][data-amount="${cost}"]`).waitFor();
+    // The payer's tab reads how its chain ended on its next look at the chain.
+    await untilStalled(
+      "the receiver's tab seeing the redemption",
+      to.locator(`${row}[data-role="payer"][data-status="Redeemed"]`),
+      { progress: [markup(to, '[data-testid="channels"]', "the receiver's channels")], stallMs: STALL_MS },
+    );
+
+    const { download: saved, path: savedPath } = await downloadWhileProgressing(
+      "saving chained.bin",
+      to,
+      receiver,
+      () => to.getByTestId("save-received").click(),
+      { progress: sendProgress(from, to), stallMs: STALL_MS },
+    );
+    assert.equal(saved.suggestedFilename(), "chained.bin");
+    const got = await readFile(savedPath);
+    assert.equal(createHash("sha256").update(got).digest("hex"), digest, "byte-identical");
+
+    const redeemTx = (await from
+      .locator(`${row} [data-testid="channel-tx"][data-what="redeem"]`)
+      .getAttribute("title")) as `0x${string}`;
+    const receipt = await chain.getTransactionReceipt({ hash: redeemTx });
+    const [redeemed] = parseEventLogs({ abi: hashChainChannelAbi, logs: receipt.logs, eventName: "ChannelRedeemed" });
+    assert.deepEqual(redeemed?.args, {
+      channelId: `0x${channelId.toString(16).padStart(64, "0")}`,
+      payee,
+      depth: units,
+      paid: cost,
+      refunded: 0n,
+    });
+
+    // Every token accounted for: the receiver paid one unit per MB, the sender got it, the contract holds nothing
+    // more, nothing was burned.
+    assert.equal((await balance(payee)) - before.payee, cost, "the sender earned every unit");
+    assert.equal(before.payer - (await balance(payer)), cost, "the receiver paid every unit");
+    assert.equal(await balance(chains), before.held, "the hash-chain contract holds nothing more");
+    assert.equal(await supply(), before.supply, "nothing burned");
+    await Promise.all([from.close(), to.close()]);
+  }
 });

@@ -209,7 +209,7 @@ async function boot(): Promise<void> {
   const transfer = node.libp2p.services.transfer;
   // Where the chain has payment channels, a send link can ask to be paid per MB; the vault's key signs the units.
   const transferPayments =
-    paidHosting && chain.contracts.BandwidthChannel
+    paidHosting && (chain.contracts.BandwidthChannel || chain.contracts.HashChainChannel)
       ? new TransferPayments({
           reader: createTabulaClient({ chain }),
           owner: async () =>

@@ -4,12 +4,12 @@
  * they are here).
  */
 
-import type { ChannelRecord, TransferPayments } from "../core/payments/transfer-payments.ts";
+import type { ChannelRecord, TransferPayments, TransferScheme } from "../core/payments/transfer-payments.ts";
 import type { IncomingTransfer, Receiver } from "../core/send/receive-files.ts";
 import type { OutgoingShare, Sender } from "../core/send/send-files.ts";
 import type { FileWriter } from "../core/send/sinks.ts";
 
-export type { ChannelRecord, FileWriter, IncomingTransfer, OutgoingShare };
+export type { ChannelRecord, FileWriter, IncomingTransfer, OutgoingShare, TransferScheme };
 
 export class SendState {
   readonly #sender: Sender;
@@ -58,6 +58,10 @@ export class SendState {
   get canCharge(): boolean {
     return this.#sender.canCharge;
   }
+  /** The schemes a paid link can take on this chain, in the order the tab prefers them. */
+  get schemes(): TransferScheme[] {
+    return this.#sender.schemes;
+  }
   /** The payment channels this tab is party to, newest first. */
   get channels(): readonly ChannelRecord[] {
     return this.#channels;
@@ -65,11 +69,11 @@ export class SendState {
 
   /**
    * Offers files to whoever opens the returned link; the data goes straight from this tab to theirs. A
-   * `pricePerMB` above 0 (token base units per MB) makes the receiver pay as the bytes arrive.
+   * `pricePerMB` above 0 (token base units per MB) makes the receiver pay as the bytes arrive, in one of `schemes`.
    */
   share(
     files: readonly File[],
-    options: { appUrl?: string; signal?: AbortSignal; pricePerMB?: bigint } = {},
+    options: { appUrl?: string; signal?: AbortSignal; pricePerMB?: bigint; schemes?: readonly TransferScheme[] } = {},
   ): Promise<void> {
     return this.#sender.share(files, { ...options, appUrl: options.appUrl ?? location.href });
   }
@@ -79,7 +83,15 @@ export class SendState {
     return this.#payments?.closeChannel(channelId) ?? Promise.resolve();
   }
 
-  /** Takes back the deposit of a channel the sender never confirmed (after its confirmation deadline). */
+  /** Redeems a hash chain this tab is paid by with the latest preimage it holds. */
+  redeem(channelId: bigint): Promise<void> {
+    return this.#payments?.redeem(channelId) ?? Promise.resolve();
+  }
+
+  /**
+   * Takes back a deposit: of a channel the sender never confirmed (after its confirmation deadline), or of a hash
+   * chain that expired unredeemed.
+   */
   reclaim(channelId: bigint): Promise<void> {
     return this.#payments?.reclaim(channelId) ?? Promise.resolve();
   }
@@ -92,6 +104,11 @@ export class SendState {
   /** Starts receiving from a link's ticket (the `t` parameter); the offer is then shown for accept or decline. */
   receive(ticketText: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.#receiver.receive(ticketText, options);
+  }
+
+  /** Pays the offered files in `scheme` (one of the quote's) instead of the one proposed. */
+  chooseScheme(scheme: TransferScheme): void {
+    this.#receiver.chooseScheme(scheme);
   }
 
   /** Accepts the offered files: into `writers` (one per file, e.g. a save dialog's file), else staged on disk. */

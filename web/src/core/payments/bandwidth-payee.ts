@@ -16,21 +16,16 @@ import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } fro
 import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { PAID_CHUNK_BYTES, PAYMENT_TIMEOUT_MS } from "../../p2p/protocols/transfer/index.ts";
 import { chainClock } from "./chain-clock.ts";
+import { PaymentSignal } from "./payment-signal.ts";
+import type { PayeeView } from "./types.ts";
 
 /** Most bytes the payee sends beyond the last countersigned unit (less when the channel's tolerance is lower). */
 export const MAX_CREDIT_BYTES = 4n * 1024n * 1024n;
 
-/** One channel as the payee sees it, live. */
-export interface PayeeChannel {
-  channelId: bigint;
-  payer: Address;
-  /** Bytes sent on the channel, and the bytes both sides signed. */
-  sentBytes: bigint;
+/** One channel as the payee sees it, live: the bytes paid are those of the last unit both sides signed. */
+export interface PayeeChannel extends PayeeView {
+  scheme: "bandwidth";
   agreed: AgreedUsage;
-  /** What the agreed bytes earn at the channel's price. */
-  earned: bigint;
-  pricePerMB: bigint;
-  deposit: bigint;
   /** The payee's confirmation, when this tab sent it. */
   confirmTx?: `0x${string}`;
 }
@@ -53,8 +48,7 @@ interface Held {
   sent: bigint;
   confirmTx?: `0x${string}`;
   /** Wakes the sending side waiting for a payment. */
-  wake: () => void;
-  paidSignal: Promise<void>;
+  payments: PaymentSignal;
 }
 
 export class BandwidthPayee implements PaidShare {
@@ -127,18 +121,11 @@ export class BandwidthPayee implements PaidShare {
       creditBytes: credit,
       now: await chainClock(reader, info.openedAt),
     });
-    const held: Held = { meter, info, sent: 0n, wake: () => {}, paidSignal: Promise.resolve() };
+    const held: Held = { meter, info, sent: 0n, payments: new PaymentSignal() };
     if (confirmTx) held.confirmTx = confirmTx;
-    this.#rearm(held);
     this.#channels.set(channelId, held);
     this.#parts.onChange?.(this.#view(channelId, held));
     return held;
-  }
-
-  #rearm(held: Held): void {
-    held.paidSignal = new Promise<void>((resolve) => {
-      held.wake = resolve;
-    });
   }
 
   #gate(channelId: bigint, held: Held): PayeeGate {
@@ -147,30 +134,18 @@ export class BandwidthPayee implements PaidShare {
       allow: async (end, signal) => {
         const needed = BigInt(end) - held.sent;
         if (needed <= 0n) return;
-        while (!held.meter.canServe(needed)) {
-          const waiting = held.paidSignal;
-          const timedOut = await new Promise<boolean>((resolve, reject) => {
-            const timer = setTimeout(() => resolve(true), timeoutMs);
-            const onAbort = () => {
-              clearTimeout(timer);
-              reject(signal.reason);
-            };
-            signal.addEventListener("abort", onAbort, { once: true });
-            void waiting.then(() => {
-              clearTimeout(timer);
-              signal.removeEventListener("abort", onAbort);
-              resolve(false);
-            });
-          });
-          if (timedOut) {
+        await held.payments.until(() => held.meter.canServe(needed), {
+          timeoutMs,
+          signal,
+          stopped: () => {
             const error = new PaymentStoppedError({
               paidBytes: held.meter.agreed.usage.totalBytes,
               waitedMs: timeoutMs,
             });
             this.#parts.onStopped?.(error, channelId);
-            throw error;
-          }
-        }
+            return error;
+          },
+        });
         held.meter.record(needed);
         held.sent += needed;
         this.#parts.onChange?.(this.#view(channelId, held));
@@ -190,9 +165,7 @@ export class BandwidthPayee implements PaidShare {
         } catch (error) {
           throw new PaymentRefusedError("the payer's unit breaks the channel's rules", { cause: error });
         }
-        const wake = held.wake;
-        this.#rearm(held);
-        wake();
+        held.payments.notify();
         this.#parts.onChange?.(this.#view(channelId, held));
         return {
           scheme: "bandwidth",
@@ -215,9 +188,11 @@ export class BandwidthPayee implements PaidShare {
   #view(channelId: bigint, held: Held): PayeeChannel {
     const agreed = held.meter.agreed;
     return {
+      scheme: "bandwidth",
       channelId,
       payer: held.info.payer,
       sentBytes: held.sent,
+      paidBytes: agreed.usage.totalBytes,
       agreed,
       earned: usageCost(held.info, agreed.usage.totalBytes),
       pricePerMB: held.info.pricePerMB,

@@ -4,17 +4,15 @@
  * one unit in flight at a time, and keeps each unit the payee countersigned: the evidence that closes the channel.
  * It never signs for a byte it has not received.
  */
-import type { Account, Address, Hash, LocalAccount } from "viem";
+import type { Account, Hash, LocalAccount } from "viem";
 import { getBlock } from "viem/actions";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
 import { openChannel, openedChannelId } from "../../chain/bandwidth/open-channel.ts";
 import type { TabulaClient } from "../../chain/client.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
-import { balanceOf } from "../../chain/token/balance-of.ts";
 import {
   type AgreedUsage,
   BandwidthMeter,
-  BYTES_PER_MB,
   emptyUsage,
   type SignedUsage,
   usageCost,
@@ -23,53 +21,19 @@ import type { ContractRef } from "../../lib/payments/types.ts";
 import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
-import { InsufficientFundsError } from "../deals/errors.ts";
 import { chainClock } from "./chain-clock.ts";
+import { assertCanPay } from "./cost.ts";
+import type { PayerView, SchemePayer } from "./types.ts";
 
 /** Bytes the payer lets the payee's count run ahead of its own: the payee's credit, and the most it can lose. */
 export const PAYER_TOLERANCE_BYTES = 4n * 1024n * 1024n;
 /** How long the permit that funds a channel stays valid. */
 export const OPEN_PERMIT_SECONDS = 3600n;
 
-/** What a paid transfer costs at `terms`: the most it pays (rounded up: the deposit) for `totalBytes`. */
-export function transferCost(terms: Pick<PaymentTerms, "pricePerMB">, totalBytes: bigint): bigint {
-  return (totalBytes * terms.pricePerMB + BYTES_PER_MB - 1n) / BYTES_PER_MB;
-}
-
-/**
- * The deposit `totalBytes` at `terms` lock; {@link InsufficientFundsError}, naming what is missing, when `account`
- * holds less.
- */
-export async function assertCanPay(
-  reader: TabulaClient,
-  account: Address,
-  terms: Pick<PaymentTerms, "pricePerMB">,
-  totalBytes: bigint,
-): Promise<bigint> {
-  const deposit = transferCost(terms, totalBytes);
-  const balance = await balanceOf(reader, { address: account });
-  if (balance < deposit) {
-    throw new InsufficientFundsError({
-      account,
-      missingTokens: deposit - balance,
-      missingEth: 0n,
-      purpose: { what: "these files", retry: "accept them again" },
-    });
-  }
-  return deposit;
-}
-
-/** One channel as the payer sees it, live. */
-export interface PayerChannel {
-  channelId: bigint;
-  payee: Address;
-  deposit: bigint;
-  pricePerMB: bigint;
-  receivedBytes: bigint;
+/** One channel as the payer sees it, live: the bytes paid are those the payee countersigned. */
+export interface PayerChannel extends PayerView {
+  scheme: "bandwidth";
   agreed: AgreedUsage;
-  /** What the countersigned bytes cost at the channel's price. */
-  paid: bigint;
-  openTx: Hash;
 }
 
 export interface OpenBandwidthParts {
@@ -83,7 +47,7 @@ export interface OpenBandwidthParts {
   onChange?: (channel: PayerChannel) => void;
 }
 
-export class BandwidthPayer {
+export class BandwidthPayer implements SchemePayer {
   readonly channelId: bigint;
   readonly openTx: Hash;
   readonly #parts: OpenBandwidthParts;
@@ -140,11 +104,13 @@ export class BandwidthPayer {
   get view(): PayerChannel {
     const agreed = this.#meter?.agreed ?? emptyUsage(this.channelId);
     return {
+      scheme: "bandwidth",
       channelId: this.channelId,
       payee: this.#parts.terms.payee,
       deposit: this.#deposit,
       pricePerMB: this.#parts.terms.pricePerMB,
       receivedBytes: this.#received,
+      paidBytes: agreed.usage.totalBytes,
       agreed,
       paid: usageCost(
         { deposit: this.#deposit, pricePerMB: this.#parts.terms.pricePerMB, lossToleranceBytes: PAYER_TOLERANCE_BYTES },

@@ -22,3 +22,23 @@ export class NoPaymentWalletError extends BaseError {
     });
   }
 }
+
+/** A transfer needs more units than one payment of this scheme can hold. */
+export class TransferTooLargeError extends BaseError {
+  override name = "TransferTooLargeError";
+  constructor(parameters: { scheme: string; maxBytes: bigint }) {
+    super(`These files are larger than one ${parameters.scheme} payment can cover (${parameters.maxBytes} bytes).`, {
+      details: "Ask the sender to split them over several links, or to take the bandwidth channel.",
+    });
+  }
+}
+
+/** The link takes none of the schemes this tab pays in, or a scheme the link does not take was asked for. */
+export class PaymentSchemeError extends BaseError {
+  override name = "PaymentSchemeError";
+  constructor(parameters: { asked: string; offered: readonly string[] }) {
+    super(`This link is paid in ${parameters.offered.join(", ")}; ${parameters.asked} is not among them.`, {
+      details: `Choose one of ${parameters.offered.join(", ")}, or ask the sender for a link in the scheme you pay in.`,
+    });
+  }
+}

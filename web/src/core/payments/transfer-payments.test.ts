@@ -1,68 +1,62 @@
 import "fake-indexeddb/auto";
 import { randomBytes } from "node:crypto";
-import type { Libp2p } from "@libp2p/interface";
 import { type Address, parseEther, parseEventLogs } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import type { PrivateKeyAccount } from "viem/accounts";
 import { getTransactionReceipt } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
 import { closeChannel } from "../../chain/bandwidth/channel-actions.ts";
-import type { TabulaClient } from "../../chain/client.ts";
-import { startTestChain, TEST_CHANNEL_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
-import { balanceOf } from "../../chain/token/balance-of.ts";
+import { TEST_CHANNEL_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
 import { type AgreedUsage, BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
 import { PaymentStoppedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
-import { blobSource, type Transfer, type TransferSink, transfer } from "../../p2p/protocols/transfer/index.ts";
-import { createTcpNode } from "../../p2p/testing/tcp-node.ts";
+import { blobSource } from "../../p2p/protocols/transfer/index.ts";
 import { ChannelsDB } from "../../storage/channels-db.ts";
-import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
-import { transferCost } from "./bandwidth-payer.ts";
-import { type ChannelStore, TransferPayments } from "./transfer-payments.ts";
-
-type Node = Libp2p<{ transfer: Transfer }>;
+import { type BandwidthPayee, MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
+import type { BandwidthPayer } from "./bandwidth-payer.ts";
+import { transferCost } from "./cost.ts";
+import {
+  memorySink,
+  type PaidTransferFixture,
+  startPaidTransfers,
+  type TransferNode,
+} from "./testing/paid-transfer.ts";
+import type { TransferPayee } from "./transfer-payee.ts";
+import type { ChannelStore } from "./transfer-payments.ts";
 
 const MiB = 1024 * 1024;
 /** 0.001 TAB per MB. */
 const PRICE = parseEther("0.001");
 
-function memorySink(size: number): TransferSink & { bytes: Uint8Array } {
-  const bytes = new Uint8Array(size);
-  return { bytes, write: async (_file, offset, chunk) => void bytes.set(chunk, offset) };
+function bandwidthOf(earning: TransferPayee): BandwidthPayee {
+  const payee = earning.schemes.bandwidth;
+  if (!payee) throw new Error("the share takes no bandwidth channel");
+  return payee;
 }
 
 describe("a paid transfer over a bandwidth channel, on a real chain", () => {
+  let fixture: PaidTransferFixture;
   let chain: TestChain;
-  let sender: Node;
-  let receiver: Node;
-  const payee = privateKeyToAccount(generatePrivateKey());
-  const payer = privateKeyToAccount(generatePrivateKey());
-  const payeeKey = privateKeyToAccount(generatePrivateKey());
-  const payerKey = privateKeyToAccount(generatePrivateKey());
-
-  const payments = (owner: typeof payee, key: typeof payeeKey, paymentTimeoutMs?: number, store?: ChannelStore) =>
-    new TransferPayments({
-      reader: chain.client(),
-      owner: async () => chain.client(owner) as TabulaClient<typeof owner>,
-      operatorKey: async () => key,
-      ...(paymentTimeoutMs ? { paymentTimeoutMs } : {}),
-      ...(store ? { store } : {}),
-    });
+  let sender: TransferNode;
+  let receiver: TransferNode;
+  let payee: PrivateKeyAccount;
+  let payer: PrivateKeyAccount;
+  let payeeKey: PrivateKeyAccount;
+  let payerKey: PrivateKeyAccount;
 
   beforeAll(async () => {
-    chain = await startTestChain({ channels: true, http: true });
-    await chain.fund([payee.address, payer.address]);
-    sender = await createTcpNode({ transfer: transfer() });
-    receiver = await createTcpNode({ transfer: transfer() });
-    await receiver.dial(sender.getMultiaddrs());
+    fixture = await startPaidTransfers();
+    ({ chain, sender, receiver, payee, payer, payeeKey, payerKey } = fixture);
   }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all([sender?.stop(), receiver?.stop()]);
-    await chain?.close();
-  });
+  afterAll(async () => await fixture?.close());
 
-  const balances = async (...addresses: Address[]) =>
-    await Promise.all(addresses.map((address) => balanceOf(chain.client(), { address })));
+  const payments = (
+    owner: PrivateKeyAccount,
+    key: PrivateKeyAccount,
+    paymentTimeoutMs?: number,
+    store?: ChannelStore,
+  ) => fixture.payments(owner, key, { ...(paymentTimeoutMs ? { paymentTimeoutMs } : {}), ...(store ? { store } : {}) });
+  const balances = (...addresses: Address[]) => fixture.balances(...addresses);
 
   it("pays the sender exactly for the bytes, gated as they flow, and settles after the challenge window", async () => {
     const data = new Uint8Array(randomBytes(6 * MiB + 4_321));
@@ -70,7 +64,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     const [payeeBefore, payerBefore] = await balances(payee.address, payer.address);
     const payeeSide = payments(payee, payeeKey);
     const payerSide = payments(payer, payerKey);
-    const earning = await payeeSide.payee(PRICE);
+    const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
     const share = await sender.services.transfer.share([blobSource(new Blob([data]), "a.bin", "")], {
       payment: earning,
     });
@@ -82,7 +76,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
       schemes: ["bandwidth"],
     });
     const sink = memorySink(data.byteLength);
-    let paying: Awaited<ReturnType<TransferPayments["payer"]>> | undefined;
+    let paying: BandwidthPayer | undefined;
     // The payer never signs for more than it has written, and the sender never runs more than its credit ahead.
     let written = 0n;
     let most = 0n;
@@ -92,7 +86,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
         write: async (file, offset, bytes) => {
           await sink.write(file, offset, bytes, {});
           written = BigInt(offset + bytes.byteLength);
-          const [channel] = earning.channels;
+          const [channel] = bandwidthOf(earning).channels;
           const ahead = channel ? channel.sentBytes - channel.agreed.usage.totalBytes : 0n;
           if (ahead > most) most = ahead;
         },
@@ -100,7 +94,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
       {
         peer: sender.getMultiaddrs(),
         onOffer: async (files) => {
-          paying = await payerSide.payer(ticket.terms as never, BigInt(files[0]?.size ?? 0));
+          paying = (await payerSide.payer(ticket.terms as never, BigInt(files[0]?.size ?? 0))) as BandwidthPayer;
           return true;
         },
         payer: () => {
@@ -121,7 +115,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     expect(most).toBeLessThanOrEqual(MAX_CREDIT_BYTES);
     const channelId = (paying as NonNullable<typeof paying>).channelId;
     const total = BigInt(data.byteLength);
-    expect(earning.agreed(channelId)?.usage.totalBytes).toBe(total);
+    expect(bandwidthOf(earning).agreed(channelId)?.usage.totalBytes).toBe(total);
     // The transfer passed the 5 MB mark: the payee countersigns a unit there only when it links its last unit.
     expect(total).toBeGreaterThan(5n * BYTES_PER_MB);
 
@@ -163,13 +157,13 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     const share = await sender.services.transfer.share([blobSource(new Blob([data]), "b.bin", "")], {
       payment: earning,
     });
-    let paying: Awaited<ReturnType<TransferPayments["payer"]>> | undefined;
+    let paying: BandwidthPayer | undefined;
     const PAY_UP_TO = 2 * MiB;
     const failure = await receiver.services.transfer
       .receive(share.ticket, memorySink(data.byteLength), {
         peer: sender.getMultiaddrs(),
         onOffer: async (files) => {
-          paying = await payerSide.payer(share.ticket.terms as never, BigInt(files[0]?.size ?? 0));
+          paying = (await payerSide.payer(share.ticket.terms as never, BigInt(files[0]?.size ?? 0))) as BandwidthPayer;
           return true;
         },
         payer: () => {
@@ -185,7 +179,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     expect(failure).toBeInstanceOf(RemoteRefusedError);
     expect((failure as RemoteRefusedError).code).toBe("payment-stopped");
     expect(stopped).toBeInstanceOf(PaymentStoppedError);
-    const [channel] = earning.channels;
+    const [channel] = bandwidthOf(earning).channels;
     expect(channel?.agreed.usage.totalBytes).toBe(BigInt(PAY_UP_TO));
     expect(channel?.sentBytes).toBeLessThanOrEqual(BigInt(PAY_UP_TO) + MAX_CREDIT_BYTES);
     share.close();
@@ -197,16 +191,16 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     const store = await ChannelsDB.open("payee-channels");
     const payeeSide = payments(payee, payeeKey, undefined, store);
     const payerSide = payments(payer, payerKey);
-    const earning = await payeeSide.payee(PRICE);
+    const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
     const share = await sender.services.transfer.share([blobSource(new Blob([data]), "c.bin", "")], {
       payment: earning,
     });
-    let paying: Awaited<ReturnType<TransferPayments["payer"]>> | undefined;
+    let paying: BandwidthPayer | undefined;
     let early: AgreedUsage | undefined;
     await receiver.services.transfer.receive(share.ticket, memorySink(data.byteLength), {
       peer: sender.getMultiaddrs(),
       onOffer: async (files, terms) => {
-        paying = await payerSide.payer(terms as never, BigInt(files[0]?.size ?? 0));
+        paying = (await payerSide.payer(terms as never, BigInt(files[0]?.size ?? 0))) as BandwidthPayer;
         return true;
       },
       payer: () => {
@@ -260,17 +254,17 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     for (const side of ["payer", "payee"] as const) {
       const payeeSide = payments(payee, payeeKey);
       const payerSide = payments(payer, payerKey);
-      const earning = await payeeSide.payee(PRICE);
+      const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
       const share = await sender.services.transfer.share([blobSource(new Blob([data]), "t.bin", "")], {
         payment: earning,
       });
-      let paying: Awaited<ReturnType<TransferPayments["payer"]>> | undefined;
+      let paying: BandwidthPayer | undefined;
       let sessions = 0;
       const failure = await receiver.services.transfer
         .receive(share.ticket, memorySink(data.byteLength), {
           peer: sender.getMultiaddrs(),
           onOffer: async (files, terms) => {
-            paying = await payerSide.payer(terms as never, BigInt(files[0]?.size ?? 0));
+            paying = (await payerSide.payer(terms as never, BigInt(files[0]?.size ?? 0))) as BandwidthPayer;
             return true;
           },
           payer: () => {
@@ -291,8 +285,8 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
       }
       expect(sessions).toBe(1);
       // Nothing was countersigned, so the sender sent no more than its credit.
-      expect(earning.channels[0]?.agreed.usage.totalBytes).toBe(
-        side === "payer" ? 0n : earning.channels[0]?.agreed.usage.totalBytes,
+      expect(bandwidthOf(earning).channels[0]?.agreed.usage.totalBytes).toBe(
+        side === "payer" ? 0n : bandwidthOf(earning).channels[0]?.agreed.usage.totalBytes,
       );
       expect(paying?.agreed?.usage.totalBytes ?? 0n).toBe(0n);
       share.close();
@@ -326,23 +320,23 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     const terms = { chainId: chain.chain.id, payee: payee.address, pricePerMB: PRICE, schemes: ["bandwidth" as const] };
     const opened = await payerSide.payer(terms, 10n * BYTES_PER_MB);
     await payerSide.refresh();
-    expect(payerSide.channels.find((c) => c.channelId === opened.channelId)?.status).toBe("Opened");
+    expect(payerSide.channels.find((c) => c.channelId === opened.view.channelId)?.status).toBe("Opened");
     // Too early: the contract says so by name, and nothing moves.
-    await payerSide.reclaim(opened.channelId);
-    expect(payerSide.channels.find((c) => c.channelId === opened.channelId)?.error).toMatch(/may still confirm/);
+    await payerSide.reclaim(opened.view.channelId);
+    expect(payerSide.channels.find((c) => c.channelId === opened.view.channelId)?.error).toMatch(/may still confirm/);
     await payerSide.stop();
     // The tab closed before it kept the channel: a new one finds it on the chain and takes the deposit back.
     const reopened = payments(payer, payerKey);
     await reopened.load();
-    expect(reopened.channels.find((c) => c.channelId === opened.channelId)).toMatchObject({
+    expect(reopened.channels.find((c) => c.channelId === opened.view.channelId)).toMatchObject({
       role: "payer",
       status: "Opened",
       counterparty: payee.address,
     });
     await chain.advance(TEST_CHANNEL_WINDOWS.confirmSeconds + 1n);
-    await reopened.reclaim(opened.channelId);
+    await reopened.reclaim(opened.view.channelId);
     await reopened.stop();
-    const record = reopened.channels.find((c) => c.channelId === opened.channelId);
+    const record = reopened.channels.find((c) => c.channelId === opened.view.channelId);
     expect(record?.status).toBe("Reclaimed");
     expect(await balances(payer.address)).toEqual([before]);
   }, 120_000);

@@ -1,14 +1,17 @@
 /**
- * Payments for tab-to-tab transfers: the sender's side makes a share paid (a bandwidth channel payee for each
- * receiver), the receiver's side opens the channel that pays for an offer. Both run on the tab's operator key,
- * which the owner authorizes for the role once, so no wallet prompt comes per payment. Every channel this tab is
- * party to is listed with what it moved and paid, and kept (with the last unit both sides signed) so that a reload
- * loses nothing. The payee closes its channels once their transfer is over; either side can close a channel with
- * that unit, and a payer takes back a deposit the payee never confirmed. The tab watches its closing channels: one
- * closed with an older unit than the one it holds is challenged with it, and one whose challenge window has passed
- * is settled, with no click.
+ * Payments for tab-to-tab transfers: the sender's side makes a share paid (in each scheme its link accepts: a
+ * bandwidth channel or a hash chain per receiver), the receiver's side locks the payment for an offer in the scheme
+ * it picks. Both run on the tab's operator key, which the owner authorizes for the role once, so no wallet prompt
+ * comes per payment. Every channel this tab is party to is listed with what it moved and paid, and kept (with the
+ * last unit both sides signed, or the latest preimage) so that a reload loses nothing.
+ *
+ * Bandwidth channels: the payee closes its channels once their transfer is over; either side can close a channel
+ * with that unit, and a payer takes back a deposit the payee never confirmed. The tab watches its closing channels:
+ * one closed with an older unit than the one it holds is challenged with it, and one whose challenge window has
+ * passed is settled, with no click. Hash chains: the payee redeems the latest preimage once its transfer is over
+ * (or when the tab comes back), and the payer takes back a chain that expired unredeemed.
  */
-import { type Account, type Address, type Hash, isAddressEqual, type LocalAccount } from "viem";
+import { type Account, type Address, type Hash, type Hex, isAddressEqual, type LocalAccount, numberToHex } from "viem";
 import { getBlock } from "viem/actions";
 import { type ChannelInfo, ChannelStatus, channelStatusName, getChannel } from "../../chain/bandwidth/channel.ts";
 import {
@@ -17,35 +20,54 @@ import {
   reclaimChannel,
   settleChannel,
 } from "../../chain/bandwidth/channel-actions.ts";
-import { channelsOf } from "../../chain/bandwidth/channels-of.ts";
 import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
+import { getHashChainChannel } from "../../chain/hashchain/channel.ts";
+import { reclaimHashChain, redeemHashChain } from "../../chain/hashchain/channel-actions.ts";
+import { hashChainOutcome } from "../../chain/hashchain/redemption-of.ts";
 import { OperatorRole } from "../../chain/operators/roles.ts";
+import { channelsOf } from "../../chain/payments/channels-of.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { userMessage } from "../../lib/errors.ts";
 import { type AgreedUsage, emptyUsage } from "../../lib/payments/bandwidth.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
 import type { PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
-import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import type { PaymentScheme, PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import { enableKeyRoles } from "../wallet/key-roles.ts";
-import { BandwidthPayee, type PayeeChannel } from "./bandwidth-payee.ts";
-import { assertCanPay, BandwidthPayer, type PayerChannel } from "./bandwidth-payer.ts";
-import { NoPaymentWalletError, PaymentChainMismatchError } from "./errors.ts";
+import { BandwidthPayee } from "./bandwidth-payee.ts";
+import { BandwidthPayer } from "./bandwidth-payer.ts";
+import { assertCanPay } from "./cost.ts";
+import { NoPaymentWalletError, PaymentChainMismatchError, PaymentSchemeError } from "./errors.ts";
+import { HashChainPayee, type HashChainPayeeChannel, MIN_REDEEM_SECONDS } from "./hash-chain-payee.ts";
+import { HashChainPayer } from "./hash-chain-payer.ts";
+import { TransferPayee } from "./transfer-payee.ts";
+import type { PayerView, SchemePayer } from "./types.ts";
 
 /** How often the tab looks for closing channels whose window has passed. */
 export const SETTLE_CHECK_MS = 10_000;
+/** A payee redeems a hash chain a transfer still pays into once this little of its life is left (seconds). */
+export const REDEEM_MARGIN_SECONDS = MIN_REDEEM_SECONDS / 2n;
 
-/** A channel this tab is party to, as the money screen shows it. */
+/** The schemes this tab pays and is paid in, in the order it prefers them. */
+export const TRANSFER_SCHEMES = ["bandwidth", "hash-chain"] as const satisfies readonly PaymentScheme[];
+export type TransferScheme = (typeof TRANSFER_SCHEMES)[number];
+
+/** Where a hash chain stands: open, redeemed by its payee, reclaimed by its payer, or past expiry unredeemed. */
+export type HashChainStatus = "Open" | "Redeemed" | "Reclaimed" | "Expired";
+
+/** A channel (or hash chain) this tab is party to, as the money screen shows it. */
 export interface ChannelRecord {
+  scheme: TransferScheme;
+  /** The channel's id (a hash chain's bytes32 id as its number). */
   channelId: bigint;
   role: "payer" | "payee";
   counterparty: Address;
-  status: ReturnType<typeof channelStatusName>;
+  status: ReturnType<typeof channelStatusName> | HashChainStatus;
   deposit: bigint;
   pricePerMB: bigint;
-  /** Bytes both sides signed, and what they cost. */
+  /** Bytes paid for (both sides signed, or the latest preimage proved), and what they cost. */
   agreedBytes: bigint;
   amount: bigint;
-  /** Transactions that moved it: open or confirm, close, settle. */
+  /** Transactions that moved it: open or confirm, close, challenge, settle, redeem, reclaim. */
   txs: { what: string; hash: Hash }[];
   /** End of the challenge window while closing (unix s). */
   closesAt?: bigint;
@@ -53,6 +75,10 @@ export interface ChannelRecord {
   confirmBy?: bigint;
   /** The last unit both sides signed: what closes (or challenges) the channel. */
   agreed?: AgreedUsage;
+  /** A hash chain's expiry (unix s): the payee redeems before it, the payer takes the deposit back after it. */
+  expiresAt?: bigint;
+  /** The payee's latest preimage and its depth: what redeems the hash chain. */
+  redemption?: { preimage: Hex; depth: number };
   error?: string;
 }
 
@@ -80,6 +106,8 @@ const PERSIST_DELAY_MS = 300;
 export class TransferPayments extends EventTarget {
   readonly #parts: TransferPaymentsParts;
   readonly #records = new Map<string, ChannelRecord>();
+  /** Hash chains a running transfer still pays into: redeemed only once it is over. */
+  readonly #live = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #settling = false;
   readonly #dirty = new Set<string>();
@@ -92,25 +120,40 @@ export class TransferPayments extends EventTarget {
     this.#parts = parts;
   }
 
+  /** The schemes this chain has contracts for, in the order the tab prefers them. */
+  get schemes(): TransferScheme[] {
+    const contracts = this.#parts.reader.chain.contracts;
+    return TRANSFER_SCHEMES.filter((scheme) => contracts[CONTRACT_OF[scheme]] !== undefined);
+  }
+
   /**
    * Reads the channels kept by earlier visits, and those the chain shows for the owner that were not kept (a tab
    * closed right after a transaction), brings them up to date and starts watching them.
    */
   async load(): Promise<void> {
-    const prefix = `${this.#contractAddress()}:`;
+    const prefixes = new Map(this.schemes.map((scheme) => [`${this.#contractAddress(scheme)}:`, scheme]));
     for (const stored of (await this.#parts.store?.all()) ?? []) {
-      if (!stored.key.startsWith(prefix)) continue;
+      const scheme = [...prefixes].find(([prefix]) => stored.key.startsWith(prefix))?.[1];
+      if (!scheme) continue;
       const { key: _key, ...record } = stored;
-      const channel = record as unknown as ChannelRecord;
-      this.#records.set(keyOf(channel.channelId), channel);
+      const channel = { scheme, ...record } as unknown as ChannelRecord;
+      this.#records.set(keyOf(channel.scheme, channel.channelId), channel);
     }
     const owner = await this.#parts.owner();
-    if (owner) {
-      const { reader } = this.#parts;
-      for (const { channelId, role } of await channelsOf(reader, { account: owner.account.address })) {
-        if (this.#records.has(keyOf(channelId))) continue;
+    if (owner) await this.#discover(owner.account.address);
+    this.#changed.now();
+    await this.refresh();
+    this.start();
+  }
+
+  async #discover(account: Address): Promise<void> {
+    const { reader } = this.#parts;
+    const schemes = this.schemes;
+    if (schemes.includes("bandwidth")) {
+      for (const { channelId, role } of await channelsOf(reader, { contract: "BandwidthChannel", account })) {
+        if (this.#records.has(keyOf("bandwidth", channelId))) continue;
         const info = await getChannel(reader, { channelId });
-        this.#note(channelId, role, {
+        this.#note("bandwidth", channelId, role, {
           counterparty: role === "payer" ? info.payee : info.payer,
           deposit: info.deposit,
           pricePerMB: info.pricePerMB,
@@ -119,9 +162,19 @@ export class TransferPayments extends EventTarget {
         });
       }
     }
-    this.#changed.now();
-    await this.refresh();
-    this.start();
+    if (schemes.includes("hash-chain")) {
+      for (const { channelId, role } of await channelsOf(reader, { contract: "HashChainChannel", account })) {
+        if (this.#records.has(keyOf("hash-chain", channelId))) continue;
+        const info = await getHashChainChannel(reader, { channelId: chainIdHex(channelId) });
+        this.#note("hash-chain", channelId, role, {
+          counterparty: role === "payer" ? info.payee : info.payer,
+          status: "Open",
+          deposit: BigInt(info.units) * info.unitValue,
+          pricePerMB: info.unitValue,
+          expiresAt: info.expiresAt,
+        });
+      }
+    }
   }
 
   /** Every channel of this tab, newest first. */
@@ -129,15 +182,24 @@ export class TransferPayments extends EventTarget {
     return [...this.#records.values()].reverse();
   }
 
-  /** The sender's side of a paid share at `pricePerMB` (token base units per MB). */
+  /**
+   * The sender's side of a paid share at `pricePerMB` (token base units per MB), in `schemes` (by default every
+   * scheme this chain has).
+   */
   async payee(
     pricePerMB: bigint,
     hooks: {
-      onChange?: (channel: PayeeChannel) => void;
+      schemes?: readonly TransferScheme[];
+      onChange?: () => void;
       onStopped?: (error: PaymentStoppedError, channelId: bigint) => void;
     } = {},
-  ): Promise<BandwidthPayee> {
+  ): Promise<TransferPayee> {
     const { reader } = this.#parts;
+    const schemes = hooks.schemes ?? this.schemes;
+    if (schemes.length === 0) throw new PaymentSchemeError({ asked: "none", offered: this.schemes });
+    for (const scheme of schemes) {
+      if (!this.schemes.includes(scheme)) throw new PaymentSchemeError({ asked: scheme, offered: this.schemes });
+    }
     const owner = await this.#owner("Sending for pay");
     const key = await this.#parts.operatorKey();
     await enableKeyRoles({ reader, owner, key }, OperatorRole.Payee, "being paid for transfers");
@@ -145,109 +207,197 @@ export class TransferPayments extends EventTarget {
       chainId: reader.chain.id,
       payee: owner.account.address,
       pricePerMB,
-      schemes: ["bandwidth"],
+      schemes: [...schemes],
     };
-    return new BandwidthPayee({
-      reader,
-      operator: createTabulaClient({ chain: reader.chain, account: key }),
-      owner: owner.account.address,
-      terms,
-      ...(this.#parts.paymentTimeoutMs ? { timeoutMs: this.#parts.paymentTimeoutMs } : {}),
-      onChange: (channel) => {
-        this.#note(channel.channelId, "payee", {
-          counterparty: channel.payer,
-          status: "Active",
-          deposit: channel.deposit,
-          pricePerMB: channel.pricePerMB,
-          agreedBytes: channel.agreed.usage.totalBytes,
-          agreed: channel.agreed,
-          amount: channel.earned,
-          ...(channel.confirmTx ? { tx: { what: "confirm", hash: channel.confirmTx } } : {}),
-        });
-        hooks.onChange?.(channel);
-      },
-      ...(hooks.onStopped ? { onStopped: hooks.onStopped } : {}),
+    const timeout = this.#parts.paymentTimeoutMs ? { timeoutMs: this.#parts.paymentTimeoutMs } : {};
+    const stopped = hooks.onStopped ? { onStopped: hooks.onStopped } : {};
+    return new TransferPayee(terms, {
+      ...(schemes.includes("bandwidth")
+        ? {
+            bandwidth: new BandwidthPayee({
+              reader,
+              operator: createTabulaClient({ chain: reader.chain, account: key }),
+              owner: owner.account.address,
+              terms,
+              ...timeout,
+              ...stopped,
+              onChange: (channel) => {
+                this.#note("bandwidth", channel.channelId, "payee", {
+                  counterparty: channel.payer,
+                  status: "Active",
+                  deposit: channel.deposit,
+                  pricePerMB: channel.pricePerMB,
+                  agreedBytes: channel.paidBytes,
+                  agreed: channel.agreed,
+                  amount: channel.earned,
+                  ...(channel.confirmTx ? { tx: { what: "confirm", hash: channel.confirmTx } } : {}),
+                });
+                hooks.onChange?.();
+              },
+            }),
+          }
+        : {}),
+      ...(schemes.includes("hash-chain")
+        ? {
+            "hash-chain": new HashChainPayee({
+              reader,
+              owner: owner.account.address,
+              terms,
+              ...timeout,
+              ...stopped,
+              onChange: (channel) => {
+                this.#live.add(keyOf("hash-chain", channel.channelId));
+                this.#noteHashChainPayee(channel);
+                hooks.onChange?.();
+              },
+            }),
+          }
+        : {}),
     });
   }
 
-  /** The receiver's side: opens a channel that pays `terms` for `totalBytes` (one permit, one transaction). */
+  /**
+   * The receiver's side: locks what pays `terms` for `totalBytes` in `scheme` (by default the first of the link's
+   * schemes this tab pays in): one permit, one transaction.
+   */
   async payer(
     terms: PaymentTerms,
     totalBytes: bigint,
-    hooks: { onChange?: (channel: PayerChannel) => void } = {},
-  ): Promise<BandwidthPayer> {
+    hooks: { scheme?: PaymentScheme; onChange?: (payment: PayerView) => void } = {},
+  ): Promise<SchemePayer> {
     const { reader } = this.#parts;
     if (terms.chainId !== reader.chain.id) {
       throw new PaymentChainMismatchError({ linkChainId: terms.chainId, tabChainId: reader.chain.id });
     }
+    const scheme = hooks.scheme ?? this.schemeFor(terms);
+    if (!scheme || !terms.schemes.includes(scheme) || !this.schemes.includes(scheme as TransferScheme)) {
+      throw new PaymentSchemeError({ asked: scheme ?? "none of them", offered: terms.schemes });
+    }
     const owner = await this.#owner("Receiving a paid transfer");
     // Nothing is signed or sent for a deposit the owner cannot make.
-    await assertCanPay(reader, owner.account.address, terms, totalBytes);
+    await assertCanPay(reader, owner.account.address, terms, totalBytes, scheme);
     const key = await this.#parts.operatorKey();
     await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
-    const payer = await BandwidthPayer.open({
-      reader,
-      owner,
-      operator: key,
-      terms,
-      totalBytes,
-      onChange: (channel) => {
-        this.#notePayer(channel);
-        hooks.onChange?.(channel);
-      },
-    });
+    const onChange = (payment: PayerView) => {
+      this.#notePayer(payment);
+      hooks.onChange?.(payment);
+    };
+    const payer: SchemePayer =
+      scheme === "bandwidth"
+        ? await BandwidthPayer.open({ reader, owner, operator: key, terms, totalBytes, onChange })
+        : await HashChainPayer.open({ reader, owner, terms, totalBytes, onChange });
     this.#notePayer(payer.view);
     return payer;
   }
 
+  /** The scheme this tab pays `terms` in: the first the link takes that this chain has. */
+  schemeFor(terms: Pick<PaymentTerms, "schemes">): TransferScheme | undefined {
+    return this.schemes.find((scheme) => terms.schemes.includes(scheme));
+  }
+
   /**
-   * The payee closes its channels on `payee` (or only `channelId`) with the last unit both signed (the empty unit
-   * if none).
+   * The payee ends what `payee` was paid by (or only `channelId`): bandwidth channels close with the last unit both
+   * signed (the empty unit if none), hash chains are redeemed with the latest preimage.
    */
-  async close(payee: BandwidthPayee, channelId?: bigint): Promise<void> {
-    const key = await this.#parts.operatorKey();
-    const operator = createTabulaClient({ chain: this.#parts.reader.chain, account: key });
-    for (const channel of payee.channels) {
+  async close(payee: TransferPayee, channelId?: bigint): Promise<void> {
+    const operator = await this.#operator();
+    const bandwidth = payee.schemes.bandwidth;
+    for (const channel of bandwidth?.channels ?? []) {
       if (channelId !== undefined && channel.channelId !== channelId) continue;
-      this.#note(channel.channelId, "payee", {
-        agreed: payee.agreed(channel.channelId) ?? emptyUsage(channel.channelId),
+      this.#note("bandwidth", channel.channelId, "payee", {
+        agreed: bandwidth?.agreed(channel.channelId) ?? emptyUsage(channel.channelId),
       });
       await this.#close(operator, channel.channelId);
+    }
+    for (const channel of payee.schemes["hash-chain"]?.channels ?? []) {
+      if (channelId !== undefined && channel.channelId !== channelId) continue;
+      this.#noteHashChainPayee(channel);
+      this.#live.delete(keyOf("hash-chain", channel.channelId));
+      const record = this.#records.get(keyOf("hash-chain", channel.channelId));
+      if (record) await this.#redeem(operator, record);
     }
     await this.refresh();
     this.start();
   }
 
-  /** Closes channel `channelId` with the last unit both sides signed (either side may). */
+  /** Closes bandwidth channel `channelId` with the last unit both sides signed (either side may). */
   async closeChannel(channelId: bigint): Promise<void> {
     await this.#close(await this.#operator(), channelId);
     await this.refresh();
     this.start();
   }
 
-  /** The payer takes back the deposit of a channel the payee did not confirm in time. */
-  async reclaim(channelId: bigint): Promise<void> {
-    const record = this.#records.get(keyOf(channelId));
+  /** The payee redeems hash chain `channelId` with the latest preimage it holds. */
+  async redeem(channelId: bigint): Promise<void> {
+    const record = this.#records.get(keyOf("hash-chain", channelId));
     if (!record) return;
-    try {
-      const hash = await reclaimChannel(await this.#operator(), { channelId });
-      await waitForSuccess(this.#parts.reader, { hash, what: `Taking back the deposit of channel ${channelId}` });
-      this.#note(channelId, record.role, { tx: { what: "reclaim", hash }, error: undefined });
-    } catch (error) {
-      this.#note(channelId, record.role, { error: userMessage(error) });
-    }
+    this.#live.delete(keyOf("hash-chain", channelId));
+    await this.#redeem(await this.#operator(), record);
     await this.refresh();
   }
 
+  /**
+   * The payer takes back a deposit: of a bandwidth channel the payee did not confirm in time, or of a hash chain
+   * that expired unredeemed.
+   */
+  async reclaim(channelId: bigint): Promise<void> {
+    const record = this.#find(channelId);
+    if (!record) return;
+    await this.#reclaim(record);
+    await this.refresh();
+  }
+
+  async #reclaim(record: ChannelRecord): Promise<void> {
+    const { channelId, scheme } = record;
+    try {
+      const operator = await this.#operator();
+      const hash =
+        scheme === "bandwidth"
+          ? await reclaimChannel(operator, { channelId })
+          : await reclaimHashChain(operator, { channelId: chainIdHex(channelId) });
+      await waitForSuccess(this.#parts.reader, { hash, what: `Taking back the deposit of ${describe(record)}` });
+      this.#note(scheme, channelId, record.role, {
+        ...(scheme === "hash-chain" ? { status: "Reclaimed" as const, amount: 0n } : {}),
+        tx: { what: "reclaim", hash },
+        error: undefined,
+      });
+    } catch (error) {
+      this.#note(scheme, channelId, record.role, { error: userMessage(error) });
+    }
+  }
+
   async #close(operator: TabulaClient<LocalAccount>, channelId: bigint): Promise<void> {
-    const record = this.#records.get(keyOf(channelId));
+    const record = this.#records.get(keyOf("bandwidth", channelId));
     if (!record || record.txs.some((t) => t.what === "close")) return;
     try {
       const hash = await closeChannel(operator, { agreed: record.agreed ?? emptyUsage(channelId) });
       await waitForSuccess(this.#parts.reader, { hash, what: `Closing payment channel ${channelId}` });
-      this.#note(channelId, record.role, { tx: { what: "close", hash }, error: undefined });
+      this.#note("bandwidth", channelId, record.role, { tx: { what: "close", hash }, error: undefined });
     } catch (error) {
-      this.#note(channelId, record.role, { error: userMessage(error) });
+      this.#note("bandwidth", channelId, record.role, { error: userMessage(error) });
+    }
+    await this.#flush();
+  }
+
+  async #redeem(operator: TabulaClient<LocalAccount>, record: ChannelRecord): Promise<void> {
+    const redemption = record.redemption;
+    // Nothing was paid: the payer takes the deposit back after expiry.
+    if (!redemption || record.txs.some((t) => t.what === "redeem")) return;
+    try {
+      const hash = await redeemHashChain(operator, {
+        channelId: chainIdHex(record.channelId),
+        preimage: redemption.preimage,
+        depth: redemption.depth,
+      });
+      await waitForSuccess(this.#parts.reader, { hash, what: `Redeeming ${describe(record)}` });
+      this.#note("hash-chain", record.channelId, record.role, {
+        status: "Redeemed",
+        amount: BigInt(redemption.depth) * record.pricePerMB,
+        tx: { what: "redeem", hash },
+        error: undefined,
+      });
+    } catch (error) {
+      this.#note("hash-chain", record.channelId, record.role, { error: userMessage(error) });
     }
     await this.#flush();
   }
@@ -256,7 +406,11 @@ export class TransferPayments extends EventTarget {
     return createTabulaClient({ chain: this.#parts.reader.chain, account: await this.#parts.operatorKey() });
   }
 
-  /** Reads every channel's state; settles those whose challenge window has passed. */
+  /**
+   * Reads every channel's state: settles bandwidth channels whose challenge window has passed (challenging a close
+   * made with an older unit first), redeems hash chains no transfer pays into any more, and takes back hash chains
+   * that expired unredeemed.
+   */
   async refresh(): Promise<void> {
     if (this.#settling) return;
     this.#settling = true;
@@ -264,28 +418,82 @@ export class TransferPayments extends EventTarget {
       const { reader } = this.#parts;
       const now = (await getBlock(reader)).timestamp;
       for (const record of [...this.#records.values()]) {
-        if (record.status === "Settled" || record.status === "Reclaimed" || record.status === "None") continue;
-        const info = await getChannel(reader, { channelId: record.channelId });
-        const counterparty = record.role === "payer" ? info.payee : info.payer;
-        if (info.status === ChannelStatus.None || !isAddressEqual(counterparty, record.counterparty)) {
-          // A local chain started afresh: the channel this tab kept is not there any more.
-          this.#note(record.channelId, record.role, { status: "None", error: "This channel is not on the chain." });
-          continue;
-        }
-        this.#note(record.channelId, record.role, fromInfo(info));
-        if (info.status !== ChannelStatus.Closing) continue;
-        const held = record.agreed;
-        if (now <= info.deadline && held && held.usage.sequence > info.agreedSequence) {
-          // Closed with an older unit than the one both signed last: the newer one replaces it.
-          await this.#challenge(record, held);
-        } else if (now > info.deadline) {
-          await this.#settle(record);
-        }
+        if (["Settled", "Reclaimed", "Redeemed", "None"].includes(record.status)) continue;
+        if (record.scheme === "hash-chain") await this.#refreshHashChain(record, now);
+        else await this.#refreshBandwidth(record, now);
       }
     } catch (error) {
       console.error(error);
     } finally {
       this.#settling = false;
+    }
+  }
+
+  async #refreshBandwidth(record: ChannelRecord, now: bigint): Promise<void> {
+    const info = await getChannel(this.#parts.reader, { channelId: record.channelId });
+    const counterparty = record.role === "payer" ? info.payee : info.payer;
+    if (info.status === ChannelStatus.None || !isAddressEqual(counterparty, record.counterparty)) {
+      // A local chain started afresh: the channel this tab kept is not there any more.
+      this.#note("bandwidth", record.channelId, record.role, {
+        status: "None",
+        error: "This channel is not on the chain.",
+      });
+      return;
+    }
+    this.#note("bandwidth", record.channelId, record.role, fromInfo(info));
+    if (info.status !== ChannelStatus.Closing) return;
+    const held = record.agreed;
+    if (now <= info.deadline && held && held.usage.sequence > info.agreedSequence) {
+      // Closed with an older unit than the one both signed last: the newer one replaces it.
+      await this.#challenge(record, held);
+    } else if (now > info.deadline) {
+      await this.#settle(record);
+    }
+  }
+
+  async #refreshHashChain(record: ChannelRecord, now: bigint): Promise<void> {
+    const { reader } = this.#parts;
+    const id = chainIdHex(record.channelId);
+    const info = await getHashChainChannel(reader, { channelId: id });
+    const counterparty = record.role === "payer" ? info.payee : info.payer;
+    if (info.payer === ZERO_ADDRESS || !isAddressEqual(counterparty, record.counterparty)) {
+      this.#note("hash-chain", record.channelId, record.role, {
+        status: "None",
+        error: "This hash chain is not on the chain.",
+      });
+      return;
+    }
+    if (info.closed) {
+      const outcome = await hashChainOutcome(reader, { channelId: id });
+      if (outcome?.how === "redeemed") {
+        this.#note("hash-chain", record.channelId, record.role, {
+          status: "Redeemed",
+          amount: outcome.paid,
+          tx: { what: "redeem", hash: outcome.hash },
+          error: undefined,
+        });
+      } else if (outcome?.how === "reclaimed") {
+        this.#note("hash-chain", record.channelId, record.role, {
+          status: "Reclaimed",
+          amount: 0n,
+          tx: { what: "reclaim", hash: outcome.hash },
+          error: undefined,
+        });
+      }
+      return;
+    }
+    if (now >= info.expiresAt) {
+      this.#note("hash-chain", record.channelId, record.role, { status: "Expired" });
+      // Unredeemed and expired: the deposit goes back to the payer, with no click.
+      if (record.role === "payer") await this.#reclaim(record);
+      return;
+    }
+    this.#note("hash-chain", record.channelId, record.role, { status: "Open", expiresAt: info.expiresAt });
+    // A chain no running transfer pays into (the tab was reloaded) is redeemed now, and one a stalled transfer
+    // still holds is redeemed before it can expire.
+    const live = this.#live.has(keyOf("hash-chain", record.channelId));
+    if (record.role === "payee" && (!live || info.expiresAt - now < REDEEM_MARGIN_SECONDS)) {
+      await this.#redeem(await this.#operator(), record);
     }
   }
 
@@ -308,23 +516,25 @@ export class TransferPayments extends EventTarget {
         hash,
         what: `Answering channel ${record.channelId}'s close with the last unit both signed`,
       });
-      this.#note(record.channelId, record.role, { tx: { what: "challenge", hash }, error: undefined });
+      this.#note("bandwidth", record.channelId, record.role, { tx: { what: "challenge", hash }, error: undefined });
     } catch (error) {
-      this.#note(record.channelId, record.role, { error: userMessage(error) });
+      this.#note("bandwidth", record.channelId, record.role, { error: userMessage(error) });
     }
   }
 
   async #settle(record: ChannelRecord): Promise<void> {
     try {
-      const key = await this.#parts.operatorKey();
-      const operator = createTabulaClient({ chain: this.#parts.reader.chain, account: key });
-      const hash = await settleChannel(operator, { channelId: record.channelId });
+      const hash = await settleChannel(await this.#operator(), { channelId: record.channelId });
       await waitForSuccess(this.#parts.reader, { hash, what: `Settling payment channel ${record.channelId}` });
       const info = await getChannel(this.#parts.reader, { channelId: record.channelId });
-      this.#note(record.channelId, record.role, { ...fromInfo(info), tx: { what: "settle", hash }, error: undefined });
+      this.#note("bandwidth", record.channelId, record.role, {
+        ...fromInfo(info),
+        tx: { what: "settle", hash },
+        error: undefined,
+      });
     } catch (error) {
       // The other side may have settled first: the next read shows it.
-      this.#note(record.channelId, record.role, { error: userMessage(error) });
+      this.#note("bandwidth", record.channelId, record.role, { error: userMessage(error) });
     }
   }
 
@@ -334,30 +544,50 @@ export class TransferPayments extends EventTarget {
     return owner;
   }
 
-  #notePayer(channel: PayerChannel): void {
-    this.#note(channel.channelId, "payer", {
-      counterparty: channel.payee,
+  #find(channelId: bigint): ChannelRecord | undefined {
+    return TRANSFER_SCHEMES.map((scheme) => this.#records.get(keyOf(scheme, channelId))).find(Boolean);
+  }
+
+  #notePayer(payment: PayerView): void {
+    this.#note(payment.scheme as TransferScheme, payment.channelId, "payer", {
+      counterparty: payment.payee,
+      ...(payment.scheme === "hash-chain" ? { status: "Open" as const } : {}),
+      deposit: payment.deposit,
+      pricePerMB: payment.pricePerMB,
+      agreedBytes: payment.paidBytes,
+      ...("agreed" in payment ? { agreed: payment.agreed as AgreedUsage } : {}),
+      ...("expiresAt" in payment ? { expiresAt: payment.expiresAt as bigint } : {}),
+      amount: payment.paid,
+      tx: { what: "open", hash: payment.openTx },
+    });
+  }
+
+  #noteHashChainPayee(channel: HashChainPayeeChannel): void {
+    this.#note("hash-chain", channel.channelId, "payee", {
+      counterparty: channel.payer,
       deposit: channel.deposit,
       pricePerMB: channel.pricePerMB,
-      agreedBytes: channel.agreed.usage.totalBytes,
-      agreed: channel.agreed,
-      amount: channel.paid,
-      tx: { what: "open", hash: channel.openTx },
+      agreedBytes: channel.paidBytes,
+      amount: channel.earned,
+      expiresAt: channel.expiresAt,
+      ...(channel.redemption ? { redemption: channel.redemption } : {}),
     });
   }
 
   #note(
+    scheme: TransferScheme,
     channelId: bigint,
     role: ChannelRecord["role"],
     patch: Partial<Omit<ChannelRecord, "txs">> & { tx?: ChannelRecord["txs"][number] },
   ): void {
-    const key = keyOf(channelId);
+    const key = keyOf(scheme, channelId);
     const { tx, ...rest } = patch;
     const before: ChannelRecord = this.#records.get(key) ?? {
+      scheme,
       channelId,
       role,
-      counterparty: "0x0000000000000000000000000000000000000000",
-      status: "Opened",
+      counterparty: ZERO_ADDRESS,
+      status: scheme === "bandwidth" ? "Opened" : "Open",
       deposit: 0n,
       pricePerMB: 0n,
       agreedBytes: 0n,
@@ -368,7 +598,7 @@ export class TransferPayments extends EventTarget {
     const next: ChannelRecord = { ...before, ...rest, txs };
     if (next.error === undefined) delete next.error;
     this.#records.set(key, next);
-    if (tx || patch.status !== before.status || patch.error !== before.error) this.#changed.now();
+    if (tx || (patch.status && patch.status !== before.status) || patch.error !== before.error) this.#changed.now();
     else this.#changed.soon();
     this.#dirty.add(key);
     // A transaction is written at once: a tab closed right after it must still find its channel.
@@ -384,20 +614,37 @@ export class TransferPayments extends EventTarget {
     const keys = [...this.#dirty];
     this.#dirty.clear();
     if (!store) return;
-    const prefix = this.#contractAddress();
     for (const key of keys) {
       const record = this.#records.get(key);
-      if (record) await store.put({ key: `${prefix}:${key}`, ...record }).catch((error) => console.error(error));
+      if (!record) continue;
+      const stored = { key: `${this.#contractAddress(record.scheme)}:${record.channelId}`, ...record };
+      await store.put(stored).catch((error) => console.error(error));
     }
   }
 
-  #contractAddress(): string {
-    return this.#parts.reader.chain.contracts.BandwidthChannel?.address.toLowerCase() ?? "none";
+  #contractAddress(scheme: TransferScheme): string {
+    return this.#parts.reader.chain.contracts[CONTRACT_OF[scheme]]?.address.toLowerCase() ?? "none";
   }
 }
 
-function keyOf(channelId: bigint): string {
-  return channelId.toString();
+const ZERO_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
+
+/** The contract each scheme pays through. */
+const CONTRACT_OF = { bandwidth: "BandwidthChannel", "hash-chain": "HashChainChannel" } as const;
+
+function keyOf(scheme: TransferScheme, channelId: bigint): string {
+  return `${scheme}:${channelId}`;
+}
+
+/** A hash chain's bytes32 id from its number. */
+function chainIdHex(channelId: bigint): Hex {
+  return numberToHex(channelId, { size: 32 });
+}
+
+function describe(record: ChannelRecord): string {
+  return record.scheme === "bandwidth"
+    ? `payment channel ${record.channelId}`
+    : `hash chain ${chainIdHex(record.channelId).slice(0, 10)}…`;
 }
 
 /** What the chain says of a channel, in the record's terms. */

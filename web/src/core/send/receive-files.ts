@@ -11,8 +11,10 @@ import {
   type TransferProgress,
   type TransferTicket,
 } from "../../p2p/protocols/transfer/index.ts";
-import { type BandwidthPayer, transferCost } from "../payments/bandwidth-payer.ts";
-import type { TransferPayments } from "../payments/transfer-payments.ts";
+import { transferCost } from "../payments/cost.ts";
+import { PaymentSchemeError } from "../payments/errors.ts";
+import type { TransferPayments, TransferScheme } from "../payments/transfer-payments.ts";
+import type { PayerView, SchemePayer } from "../payments/types.ts";
 import { type FileWriter, opfsStaging, SequentialSink, type StagedFiles, type Staging } from "./sinks.ts";
 
 export type IncomingStatus = "connecting" | "offered" | "receiving" | "done" | "declined" | "failed";
@@ -44,14 +46,17 @@ export interface IncomingTransfer {
 /** What a paid offer costs, before a byte moves. */
 export interface IncomingQuote {
   terms: PaymentTerms;
-  scheme: "bandwidth";
+  /** The scheme this tab will pay in, and the others the link takes that it could. */
+  scheme: TransferScheme;
+  schemes: TransferScheme[];
   totalBytes: bigint;
-  /** The most the files cost at the price: the deposit the channel locks (what is not used comes back). */
+  /** The most the files cost at the price in that scheme: the deposit it locks (what is not used comes back). */
   cost: bigint;
 }
 
 /** The payment of a transfer being received, live. */
 export interface IncomingPayment {
+  scheme: TransferScheme;
   channelId: bigint;
   openTx: `0x${string}`;
   deposit: bigint;
@@ -85,6 +90,7 @@ export class Receiver extends EventTarget {
   readonly #payments: TransferPayments | undefined;
   #incoming: IncomingTransfer | undefined;
   #decide: ((decision: Decision) => void) | undefined;
+  #quote: ((scheme: TransferScheme) => void) | undefined;
   #abort: AbortController | undefined;
   #releaseStaging: (() => void) | undefined;
 
@@ -147,7 +153,7 @@ export class Receiver extends EventTarget {
     const progress = new ProgressThrottle(() => {
       if (view.state === "receiving") set({ progress: pending });
     });
-    let payer: BandwidthPayer | undefined;
+    let payer: SchemePayer | undefined;
     let paying: IncomingPayment | undefined;
     // A unit moves the payment several times a second: the page hears of it at most every 100 ms.
     const payments = new ProgressThrottle(() => set({ ...(paying ? { payment: paying } : {}) }));
@@ -167,9 +173,19 @@ export class Receiver extends EventTarget {
               throw new TransferLinkError("it asks for payment, and this tab's chain has no payment channels");
             }
             const totalBytes = BigInt(files.reduce((sum, f) => sum + f.size, 0));
-            const quote: IncomingQuote | undefined = terms
-              ? { terms, scheme: "bandwidth", totalBytes, cost: transferCost(terms, totalBytes) }
-              : undefined;
+            let quote: IncomingQuote | undefined;
+            if (terms && this.#payments) {
+              const payments = this.#payments;
+              const schemes = payments.schemes.filter((scheme) => terms.schemes.includes(scheme));
+              const scheme = schemes[0];
+              if (!scheme) throw new PaymentSchemeError({ asked: "none of them", offered: terms.schemes });
+              quote = { terms, scheme, schemes, totalBytes, cost: transferCost(terms, totalBytes, scheme) };
+              this.#quote = (chosen) => {
+                if (!quote || !schemes.includes(chosen)) return;
+                quote = { ...quote, scheme: chosen, cost: transferCost(terms, totalBytes, chosen) };
+                set({ quote, paymentError: undefined });
+              };
+            }
             set({ state: "offered", files, ...(quote ? { quote } : {}) });
             let decision: Decision = false;
             while (!signal.aborted) {
@@ -177,33 +193,18 @@ export class Receiver extends EventTarget {
                 this.#decide = resolve;
               });
               this.#decide = undefined;
-              if (!decision || !terms || !this.#payments) break;
-              // The one approval: the deposit is locked in a channel to the sender before a byte moves.
+              if (!decision || !terms || !this.#payments || !quote) break;
+              // The one approval: the deposit is locked to the sender before a byte moves.
               try {
-                payer = await this.#payments.payer(terms, totalBytes, {
+                const locked = await this.#payments.payer(terms, totalBytes, {
+                  scheme: quote.scheme,
                   onChange: (channel) => {
-                    paying = {
-                      channelId: channel.channelId,
-                      openTx: channel.openTx,
-                      deposit: channel.deposit,
-                      receivedBytes: channel.receivedBytes,
-                      paidBytes: channel.agreed.usage.totalBytes,
-                      paid: channel.paid,
-                    };
+                    paying = incomingPayment(channel);
                     payments.soon();
                   },
                 });
-                const view = payer.view;
-                set({
-                  payment: {
-                    channelId: view.channelId,
-                    openTx: view.openTx,
-                    deposit: view.deposit,
-                    receivedBytes: 0n,
-                    paidBytes: 0n,
-                    paid: 0n,
-                  },
-                });
+                payer = locked;
+                set({ payment: incomingPayment(locked.view) });
                 break;
               } catch (error) {
                 set({ paymentError: describe(error) });
@@ -259,6 +260,11 @@ export class Receiver extends EventTarget {
     }
   }
 
+  /** Pays a paid offer in `scheme` (one of the quote's), before it is accepted. */
+  chooseScheme(scheme: TransferScheme): void {
+    this.#quote?.(scheme);
+  }
+
   /** Accepts the offered files: into `writers` (one per file, e.g. a save dialog's file), else staged on disk. */
   accept(writers?: FileWriter[]): void {
     this.#decide?.(writers ? { writers } : {});
@@ -281,6 +287,18 @@ export class Receiver extends EventTarget {
   #emit(): void {
     this.dispatchEvent(new Event("change"));
   }
+}
+
+function incomingPayment(view: PayerView): IncomingPayment {
+  return {
+    scheme: view.scheme as TransferScheme,
+    channelId: view.channelId,
+    openTx: view.openTx,
+    deposit: view.deposit,
+    receivedBytes: view.receivedBytes,
+    paidBytes: view.paidBytes,
+    paid: view.paid,
+  };
 }
 
 function describe(error: unknown): { name: string; message: string } {

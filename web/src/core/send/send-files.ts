@@ -8,8 +8,8 @@ import {
   type TransferProgress,
   type TransferShare,
 } from "../../p2p/protocols/transfer/index.ts";
-import type { BandwidthPayee } from "../payments/bandwidth-payee.ts";
-import type { TransferPayments } from "../payments/transfer-payments.ts";
+import type { TransferPayee } from "../payments/transfer-payee.ts";
+import type { TransferPayments, TransferScheme } from "../payments/transfer-payments.ts";
 
 export type { TransferFileMeta, TransferProgress };
 
@@ -34,14 +34,16 @@ export interface OutgoingShare {
 export interface OutgoingPayment {
   /** Token base units per MB (10^6 bytes). */
   pricePerMB: bigint;
-  /** Bytes sent, bytes the receiver countersigned, and what those earn, over every receiver's channel. */
+  /** The schemes the link takes. */
+  schemes: TransferScheme[];
+  /** Bytes sent, bytes the receivers paid for, and what those earn, over every receiver's channel. */
   sentBytes: bigint;
   paidBytes: bigint;
   earned: bigint;
   channels: bigint[];
   /** Why sending stopped, when the receiver stopped paying. */
   stopped?: string;
-  /** Whether the channels were closed (the tab settles them once their challenge window passes). */
+  /** Whether the payments were ended: channels closed (settled once their window passes), hash chains redeemed. */
   closed: boolean;
 }
 
@@ -58,6 +60,8 @@ export class Sender extends EventTarget {
   readonly #transfer: Pick<Transfer, "share">;
   readonly #payments: TransferPayments | undefined;
   readonly #shares = new Map<number, TransferShare>();
+  /** What each paid offer is paid by: its payments end when it is stopped. */
+  readonly #payees = new Map<number, TransferPayee>();
   #nextId = 1;
   #outgoing: readonly OutgoingShare[] = [];
   #error: string | undefined;
@@ -70,7 +74,12 @@ export class Sender extends EventTarget {
 
   /** Whether this tab can ask to be paid for what it sends (the chain has payment channels). */
   get canCharge(): boolean {
-    return this.#payments !== undefined;
+    return this.#payments !== undefined && this.#payments.schemes.length > 0;
+  }
+
+  /** The schemes a paid link can take on this chain, in the order the tab prefers them. */
+  get schemes(): TransferScheme[] {
+    return this.#payments?.schemes ?? [];
   }
 
   get outgoing(): readonly OutgoingShare[] {
@@ -84,11 +93,12 @@ export class Sender extends EventTarget {
   /**
    * Offers files to whoever opens the link (built on `appUrl`); the data goes straight from this tab to theirs.
    * The offer lasts until {@link stop} or until `signal` aborts. With a `pricePerMB` above 0 (token base units per
-   * MB) the link carries the price, and the receiver pays as the bytes arrive.
+   * MB) the link carries the price and `schemes` (by default every one this chain has), and the receiver pays as
+   * the bytes arrive.
    */
   async share(
     files: readonly File[],
-    options: { appUrl: string; signal?: AbortSignal; pricePerMB?: bigint },
+    options: { appUrl: string; signal?: AbortSignal; pricePerMB?: bigint; schemes?: readonly TransferScheme[] },
   ): Promise<void> {
     this.#error = undefined;
     this.#emit();
@@ -99,7 +109,7 @@ export class Sender extends EventTarget {
     };
     let pending: TransferProgress | undefined;
     const progress = new ProgressThrottle(() => update({ progress: pending }));
-    let payee: BandwidthPayee | undefined;
+    let payee: TransferPayee | undefined;
     let paymentClosed = () => {};
     try {
       options.signal?.throwIfAborted();
@@ -107,8 +117,10 @@ export class Sender extends EventTarget {
       if (price < 0n) throw new RangeError("the price must not be negative");
       if (price > 0n) {
         if (!this.#payments) throw new RangeError("this chain has no payment channels: send for free");
+        const schemes = [...(options.schemes ?? this.#payments.schemes)];
         let payment: OutgoingPayment = {
           pricePerMB: price,
+          schemes,
           sentBytes: 0n,
           paidBytes: 0n,
           earned: 0n,
@@ -120,13 +132,14 @@ export class Sender extends EventTarget {
           payment = { ...payment, ...patch };
           shown[at]();
         };
-        const paying: BandwidthPayee = await this.#payments.payee(price, {
+        const paying: TransferPayee = await this.#payments.payee(price, {
+          schemes,
           onChange: () => {
             const channels = paying.channels;
             show(
               {
                 sentBytes: channels.reduce((sum, c) => sum + c.sentBytes, 0n),
-                paidBytes: channels.reduce((sum, c) => sum + c.agreed.usage.totalBytes, 0n),
+                paidBytes: channels.reduce((sum, c) => sum + c.paidBytes, 0n),
                 earned: channels.reduce((sum, c) => sum + c.earned, 0n),
                 channels: channels.map((c) => c.channelId),
               },
@@ -135,7 +148,7 @@ export class Sender extends EventTarget {
           },
           onStopped: (error, channelId) => {
             show({ stopped: userMessage(error) });
-            // What was paid is earned: the channel closes on the last unit both signed.
+            // What was paid is earned: the channel closes on the last unit both signed, a chain is redeemed.
             void this.#payments?.close(paying, channelId);
           },
         });
@@ -161,10 +174,19 @@ export class Sender extends EventTarget {
         options.signal.throwIfAborted();
       }
       this.#shares.set(id, share);
+      if (payee) this.#payees.set(id, payee);
       const link = receiveLink(options.appUrl, share.link);
       const qrSvg = await QRCode.toString(link, { type: "svg", margin: 1, errorCorrectionLevel: "M" });
       const payment: OutgoingPayment | undefined = payee
-        ? { pricePerMB: payee.terms.pricePerMB, sentBytes: 0n, paidBytes: 0n, earned: 0n, channels: [], closed: false }
+        ? {
+            pricePerMB: payee.terms.pricePerMB,
+            schemes: payee.terms.schemes as TransferScheme[],
+            sentBytes: 0n,
+            paidBytes: 0n,
+            earned: 0n,
+            channels: [],
+            closed: false,
+          }
         : undefined;
       this.#outgoing = [
         ...this.#outgoing,
@@ -176,7 +198,7 @@ export class Sender extends EventTarget {
         progress.flush();
         update({ done: true, ...(pending ? { progress: pending } : {}) });
         if (payee && this.#payments) {
-          // Paid in full: the channels close now, and settle once their challenge window has passed.
+          // Paid in full: channels close now (and settle once their window has passed), hash chains are redeemed.
           await this.#payments.close(payee);
           paymentClosed();
         }
@@ -188,10 +210,16 @@ export class Sender extends EventTarget {
     }
   }
 
-  /** Stops offering a transfer (its link stops working). */
+  /**
+   * Stops offering a transfer (its link stops working); a paid one's payments end with what was paid: channels
+   * close on the last unit both signed, hash chains are redeemed.
+   */
   stop(id: number): void {
     this.#shares.get(id)?.close();
     this.#shares.delete(id);
+    const payee = this.#payees.get(id);
+    this.#payees.delete(id);
+    if (payee) void this.#payments?.close(payee);
     this.#outgoing = this.#outgoing.filter((o) => o.id !== id);
     this.#emit();
   }

@@ -33,6 +33,7 @@ const decoders: [string, (bytes: Uint8Array) => unknown][] = [
   ["transfer file list", transfer.decodeFileList],
   ["payment terms", pay.decodeTerms],
   ["bandwidth payment", pay.decodeBandwidthMessage],
+  ["hash-chain payment", pay.decodeHashChainMessage],
 ];
 
 /** The only way a decoder may fail: a named MalformedMessageError. Anything it returns must re-encode. */
@@ -218,6 +219,12 @@ describe("protocol decoders under fuzzing", () => {
         pay.decodeBandwidthMessage,
         pay.encodeBandwidthMessage,
         { type: "sign", sequence: 3n, signature: `0x${"ef".repeat(65)}` },
+      ],
+      [pay.decodeHashChainMessage, pay.encodeHashChainMessage, { type: "open", channelId: `0x${"12".repeat(32)}` }],
+      [
+        pay.decodeHashChainMessage,
+        pay.encodeHashChainMessage,
+        { type: "token", depth: 68, preimage: `0x${"34".repeat(32)}` },
       ],
     ];
     for (const [decode, encode, original] of valid) {

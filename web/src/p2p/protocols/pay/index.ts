@@ -9,6 +9,9 @@
  * Bandwidth channel (`scheme: "bandwidth"`): payer → `open` {ch} once (the channel it opened on-chain); payer →
  * `unit` {ch, seq, n, time, link, sig} for the bytes it received and verified; payee → `sign` {seq, sig}, its
  * countersignature of that unit.
+ *
+ * Hash chain (`scheme: "hash-chain"`): payer → `open` {ch} once (the 32-byte id of the chain it locked); payer →
+ * `token` {d, p}, the preimage `p` at depth `d`, for the MB it received and verified; the payee answers nothing.
  */
 import type { Address, Hex } from "viem";
 import { bytesToHex, getAddress, hexToBytes } from "viem";
@@ -149,4 +152,51 @@ function checkVersion(fields: Fields): void {
   if (version !== PAY_VERSION) {
     throw new MalformedMessageError(PAY_PROTOCOL, `payment version ${version} is not supported (${PAY_VERSION} is)`);
   }
+}
+
+/** The payer names the hash chain it locked for these bytes. */
+export interface HashChainOpenMessage {
+  type: "open";
+  channelId: Hex;
+}
+
+/** The preimage at `depth`: it pays `depth` units in all. */
+export interface HashChainTokenMessage {
+  type: "token";
+  depth: number;
+  preimage: Hex;
+}
+
+export type HashChainMessage = HashChainOpenMessage | HashChainTokenMessage;
+
+export function encodeHashChainMessage(message: HashChainMessage): Uint8Array {
+  switch (message.type) {
+    case "open":
+      return encodeMessage({ v: PAY_VERSION, t: "open", ch: hexToBytes(message.channelId) });
+    case "token":
+      return encodeMessage({ v: PAY_VERSION, t: "token", d: message.depth, p: hexToBytes(message.preimage) });
+  }
+}
+
+export function decodeHashChainMessage(bytes: Uint8Array): HashChainMessage {
+  const fields = decodeFields(PAY_PROTOCOL, bytes, "payment");
+  checkVersion(fields);
+  const type = fields.string("t", 8);
+  let message: HashChainMessage;
+  switch (type) {
+    case "open":
+      message = { type: "open", channelId: bytesToHex(fields.bytes("ch", { min: 32, max: 32 })) };
+      break;
+    case "token":
+      message = {
+        type: "token",
+        depth: fields.uint("d"),
+        preimage: bytesToHex(fields.bytes("p", { min: 32, max: 32 })),
+      };
+      break;
+    default:
+      throw new MalformedMessageError(PAY_PROTOCOL, `unknown hash-chain message type "${type}"`);
+  }
+  fields.end();
+  return message;
 }

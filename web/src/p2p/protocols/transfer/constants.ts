@@ -27,6 +27,8 @@ export const SEND_AHEAD_CHUNKS = 3;
 export const RECEIVE_AHEAD_CHUNKS = 4;
 /** How long either side waits for the other's next message. */
 export const MESSAGE_TIMEOUT_MS = 30_000;
+/** How long a sender that refused the payments keeps taking the receiver's messages, until it read why. */
+export const REFUSAL_DRAIN_MS = 5_000;
 /** Reconnections a receiver tries after the connection drops, with a doubling pause starting at the base. */
 export const RESUME_ATTEMPTS = 6;
 export const RESUME_BACKOFF_MS = 250;

@@ -42,6 +42,7 @@ import {
   MIN_CHUNK_BYTES,
   PAID_CHUNK_BYTES,
   RECEIVE_AHEAD_CHUNKS,
+  REFUSAL_DRAIN_MS,
   RESUME_ATTEMPTS,
   RESUME_BACKOFF_MAX_MS,
   RESUME_BACKOFF_MS,
@@ -313,8 +314,10 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       }
       await framed.write(encodeSenderMessage({ type: "done" }), { signal });
       await acks;
-    } catch (error) {
-      exchange.abort(error);
+    } catch (caught) {
+      exchange.abort(caught);
+      // The first failure is the cause: a payment the acknowledging side refused aborts whatever this side awaited.
+      const error: unknown = exchange.signal.reason;
       const payment = error instanceof PaymentStoppedError || error instanceof PaymentRefusedError;
       if (payment) {
         // The receiver is told why, so that it does not reconnect to a sender that will not take its payments.
@@ -322,6 +325,11 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
         await framed
           .write(encodeSenderMessage({ type: "error", code, message: error.shortMessage }), { signal: outer })
           .catch(() => {});
+        // Closed rather than reset, so the message reaches the receiver before the stream ends; what the receiver
+        // still sends until it reads it is taken and dropped, so that its writes do not fail first.
+        await framed.close({ signal: outer }).catch(() => {});
+        const drained = AbortSignal.any([outer, AbortSignal.timeout(REFUSAL_DRAIN_MS)]);
+        while ((await framed.read({ signal: drained }).catch(() => undefined)) !== undefined);
       }
       throw signal.aborted && !payment ? abortReason(signal) : error;
     }

@@ -1,0 +1,38 @@
+/**
+ * The sender's side of one paid share, over every scheme its link accepts: a receiver's first payment names the
+ * scheme, and the payee of that scheme admits it. Any other scheme is refused by name.
+ */
+import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
+import type { PaymentScheme, PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
+import type { BandwidthPayee } from "./bandwidth-payee.ts";
+import type { HashChainPayee } from "./hash-chain-payee.ts";
+import type { PayeeView } from "./types.ts";
+
+export interface SchemePayees {
+  bandwidth?: BandwidthPayee;
+  "hash-chain"?: HashChainPayee;
+}
+
+export class TransferPayee implements PaidShare {
+  readonly terms: PaymentTerms;
+  readonly schemes: SchemePayees;
+
+  constructor(terms: PaymentTerms, schemes: SchemePayees) {
+    this.terms = terms;
+    this.schemes = schemes;
+  }
+
+  async admit(payment: Payment, session: Parameters<PaidShare["admit"]>[1]): Promise<PayeeGate> {
+    const payee = this.schemes[payment.scheme as keyof SchemePayees];
+    if (!payee || !this.terms.schemes.includes(payment.scheme as PaymentScheme)) {
+      throw new PaymentRefusedError(`this link takes ${this.terms.schemes.join(", ")}, not ${payment.scheme}`);
+    }
+    return await payee.admit(payment, session);
+  }
+
+  /** Every receiver's payment, in every scheme. */
+  get channels(): PayeeView[] {
+    return [...(this.schemes.bandwidth?.channels ?? []), ...(this.schemes["hash-chain"]?.channels ?? [])];
+  }
+}

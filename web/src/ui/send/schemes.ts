@@ -1,0 +1,21 @@
+import type { TransferScheme } from "../../state/send.svelte.ts";
+
+/** How each payment scheme is named to a user, what it does, and what happens to the part not spent. */
+export const SCHEME_LABELS: Record<TransferScheme, { name: string; about: string; refund: string }> = {
+  bandwidth: {
+    name: "a bandwidth channel",
+    about: "Both tabs sign the byte count as it grows; the channel settles on the last count both signed.",
+    refund: "the rest comes back when the channel settles.",
+  },
+  "hash-chain": {
+    name: "a hash chain",
+    about: "The receiver reveals one link of a hash chain per MB; the sender redeems the last one, once.",
+    refund: "the rest comes back when the sender redeems (or, if it never does, after two days).",
+  },
+};
+
+/** A bytes32 id (as its number) shortened for a table cell. */
+export function shortId(id: bigint): string {
+  const hex = `0x${id.toString(16).padStart(64, "0")}`;
+  return `${hex.slice(0, 10)}…${hex.slice(-4)}`;
+}
