@@ -18,6 +18,8 @@
  *   settle over the MB it paid for.
  * - `paid_send_hash_chain_MBps`, `paid_send_hash_chain_ratio`, `gas_per_MB_hash_chain`: the same through a hash
  *   chain the receiver picks (one preimage per MB); its gas is the chain's open and its one redemption.
+ * - `paid_send_merkle_MBps`, `paid_send_merkle_ratio`, `gas_per_MB_merkle`: the same in Merkle tokens (one token
+ *   per MB); its gas is the channel's funding and the one redemption of every token.
  * - `idle_seven_tabs_cpu_cores_busy`: the same for the six hosts and the owner over 10 s with nothing moving.
  * - `*_cpu_cores_busy`: CPU seconds of every Chromium process per second of each measurement. All tabs share this
  *   machine's cores, so when this nears the core count the figure above it is bound by CPU, not by the links.
@@ -46,7 +48,7 @@ async function sendSeconds(
   appUrl: string,
   rpcUrl: string,
   path: string,
-  paid?: { price: string; scheme: "bandwidth" | "hash-chain" },
+  paid?: { price: string; scheme: "bandwidth" | "hash-chain" | "merkle" },
 ): Promise<{ seconds: number; txs: Hash[] }> {
   const sender = await from.open(appUrl);
   await sender.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 90_000 });
@@ -68,9 +70,9 @@ async function sendSeconds(
   await receiver.locator('[data-testid="receive"][data-state="done"]').waitFor({ timeout: 600_000 });
   const seconds = (performance.now() - started) / 1000;
   const txs: Hash[] = [];
-  if (paid?.scheme === "hash-chain") {
+  if (paid && paid.scheme !== "bandwidth") {
     const id = await receiver.locator('[data-testid="receive-payment"]').getAttribute("data-channel");
-    const row = `[data-testid="channel"][data-scheme="hash-chain"][data-channel="${id}"]`;
+    const row = `[data-testid="channel"][data-scheme="${paid.scheme}"][data-channel="${id}"]`;
     await sender.locator(`${row}[data-status="Redeemed"]`).waitFor({ timeout: 90_000 });
     for (const [page, what] of [
       [receiver, "open"],
@@ -221,6 +223,10 @@ export async function networkBench(log: (line: string) => void = console.error):
       price: "0.001",
       scheme: "hash-chain",
     });
+    const merkleSend = await sendSeconds(ownerBrowser, freshBrowser, stack.appUrl, rpcUrl, sendPath, {
+      price: "0.001",
+      scheme: "merkle",
+    });
     const sendChain = createPublicClient({ transport: http(rpcUrl) });
     const gasOf = async (txs: Hash[]) => {
       let gas = 0n;
@@ -229,8 +235,10 @@ export async function networkBench(log: (line: string) => void = console.error):
     };
     if (paidSend.txs.length !== 4) throw new Error(`the paid send's channel took ${paidSend.txs.length} transactions`);
     if (chainSend.txs.length !== 2) throw new Error(`the paid send's chain took ${chainSend.txs.length} transactions`);
+    if (merkleSend.txs.length !== 2) throw new Error(`the Merkle send took ${merkleSend.txs.length} transactions`);
     const sendGas = await gasOf(paidSend.txs);
     const chainGas = await gasOf(chainSend.txs);
+    const merkleGas = await gasOf(merkleSend.txs);
 
     for (let i = 2; i < HOSTS; i++) hosts.push(await startHost(hostsBrowser, stack.appUrl));
 
@@ -376,6 +384,9 @@ export async function networkBench(log: (line: string) => void = console.error):
       paid_send_hash_chain_MBps: FILE_BYTES / 1e6 / chainSend.seconds,
       paid_send_hash_chain_ratio: freeSend.seconds / chainSend.seconds,
       gas_per_MB_hash_chain: Number(chainGas) / (FILE_BYTES / 1e6),
+      paid_send_merkle_MBps: FILE_BYTES / 1e6 / merkleSend.seconds,
+      paid_send_merkle_ratio: freeSend.seconds / merkleSend.seconds,
+      gas_per_MB_merkle: Number(merkleGas) / (FILE_BYTES / 1e6),
       idle_seven_tabs_cpu_cores_busy: idleCores,
       upload_network_MBps: FILE_BYTES / 1e6 / (uploadMs / 1000),
       upload_network_cpu_cores_busy: uploadCores,

@@ -8,7 +8,7 @@ import type { Page } from "playwright-core";
 import { type Address, createPublicClient, http, parseEther, parseEventLogs } from "viem";
 import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { bandwidthChannelAbi, hashChainChannelAbi, tokenAbi } from "../web/src/chain/abi.ts";
+import { bandwidthChannelAbi, hashChainChannelAbi, merkleChannelAbi, tokenAbi } from "../web/src/chain/abi.ts";
 import {
   attributes,
   type Browser,
@@ -26,6 +26,11 @@ const PRICE = "0.001";
 const PRICE_WEI = parseEther(PRICE);
 /** The channel's challenge window on the local chain (contracts/deploy/payments.ts). */
 const CHALLENGE_WINDOW_SECONDS = 24 * 60 * 60;
+/** The schemes that pay one unit per MB: their contract, and how the page and the test name them. */
+const TOKEN_SCHEMES = {
+  "hash-chain": { contract: "HashChainChannel", name: "a hash chain", token: "preimage" },
+  merkle: { contract: "MerkleChannel", name: "Merkle tokens", token: "token" },
+} as const;
 /** A step fails once neither tab has shown a byte or a state change for this long. */
 const STALL_MS = 90_000;
 
@@ -44,7 +49,7 @@ function sendProgress(from: Page, to: Page): ProgressSignal[] {
   ];
 }
 
-describe("paid send: tab to tab, paid per byte over a bandwidth channel or a hash chain", () => {
+describe("paid send: tab to tab, paid per byte over a bandwidth channel, a hash chain or Merkle tokens", () => {
   let stack: Stack;
   let sender: Browser;
   let receiver: Browser;
@@ -179,30 +184,36 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel or a has
     await Promise.all([from.close(), to.close()]);
   });
 
-  it("sends 64 MiB paid through a hash chain the receiver picks: one preimage per MB, one redemption", async () => {
-    // Wallets of their own: the first test's wallets no longer hold what the faucet gives.
-    const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
-    try {
-      await receiver.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
-      await sendThroughHashChain(sender, receiver);
-    } finally {
-      await Promise.all([sender.close(), receiver.close()]);
-    }
-  });
+  for (const scheme of ["hash-chain", "merkle"] as const) {
+    it(`sends 64 MiB paid through ${TOKEN_SCHEMES[scheme].name} the receiver picks: one ${TOKEN_SCHEMES[scheme].token} per MB, redeemed once`, async () => {
+      // Wallets of their own: the first test's wallets no longer hold what the faucet gives.
+      const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
+      try {
+        await receiver.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
+        await sendThroughTokens(sender, receiver, scheme);
+      } finally {
+        await Promise.all([sender.close(), receiver.close()]);
+      }
+    });
+  }
 
-  async function sendThroughHashChain(sender: Browser, receiver: Browser): Promise<void> {
-    const chains = stack.contracts.HashChainChannel as Address;
+  /** A paid send through a scheme that pays one unit per MB: a hash chain or Merkle tokens. */
+  async function sendThroughTokens(sender: Browser, receiver: Browser, scheme: "hash-chain" | "merkle"): Promise<void> {
+    const { contract, name } = TOKEN_SCHEMES[scheme];
+    const held = stack.contracts[contract] as Address;
+    const file = `${scheme}.bin`;
     const { chain, balance, supply, path, digest, from, to, payee, payer, before } = await openPaidSend(
       sender,
       receiver,
-      "chained.bin",
-      chains,
+      file,
+      held,
     );
 
-    // The link takes both schemes (the default); the receiver picks the hash chain.
+    // The link takes every scheme (the default); the receiver picks this one.
     await from.getByTestId("send-price").fill(PRICE);
-    assert.equal(await from.getByTestId("send-scheme-bandwidth").isChecked(), true);
-    assert.equal(await from.getByTestId("send-scheme-hash-chain").isChecked(), true);
+    for (const each of ["bandwidth", "hash-chain", "merkle"]) {
+      assert.equal(await from.getByTestId(`send-scheme-${each}`).isChecked(), true);
+    }
     await from.getByTestId("send-input").setInputFiles(path);
     await untilStalled("the paid link", from.getByTestId("send-link"), {
       progress: [markup(from, '[data-testid="send"]', "the send page")],
@@ -210,14 +221,14 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel or a has
     });
     await to.goto(await from.getByTestId("send-link").inputValue());
     await to.locator('[data-testid="receive-quote"][data-scheme="bandwidth"]').waitFor({ timeout: STALL_MS });
-    await to.getByTestId("receive-scheme").selectOption("hash-chain");
+    await to.getByTestId("receive-scheme").selectOption(scheme);
 
     // One unit per MB, the last one whole: 64 MiB is 68 units at the price, all locked up front.
     const units = BigInt(Math.ceil(FILE_BYTES / 1_000_000));
     const cost = units * PRICE_WEI;
-    const quote = to.locator(`[data-testid="receive-quote"][data-scheme="hash-chain"][data-cost="${cost}"]`);
+    const quote = to.locator(`[data-testid="receive-quote"][data-scheme="${scheme}"][data-cost="${cost}"]`);
     await quote.waitFor({ timeout: STALL_MS });
-    assert.match((await quote.textContent()) ?? "", /hash chain/);
+    assert.match((await quote.textContent()) ?? "", new RegExp(name));
     await to.getByTestId("accept").click();
     const started = performance.now();
     await untilStalled("the paid send", to.locator('[data-testid="receive"][data-state="done"]'), {
@@ -225,23 +236,23 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel or a has
       stallMs: STALL_MS,
     });
     const seconds = (performance.now() - started) / 1000;
-    console.log(`# 64 MiB paid through a hash chain in ${seconds.toFixed(1)} s, chain locked included`);
-    const payment = to.locator('[data-testid="receive-payment"][data-scheme="hash-chain"]');
+    console.log(`# 64 MiB paid through ${name} in ${seconds.toFixed(1)} s, deposit locked included`);
+    const payment = to.locator(`[data-testid="receive-payment"][data-scheme="${scheme}"]`);
     const channelId = BigInt((await payment.getAttribute("data-channel")) ?? "0");
-    assert.ok(channelId > 0n, "the receiver shows its hash chain");
+    assert.ok(channelId > 0n, "the receiver shows what it locked");
 
-    // Every MB was paid for; the sender redeems the last preimage once the transfer is over.
+    // Every MB was paid for; the sender redeems once the transfer is over.
     await untilStalled(
-      "the sender redeeming the chain",
+      "the sender redeeming",
       from.locator(
         `[data-testid="send-payment"][data-closed="true"][data-paid-bytes="${FILE_BYTES}"][data-earned="${cost}"]`,
       ),
       { progress: sendProgress(from, to), stallMs: STALL_MS },
     );
     await to.locator(`[data-testid="receive-payment"][data-paid-bytes="${FILE_BYTES}"][data-paid="${cost}"]`).waitFor();
-    const row = `[data-testid="channel"][data-scheme="hash-chain"][data-channel="${channelId}"]`;
+    const row = `[data-testid="channel"][data-scheme="${scheme}"][data-channel="${channelId}"]`;
     await from.locator(`${row}[data-role="payee"][data-status="Redeemed"][data-amount="${cost}"]`).waitFor();
-    // The payer's tab reads how its chain ended on its next look at the chain.
+    // The payer's tab reads how its payment ended on its next look at the chain.
     await untilStalled(
       "the receiver's tab seeing the redemption",
       to.locator(`${row}[data-role="payer"][data-status="Redeemed"]`),
@@ -249,13 +260,13 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel or a has
     );
 
     const { download: saved, path: savedPath } = await downloadWhileProgressing(
-      "saving chained.bin",
+      `saving ${file}`,
       to,
       receiver,
       () => to.getByTestId("save-received").click(),
       { progress: sendProgress(from, to), stallMs: STALL_MS },
     );
-    assert.equal(saved.suggestedFilename(), "chained.bin");
+    assert.equal(saved.suggestedFilename(), file);
     const got = await readFile(savedPath);
     assert.equal(createHash("sha256").update(got).digest("hex"), digest, "byte-identical");
 
@@ -263,20 +274,20 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel or a has
       .locator(`${row} [data-testid="channel-tx"][data-what="redeem"]`)
       .getAttribute("title")) as `0x${string}`;
     const receipt = await chain.getTransactionReceipt({ hash: redeemTx });
-    const [redeemed] = parseEventLogs({ abi: hashChainChannelAbi, logs: receipt.logs, eventName: "ChannelRedeemed" });
-    assert.deepEqual(redeemed?.args, {
-      channelId: `0x${channelId.toString(16).padStart(64, "0")}`,
-      payee,
-      depth: units,
-      paid: cost,
-      refunded: 0n,
-    });
+    const id = `0x${channelId.toString(16).padStart(64, "0")}`;
+    if (scheme === "hash-chain") {
+      const [redeemed] = parseEventLogs({ abi: hashChainChannelAbi, logs: receipt.logs, eventName: "ChannelRedeemed" });
+      assert.deepEqual(redeemed?.args, { channelId: id, payee, depth: units, paid: cost, refunded: 0n });
+    } else {
+      const [redeemed] = parseEventLogs({ abi: merkleChannelAbi, logs: receipt.logs, eventName: "TokensRedeemed" });
+      assert.deepEqual(redeemed?.args, { channelId: id, payee, tokens: units, paid: cost });
+    }
 
     // Every token accounted for: the receiver paid one unit per MB, the sender got it, the contract holds nothing
     // more, nothing was burned.
     assert.equal((await balance(payee)) - before.payee, cost, "the sender earned every unit");
     assert.equal(before.payer - (await balance(payer)), cost, "the receiver paid every unit");
-    assert.equal(await balance(chains), before.held, "the hash-chain contract holds nothing more");
+    assert.equal(await balance(held), before.held, `the ${contract} holds nothing more`);
     assert.equal(await supply(), before.supply, "nothing burned");
     await Promise.all([from.close(), to.close()]);
   }

@@ -1,19 +1,7 @@
 import type { Hex } from "viem";
 import { BaseError } from "../../lib/errors.ts";
+import { PaymentExpiryError } from "../payments/errors.ts";
 import type { RevertMappers } from "../write.ts";
-
-/** The hash-chain channel's time does not allow what was asked: redeeming after expiry, reclaiming before. */
-export class HashChainExpiryError extends BaseError {
-  override name = "HashChainExpiryError";
-  readonly channelId: Hex;
-  constructor(parameters: { channelId: Hex; what: string; expiresAt: bigint; cause?: unknown }) {
-    super(`Hash-chain channel ${parameters.channelId}: ${parameters.what} (it expires at ${parameters.expiresAt}).`, {
-      details: "Refresh the money screen: it shows what the channel allows now.",
-      cause: parameters.cause,
-    });
-    this.channelId = parameters.channelId;
-  }
-}
 
 /** The hash-chain channel was redeemed or reclaimed already. */
 export class HashChainClosedError extends BaseError {
@@ -29,18 +17,20 @@ export class HashChainClosedError extends BaseError {
 /** Reverts of the HashChainChannel that a user can act on, as named errors. */
 export const hashChainErrors: RevertMappers = {
   HashChainChannelExpired: ([channelId, expiresAt], cause) =>
-    new HashChainExpiryError({
+    new PaymentExpiryError({
       channelId: channelId as Hex,
       what: "it expired, so only the payer may take its deposit back",
       expiresAt: expiresAt as bigint,
       cause,
+      kind: "Hash chain",
     }),
   HashChainChannelNotExpired: ([channelId, expiresAt], cause) =>
-    new HashChainExpiryError({
+    new PaymentExpiryError({
       channelId: channelId as Hex,
       what: "the payee may still redeem, so the deposit comes back only after expiry",
       expiresAt: expiresAt as bigint,
       cause,
+      kind: "Hash chain",
     }),
   HashChainChannelClosed: ([channelId], cause) => new HashChainClosedError({ channelId: channelId as Hex, cause }),
 };

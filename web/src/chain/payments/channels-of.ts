@@ -4,17 +4,18 @@ import type { bandwidthChannelAbi } from "../abi.ts";
 import { deployedContract } from "../chain.ts";
 import type { TabulaClient } from "../client.ts";
 
-/** The payment contracts whose `ChannelOpened` event indexes both payer and payee. */
-export type TwoPartyChannelContract = "BandwidthChannel" | "HashChainChannel";
+/** The payment contracts whose channels have a payer and payees. */
+export type ChannelContract = "BandwidthChannel" | "HashChainChannel" | "MerkleChannel";
 
 /**
- * Every channel of `contract` that `account` opened as payer or was opened to as payee, from its `ChannelOpened`
- * events; a bytes32 id is given as its number.
+ * Every channel of `contract` that `account` opened as payer or was opened to as payee, from its events
+ * (`ChannelOpened`, and for a Merkle channel `PayeeAllocated`); a bytes32 id is given as its number.
  */
 export async function channelsOf(
   client: TabulaClient,
-  parameters: { contract: TwoPartyChannelContract; account: Address },
+  parameters: { contract: ChannelContract; account: Address },
 ): Promise<{ channelId: bigint; role: "payer" | "payee" }[]> {
+  if (parameters.contract === "MerkleChannel") return await merkleChannelsOf(client, parameters.account);
   const contract = deployedContract(client.chain, parameters.contract);
   const read = (args: { payer: Address } | { payee: Address }) =>
     getContractEvents(client, {
@@ -27,6 +28,22 @@ export async function channelsOf(
       strict: true,
     });
   const [paid, paying] = await Promise.all([read({ payer: parameters.account }), read({ payee: parameters.account })]);
+  return [
+    ...paid.map((e) => ({ channelId: BigInt(e.args.channelId), role: "payer" as const })),
+    ...paying.map((e) => ({ channelId: BigInt(e.args.channelId), role: "payee" as const })),
+  ];
+}
+
+async function merkleChannelsOf(
+  client: TabulaClient,
+  account: Address,
+): Promise<{ channelId: bigint; role: "payer" | "payee" }[]> {
+  const contract = deployedContract(client.chain, "MerkleChannel");
+  const common = { address: contract.address, abi: contract.abi, fromBlock: 0n, strict: true } as const;
+  const [paid, paying] = await Promise.all([
+    getContractEvents(client, { ...common, eventName: "ChannelOpened", args: { payer: account } }),
+    getContractEvents(client, { ...common, eventName: "PayeeAllocated", args: { payee: account } }),
+  ]);
   return [
     ...paid.map((e) => ({ channelId: BigInt(e.args.channelId), role: "payer" as const })),
     ...paying.map((e) => ({ channelId: BigInt(e.args.channelId), role: "payee" as const })),

@@ -2,7 +2,14 @@ import hre from "hardhat";
 import { type Account, type Address, custom, type Hex, http, parseEther, type Transport } from "viem";
 import { parseAccount } from "viem/accounts";
 import { deployContract, getAddresses, getChainId } from "viem/actions";
-import { bandwidthChannelAbi, hashChainChannelAbi, operatorRegistryAbi, storageMarketAbi, tokenAbi } from "../abi.ts";
+import {
+  bandwidthChannelAbi,
+  hashChainChannelAbi,
+  merkleChannelAbi,
+  operatorRegistryAbi,
+  storageMarketAbi,
+  tokenAbi,
+} from "../abi.ts";
 import { chainFromConfig, type TabulaChain } from "../chain.ts";
 import { createTabulaClient, type TabulaClient } from "../client.ts";
 import type { ContractName } from "../contracts.ts";
@@ -50,8 +57,8 @@ export const TEST_TREASURY: Address = "0x00000000000000000000000000000000007ea5e
  * real contract code and real balances. With `http`, the EVM also answers JSON-RPC on a free loopback port, for
  * code that dials the chain's URL itself (wagmi, the burner's provider). With `market`, the operator registry and the
  * storage market are deployed too, with {@link TEST_MARKET_PARAMETERS}, the first account as owner. With
- * `channels`, the operator registry, the bandwidth channel (with {@link TEST_CHANNEL_WINDOWS}) and the hash-chain
- * channel.
+ * `channels`, the operator registry, the bandwidth channel (with {@link TEST_CHANNEL_WINDOWS}), the hash-chain
+ * channel and the Merkle channel.
  */
 export async function startTestChain(
   options: { faucet?: boolean; http?: boolean; market?: boolean; channels?: boolean } = {},
@@ -86,7 +93,12 @@ export async function startTestChain(
   const addresses: Record<string, Address> = { Token: token };
   const deploy = async (
     name: string,
-    abi: typeof operatorRegistryAbi | typeof storageMarketAbi | typeof bandwidthChannelAbi | typeof hashChainChannelAbi,
+    abi:
+      | typeof operatorRegistryAbi
+      | typeof storageMarketAbi
+      | typeof bandwidthChannelAbi
+      | typeof hashChainChannelAbi
+      | typeof merkleChannelAbi,
     args: unknown[],
   ) => {
     const artifact = await hre.artifacts.readArtifact(name);
@@ -114,6 +126,7 @@ export async function startTestChain(
       token,
       addresses.OperatorRegistry,
     ]);
+    addresses.MerkleChannel = await deploy("MerkleChannel", merkleChannelAbi, [token, addresses.OperatorRegistry]);
   }
   if (options.market) {
     addresses.StorageMarket = await deploy("StorageMarket", storageMarketAbi, [

@@ -37,6 +37,8 @@ export interface BandwidthPayeeParts {
   /** The owner the channel must pay. */
   owner: Address;
   terms: PaymentTerms;
+  /** Whether this tab may take payments on channel `id` (no other transfer of it was paid on it). */
+  claim: (id: bigint) => boolean;
   timeoutMs?: number;
   onChange?: (channel: PayeeChannel) => void;
   onStopped?: (error: PaymentStoppedError, channelId: bigint) => void;
@@ -103,6 +105,7 @@ export class BandwidthPayee implements PaidShare {
     if (info.lossToleranceBytes < BigInt(PAID_CHUNK_BYTES)) {
       throw refuse(`tolerates ${info.lossToleranceBytes} bytes, less than one chunk of ${PAID_CHUNK_BYTES}`);
     }
+    if (!this.#parts.claim(channelId)) throw refuse("already paid for another transfer");
     let confirmTx: `0x${string}` | undefined;
     if (info.status === ChannelStatus.Opened) {
       confirmTx = await confirmChannel(operator, { channelId, payeeSigner: operator.account.address });

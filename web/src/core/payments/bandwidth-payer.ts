@@ -22,13 +22,11 @@ import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { chainClock } from "./chain-clock.ts";
-import { assertCanPay } from "./cost.ts";
+import { assertCanPay, OPEN_PERMIT_SECONDS } from "./cost.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
 
 /** Bytes the payer lets the payee's count run ahead of its own: the payee's credit, and the most it can lose. */
 export const PAYER_TOLERANCE_BYTES = 4n * 1024n * 1024n;
-/** How long the permit that funds a channel stays valid. */
-export const OPEN_PERMIT_SECONDS = 3600n;
 
 /** One channel as the payer sees it, live: the bytes paid are those the payee countersigned. */
 export interface PayerChannel extends PayerView {

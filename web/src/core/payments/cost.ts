@@ -3,12 +3,16 @@
  * the hash chain, Merkle tokens and lottery tickets pay per unit of data, one MB (10^6 bytes), the last one whole
  * even when the transfer ends inside it. A payer pays a unit once it received (and wrote) all of its bytes.
  */
-import type { Address } from "viem";
+import { type Address, bytesToHex, type Hex } from "viem";
+import { getBlock } from "viem/actions";
 import type { TabulaClient } from "../../chain/client.ts";
 import { balanceOf } from "../../chain/token/balance-of.ts";
+import { randomBytes } from "../../lib/bytes.ts";
 import { BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
-import type { PaymentScheme, PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import { MAX_CHAIN_LENGTH } from "../../lib/payments/hashchain.ts";
+import { MAX_MERKLE_PROOF_NODES, type PaymentScheme, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import { InsufficientFundsError } from "../deals/errors.ts";
+import { TransferTooLargeError } from "./errors.ts";
 
 /** Bytes one token pays for in the unit schemes. */
 export const UNIT_BYTES = BYTES_PER_MB;
@@ -61,4 +65,45 @@ export async function assertCanPay(
     });
   }
   return deposit;
+}
+
+/** How long a hash chain or Merkle channel stays redeemable: the payee's time to redeem before the payer reclaims. */
+export const UNIT_LOCK_SECONDS = 2n * 24n * 60n * 60n;
+/** How long the permit that funds a payment stays valid. */
+export const OPEN_PERMIT_SECONDS = 3600n;
+
+/** Most units one lock holds: a hash chain's deepest redemption fits a transaction, every Merkle proof a message. */
+export const MAX_UNITS = { "hash-chain": MAX_CHAIN_LENGTH, merkle: 2 ** MAX_MERKLE_PROOF_NODES } as const;
+
+/** {@link TransferTooLargeError} when `totalBytes` need more units than one lock of `scheme` holds. */
+export function assertFits(scheme: PaymentScheme, totalBytes: bigint): void {
+  if (scheme !== "hash-chain" && scheme !== "merkle") return;
+  const max = BigInt(MAX_UNITS[scheme]);
+  if (unitsFor(totalBytes) > max) {
+    throw new TransferTooLargeError({
+      scheme: scheme === "merkle" ? "Merkle" : "hash chain",
+      maxBytes: max * UNIT_BYTES,
+    });
+  }
+}
+
+/**
+ * The terms of a lock paying one unit per MB of `totalBytes` in `scheme`: its units, a fresh salt, its expiry and
+ * its permit's deadline (chain time). {@link TransferTooLargeError} past the scheme's units, and
+ * {@link InsufficientFundsError} when the owner holds too little; nothing is signed or sent either way.
+ */
+export async function unitLockTerms(
+  reader: TabulaClient,
+  parameters: { owner: Address; terms: PaymentTerms; totalBytes: bigint; scheme: "hash-chain" | "merkle" },
+): Promise<{ units: bigint; salt: Hex; expiresAt: bigint; deadline: bigint }> {
+  const { owner, terms, totalBytes, scheme } = parameters;
+  assertFits(scheme, totalBytes);
+  await assertCanPay(reader, owner, terms, totalBytes, scheme);
+  const now = (await getBlock(reader)).timestamp;
+  return {
+    units: unitsFor(totalBytes),
+    salt: bytesToHex(randomBytes(32)),
+    expiresAt: now + UNIT_LOCK_SECONDS,
+    deadline: now + OPEN_PERMIT_SECONDS,
+  };
 }

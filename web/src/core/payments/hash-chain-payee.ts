@@ -9,14 +9,13 @@ import { getBlock } from "viem/actions";
 import type { TabulaClient } from "../../chain/client.ts";
 import { getHashChainChannel, type HashChainChannelInfo } from "../../chain/hashchain/channel.ts";
 import { HashChainReceiver, MAX_CHAIN_LENGTH } from "../../lib/payments/hashchain.ts";
-import { PaymentRefusedError, PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
+import { PaymentRefusedError, type PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
 import { decodeHashChainMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { PAYMENT_TIMEOUT_MS } from "../../p2p/protocols/transfer/index.ts";
-import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
 import { bytesPaid, unitsFor } from "./cost.ts";
-import { PaymentSignal } from "./payment-signal.ts";
 import type { PayeeView } from "./types.ts";
+import { type UnitSession, unitGate, unitSession } from "./unit-gate.ts";
 
 /** Least time a chain must have left when admitted, so the payee can redeem after the transfer (seconds). */
 export const MIN_REDEEM_SECONDS = 60n * 60n;
@@ -35,18 +34,17 @@ export interface HashChainPayeeParts {
   /** The owner the chain must pay. */
   owner: Address;
   terms: PaymentTerms;
+  /** Whether this tab may take payments on chain `id` (no other transfer of it was paid on it). */
+  claim: (id: bigint) => boolean;
   timeoutMs?: number;
   onChange?: (channel: HashChainPayeeChannel) => void;
   onStopped?: (error: PaymentStoppedError, channelId: bigint) => void;
 }
 
-interface Held {
+interface Held extends UnitSession {
   id: Hex;
   info: HashChainChannelInfo;
   receiver: HashChainReceiver;
-  totalBytes: bigint;
-  sent: bigint;
-  payments: PaymentSignal;
 }
 
 export class HashChainPayee implements PaidShare {
@@ -98,13 +96,12 @@ export class HashChainPayee implements PaidShare {
     if (info.expiresAt < now + MIN_REDEEM_SECONDS) {
       throw refuse(`expires at ${info.expiresAt}, too soon to redeem after the transfer`);
     }
+    if (!this.#parts.claim(hexToBigInt(id))) throw refuse("already paid for another transfer");
     const held: Held = {
       id,
       info,
       receiver: new HashChainReceiver(hexToBytes(id), hexToBytes(info.anchor), info.units),
-      totalBytes,
-      sent: 0n,
-      payments: new PaymentSignal(),
+      ...unitSession(totalBytes),
     };
     this.#channels.set(id, held);
     this.#parts.onChange?.(this.#view(held));
@@ -112,25 +109,12 @@ export class HashChainPayee implements PaidShare {
   }
 
   #gate(held: Held): PayeeGate {
-    const timeoutMs = this.#parts.timeoutMs ?? PAYMENT_TIMEOUT_MS;
-    const paidBytes = () => bytesPaid(BigInt(held.receiver.depth), held.totalBytes);
-    return {
-      allow: async (end, signal) => {
-        const target = BigInt(end);
-        if (target <= held.sent) return;
-        await held.payments.until(() => target <= paidBytes() + MAX_CREDIT_BYTES, {
-          timeoutMs,
-          signal,
-          stopped: () => {
-            const error = new PaymentStoppedError({ paidBytes: paidBytes(), waitedMs: timeoutMs });
-            this.#parts.onStopped?.(error, hexToBigInt(held.id));
-            return error;
-          },
-        });
-        held.sent = target;
-        this.#parts.onChange?.(this.#view(held));
-      },
-      receive: async (payment) => {
+    return unitGate(held, {
+      paidUnits: () => BigInt(held.receiver.depth),
+      timeoutMs: this.#parts.timeoutMs ?? PAYMENT_TIMEOUT_MS,
+      onStopped: (error) => this.#parts.onStopped?.(error, hexToBigInt(held.id)),
+      onChange: () => this.#parts.onChange?.(this.#view(held)),
+      take: (payment) => {
         let message: ReturnType<typeof decodeHashChainMessage>;
         try {
           if (payment.scheme !== "hash-chain") throw new Error(`scheme ${payment.scheme}`);
@@ -144,12 +128,8 @@ export class HashChainPayee implements PaidShare {
         } catch (error) {
           throw new PaymentRefusedError("the payer's preimage is not on its hash chain", { cause: error });
         }
-        held.payments.notify();
-        this.#parts.onChange?.(this.#view(held));
-        return undefined;
       },
-      paid: (end) => paidBytes() >= BigInt(end),
-    };
+    });
   }
 
   #view(held: Held): HashChainPayeeChannel {

@@ -4,22 +4,15 @@
  * received and written all of it, and the last one at the end. It never reveals a preimage ahead of the bytes.
  */
 import { type Account, bytesToHex, type Hash, type Hex, hexToBigInt } from "viem";
-import { getBlock } from "viem/actions";
 import type { TabulaClient } from "../../chain/client.ts";
 import { openedHashChainId, openHashChain } from "../../chain/hashchain/open-channel.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
-import { randomBytes } from "../../lib/bytes.ts";
-import { HashChain, hashChainChannelId, MAX_CHAIN_LENGTH } from "../../lib/payments/hashchain.ts";
+import { HashChain, hashChainChannelId } from "../../lib/payments/hashchain.ts";
 import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { encodeHashChainMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
-import { OPEN_PERMIT_SECONDS } from "./bandwidth-payer.ts";
-import { assertCanPay, bytesPaid, UNIT_BYTES, unitsDue, unitsFor } from "./cost.ts";
-import { TransferTooLargeError } from "./errors.ts";
+import { bytesPaid, unitLockTerms, unitsDue, unitsFor } from "./cost.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
-
-/** How long a chain stays redeemable: the payee's time to redeem, after which the payer takes the deposit back. */
-export const HASH_CHAIN_LIFETIME_SECONDS = 2n * 24n * 60n * 60n;
 
 /** One hash chain as the payer sees it, live. */
 export interface HashChainPayerChannel extends PayerView {
@@ -62,21 +55,15 @@ export class HashChainPayer implements SchemePayer {
     const { reader, owner, terms, totalBytes } = parts;
     const address = reader.chain.contracts.HashChainChannel?.address;
     if (!address) throw new Error("this chain has no HashChainChannel");
-    const units = unitsFor(totalBytes);
-    if (units > BigInt(MAX_CHAIN_LENGTH)) {
-      throw new TransferTooLargeError({ scheme: "hash chain", maxBytes: BigInt(MAX_CHAIN_LENGTH) * UNIT_BYTES });
-    }
-    await assertCanPay(reader, owner.account.address, terms, totalBytes, "hash-chain");
-    const salt = bytesToHex(randomBytes(32));
-    const channelId = hashChainChannelId(
-      { chainId: reader.chain.id, address },
-      owner.account.address,
-      terms.payee,
-      salt,
-    );
+    const { units, salt, expiresAt, deadline } = await unitLockTerms(reader, {
+      owner: owner.account.address,
+      terms,
+      totalBytes,
+      scheme: "hash-chain",
+    });
+    const contract = { chainId: reader.chain.id, address };
+    const channelId = hashChainChannelId(contract, owner.account.address, terms.payee, salt);
     const { chain } = HashChain.generate(channelId, Number(units));
-    const now = (await getBlock(reader)).timestamp;
-    const expiresAt = now + HASH_CHAIN_LIFETIME_SECONDS;
     const hash = await openHashChain(owner, {
       payee: terms.payee,
       salt,
@@ -84,7 +71,7 @@ export class HashChainPayer implements SchemePayer {
       units: Number(units),
       unitValue: terms.pricePerMB,
       expiresAt,
-      deadline: now + OPEN_PERMIT_SECONDS,
+      deadline,
     });
     const receipt = await waitForSuccess(reader, { hash, what: "Locking the hash-chain payment" });
     const id = openedHashChainId(reader, receipt);

@@ -5,15 +5,16 @@ import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getHashChainChannel } from "../../chain/hashchain/channel.ts";
 import type { TestChain } from "../../chain/testing/hardhat.ts";
+import { MAX_CHAIN_LENGTH } from "../../lib/payments/hashchain.ts";
 import { PaymentStoppedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { decodeHashChainMessage, encodeHashChainMessage } from "../../p2p/protocols/pay/index.ts";
 import { blobSource, decodeTicket } from "../../p2p/protocols/transfer/index.ts";
 import { ChannelsDB } from "../../storage/channels-db.ts";
 import { Sender } from "../send/send-files.ts";
 import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
-import { transferCost, UNIT_BYTES, unitsFor } from "./cost.ts";
+import { transferCost, UNIT_BYTES, UNIT_LOCK_SECONDS, unitsFor } from "./cost.ts";
 import type { HashChainPayee } from "./hash-chain-payee.ts";
-import { HASH_CHAIN_LIFETIME_SECONDS, type HashChainPayer } from "./hash-chain-payer.ts";
+import type { HashChainPayer } from "./hash-chain-payer.ts";
 import {
   memorySink,
   type PaidTransferFixture,
@@ -327,6 +328,17 @@ describe("a paid transfer over a hash chain, on a real chain", () => {
     expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(paidUnits * PRICE);
   }, 120_000);
 
+  it("names a transfer too large for one chain, before anything is signed", async () => {
+    const payerSide = payments(payer, payerKey);
+    const terms = { chainId: chain.chain.id, payee: payee.address, pricePerMB: 1n, schemes: ["hash-chain" as const] };
+    const [before] = await balances(payer.address);
+    await expect(payerSide.payer(terms, BigInt(MAX_CHAIN_LENGTH + 1) * UNIT_BYTES)).rejects.toMatchObject({
+      name: "TransferTooLargeError",
+    });
+    expect(payerSide.channels).toEqual([]);
+    expect(await balances(payer.address)).toEqual([before]);
+  });
+
   it("takes back a chain that expired unredeemed, with no click, even from a tab that kept nothing", async () => {
     // An owner of its own: the tab takes back every expired chain of its owner, and earlier tests left some.
     const payer = privateKeyToAccount(generatePrivateKey());
@@ -348,7 +360,7 @@ describe("a paid transfer over a hash chain, on a real chain", () => {
     await payerSide.stop();
 
     const reopened = payments(payer, payerKey);
-    await chain.advance(HASH_CHAIN_LIFETIME_SECONDS + 1n);
+    await chain.advance(UNIT_LOCK_SECONDS + 1n);
     await reopened.load();
     await reopened.stop();
     const record = reopened.channels.find((c) => c.channelId === BigInt(opened.id));

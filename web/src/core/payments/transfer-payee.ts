@@ -7,11 +7,13 @@ import type { PaymentScheme, PaymentTerms } from "../../p2p/protocols/pay/index.
 import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import type { BandwidthPayee } from "./bandwidth-payee.ts";
 import type { HashChainPayee } from "./hash-chain-payee.ts";
+import type { MerklePayee } from "./merkle-payee.ts";
 import type { PayeeView } from "./types.ts";
 
 export interface SchemePayees {
   bandwidth?: BandwidthPayee;
   "hash-chain"?: HashChainPayee;
+  merkle?: MerklePayee;
 }
 
 export class TransferPayee implements PaidShare {
@@ -33,6 +35,10 @@ export class TransferPayee implements PaidShare {
 
   /** Every receiver's payment, in every scheme. */
   get channels(): PayeeView[] {
-    return [...(this.schemes.bandwidth?.channels ?? []), ...(this.schemes["hash-chain"]?.channels ?? [])];
+    return [
+      ...(this.schemes.bandwidth?.channels ?? []),
+      ...(this.schemes["hash-chain"]?.channels ?? []),
+      ...(this.schemes.merkle?.channels ?? []),
+    ];
   }
 }

@@ -24,6 +24,9 @@ import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { getHashChainChannel } from "../../chain/hashchain/channel.ts";
 import { reclaimHashChain, redeemHashChain } from "../../chain/hashchain/channel-actions.ts";
 import { hashChainOutcome } from "../../chain/hashchain/redemption-of.ts";
+import { getMerkleChannel } from "../../chain/merkle/channel.ts";
+import { reclaimMerkle, redeemMerkle } from "../../chain/merkle/channel-actions.ts";
+import { merkleOutcome } from "../../chain/merkle/outcome.ts";
 import { OperatorRole } from "../../chain/operators/roles.ts";
 import { channelsOf } from "../../chain/payments/channels-of.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
@@ -31,14 +34,16 @@ import { userMessage } from "../../lib/errors.ts";
 import { type AgreedUsage, emptyUsage } from "../../lib/payments/bandwidth.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
 import type { PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
-import type { PaymentScheme, PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import type { PaymentScheme, PaymentTerms, WireMerkleToken } from "../../p2p/protocols/pay/index.ts";
 import { enableKeyRoles } from "../wallet/key-roles.ts";
 import { BandwidthPayee } from "./bandwidth-payee.ts";
 import { BandwidthPayer } from "./bandwidth-payer.ts";
-import { assertCanPay } from "./cost.ts";
+import { assertCanPay, assertFits } from "./cost.ts";
 import { NoPaymentWalletError, PaymentChainMismatchError, PaymentSchemeError } from "./errors.ts";
 import { HashChainPayee, type HashChainPayeeChannel, MIN_REDEEM_SECONDS } from "./hash-chain-payee.ts";
 import { HashChainPayer } from "./hash-chain-payer.ts";
+import { MerklePayee, type MerklePayeeChannel, merkleRedemptions } from "./merkle-payee.ts";
+import { MerklePayer } from "./merkle-payer.ts";
 import { TransferPayee } from "./transfer-payee.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
 
@@ -48,11 +53,14 @@ export const SETTLE_CHECK_MS = 10_000;
 export const REDEEM_MARGIN_SECONDS = MIN_REDEEM_SECONDS / 2n;
 
 /** The schemes this tab pays and is paid in, in the order it prefers them. */
-export const TRANSFER_SCHEMES = ["bandwidth", "hash-chain"] as const satisfies readonly PaymentScheme[];
+export const TRANSFER_SCHEMES = ["bandwidth", "hash-chain", "merkle"] as const satisfies readonly PaymentScheme[];
 export type TransferScheme = (typeof TRANSFER_SCHEMES)[number];
 
-/** Where a hash chain stands: open, redeemed by its payee, reclaimed by its payer, or past expiry unredeemed. */
-export type HashChainStatus = "Open" | "Redeemed" | "Reclaimed" | "Expired";
+/**
+ * Where a hash chain or Merkle channel stands: open, redeemed by its payee, reclaimed by its payer, or past expiry
+ * with something left unredeemed.
+ */
+export type TokenStatus = "Open" | "Redeemed" | "Reclaimed" | "Expired";
 
 /** A channel (or hash chain) this tab is party to, as the money screen shows it. */
 export interface ChannelRecord {
@@ -61,7 +69,7 @@ export interface ChannelRecord {
   channelId: bigint;
   role: "payer" | "payee";
   counterparty: Address;
-  status: ReturnType<typeof channelStatusName> | HashChainStatus;
+  status: ReturnType<typeof channelStatusName> | TokenStatus;
   deposit: bigint;
   pricePerMB: bigint;
   /** Bytes paid for (both sides signed, or the latest preimage proved), and what they cost. */
@@ -75,10 +83,12 @@ export interface ChannelRecord {
   confirmBy?: bigint;
   /** The last unit both sides signed: what closes (or challenges) the channel. */
   agreed?: AgreedUsage;
-  /** A hash chain's expiry (unix s): the payee redeems before it, the payer takes the deposit back after it. */
+  /** A hash chain's or Merkle channel's expiry (unix s): the payee redeems before it, the payer reclaims after. */
   expiresAt?: bigint;
   /** The payee's latest preimage and its depth: what redeems the hash chain. */
   redemption?: { preimage: Hex; depth: number };
+  /** The payee's Merkle tokens: what redeems its share of the channel. */
+  tokens?: WireMerkleToken[];
   error?: string;
 }
 
@@ -106,8 +116,10 @@ const PERSIST_DELAY_MS = 300;
 export class TransferPayments extends EventTarget {
   readonly #parts: TransferPaymentsParts;
   readonly #records = new Map<string, ChannelRecord>();
-  /** Hash chains a running transfer still pays into: redeemed only once it is over. */
+  /** Hash chains and Merkle channels a running transfer still pays into: redeemed only once it is over. */
   readonly #live = new Set<string>();
+  /** Channels a share of this tab took payments on: no other transfer is paid on them. */
+  readonly #claimed = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #settling = false;
   readonly #dirty = new Set<string>();
@@ -175,6 +187,18 @@ export class TransferPayments extends EventTarget {
         });
       }
     }
+    if (schemes.includes("merkle")) {
+      for (const { channelId, role } of await channelsOf(reader, { contract: "MerkleChannel", account })) {
+        if (this.#records.has(keyOf("merkle", channelId))) continue;
+        const info = await getMerkleChannel(reader, { channelId: chainIdHex(channelId) });
+        this.#note("merkle", channelId, role, {
+          ...(role === "payee" ? { counterparty: info.payer } : {}),
+          status: "Open",
+          deposit: info.remaining,
+          expiresAt: info.expiresAt,
+        });
+      }
+    }
   }
 
   /** Every channel of this tab, newest first. */
@@ -219,6 +243,7 @@ export class TransferPayments extends EventTarget {
               operator: createTabulaClient({ chain: reader.chain, account: key }),
               owner: owner.account.address,
               terms,
+              claim: (id) => this.#claim("bandwidth", id),
               ...timeout,
               ...stopped,
               onChange: (channel) => {
@@ -243,11 +268,29 @@ export class TransferPayments extends EventTarget {
               reader,
               owner: owner.account.address,
               terms,
+              claim: (id) => this.#claim("hash-chain", id),
               ...timeout,
               ...stopped,
               onChange: (channel) => {
                 this.#live.add(keyOf("hash-chain", channel.channelId));
                 this.#noteHashChainPayee(channel);
+                hooks.onChange?.();
+              },
+            }),
+          }
+        : {}),
+      ...(schemes.includes("merkle")
+        ? {
+            merkle: new MerklePayee({
+              reader,
+              owner: owner.account.address,
+              terms,
+              claim: (id) => this.#claim("merkle", id),
+              ...timeout,
+              ...stopped,
+              onChange: (channel) => {
+                this.#live.add(keyOf("merkle", channel.channelId));
+                this.#noteMerklePayee(channel);
                 hooks.onChange?.();
               },
             }),
@@ -273,6 +316,7 @@ export class TransferPayments extends EventTarget {
     if (!scheme || !terms.schemes.includes(scheme) || !this.schemes.includes(scheme as TransferScheme)) {
       throw new PaymentSchemeError({ asked: scheme ?? "none of them", offered: terms.schemes });
     }
+    assertFits(scheme, totalBytes);
     const owner = await this.#owner("Receiving a paid transfer");
     // Nothing is signed or sent for a deposit the owner cannot make.
     await assertCanPay(reader, owner.account.address, terms, totalBytes, scheme);
@@ -285,7 +329,9 @@ export class TransferPayments extends EventTarget {
     const payer: SchemePayer =
       scheme === "bandwidth"
         ? await BandwidthPayer.open({ reader, owner, operator: key, terms, totalBytes, onChange })
-        : await HashChainPayer.open({ reader, owner, terms, totalBytes, onChange });
+        : scheme === "hash-chain"
+          ? await HashChainPayer.open({ reader, owner, terms, totalBytes, onChange })
+          : await MerklePayer.open({ reader, owner, terms, totalBytes, onChange });
     this.#notePayer(payer.view);
     return payer;
   }
@@ -316,6 +362,13 @@ export class TransferPayments extends EventTarget {
       const record = this.#records.get(keyOf("hash-chain", channel.channelId));
       if (record) await this.#redeem(operator, record);
     }
+    for (const channel of payee.schemes.merkle?.channels ?? []) {
+      if (channelId !== undefined && channel.channelId !== channelId) continue;
+      this.#noteMerklePayee(channel);
+      this.#live.delete(keyOf("merkle", channel.channelId));
+      const record = this.#records.get(keyOf("merkle", channel.channelId));
+      if (record) await this.#redeem(operator, record);
+    }
     await this.refresh();
     this.start();
   }
@@ -327,11 +380,11 @@ export class TransferPayments extends EventTarget {
     this.start();
   }
 
-  /** The payee redeems hash chain `channelId` with the latest preimage it holds. */
+  /** The payee redeems hash chain or Merkle channel `channelId` with the preimage or tokens it holds. */
   async redeem(channelId: bigint): Promise<void> {
-    const record = this.#records.get(keyOf("hash-chain", channelId));
-    if (!record) return;
-    this.#live.delete(keyOf("hash-chain", channelId));
+    const record = this.#find(channelId);
+    if (!record || record.scheme === "bandwidth") return;
+    this.#live.delete(keyOf(record.scheme, channelId));
     await this.#redeem(await this.#operator(), record);
     await this.refresh();
   }
@@ -354,10 +407,13 @@ export class TransferPayments extends EventTarget {
       const hash =
         scheme === "bandwidth"
           ? await reclaimChannel(operator, { channelId })
-          : await reclaimHashChain(operator, { channelId: chainIdHex(channelId) });
+          : scheme === "hash-chain"
+            ? await reclaimHashChain(operator, { channelId: chainIdHex(channelId) })
+            : await reclaimMerkle(operator, { channelId: chainIdHex(channelId) });
       await waitForSuccess(this.#parts.reader, { hash, what: `Taking back the deposit of ${describe(record)}` });
       this.#note(scheme, channelId, record.role, {
         ...(scheme === "hash-chain" ? { status: "Reclaimed" as const, amount: 0n } : {}),
+        ...(scheme === "merkle" ? { status: "Reclaimed" as const } : {}),
         tx: { what: "reclaim", hash },
         error: undefined,
       });
@@ -380,6 +436,10 @@ export class TransferPayments extends EventTarget {
   }
 
   async #redeem(operator: TabulaClient<LocalAccount>, record: ChannelRecord): Promise<void> {
+    if (record.scheme === "merkle") {
+      await this.#redeemMerkle(operator, record);
+      return;
+    }
     const redemption = record.redemption;
     // Nothing was paid: the payer takes the deposit back after expiry.
     if (!redemption || record.txs.some((t) => t.what === "redeem")) return;
@@ -402,6 +462,40 @@ export class TransferPayments extends EventTarget {
     await this.#flush();
   }
 
+  async #redeemMerkle(operator: TabulaClient<LocalAccount>, record: ChannelRecord): Promise<void> {
+    const tokens = record.tokens ?? [];
+    // Nothing was paid: the payer takes what is left back after expiry.
+    if (tokens.length === 0 || record.txs.some((t) => t.what === "redeem")) return;
+    const channelId = chainIdHex(record.channelId);
+    const { reader } = this.#parts;
+    try {
+      const payee = (await this.#owner("Redeeming Merkle tokens")).account.address;
+      const batches = await merkleRedemptions(reader, { channelId, payee, value: record.pricePerMB, tokens });
+      let amount = 0n;
+      for (const redemption of batches) {
+        const hash = await redeemMerkle(operator, { channelId, redemption });
+        await waitForSuccess(reader, { hash, what: `Redeeming ${describe(record)}` });
+        amount += redemption.total;
+        this.#note("merkle", record.channelId, record.role, { amount, tx: { what: "redeem", hash } });
+      }
+      this.#note("merkle", record.channelId, record.role, { status: "Redeemed", amount, error: undefined });
+    } catch (error) {
+      this.#note("merkle", record.channelId, record.role, { error: userMessage(error) });
+    }
+    await this.#flush();
+  }
+
+  /**
+   * Whether a share may take payments on channel `id` of `scheme`: not when another share of this tab took some,
+   * nor when this tab was paid on it before (its tokens or units would pay twice for one deposit).
+   */
+  #claim(scheme: TransferScheme, id: bigint): boolean {
+    const key = keyOf(scheme, id);
+    if (this.#claimed.has(key) || this.#records.get(key)?.role === "payee") return false;
+    this.#claimed.add(key);
+    return true;
+  }
+
   async #operator(): Promise<TabulaClient<LocalAccount>> {
     return createTabulaClient({ chain: this.#parts.reader.chain, account: await this.#parts.operatorKey() });
   }
@@ -420,6 +514,7 @@ export class TransferPayments extends EventTarget {
       for (const record of [...this.#records.values()]) {
         if (["Settled", "Reclaimed", "Redeemed", "None"].includes(record.status)) continue;
         if (record.scheme === "hash-chain") await this.#refreshHashChain(record, now);
+        else if (record.scheme === "merkle") await this.#refreshMerkle(record, now);
         else await this.#refreshBandwidth(record, now);
       }
     } catch (error) {
@@ -497,6 +592,51 @@ export class TransferPayments extends EventTarget {
     }
   }
 
+  async #refreshMerkle(record: ChannelRecord, now: bigint): Promise<void> {
+    const { reader } = this.#parts;
+    const id = chainIdHex(record.channelId);
+    const info = await getMerkleChannel(reader, { channelId: id });
+    if (info.payer === ZERO_ADDRESS || (record.role === "payee" && !isAddressEqual(info.payer, record.counterparty))) {
+      this.#note("merkle", record.channelId, record.role, {
+        status: "None",
+        error: "This Merkle channel is not on the chain.",
+      });
+      return;
+    }
+    const expired = now >= info.expiresAt;
+    if (record.role === "payee") {
+      this.#note("merkle", record.channelId, record.role, {
+        status: expired ? "Expired" : "Open",
+        expiresAt: info.expiresAt,
+      });
+      const live = this.#live.has(keyOf("merkle", record.channelId));
+      // Tokens no running transfer adds to are redeemed now, and those of a stalled transfer before expiry.
+      if (!expired && (!live || info.expiresAt - now < REDEEM_MARGIN_SECONDS)) {
+        await this.#redeem(await this.#operator(), record);
+      }
+      return;
+    }
+    const outcome = await merkleOutcome(reader, { channelId: id });
+    const paid = outcome.redeemed.reduce((sum, r) => sum + r.paid, 0n);
+    const txs = outcome.redeemed.map((r) => ({ what: "redeem", hash: r.hash }));
+    for (const tx of txs) this.#note("merkle", record.channelId, record.role, { tx });
+    if (outcome.reclaimed) {
+      this.#note("merkle", record.channelId, record.role, {
+        status: "Reclaimed",
+        amount: paid,
+        tx: { what: "reclaim", hash: outcome.reclaimed.hash },
+      });
+    } else if (info.remaining === 0n) {
+      this.#note("merkle", record.channelId, record.role, { status: "Redeemed", amount: paid, error: undefined });
+    } else if (expired) {
+      this.#note("merkle", record.channelId, record.role, { status: "Expired", amount: paid });
+      // What no token was redeemed for goes back to the payer, with no click.
+      await this.#reclaim(record);
+    } else {
+      this.#note("merkle", record.channelId, record.role, { status: "Open", expiresAt: info.expiresAt });
+    }
+  }
+
   /** Starts looking for channels to settle (until {@link stop}). */
   start(): void {
     this.#timer ??= setInterval(() => void this.refresh(), this.#parts.settleCheckMs ?? SETTLE_CHECK_MS);
@@ -551,7 +691,7 @@ export class TransferPayments extends EventTarget {
   #notePayer(payment: PayerView): void {
     this.#note(payment.scheme as TransferScheme, payment.channelId, "payer", {
       counterparty: payment.payee,
-      ...(payment.scheme === "hash-chain" ? { status: "Open" as const } : {}),
+      ...(payment.scheme !== "bandwidth" ? { status: "Open" as const } : {}),
       deposit: payment.deposit,
       pricePerMB: payment.pricePerMB,
       agreedBytes: payment.paidBytes,
@@ -559,6 +699,18 @@ export class TransferPayments extends EventTarget {
       ...("expiresAt" in payment ? { expiresAt: payment.expiresAt as bigint } : {}),
       amount: payment.paid,
       tx: { what: "open", hash: payment.openTx },
+    });
+  }
+
+  #noteMerklePayee(channel: MerklePayeeChannel): void {
+    this.#note("merkle", channel.channelId, "payee", {
+      counterparty: channel.payer,
+      deposit: channel.deposit,
+      pricePerMB: channel.pricePerMB,
+      agreedBytes: channel.paidBytes,
+      amount: channel.earned,
+      expiresAt: channel.expiresAt,
+      tokens: channel.tokens,
     });
   }
 
@@ -630,7 +782,11 @@ export class TransferPayments extends EventTarget {
 const ZERO_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
 
 /** The contract each scheme pays through. */
-const CONTRACT_OF = { bandwidth: "BandwidthChannel", "hash-chain": "HashChainChannel" } as const;
+const CONTRACT_OF = {
+  bandwidth: "BandwidthChannel",
+  "hash-chain": "HashChainChannel",
+  merkle: "MerkleChannel",
+} as const;
 
 function keyOf(scheme: TransferScheme, channelId: bigint): string {
   return `${scheme}:${channelId}`;
@@ -642,9 +798,9 @@ function chainIdHex(channelId: bigint): Hex {
 }
 
 function describe(record: ChannelRecord): string {
-  return record.scheme === "bandwidth"
-    ? `payment channel ${record.channelId}`
-    : `hash chain ${chainIdHex(record.channelId).slice(0, 10)}…`;
+  if (record.scheme === "bandwidth") return `payment channel ${record.channelId}`;
+  const kind = record.scheme === "hash-chain" ? "hash chain" : "Merkle channel";
+  return `${kind} ${chainIdHex(record.channelId).slice(0, 10)}…`;
 }
 
 /** What the chain says of a channel, in the record's terms. */

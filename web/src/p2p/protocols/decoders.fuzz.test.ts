@@ -34,6 +34,7 @@ const decoders: [string, (bytes: Uint8Array) => unknown][] = [
   ["payment terms", pay.decodeTerms],
   ["bandwidth payment", pay.decodeBandwidthMessage],
   ["hash-chain payment", pay.decodeHashChainMessage],
+  ["Merkle payment", pay.decodeMerkleMessage],
 ];
 
 /** The only way a decoder may fail: a named MalformedMessageError. Anything it returns must re-encode. */
@@ -225,6 +226,17 @@ describe("protocol decoders under fuzzing", () => {
         pay.decodeHashChainMessage,
         pay.encodeHashChainMessage,
         { type: "token", depth: 68, preimage: `0x${"34".repeat(32)}` },
+      ],
+      [
+        pay.decodeMerkleMessage,
+        pay.encodeMerkleMessage,
+        {
+          type: "tokens",
+          tokens: [
+            { index: 5, treeIndex: 140, proof: [`0x${"56".repeat(32)}`, `0x${"78".repeat(32)}`] },
+            { index: 6, treeIndex: 139, proof: [`0x${"9a".repeat(32)}`] },
+          ],
+        },
       ],
     ];
     for (const [decode, encode, original] of valid) {

@@ -12,6 +12,11 @@ export const SCHEME_LABELS: Record<TransferScheme, { name: string; about: string
     about: "The receiver reveals one link of a hash chain per MB; the sender redeems the last one, once.",
     refund: "the rest comes back when the sender redeems (or, if it never does, after two days).",
   },
+  merkle: {
+    name: "Merkle tokens",
+    about: "The receiver hands over one token per MB, bound to the sender; the sender redeems them in one batch.",
+    refund: "what no token was handed over for comes back after two days.",
+  },
 };
 
 /** A bytes32 id (as its number) shortened for a table cell. */

@@ -70,7 +70,7 @@ export async function startPaidTransfers(): Promise<PaidTransferFixture> {
 }
 
 /** A sink that keeps the received bytes in memory. */
-export function memorySink(size: number): TransferSink & { bytes: Uint8Array } {
+export function memorySink(size: number): TransferSink & { bytes: Uint8Array<ArrayBuffer> } {
   const bytes = new Uint8Array(size);
   return { bytes, write: async (_file, offset, chunk) => void bytes.set(chunk, offset) };
 }

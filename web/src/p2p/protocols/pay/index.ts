@@ -12,11 +12,16 @@
  *
  * Hash chain (`scheme: "hash-chain"`): payer → `open` {ch} once (the 32-byte id of the chain it locked); payer →
  * `token` {d, p}, the preimage `p` at depth `d`, for the MB it received and verified; the payee answers nothing.
+ *
+ * Merkle tokens (`scheme: "merkle"`): payer → `open` {ch} once (the 32-byte id of the channel it funded); payer →
+ * `tokens` {ts: [[index, treeIndex, proof]…]}, the tokens for the MB it received and verified, each worth the
+ * price of one MB and bound to the payee (the payee rebuilds each leaf from what it knows and checks the proof);
+ * the payee answers nothing.
  */
 import type { Address, Hex } from "viem";
 import { bytesToHex, getAddress, hexToBytes } from "viem";
 import type { SignedUsage } from "../../../lib/payments/bandwidth.ts";
-import { decodeFields, encodeMessage, type Fields } from "../common/codec.ts";
+import { checkBytes, checkUint, decodeFields, encodeMessage, type Fields } from "../common/codec.ts";
 import { MalformedMessageError } from "../common/errors.ts";
 
 /** Version of the payment messages and of the terms a link or an announcement carries. */
@@ -196,6 +201,76 @@ export function decodeHashChainMessage(bytes: Uint8Array): HashChainMessage {
       break;
     default:
       throw new MalformedMessageError(PAY_PROTOCOL, `unknown hash-chain message type "${type}"`);
+  }
+  fields.end();
+  return message;
+}
+
+/** Most Merkle tokens in one message, and longest proof (a tree of up to 2^20 tokens). */
+export const MAX_MERKLE_TOKENS_PER_MESSAGE = 64;
+export const MAX_MERKLE_PROOF_NODES = 20;
+
+/** The payer names the Merkle channel it funded for these bytes. */
+export interface MerkleOpenMessage {
+  type: "open";
+  channelId: Hex;
+}
+
+/** One token as it travels: its index in the payer's numbering, its position in the tree, and its proof. */
+export interface WireMerkleToken {
+  index: number;
+  treeIndex: number;
+  proof: Hex[];
+}
+
+/** Tokens paying for MB the payer received. */
+export interface MerkleTokensMessage {
+  type: "tokens";
+  tokens: WireMerkleToken[];
+}
+
+export type MerkleMessage = MerkleOpenMessage | MerkleTokensMessage;
+
+export function encodeMerkleMessage(message: MerkleMessage): Uint8Array {
+  switch (message.type) {
+    case "open":
+      return encodeMessage({ v: PAY_VERSION, t: "open", ch: hexToBytes(message.channelId) });
+    case "tokens":
+      return encodeMessage({
+        v: PAY_VERSION,
+        t: "tokens",
+        ts: message.tokens.map((t) => [t.index, t.treeIndex, t.proof.map((node) => hexToBytes(node))]),
+      });
+  }
+}
+
+export function decodeMerkleMessage(bytes: Uint8Array): MerkleMessage {
+  const fields = decodeFields(PAY_PROTOCOL, bytes, "payment");
+  checkVersion(fields);
+  const type = fields.string("t", 8);
+  let message: MerkleMessage;
+  switch (type) {
+    case "open":
+      message = { type: "open", channelId: bytesToHex(fields.bytes("ch", { min: 32, max: 32 })) };
+      break;
+    case "tokens":
+      message = {
+        type: "tokens",
+        tokens: fields.list("ts", { min: 1, max: MAX_MERKLE_TOKENS_PER_MESSAGE }, (value, fail) => {
+          if (!Array.isArray(value) || value.length !== 3) fail("is not [index, treeIndex, proof]");
+          const [index, treeIndex, proof] = value as unknown[];
+          if (!Array.isArray(proof) || proof.length > MAX_MERKLE_PROOF_NODES) fail("has no proof of a known size");
+          const nodes = proof as unknown[];
+          return {
+            index: checkUint(index, Number.MAX_SAFE_INTEGER, fail),
+            treeIndex: checkUint(treeIndex, 2 ** (MAX_MERKLE_PROOF_NODES + 1), fail),
+            proof: nodes.map((node) => bytesToHex(checkBytes(node, { min: 32, max: 32 }, fail))),
+          };
+        }),
+      };
+      break;
+    default:
+      throw new MalformedMessageError(PAY_PROTOCOL, `unknown Merkle message type "${type}"`);
   }
   fields.end();
   return message;
