@@ -91,16 +91,16 @@ async function sendSeconds(
     await chain.request({ method: "evm_increaseTime" as never, params: [24 * 3600 + 10] as never });
     await chain.request({ method: "evm_mine" as never, params: [] as never });
     await sender.locator(`${row}[data-status="Settled"]`).waitFor({ timeout: 90_000 });
-    txs.push(
-      ...((await receiver
-        .locator(`${row} [data-testid="channel-tx"][data-what="open"]`)
-        .evaluateAll((items) => items.map((i) => i.getAttribute("title")))) as Hash[]),
+    await receiver.locator(`${row}[data-status="Settled"]`).waitFor({ timeout: 90_000 });
+    // Either tab may have settled it: every transaction either shows, once.
+    const shown = await Promise.all(
+      [sender, receiver].map((page) =>
+        page
+          .locator(`${row} [data-testid="channel-tx"]`)
+          .evaluateAll((items) => items.map((i) => i.getAttribute("title") as Hash)),
+      ),
     );
-    txs.push(
-      ...((await sender
-        .locator(`${row} [data-testid="channel-tx"]`)
-        .evaluateAll((items) => items.map((i) => i.getAttribute("title")))) as Hash[]),
-    );
+    txs.push(...new Set(shown.flat()));
   }
   await Promise.all([sender.close(), receiver.close()]);
   return { seconds, txs };

@@ -288,6 +288,14 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel, a hash 
     assert.equal((await balance(payee)) - before.payee, cost, "the sender earned every unit");
     assert.equal(before.payer - (await balance(payer)), cost, "the receiver paid every unit");
     assert.equal(await balance(held), before.held, `the ${contract} holds nothing more`);
+
+    // The money screens add it up: the sender earned the cost, the receiver paid it and has nothing locked.
+    await from.getByRole("link", { name: "Money" }).click();
+    await from.locator(`[data-testid="money-total"][data-scheme="${scheme}"][data-earned="${cost}"]`).waitFor();
+    await to.getByRole("link", { name: "Money" }).click();
+    await to
+      .locator(`[data-testid="money-total"][data-scheme="${scheme}"][data-paid="${cost}"][data-locked="0"]`)
+      .waitFor();
     assert.equal(await supply(), before.supply, "nothing burned");
     await Promise.all([from.close(), to.close()]);
   }

@@ -4,12 +4,13 @@
  * they are here).
  */
 
+import { moneyTotals, type SchemeTotals } from "../core/payments/summary.ts";
 import type { ChannelRecord, TransferPayments, TransferScheme } from "../core/payments/transfer-payments.ts";
 import type { IncomingTransfer, Receiver } from "../core/send/receive-files.ts";
 import type { OutgoingShare, Sender } from "../core/send/send-files.ts";
 import type { FileWriter } from "../core/send/sinks.ts";
 
-export type { ChannelRecord, FileWriter, IncomingTransfer, OutgoingShare, TransferScheme };
+export type { ChannelRecord, FileWriter, IncomingTransfer, OutgoingShare, SchemeTotals, TransferScheme };
 
 export class SendState {
   readonly #sender: Sender;
@@ -65,6 +66,10 @@ export class SendState {
   /** The payment channels this tab is party to, newest first. */
   get channels(): readonly ChannelRecord[] {
     return this.#channels;
+  }
+  /** Per scheme: what this tab holds locked, paid and earned over its channels. */
+  get totals(): SchemeTotals[] {
+    return moneyTotals(this.#channels);
   }
 
   /**
