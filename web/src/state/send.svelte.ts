@@ -101,6 +101,11 @@ export class SendState {
     return this.#payments?.reclaim(channelId) ?? Promise.resolve();
   }
 
+  /** Closes a lottery lot this tab pays from and draws it (once no transfer draws on it). */
+  draw(lotId: bigint): Promise<void> {
+    return this.#payments?.draw(lotId) ?? Promise.resolve();
+  }
+
   /** Stops offering a transfer (its link stops working). */
   stop(id: number): void {
     this.#sender.stop(id);

@@ -5,17 +5,19 @@ import { deployedContract } from "../chain.ts";
 import type { TabulaClient } from "../client.ts";
 
 /** The payment contracts whose channels have a payer and payees. */
-export type ChannelContract = "BandwidthChannel" | "HashChainChannel" | "MerkleChannel";
+export type ChannelContract = "BandwidthChannel" | "HashChainChannel" | "MerkleChannel" | "Lottery";
 
 /**
  * Every channel of `contract` that `account` opened as payer or was opened to as payee, from its events
- * (`ChannelOpened`, and for a Merkle channel `PayeeAllocated`); a bytes32 id is given as its number.
+ * (`ChannelOpened`; for a Merkle channel `PayeeAllocated`; for a lottery lot `LotCreated` and `PayeeCovered`); a
+ * bytes32 id is given as its number.
  */
 export async function channelsOf(
   client: TabulaClient,
   parameters: { contract: ChannelContract; account: Address },
 ): Promise<{ channelId: bigint; role: "payer" | "payee" }[]> {
   if (parameters.contract === "MerkleChannel") return await merkleChannelsOf(client, parameters.account);
+  if (parameters.contract === "Lottery") return await lotsOf(client, parameters.account);
   const contract = deployedContract(client.chain, parameters.contract);
   const read = (args: { payer: Address } | { payee: Address }) =>
     getContractEvents(client, {
@@ -47,5 +49,21 @@ async function merkleChannelsOf(
   return [
     ...paid.map((e) => ({ channelId: BigInt(e.args.channelId), role: "payer" as const })),
     ...paying.map((e) => ({ channelId: BigInt(e.args.channelId), role: "payee" as const })),
+  ];
+}
+
+async function lotsOf(
+  client: TabulaClient,
+  account: Address,
+): Promise<{ channelId: bigint; role: "payer" | "payee" }[]> {
+  const contract = deployedContract(client.chain, "Lottery");
+  const common = { address: contract.address, abi: contract.abi, fromBlock: 0n, strict: true } as const;
+  const [paid, paying] = await Promise.all([
+    getContractEvents(client, { ...common, eventName: "LotCreated", args: { payer: account } }),
+    getContractEvents(client, { ...common, eventName: "PayeeCovered", args: { payee: account } }),
+  ]);
+  return [
+    ...paid.map((e) => ({ channelId: e.args.lotId, role: "payer" as const })),
+    ...paying.map((e) => ({ channelId: e.args.lotId, role: "payee" as const })),
   ];
 }

@@ -5,6 +5,7 @@ import { deployContract, getAddresses, getChainId } from "viem/actions";
 import {
   bandwidthChannelAbi,
   hashChainChannelAbi,
+  lotteryAbi,
   merkleChannelAbi,
   operatorRegistryAbi,
   storageMarketAbi,
@@ -49,6 +50,13 @@ export const TEST_MARKET_PARAMETERS = {
 /** The bandwidth channel's confirmation and challenge windows on a test chain (as local chains deploy it). */
 export const TEST_CHANNEL_WINDOWS = { confirmSeconds: 3600n, challengeSeconds: 24n * 3600n } as const;
 
+/** The lottery's reveal, claim and sharing windows on a test chain (as local chains deploy it). */
+export const TEST_LOTTERY_WINDOWS = {
+  revealSeconds: 3600n,
+  claimSeconds: 24n * 3600n,
+  shareSeconds: 24n * 3600n,
+} as const;
+
 /** Who receives the market's protocol fees on a test chain. */
 export const TEST_TREASURY: Address = "0x00000000000000000000000000000000007ea5e7";
 
@@ -58,7 +66,7 @@ export const TEST_TREASURY: Address = "0x00000000000000000000000000000000007ea5e
  * code that dials the chain's URL itself (wagmi, the burner's provider). With `market`, the operator registry and the
  * storage market are deployed too, with {@link TEST_MARKET_PARAMETERS}, the first account as owner. With
  * `channels`, the operator registry, the bandwidth channel (with {@link TEST_CHANNEL_WINDOWS}), the hash-chain
- * channel and the Merkle channel.
+ * channel, the Merkle channel and the lottery (with {@link TEST_LOTTERY_WINDOWS}).
  */
 export async function startTestChain(
   options: { faucet?: boolean; http?: boolean; market?: boolean; channels?: boolean } = {},
@@ -98,7 +106,8 @@ export async function startTestChain(
       | typeof storageMarketAbi
       | typeof bandwidthChannelAbi
       | typeof hashChainChannelAbi
-      | typeof merkleChannelAbi,
+      | typeof merkleChannelAbi
+      | typeof lotteryAbi,
     args: unknown[],
   ) => {
     const artifact = await hre.artifacts.readArtifact(name);
@@ -127,6 +136,13 @@ export async function startTestChain(
       addresses.OperatorRegistry,
     ]);
     addresses.MerkleChannel = await deploy("MerkleChannel", merkleChannelAbi, [token, addresses.OperatorRegistry]);
+    addresses.Lottery = await deploy("Lottery", lotteryAbi, [
+      token,
+      addresses.OperatorRegistry,
+      TEST_LOTTERY_WINDOWS.revealSeconds,
+      TEST_LOTTERY_WINDOWS.claimSeconds,
+      TEST_LOTTERY_WINDOWS.shareSeconds,
+    ]);
   }
   if (options.market) {
     addresses.StorageMarket = await deploy("StorageMarket", storageMarketAbi, [

@@ -1,7 +1,8 @@
 /**
  * What a paid transfer costs in each scheme. The bandwidth channel pays for bytes (its units carry the byte count);
  * the hash chain, Merkle tokens and lottery tickets pay per unit of data, one MB (10^6 bytes), the last one whole
- * even when the transfer ends inside it. A payer pays a unit once it received (and wrote) all of its bytes.
+ * even when the transfer ends inside it. A payer pays a unit once it received (and wrote) all of its bytes. A
+ * lottery ticket is worth one MB's price in expectation: it wins the whole lot with one chance in the lot's size.
  */
 import { type Address, bytesToHex, type Hex } from "viem";
 import { getBlock } from "viem/actions";
@@ -10,6 +11,7 @@ import { balanceOf } from "../../chain/token/balance-of.ts";
 import { randomBytes } from "../../lib/bytes.ts";
 import { BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
 import { MAX_CHAIN_LENGTH } from "../../lib/payments/hashchain.ts";
+import { lotDeposit } from "../../lib/payments/lottery.ts";
 import { MAX_MERKLE_PROOF_NODES, type PaymentScheme, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import { InsufficientFundsError } from "../deals/errors.ts";
 import { TransferTooLargeError } from "./errors.ts";
@@ -33,7 +35,10 @@ export function bytesPaid(units: bigint, totalBytes: bigint): bigint {
   return bytes < totalBytes ? bytes : totalBytes;
 }
 
-/** The most `totalBytes` cost at `terms` in `scheme`: the deposit it locks (rounded up). */
+/**
+ * The most `totalBytes` cost at `terms` in `scheme` (rounded up): for a lottery, what its tickets are worth in
+ * expectation.
+ */
 export function transferCost(
   terms: Pick<PaymentTerms, "pricePerMB">,
   totalBytes: bigint,
@@ -41,6 +46,28 @@ export function transferCost(
 ): bigint {
   if (scheme === "bandwidth") return (totalBytes * terms.pricePerMB + BYTES_PER_MB - 1n) / BYTES_PER_MB;
   return unitsFor(totalBytes) * terms.pricePerMB;
+}
+
+/** Tickets a new lottery lot holds at least: a lot serves the transfers to one payee until it is full. */
+export const LOT_TICKETS = 100;
+
+/** Tickets of the lot a transfer of `totalBytes` opens: at least {@link LOT_TICKETS}, and all its MB. */
+export function lotTicketsFor(totalBytes: bigint, lotTickets: number = LOT_TICKETS): number {
+  return Math.max(Number(unitsFor(totalBytes)), lotTickets);
+}
+
+/**
+ * What accepting `totalBytes` at `terms` locks in `scheme`: the cost, but for a lottery a new lot's value, its fine
+ * and the payee's cover (three lot values), which come back after the draw less the lot if the payee wins it.
+ */
+export function transferDeposit(
+  terms: Pick<PaymentTerms, "pricePerMB">,
+  totalBytes: bigint,
+  scheme: PaymentScheme = "bandwidth",
+  lotTickets: number = LOT_TICKETS,
+): bigint {
+  if (scheme !== "lottery") return transferCost(terms, totalBytes, scheme);
+  return lotDeposit(lotTicketsFor(totalBytes, lotTickets), terms.pricePerMB, 1);
 }
 
 /**
@@ -53,8 +80,9 @@ export async function assertCanPay(
   terms: Pick<PaymentTerms, "pricePerMB">,
   totalBytes: bigint,
   scheme: PaymentScheme = "bandwidth",
+  lotTickets: number = LOT_TICKETS,
 ): Promise<bigint> {
-  const deposit = transferCost(terms, totalBytes, scheme);
+  const deposit = transferDeposit(terms, totalBytes, scheme, lotTickets);
   const balance = await balanceOf(reader, { address: account });
   if (balance < deposit) {
     throw new InsufficientFundsError({

@@ -15,6 +15,8 @@ export interface SchemeTotals {
 }
 
 const OVER = new Set(["Settled", "Reclaimed", "Redeemed", "None"]);
+/** A lot's fine and cover stay locked after its winner is paid, until its payer takes them back. */
+const LOT_OVER = new Set(["Finished", "None"]);
 
 /** Totals per scheme, in the order the schemes first appear in `channels`. */
 export function moneyTotals(channels: readonly ChannelRecord[]): SchemeTotals[] {
@@ -22,7 +24,7 @@ export function moneyTotals(channels: readonly ChannelRecord[]): SchemeTotals[] 
   for (const channel of channels) {
     const scheme = channel.scheme ?? "bandwidth";
     const total = totals.get(scheme) ?? { scheme, locked: 0n, paid: 0n, earned: 0n, pending: 0 };
-    const over = OVER.has(channel.status);
+    const over = (scheme === "lottery" ? LOT_OVER : OVER).has(channel.status);
     if (!over) total.pending += 1;
     if (channel.role === "payer") {
       total.paid += channel.amount;

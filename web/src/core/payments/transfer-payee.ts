@@ -7,6 +7,7 @@ import type { PaymentScheme, PaymentTerms } from "../../p2p/protocols/pay/index.
 import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import type { BandwidthPayee } from "./bandwidth-payee.ts";
 import type { HashChainPayee } from "./hash-chain-payee.ts";
+import type { LotteryPayee } from "./lottery-payee.ts";
 import type { MerklePayee } from "./merkle-payee.ts";
 import type { PayeeView } from "./types.ts";
 
@@ -14,6 +15,7 @@ export interface SchemePayees {
   bandwidth?: BandwidthPayee;
   "hash-chain"?: HashChainPayee;
   merkle?: MerklePayee;
+  lottery?: LotteryPayee;
 }
 
 export class TransferPayee implements PaidShare {
@@ -39,6 +41,7 @@ export class TransferPayee implements PaidShare {
       ...(this.schemes.bandwidth?.channels ?? []),
       ...(this.schemes["hash-chain"]?.channels ?? []),
       ...(this.schemes.merkle?.channels ?? []),
+      ...(this.schemes.lottery?.channels ?? []),
     ];
   }
 }

@@ -12,7 +12,7 @@
  * (or when the tab comes back), and the payer takes back a chain that expired unredeemed.
  */
 import { type Account, type Address, type Hash, type Hex, isAddressEqual, type LocalAccount, numberToHex } from "viem";
-import { getBlock } from "viem/actions";
+import { getBlock, getBlockNumber } from "viem/actions";
 import { type ChannelInfo, ChannelStatus, channelStatusName, getChannel } from "../../chain/bandwidth/channel.ts";
 import {
   challengeChannel,
@@ -24,6 +24,16 @@ import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { getHashChainChannel } from "../../chain/hashchain/channel.ts";
 import { reclaimHashChain, redeemHashChain } from "../../chain/hashchain/channel-actions.ts";
 import { hashChainOutcome } from "../../chain/hashchain/redemption-of.ts";
+import { getLot, lotDeadlines } from "../../chain/lottery/lot.ts";
+import {
+  closeLot,
+  finishLot,
+  redeemLot,
+  registerLotTickets,
+  revealLot,
+  withdrawLotShare,
+} from "../../chain/lottery/lot-actions.ts";
+import { lotOutcome } from "../../chain/lottery/outcome.ts";
 import { getMerkleChannel } from "../../chain/merkle/channel.ts";
 import { reclaimMerkle, redeemMerkle } from "../../chain/merkle/channel-actions.ts";
 import { merkleOutcome } from "../../chain/merkle/outcome.ts";
@@ -32,16 +42,27 @@ import { channelsOf } from "../../chain/payments/channels-of.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { userMessage } from "../../lib/errors.ts";
 import { type AgreedUsage, emptyUsage } from "../../lib/payments/bandwidth.ts";
+import { type LotState, LotStatus, TicketBook, type TicketClaim } from "../../lib/payments/lottery.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
 import type { PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
 import type { PaymentScheme, PaymentTerms, WireMerkleToken } from "../../p2p/protocols/pay/index.ts";
 import { enableKeyRoles } from "../wallet/key-roles.ts";
 import { BandwidthPayee } from "./bandwidth-payee.ts";
 import { BandwidthPayer } from "./bandwidth-payer.ts";
-import { assertCanPay, assertFits } from "./cost.ts";
+import {
+  assertCanPay,
+  assertFits,
+  LOT_TICKETS,
+  lotTicketsFor,
+  OPEN_PERMIT_SECONDS,
+  UNIT_BYTES,
+  unitsFor,
+} from "./cost.ts";
 import { NoPaymentWalletError, PaymentChainMismatchError, PaymentSchemeError } from "./errors.ts";
 import { HashChainPayee, type HashChainPayeeChannel, MIN_REDEEM_SECONDS } from "./hash-chain-payee.ts";
 import { HashChainPayer } from "./hash-chain-payer.ts";
+import { LotteryPayee, type LotteryPayeeChannel, MIN_ISSUE_SECONDS } from "./lottery-payee.ts";
+import { type HeldLot, LotteryPayer, type LotteryPayerChannel, lotSecret } from "./lottery-payer.ts";
 import { MerklePayee, type MerklePayeeChannel, merkleRedemptions } from "./merkle-payee.ts";
 import { MerklePayer } from "./merkle-payer.ts";
 import { TransferPayee } from "./transfer-payee.ts";
@@ -53,7 +74,12 @@ export const SETTLE_CHECK_MS = 10_000;
 export const REDEEM_MARGIN_SECONDS = MIN_REDEEM_SECONDS / 2n;
 
 /** The schemes this tab pays and is paid in, in the order it prefers them. */
-export const TRANSFER_SCHEMES = ["bandwidth", "hash-chain", "merkle"] as const satisfies readonly PaymentScheme[];
+export const TRANSFER_SCHEMES = [
+  "bandwidth",
+  "hash-chain",
+  "merkle",
+  "lottery",
+] as const satisfies readonly PaymentScheme[];
 export type TransferScheme = (typeof TRANSFER_SCHEMES)[number];
 
 /**
@@ -62,6 +88,16 @@ export type TransferScheme = (typeof TRANSFER_SCHEMES)[number];
  */
 export type TokenStatus = "Open" | "Redeemed" | "Reclaimed" | "Expired";
 
+/**
+ * Where a lottery lot stands: issuing tickets, drawing (closed, the payer's reveal awaited), drawn (the winner may
+ * redeem), sharing (the reveal was withheld: holders register), redeemed (the winner was paid), finished (the
+ * payer took back what nobody won).
+ */
+export type LotStage = "Open" | "Drawing" | "Drawn" | "Sharing" | "Redeemed" | "Finished";
+
+/** A new transfer draws on an open lot only while the lot issues for this long yet (seconds). */
+export const LOT_REUSE_SECONDS = 2n * MIN_ISSUE_SECONDS;
+
 /** A channel (or hash chain) this tab is party to, as the money screen shows it. */
 export interface ChannelRecord {
   scheme: TransferScheme;
@@ -69,7 +105,7 @@ export interface ChannelRecord {
   channelId: bigint;
   role: "payer" | "payee";
   counterparty: Address;
-  status: ReturnType<typeof channelStatusName> | TokenStatus;
+  status: ReturnType<typeof channelStatusName> | TokenStatus | LotStage;
   deposit: bigint;
   pricePerMB: bigint;
   /** Bytes paid for (both sides signed, or the latest preimage proved), and what they cost. */
@@ -89,6 +125,18 @@ export interface ChannelRecord {
   redemption?: { preimage: Hex; depth: number };
   /** The payee's Merkle tokens: what redeems its share of the channel. */
   tokens?: WireMerkleToken[];
+  /** A lottery lot's size, the tickets issued from it (payer) or held (payee), and its close-by time (unix s). */
+  lotSize?: number;
+  issued?: number;
+  closeBy?: bigint;
+  /** What a lot's tickets are worth in expectation: one MB's price each. */
+  expected?: bigint;
+  /** The payee's lottery tickets: what redeems the lot if one wins, or registers for sharing. */
+  lotTickets?: TicketClaim[];
+  /** The lot's winning index, once drawn. */
+  winningIndex?: number;
+  /** The payer asked for the lot's draw (or a transfer needed more than it had left). */
+  drawAsked?: boolean;
   error?: string;
 }
 
@@ -107,6 +155,8 @@ export interface TransferPaymentsParts {
   settleCheckMs?: number;
   /** How long a paid sender waits for the payment that lets it go on (default: the transfer's). */
   paymentTimeoutMs?: number;
+  /** Tickets a new lottery lot holds at least (default {@link LOT_TICKETS}). */
+  lotTickets?: number;
   store?: ChannelStore;
 }
 
@@ -120,8 +170,12 @@ export class TransferPayments extends EventTarget {
   readonly #live = new Set<string>();
   /** Channels a share of this tab took payments on: no other transfer is paid on them. */
   readonly #claimed = new Set<string>();
+  /** The payee's ticket book of each lot it was paid from. */
+  readonly #books = new Map<bigint, TicketBook>();
   #timer: ReturnType<typeof setInterval> | undefined;
-  #settling = false;
+  /** The look at the chain under way, and the one asked for while it runs. */
+  #running: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
   readonly #dirty = new Set<string>();
   /** A unit moves a channel several times a second: the UI hears of it at most every 100 ms. */
   readonly #changed = new ProgressThrottle(() => this.dispatchEvent(new Event("change")));
@@ -130,6 +184,11 @@ export class TransferPayments extends EventTarget {
   constructor(parts: TransferPaymentsParts) {
     super();
     this.#parts = parts;
+  }
+
+  /** Tickets a new lottery lot holds at least. */
+  get lotTickets(): number {
+    return this.#parts.lotTickets ?? LOT_TICKETS;
   }
 
   /** The schemes this chain has contracts for, in the order the tab prefers them. */
@@ -196,6 +255,21 @@ export class TransferPayments extends EventTarget {
           status: "Open",
           deposit: info.remaining,
           expiresAt: info.expiresAt,
+        });
+      }
+    }
+    if (schemes.includes("lottery")) {
+      for (const { channelId, role } of await channelsOf(reader, { contract: "Lottery", account })) {
+        if (this.#records.has(keyOf("lottery", channelId))) continue;
+        const lot = await getLot(reader, { lotId: channelId });
+        this.#note("lottery", channelId, role, {
+          ...(role === "payee" ? { counterparty: lot.payer } : {}),
+          deposit: lotValue(lot) * (role === "payer" ? 3n : 1n),
+          pricePerMB: lot.ticketValue,
+          lotSize: lot.lotSize,
+          // How many tickets went out is not on the chain: a lot found there is drawn, never drawn on again.
+          ...(role === "payer" ? { issued: lot.lotSize, drawAsked: true } : {}),
+          closeBy: BigInt(lot.closeBy),
         });
       }
     }
@@ -296,6 +370,22 @@ export class TransferPayments extends EventTarget {
             }),
           }
         : {}),
+      ...(schemes.includes("lottery")
+        ? {
+            lottery: new LotteryPayee({
+              reader,
+              owner: owner.account.address,
+              terms,
+              book: (lotId) => this.#book(lotId, owner.account.address),
+              ...timeout,
+              ...stopped,
+              onChange: (channel) => {
+                this.#noteLotteryPayee(channel);
+                hooks.onChange?.();
+              },
+            }),
+          }
+        : {}),
     });
   }
 
@@ -318,20 +408,102 @@ export class TransferPayments extends EventTarget {
     }
     assertFits(scheme, totalBytes);
     const owner = await this.#owner("Receiving a paid transfer");
-    // Nothing is signed or sent for a deposit the owner cannot make.
-    await assertCanPay(reader, owner.account.address, terms, totalBytes, scheme);
-    const key = await this.#parts.operatorKey();
-    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
     const onChange = (payment: PayerView) => {
       this.#notePayer(payment);
       hooks.onChange?.(payment);
     };
+    if (scheme === "lottery") return await this.#lotteryPayer(owner, terms, totalBytes, onChange);
+    // Nothing is signed or sent for a deposit the owner cannot make.
+    await assertCanPay(reader, owner.account.address, terms, totalBytes, scheme);
+    const key = await this.#parts.operatorKey();
+    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
     const payer: SchemePayer =
       scheme === "bandwidth"
         ? await BandwidthPayer.open({ reader, owner, operator: key, terms, totalBytes, onChange })
         : scheme === "hash-chain"
           ? await HashChainPayer.open({ reader, owner, terms, totalBytes, onChange })
           : await MerklePayer.open({ reader, owner, terms, totalBytes, onChange });
+    this.#notePayer(payer.view);
+    return payer;
+  }
+
+  /**
+   * Draws on the open lot this tab funded for the payee at this price if it has room for the whole transfer and
+   * issues long enough yet, else funds a new one (and has the lots that could not serve drawn).
+   */
+  async #lotteryPayer(
+    owner: TabulaClient<Account>,
+    terms: PaymentTerms,
+    totalBytes: bigint,
+    onChange: (payment: PayerView) => void,
+  ): Promise<SchemePayer> {
+    const { reader } = this.#parts;
+    const lottery = this.#contractAddress("lottery") as Address;
+    const units = Number(unitsFor(totalBytes));
+    const now = (await getBlock(reader)).timestamp;
+    const open = [...this.#records.values()].filter(
+      (r) =>
+        r.scheme === "lottery" &&
+        r.role === "payer" &&
+        r.status === "Open" &&
+        !r.drawAsked &&
+        isAddressEqual(r.counterparty, terms.payee) &&
+        r.pricePerMB === terms.pricePerMB,
+    );
+    const fits = open.find(
+      (r) =>
+        !this.#live.has(keyOf("lottery", r.channelId)) &&
+        (r.lotSize ?? 0) - (r.issued ?? 0) >= units &&
+        (r.closeBy ?? 0n) - now >= LOT_REUSE_SECONDS,
+    );
+    const lotTickets = this.lotTickets;
+    // Nothing is signed or sent for a lot the owner cannot fund.
+    if (!fits) await assertCanPay(reader, owner.account.address, terms, totalBytes, "lottery", lotTickets);
+    const key = await this.#parts.operatorKey();
+    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
+    let lot: HeldLot;
+    if (fits) {
+      const lotSize = fits.lotSize ?? 0;
+      const closeBy = fits.closeBy ?? 0n;
+      const lotTerms = { chainId: reader.chain.id, lottery, payer: owner.account.address, closeBy };
+      lot = {
+        lotId: fits.channelId,
+        secret: await lotSecret(key, { ...lotTerms, lotSize, ticketValue: fits.pricePerMB }),
+        lotSize,
+        issued: fits.issued ?? 0,
+        closeBy,
+        openTx: fits.txs.find((t) => t.what === "open")?.hash ?? ZERO_HASH,
+      };
+    } else {
+      lot = await LotteryPayer.fund({
+        reader,
+        owner,
+        key,
+        terms,
+        lotSize: lotTicketsFor(totalBytes, lotTickets),
+        now,
+        permitSeconds: OPEN_PERMIT_SECONDS,
+      });
+    }
+    // The lots that could not hold this transfer are drawn: what they did not issue comes back after the draw.
+    for (const other of open) {
+      if (other.channelId === lot.lotId || this.#live.has(keyOf("lottery", other.channelId))) continue;
+      this.#note("lottery", other.channelId, "payer", { drawAsked: true });
+    }
+    const key_ = keyOf("lottery", lot.lotId);
+    this.#live.add(key_);
+    const payer = new LotteryPayer({
+      reader,
+      key,
+      terms,
+      totalBytes,
+      lot,
+      onChange,
+      onEnd: () => {
+        this.#live.delete(key_);
+        void this.refresh();
+      },
+    });
     this.#notePayer(payer.view);
     return payer;
   }
@@ -505,13 +677,27 @@ export class TransferPayments extends EventTarget {
    * made with an older unit first), redeems hash chains no transfer pays into any more, and takes back hash chains
    * that expired unredeemed.
    */
-  async refresh(): Promise<void> {
-    if (this.#settling) return;
-    this.#settling = true;
+  refresh(): Promise<void> {
+    // One look at a time; asked during one, the next starts when it ends and answers every caller that asked.
+    this.#queued ??= (this.#running ?? Promise.resolve()).then(() => {
+      this.#queued = undefined;
+      this.#running = this.#refreshOnce().finally(() => {
+        this.#running = undefined;
+      });
+      return this.#running;
+    });
+    return this.#queued;
+  }
+
+  async #refreshOnce(): Promise<void> {
     try {
       const { reader } = this.#parts;
       const now = (await getBlock(reader)).timestamp;
       for (const record of [...this.#records.values()]) {
+        if (record.scheme === "lottery") {
+          if (!["Finished", "None"].includes(record.status)) await this.#refreshLottery(record, now);
+          continue;
+        }
         if (["Settled", "Reclaimed", "Redeemed", "None"].includes(record.status)) continue;
         if (record.scheme === "hash-chain") await this.#refreshHashChain(record, now);
         else if (record.scheme === "merkle") await this.#refreshMerkle(record, now);
@@ -519,8 +705,6 @@ export class TransferPayments extends EventTarget {
       }
     } catch (error) {
       console.error(error);
-    } finally {
-      this.#settling = false;
     }
   }
 
@@ -637,6 +821,151 @@ export class TransferPayments extends EventTarget {
     }
   }
 
+  /**
+   * Follows a lottery lot to its end, with no click. The payer closes a lot that is full, asked to be drawn or
+   * about to be closable by anyone (never while a transfer draws on it), reveals once the seed block is mined, and
+   * takes back what nobody won after the last window. The payee closes a lot left open past its close-by time,
+   * redeems a winning ticket, and registers its tickets for sharing when the reveal was withheld, then takes its
+   * share.
+   */
+  async #refreshLottery(record: ChannelRecord, now: bigint, again = true): Promise<void> {
+    const { reader } = this.#parts;
+    const lotId = record.channelId;
+    const lot = await getLot(reader, { lotId });
+    if (lot.status === LotStatus.None || (record.role === "payee" && !isAddressEqual(lot.payer, record.counterparty))) {
+      this.#note("lottery", lotId, record.role, { status: "None", error: "This lottery lot is not on the chain." });
+      return;
+    }
+    const outcome = lot.status === LotStatus.Open ? undefined : await lotOutcome(reader, { lotId });
+    const deadlines = lot.status === LotStatus.Open ? undefined : await lotDeadlines(reader, { lotId });
+    const ours = record.role === "payer" ? record.counterparty : await this.#ownerAddress();
+    const won = outcome?.won && ours && isAddressEqual(outcome.won.payee, ours) ? outcome.won.amount : 0n;
+    const shared = (outcome?.shares ?? [])
+      .filter((share) => ours && isAddressEqual(share.payee, ours))
+      .reduce((sum, share) => sum + share.amount, 0n);
+    const stage: LotStage =
+      lot.status === LotStatus.Open
+        ? "Open"
+        : lot.status === LotStatus.Closed
+          ? deadlines && now > deadlines.reveal
+            ? "Sharing"
+            : "Drawing"
+          : lot.status === LotStatus.Revealed
+            ? "Drawn"
+            : lot.status === LotStatus.Redeemed
+              ? "Redeemed"
+              : "Finished";
+    this.#note("lottery", lotId, record.role, {
+      status: stage,
+      // What moved: the lot to its winner, or shares to the holders; nothing before the draw.
+      amount: won + shared,
+      ...(lot.revealed ? { winningIndex: lot.winningIndex } : {}),
+      closeBy: BigInt(lot.closeBy),
+    });
+    for (const [what, tx] of [
+      ["close", outcome?.closed],
+      ["draw", outcome?.revealed],
+      ["redeem", outcome?.won],
+      ["finish", outcome?.finished],
+      ...(outcome?.shares ?? []).map((share) => ["share", share] as const),
+    ] as const) {
+      if (tx) this.#note("lottery", lotId, record.role, { tx: { what, hash: tx.hash } });
+    }
+    const live = this.#live.has(keyOf("lottery", lotId));
+    const act = async (what: string, send: (operator: TabulaClient<LocalAccount>) => Promise<Hash>) => {
+      try {
+        const hash = await send(await this.#operator());
+        await waitForSuccess(reader, { hash, what: `${what} ${describe(record)}` });
+        this.#note("lottery", lotId, record.role, { error: undefined });
+        // What the step changed is read once more, and the next step taken if it is due.
+        const next = this.#records.get(keyOf("lottery", lotId));
+        if (again && next) await this.#refreshLottery(next, (await getBlock(reader)).timestamp, false);
+        return true;
+      } catch (error) {
+        this.#note("lottery", lotId, record.role, { error: userMessage(error) });
+        return false;
+      }
+    };
+    if (lot.status === LotStatus.Open) {
+      const full = (record.issued ?? 0) >= lot.lotSize;
+      const closing = BigInt(lot.closeBy) - now < MIN_ISSUE_SECONDS;
+      const payerCloses = record.role === "payer" && !live && (full || closing || record.drawAsked);
+      // Past its close-by time anyone may close a lot; the payee does, so the draw can come.
+      if (payerCloses || (record.role === "payee" && now > BigInt(lot.closeBy))) {
+        await act("Closing", (operator) => closeLot(operator, { lotId }));
+      }
+      return;
+    }
+    if (!deadlines) return;
+    if (record.role === "payer") {
+      if (lot.status === LotStatus.Closed && now <= deadlines.reveal) {
+        await this.#reveal(record, lot, act);
+      } else if (lot.status !== LotStatus.Finished) {
+        const last = lot.revealed ? deadlines.claim : deadlines.share;
+        if (now > last) await act("Taking back what nobody won of", (operator) => finishLot(operator, { lotId }));
+      }
+      return;
+    }
+    const payee = await this.#ownerAddress();
+    if (!payee) return;
+    const book = this.#book(lotId, payee);
+    if ((lot.status === LotStatus.Revealed || lot.status === LotStatus.Redeemed) && won === 0n) {
+      const args = book.redemption(lot, lot.status === LotStatus.Redeemed);
+      if (args && now <= deadlines.claim) await act("Redeeming the winning ticket of", (o) => redeemLot(o, { args }));
+    } else if (lot.status === LotStatus.Closed && now > deadlines.reveal && book.size > 0) {
+      const registered = record.txs.some((t) => t.what === "register");
+      if (!registered && now <= deadlines.share) {
+        const args = book.registration();
+        await act("Registering the tickets of", async (operator) => {
+          const hash = await registerLotTickets(operator, { args });
+          this.#note("lottery", lotId, record.role, { tx: { what: "register", hash } });
+          return hash;
+        });
+      } else if (registered && now > deadlines.share && shared === 0n) {
+        await act("Taking the share of", (operator) => withdrawLotShare(operator, { lotId, payee }));
+      }
+    }
+  }
+
+  /** The payer reveals its lot's secret once the seed block is mined (on a local chain it mines one itself). */
+  async #reveal(
+    record: ChannelRecord,
+    lot: LotState,
+    act: (what: string, send: (operator: TabulaClient<LocalAccount>) => Promise<Hash>) => Promise<boolean>,
+  ): Promise<void> {
+    const { reader } = this.#parts;
+    const owner = await this.#parts.owner();
+    if (!owner || !isAddressEqual(owner.account.address, lot.payer)) return;
+    let block = await getBlockNumber(reader);
+    // Nothing else may mine the seed block, and one after it, on a quiet local chain.
+    for (let tries = 0; block <= BigInt(lot.seedBlock) && reader.chain.local && tries < 2; tries++) {
+      await reader.request({ method: "evm_mine" as never, params: [] as never }).catch(() => undefined);
+      block = await getBlockNumber(reader);
+    }
+    if (block <= BigInt(lot.seedBlock)) return;
+    const secret = await lotSecret(await this.#parts.operatorKey(), {
+      chainId: reader.chain.id,
+      lottery: this.#contractAddress("lottery") as Address,
+      payer: lot.payer,
+      lotSize: lot.lotSize,
+      ticketValue: lot.ticketValue,
+      closeBy: BigInt(lot.closeBy),
+    });
+    await act("Drawing", (operator) => revealLot(operator, { lotId: record.channelId, secret }));
+  }
+
+  /** The payer has lot `lotId` closed and drawn (once no transfer draws on it). */
+  async draw(lotId: bigint): Promise<void> {
+    const record = this.#records.get(keyOf("lottery", lotId));
+    if (record?.role !== "payer") return;
+    this.#note("lottery", lotId, "payer", { drawAsked: true });
+    await this.refresh();
+  }
+
+  async #ownerAddress(): Promise<Address | undefined> {
+    return (await this.#parts.owner())?.account.address;
+  }
+
   /** Starts looking for channels to settle (until {@link stop}). */
   start(): void {
     this.#timer ??= setInterval(() => void this.refresh(), this.#parts.settleCheckMs ?? SETTLE_CHECK_MS);
@@ -689,6 +1018,21 @@ export class TransferPayments extends EventTarget {
   }
 
   #notePayer(payment: PayerView): void {
+    if (payment.scheme === "lottery") {
+      const lot = payment as LotteryPayerChannel;
+      this.#note("lottery", lot.channelId, "payer", {
+        counterparty: lot.payee,
+        deposit: lot.deposit,
+        pricePerMB: lot.pricePerMB,
+        lotSize: lot.lotSize,
+        issued: lot.issued,
+        closeBy: lot.closeBy,
+        agreedBytes: BigInt(lot.issued) * UNIT_BYTES,
+        expected: BigInt(lot.issued) * lot.pricePerMB,
+        ...(lot.openTx !== ZERO_HASH ? { tx: { what: "open", hash: lot.openTx } } : {}),
+      });
+      return;
+    }
     this.#note(payment.scheme as TransferScheme, payment.channelId, "payer", {
       counterparty: payment.payee,
       ...(payment.scheme !== "bandwidth" ? { status: "Open" as const } : {}),
@@ -700,6 +1044,38 @@ export class TransferPayments extends EventTarget {
       amount: payment.paid,
       tx: { what: "open", hash: payment.openTx },
     });
+  }
+
+  #noteLotteryPayee(channel: LotteryPayeeChannel): void {
+    const book = this.#books.get(channel.channelId);
+    const held = book?.size ?? 0;
+    this.#note("lottery", channel.channelId, "payee", {
+      counterparty: channel.payer,
+      deposit: channel.deposit,
+      pricePerMB: channel.pricePerMB,
+      lotSize: channel.lotSize,
+      closeBy: channel.closeBy,
+      issued: held,
+      agreedBytes: BigInt(held) * UNIT_BYTES,
+      expected: BigInt(held) * channel.pricePerMB,
+      lotTickets: book?.registrations() ?? [],
+    });
+  }
+
+  /** The payee's ticket book of lot `lotId`, with the tickets this tab kept of it. */
+  #book(lotId: bigint, payee: Address): TicketBook {
+    let book = this.#books.get(lotId);
+    if (!book) {
+      const lottery = this.#contractAddress("lottery") as Address;
+      book = new TicketBook({
+        contract: { chainId: this.#parts.reader.chain.id, address: lottery },
+        lotId,
+        payee,
+        held: this.#records.get(keyOf("lottery", lotId))?.lotTickets ?? [],
+      });
+      this.#books.set(lotId, book);
+    }
+    return book;
   }
 
   #noteMerklePayee(channel: MerklePayeeChannel): void {
@@ -786,7 +1162,15 @@ const CONTRACT_OF = {
   bandwidth: "BandwidthChannel",
   "hash-chain": "HashChainChannel",
   merkle: "MerkleChannel",
+  lottery: "Lottery",
 } as const;
+
+const ZERO_HASH: Hash = "0x0000000000000000000000000000000000000000000000000000000000000000";
+
+/** A lot's value: what its winner is paid. */
+function lotValue(lot: Pick<LotState, "lotSize" | "ticketValue">): bigint {
+  return BigInt(lot.lotSize) * lot.ticketValue;
+}
 
 function keyOf(scheme: TransferScheme, channelId: bigint): string {
   return `${scheme}:${channelId}`;
@@ -799,6 +1183,7 @@ function chainIdHex(channelId: bigint): Hex {
 
 function describe(record: ChannelRecord): string {
   if (record.scheme === "bandwidth") return `payment channel ${record.channelId}`;
+  if (record.scheme === "lottery") return `lottery lot ${record.channelId}`;
   const kind = record.scheme === "hash-chain" ? "hash chain" : "Merkle channel";
   return `${kind} ${chainIdHex(record.channelId).slice(0, 10)}…`;
 }

@@ -34,4 +34,6 @@ export interface PayerView {
 export interface SchemePayer {
   gate(): PayerGate;
   readonly view: PayerView;
+  /** The transfer it paid for is over (done, failed or stopped): what it locked may be settled. */
+  end?(): void;
 }

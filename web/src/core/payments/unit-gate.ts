@@ -1,5 +1,5 @@
 /**
- * The sending side's gate for the schemes that pay one unit per MB (hash chain, Merkle tokens): bytes go only up
+ * The sending side's gate for the schemes that pay one unit per MB (hash chain, Merkle tokens, lottery tickets): bytes go only up
  * to what the units received pay for plus the credit, and when none comes for the payment timeout, sending stops
  * with the error that says why. The payee answers no payment.
  */
@@ -27,7 +27,7 @@ export function unitGate(
     /** Units the payer paid so far. */
     paidUnits: () => bigint;
     /** Checks and keeps one payment; throws PaymentRefusedError on one it refuses. */
-    take: (payment: Payment) => void;
+    take: (payment: Payment) => void | Promise<void>;
     timeoutMs: number;
     onStopped: (error: PaymentStoppedError) => void;
     onChange: () => void;
@@ -51,7 +51,7 @@ export function unitGate(
       parts.onChange();
     },
     receive: async (payment) => {
-      parts.take(payment);
+      await parts.take(payment);
       session.payments.notify();
       parts.onChange();
       return undefined;

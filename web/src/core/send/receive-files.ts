@@ -11,7 +11,7 @@ import {
   type TransferProgress,
   type TransferTicket,
 } from "../../p2p/protocols/transfer/index.ts";
-import { transferCost } from "../payments/cost.ts";
+import { transferCost, transferDeposit } from "../payments/cost.ts";
 import { PaymentSchemeError } from "../payments/errors.ts";
 import type { TransferPayments, TransferScheme } from "../payments/transfer-payments.ts";
 import type { PayerView, SchemePayer } from "../payments/types.ts";
@@ -50,8 +50,10 @@ export interface IncomingQuote {
   scheme: TransferScheme;
   schemes: TransferScheme[];
   totalBytes: bigint;
-  /** The most the files cost at the price in that scheme: the deposit it locks (what is not used comes back). */
+  /** The most the files cost at the price in that scheme (for lottery tickets, what they are worth in expectation). */
   cost: bigint;
+  /** The most accepting locks (what is not used comes back). */
+  deposit: bigint;
 }
 
 /** The payment of a transfer being received, live. */
@@ -179,10 +181,15 @@ export class Receiver extends EventTarget {
               const schemes = payments.schemes.filter((scheme) => terms.schemes.includes(scheme));
               const scheme = schemes[0];
               if (!scheme) throw new PaymentSchemeError({ asked: "none of them", offered: terms.schemes });
-              quote = { terms, scheme, schemes, totalBytes, cost: transferCost(terms, totalBytes, scheme) };
+              const priced = (scheme: TransferScheme) => ({
+                scheme,
+                cost: transferCost(terms, totalBytes, scheme),
+                deposit: transferDeposit(terms, totalBytes, scheme, payments.lotTickets),
+              });
+              quote = { terms, schemes, totalBytes, ...priced(scheme) };
               this.#quote = (chosen) => {
                 if (!quote || !schemes.includes(chosen)) return;
-                quote = { ...quote, scheme: chosen, cost: transferCost(terms, totalBytes, chosen) };
+                quote = { ...quote, ...priced(chosen) };
                 set({ quote, paymentError: undefined });
               };
             }
@@ -256,6 +263,7 @@ export class Receiver extends EventTarget {
         ...(declined ? {} : { error: describe(error) }),
       });
     } finally {
+      payer?.end?.();
       options.signal?.removeEventListener("abort", onAbort);
     }
   }

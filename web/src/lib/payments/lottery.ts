@@ -233,10 +233,25 @@ export class TicketBook {
   readonly #contract: ContractRef;
   readonly #held = new Map<number, SignedTicket>();
 
-  constructor(options: { contract: ContractRef; lotId: bigint; payee: Address }) {
+  constructor(options: {
+    contract: ContractRef;
+    lotId: bigint;
+    payee: Address;
+    /** Tickets this book accepted before (after a reload): kept as they are, checked when they were accepted. */
+    held?: readonly TicketClaim[];
+  }) {
     this.#contract = options.contract;
     this.lotId = options.lotId;
     this.payee = options.payee;
+    for (const t of options.held ?? []) {
+      this.#held.set(t.index, {
+        lotId: this.lotId,
+        payee: this.payee,
+        index: t.index,
+        nonce: t.nonce,
+        signature: t.signature,
+      });
+    }
   }
 
   /** Tickets held. */

@@ -35,6 +35,7 @@ const decoders: [string, (bytes: Uint8Array) => unknown][] = [
   ["bandwidth payment", pay.decodeBandwidthMessage],
   ["hash-chain payment", pay.decodeHashChainMessage],
   ["Merkle payment", pay.decodeMerkleMessage],
+  ["lottery payment", pay.decodeLotteryMessage],
 ];
 
 /** The only way a decoder may fail: a named MalformedMessageError. Anything it returns must re-encode. */
@@ -235,6 +236,18 @@ describe("protocol decoders under fuzzing", () => {
           tokens: [
             { index: 5, treeIndex: 140, proof: [`0x${"56".repeat(32)}`, `0x${"78".repeat(32)}`] },
             { index: 6, treeIndex: 139, proof: [`0x${"9a".repeat(32)}`] },
+          ],
+        },
+      ],
+      [pay.decodeLotteryMessage, pay.encodeLotteryMessage, { type: "open", lotId: 7n }],
+      [
+        pay.decodeLotteryMessage,
+        pay.encodeLotteryMessage,
+        {
+          type: "tickets",
+          tickets: [
+            { index: 0, nonce: 2n ** 255n + 3n, signature: `0x${"ab".repeat(65)}` },
+            { index: 99, nonce: 1n, signature: `0x${"cd".repeat(65)}` },
           ],
         },
       ],

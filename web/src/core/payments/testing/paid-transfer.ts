@@ -26,7 +26,7 @@ export interface PaidTransferFixture {
   payments(
     owner: PrivateKeyAccount,
     key: PrivateKeyAccount,
-    options?: { paymentTimeoutMs?: number; store?: ChannelStore },
+    options?: { paymentTimeoutMs?: number; store?: ChannelStore; lotTickets?: number },
   ): TransferPayments;
   balances(...addresses: Address[]): Promise<bigint[]>;
   close(): Promise<void>;
@@ -59,6 +59,7 @@ export async function startPaidTransfers(): Promise<PaidTransferFixture> {
         operatorKey: async () => key,
         ...(options.paymentTimeoutMs ? { paymentTimeoutMs: options.paymentTimeoutMs } : {}),
         ...(options.store ? { store: options.store } : {}),
+        ...(options.lotTickets ? { lotTickets: options.lotTickets } : {}),
       }),
     balances: async (...addresses) =>
       await Promise.all(addresses.map((address) => balanceOf(chain.client(), { address }))),

@@ -17,9 +17,13 @@
  * `tokens` {ts: [[index, treeIndex, proof]…]}, the tokens for the MB it received and verified, each worth the
  * price of one MB and bound to the payee (the payee rebuilds each leaf from what it knows and checks the proof);
  * the payee answers nothing.
+ *
+ * Lottery (`scheme: "lottery"`): payer → `open` {lot} once (the lot it funded, or one it funds still, that covers
+ * the payee); payer → `tickets` {ts: [[index, nonce, sig]…]}, one ticket per MB it received and verified, each
+ * signed by the lot's key for this payee; the payee answers nothing.
  */
 import type { Address, Hex } from "viem";
-import { bytesToHex, getAddress, hexToBytes } from "viem";
+import { bytesToHex, getAddress, hexToBigInt, hexToBytes, numberToHex } from "viem";
 import type { SignedUsage } from "../../../lib/payments/bandwidth.ts";
 import { checkBytes, checkUint, decodeFields, encodeMessage, type Fields } from "../common/codec.ts";
 import { MalformedMessageError } from "../common/errors.ts";
@@ -271,6 +275,77 @@ export function decodeMerkleMessage(bytes: Uint8Array): MerkleMessage {
       break;
     default:
       throw new MalformedMessageError(PAY_PROTOCOL, `unknown Merkle message type "${type}"`);
+  }
+  fields.end();
+  return message;
+}
+
+/** Most lottery tickets in one message. */
+export const MAX_LOTTERY_TICKETS_PER_MESSAGE = 64;
+
+/** The payer names the lottery lot its tickets are drawn from. */
+export interface LotteryOpenMessage {
+  type: "open";
+  lotId: bigint;
+}
+
+/** One ticket as it travels: the lot and payee are known to both sides. */
+export interface WireTicket {
+  index: number;
+  nonce: bigint;
+  signature: Hex;
+}
+
+/** Tickets paying for MB the payer received. */
+export interface LotteryTicketsMessage {
+  type: "tickets";
+  tickets: WireTicket[];
+}
+
+export type LotteryMessage = LotteryOpenMessage | LotteryTicketsMessage;
+
+export function encodeLotteryMessage(message: LotteryMessage): Uint8Array {
+  switch (message.type) {
+    case "open":
+      return encodeMessage({ v: PAY_VERSION, t: "open", lot: message.lotId });
+    case "tickets":
+      return encodeMessage({
+        v: PAY_VERSION,
+        t: "tickets",
+        ts: message.tickets.map((t) => [
+          t.index,
+          hexToBytes(numberToHex(t.nonce, { size: 32 })),
+          hexToBytes(t.signature),
+        ]),
+      });
+  }
+}
+
+export function decodeLotteryMessage(bytes: Uint8Array): LotteryMessage {
+  const fields = decodeFields(PAY_PROTOCOL, bytes, "payment");
+  checkVersion(fields);
+  const type = fields.string("t", 8);
+  let message: LotteryMessage;
+  switch (type) {
+    case "open":
+      message = { type: "open", lotId: fields.bigUint("lot") };
+      break;
+    case "tickets":
+      message = {
+        type: "tickets",
+        tickets: fields.list("ts", { min: 1, max: MAX_LOTTERY_TICKETS_PER_MESSAGE }, (value, fail) => {
+          if (!Array.isArray(value) || value.length !== 3) fail("is not [index, nonce, signature]");
+          const [index, nonce, signature] = value as unknown[];
+          return {
+            index: checkUint(index, 2 ** 32 - 1, fail),
+            nonce: hexToBigInt(bytesToHex(checkBytes(nonce, { min: 32, max: 32 }, fail))),
+            signature: bytesToHex(checkBytes(signature, { min: SIGNATURE_BYTES, max: SIGNATURE_BYTES }, fail)),
+          };
+        }),
+      };
+      break;
+    default:
+      throw new MalformedMessageError(PAY_PROTOCOL, `unknown lottery message type "${type}"`);
   }
   fields.end();
   return message;

@@ -1,0 +1,337 @@
+import "fake-indexeddb/auto";
+import { randomBytes } from "node:crypto";
+import { type Address, parseEther } from "viem";
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+import { readContract } from "viem/actions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getLot } from "../../chain/lottery/lot.ts";
+import { closeLot } from "../../chain/lottery/lot-actions.ts";
+import { TEST_LOTTERY_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
+import { LotStatus, lotDeposit } from "../../lib/payments/lottery.ts";
+import { PaymentStoppedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
+import { decodeLotteryMessage, encodeLotteryMessage } from "../../p2p/protocols/pay/index.ts";
+import { blobSource } from "../../p2p/protocols/transfer/index.ts";
+import { ChannelsDB } from "../../storage/channels-db.ts";
+import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
+import { transferCost, transferDeposit, UNIT_BYTES, unitsFor } from "./cost.ts";
+import type { LotteryPayee } from "./lottery-payee.ts";
+import type { LotteryPayer } from "./lottery-payer.ts";
+import {
+  memorySink,
+  type PaidTransferFixture,
+  startPaidTransfers,
+  type TransferNode,
+} from "./testing/paid-transfer.ts";
+import type { TransferPayee } from "./transfer-payee.ts";
+import type { ChannelStore, TransferPayments } from "./transfer-payments.ts";
+
+const MiB = 1024 * 1024;
+/** 0.001 TAB per MB. */
+const PRICE = parseEther("0.001");
+/** Past every window of a closed lot: the reveal, then the claim or sharing window. */
+const ALL_WINDOWS = TEST_LOTTERY_WINDOWS.revealSeconds + TEST_LOTTERY_WINDOWS.claimSeconds + 10n;
+
+function lotteryOf(earning: TransferPayee): LotteryPayee {
+  const payee = earning.schemes.lottery;
+  if (!payee) throw new Error("the share takes no lottery tickets");
+  return payee;
+}
+
+describe("a paid transfer in lottery tickets, on a real chain", () => {
+  let fixture: PaidTransferFixture;
+  let chain: TestChain;
+  let sender: TransferNode;
+  let receiver: TransferNode;
+  let payee: PrivateKeyAccount;
+  let payer: PrivateKeyAccount;
+  let payeeKey: PrivateKeyAccount;
+  let payerKey: PrivateKeyAccount;
+  let lottery: Address;
+
+  beforeAll(async () => {
+    fixture = await startPaidTransfers();
+    ({ chain, sender, receiver, payee, payer, payeeKey, payerKey } = fixture);
+    lottery = chain.chain.contracts.Lottery?.address as Address;
+  }, 60_000);
+
+  afterAll(async () => await fixture?.close());
+
+  const payments = (
+    owner: PrivateKeyAccount,
+    key: PrivateKeyAccount,
+    options: { paymentTimeoutMs?: number; store?: ChannelStore; lotTickets?: number } = {},
+  ) => fixture.payments(owner, key, options);
+  const balances = (...addresses: Address[]) => fixture.balances(...addresses);
+  const supply = () =>
+    readContract(chain.client(), {
+      address: chain.token,
+      abi: chain.chain.contracts.Token?.abi as never,
+      functionName: "totalSupply",
+    }) as Promise<bigint>;
+
+  /** Sends `data` from a lottery share of `payeeSide` to `payerSide`, which pays as the bytes arrive. */
+  async function send(
+    payeeSide: TransferPayments,
+    payerSide: TransferPayments,
+    data: Uint8Array<ArrayBuffer>,
+    pay: { upTo?: number; tamper?: boolean } = {},
+  ): Promise<{ paying: LotteryPayer; earning: TransferPayee; failure?: unknown; tickets: number[] }> {
+    const earning = await payeeSide.payee(PRICE, { schemes: ["lottery"] });
+    const share = await sender.services.transfer.share([blobSource(new Blob([data]), "l.bin", "")], {
+      payment: earning,
+    });
+    const sink = memorySink(data.byteLength);
+    let paying: LotteryPayer | undefined;
+    let written = 0;
+    const tickets: number[] = [];
+    const failure = await receiver.services.transfer
+      .receive(
+        share.ticket,
+        {
+          write: async (file, offset, bytes) => {
+            await sink.write(file, offset, bytes, {});
+            written = offset + bytes.byteLength;
+          },
+        },
+        {
+          peer: sender.getMultiaddrs(),
+          onOffer: async (files, terms) => {
+            paying = (await payerSide.payer(terms as never, BigInt(files[0]?.size ?? 0))) as LotteryPayer;
+            return true;
+          },
+          payer: () => {
+            const gate = (paying as LotteryPayer).gate();
+            return {
+              ...gate,
+              received: async (position) => {
+                if (pay.upTo !== undefined && position > pay.upTo) return undefined;
+                const payment = await gate.received(position);
+                if (!payment) return payment;
+                const message = decodeLotteryMessage(payment.data);
+                if (message.type !== "tickets") return payment;
+                for (const ticket of message.tickets) {
+                  tickets.push(ticket.index);
+                  // A ticket pays only for whole MB written, the last one at the very end.
+                  const paid = BigInt(tickets.length) * UNIT_BYTES;
+                  expect(paid).toBeLessThanOrEqual(
+                    written === data.byteLength ? unitsFor(BigInt(written)) * UNIT_BYTES : BigInt(written),
+                  );
+                }
+                if (!pay.tamper) return payment;
+                // The payer signs for one index and hands over another.
+                const [first, ...rest] = message.tickets;
+                if (!first) return payment;
+                return {
+                  ...payment,
+                  data: encodeLotteryMessage({
+                    type: "tickets",
+                    tickets: [{ ...first, index: first.index + 1 }, ...rest],
+                  }),
+                };
+              },
+            };
+          },
+        },
+      )
+      .then(() => undefined)
+      .catch((error: unknown) => error);
+    if (!failure) {
+      await share.done;
+      expect(Buffer.from(sink.bytes).equals(Buffer.from(data))).toBe(true);
+    }
+    share.close();
+    (paying as LotteryPayer).end();
+    return { paying: paying as LotteryPayer, earning, failure, tickets };
+  }
+
+  it("pays one ticket per MB; a full lot is drawn, its winner redeems from a reloaded tab, the payer takes back the fine and cover", async () => {
+    const data = new Uint8Array(randomBytes(5 * MiB + 123));
+    const total = BigInt(data.byteLength);
+    const units = unitsFor(total);
+    const [payeeBefore, payerBefore, heldBefore] = await balances(payee.address, payer.address, lottery);
+    const supplyBefore = await supply();
+    const store = await ChannelsDB.open("lottery-payee-channels");
+    const payeeSide = payments(payee, payeeKey, { store });
+    // A lot exactly the transfer's size: every index is the payee's, so the draw pays it.
+    const payerSide = payments(payer, payerKey, { lotTickets: Number(units) });
+    expect(transferCost({ pricePerMB: PRICE }, total, "lottery")).toBe(units * PRICE);
+    expect(transferDeposit({ pricePerMB: PRICE }, total, "lottery", Number(units))).toBe(3n * units * PRICE);
+
+    const { paying, earning, tickets } = await send(payeeSide, payerSide, data);
+    expect(tickets).toEqual([...Array(Number(units)).keys()]);
+    const [channel] = lotteryOf(earning).channels;
+    expect(channel).toMatchObject({ paidBytes: total, earned: units * PRICE, lotSize: Number(units) });
+    expect(channel?.sentBytes).toBe(total);
+    const [, locked] = await balances(payee.address, payer.address);
+    expect((payerBefore as bigint) - (locked as bigint)).toBe(lotDeposit(Number(units), PRICE, 1));
+
+    // The payee's tab goes away before the draw; its tickets are written.
+    await payeeSide.close(earning);
+    await payeeSide.stop();
+    // The payer's tab draws the full lot once the transfer is over.
+    await payerSide.refresh();
+    const lot = await getLot(chain.client(), { lotId: paying.lotId });
+    expect(lot.status).toBe(LotStatus.Revealed);
+    expect(lot.winningIndex).toBeLessThan(Number(units));
+    expect(payerSide.channels.find((c) => c.channelId === paying.lotId)).toMatchObject({
+      scheme: "lottery",
+      status: "Drawn",
+      issued: Number(units),
+      expected: units * PRICE,
+    });
+
+    const reopened = payments(payee, payeeKey, { store });
+    await reopened.load();
+    await reopened.stop();
+    const won = reopened.channels.find((c) => c.scheme === "lottery" && c.channelId === paying.lotId);
+    expect(won).toMatchObject({
+      role: "payee",
+      status: "Redeemed",
+      amount: units * PRICE,
+      winningIndex: lot.winningIndex,
+    });
+    expect(won?.txs.map((t) => t.what)).toContain("redeem");
+
+    // After the claim window, the payer's tab takes back the fine and the cover.
+    await chain.advance(ALL_WINDOWS);
+    await payerSide.refresh();
+    await payerSide.stop();
+    const record = payerSide.channels.find((c) => c.channelId === paying.lotId);
+    expect(record).toMatchObject({ status: "Finished", amount: units * PRICE });
+    expect(record?.txs.map((t) => t.what)).toEqual(["open", "close", "draw", "redeem", "finish"]);
+    const [payeeAfter, payerAfter, heldAfter] = await balances(payee.address, payer.address, lottery);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(units * PRICE);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(units * PRICE);
+    expect(heldAfter).toBe(heldBefore);
+    expect(await supply()).toBe(supplyBefore);
+    store.close();
+  }, 120_000);
+
+  it("draws the next transfers on the same lot while it has room, then on a new one; over the lots the payee is paid exactly what each draw gives, whose expectation is the price of every MB", async () => {
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey, { lotTickets: 10 });
+    const [payeeBefore, payerBefore, heldBefore] = await balances(payee.address, payer.address, lottery);
+    const supplyBefore = await supply();
+    const sizes = [3 * 1_000_000, 4 * 1_000_000, 5 * 1_000_000];
+    const lots: bigint[] = [];
+    for (const size of sizes) {
+      const { paying, earning } = await send(payeeSide, payerSide, new Uint8Array(randomBytes(size)));
+      lots.push(paying.lotId);
+      await payeeSide.close(earning);
+    }
+    // The second transfer fit in the first lot; the third did not, so it got a lot of its own.
+    expect(lots[1]).toBe(lots[0]);
+    expect(lots[2]).not.toBe(lots[0]);
+    const [first, second] = [lots[0] as bigint, lots[2] as bigint];
+    // The first lot, which could not serve, is drawn; the second is drawn when its payer asks.
+    await payerSide.refresh();
+    await payerSide.draw(second);
+    await payeeSide.refresh();
+    const drawn = await Promise.all([first, second].map((lotId) => getLot(chain.client(), { lotId })));
+    const issued = [7, 5];
+    let won = 0n;
+    let expected = 0n;
+    for (const [i, lot] of drawn.entries()) {
+      expect(lot.revealed).toBe(true);
+      const held = issued[i] as number;
+      const value = BigInt(lot.lotSize) * lot.ticketValue;
+      // Each ticket wins the lot with one chance in its size: worth one MB's price in expectation.
+      expect((BigInt(held) * value) / BigInt(lot.lotSize)).toBe(BigInt(held) * PRICE);
+      expected += BigInt(held) * PRICE;
+      // The payee holds indices 0 .. held - 1: it is paid the lot exactly when one of them was drawn.
+      if (lot.winningIndex < held) won += value;
+      const record = payeeSide.channels.find((c) => c.scheme === "lottery" && c.channelId === lotIdOf(i));
+      expect(record?.issued).toBe(held);
+      expect(record?.amount).toBe(lot.winningIndex < held ? value : 0n);
+    }
+    expect(expected).toBe(12n * PRICE);
+    await chain.advance(ALL_WINDOWS);
+    await payerSide.refresh();
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+    for (const lotId of [first, second]) {
+      expect((await getLot(chain.client(), { lotId })).status).toBe(LotStatus.Finished);
+    }
+    const [payeeAfter, payerAfter, heldAfter] = await balances(payee.address, payer.address, lottery);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(won);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(won);
+    expect(heldAfter).toBe(heldBefore);
+    expect(await supply()).toBe(supplyBefore);
+
+    function lotIdOf(i: number): bigint {
+      return i === 0 ? first : second;
+    }
+  }, 180_000);
+
+  it("stops sending within the credit when the payer stops handing over tickets", async () => {
+    const data = new Uint8Array(randomBytes(10 * MiB));
+    const payeeSide = payments(payee, payeeKey, { paymentTimeoutMs: 2_000 });
+    const payerSide = payments(payer, payerKey);
+    let stopped: PaymentStoppedError | undefined;
+    const original = payeeSide.payee.bind(payeeSide);
+    payeeSide.payee = (price, hooks = {}) =>
+      original(price, {
+        ...hooks,
+        onStopped: (error) => {
+          stopped = error;
+        },
+      });
+    const PAY_UP_TO = 3 * MiB;
+    const { earning, failure } = await send(payeeSide, payerSide, data, { upTo: PAY_UP_TO });
+    expect(failure).toBeInstanceOf(RemoteRefusedError);
+    expect((failure as RemoteRefusedError).code).toBe("payment-stopped");
+    expect(stopped).toBeInstanceOf(PaymentStoppedError);
+    const [channel] = lotteryOf(earning).channels;
+    const paidUnits = BigInt(PAY_UP_TO) / UNIT_BYTES;
+    expect(channel?.paidBytes).toBe(paidUnits * UNIT_BYTES);
+    expect(channel?.sentBytes).toBeLessThanOrEqual(paidUnits * UNIT_BYTES + MAX_CREDIT_BYTES);
+    expect(channel?.sentBytes).toBeLessThan(BigInt(data.byteLength));
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+  }, 120_000);
+
+  it("refuses by name a ticket whose index is not the one signed, with no reconnection", async () => {
+    const data = new Uint8Array(randomBytes(3 * MiB));
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey);
+    const { earning, failure } = await send(payeeSide, payerSide, data, { tamper: true });
+    expect(failure).toMatchObject({ name: "RemoteRefusedError", code: "payment-refused" });
+    const [channel] = lotteryOf(earning).channels;
+    expect(channel?.paidBytes).toBe(0n);
+    expect(channel?.sentBytes).toBeLessThanOrEqual(MAX_CREDIT_BYTES);
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+  }, 120_000);
+
+  it("shares the lot among its holders when the payer withholds its reveal: the payee is paid the lot and the fine is burned", async () => {
+    // An owner of its own: a tab that kept nothing draws and finishes every lot its owner funded.
+    const payer = privateKeyToAccount(generatePrivateKey());
+    await chain.fund([payer.address]);
+    const data = new Uint8Array(randomBytes(4 * 1_000_000));
+    const lotSize = 10n;
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey, { lotTickets: Number(lotSize) });
+    const [payeeBefore, payerBefore, heldBefore] = await balances(payee.address, payer.address, lottery);
+    const supplyBefore = await supply();
+    const { paying, earning } = await send(payeeSide, payerSide, data);
+    await payeeSide.close(earning);
+    await payerSide.stop();
+    // The payer's key closes the lot and its tab never reveals.
+    await closeLot(chain.client(payerKey), { lotId: paying.lotId });
+    await chain.advance(TEST_LOTTERY_WINDOWS.revealSeconds + 10n);
+    await payeeSide.refresh();
+    expect(payeeSide.channels.find((c) => c.channelId === paying.lotId)?.txs.map((t) => t.what)).toContain("register");
+    await chain.advance(TEST_LOTTERY_WINDOWS.shareSeconds);
+    await payeeSide.refresh();
+    // The payee registered the only tickets: the whole lot is its share.
+    const value = lotSize * PRICE;
+    expect(payeeSide.channels.find((c) => c.channelId === paying.lotId)).toMatchObject({ amount: value });
+    // Anyone's tab may finish it: the cover comes back, the fine is burned.
+    const finisher = payments(payer, payerKey);
+    await finisher.load();
+    await Promise.all([payeeSide.stop(), finisher.stop()]);
+    expect(finisher.channels.find((c) => c.channelId === paying.lotId)).toMatchObject({ status: "Finished" });
+    const [payeeAfter, payerAfter, heldAfter] = await balances(payee.address, payer.address, lottery);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(value);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(2n * value);
+    expect(heldAfter).toBe(heldBefore);
+    expect(supplyBefore - (await supply())).toBe(value);
+  }, 120_000);
+});
