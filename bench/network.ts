@@ -20,6 +20,10 @@
  *   chain the receiver picks (one preimage per MB); its gas is the chain's open and its one redemption.
  * - `paid_send_merkle_MBps`, `paid_send_merkle_ratio`, `gas_per_MB_merkle`: the same in Merkle tokens (one token
  *   per MB); its gas is the channel's funding and the one redemption of every token.
+ * - `paid_send_lottery_MBps`, `paid_send_lottery_ratio`, `gas_per_MB_lottery`: the same in lottery tickets (one
+ *   ticket per MB) for a 100 MB file, which fills a new lot of 100 tickets: the lot is drawn on its own and its
+ *   winner, the sender, redeems. The ratio is over the free send's MB/s; the gas is the lot's whole life (funding,
+ *   close, draw, redemption, and the payer's refund after the last window).
  * - `idle_seven_tabs_cpu_cores_busy`: the same for the six hosts and the owner over 10 s with nothing moving.
  * - `*_cpu_cores_busy`: CPU seconds of every Chromium process per second of each measurement. All tabs share this
  *   machine's cores, so when this nears the core count the figure above it is bound by CPU, not by the links.
@@ -48,7 +52,7 @@ async function sendSeconds(
   appUrl: string,
   rpcUrl: string,
   path: string,
-  paid?: { price: string; scheme: "bandwidth" | "hash-chain" | "merkle" },
+  paid?: { price: string; scheme: "bandwidth" | "hash-chain" | "merkle" | "lottery" },
 ): Promise<{ seconds: number; txs: Hash[] }> {
   const sender = await from.open(appUrl);
   await sender.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: 90_000 });
@@ -70,7 +74,25 @@ async function sendSeconds(
   await receiver.locator('[data-testid="receive"][data-state="done"]').waitFor({ timeout: 600_000 });
   const seconds = (performance.now() - started) / 1000;
   const txs: Hash[] = [];
-  if (paid && paid.scheme !== "bandwidth") {
+  if (paid?.scheme === "lottery") {
+    const id = await receiver.locator('[data-testid="receive-payment"]').getAttribute("data-channel");
+    const row = `[data-testid="channel"][data-scheme="lottery"][data-channel="${id}"]`;
+    // The full lot is drawn by the receiver's tab and redeemed by the sender's.
+    await sender.locator(`${row}[data-status="Redeemed"]`).waitFor({ timeout: 90_000 });
+    // After the reveal and claim windows the receiver's tab takes back the fine and the cover.
+    const chain = createPublicClient({ transport: http(rpcUrl) });
+    await chain.request({ method: "evm_increaseTime" as never, params: [25 * 3600 + 10] as never });
+    await chain.request({ method: "evm_mine" as never, params: [] as never });
+    await receiver.locator(`${row}[data-status="Finished"]`).waitFor({ timeout: 90_000 });
+    const shown = await Promise.all(
+      [sender, receiver].map((page) =>
+        page
+          .locator(`${row} [data-testid="channel-tx"]`)
+          .evaluateAll((items) => items.map((i) => i.getAttribute("title") as Hash)),
+      ),
+    );
+    txs.push(...new Set(shown.flat()));
+  } else if (paid && paid.scheme !== "bandwidth") {
     const id = await receiver.locator('[data-testid="receive-payment"]').getAttribute("data-channel");
     const row = `[data-testid="channel"][data-scheme="${paid.scheme}"][data-channel="${id}"]`;
     await sender.locator(`${row}[data-status="Redeemed"]`).waitFor({ timeout: 90_000 });
@@ -110,6 +132,8 @@ const MiB = 1024 * 1024;
 const STREAM_BYTES = 64 * MiB;
 const FILE_BYTES = 64 * MiB;
 const HOSTS = 6;
+/** A lottery send's bytes: 100 tickets, one new lot's worth (core/payments/cost.ts LOT_TICKETS). */
+const LOT_BYTES = 100_000_000;
 const IDLE_SAMPLE_MS = 10_000;
 
 type TabulaGlobal = { tabula: Record<string, unknown> };
@@ -227,6 +251,13 @@ export async function networkBench(log: (line: string) => void = console.error):
       price: "0.001",
       scheme: "merkle",
     });
+    // 100 MB: one ticket per MB fills a new lot of 100.
+    const lotPath = join(dir, "lot.bin");
+    await writeFile(lotPath, randomFillSync(new Uint8Array(LOT_BYTES)));
+    const lotterySend = await sendSeconds(ownerBrowser, freshBrowser, stack.appUrl, rpcUrl, lotPath, {
+      price: "0.001",
+      scheme: "lottery",
+    });
     const sendChain = createPublicClient({ transport: http(rpcUrl) });
     const gasOf = async (txs: Hash[]) => {
       let gas = 0n;
@@ -236,9 +267,11 @@ export async function networkBench(log: (line: string) => void = console.error):
     if (paidSend.txs.length !== 4) throw new Error(`the paid send's channel took ${paidSend.txs.length} transactions`);
     if (chainSend.txs.length !== 2) throw new Error(`the paid send's chain took ${chainSend.txs.length} transactions`);
     if (merkleSend.txs.length !== 2) throw new Error(`the Merkle send took ${merkleSend.txs.length} transactions`);
+    if (lotterySend.txs.length !== 5) throw new Error(`the lottery send took ${lotterySend.txs.length} transactions`);
     const sendGas = await gasOf(paidSend.txs);
     const chainGas = await gasOf(chainSend.txs);
     const merkleGas = await gasOf(merkleSend.txs);
+    const lotteryGas = await gasOf(lotterySend.txs);
 
     for (let i = 2; i < HOSTS; i++) hosts.push(await startHost(hostsBrowser, stack.appUrl));
 
@@ -387,6 +420,9 @@ export async function networkBench(log: (line: string) => void = console.error):
       paid_send_merkle_MBps: FILE_BYTES / 1e6 / merkleSend.seconds,
       paid_send_merkle_ratio: freeSend.seconds / merkleSend.seconds,
       gas_per_MB_merkle: Number(merkleGas) / (FILE_BYTES / 1e6),
+      paid_send_lottery_MBps: LOT_BYTES / 1e6 / lotterySend.seconds,
+      paid_send_lottery_ratio: LOT_BYTES / lotterySend.seconds / (FILE_BYTES / freeSend.seconds),
+      gas_per_MB_lottery: Number(lotteryGas) / (LOT_BYTES / 1e6),
       idle_seven_tabs_cpu_cores_busy: idleCores,
       upload_network_MBps: FILE_BYTES / 1e6 / (uploadMs / 1000),
       upload_network_cpu_cores_busy: uploadCores,

@@ -8,7 +8,13 @@ import type { Page } from "playwright-core";
 import { type Address, createPublicClient, http, parseEther, parseEventLogs } from "viem";
 import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
 import type { Stack } from "../scripts/lib/stack.ts";
-import { bandwidthChannelAbi, hashChainChannelAbi, merkleChannelAbi, tokenAbi } from "../web/src/chain/abi.ts";
+import {
+  bandwidthChannelAbi,
+  hashChainChannelAbi,
+  lotteryAbi,
+  merkleChannelAbi,
+  tokenAbi,
+} from "../web/src/chain/abi.ts";
 import {
   attributes,
   type Browser,
@@ -49,7 +55,12 @@ function sendProgress(from: Page, to: Page): ProgressSignal[] {
   ];
 }
 
-describe("paid send: tab to tab, paid per byte over a bandwidth channel, a hash chain or Merkle tokens", () => {
+/** Tickets a new lottery lot holds (core/payments/cost.ts LOT_TICKETS). */
+const LOT_TICKETS = 100;
+/** Past a closed lot's reveal and claim windows on the local chain (contracts/deploy/payments.ts). */
+const LOT_WINDOWS_SECONDS = 60 * 60 + 24 * 60 * 60;
+
+describe("paid send: tab to tab, paid per byte over a bandwidth channel, a hash chain, Merkle tokens or lottery tickets", () => {
   let stack: Stack;
   let sender: Browser;
   let receiver: Browser;
@@ -297,6 +308,196 @@ describe("paid send: tab to tab, paid per byte over a bandwidth channel, a hash 
       .locator(`[data-testid="money-total"][data-scheme="${scheme}"][data-paid="${cost}"][data-locked="0"]`)
       .waitFor();
     assert.equal(await supply(), before.supply, "nothing burned");
+    await Promise.all([from.close(), to.close()]);
+  }
+  it("sends 64 MiB, then 32 MB and 10 MB, paid in lottery tickets: one lot serves the first two and is drawn full, a second is drawn on request, and every token is accounted for", async () => {
+    const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
+    try {
+      await receiver.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
+      await sendThroughLottery(sender, receiver);
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+
+  /**
+   * Three paid sends in lottery tickets between the same two tabs. The first lot (100 tickets) pays the 68 MB of
+   * the first file and the 32 of the second, so it is full and its draw pays the sender whatever the winning index;
+   * the third file opens a second lot, drawn when the receiver asks, whose 10 tickets win with 10 chances in 100.
+   */
+  async function sendThroughLottery(sender: Browser, receiver: Browser): Promise<void> {
+    const lottery = stack.contracts.Lottery as Address;
+    const { chain, balance, supply, path, digest, from, to, payee, payer, before } = await openPaidSend(
+      sender,
+      receiver,
+      "lottery.bin",
+      lottery,
+    );
+    await from.getByTestId("send-price").fill(PRICE);
+    assert.equal(await from.getByTestId("send-scheme-lottery").isChecked(), true);
+    const files = [
+      { name: "lottery.bin", path, digest, bytes: FILE_BYTES },
+      ...(await Promise.all(
+        [
+          ["lottery-2.bin", 32_000_000],
+          ["lottery-3.bin", 10_000_000],
+        ].map(async ([name, bytes]) => {
+          const data = randomFillSync(new Uint8Array(bytes as number));
+          const at = join(dir, name as string);
+          await writeFile(at, data);
+          return {
+            name: name as string,
+            path: at,
+            digest: createHash("sha256").update(data).digest("hex"),
+            bytes: bytes as number,
+          };
+        }),
+      )),
+    ];
+    const lots: bigint[] = [];
+    for (const [i, file] of files.entries()) {
+      await from.getByTestId("send-input").setInputFiles(file.path);
+      const outgoing = from.locator('[data-testid="outgoing"]', { hasText: file.name });
+      await untilStalled("the paid link", outgoing.getByTestId("send-link"), {
+        progress: [markup(from, '[data-testid="send"]', "the send page")],
+        stallMs: STALL_MS,
+      });
+      await to.goto(await outgoing.getByTestId("send-link").inputValue());
+      await to.locator('[data-testid="receive-quote"][data-scheme="bandwidth"]').waitFor({ timeout: STALL_MS });
+      await to.getByTestId("receive-scheme").selectOption("lottery");
+      // One ticket per MB, worth the MB's price in expectation; a new lot locks its value, a fine and a cover.
+      const units = BigInt(Math.ceil(file.bytes / 1_000_000));
+      const cost = units * PRICE_WEI;
+      const deposit = 3n * BigInt(LOT_TICKETS) * PRICE_WEI;
+      const quote = to.locator(
+        `[data-testid="receive-quote"][data-scheme="lottery"][data-cost="${cost}"][data-deposit="${deposit}"]`,
+      );
+      await quote.waitFor({ timeout: STALL_MS });
+      assert.match((await quote.textContent()) ?? "", /lottery tickets/);
+      await to.getByTestId("accept").click();
+      const started = performance.now();
+      await untilStalled(`the paid send of ${file.name}`, to.locator('[data-testid="receive"][data-state="done"]'), {
+        progress: sendProgress(from, to),
+        stallMs: STALL_MS,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      console.log(`# ${file.bytes} bytes paid in lottery tickets in ${seconds.toFixed(1)} s, lot funded included`);
+      const payment = to.locator(
+        `[data-testid="receive-payment"][data-scheme="lottery"][data-paid-bytes="${file.bytes}"][data-paid="${cost}"]`,
+      );
+      await payment.waitFor({ timeout: STALL_MS });
+      lots.push(BigInt((await payment.getAttribute("data-channel")) ?? "0"));
+      // The sender was handed a ticket for every MB: worth the cost in expectation.
+      await outgoing
+        .locator(`[data-testid="send-payment"][data-paid-bytes="${file.bytes}"][data-earned="${cost}"]`)
+        .waitFor({ timeout: STALL_MS });
+      const { download: saved, path: savedPath } = await downloadWhileProgressing(
+        `saving ${file.name}`,
+        to,
+        receiver,
+        () => to.getByTestId("save-received").click(),
+        { progress: sendProgress(from, to), stallMs: STALL_MS },
+      );
+      assert.equal(saved.suggestedFilename(), file.name);
+      const got = await readFile(savedPath);
+      assert.equal(createHash("sha256").update(got).digest("hex"), file.digest, `${file.name} byte-identical`);
+      if (i === 0) {
+        // While the lot is drawn on, its value, fine and cover stay locked.
+        assert.equal(await balance(lottery), before.held + deposit);
+      }
+    }
+    const [first, , second] = lots as [bigint, bigint, bigint];
+    assert.equal(lots[1], first, "the second file drew on the first lot, which had room for it");
+    assert.notEqual(second, first, "the third file needed a lot of its own");
+    const lotValue = BigInt(LOT_TICKETS) * PRICE_WEI;
+    const lotRow = (page: Page, lotId: bigint) =>
+      page.locator(`[data-testid="channel"][data-scheme="lottery"][data-channel="${lotId}"]`);
+    const channelsProgress = [
+      markup(from, '[data-testid="channels"]', "the sender's channels"),
+      markup(to, '[data-testid="channels"]', "the receiver's channels"),
+    ];
+
+    // The full lot is drawn on its own; every index is the sender's, so its tab redeems the whole lot.
+    await untilStalled(
+      "the full lot drawn and redeemed",
+      lotRow(from, first).and(from.locator('[data-status="Redeemed"]')),
+      {
+        progress: channelsProgress,
+        stallMs: STALL_MS,
+      },
+    );
+    assert.equal(await lotRow(from, first).getAttribute("data-amount"), lotValue.toString());
+
+    // The second lot is drawn when the receiver asks, on its Money page.
+    await to.getByRole("link", { name: "Money" }).click();
+    await lotRow(to, second).getByTestId("channel-draw").click();
+    await untilStalled(
+      "the second lot drawn",
+      lotRow(to, second).locator('[data-testid="lot"]:not([data-winning=""])'),
+      {
+        progress: channelsProgress,
+        stallMs: STALL_MS,
+      },
+    );
+    const winning = Number(await lotRow(to, second).getByTestId("lot").getAttribute("data-winning"));
+    const drawn = await chain.readContract({
+      address: lottery,
+      abi: lotteryAbi,
+      functionName: "getLot",
+      args: [second],
+    });
+    assert.equal(drawn.winningIndex, winning, "the page shows the drawn index");
+    // The sender holds indices 0..9 of the second lot: it is paid the lot exactly when one of them was drawn.
+    const secondWon = winning < 10;
+    if (secondWon) {
+      await untilStalled(
+        "the second lot redeemed",
+        lotRow(from, second).and(from.locator('[data-status="Redeemed"]')),
+        {
+          progress: channelsProgress,
+          stallMs: STALL_MS,
+        },
+      );
+    }
+    // Each ticket is worth a lot value over the lot's size: the 110 tickets' expectation is the 110 MB's price.
+    const expected = (110n * lotValue) / BigInt(LOT_TICKETS);
+    const paid = lotValue + (secondWon ? lotValue : 0n);
+    console.log(
+      `# lottery: 110 tickets worth ${expected} in expectation; the draws paid ${paid} (second lot's index ${winning})`,
+    );
+    assert.equal(expected, 110n * PRICE_WEI);
+
+    // After the claim window the receiver's tab takes back what nobody won: the fines and covers, and the second
+    // lot's value unless it was won.
+    await chain.request({ method: "evm_increaseTime" as never, params: [LOT_WINDOWS_SECONDS + 10] as never });
+    await chain.request({ method: "evm_mine" as never, params: [] as never });
+    for (const lotId of [first, second]) {
+      await untilStalled(`lot ${lotId} finished`, lotRow(to, lotId).and(to.locator('[data-status="Finished"]')), {
+        progress: channelsProgress,
+        stallMs: STALL_MS,
+      });
+    }
+    for (const lotId of [first, second]) {
+      const finishTx = (await lotRow(to, lotId)
+        .locator('[data-testid="channel-tx"][data-what="finish"]')
+        .getAttribute("title")) as `0x${string}`;
+      const receipt = await chain.getTransactionReceipt({ hash: finishTx });
+      const [finished] = parseEventLogs({ abi: lotteryAbi, logs: receipt.logs, eventName: "LotFinished" });
+      const won = lotId === first || secondWon;
+      assert.deepEqual(finished?.args, { lotId, refunded: won ? 2n * lotValue : 3n * lotValue, burned: 0n });
+    }
+
+    // Every token accounted for: the sender got exactly the lots it won, the receiver paid exactly that, the lottery
+    // holds nothing more, nothing was burned.
+    assert.equal((await balance(payee)) - before.payee, paid, "the sender earned the lots it won");
+    assert.equal(before.payer - (await balance(payer)), paid, "the receiver paid the lots it lost");
+    assert.equal(await balance(lottery), before.held, "the Lottery holds nothing more");
+    assert.equal(await supply(), before.supply, "nothing burned");
+    await from.getByRole("link", { name: "Money" }).click();
+    await from.locator(`[data-testid="money-total"][data-scheme="lottery"][data-earned="${paid}"]`).waitFor();
+    await to
+      .locator(`[data-testid="money-total"][data-scheme="lottery"][data-paid="${paid}"][data-locked="0"]`)
+      .waitFor();
     await Promise.all([from.close(), to.close()]);
   }
 });

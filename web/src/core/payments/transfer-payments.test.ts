@@ -142,6 +142,16 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(cost);
     expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
     expect(held).toBe(0n);
+    // The payer's tab shows the close and the settlement the payee's tab sent.
+    await payerSide.refresh();
+    await payerSide.stop();
+    const paid = payerSide.channels.find((c) => c.channelId === channelId);
+    expect(paid?.status).toBe("Settled");
+    const sent = (what: string) => record?.txs.find((t) => t.what === what)?.hash;
+    expect(paid?.txs.filter((t) => t.what !== "open")).toEqual([
+      { what: "close", hash: sent("close") },
+      { what: "settle", hash: sent("settle") },
+    ]);
   }, 120_000);
 
   it("stops sending within the credit when the payer stops paying, and tells the receiver why", async () => {

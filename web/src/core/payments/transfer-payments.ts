@@ -20,6 +20,7 @@ import {
   reclaimChannel,
   settleChannel,
 } from "../../chain/bandwidth/channel-actions.ts";
+import { channelClosingTxs } from "../../chain/bandwidth/closing-txs.ts";
 import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { getHashChainChannel } from "../../chain/hashchain/channel.ts";
 import { reclaimHashChain, redeemHashChain } from "../../chain/hashchain/channel-actions.ts";
@@ -65,7 +66,7 @@ import { LotteryPayee, type LotteryPayeeChannel, MIN_ISSUE_SECONDS } from "./lot
 import { type HeldLot, LotteryPayer, type LotteryPayerChannel, lotSecret } from "./lottery-payer.ts";
 import { MerklePayee, type MerklePayeeChannel, merkleRedemptions } from "./merkle-payee.ts";
 import { MerklePayer } from "./merkle-payer.ts";
-import { TransferPayee } from "./transfer-payee.ts";
+import { type SchemePayees, TransferPayee } from "./transfer-payee.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
 
 /** How often the tab looks for closing channels whose window has passed. */
@@ -307,86 +308,68 @@ export class TransferPayments extends EventTarget {
       pricePerMB,
       schemes: [...schemes],
     };
-    const timeout = this.#parts.paymentTimeoutMs ? { timeoutMs: this.#parts.paymentTimeoutMs } : {};
-    const stopped = hooks.onStopped ? { onStopped: hooks.onStopped } : {};
-    return new TransferPayee(terms, {
-      ...(schemes.includes("bandwidth")
-        ? {
-            bandwidth: new BandwidthPayee({
-              reader,
-              operator: createTabulaClient({ chain: reader.chain, account: key }),
-              owner: owner.account.address,
-              terms,
-              claim: (id) => this.#claim("bandwidth", id),
-              ...timeout,
-              ...stopped,
-              onChange: (channel) => {
-                this.#note("bandwidth", channel.channelId, "payee", {
-                  counterparty: channel.payer,
-                  status: "Active",
-                  deposit: channel.deposit,
-                  pricePerMB: channel.pricePerMB,
-                  agreedBytes: channel.paidBytes,
-                  agreed: channel.agreed,
-                  amount: channel.earned,
-                  ...(channel.confirmTx ? { tx: { what: "confirm", hash: channel.confirmTx } } : {}),
-                });
-                hooks.onChange?.();
-              },
-            }),
-          }
-        : {}),
-      ...(schemes.includes("hash-chain")
-        ? {
-            "hash-chain": new HashChainPayee({
-              reader,
-              owner: owner.account.address,
-              terms,
-              claim: (id) => this.#claim("hash-chain", id),
-              ...timeout,
-              ...stopped,
-              onChange: (channel) => {
-                this.#live.add(keyOf("hash-chain", channel.channelId));
-                this.#noteHashChainPayee(channel);
-                hooks.onChange?.();
-              },
-            }),
-          }
-        : {}),
-      ...(schemes.includes("merkle")
-        ? {
-            merkle: new MerklePayee({
-              reader,
-              owner: owner.account.address,
-              terms,
-              claim: (id) => this.#claim("merkle", id),
-              ...timeout,
-              ...stopped,
-              onChange: (channel) => {
-                this.#live.add(keyOf("merkle", channel.channelId));
-                this.#noteMerklePayee(channel);
-                hooks.onChange?.();
-              },
-            }),
-          }
-        : {}),
-      ...(schemes.includes("lottery")
-        ? {
-            lottery: new LotteryPayee({
-              reader,
-              owner: owner.account.address,
-              terms,
-              book: (lotId) => this.#book(lotId, owner.account.address),
-              ...timeout,
-              ...stopped,
-              onChange: (channel) => {
-                this.#noteLotteryPayee(channel);
-                hooks.onChange?.();
-              },
-            }),
-          }
-        : {}),
-    });
+    // What every scheme's payee shares: the chain, who is paid, the terms, and how long it waits for a payment.
+    const common = {
+      reader,
+      owner: owner.account.address,
+      terms,
+      ...(this.#parts.paymentTimeoutMs ? { timeoutMs: this.#parts.paymentTimeoutMs } : {}),
+      ...(hooks.onStopped ? { onStopped: hooks.onStopped } : {}),
+    };
+    const changed =
+      <T>(note: (channel: T) => void) =>
+      (channel: T) => {
+        note(channel);
+        hooks.onChange?.();
+      };
+    const payees: SchemePayees = {};
+    if (schemes.includes("bandwidth")) {
+      payees.bandwidth = new BandwidthPayee({
+        ...common,
+        operator: createTabulaClient({ chain: reader.chain, account: key }),
+        claim: (id) => this.#claim("bandwidth", id),
+        onChange: changed((channel) =>
+          this.#note("bandwidth", channel.channelId, "payee", {
+            counterparty: channel.payer,
+            status: "Active",
+            deposit: channel.deposit,
+            pricePerMB: channel.pricePerMB,
+            agreedBytes: channel.paidBytes,
+            agreed: channel.agreed,
+            amount: channel.earned,
+            ...(channel.confirmTx ? { tx: { what: "confirm", hash: channel.confirmTx } } : {}),
+          }),
+        ),
+      });
+    }
+    if (schemes.includes("hash-chain")) {
+      payees["hash-chain"] = new HashChainPayee({
+        ...common,
+        claim: (id) => this.#claim("hash-chain", id),
+        onChange: changed((channel) => {
+          this.#live.add(keyOf("hash-chain", channel.channelId));
+          this.#noteHashChainPayee(channel);
+        }),
+      });
+    }
+    if (schemes.includes("merkle")) {
+      payees.merkle = new MerklePayee({
+        ...common,
+        claim: (id) => this.#claim("merkle", id),
+        onChange: changed((channel) => {
+          this.#live.add(keyOf("merkle", channel.channelId));
+          this.#noteMerklePayee(channel);
+        }),
+      });
+    }
+    if (schemes.includes("lottery")) {
+      payees.lottery = new LotteryPayee({
+        ...common,
+        book: (lotId) => this.#book(lotId, owner.account.address),
+        onChange: changed((channel) => this.#noteLotteryPayee(channel)),
+      });
+    }
+    return new TransferPayee(terms, payees);
   }
 
   /**
@@ -720,6 +703,16 @@ export class TransferPayments extends EventTarget {
       return;
     }
     this.#note("bandwidth", record.channelId, record.role, fromInfo(info));
+    const has = (what: string) => record.txs.some((t) => t.what === what);
+    if (
+      (info.status === ChannelStatus.Closing && !has("close")) ||
+      (info.status === ChannelStatus.Settled && !has("settle"))
+    ) {
+      // The other side closed or settled it: the page shows its transactions too.
+      for (const tx of await channelClosingTxs(this.#parts.reader, { channelId: record.channelId })) {
+        this.#note("bandwidth", record.channelId, record.role, { tx });
+      }
+    }
     if (info.status !== ChannelStatus.Closing) return;
     const held = record.agreed;
     if (now <= info.deadline && held && held.usage.sequence > info.agreedSequence) {
