@@ -1,0 +1,296 @@
+import assert from "node:assert/strict";
+import { randomFillSync } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { type Address, createPublicClient, encodeFunctionData, type Hex, http, parseEther, parseEventLogs } from "viem";
+import type { ProgressSignal } from "../scripts/lib/progress-watch.ts";
+import type { Stack } from "../scripts/lib/stack.ts";
+import { bandwidthChannelAbi, tokenAbi } from "../web/src/chain/abi.ts";
+import { attributes, type Browser, launchBrowser, markup, startTestStack, untilStalled } from "./harness.ts";
+import { connectedWallet } from "./paid-hosts.ts";
+
+const MiB = 1024 * 1024;
+const FILE_BYTES = 64 * MiB;
+const PRICE = "0.001";
+const PRICE_WEI = parseEther(PRICE);
+/** The sender never runs more than this ahead of what it was paid (core/payments/bandwidth-payee.ts). */
+const MAX_CREDIT_BYTES = 4 * MiB;
+/** The channel's challenge window on the local chain (contracts/deploy/payments.ts). */
+const CHALLENGE_WINDOW_SECONDS = 24 * 60 * 60;
+/** A step fails once neither tab has shown a byte or a state change for this long. */
+const STALL_MS = 90_000;
+
+/**
+ * Turns the receiver's tab into a cheating payer: its payments go through a wrapper that keeps the first unit both
+ * sides signed (`globalThis.firstAgreed`) and, past `stopAt` bytes, hands over no more units. The honest code is
+ * untouched; only what the tab sends changes, as a modified client's would.
+ */
+async function cheat(page: Page, stopAt?: number): Promise<void> {
+  await page.evaluate((stopAt) => {
+    const scope = globalThis as unknown as {
+      tabula: { transferPayments: { payer: (...args: unknown[]) => Promise<object> } };
+      firstAgreed?: unknown;
+    };
+    const payments = scope.tabula.transferPayments;
+    const original = payments.payer.bind(payments);
+    payments.payer = async (...args: unknown[]) => {
+      const payer = await original(...args);
+      return new Proxy(payer, {
+        get(target, property) {
+          if (property === "gate") {
+            return () => {
+              const gate = (target as { gate(): { received(position: number): Promise<unknown> } }).gate();
+              return {
+                ...gate,
+                received: async (position: number) => {
+                  const agreed = (target as { agreed?: { usage: { sequence: bigint } } }).agreed;
+                  if (agreed && agreed.usage.sequence > 0n && !scope.firstAgreed) scope.firstAgreed = agreed;
+                  if (stopAt !== null && position > stopAt) return undefined;
+                  return await gate.received(position);
+                },
+              };
+            };
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    };
+  }, stopAt ?? null);
+}
+
+describe("paid send against a cheating receiver: each cheat is met by the rule that defeats it", () => {
+  let stack: Stack;
+  let dir: string;
+  let path: string;
+
+  before(async () => {
+    stack = await startTestStack();
+    dir = await mkdtemp(join(tmpdir(), "tabula-paid-cheats-e2e-"));
+    path = join(dir, "cheat.bin");
+    await writeFile(path, randomFillSync(new Uint8Array(FILE_BYTES)));
+  });
+
+  after(async () => {
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Two browsers with funded wallets, the sender on its Send page with a paid link the receiver opened. */
+  async function paidLink(sender: Browser, receiver: Browser, stopAt?: number) {
+    const chain = createPublicClient({ transport: http(stack.chain.rpcUrl) });
+    const token = stack.contracts.Token as Address;
+    const channels = stack.contracts.BandwidthChannel as Address;
+    const balance = (address: Address) =>
+      chain.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [address] });
+    // No save dialog: the receiver stages the file in the origin's private file system.
+    await receiver.context.addInitScript({ content: "delete window.showSaveFilePicker;" });
+    const from = await sender.open(stack.appUrl);
+    const payee = await connectedWallet(from);
+    await from.getByRole("link", { name: "Send" }).click();
+    const to = await receiver.open(stack.appUrl);
+    const payer = await connectedWallet(to);
+    const before = { payee: await balance(payee), payer: await balance(payer), held: await balance(channels) };
+    await cheat(to, stopAt);
+    await from.getByTestId("send-price").fill(PRICE);
+    await from.getByTestId("send-input").setInputFiles(path);
+    await untilStalled("the paid link", from.getByTestId("send-link"), {
+      progress: [markup(from, '[data-testid="send"]', "the send page")],
+      stallMs: STALL_MS,
+    });
+    // A hash change: the page (and the wrapper the receiver put on its payments) stays.
+    await to.evaluate(
+      (link) => {
+        location.hash = new URL(link).hash;
+      },
+      await from.getByTestId("send-link").inputValue(),
+    );
+    await to.locator('[data-testid="receive-quote"][data-scheme="bandwidth"]').waitFor({ timeout: STALL_MS });
+    await to.getByTestId("accept").click();
+    const progress = (page: Page = from): ProgressSignal[] => [
+      attributes(to, '[data-testid="receive-progress"]', ["data-bytes"], "bytes received"),
+      attributes(page, '[data-testid="send-payment"]', ["data-paid-bytes"], "bytes the sender was paid for"),
+      markup(page, '[data-testid="channels"]', "the sender's channels"),
+      markup(to, '[data-testid="receive"]', "the receive page"),
+    ];
+    return { chain, channels, balance, from, to, payee, payer, before, progress };
+  }
+
+  /** Moves the chain past the challenge window and waits for the sender's tab to settle channel `channelId`. */
+  async function settle(
+    chain: ReturnType<typeof createPublicClient>,
+    page: Page,
+    channelId: bigint,
+    progress: ProgressSignal[],
+  ) {
+    await chain.request({ method: "evm_increaseTime" as never, params: [CHALLENGE_WINDOW_SECONDS + 10] as never });
+    await chain.request({ method: "evm_mine" as never, params: [] as never });
+    const row = `[data-testid="channel"][data-scheme="bandwidth"][data-channel="${channelId}"]`;
+    await untilStalled("the sender's tab settling", page.locator(`${row}[data-status="Settled"]`), {
+      progress,
+      stallMs: STALL_MS,
+    });
+    const hash = (await page
+      .locator(`${row} [data-testid="channel-tx"][data-what="settle"]`)
+      .getAttribute("title")) as Hex;
+    const receipt = await chain.getTransactionReceipt({ hash });
+    const [settled] = parseEventLogs({ abi: bandwidthChannelAbi, logs: receipt.logs, eventName: "ChannelSettled" });
+    assert.ok(settled, "the settle transaction settled the channel");
+    return settled.args;
+  }
+
+  it("a receiver that stops paying mid-transfer: the sender stops within its credit, says why, and is paid exactly what was paid for", async () => {
+    const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
+    try {
+      const stopAt = 8 * MiB;
+      const { chain, channels, balance, from, to, payee, payer, before, progress } = await paidLink(
+        sender,
+        receiver,
+        stopAt,
+      );
+      // The sender waits for the payment that lets it go on, then stops and says why.
+      await untilStalled("the sender stopping", from.getByTestId("send-stopped"), {
+        progress: progress(),
+        stallMs: STALL_MS,
+      });
+      assert.match((await from.getByTestId("send-stopped").textContent()) ?? "", /stopped paying/);
+      const payment = from.getByTestId("send-payment");
+      const paidBytes = BigInt((await payment.getAttribute("data-paid-bytes")) ?? "0");
+      const sentBytes = BigInt((await from.getByTestId("outgoing").getAttribute("data-bytes")) ?? "0");
+      assert.ok(paidBytes > 0n && paidBytes <= BigInt(stopAt), `paid for ${paidBytes} bytes, at most ${stopAt}`);
+      assert.ok(sentBytes <= paidBytes + BigInt(MAX_CREDIT_BYTES), `sent ${sentBytes}, paid for ${paidBytes}`);
+      assert.ok(sentBytes < BigInt(FILE_BYTES), "the file was not sent whole");
+      // The receiver's page says the sender stopped for want of payment.
+      await untilStalled("the receiver told why", to.locator('[data-testid="receive"][data-state="failed"]'), {
+        progress: progress(),
+        stallMs: STALL_MS,
+      });
+      assert.match((await to.getByTestId("receive-error").textContent()) ?? "", /pa(id|y)/i);
+
+      // The sender closed the channel with the last unit both signed; it settles to exactly that.
+      const channelId = BigInt((await to.getByTestId("receive-payment").getAttribute("data-channel")) ?? "0");
+      const settled = await settle(chain, from, channelId, progress());
+      const exact = (paidBytes * PRICE_WEI) / 1_000_000n;
+      assert.equal(settled.paid, exact);
+      assert.equal(settled.burned, 0n);
+      assert.equal(settled.disputed, false);
+      assert.equal((await balance(payee)) - before.payee, exact, "the sender earned what was paid for");
+      assert.equal(before.payer - (await balance(payer)), exact, "the receiver paid what it received and paid for");
+      assert.equal(await balance(channels), before.held, "the channel holds nothing more");
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+
+  it("a receiver that closes its channel with an old unit while the sender's tab is closed: the sender's tab, reopened, answers with the newer unit and is paid for it", async () => {
+    const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
+    try {
+      const { chain, channels, balance, from, to, payee, payer, before, progress } = await paidLink(sender, receiver);
+      // Once 24 MiB are paid for, the sender's tab goes away mid-transfer (its record of the last unit is kept).
+      await untilStalled(
+        "24 MiB paid for",
+        from.locator(`xpath=//*[@data-testid="send-payment" and number(@data-paid-bytes) >= ${24 * MiB}]`),
+        { progress: progress(), stallMs: STALL_MS },
+      );
+      const channelId = BigInt((await to.getByTestId("receive-payment").getAttribute("data-channel")) ?? "0");
+      await from.close();
+
+      // The receiver stops watching its channels and closes this one with the first unit both signed.
+      const old = await to.evaluate(async () => {
+        const scope = globalThis as unknown as {
+          tabula: { transferPayments: { stop(): Promise<void> } };
+          firstAgreed?: {
+            usage: { channelId: bigint; sequence: bigint; totalBytes: bigint; time: bigint; link: string };
+            payerSignature: string;
+            payeeSignature: string;
+          };
+        };
+        await scope.tabula.transferPayments.stop();
+        const agreed = scope.firstAgreed;
+        if (!agreed) throw new Error("no unit was signed by both sides");
+        const { usage } = agreed;
+        return {
+          usage: {
+            channelId: usage.channelId.toString(),
+            sequence: usage.sequence.toString(),
+            totalBytes: usage.totalBytes.toString(),
+            time: usage.time.toString(),
+            link: usage.link,
+          },
+          payerSignature: agreed.payerSignature,
+          payeeSignature: agreed.payeeSignature,
+        };
+      });
+      const usage = {
+        channelId: BigInt(old.usage.channelId),
+        sequence: BigInt(old.usage.sequence),
+        totalBytes: BigInt(old.usage.totalBytes),
+        time: BigInt(old.usage.time),
+        link: old.usage.link as Hex,
+      };
+      assert.equal(usage.channelId, channelId);
+      const data = encodeFunctionData({
+        abi: bandwidthChannelAbi,
+        functionName: "close",
+        args: [channelId, usage as never, old.payerSignature as Hex, old.payeeSignature as Hex],
+      });
+      const closeTx = (await to.evaluate(
+        async ({ to, data, from }) => {
+          const scope = globalThis as unknown as {
+            tabula: { account: { ownerClient(): Promise<{ request(args: unknown): Promise<unknown> }> } };
+          };
+          const client = await scope.tabula.account.ownerClient();
+          return await client.request({ method: "eth_sendTransaction", params: [{ from, to, data }] });
+        },
+        { to: channels, data, from: payer },
+      )) as Hex;
+      const closing = await chain.waitForTransactionReceipt({ hash: closeTx });
+      const [closed] = parseEventLogs({ abi: bandwidthChannelAbi, logs: closing.logs, eventName: "ChannelClosing" });
+      assert.equal(closed?.args.totalBytes, usage.totalBytes, "closed with the old unit");
+
+      // The sender's tab comes back: it finds the close, answers it with the newer unit it kept, and settles.
+      const back = await sender.open(stack.appUrl);
+      await back.locator('[data-testid="wallet"][data-status="connected"]').waitFor({ timeout: STALL_MS });
+      await back.getByRole("link", { name: "Money" }).click();
+      const row = `[data-testid="channel"][data-scheme="bandwidth"][data-channel="${channelId}"]`;
+      const backProgress = [
+        markup(back, '[data-testid="channels"]', "the sender's channels"),
+        markup(to, '[data-testid="channels"]', "the receiver's channels"),
+      ];
+      await untilStalled(
+        "the sender's tab answering the close",
+        back.locator(`${row} [data-testid="channel-tx"][data-what="challenge"]`),
+        {
+          progress: backProgress,
+          stallMs: STALL_MS,
+        },
+      );
+      const challengeTx = (await back
+        .locator(`${row} [data-testid="channel-tx"][data-what="challenge"]`)
+        .getAttribute("title")) as Hex;
+      const answered = await chain.getTransactionReceipt({ hash: challengeTx });
+      const [challenged] = parseEventLogs({
+        abi: bandwidthChannelAbi,
+        logs: answered.logs,
+        eventName: "ChannelChallenged",
+      });
+      const agreedBytes = challenged?.args.totalBytes ?? 0n;
+      assert.ok(agreedBytes >= BigInt(24 * MiB), `answered with ${agreedBytes} bytes, at least the 24 MiB paid for`);
+      assert.ok(agreedBytes > usage.totalBytes);
+
+      const settled = await settle(chain, back, channelId, backProgress);
+      const exact = (agreedBytes * PRICE_WEI) / 1_000_000n;
+      assert.equal(settled.paid, exact, "paid for the newer unit, not the old one");
+      assert.equal(settled.burned, 0n);
+      assert.equal((await balance(payee)) - before.payee, exact, "the sender earned what was paid for");
+      assert.equal(before.payer - (await balance(payer)), exact, "the receiver paid it, its old unit notwithstanding");
+      assert.equal(await balance(channels), before.held, "the channel holds nothing more");
+      await Promise.all([back.close(), to.close()]);
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+});
