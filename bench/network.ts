@@ -84,14 +84,7 @@ async function sendSeconds(
     await chain.request({ method: "evm_increaseTime" as never, params: [25 * 3600 + 10] as never });
     await chain.request({ method: "evm_mine" as never, params: [] as never });
     await receiver.locator(`${row}[data-status="Finished"]`).waitFor({ timeout: 90_000 });
-    const shown = await Promise.all(
-      [sender, receiver].map((page) =>
-        page
-          .locator(`${row} [data-testid="channel-tx"]`)
-          .evaluateAll((items) => items.map((i) => i.getAttribute("title") as Hash)),
-      ),
-    );
-    txs.push(...new Set(shown.flat()));
+    txs.push(...(await shownTxs([sender, receiver], row)));
   } else if (paid && paid.scheme !== "bandwidth") {
     const id = await receiver.locator('[data-testid="receive-payment"]').getAttribute("data-channel");
     const row = `[data-testid="channel"][data-scheme="${paid.scheme}"][data-channel="${id}"]`;
@@ -115,17 +108,22 @@ async function sendSeconds(
     await sender.locator(`${row}[data-status="Settled"]`).waitFor({ timeout: 90_000 });
     await receiver.locator(`${row}[data-status="Settled"]`).waitFor({ timeout: 90_000 });
     // Either tab may have settled it: every transaction either shows, once.
-    const shown = await Promise.all(
-      [sender, receiver].map((page) =>
-        page
-          .locator(`${row} [data-testid="channel-tx"]`)
-          .evaluateAll((items) => items.map((i) => i.getAttribute("title") as Hash)),
-      ),
-    );
-    txs.push(...new Set(shown.flat()));
+    txs.push(...(await shownTxs([sender, receiver], row)));
   }
   await Promise.all([sender.close(), receiver.close()]);
   return { seconds, txs };
+}
+
+/** The transactions the channel table row `row` shows in any of `pages`, each once. */
+async function shownTxs(pages: Page[], row: string): Promise<Hash[]> {
+  const shown = await Promise.all(
+    pages.map((page) =>
+      page
+        .locator(`${row} [data-testid="channel-tx"]`)
+        .evaluateAll((items) => items.map((i) => i.getAttribute("title") as Hash)),
+    ),
+  );
+  return [...new Set(shown.flat())];
 }
 
 const MiB = 1024 * 1024;

@@ -16,6 +16,7 @@ import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } fro
 import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { PAID_CHUNK_BYTES, PAYMENT_TIMEOUT_MS } from "../../p2p/protocols/transfer/index.ts";
 import { chainClock } from "./chain-clock.ts";
+import { paymentMessage } from "./payment-message.ts";
 import { PaymentSignal } from "./payment-signal.ts";
 import type { PayeeView } from "./types.ts";
 
@@ -79,13 +80,7 @@ export class BandwidthPayee implements PaidShare {
     if (payment.scheme !== "bandwidth" || !this.terms.schemes.includes("bandwidth")) {
       throw new PaymentRefusedError(`this link takes ${this.terms.schemes.join(", ")}, not ${payment.scheme}`);
     }
-    let message: ReturnType<typeof decodeBandwidthMessage>;
-    try {
-      message = decodeBandwidthMessage(payment.data);
-    } catch (error) {
-      throw new PaymentRefusedError("the payment message is malformed", { cause: error });
-    }
-    if (message.type !== "open") throw new PaymentRefusedError(`expected the channel, got "${message.type}"`);
+    const message = paymentMessage(payment, "bandwidth", decodeBandwidthMessage, "open");
     const held = await this.#hold(message.channelId, BigInt(session.totalBytes));
     return this.#gate(message.channelId, held);
   }
@@ -154,14 +149,7 @@ export class BandwidthPayee implements PaidShare {
         this.#parts.onChange?.(this.#view(channelId, held));
       },
       receive: async (payment) => {
-        let message: ReturnType<typeof decodeBandwidthMessage>;
-        try {
-          if (payment.scheme !== "bandwidth") throw new Error(`scheme ${payment.scheme}`);
-          message = decodeBandwidthMessage(payment.data);
-          if (message.type !== "unit") throw new Error(`expected a unit, got "${message.type}"`);
-        } catch (error) {
-          throw new PaymentRefusedError("the payment message is malformed", { cause: error });
-        }
+        const message = paymentMessage(payment, "bandwidth", decodeBandwidthMessage, "unit");
         let agreed: AgreedUsage;
         try {
           agreed = await held.meter.countersign(message.unit);

@@ -14,6 +14,7 @@ import { decodeHashChainMessage, type PaymentTerms } from "../../p2p/protocols/p
 import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { PAYMENT_TIMEOUT_MS } from "../../p2p/protocols/transfer/index.ts";
 import { bytesPaid, unitsFor } from "./cost.ts";
+import { paymentMessage } from "./payment-message.ts";
 import type { PayeeView } from "./types.ts";
 import { type UnitSession, unitGate, unitSession } from "./unit-gate.ts";
 
@@ -69,13 +70,7 @@ export class HashChainPayee implements PaidShare {
     if (payment.scheme !== "hash-chain" || !this.terms.schemes.includes("hash-chain")) {
       throw new PaymentRefusedError(`this link takes ${this.terms.schemes.join(", ")}, not ${payment.scheme}`);
     }
-    let message: ReturnType<typeof decodeHashChainMessage>;
-    try {
-      message = decodeHashChainMessage(payment.data);
-    } catch (error) {
-      throw new PaymentRefusedError("the payment message is malformed", { cause: error });
-    }
-    if (message.type !== "open") throw new PaymentRefusedError(`expected the hash chain, got "${message.type}"`);
+    const message = paymentMessage(payment, "hash-chain", decodeHashChainMessage, "open");
     return this.#gate(await this.#hold(message.channelId, BigInt(session.totalBytes)));
   }
 
@@ -115,14 +110,7 @@ export class HashChainPayee implements PaidShare {
       onStopped: (error) => this.#parts.onStopped?.(error, hexToBigInt(held.id)),
       onChange: () => this.#parts.onChange?.(this.#view(held)),
       take: (payment) => {
-        let message: ReturnType<typeof decodeHashChainMessage>;
-        try {
-          if (payment.scheme !== "hash-chain") throw new Error(`scheme ${payment.scheme}`);
-          message = decodeHashChainMessage(payment.data);
-          if (message.type !== "token") throw new Error(`expected a preimage, got "${message.type}"`);
-        } catch (error) {
-          throw new PaymentRefusedError("the payment message is malformed", { cause: error });
-        }
+        const message = paymentMessage(payment, "hash-chain", decodeHashChainMessage, "token");
         try {
           held.receiver.accept(hexToBytes(message.preimage), message.depth);
         } catch (error) {

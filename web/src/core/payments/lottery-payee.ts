@@ -16,6 +16,7 @@ import { decodeLotteryMessage, type PaymentTerms } from "../../p2p/protocols/pay
 import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { PAYMENT_TIMEOUT_MS } from "../../p2p/protocols/transfer/index.ts";
 import { bytesPaid, unitsFor } from "./cost.ts";
+import { paymentMessage } from "./payment-message.ts";
 import type { PayeeView } from "./types.ts";
 import { type UnitSession, unitGate, unitSession } from "./unit-gate.ts";
 
@@ -67,14 +68,7 @@ export class LotteryPayee implements PaidShare {
     payment: Payment,
     session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },
   ): Promise<PayeeGate> {
-    let message: ReturnType<typeof decodeLotteryMessage>;
-    try {
-      if (payment.scheme !== "lottery") throw new Error(`scheme ${payment.scheme}`);
-      message = decodeLotteryMessage(payment.data);
-    } catch (error) {
-      throw new PaymentRefusedError("the payment message is malformed", { cause: error });
-    }
-    if (message.type !== "open") throw new PaymentRefusedError(`expected the lottery lot, got "${message.type}"`);
+    const message = paymentMessage(payment, "lottery", decodeLotteryMessage, "open");
     return this.#gate(await this.#hold(message.lotId, BigInt(session.totalBytes)));
   }
 
@@ -111,14 +105,7 @@ export class LotteryPayee implements PaidShare {
       onStopped: (error) => this.#parts.onStopped?.(error, held.lotId),
       onChange: () => this.#parts.onChange?.(this.#view(held)),
       take: async (payment) => {
-        let message: ReturnType<typeof decodeLotteryMessage>;
-        try {
-          if (payment.scheme !== "lottery") throw new Error(`scheme ${payment.scheme}`);
-          message = decodeLotteryMessage(payment.data);
-          if (message.type !== "tickets") throw new Error(`expected tickets, got "${message.type}"`);
-        } catch (error) {
-          throw new PaymentRefusedError("the payment message is malformed", { cause: error });
-        }
+        const message = paymentMessage(payment, "lottery", decodeLotteryMessage, "tickets");
         // The lot as it stands now: once it is closed, the payer may know which index wins.
         const { reader, owner } = this.#parts;
         const [lot, block] = await Promise.all([getLot(reader, { lotId: held.lotId }), getBlock(reader)]);

@@ -16,6 +16,7 @@ import type { PaidShare, PayeeGate, Payment } from "../../p2p/protocols/transfer
 import { PAYMENT_TIMEOUT_MS } from "../../p2p/protocols/transfer/index.ts";
 import { bytesPaid, unitsFor } from "./cost.ts";
 import { MIN_REDEEM_SECONDS } from "./hash-chain-payee.ts";
+import { paymentMessage } from "./payment-message.ts";
 import type { PayeeView } from "./types.ts";
 import { type UnitSession, unitGate, unitSession } from "./unit-gate.ts";
 
@@ -68,14 +69,7 @@ export class MerklePayee implements PaidShare {
     payment: Payment,
     session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },
   ): Promise<PayeeGate> {
-    let message: ReturnType<typeof decodeMerkleMessage>;
-    try {
-      if (payment.scheme !== "merkle") throw new Error(`scheme ${payment.scheme}`);
-      message = decodeMerkleMessage(payment.data);
-    } catch (error) {
-      throw new PaymentRefusedError("the payment message is malformed", { cause: error });
-    }
-    if (message.type !== "open") throw new PaymentRefusedError(`expected the Merkle channel, got "${message.type}"`);
+    const message = paymentMessage(payment, "merkle", decodeMerkleMessage, "open");
     return this.#gate(await this.#hold(message.channelId, BigInt(session.totalBytes)));
   }
 
@@ -117,14 +111,7 @@ export class MerklePayee implements PaidShare {
       onStopped: (error) => this.#parts.onStopped?.(error, hexToBigInt(held.id)),
       onChange: () => this.#parts.onChange?.(this.#view(held)),
       take: (payment) => {
-        let message: ReturnType<typeof decodeMerkleMessage>;
-        try {
-          if (payment.scheme !== "merkle") throw new Error(`scheme ${payment.scheme}`);
-          message = decodeMerkleMessage(payment.data);
-          if (message.type !== "tokens") throw new Error(`expected tokens, got "${message.type}"`);
-        } catch (error) {
-          throw new PaymentRefusedError("the payment message is malformed", { cause: error });
-        }
+        const message = paymentMessage(payment, "merkle", decodeMerkleMessage, "tokens");
         for (const token of message.tokens) {
           try {
             held.purse.accept(this.#token(held.id, token));
