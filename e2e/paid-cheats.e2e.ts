@@ -62,7 +62,7 @@ async function cheat(page: Page, stopAt?: number): Promise<void> {
   }, stopAt ?? null);
 }
 
-describe("paid send against a cheating receiver: each cheat is met by the rule that defeats it", () => {
+describe("paid send against a cheating tab: each cheat is met by the rule that defeats it", () => {
   let stack: Stack;
   let dir: string;
   let path: string;
@@ -119,16 +119,24 @@ describe("paid send against a cheating receiver: each cheat is met by the rule t
     return { chain, channels, balance, from, to, payee, payer, before, progress };
   }
 
-  /** Moves the chain past the challenge window and waits for the sender's tab to settle channel `channelId`. */
+  /**
+   * Once channel `channelId` is closing, moves the chain past its challenge window and waits for the sender's tab
+   * to settle it.
+   */
   async function settle(
     chain: ReturnType<typeof createPublicClient>,
     page: Page,
     channelId: bigint,
     progress: ProgressSignal[],
   ) {
+    const row = `[data-testid="channel"][data-scheme="bandwidth"][data-channel="${channelId}"]`;
+    // The window runs from the close: the clock moves only once the channel is closing.
+    await untilStalled("the channel closing", page.locator(`${row}[data-status="Closing"]`), {
+      progress,
+      stallMs: STALL_MS,
+    });
     await chain.request({ method: "evm_increaseTime" as never, params: [CHALLENGE_WINDOW_SECONDS + 10] as never });
     await chain.request({ method: "evm_mine" as never, params: [] as never });
-    const row = `[data-testid="channel"][data-scheme="bandwidth"][data-channel="${channelId}"]`;
     await untilStalled("the sender's tab settling", page.locator(`${row}[data-status="Settled"]`), {
       progress,
       stallMs: STALL_MS,
@@ -289,6 +297,125 @@ describe("paid send against a cheating receiver: each cheat is met by the rule t
       assert.equal(before.payer - (await balance(payer)), exact, "the receiver paid it, its old unit notwithstanding");
       assert.equal(await balance(channels), before.held, "the channel holds nothing more");
       await Promise.all([back.close(), to.close()]);
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+  it("a sender that claims more than it sent: the settlement pays only the count both signed, and the receiver's page shows the claim", async () => {
+    const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
+    try {
+      const { chain, channels, balance, from, to, payee, payer, before, progress } = await paidLink(sender, receiver);
+      await untilStalled("the paid send", to.locator('[data-testid="receive"][data-state="done"]'), {
+        progress: progress(),
+        stallMs: STALL_MS,
+      });
+      const channelId = BigInt((await to.getByTestId("receive-payment").getAttribute("data-channel")) ?? "0");
+      const row = `[data-testid="channel"][data-scheme="bandwidth"][data-channel="${channelId}"]`;
+      // The sender's tab closes the channel with the last unit both signed.
+      await untilStalled("the sender closing", from.locator(`${row}[data-status="Closing"]`), {
+        progress: progress(),
+        stallMs: STALL_MS,
+      });
+      const read = () =>
+        chain.readContract({
+          address: channels,
+          abi: bandwidthChannelAbi,
+          functionName: "getChannel",
+          args: [channelId],
+        });
+      const closing = await read();
+      assert.equal(closing.agreedBytes, BigInt(FILE_BYTES));
+
+      // The sender claims the most a one-sided claim may: its tolerance above what the receiver signed.
+      const block = await chain.getBlock();
+      const claim = {
+        channelId,
+        sequence: closing.agreedSequence + 1n,
+        totalBytes: closing.agreedBytes + closing.lossToleranceBytes,
+        time: block.timestamp,
+        link: `0x${"00".repeat(32)}` as Hex,
+      };
+      const signature = (await from.evaluate(
+        async ({ claim, chainId, contract }) => {
+          const scope = globalThis as unknown as {
+            tabula: {
+              paidHosting: {
+                operatorAccount(): Promise<{ signTypedData(parameters: unknown): Promise<string> }>;
+              };
+            };
+          };
+          const key = await scope.tabula.paidHosting.operatorAccount();
+          return await key.signTypedData({
+            domain: { name: "Tabula BandwidthChannel", version: "1", chainId, verifyingContract: contract },
+            types: {
+              Usage: [
+                { name: "channelId", type: "uint256" },
+                { name: "sequence", type: "uint64" },
+                { name: "totalBytes", type: "uint128" },
+                { name: "time", type: "uint64" },
+                { name: "link", type: "bytes32" },
+              ],
+            },
+            primaryType: "Usage",
+            message: {
+              channelId: BigInt(claim.channelId),
+              sequence: BigInt(claim.sequence),
+              totalBytes: BigInt(claim.totalBytes),
+              time: BigInt(claim.time),
+              link: claim.link,
+            },
+          });
+        },
+        {
+          claim: {
+            channelId: claim.channelId.toString(),
+            sequence: claim.sequence.toString(),
+            totalBytes: claim.totalBytes.toString(),
+            time: claim.time.toString(),
+            link: claim.link,
+          },
+          chainId: await chain.getChainId(),
+          contract: channels,
+        },
+      )) as Hex;
+      const none = { channelId: 0n, sequence: 0n, totalBytes: 0n, time: 0n, link: claim.link };
+      const data = encodeFunctionData({
+        abi: bandwidthChannelAbi,
+        functionName: "submitClaim",
+        args: [channelId, claim, signature, none, "0x"],
+      });
+      const claimTx = (await from.evaluate(
+        async ({ to, data, from }) => {
+          const scope = globalThis as unknown as {
+            tabula: { account: { ownerClient(): Promise<{ request(args: unknown): Promise<unknown> }> } };
+          };
+          const client = await scope.tabula.account.ownerClient();
+          return await client.request({ method: "eth_sendTransaction", params: [{ from, to, data }] });
+        },
+        { to: channels, data, from: payee },
+      )) as Hex;
+      const claimed = await chain.waitForTransactionReceipt({ hash: claimTx });
+      assert.equal(claimed.status, "success");
+      assert.equal((await read()).payeeBytes, claim.totalBytes, "the claim is on the chain");
+
+      // The receiver's page shows the sender's claim.
+      const receiverProgress = [markup(to, '[data-testid="channels"]', "the receiver's channels")];
+      await untilStalled(
+        "the receiver's tab showing the claim",
+        to.locator(`${row} [data-testid="channel-tx"][data-what="claim"]`),
+        {
+          progress: receiverProgress,
+          stallMs: STALL_MS,
+        },
+      );
+      const settled = await settle(chain, from, channelId, progress());
+      const exact = (BigInt(FILE_BYTES) * PRICE_WEI) / 1_000_000n;
+      assert.equal(settled.paid, exact, "paid the count both signed, not the claim");
+      assert.equal(settled.disputed, false);
+      assert.equal(settled.burned, 0n);
+      assert.equal((await balance(payee)) - before.payee, exact, "the sender gained nothing by its claim");
+      assert.equal(before.payer - (await balance(payer)), exact, "the receiver paid what it received");
+      assert.equal(await balance(channels), before.held, "the channel holds nothing more");
     } finally {
       await Promise.all([sender.close(), receiver.close()]);
     }

@@ -703,12 +703,11 @@ export class TransferPayments extends EventTarget {
       return;
     }
     this.#note("bandwidth", record.channelId, record.role, fromInfo(info));
-    const has = (what: string) => record.txs.some((t) => t.what === what);
     if (
-      (info.status === ChannelStatus.Closing && !has("close")) ||
-      (info.status === ChannelStatus.Settled && !has("settle"))
+      info.status === ChannelStatus.Closing ||
+      (info.status === ChannelStatus.Settled && record.status !== "Settled")
     ) {
-      // The other side closed or settled it: the page shows its transactions too.
+      // What either side sent while it closes (a close, a challenge, a one-sided claim, the settlement) shows too.
       for (const tx of await channelClosingTxs(this.#parts.reader, { channelId: record.channelId })) {
         this.#note("bandwidth", record.channelId, record.role, { tx });
       }
