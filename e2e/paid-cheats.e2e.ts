@@ -20,46 +20,57 @@ const PRICE_WEI = parseEther(PRICE);
 const MAX_CREDIT_BYTES = 4 * MiB;
 /** The channel's challenge window on the local chain (contracts/deploy/payments.ts). */
 const CHALLENGE_WINDOW_SECONDS = 24 * 60 * 60;
+/** Past a closed lot's reveal and claim windows on the local chain (contracts/deploy/payments.ts). */
+const LOT_WINDOWS_SECONDS = 60 * 60 + 24 * 60 * 60;
 /** A step fails once neither tab has shown a byte or a state change for this long. */
 const STALL_MS = 90_000;
 
 /**
  * Turns the receiver's tab into a cheating payer: its payments go through a wrapper that keeps the first unit both
- * sides signed (`globalThis.firstAgreed`) and, past `stopAt` bytes, hands over no more units. The honest code is
+ * sides signed (`globalThis.firstAgreed`), past `stopAt` bytes hands over no more units, and with `tamper` changes
+ * a byte of every payment's last signature (a lottery ticket's). The honest code is
  * untouched; only what the tab sends changes, as a modified client's would.
  */
-async function cheat(page: Page, stopAt?: number): Promise<void> {
-  await page.evaluate((stopAt) => {
-    const scope = globalThis as unknown as {
-      tabula: { transferPayments: { payer: (...args: unknown[]) => Promise<object> } };
-      firstAgreed?: unknown;
-    };
-    const payments = scope.tabula.transferPayments;
-    const original = payments.payer.bind(payments);
-    payments.payer = async (...args: unknown[]) => {
-      const payer = await original(...args);
-      return new Proxy(payer, {
-        get(target, property) {
-          if (property === "gate") {
-            return () => {
-              const gate = (target as { gate(): { received(position: number): Promise<unknown> } }).gate();
-              return {
-                ...gate,
-                received: async (position: number) => {
-                  const agreed = (target as { agreed?: { usage: { sequence: bigint } } }).agreed;
-                  if (agreed && agreed.usage.sequence > 0n && !scope.firstAgreed) scope.firstAgreed = agreed;
-                  if (stopAt !== null && position > stopAt) return undefined;
-                  return await gate.received(position);
-                },
+async function cheat(page: Page, how: { stopAt?: number; tamper?: boolean } = {}): Promise<void> {
+  await page.evaluate(
+    ({ stopAt, tamper }) => {
+      const scope = globalThis as unknown as {
+        tabula: { transferPayments: { payer: (...args: unknown[]) => Promise<object> } };
+        firstAgreed?: unknown;
+      };
+      const payments = scope.tabula.transferPayments;
+      const original = payments.payer.bind(payments);
+      payments.payer = async (...args: unknown[]) => {
+        const payer = await original(...args);
+        return new Proxy(payer, {
+          get(target, property) {
+            if (property === "gate") {
+              return () => {
+                const gate = (target as { gate(): { received(position: number): Promise<unknown> } }).gate();
+                return {
+                  ...gate,
+                  received: async (position: number) => {
+                    const agreed = (target as { agreed?: { usage: { sequence: bigint } } }).agreed;
+                    if (agreed && agreed.usage.sequence > 0n && !scope.firstAgreed) scope.firstAgreed = agreed;
+                    if (stopAt !== null && position > stopAt) return undefined;
+                    const payment = (await gate.received(position)) as { scheme: string; data: Uint8Array } | undefined;
+                    if (!payment || !tamper) return payment;
+                    // A byte of the last signature changes: the message still reads, the ticket no longer verifies.
+                    const data = payment.data.slice();
+                    data[data.length - 2] = (data[data.length - 2] as number) ^ 0xff;
+                    return { ...payment, data };
+                  },
+                };
               };
-            };
-          }
-          const value = Reflect.get(target, property, target);
-          return typeof value === "function" ? value.bind(target) : value;
-        },
-      });
-    };
-  }, stopAt ?? null);
+            }
+            const value = Reflect.get(target, property, target);
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        });
+      };
+    },
+    { stopAt: how.stopAt ?? null, tamper: how.tamper ?? false },
+  );
 }
 
 describe("paid send against a cheating tab: each cheat is met by the rule that defeats it", () => {
@@ -80,7 +91,11 @@ describe("paid send against a cheating tab: each cheat is met by the rule that d
   });
 
   /** Two browsers with funded wallets, the sender on its Send page with a paid link the receiver opened. */
-  async function paidLink(sender: Browser, receiver: Browser, stopAt?: number) {
+  async function paidLink(
+    sender: Browser,
+    receiver: Browser,
+    how: { stopAt?: number; tamper?: boolean; scheme?: "bandwidth" | "lottery" } = {},
+  ) {
     const chain = createPublicClient({ transport: http(stack.chain.rpcUrl) });
     const token = stack.contracts.Token as Address;
     const channels = stack.contracts.BandwidthChannel as Address;
@@ -94,7 +109,7 @@ describe("paid send against a cheating tab: each cheat is met by the rule that d
     const to = await receiver.open(stack.appUrl);
     const payer = await connectedWallet(to);
     const before = { payee: await balance(payee), payer: await balance(payer), held: await balance(channels) };
-    await cheat(to, stopAt);
+    await cheat(to, how);
     await from.getByTestId("send-price").fill(PRICE);
     await from.getByTestId("send-input").setInputFiles(path);
     await untilStalled("the paid link", from.getByTestId("send-link"), {
@@ -109,6 +124,10 @@ describe("paid send against a cheating tab: each cheat is met by the rule that d
       await from.getByTestId("send-link").inputValue(),
     );
     await to.locator('[data-testid="receive-quote"][data-scheme="bandwidth"]').waitFor({ timeout: STALL_MS });
+    if (how.scheme && how.scheme !== "bandwidth") {
+      await to.getByTestId("receive-scheme").selectOption(how.scheme);
+      await to.locator(`[data-testid="receive-quote"][data-scheme="${how.scheme}"]`).waitFor({ timeout: STALL_MS });
+    }
     await to.getByTestId("accept").click();
     const progress = (page: Page = from): ProgressSignal[] => [
       attributes(to, '[data-testid="receive-progress"]', ["data-bytes"], "bytes received"),
@@ -154,11 +173,9 @@ describe("paid send against a cheating tab: each cheat is met by the rule that d
     const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
     try {
       const stopAt = 8 * MiB;
-      const { chain, channels, balance, from, to, payee, payer, before, progress } = await paidLink(
-        sender,
-        receiver,
+      const { chain, channels, balance, from, to, payee, payer, before, progress } = await paidLink(sender, receiver, {
         stopAt,
-      );
+      });
       // The sender waits for the payment that lets it go on, then stops and says why.
       await untilStalled("the sender stopping", from.getByTestId("send-stopped"), {
         progress: progress(),
@@ -416,6 +433,62 @@ describe("paid send against a cheating tab: each cheat is met by the rule that d
       assert.equal((await balance(payee)) - before.payee, exact, "the sender gained nothing by its claim");
       assert.equal(before.payer - (await balance(payer)), exact, "the receiver paid what it received");
       assert.equal(await balance(channels), before.held, "the channel holds nothing more");
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+  it("a receiver that hands over tampered lottery tickets: the sender refuses the first by name and sends no more, and every token goes back to the receiver", async () => {
+    const [sender, receiver] = await Promise.all([launchBrowser(), launchBrowser()]);
+    try {
+      const lottery = stack.contracts.Lottery as Address;
+      const chainReader = createPublicClient({ transport: http(stack.chain.rpcUrl) });
+      const lotteryHeld = () =>
+        chainReader.readContract({
+          address: stack.contracts.Token as Address,
+          abi: tokenAbi,
+          functionName: "balanceOf",
+          args: [lottery],
+        });
+      const heldBefore = await lotteryHeld();
+      const { chain, balance, from, to, payee, payer, before, progress } = await paidLink(sender, receiver, {
+        tamper: true,
+        scheme: "lottery",
+      });
+      await untilStalled("the sender refusing the ticket", from.getByTestId("send-refused"), {
+        progress: progress(),
+        stallMs: STALL_MS,
+      });
+      assert.match((await from.getByTestId("send-refused").textContent()) ?? "", /lottery ticket 0 is refused/);
+      await untilStalled("the receiver told why", to.locator('[data-testid="receive"][data-state="failed"]'), {
+        progress: progress(),
+        stallMs: STALL_MS,
+      });
+      assert.match((await to.getByTestId("receive-error").textContent()) ?? "", /refused/);
+      const sentBytes = BigInt((await from.getByTestId("outgoing").getAttribute("data-bytes")) ?? "0");
+      assert.ok(sentBytes <= BigInt(MAX_CREDIT_BYTES), `sent ${sentBytes} bytes for no valid ticket`);
+      assert.equal(await from.getByTestId("send-payment").getAttribute("data-paid-bytes"), "0");
+
+      // The receiver has its lot drawn: the sender holds no ticket, so after the windows all of it comes back.
+      const lotId = BigInt((await to.getByTestId("receive-payment").getAttribute("data-channel")) ?? "0");
+      await to.getByRole("link", { name: "Money" }).click();
+      const row = to.locator(`[data-testid="channel"][data-scheme="lottery"][data-channel="${lotId}"]`);
+      await row.getByTestId("channel-draw").click();
+      const moneyProgress = [markup(to, '[data-testid="channels"]', "the receiver's channels")];
+      await untilStalled("the lot drawn", row.locator('[data-testid="lot"]:not([data-winning=""])'), {
+        progress: moneyProgress,
+        stallMs: STALL_MS,
+      });
+      await chain.request({ method: "evm_increaseTime" as never, params: [LOT_WINDOWS_SECONDS + 10] as never });
+      await chain.request({ method: "evm_mine" as never, params: [] as never });
+      await untilStalled("the lot finished", row.and(to.locator('[data-status="Finished"]')), {
+        progress: moneyProgress,
+        stallMs: STALL_MS,
+      });
+      // Every token accounted for: the receiver has all of it back, the sender was paid nothing.
+      assert.equal(await balance(payer), before.payer, "the receiver has every token back");
+      assert.equal(await balance(payee), before.payee, "the sender was paid nothing");
+      assert.equal(await lotteryHeld(), heldBefore, "the lottery holds nothing more");
+      await to.locator('[data-testid="money-total"][data-scheme="lottery"][data-paid="0"][data-locked="0"]').waitFor();
     } finally {
       await Promise.all([sender.close(), receiver.close()]);
     }

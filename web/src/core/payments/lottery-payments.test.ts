@@ -8,7 +8,11 @@ import { getLot } from "../../chain/lottery/lot.ts";
 import { closeLot } from "../../chain/lottery/lot-actions.ts";
 import { TEST_LOTTERY_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
 import { LotStatus, lotDeposit } from "../../lib/payments/lottery.ts";
-import { PaymentStoppedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
+import {
+  type PaymentRefusedError,
+  PaymentStoppedError,
+  RemoteRefusedError,
+} from "../../p2p/protocols/common/errors.ts";
 import { decodeLotteryMessage, encodeLotteryMessage } from "../../p2p/protocols/pay/index.ts";
 import { blobSource } from "../../p2p/protocols/transfer/index.ts";
 import { ChannelsDB } from "../../storage/channels-db.ts";
@@ -75,8 +79,15 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
     payerSide: TransferPayments,
     data: Uint8Array<ArrayBuffer>,
     pay: { upTo?: number; tamper?: boolean } = {},
-  ): Promise<{ paying: LotteryPayer; earning: TransferPayee; failure?: unknown; tickets: number[] }> {
-    const earning = await payeeSide.payee(PRICE, { schemes: ["lottery"] });
+  ): Promise<{
+    paying: LotteryPayer;
+    earning: TransferPayee;
+    failure?: unknown;
+    tickets: number[];
+    refused: PaymentRefusedError[];
+  }> {
+    const refused: PaymentRefusedError[] = [];
+    const earning = await payeeSide.payee(PRICE, { schemes: ["lottery"], onRefused: (error) => refused.push(error) });
     const share = await sender.services.transfer.share([blobSource(new Blob([data]), "l.bin", "")], {
       payment: earning,
     });
@@ -141,7 +152,7 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
     }
     share.close();
     (paying as LotteryPayer).end();
-    return { paying: paying as LotteryPayer, earning, failure, tickets };
+    return { paying: paying as LotteryPayer, earning, failure, tickets, refused };
   }
 
   it("pays one ticket per MB; a full lot is drawn, its winner redeems from a reloaded tab, the payer takes back the fine and cover", async () => {
@@ -292,8 +303,12 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
     const data = new Uint8Array(randomBytes(3 * MiB));
     const payeeSide = payments(payee, payeeKey);
     const payerSide = payments(payer, payerKey);
-    const { earning, failure } = await send(payeeSide, payerSide, data, { tamper: true });
+    const { earning, failure, refused } = await send(payeeSide, payerSide, data, { tamper: true });
     expect(failure).toMatchObject({ name: "RemoteRefusedError", code: "payment-refused" });
+    // The sender's side hears of it too, by name.
+    expect(refused.map((error) => error.shortMessage)).toEqual([
+      expect.stringMatching(/lottery ticket \d+ is refused/),
+    ]);
     const [channel] = lotteryOf(earning).channels;
     expect(channel?.paidBytes).toBe(0n);
     expect(channel?.sentBytes).toBeLessThanOrEqual(MAX_CREDIT_BYTES);

@@ -22,17 +22,33 @@ export class TransferPayee implements PaidShare {
   readonly terms: PaymentTerms;
   readonly schemes: SchemePayees;
 
-  constructor(terms: PaymentTerms, schemes: SchemePayees) {
+  readonly #onRefused: ((error: PaymentRefusedError) => void) | undefined;
+
+  /** `onRefused` hears of every payment refused, at admission or later, before the receiver is told why. */
+  constructor(terms: PaymentTerms, schemes: SchemePayees, onRefused?: (error: PaymentRefusedError) => void) {
     this.terms = terms;
     this.schemes = schemes;
+    this.#onRefused = onRefused;
   }
 
   async admit(payment: Payment, session: Parameters<PaidShare["admit"]>[1]): Promise<PayeeGate> {
-    const payee = this.schemes[payment.scheme as keyof SchemePayees];
-    if (!payee || !this.terms.schemes.includes(payment.scheme as PaymentScheme)) {
-      throw new PaymentRefusedError(`this link takes ${this.terms.schemes.join(", ")}, not ${payment.scheme}`);
+    const gate = await this.#refusals(async () => {
+      const payee = this.schemes[payment.scheme as keyof SchemePayees];
+      if (!payee || !this.terms.schemes.includes(payment.scheme as PaymentScheme)) {
+        throw new PaymentRefusedError(`this link takes ${this.terms.schemes.join(", ")}, not ${payment.scheme}`);
+      }
+      return await payee.admit(payment, session);
+    });
+    return { ...gate, receive: (next) => this.#refusals(() => gate.receive(next)) };
+  }
+
+  async #refusals<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof PaymentRefusedError) this.#onRefused?.(error);
+      throw error;
     }
-    return await payee.admit(payment, session);
   }
 
   /** Every receiver's payment, in every scheme. */

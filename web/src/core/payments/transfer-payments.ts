@@ -45,7 +45,7 @@ import { userMessage } from "../../lib/errors.ts";
 import { type AgreedUsage, emptyUsage } from "../../lib/payments/bandwidth.ts";
 import { type LotState, LotStatus, TicketBook, type TicketClaim } from "../../lib/payments/lottery.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
-import type { PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
+import type { PaymentRefusedError, PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
 import type { PaymentScheme, PaymentTerms, WireMerkleToken } from "../../p2p/protocols/pay/index.ts";
 import { enableKeyRoles } from "../wallet/key-roles.ts";
 import { BandwidthPayee } from "./bandwidth-payee.ts";
@@ -291,6 +291,8 @@ export class TransferPayments extends EventTarget {
       schemes?: readonly TransferScheme[];
       onChange?: () => void;
       onStopped?: (error: PaymentStoppedError, channelId: bigint) => void;
+      /** A receiver's payment was refused (it was told why, and the transfer stopped). */
+      onRefused?: (error: PaymentRefusedError) => void;
     } = {},
   ): Promise<TransferPayee> {
     const { reader } = this.#parts;
@@ -369,7 +371,7 @@ export class TransferPayments extends EventTarget {
         onChange: changed((channel) => this.#noteLotteryPayee(channel)),
       });
     }
-    return new TransferPayee(terms, payees);
+    return new TransferPayee(terms, payees, hooks.onRefused);
   }
 
   /**

@@ -43,6 +43,8 @@ export interface OutgoingPayment {
   channels: bigint[];
   /** Why sending stopped, when the receiver stopped paying. */
   stopped?: string;
+  /** Why a receiver's payment was refused (it was told, and that transfer stopped). */
+  refused?: string;
   /** Whether the payments were ended: channels closed (settled once their window passes), hash chains redeemed. */
   closed: boolean;
 }
@@ -146,6 +148,7 @@ export class Sender extends EventTarget {
               "soon",
             );
           },
+          onRefused: (error) => show({ refused: userMessage(error) }),
           onStopped: (error, channelId) => {
             show({ stopped: userMessage(error) });
             // What was paid is earned: the channel closes on the last unit both signed, a chain is redeemed.
