@@ -103,6 +103,8 @@ const typeNames = [
   "receipt",
   "error",
   "want",
+  "paid",
+  "done",
   "block",
   "missing",
   "challenge",
@@ -183,6 +185,13 @@ describe("protocol decoders under fuzzing", () => {
       [store.decodeHostMessage, store.encodeHostMessage, { type: "accept", need: [0, 2, 5] }],
       [fetch.decodeRequesterMessage, fetch.encodeRequesterMessage, { type: "want", cids: [cid, cids[1]] }],
       [fetch.decodeHostMessage, fetch.encodeHostMessage, { type: "block", cid, bytes: piece }],
+      [
+        fetch.decodeRequesterMessage,
+        fetch.encodeRequesterMessage,
+        { type: "paid", total: 4_000_000, scheme: "bandwidth", data: new Uint8Array([1, 2, 3]) },
+      ],
+      [fetch.decodeRequesterMessage, fetch.encodeRequesterMessage, { type: "done" }],
+      [fetch.decodeHostMessage, fetch.encodeHostMessage, { type: "payment", scheme: "bandwidth", data: piece }],
       [audit.decodeHostMessage, audit.encodeHostMessage, { type: "proof", leaf: piece, proof: [new Uint8Array(32)] }],
       [
         transfer.decodeSenderMessage,

@@ -174,6 +174,16 @@ export class TransferInterruptedError extends BaseError {
   }
 }
 
+/** The host serves for pay, and the requester opened without a payment. */
+export class PaymentRequiredError extends BaseError {
+  override name = "PaymentRequiredError";
+  constructor() {
+    super("This host serves its pieces for pay, and no payment was opened.", {
+      details: "Lock a payment in one of the schemes the host announces, then fetch again.",
+    });
+  }
+}
+
 /** A payer's payment is not one the payee takes (wrong channel, terms, amount or signature). */
 export class PaymentRefusedError extends BaseError {
   override name = "PaymentRefusedError";

@@ -4,6 +4,8 @@ import { MalformedMessageError } from "../common/errors.ts";
 import {
   type ErrorMessage,
   errorFields,
+  PAYMENT_DATA_MAX_BYTES,
+  PAYMENT_SCHEME_MAX_BYTES,
   type PaymentMessage,
   paymentFields,
   readError,
@@ -24,21 +26,41 @@ export interface BlockMessage {
   bytes: Uint8Array;
 }
 
+/**
+ * The requester opens a paid fetch: the payment of what it locked (as in the payment slot), and the bytes it will
+ * fetch, which what it locked must cover.
+ */
+export interface PaidMessage {
+  type: "paid";
+  total: number;
+  scheme: string;
+  data: Uint8Array;
+}
+
+/** The requester wants nothing more and has sent its last payment; the host closes once that is in. */
+export interface DoneMessage {
+  type: "done";
+}
+
 /** The host does not hold (or will not serve) this piece. */
 export interface MissingMessage {
   type: "missing";
   cid: CID;
 }
 
-export type RequesterMessage = WantMessage | PaymentMessage;
-export type HostMessage = BlockMessage | MissingMessage | ErrorMessage;
+export type RequesterMessage = WantMessage | PaidMessage | PaymentMessage | DoneMessage;
+export type HostMessage = BlockMessage | MissingMessage | PaymentMessage | ErrorMessage;
 
 export function encodeRequesterMessage(message: RequesterMessage): Uint8Array {
   switch (message.type) {
     case "want":
       return encodeMessage({ t: "want", cids: message.cids });
+    case "paid":
+      return encodeMessage({ t: "paid", total: message.total, scheme: message.scheme, data: message.data });
     case "payment":
       return encodeMessage(paymentFields(message));
+    case "done":
+      return encodeMessage({ t: "done" });
   }
 }
 
@@ -48,6 +70,8 @@ export function encodeHostMessage(message: HostMessage): Uint8Array {
       return encodeMessage({ t: "block", cid: message.cid, data: message.bytes });
     case "missing":
       return encodeMessage({ t: "missing", cid: message.cid });
+    case "payment":
+      return encodeMessage(paymentFields(message));
     case "error":
       return encodeMessage(errorFields(message.code, message.message));
   }
@@ -62,8 +86,21 @@ export function decodeRequesterMessage(bytes: Uint8Array): RequesterMessage {
       fields.end();
       return { type: "want", cids };
     }
+    case "paid": {
+      const message: PaidMessage = {
+        type: "paid",
+        total: fields.uint("total"),
+        scheme: fields.string("scheme", PAYMENT_SCHEME_MAX_BYTES),
+        data: fields.bytes("data", { max: PAYMENT_DATA_MAX_BYTES }),
+      };
+      fields.end();
+      return message;
+    }
     case "payment":
       return readPayment(fields);
+    case "done":
+      fields.end();
+      return { type: "done" };
     default:
       throw new MalformedMessageError(SHARD_FETCH_PROTOCOL, `unknown requester message type "${type}"`);
   }
@@ -87,6 +124,8 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
       fields.end();
       return message;
     }
+    case "payment":
+      return readPayment(fields);
     case "error":
       return readError(fields);
     default:

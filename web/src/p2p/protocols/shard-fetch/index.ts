@@ -6,15 +6,21 @@
  * bad piece fails with {@link PieceMismatchError} and can be dropped.
  *
  * Wire (length-prefixed dag-cbor maps, `t` = type): requester → `want` {cids} (at most
- * `MAX_WANT_CIDS`), [`payment`]; host → `block` {cid, data} or `missing` {cid} per wanted CID. The
+ * `MAX_WANT_CIDS`); host → `block` {cid, data} or `missing` {cid} per wanted CID. The
  * requester keeps `WINDOW_PIECES` pieces requested ahead of what it consumed, so both sides buffer little.
+ *
+ * Paid retrieval: a host that asks to be paid ({@link ShardFetchHost.payment}) takes a `paid` {total, scheme,
+ * data} first (what the requester locked, for the bytes it will fetch) and answers anything else with the error
+ * `payment-required`. The requester then pays as the pieces arrive (`payment`, in the scheme's messages; the host
+ * may answer with `payment`), and sends `done` after its last payment; the host serves no piece beyond what it was
+ * paid for plus the scheme's credit, and stops with `payment-stopped` (or `payment-refused`) when payments stop.
  */
 import type { AbortOptions, DialTarget, PeerId } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
 import type { ProtocolComponents } from "../common/components.ts";
 import type { PieceMismatchError } from "../common/errors.ts";
 import type { ReadPieceFn } from "../common/held-shard.ts";
-import type { PaymentMessage } from "../common/messages.ts";
+import type { PaidShare, PayerGate } from "../transfer/index.ts";
 import { ShardFetchService } from "./shard-fetch.ts";
 
 export interface ShardFetch {
@@ -34,8 +40,8 @@ export interface FetchedPiece {
 export interface FetchPiecesOptions extends AbortOptions {
   /** Pieces requested ahead of consumption (default `WINDOW_PIECES`). */
   windowPieces?: number;
-  /** A payment message sent before the first want (the slot paid retrieval will use). */
-  payment?: Omit<PaymentMessage, "type">;
+  /** Pays a host that asks to be paid: the gate of what was locked, and the bytes it covers. */
+  payer?: { gate: PayerGate; totalBytes: number };
 }
 
 /** What the shard-fetch protocol asks of the host role it serves; without one the service is a requester only. */
@@ -44,7 +50,8 @@ export interface ShardFetchHost {
   readPiece: ReadPieceFn;
   /** Whether to serve this CID to this peer (default: any piece it has). */
   canServe?: (cid: CID, from: PeerId) => boolean | Promise<boolean>;
-  onPayment?: (payment: PaymentMessage, from: PeerId) => void | Promise<void>;
+  /** What the host asks to be paid for what it serves, if anything (read at every fetch). */
+  payment?: () => PaidShare | undefined;
   /** Called after each piece served (for accounting and the host's view of who reads what). */
   onServed?: (cid: CID, bytes: number, from: PeerId) => void;
 }

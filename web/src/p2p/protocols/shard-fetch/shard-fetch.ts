@@ -1,12 +1,21 @@
 import type { Connection, DialTarget } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
+import type { BaseError } from "../../../lib/errors.ts";
 import { abortReason } from "../../../lib/signals.ts";
 import type { ProtocolComponents } from "../common/components.ts";
-import { MalformedMessageError, PieceMismatchError, RemoteRefusedError } from "../common/errors.ts";
+import {
+  MalformedMessageError,
+  PaymentRefusedError,
+  PaymentRequiredError,
+  PaymentStoppedError,
+  PieceMismatchError,
+  RemoteRefusedError,
+} from "../common/errors.ts";
 import type { FramedStream } from "../common/framing.ts";
 import { pieceMatches } from "../common/pieces.ts";
 import { ProtocolService } from "../common/service.ts";
+import type { PayeeGate, PayerGate } from "../transfer/index.ts";
 import { decodeHostMessage, decodeRequesterMessage, encodeHostMessage, encodeRequesterMessage } from "./codec.ts";
 import {
   MAX_INBOUND_STREAMS,
@@ -49,21 +58,38 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
     if (cids.length === 0) return;
     const { framed } = await this.open(peer, signal);
     const window = Math.max(1, Math.min(options.windowPieces ?? WINDOW_PIECES, MAX_WANT_CIDS));
+    const gate = options.payer?.gate;
     let requested = 0;
+    let received = 0;
     const request = async (count: number) => {
       const batch = cids.slice(requested, requested + count);
       if (batch.length === 0) return;
       requested += batch.length;
       await framed.write(encodeRequesterMessage({ type: "want", cids: batch }), { signal });
     };
-    let finished = false;
-    try {
-      if (options.payment)
-        await framed.write(encodeRequesterMessage({ type: "payment", ...options.payment }), { signal });
-      await request(window);
-      for (const expected of cids) {
+    const pay = async (payment: Awaited<ReturnType<PayerGate["received"]>>) => {
+      if (payment) await framed.write(encodeRequesterMessage({ type: "payment", ...payment }), { signal });
+    };
+    /** The host's next message, its payment answers taken on the way. */
+    const next = async () => {
+      while (true) {
         const message = decodeHostMessage(await framed.readRequired({ signal }));
         if (message.type === "error") throw new RemoteRefusedError(this.protocol, message.code, message.message);
+        if (message.type !== "payment") return message;
+        if (!gate) throw new MalformedMessageError(this.protocol, "a payment answer on a free fetch");
+        await pay(await gate.answer(message));
+      }
+    };
+    let finished = false;
+    try {
+      if (options.payer) {
+        const { opening } = options.payer.gate;
+        const total = options.payer.totalBytes;
+        await framed.write(encodeRequesterMessage({ type: "paid", total, ...opening }), { signal });
+      }
+      await request(window);
+      for (const expected of cids) {
+        const message = await next();
         if (!message.cid.equals(expected)) throw new MalformedMessageError(this.protocol, "pieces out of order");
         // Ask for the next one before handing this one over, so the host keeps a window's worth in flight.
         await request(1);
@@ -72,7 +98,22 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
           continue;
         }
         if (!(await pieceMatches(expected, message.bytes))) throw new PieceMismatchError(expected.toString());
+        received += message.bytes.byteLength;
+        // Paid once verified, and before it is handed over.
+        if (gate) await pay(await gate.received(received));
         yield { cid: expected, bytes: message.bytes };
+      }
+      if (gate) {
+        // The last payment is in: the host takes it, answers it, and closes.
+        await framed.write(encodeRequesterMessage({ type: "done" }), { signal });
+        while (true) {
+          const bytes = await framed.read({ signal });
+          if (bytes === undefined) break;
+          const message = decodeHostMessage(bytes);
+          if (message.type === "error") throw new RemoteRefusedError(this.protocol, message.code, message.message);
+          if (message.type !== "payment") throw new MalformedMessageError(this.protocol, `unexpected ${message.type}`);
+          await pay(await gate.answer(message));
+        }
       }
       await framed.close({ signal });
       finished = true;
@@ -87,26 +128,138 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
     }
   }
 
-  protected async serve(framed: FramedStream, connection: Connection, signal: AbortSignal): Promise<void> {
+  protected async serve(framed: FramedStream, connection: Connection, outer: AbortSignal): Promise<void> {
     const host = this.#init.host;
     if (!host) return;
     const from = connection.remotePeer;
-    while (true) {
-      const bytes = await framed.read({ signal });
-      if (bytes === undefined) break;
-      const message = decodeRequesterMessage(bytes);
-      if (message.type === "payment") {
-        await host.onPayment?.(message, from);
-        continue;
-      }
-      for (const cid of message.cids) {
-        const allowed = host.canServe ? await host.canServe(cid, from) : true;
-        const piece = allowed ? await host.readPiece(cid, { signal }) : undefined;
-        const reply = piece ? { type: "block" as const, cid, bytes: piece } : { type: "missing" as const, cid };
-        await framed.write(encodeHostMessage(reply), { signal });
-        if (piece) host.onServed?.(cid, piece.byteLength, from);
+    const paid = host.payment?.();
+    const exchange = new AbortController();
+    const signal = AbortSignal.any([outer, exchange.signal]);
+    let gate: PayeeGate | undefined;
+    if (paid) {
+      const first = decodeRequesterMessage(await framed.readRequired({ signal }));
+      try {
+        if (first.type !== "paid") throw new PaymentRequiredError();
+        gate = await paid.admit(
+          { scheme: first.scheme, data: first.data },
+          { receiver: from.toString(), totalBytes: first.total, position: 0, signal },
+        );
+      } catch (error) {
+        if (error instanceof PaymentRequiredError || error instanceof PaymentRefusedError) {
+          await this.#refuse(framed, error, outer);
+        }
+        throw error;
       }
     }
-    await framed.close({ signal });
+    // Wanted pieces, in order, and whether the requester said it wants no more.
+    const wanted: CID[] = [];
+    let ended = false;
+    const arrived = new Wakeup();
+    const reading = (async () => {
+      while (true) {
+        const bytes = await framed.read({ signal });
+        const message = bytes === undefined ? ({ type: "done" } as const) : decodeRequesterMessage(bytes);
+        if (message.type === "done") {
+          ended = true;
+          arrived.notify();
+          return;
+        }
+        if (message.type === "paid") throw new MalformedMessageError(this.protocol, "a second paid opening");
+        if (message.type === "payment") {
+          if (!gate) throw new MalformedMessageError(this.protocol, "a payment on a free fetch");
+          const answer = await gate.receive(message);
+          if (answer) await framed.write(encodeHostMessage({ type: "payment", ...answer }), { signal });
+          continue;
+        }
+        wanted.push(...message.cids);
+        if (wanted.length > MAX_WANT_CIDS * 2) throw new MalformedMessageError(this.protocol, "too many pieces wanted");
+        arrived.notify();
+      }
+    })().catch((error: unknown) => {
+      exchange.abort(error);
+      throw error;
+    });
+    reading.catch(() => {});
+    let served = 0;
+    try {
+      while (true) {
+        while (wanted.length === 0 && !ended) await arrived.next(signal);
+        const cid = wanted.shift();
+        if (cid === undefined) break;
+        const allowed = host.canServe ? await host.canServe(cid, from) : true;
+        const piece = allowed ? await host.readPiece(cid, { signal }) : undefined;
+        // No piece goes beyond what was paid for plus the credit.
+        if (piece && gate) await gate.allow(served + piece.byteLength, signal);
+        const reply = piece ? { type: "block" as const, cid, bytes: piece } : { type: "missing" as const, cid };
+        await framed.write(encodeHostMessage(reply), { signal });
+        if (piece) {
+          served += piece.byteLength;
+          host.onServed?.(cid, piece.byteLength, from);
+        }
+      }
+      await reading;
+      // The last payments follow the last pieces (a unit may wait for the answer to the one before): they are
+      // taken until what was served is paid for.
+      while (gate && !gate.paid(served)) {
+        const message = decodeRequesterMessage(await framed.readRequired({ signal }));
+        if (message.type !== "payment") throw new MalformedMessageError(this.protocol, `unexpected ${message.type}`);
+        const answer = await gate.receive(message);
+        if (answer) await framed.write(encodeHostMessage({ type: "payment", ...answer }), { signal });
+      }
+    } catch (caught) {
+      exchange.abort(caught);
+      const error: unknown = exchange.signal.reason;
+      if (error instanceof PaymentStoppedError || error instanceof PaymentRefusedError) {
+        await this.#refuse(framed, error, outer);
+      }
+      throw error;
+    }
+    await framed.close({ signal: outer });
+  }
+
+  /** Tells the requester why it is served no more, and closes, so that the reason reaches it. */
+  async #refuse(framed: FramedStream, error: BaseError, signal: AbortSignal): Promise<void> {
+    const code =
+      error instanceof PaymentStoppedError
+        ? "payment-stopped"
+        : error instanceof PaymentRequiredError
+          ? "payment-required"
+          : "payment-refused";
+    await framed
+      .write(encodeHostMessage({ type: "error", code, message: error.shortMessage }), { signal })
+      .catch(() => {});
+    await framed.close({ signal }).catch(() => {});
+  }
+}
+
+/** Wakes whoever waits for the requester's next message. */
+class Wakeup {
+  #wake: () => void = () => {};
+  #next = this.#arm();
+
+  notify(): void {
+    const wake = this.#wake;
+    this.#next = this.#arm();
+    wake();
+  }
+
+  /** Resolves at the next {@link notify}; rejects when `signal` aborts. */
+  async next(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const next = this.#next;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(abortReason(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      void next.then(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      });
+    });
+  }
+
+  #arm(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+    });
   }
 }

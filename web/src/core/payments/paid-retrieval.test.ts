@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import type { Libp2p } from "@libp2p/interface";
+import { MemoryBlockstore } from "blockstore-core";
+import type { CID } from "multiformats/cid";
+import { type Address, parseEther } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
+import { TEST_CHANNEL_WINDOWS } from "../../chain/testing/hardhat.ts";
+import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
+import { pieceCid } from "../../p2p/protocols/common/pieces.ts";
+import { type FetchedPiece, type ShardFetch, shardFetch } from "../../p2p/protocols/shard-fetch/index.ts";
+import type { PayerGate } from "../../p2p/protocols/transfer/index.ts";
+import { MemoryHost } from "../../p2p/testing/memory-host.ts";
+import { createTcpNode } from "../../p2p/testing/tcp-node.ts";
+import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
+import type { BandwidthPayer } from "./bandwidth-payer.ts";
+import { type PaidTransferFixture, startPaidTransfers } from "./testing/paid-transfer.ts";
+import type { TransferPayee } from "./transfer-payee.ts";
+
+/** 0.001 TAB per MB. */
+const PRICE = parseEther("0.001");
+const PIECE_BYTES = 1024 * 1024;
+const PIECES = 12;
+
+type FetchNode = Libp2p<{ shardFetch: ShardFetch }>;
+
+describe("pieces fetched for pay from a host, on a real chain", () => {
+  let fixture: PaidTransferFixture;
+  let host: FetchNode;
+  let requester: FetchNode;
+  /** What the host asks to be paid for what it serves (set by each test). */
+  let retrieval: TransferPayee | undefined;
+  const pieces: { cid: CID; bytes: Uint8Array }[] = [];
+
+  beforeAll(async () => {
+    fixture = await startPaidTransfers();
+    const store = new MemoryBlockstore();
+    for (let i = 0; i < PIECES; i++) {
+      const bytes = new Uint8Array(randomBytes(PIECE_BYTES));
+      const cid = await pieceCid(bytes);
+      await store.put(cid, bytes);
+      pieces.push({ cid, bytes });
+    }
+    host = await createTcpNode({
+      shardFetch: shardFetch({ host: { ...new MemoryHost(store).shardFetch(), payment: () => retrieval } }),
+    });
+    requester = await createTcpNode({ shardFetch: shardFetch() });
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([host?.stop(), requester?.stop()]);
+    await fixture?.close();
+  });
+
+  const total = PIECES * PIECE_BYTES;
+
+  /** Fetches every piece from the host, paying through `gate` (each piece checked); the pieces it got. */
+  async function fetchAll(gate?: PayerGate): Promise<{ got: FetchedPiece[]; failure?: unknown }> {
+    const got: FetchedPiece[] = [];
+    try {
+      for await (const piece of requester.services.shardFetch.fetchPieces(
+        host.getMultiaddrs(),
+        pieces.map((p) => p.cid),
+        gate ? { payer: { gate, totalBytes: total } } : {},
+      )) {
+        got.push(piece);
+      }
+      return { got };
+    } catch (failure) {
+      return { got, failure };
+    }
+  }
+
+  it("serves every piece paid for as it arrives, and is paid exactly their price once the channel settles", async () => {
+    const { payee, payer, payeeKey, payerKey, chain } = fixture;
+    const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
+    const [payeeBefore, payerBefore, heldBefore] = await fixture.balances(payee.address, payer.address, channels);
+    const hostSide = fixture.payments(payee, payeeKey);
+    const clientSide = fixture.payments(payer, payerKey);
+    retrieval = await hostSide.payee(PRICE, { schemes: ["bandwidth"] });
+    const paying = (await clientSide.payer(retrieval.terms, BigInt(total))) as BandwidthPayer;
+    const { got, failure } = await fetchAll(paying.gate());
+    expect(failure).toBeUndefined();
+    expect(got.map((p) => p.bytes)).toEqual(pieces.map((p) => p.bytes));
+    const [channel] = retrieval.channels;
+    expect(channel).toMatchObject({ sentBytes: BigInt(total), paidBytes: BigInt(total) });
+
+    // The host closes with the last unit both signed; after the window its tab settles.
+    await hostSide.close(retrieval);
+    expect((await getChannel(chain.client(), { channelId: paying.channelId })).status).toBe(ChannelStatus.Closing);
+    await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
+    await hostSide.refresh();
+    await Promise.all([hostSide.stop(), clientSide.stop()]);
+    const cost = (BigInt(total) * PRICE) / 1_000_000n;
+    const [payeeAfter, payerAfter, heldAfter] = await fixture.balances(payee.address, payer.address, channels);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(cost);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
+    expect(heldAfter).toBe(heldBefore);
+  }, 120_000);
+
+  it("stops serving a requester that stops paying, within the credit, and says why", async () => {
+    const { payee, payer, payeeKey, payerKey } = fixture;
+    const hostSide = fixture.payments(payee, payeeKey, { paymentTimeoutMs: 2_000 });
+    const clientSide = fixture.payments(payer, payerKey);
+    retrieval = await hostSide.payee(PRICE, { schemes: ["bandwidth"] });
+    const paying = (await clientSide.payer(retrieval.terms, BigInt(total))) as BandwidthPayer;
+    const gate = paying.gate();
+    const PAY_UP_TO = 3 * PIECE_BYTES;
+    const { got, failure } = await fetchAll({
+      ...gate,
+      received: async (position) => (position <= PAY_UP_TO ? await gate.received(position) : undefined),
+    });
+    expect(failure).toBeInstanceOf(RemoteRefusedError);
+    expect((failure as RemoteRefusedError).code).toBe("payment-stopped");
+    const [channel] = retrieval.channels;
+    expect(channel?.paidBytes).toBeLessThanOrEqual(BigInt(PAY_UP_TO));
+    expect(channel?.sentBytes).toBeLessThanOrEqual((channel?.paidBytes ?? 0n) + MAX_CREDIT_BYTES);
+    expect(got.length).toBeLessThan(PIECES);
+    await Promise.all([hostSide.stop(), clientSide.stop()]);
+  }, 120_000);
+
+  it("tells a requester that opens without a payment that the host serves for pay, and serves nothing", async () => {
+    const { payee, payeeKey } = fixture;
+    const hostSide = fixture.payments(payee, payeeKey);
+    retrieval = await hostSide.payee(PRICE, { schemes: ["bandwidth"] });
+    const { got, failure } = await fetchAll();
+    expect(failure).toBeInstanceOf(RemoteRefusedError);
+    expect((failure as RemoteRefusedError).code).toBe("payment-required");
+    expect(got).toEqual([]);
+    await hostSide.stop();
+  }, 60_000);
+});
