@@ -475,8 +475,8 @@ export class TransferPayments extends EventTarget {
       if (other.channelId === lot.lotId || this.#live.has(keyOf("lottery", other.channelId))) continue;
       this.#note("lottery", other.channelId, "payer", { drawAsked: true });
     }
-    const key_ = keyOf("lottery", lot.lotId);
-    this.#live.add(key_);
+    const liveKey = keyOf("lottery", lot.lotId);
+    this.#live.add(liveKey);
     const payer = new LotteryPayer({
       reader,
       key,
@@ -485,7 +485,7 @@ export class TransferPayments extends EventTarget {
       lot,
       onChange,
       onEnd: () => {
-        this.#live.delete(key_);
+        this.#live.delete(liveKey);
         void this.refresh();
       },
     });
@@ -832,10 +832,12 @@ export class TransferPayments extends EventTarget {
     }
     const outcome = lot.status === LotStatus.Open ? undefined : await lotOutcome(reader, { lotId });
     const deadlines = lot.status === LotStatus.Open ? undefined : await lotDeadlines(reader, { lotId });
-    const ours = record.role === "payer" ? record.counterparty : await this.#ownerAddress();
-    const won = outcome?.won && ours && isAddressEqual(outcome.won.payee, ours) ? outcome.won.amount : 0n;
+    // The payer paid whatever left the lot to a holder; a payee earned what came to it.
+    const ours = record.role === "payee" ? await this.#ownerAddress() : undefined;
+    const counts = (payee: Address) => record.role === "payer" || (ours !== undefined && isAddressEqual(payee, ours));
+    const won = outcome?.won && counts(outcome.won.payee) ? outcome.won.amount : 0n;
     const shared = (outcome?.shares ?? [])
-      .filter((share) => ours && isAddressEqual(share.payee, ours))
+      .filter((share) => counts(share.payee))
       .reduce((sum, share) => sum + share.amount, 0n);
     const stage: LotStage =
       lot.status === LotStatus.Open
