@@ -61,3 +61,14 @@ export async function lotDeadlines(
   });
   return { reveal, claim, share };
 }
+
+/** Tickets `payee` registered for sharing lot `lotId` and has not withdrawn yet. */
+export async function lotRegisteredBy(client: TabulaClient, parameters: { lotId: bigint; payee: Address }) {
+  const contract = deployedContract(client.chain, "Lottery");
+  return await readContract(client, {
+    address: contract.address,
+    abi: contract.abi,
+    functionName: "registeredBy",
+    args: [parameters.lotId, parameters.payee],
+  });
+}

@@ -1,7 +1,7 @@
 /**
  * The payee's side of a paid transfer paid in lottery tickets: it admits a receiver's lot once the chain shows it
- * open, worth the asked price per ticket, holding a cover for this owner (so no other ticket for its index can
- * take the lot from it) and issuing long enough; it then lets bytes go only up to the MB the tickets it verified
+ * open, worth the asked price per ticket, holding a cover for this owner (so that if another ticket for its index
+ * takes the lot, the cover pays it the lot's value) and issuing long enough; it then lets bytes go only up to the MB the tickets it verified
  * pay for plus the credit. Each ticket is checked against the lot as the chain shows it when the ticket comes (a
  * ticket signed after the close could be one the payer knows loses) and against the key bound to the lot, and is
  * kept in the lot's ticket book, shared by every transfer the lot pays, so no index counts twice.
@@ -52,7 +52,8 @@ interface Held extends UnitSession {
 export class LotteryPayee implements PaidShare {
   readonly terms: PaymentTerms;
   readonly #parts: LotteryPayeeParts;
-  readonly #sessions = new Set<Held>();
+  /** Each receiver's session on each lot, kept so that a resumed transfer goes on from what it paid. */
+  readonly #sessions = new Map<string, Held>();
 
   constructor(parts: LotteryPayeeParts) {
     if (!parts.reader.chain.contracts.Lottery) throw new Error("this chain has no Lottery");
@@ -61,7 +62,7 @@ export class LotteryPayee implements PaidShare {
   }
 
   get channels(): LotteryPayeeChannel[] {
-    return [...this.#sessions].map((held) => this.#view(held));
+    return [...this.#sessions.values()].map((held) => this.#view(held));
   }
 
   async admit(
@@ -69,10 +70,13 @@ export class LotteryPayee implements PaidShare {
     session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },
   ): Promise<PayeeGate> {
     const message = paymentMessage(payment, "lottery", decodeLotteryMessage, "open");
-    return this.#gate(await this.#hold(message.lotId, BigInt(session.totalBytes)));
+    return this.#gate(await this.#hold(message.lotId, session.receiver, BigInt(session.totalBytes)));
   }
 
-  async #hold(lotId: bigint, totalBytes: bigint): Promise<Held> {
+  async #hold(lotId: bigint, receiver: string, totalBytes: bigint): Promise<Held> {
+    const key = `${lotId}:${receiver}`;
+    const existing = this.#sessions.get(key);
+    if (existing) return existing;
     const { reader, owner, terms } = this.#parts;
     const refuse = (reason: string) => new PaymentRefusedError(`lottery lot ${lotId} ${reason}`);
     const [lot, covered, block] = await Promise.all([
@@ -93,7 +97,7 @@ export class LotteryPayee implements PaidShare {
     const free = BigInt(lot.lotSize - book.size);
     if (free < units) throw refuse(`has ${free} tickets left for us, not the ${units} MB the files take`);
     const held: Held = { lotId, lot, book, tickets: 0, ...unitSession(totalBytes) };
-    this.#sessions.add(held);
+    this.#sessions.set(key, held);
     this.#parts.onChange?.(this.#view(held));
     return held;
   }

@@ -25,7 +25,7 @@ import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { getHashChainChannel } from "../../chain/hashchain/channel.ts";
 import { reclaimHashChain, redeemHashChain } from "../../chain/hashchain/channel-actions.ts";
 import { hashChainOutcome } from "../../chain/hashchain/redemption-of.ts";
-import { getLot, lotDeadlines } from "../../chain/lottery/lot.ts";
+import { getLot, lotDeadlines, lotRegisteredBy } from "../../chain/lottery/lot.ts";
 import {
   closeLot,
   finishLot,
@@ -95,6 +95,9 @@ export type TokenStatus = "Open" | "Redeemed" | "Reclaimed" | "Expired";
  * payer took back what nobody won).
  */
 export type LotStage = "Open" | "Drawing" | "Drawn" | "Sharing" | "Redeemed" | "Finished";
+
+/** Most tickets one registration for sharing carries (about 30,000 gas each, well inside a block). */
+export const MAX_REGISTER_TICKETS = 200;
 
 /** A new transfer draws on an open lot only while the lot issues for this long yet (seconds). */
 export const LOT_REUSE_SECONDS = 2n * MIN_ISSUE_SECONDS;
@@ -423,7 +426,6 @@ export class TransferPayments extends EventTarget {
     onChange: (payment: PayerView) => void,
   ): Promise<SchemePayer> {
     const { reader } = this.#parts;
-    const lottery = this.#contractAddress("lottery") as Address;
     const units = Number(unitsFor(totalBytes));
     const now = (await getBlock(reader)).timestamp;
     const open = [...this.#records.values()].filter(
@@ -441,34 +443,15 @@ export class TransferPayments extends EventTarget {
         (r.lotSize ?? 0) - (r.issued ?? 0) >= units &&
         (r.closeBy ?? 0n) - now >= LOT_REUSE_SECONDS,
     );
-    const lotTickets = this.lotTickets;
-    // Nothing is signed or sent for a lot the owner cannot fund.
-    if (!fits) await assertCanPay(reader, owner.account.address, terms, totalBytes, "lottery", lotTickets);
-    const key = await this.#parts.operatorKey();
-    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
+    // Taken at once: another transfer accepted meanwhile does not draw on it too.
+    if (fits) this.#live.add(keyOf("lottery", fits.channelId));
     let lot: HeldLot;
-    if (fits) {
-      const lotSize = fits.lotSize ?? 0;
-      const closeBy = fits.closeBy ?? 0n;
-      const lotTerms = { chainId: reader.chain.id, lottery, payer: owner.account.address, closeBy };
-      lot = {
-        lotId: fits.channelId,
-        secret: await lotSecret(key, { ...lotTerms, lotSize, ticketValue: fits.pricePerMB }),
-        lotSize,
-        issued: fits.issued ?? 0,
-        closeBy,
-        openTx: fits.txs.find((t) => t.what === "open")?.hash ?? ZERO_HASH,
-      };
-    } else {
-      lot = await LotteryPayer.fund({
-        reader,
-        owner,
-        key,
-        terms,
-        lotSize: lotTicketsFor(totalBytes, lotTickets),
-        now,
-        permitSeconds: OPEN_PERMIT_SECONDS,
-      });
+    let key: LocalAccount;
+    try {
+      ({ lot, key } = await this.#heldLot(owner, terms, totalBytes, fits, now));
+    } catch (error) {
+      if (fits) this.#live.delete(keyOf("lottery", fits.channelId));
+      throw error;
     }
     // The lots that could not hold this transfer are drawn: what they did not issue comes back after the draw.
     for (const other of open) {
@@ -491,6 +474,47 @@ export class TransferPayments extends EventTarget {
     });
     this.#notePayer(payer.view);
     return payer;
+  }
+
+  /** The lot `fits` (derived again) or a new one funded for `terms`, and the key that signs its tickets. */
+  async #heldLot(
+    owner: TabulaClient<Account>,
+    terms: PaymentTerms,
+    totalBytes: bigint,
+    fits: ChannelRecord | undefined,
+    now: bigint,
+  ): Promise<{ lot: HeldLot; key: LocalAccount }> {
+    const { reader } = this.#parts;
+    const lotTickets = this.lotTickets;
+    // Nothing is signed or sent for a lot the owner cannot fund.
+    if (!fits) await assertCanPay(reader, owner.account.address, terms, totalBytes, "lottery", lotTickets);
+    const key = await this.#parts.operatorKey();
+    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
+    if (fits) {
+      const lotSize = fits.lotSize ?? 0;
+      const closeBy = fits.closeBy ?? 0n;
+      const lottery = this.#contractAddress("lottery") as Address;
+      const lotTerms = { chainId: reader.chain.id, lottery, payer: owner.account.address, closeBy };
+      const lot = {
+        lotId: fits.channelId,
+        secret: await lotSecret(key, { ...lotTerms, lotSize, ticketValue: fits.pricePerMB }),
+        lotSize,
+        issued: fits.issued ?? 0,
+        closeBy,
+        openTx: fits.txs.find((t) => t.what === "open")?.hash ?? ZERO_HASH,
+      };
+      return { lot, key };
+    }
+    const lot = await LotteryPayer.fund({
+      reader,
+      owner,
+      key,
+      terms,
+      lotSize: lotTicketsFor(totalBytes, lotTickets),
+      now,
+      permitSeconds: OPEN_PERMIT_SECONDS,
+    });
+    return { lot, key };
   }
 
   /** The scheme this tab pays `terms` in: the first the link takes that this chain has. */
@@ -680,7 +704,14 @@ export class TransferPayments extends EventTarget {
       const now = (await getBlock(reader)).timestamp;
       for (const record of [...this.#records.values()]) {
         if (record.scheme === "lottery") {
-          if (!["Finished", "None"].includes(record.status)) await this.#refreshLottery(record, now);
+          // A payee's share of a lot whose reveal was withheld is taken even after the payer finished it.
+          const shareDue =
+            record.role === "payee" &&
+            record.txs.some((t) => t.what === "register") &&
+            !record.txs.some((t) => t.what === "share");
+          if (record.status !== "None" && (record.status !== "Finished" || shareDue)) {
+            await this.#refreshLottery(record, now);
+          }
           continue;
         }
         if (["Settled", "Reclaimed", "Redeemed", "None"].includes(record.status)) continue;
@@ -908,16 +939,24 @@ export class TransferPayments extends EventTarget {
     if ((lot.status === LotStatus.Revealed || lot.status === LotStatus.Redeemed) && won === 0n) {
       const args = book.redemption(lot, lot.status === LotStatus.Redeemed);
       if (args && now <= deadlines.claim) await act("Redeeming the winning ticket of", (o) => redeemLot(o, { args }));
-    } else if (lot.status === LotStatus.Closed && now > deadlines.reveal && book.size > 0) {
-      const registered = record.txs.some((t) => t.what === "register");
-      if (!registered && now <= deadlines.share) {
-        const args = book.registration();
+    } else if (!lot.revealed && now > deadlines.reveal && book.size > 0) {
+      // The reveal was withheld: the tickets are registered for sharing in the sharing window (in batches that
+      // fit a block), and the share is taken after it, even once the payer took back the rest.
+      const registered = await lotRegisteredBy(reader, { lotId, payee });
+      const withdrawn = record.txs.some((t) => t.what === "share");
+      if (lot.status === LotStatus.Closed && now <= deadlines.share && registered < BigInt(book.size)) {
+        const claims = book.registrations().slice(Number(registered));
         await act("Registering the tickets of", async (operator) => {
-          const hash = await registerLotTickets(operator, { args });
-          this.#note("lottery", lotId, record.role, { tx: { what: "register", hash } });
-          return hash;
+          let last: Hash = ZERO_HASH;
+          for (let at = 0; at < claims.length; at += MAX_REGISTER_TICKETS) {
+            const args = [lotId, payee, claims.slice(at, at + MAX_REGISTER_TICKETS)] as const;
+            last = await registerLotTickets(operator, { args });
+            await waitForSuccess(reader, { hash: last, what: `Registering the tickets of ${describe(record)}` });
+            this.#note("lottery", lotId, record.role, { tx: { what: "register", hash: last } });
+          }
+          return last;
         });
-      } else if (registered && now > deadlines.share && shared === 0n) {
+      } else if (now > deadlines.share && registered > 0n && !withdrawn) {
         await act("Taking the share of", (operator) => withdrawLotShare(operator, { lotId, payee }));
       }
     }

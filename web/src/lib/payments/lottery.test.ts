@@ -58,6 +58,17 @@ function setup(lotSize = 4) {
 }
 
 describe("lottery tickets", () => {
+  it("counts a ticket once when two transfers hand it over at the same time", async () => {
+    const { issuer, book } = setup();
+    const ticket = await issuer.issue(bob);
+    const results = await Promise.allSettled([
+      book.accept(ticket, lot(), true, NOW),
+      book.accept(ticket, lot(), true, NOW),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(book.size).toBe(1);
+  });
+
   it("issues each index once up to the lot size; the payee keeps them and builds the winner's redemption", async () => {
     const { issuer, book } = setup();
     for (let i = 0; i < 4; i++) await book.accept(await issuer.issue(bob), lot(), true, NOW);

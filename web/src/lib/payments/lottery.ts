@@ -232,6 +232,7 @@ export class TicketBook {
   readonly payee: Address;
   readonly #contract: ContractRef;
   readonly #held = new Map<number, SignedTicket>();
+  readonly #checking = new Set<number>();
 
   constructor(options: {
     contract: ContractRef;
@@ -281,10 +282,18 @@ export class TicketBook {
     if (!Number.isInteger(ticket.index) || ticket.index < 0 || ticket.index >= lot.lotSize) {
       throw reject(`index ${ticket.index} is beyond the lot's ${lot.lotSize} tickets: the lot is full`);
     }
-    if (this.#held.has(ticket.index)) throw reject(`index ${ticket.index} was issued to us before`);
-    // The key bound to the lot, not the payer: a lot bound to an operator key refuses even the payer's own.
-    await assertSignedBy(ticketDigest(this.#contract, ticket), ticket.signature, lot.signer);
-    this.#held.set(ticket.index, ticket);
+    if (this.#held.has(ticket.index) || this.#checking.has(ticket.index)) {
+      throw reject(`index ${ticket.index} was issued to us before`);
+    }
+    // Held while its signature is checked: the same index from another transfer of this lot is refused meanwhile.
+    this.#checking.add(ticket.index);
+    try {
+      // The key bound to the lot, not the payer: a lot bound to an operator key refuses even the payer's own.
+      await assertSignedBy(ticketDigest(this.#contract, ticket), ticket.signature, lot.signer);
+      this.#held.set(ticket.index, ticket);
+    } finally {
+      this.#checking.delete(ticket.index);
+    }
   }
 
   /**

@@ -16,3 +16,5 @@ export const MESSAGE_TIMEOUT_MS = 30_000;
 export const MAX_INBOUND_STREAMS = 8;
 /** Concurrent outbound fetch streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 16;
+/** How long a host that served its last piece waits for the payments that follow it. */
+export const FINAL_PAYMENTS_MS = 5_000;

@@ -18,6 +18,7 @@ import { ProtocolService } from "../common/service.ts";
 import type { PayeeGate, PayerGate } from "../transfer/index.ts";
 import { decodeHostMessage, decodeRequesterMessage, encodeHostMessage, encodeRequesterMessage } from "./codec.ts";
 import {
+  FINAL_PAYMENTS_MS,
   MAX_INBOUND_STREAMS,
   MAX_MESSAGE_BYTES,
   MAX_OUTBOUND_STREAMS,
@@ -199,9 +200,13 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
       }
       await reading;
       // The last payments follow the last pieces (a unit may wait for the answer to the one before): they are
-      // taken until what was served is paid for.
+      // taken until what was served is paid for, or for a little while; what stays unpaid is within the credit
+      // (a requester that lacked a piece never pays the last part of a unit).
+      const last = AbortSignal.any([signal, AbortSignal.timeout(FINAL_PAYMENTS_MS)]);
       while (gate && !gate.paid(served)) {
-        const message = decodeRequesterMessage(await framed.readRequired({ signal }));
+        const bytes = await framed.read({ signal: last }).catch(() => undefined);
+        if (bytes === undefined) break;
+        const message = decodeRequesterMessage(bytes);
         if (message.type !== "payment") throw new MalformedMessageError(this.protocol, `unexpected ${message.type}`);
         const answer = await gate.receive(message);
         if (answer) await framed.write(encodeHostMessage({ type: "payment", ...answer }), { signal });
