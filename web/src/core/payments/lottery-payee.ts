@@ -115,6 +115,8 @@ export class LotteryPayee implements PaidShare {
         const [lot, block] = await Promise.all([getLot(reader, { lotId: held.lotId }), getBlock(reader)]);
         held.lot = lot;
         for (const ticket of message.tickets) {
+          // Sent again after a drop: held already, it pays nothing more.
+          if (held.book.holds(ticket)) continue;
           try {
             await held.book.accept({ lotId: held.lotId, payee: owner, ...ticket }, lot, true, block.timestamp);
           } catch (error) {

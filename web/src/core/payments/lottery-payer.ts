@@ -26,6 +26,7 @@ import {
   encodeLotteryMessage,
   MAX_LOTTERY_TICKETS_PER_MESSAGE,
   type PaymentTerms,
+  type WireTicket,
 } from "../../p2p/protocols/pay/index.ts";
 import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { bytesPaid, unitsDue } from "./cost.ts";
@@ -113,6 +114,9 @@ export class LotteryPayer implements SchemePayer {
   readonly #first: number;
   #received = 0n;
   #handed = 0;
+  /** The last tickets handed over, sent again when a session resumes (those in flight at a drop were lost). */
+  #recent: WireTicket[] = [];
+  #resend = false;
   /** Tickets are signed one call at a time, so none is issued twice for one MB. */
   #signing: Promise<unknown> = Promise.resolve();
 
@@ -173,6 +177,7 @@ export class LotteryPayer implements SchemePayer {
   }
 
   gate(): PayerGate {
+    this.#resend = this.#recent.length > 0;
     return {
       opening: { scheme: "lottery", data: encodeLotteryMessage({ type: "open", lotId: this.lotId }) },
       received: (position) => {
@@ -216,6 +221,11 @@ export class LotteryPayer implements SchemePayer {
 
   async #receivedUpTo(position: bigint): Promise<Payment | undefined> {
     if (position > this.#received) this.#received = position;
+    if (this.#resend) {
+      // The payee takes a ticket it holds again as nothing, and one it lacks as the payment it is.
+      this.#resend = false;
+      return { scheme: "lottery", data: encodeLotteryMessage({ type: "tickets", tickets: [...this.#recent] }) };
+    }
     const { totalBytes, terms } = this.#parts;
     const due = Math.min(Number(unitsDue(this.#received, totalBytes)), this.#handed + MAX_LOTTERY_TICKETS_PER_MESSAGE);
     if (due <= this.#handed || this.#first + due > this.#parts.lot.lotSize) return undefined;
@@ -225,6 +235,7 @@ export class LotteryPayer implements SchemePayer {
       tickets.push({ index: ticket.index, nonce: ticket.nonce, signature: ticket.signature });
       this.#handed += 1;
     }
+    this.#recent = [...this.#recent, ...tickets].slice(-MAX_LOTTERY_TICKETS_PER_MESSAGE);
     this.#parts.onChange?.(this.view);
     return { scheme: "lottery", data: encodeLotteryMessage({ type: "tickets", tickets }) };
   }

@@ -78,7 +78,7 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
     payeeSide: TransferPayments,
     payerSide: TransferPayments,
     data: Uint8Array<ArrayBuffer>,
-    pay: { upTo?: number; tamper?: boolean } = {},
+    pay: { upTo?: number; tamper?: boolean; dropAt?: number } = {},
   ): Promise<{
     paying: LotteryPayer;
     earning: TransferPayee;
@@ -102,6 +102,13 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
           write: async (file, offset, bytes) => {
             await sink.write(file, offset, bytes, {});
             written = offset + bytes.byteLength;
+            if (pay.dropAt !== undefined && written >= pay.dropAt) {
+              pay.dropAt = undefined;
+              // The network drops once: the receiver reconnects and goes on where it stopped.
+              for (const connection of receiver.getConnections(sender.peerId)) {
+                connection.abort(new Error("network lost"));
+              }
+            }
           },
         },
         {
@@ -121,7 +128,8 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
                 const message = decodeLotteryMessage(payment.data);
                 if (message.type !== "tickets") return payment;
                 for (const ticket of message.tickets) {
-                  tickets.push(ticket.index);
+                  // A ticket sent again after a drop is not a new one.
+                  if (!tickets.includes(ticket.index)) tickets.push(ticket.index);
                   // A ticket pays only for whole MB written, the last one at the very end.
                   const paid = BigInt(tickets.length) * UNIT_BYTES;
                   expect(paid).toBeLessThanOrEqual(
@@ -272,6 +280,19 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
       return i === 0 ? first : second;
     }
   }, 180_000);
+
+  it("goes on paying from the tickets handed over when the connection drops mid-transfer", async () => {
+    const data = new Uint8Array(randomBytes(12 * MiB));
+    const units = unitsFor(BigInt(data.byteLength));
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey, { lotTickets: Number(units) });
+    const { earning, failure, tickets } = await send(payeeSide, payerSide, data, { dropAt: 7 * MiB });
+    expect(failure).toBeUndefined();
+    expect(tickets).toEqual([...Array(Number(units)).keys()]);
+    const [channel] = lotteryOf(earning).channels;
+    expect(channel).toMatchObject({ paidBytes: BigInt(data.byteLength), earned: units * PRICE });
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+  }, 120_000);
 
   it("stops sending within the credit when the payer stops handing over tickets", async () => {
     const data = new Uint8Array(randomBytes(10 * MiB));

@@ -260,6 +260,12 @@ export class TicketBook {
     return this.#held.size;
   }
 
+  /** Whether this very ticket (index, nonce and signature) is held already. */
+  holds(ticket: Pick<SignedTicket, "index" | "nonce" | "signature">): boolean {
+    const held = this.#held.get(ticket.index);
+    return held !== undefined && held.nonce === ticket.nonce && held.signature === ticket.signature;
+  }
+
   /** The indices held, in increasing order. */
   indices(): number[] {
     return [...this.#held.keys()].sort((a, b) => a - b);
