@@ -3,7 +3,8 @@
  * allocation to this owner that covers every MB of the transfer at the asked price and time left to redeem; it then
  * lets bytes go only up to the MB the tokens it verified pay for plus the credit. Each token is checked alone
  * against the channel's root, rebuilt from what the payee knows (channel, index, itself, the price), so a token
- * bound to anyone else or worth anything else fails. It answers nothing; the tokens are redeemed in one batch.
+ * bound to anyone else or worth anything else fails; a token it holds already (sent again after a drop) pays
+ * nothing more. It answers nothing; the tokens are redeemed in one batch.
  */
 import { type Address, type Hex, hexToBigInt, isAddressEqual } from "viem";
 import { getBlock } from "viem/actions";
@@ -53,7 +54,11 @@ interface Held extends UnitSession {
 export class MerklePayee implements PaidShare {
   readonly terms: PaymentTerms;
   readonly #parts: MerklePayeeParts;
-  readonly #channels = new Map<Hex, Held>();
+  /**
+   * Each receiver's session on its channel, kept so that a resumed transfer goes on from what it paid; another
+   * receiver that opens with the same channel is refused by the claim.
+   */
+  readonly #sessions = new Map<string, Held>();
 
   constructor(parts: MerklePayeeParts) {
     if (!parts.reader.chain.contracts.MerkleChannel) throw new Error("this chain has no MerkleChannel");
@@ -62,7 +67,7 @@ export class MerklePayee implements PaidShare {
   }
 
   get channels(): MerklePayeeChannel[] {
-    return [...this.#channels.values()].map((held) => this.#view(held));
+    return [...this.#sessions.values()].map((held) => this.#view(held));
   }
 
   async admit(
@@ -70,11 +75,12 @@ export class MerklePayee implements PaidShare {
     session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },
   ): Promise<PayeeGate> {
     const message = paymentMessage(payment, "merkle", decodeMerkleMessage, "open");
-    return this.#gate(await this.#hold(message.channelId, BigInt(session.totalBytes)));
+    return this.#gate(await this.#hold(message.channelId, session.receiver, BigInt(session.totalBytes)));
   }
 
-  async #hold(id: Hex, totalBytes: bigint): Promise<Held> {
-    const existing = this.#channels.get(id);
+  async #hold(id: Hex, receiver: string, totalBytes: bigint): Promise<Held> {
+    const key = `${id.toLowerCase()}:${receiver}`;
+    const existing = this.#sessions.get(key);
     if (existing) return existing;
     const { reader, owner, terms } = this.#parts;
     const refuse = (reason: string) => new PaymentRefusedError(`Merkle channel ${id} ${reason}`);
@@ -99,7 +105,7 @@ export class MerklePayee implements PaidShare {
       tokens: [],
       ...unitSession(totalBytes),
     };
-    this.#channels.set(id, held);
+    this.#sessions.set(key, held);
     this.#parts.onChange?.(this.#view(held));
     return held;
   }
@@ -114,7 +120,10 @@ export class MerklePayee implements PaidShare {
         const message = paymentMessage(payment, "merkle", decodeMerkleMessage, "tokens");
         for (const token of message.tokens) {
           try {
-            held.purse.accept(this.#token(held.id, token));
+            const verified = this.#token(held.id, token);
+            // Sent again after a drop: held already, it pays nothing more.
+            if (held.purse.holds(verified)) continue;
+            held.purse.accept(verified);
           } catch (error) {
             throw new PaymentRefusedError(`the payer's Merkle token ${token.index} does not verify`, { cause: error });
           }

@@ -2,7 +2,8 @@
  * The payer's side of a paid transfer paid in Merkle tokens: it funds a channel whose tree holds one token per MB
  * of the transfer, each bound to the payee and worth the price of one MB, with one allocation to that payee (one
  * permit, one transaction); it then hands over the tokens for each MB once it has received and written all of it,
- * and the last one at the end. It never hands over a token ahead of the bytes.
+ * and the last one at the end. It never hands over a token ahead of the bytes. When a session resumes, it hands
+ * over its last tokens again (at most one message's worth), since those in flight at the drop were lost.
  */
 import { type Account, type Hash, type Hex, hexToBigInt } from "viem";
 import type { TabulaClient } from "../../chain/client.ts";
@@ -14,6 +15,7 @@ import {
   encodeMerkleMessage,
   MAX_MERKLE_TOKENS_PER_MESSAGE,
   type PaymentTerms,
+  type WireMerkleToken,
 } from "../../p2p/protocols/pay/index.ts";
 import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { bytesPaid, unitLockTerms, unitsDue, unitsFor } from "./cost.ts";
@@ -44,6 +46,8 @@ export class MerklePayer implements SchemePayer {
   #received = 0n;
   /** Tokens handed over: those numbered below it. */
   #handed = 0;
+  /** Whether the next payment hands over the last tokens again: a session resumed, and those in flight were lost. */
+  #resend = false;
 
   private constructor(parts: OpenMerkleParts, set: MerkleTokenSet, openTx: Hash, expiresAt: bigint) {
     this.#parts = parts;
@@ -86,6 +90,7 @@ export class MerklePayer implements SchemePayer {
   }
 
   gate(): PayerGate {
+    this.#resend = this.#handed > 0;
     return {
       opening: { scheme: "merkle", data: encodeMerkleMessage({ type: "open", channelId: this.id }) },
       received: async (position) => this.#receivedUpTo(BigInt(position)),
@@ -119,14 +124,27 @@ export class MerklePayer implements SchemePayer {
       Number(unitsDue(this.#received, this.#parts.totalBytes)),
       this.#handed + MAX_MERKLE_TOKENS_PER_MESSAGE,
     );
-    if (due <= this.#handed) return undefined;
-    const tokens = [];
-    for (let index = this.#handed; index < due; index++) {
+    const from = this.#handed;
+    if (due > this.#handed) {
+      this.#handed = due;
+      this.#parts.onChange?.(this.view);
+    }
+    if (this.#resend) {
+      // The last tokens again, with any now due: the payee takes one it holds as nothing, one it lacks as the
+      // payment it is.
+      this.#resend = false;
+      return this.#payment(Math.max(0, this.#handed - MAX_MERKLE_TOKENS_PER_MESSAGE), this.#handed);
+    }
+    return due > from ? this.#payment(from, due) : undefined;
+  }
+
+  /** A payment of tokens `from` to `to` (excluded), with their proofs. */
+  #payment(from: number, to: number): Payment {
+    const tokens: WireMerkleToken[] = [];
+    for (let index = from; index < to; index++) {
       const token = this.#set.token(BigInt(index));
       tokens.push({ index, treeIndex: token.treeIndex, proof: token.proof });
     }
-    this.#handed = due;
-    this.#parts.onChange?.(this.view);
     return { scheme: "merkle", data: encodeMerkleMessage({ type: "tokens", tokens }) };
   }
 }

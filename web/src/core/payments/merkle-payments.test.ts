@@ -140,6 +140,48 @@ describe("a paid transfer in Merkle tokens, on a real chain", () => {
     });
   }, 120_000);
 
+  it("goes on paying from the tokens handed over when the connection drops mid-transfer, and redeems each once", async () => {
+    const data = new Uint8Array(randomBytes(12 * MiB));
+    const total = BigInt(data.byteLength);
+    const units = unitsFor(total);
+    // A short wait for payment: a payee whose count fell behind stops the transfer quickly.
+    const payeeSide = payments(payee, payeeKey, 3_000);
+    const payerSide = payments(payer, payerKey);
+    const DROP_AT = 7 * MiB;
+    const LATE = 3 * Number(UNIT_BYTES);
+    let dropped = false;
+    const { earning, share, sink, outcome, sessions } = await send(data, { payeeSide, payerSide }, (gate) => ({
+      ...gate,
+      received: async (position) => {
+        // The payer pays for the 3 MB before the drop late (within the credit), in one message...
+        if (!dropped && position > DROP_AT - LATE && position < DROP_AT) return undefined;
+        const payment = await gate.received(position);
+        if (!dropped && position >= DROP_AT) {
+          dropped = true;
+          // ...which the network loses as it drops: the receiver reconnects and goes on where it stopped.
+          for (const connection of receiver.getConnections(sender.peerId)) {
+            connection.abort(new Error("network lost"));
+          }
+        }
+        return payment;
+      },
+    }));
+    expect(outcome).toMatchObject({ totalBytes: data.byteLength });
+    expect(sessions).toBe(2);
+    await share.done;
+    expect(Buffer.from(sink.bytes).equals(Buffer.from(data))).toBe(true);
+    // The resumed session went on from the channel's count: one channel, every token once.
+    const channels = merkleOf(earning).channels;
+    expect(channels).toHaveLength(1);
+    expect(channels[0]).toMatchObject({ sentBytes: total, paidBytes: total, earned: units * PRICE });
+    expect(channels[0]?.tokens.map((token) => token.index)).toEqual([...Array(Number(units)).keys()]);
+
+    await payeeSide.close(earning);
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+    const record = payeeSide.channels.find((c) => c.scheme === "merkle" && c.channelId === channels[0]?.channelId);
+    expect(record).toMatchObject({ status: "Redeemed", amount: units * PRICE });
+  }, 120_000);
+
   it("refuses a token that does not verify by name, with no reconnection, and sends no more than the credit", async () => {
     const payeeSide = payments(payee, payeeKey);
     const payerSide = payments(payer, payerKey);

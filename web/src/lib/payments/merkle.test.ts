@@ -1,4 +1,5 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { PaymentTokenRejectedError } from "./errors.ts";
 import { MERKLE_LEAF_ENCODING, MerkleTokenPurse, MerkleTokenSet, merkleChannelId } from "./merkle.ts";
@@ -51,6 +52,22 @@ describe("Merkle tokens", () => {
     purse.markRedeemed([1n]);
     expect(purse.size).toBe(0);
     expect(purse.allocation).toBe(1_000n - 11n);
+  });
+
+  it("knows a token it holds already, and not one at that index with another proof", () => {
+    const set = tokenSet(10);
+    const purse = new MerkleTokenPurse({ channelId, root: set.root, payee: bob, allocation: 1_000n });
+    const token = set.token(1n);
+    expect(purse.holds(token)).toBe(false);
+    purse.accept(token);
+    expect(purse.holds(set.token(1n))).toBe(true);
+    // Hex digits in either case are the same proof.
+    const upper = token.proof.map((node): Hex => `0x${node.slice(2).toUpperCase()}`);
+    expect(purse.holds({ ...token, proof: upper })).toBe(true);
+    expect(purse.holds({ ...token, proof: set.token(2n).proof })).toBe(false);
+    expect(purse.holds({ ...token, treeIndex: token.treeIndex + 1 })).toBe(false);
+    expect(purse.holds(set.token(2n))).toBe(false);
+    expect(purse.size).toBe(1);
   });
 
   it("allocates each payee its tokens' sum and refuses tokens its on-chain allocation does not cover", () => {

@@ -169,6 +169,17 @@ export class MerkleTokenPurse {
     return sum;
   }
 
+  /** Whether this very token (index, tree position and proof) is held already. */
+  holds(token: Pick<MerkleToken, "index" | "treeIndex" | "proof">): boolean {
+    const held = this.#tokens.get(token.index);
+    return (
+      held !== undefined &&
+      held.treeIndex === token.treeIndex &&
+      held.proof.length === token.proof.length &&
+      held.proof.every((node, i) => node.toLowerCase() === token.proof[i]?.toLowerCase())
+    );
+  }
+
   /** Verifies one token (ours, this channel, proof to the root, not held yet) and keeps it. */
   accept(token: MerkleToken): void {
     const reject = (reason: string) => new PaymentTokenRejectedError("Merkle token", reason);
