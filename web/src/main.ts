@@ -173,12 +173,36 @@ async function boot(): Promise<void> {
   const db = () => (filesDb ??= FilesDB.open());
   let filesPool: WorkerPool | undefined;
   let repairPool: WorkerPool | undefined;
+  // Where the chain has payment channels, a send link can ask to be paid per MB; the vault's key signs the units.
+  const transferPayments =
+    paidHosting && (chain.contracts.BandwidthChannel || chain.contracts.HashChainChannel)
+      ? new TransferPayments({
+          reader: createTabulaClient({ chain }),
+          owner: async () =>
+            account.snapshot.address && !account.snapshot.wrongChain ? await account.ownerClient() : undefined,
+          operatorKey: () => (paidHosting as PaidHosting).operatorAccount(),
+          store: await ChannelsDB.open(`${storeName}-channels`),
+        })
+      : undefined;
+  // A host charges its price for downloads once a wallet can be paid; each fetch settles on its own.
+  if (transferPayments) {
+    let payingTo: string | undefined;
+    account.addEventListener("change", () => {
+      const { address, status, wrongChain } = account.snapshot;
+      const owner = status === "connected" && !wrongChain ? address : undefined;
+      if (owner === payingTo) return;
+      payingTo = owner;
+      void host.takePayments(owner ? (price) => transferPayments.payee(price, { settleEach: true }) : undefined);
+    });
+  }
   // Where the chain has a market, a share link's file is found at the hosts of its deals too, and files can be
   // placed for pay: the connected wallet escrows the deals, the market's registry names the staked hosts.
   const marketReader = createTabulaClient({ chain });
   const myNetworkFiles = new NetworkFiles(
     {
       ...tabNetworkParts(node, knownHosts),
+      // Hosts that charge for their pieces are paid per fetch, in the first scheme both take.
+      ...(transferPayments ? { payRetrieval: (terms, totalBytes) => transferPayments.payer(terms, totalBytes) } : {}),
       db,
       codec: () => (repairPool ??= new WorkerPool({ size: 2 })),
       ...(chain.contracts.StorageMarket
@@ -207,17 +231,6 @@ async function boot(): Promise<void> {
   });
   const networkFiles = new NetworkFilesState(myNetworkFiles);
   const transfer = node.libp2p.services.transfer;
-  // Where the chain has payment channels, a send link can ask to be paid per MB; the vault's key signs the units.
-  const transferPayments =
-    paidHosting && (chain.contracts.BandwidthChannel || chain.contracts.HashChainChannel)
-      ? new TransferPayments({
-          reader: createTabulaClient({ chain }),
-          owner: async () =>
-            account.snapshot.address && !account.snapshot.wrongChain ? await account.ownerClient() : undefined,
-          operatorKey: () => (paidHosting as PaidHosting).operatorAccount(),
-          store: await ChannelsDB.open(`${storeName}-channels`),
-        })
-      : undefined;
   const send = new SendState(
     new Sender(transfer, transferPayments),
     new Receiver({

@@ -50,6 +50,9 @@ export class HostingState {
   #lastAnnouncedAt = $state(0);
   #error = $state<string | undefined>();
   #kept = $state.raw<KeptShards | undefined>();
+  #retrievalPrice = $state(0n);
+  #retrievalCharged = $state<bigint | undefined>();
+  #retrievalError = $state<string | undefined>();
   #binding: ShardBinding | undefined;
   readonly #update: () => void;
 
@@ -64,6 +67,9 @@ export class HostingState {
       this.#pushes = host.pushes;
       this.#announcements = host.announcements;
       this.#lastAnnouncedAt = host.lastAnnouncedAt;
+      this.#retrievalPrice = host.retrievalPricePerMB;
+      this.#retrievalCharged = host.retrieval?.pricePerMB;
+      this.#retrievalError = host.retrievalError;
       this.#held = host.held().map((shard) => {
         const key = shardKey(shard.manifest, shard.shardIndex);
         const served = host.served.get(key);
@@ -144,6 +150,23 @@ export class HostingState {
 
   async setQuota(quotaBytes: number): Promise<void> {
     await this.#run(() => this.#host.setQuota(quotaBytes));
+  }
+
+  /** The asked price per MB of pieces served, in token base units (0 = free). */
+  get retrievalPrice(): bigint {
+    return this.#retrievalPrice;
+  }
+  /** The price per MB downloads are charged now (announced), or `undefined` while they are free. */
+  get retrievalCharged(): bigint | undefined {
+    return this.#retrievalCharged;
+  }
+  /** Why the asked price is not charged, if it is not (no wallet, the key could not be enabled). */
+  get retrievalError(): string | undefined {
+    return this.#retrievalError;
+  }
+
+  async setRetrievalPrice(pricePerMB: bigint): Promise<void> {
+    await this.#run(() => this.#host.setRetrievalPrice(pricePerMB));
   }
 
   /**

@@ -13,6 +13,8 @@ export interface HostingSettings {
   quotaBytes: number;
   /** Asked price per GiB per 30 days in the token's smallest unit, as decimal text; "0" while storage is free. */
   pricePerGiBMonth: string;
+  /** Asked price per MB of pieces served (shard fetch) in the token's smallest unit, as decimal text; "0": free. */
+  retrievalPricePerMB: string;
 }
 
 /** One held shard: the fields the host view lists, and the encoded catalog entry (core/hosting/catalog.ts). */
@@ -53,6 +55,7 @@ export const DEFAULT_SETTINGS: HostingSettings = {
   enabled: false,
   quotaBytes: DEFAULT_QUOTA_BYTES,
   pricePerGiBMonth: "0",
+  retrievalPricePerMB: "0",
 };
 
 export class HostingDB {

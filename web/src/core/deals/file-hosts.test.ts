@@ -267,6 +267,7 @@ describe("a tab with only the share link", () => {
         return { host: peer } as unknown as DialTarget;
       },
       shardFetch: {
+        holds: async () => [],
         async *fetchPieces(target: DialTarget, cids: readonly CID[]): AsyncGenerator<FetchedPiece> {
           const peer = (target as unknown as { host: string }).host;
           for (const c of cids) {

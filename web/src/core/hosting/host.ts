@@ -1,6 +1,6 @@
 import type { AbortOptions, PeerId } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
-import { BaseError } from "../../lib/errors.ts";
+import { BaseError, userMessage } from "../../lib/errors.ts";
 import type { HostRole, TabulaNode } from "../../p2p/node.ts";
 import {
   ANNOUNCE_INTERVAL_MS,
@@ -10,7 +10,9 @@ import {
 } from "../../p2p/protocols/announce/index.ts";
 import type { PieceRootFn } from "../../p2p/protocols/audit/index.ts";
 import { readPiece } from "../../p2p/protocols/common/pieces.ts";
+import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import type { Admission, AdmitRequest } from "../../p2p/protocols/shard-store/index.ts";
+import type { PaidShare } from "../../p2p/protocols/transfer/index.ts";
 import type { HostingSettings } from "../../storage/hosting-db.ts";
 import { HostingDB } from "../../storage/hosting-db.ts";
 import { type HeldShard, IdbShardCatalog, shardKey, totalBytesOf } from "./catalog.ts";
@@ -52,6 +54,10 @@ export class Host extends EventTarget {
   #settings: HostingSettings;
   #node: TabulaNode | undefined;
   #desk: DealDesk | undefined;
+  #retrieval: PaidShare | undefined;
+  #payee: ((pricePerMB: bigint) => Promise<PaidShare>) | undefined;
+  #retrievalError: string | undefined;
+  #retrievalSync: Promise<void> = Promise.resolve();
   /** Bytes reserved for each push under way, from its offer; released when the push ends, stored or not. */
   readonly #reserved = new Map<symbol, number>();
   #keeper: ShardKeeper | undefined;
@@ -99,6 +105,9 @@ export class Host extends EventTarget {
       attest: (shard) => this.#attest(shard),
       canServe: (cid) => this.catalog.serves(cid),
       onServed: (cid, bytes, from) => this.#onServed(cid, bytes, from),
+      payment: () => this.#retrieval,
+      // A file's manifest is given free: a reader needs it to know what it would pay for.
+      free: (cid) => this.catalog.shardOfPiece(cid) === undefined,
       pieceRoot: options.pieceRoot ?? wasmPieceRoot,
     });
   }
@@ -175,6 +184,64 @@ export class Host extends EventTarget {
     this.#emit();
     // Off: a last announcement with no free space, so that owners stop picking this tab at once.
     this.#announceSoon(0, true);
+  }
+
+  /**
+   * Asks `pricePerMB` (token base units per MB, 0 = free) for the pieces this host serves; the setting is kept
+   * for this profile. It is charged once {@link takePayments} gave what takes the payments.
+   */
+  async setRetrievalPrice(pricePerMB: bigint): Promise<void> {
+    if (pricePerMB < 0n) throw new RangeError("the price for downloads must not be negative");
+    this.#settings = await this.#db.saveSettings({ retrievalPricePerMB: pricePerMB.toString() });
+    this.#emit();
+    await this.#syncRetrieval();
+  }
+
+  /** The asked price per MB of pieces served (0 = free). */
+  get retrievalPricePerMB(): bigint {
+    return BigInt(this.#settings.retrievalPricePerMB);
+  }
+
+  /**
+   * Charges the asked price for pieces from now on, through what `payee` makes for a price (a wallet can be paid);
+   * `undefined` serves them free again. Fetches under way keep the terms they began with.
+   */
+  async takePayments(payee: ((pricePerMB: bigint) => Promise<PaidShare>) | undefined): Promise<void> {
+    this.#payee = payee;
+    await this.#syncRetrieval();
+  }
+
+  /** The terms pieces are served on now, if they are paid for. */
+  get retrieval(): PaymentTerms | undefined {
+    return this.#retrieval?.terms;
+  }
+
+  /** Why the asked price is not charged, if it is not. */
+  get retrievalError(): string | undefined {
+    return this.#retrievalError;
+  }
+
+  /** Makes what takes payments at the asked price (one at a time), and announces its terms. */
+  async #syncRetrieval(): Promise<void> {
+    this.#retrievalSync = this.#retrievalSync.then(async () => {
+      const price = this.retrievalPricePerMB;
+      const payee = this.#payee;
+      const next =
+        price === 0n || !payee
+          ? undefined
+          : this.#retrieval?.terms.pricePerMB === price
+            ? this.#retrieval
+            : await payee(price).catch((error: unknown) => {
+                this.#retrievalError = userMessage(error);
+                return undefined;
+              });
+      if (next || price === 0n) this.#retrievalError = undefined;
+      if (next === this.#retrieval) return this.#emit();
+      this.#retrieval = next;
+      this.#emit();
+      this.#announceSoon(0, true);
+    });
+    await this.#retrievalSync;
   }
 
   async setQuota(quotaBytes: number): Promise<void> {
@@ -352,6 +419,7 @@ export class Host extends EventTarget {
         pricePerGiBMonth: BigInt(this.#settings.pricePerGiBMonth),
         addrs,
         timestampMs: Date.now(),
+        ...(this.#retrieval ? { retrieval: this.#retrieval.terms } : {}),
       });
       await node.libp2p.services.pubsub.publish(HOSTS_TOPIC, bytes);
       this.#lastAnnouncedAt = Date.now();

@@ -21,13 +21,16 @@ export interface HostRoleParts {
   /** Which blocks shard-fetch serves (default: any block of the store). */
   canServe?: ShardFetchHost["canServe"];
   onServed?: ShardFetchHost["onServed"];
+  /** What fetches are paid with, and which blocks a paid host gives free (default: served free). */
+  payment?: ShardFetchHost["payment"];
+  free?: ShardFetchHost["free"];
   /** Merkle subtree root of a piece; checked before a receipt is signed, and used for audits. */
   pieceRoot?: PieceRootFn;
 }
 
 /** The host role the shard protocols serve through, over a store, a catalog and a keeper. */
 export function hostRole(parts: HostRoleParts): HostRole {
-  const { store, catalog, keeper, admit, onStored, attest, canServe, onServed, pieceRoot } = parts;
+  const { store, catalog, keeper, admit, onStored, attest, canServe, onServed, payment, free, pieceRoot } = parts;
   const read: HostRole["shardFetch"]["readPiece"] = (cid, options) => readPiece(store, cid, options);
   return {
     shardStore: {
@@ -39,7 +42,14 @@ export function hostRole(parts: HostRoleParts): HostRole {
       ...(attest ? { attest } : {}),
       ...(pieceRoot ? { pieceRoot } : {}),
     },
-    shardFetch: { readPiece: read, ...(canServe ? { canServe } : {}), ...(onServed ? { onServed } : {}) },
+    shardFetch: {
+      readPiece: read,
+      hasPiece: async (cid) => await store.has(cid),
+      ...(canServe ? { canServe } : {}),
+      ...(onServed ? { onServed } : {}),
+      ...(payment ? { payment } : {}),
+      ...(free ? { free } : {}),
+    },
     audit: {
       held: (manifest, shardIndex) => catalog.get(manifest, shardIndex),
       readPiece: read,

@@ -49,3 +49,13 @@ export class HostStalledError extends BaseError {
     });
   }
 }
+
+/** A host charges for the pieces it serves, and this tab cannot pay (no chain with payments, or no wallet). */
+export class RetrievalUnpaidError extends BaseError {
+  override name = "RetrievalUnpaidError";
+  constructor(host: string) {
+    super(`Host ${host.slice(-8)} charges for the pieces it serves, and this tab cannot pay it.`, {
+      details: "Connect a wallet on the app's chain to pay hosts for downloads; other hosts are asked meanwhile.",
+    });
+  }
+}

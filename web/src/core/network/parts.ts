@@ -1,7 +1,9 @@
 import type { DialTarget } from "@libp2p/interface";
 import type { Audit } from "../../p2p/protocols/audit/index.ts";
+import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import type { ShardFetch } from "../../p2p/protocols/shard-fetch/index.ts";
 import type { ShardStore } from "../../p2p/protocols/shard-store/index.ts";
+import type { PayerGate } from "../../p2p/protocols/transfer/index.ts";
 import type { HostCandidate } from "./select-hosts.ts";
 
 /** The hosts this tab knows (known-hosts.ts KnownHosts). */
@@ -23,9 +25,28 @@ export interface NetworkParts {
    */
   dial(peer: string, signal?: AbortSignal, options?: { fresh?: boolean }): Promise<DialTarget>;
   shardStore: Pick<ShardStore, "storeShard">;
-  shardFetch: Pick<ShardFetch, "fetchPieces">;
+  shardFetch: Pick<ShardFetch, "fetchPieces" | "holds">;
   audit: Pick<Audit, "audit">;
   hosts: HostBook;
+  /**
+   * Locks what pays a host that charges for its pieces (`terms`, from its announcement) for `totalBytes`: one
+   * payment per fetch. Without it such hosts are not fetched from.
+   */
+  payRetrieval?: (terms: PaymentTerms, totalBytes: bigint) => Promise<RetrievalPayment>;
+}
+
+/** A payment locked for one fetch from a host: the gate its pieces are paid through, and its end. */
+export interface RetrievalPayment {
+  gate(): PayerGate;
+  /** The fetch is over (done, failed or stopped): what was locked may be settled. */
+  end?(): void;
+  /** The transaction that locked it, and the scheme, for the download's view. */
+  readonly view: { scheme: string; openTx: string };
+}
+
+/** The terms `host` asks for the pieces it serves, from its announcement; `undefined` when it serves them free. */
+export function retrievalTerms(hosts: Pick<HostBook, "list">, host: string): PaymentTerms | undefined {
+  return hosts.list().find((h) => h.peer === host)?.retrieval;
 }
 
 /** A signal that aborts with `parent` or on its own. */

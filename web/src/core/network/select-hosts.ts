@@ -1,8 +1,12 @@
+import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+
 /** A host as host selection sees it. */
 export interface HostCandidate {
   peer: string;
   freeBytes: number;
   pricePerGiBMonth: bigint;
+  /** What it asks to be paid for the pieces it serves; absent while it serves them free. */
+  retrieval?: PaymentTerms;
   latencyMs?: number;
   failure?: { atMs: number; reason: string };
 }

@@ -46,6 +46,8 @@ export interface BandwidthPayeeParts {
 }
 
 interface Held {
+  /** The peer whose sessions the channel pays for. */
+  peer: string;
   meter: BandwidthMeter;
   info: ChannelInfo;
   sent: bigint;
@@ -81,16 +83,18 @@ export class BandwidthPayee implements PaidShare {
       throw new PaymentRefusedError(`this link takes ${this.terms.schemes.join(", ")}, not ${payment.scheme}`);
     }
     const message = paymentMessage(payment, "bandwidth", decodeBandwidthMessage, "open");
-    const held = await this.#hold(message.channelId, BigInt(session.totalBytes));
+    const held = await this.#hold(message.channelId, session.receiver, BigInt(session.totalBytes));
     return this.#gate(message.channelId, held);
   }
 
-  async #hold(channelId: bigint, totalBytes: bigint): Promise<Held> {
+  async #hold(channelId: bigint, peer: string, totalBytes: bigint): Promise<Held> {
+    const refuse = (reason: string) => new PaymentRefusedError(`channel ${channelId} ${reason}`);
     const existing = this.#channels.get(channelId);
+    // A resumed session goes on from what was paid; another peer naming the channel would be served on its payer.
+    if (existing && existing.peer !== peer) throw refuse("already pays for another peer's transfer");
     if (existing) return existing;
     const { reader, operator, owner, terms } = this.#parts;
     const info = await getChannel(reader, { channelId });
-    const refuse = (reason: string) => new PaymentRefusedError(`channel ${channelId} ${reason}`);
     if (info.status !== ChannelStatus.Opened && info.status !== ChannelStatus.Active) throw refuse("is not open");
     if (!isAddressEqual(info.payee, owner)) throw refuse(`pays ${info.payee}, not ${owner}`);
     if (info.pricePerMB !== terms.pricePerMB) throw refuse(`pays ${info.pricePerMB} per MB, not ${terms.pricePerMB}`);
@@ -119,7 +123,7 @@ export class BandwidthPayee implements PaidShare {
       creditBytes: credit,
       now: await chainClock(reader, info.openedAt),
     });
-    const held: Held = { meter, info, sent: 0n, payments: new PaymentSignal() };
+    const held: Held = { peer, meter, info, sent: 0n, payments: new PaymentSignal() };
     if (confirmTx) held.confirmTx = confirmTx;
     this.#channels.set(channelId, held);
     this.#parts.onChange?.(this.#view(channelId, held));

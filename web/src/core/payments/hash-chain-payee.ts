@@ -44,6 +44,8 @@ export interface HashChainPayeeParts {
 
 interface Held extends UnitSession {
   id: Hex;
+  /** The peer whose sessions the chain pays for. */
+  peer: string;
   info: HashChainChannelInfo;
   receiver: HashChainReceiver;
 }
@@ -71,15 +73,17 @@ export class HashChainPayee implements PaidShare {
       throw new PaymentRefusedError(`this link takes ${this.terms.schemes.join(", ")}, not ${payment.scheme}`);
     }
     const message = paymentMessage(payment, "hash-chain", decodeHashChainMessage, "open");
-    return this.#gate(await this.#hold(message.channelId, BigInt(session.totalBytes)));
+    return this.#gate(await this.#hold(message.channelId, session.receiver, BigInt(session.totalBytes)));
   }
 
-  async #hold(id: Hex, totalBytes: bigint): Promise<Held> {
+  async #hold(id: Hex, peer: string, totalBytes: bigint): Promise<Held> {
+    const refuse = (reason: string) => new PaymentRefusedError(`hash chain ${id} ${reason}`);
     const existing = this.#channels.get(id);
+    // A resumed session goes on from what was paid; another peer naming the chain would be served on its payer.
+    if (existing && existing.peer !== peer) throw refuse("already pays for another peer's transfer");
     if (existing) return existing;
     const { reader, owner, terms } = this.#parts;
     const info = await getHashChainChannel(reader, { channelId: id });
-    const refuse = (reason: string) => new PaymentRefusedError(`hash chain ${id} ${reason}`);
     if (info.payer === "0x0000000000000000000000000000000000000000") throw refuse("is not on the chain");
     if (info.closed) throw refuse("was redeemed or reclaimed already");
     if (!isAddressEqual(info.payee, owner)) throw refuse(`pays ${info.payee}, not ${owner}`);
@@ -94,6 +98,7 @@ export class HashChainPayee implements PaidShare {
     if (!this.#parts.claim(hexToBigInt(id))) throw refuse("already paid for another transfer");
     const held: Held = {
       id,
+      peer,
       info,
       receiver: new HashChainReceiver(hexToBytes(id), hexToBytes(info.anchor), info.units),
       ...unitSession(totalBytes),

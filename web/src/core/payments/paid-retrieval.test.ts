@@ -3,10 +3,10 @@ import type { Libp2p } from "@libp2p/interface";
 import { MemoryBlockstore } from "blockstore-core";
 import type { CID } from "multiformats/cid";
 import { type Address, parseEther } from "viem";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
 import { TEST_CHANNEL_WINDOWS } from "../../chain/testing/hardhat.ts";
-import { RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
+import { PaymentRefusedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { pieceCid } from "../../p2p/protocols/common/pieces.ts";
 import { type FetchedPiece, type ShardFetch, shardFetch } from "../../p2p/protocols/shard-fetch/index.ts";
 import type { PayerGate } from "../../p2p/protocols/transfer/index.ts";
@@ -14,6 +14,8 @@ import { MemoryHost } from "../../p2p/testing/memory-host.ts";
 import { createTcpNode } from "../../p2p/testing/tcp-node.ts";
 import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
 import type { BandwidthPayer } from "./bandwidth-payer.ts";
+import { unitsFor } from "./cost.ts";
+import type { HashChainPayer } from "./hash-chain-payer.ts";
 import { type PaidTransferFixture, startPaidTransfers } from "./testing/paid-transfer.ts";
 import type { TransferPayee } from "./transfer-payee.ts";
 
@@ -30,6 +32,8 @@ describe("pieces fetched for pay from a host, on a real chain", () => {
   let requester: FetchNode;
   /** What the host asks to be paid for what it serves (set by each test). */
   let retrieval: TransferPayee | undefined;
+  /** Blocks the host gives free while it charges (set by a test). */
+  let free = new Set<string>();
   const pieces: { cid: CID; bytes: Uint8Array }[] = [];
 
   beforeAll(async () => {
@@ -42,7 +46,9 @@ describe("pieces fetched for pay from a host, on a real chain", () => {
       pieces.push({ cid, bytes });
     }
     host = await createTcpNode({
-      shardFetch: shardFetch({ host: { ...new MemoryHost(store).shardFetch(), payment: () => retrieval } }),
+      shardFetch: shardFetch({
+        host: { ...new MemoryHost(store).shardFetch(), payment: () => retrieval, free: (cid) => free.has(String(cid)) },
+      }),
     });
     requester = await createTcpNode({ shardFetch: shardFetch() });
   }, 60_000);
@@ -118,6 +124,82 @@ describe("pieces fetched for pay from a host, on a real chain", () => {
     expect(got.length).toBeLessThan(PIECES);
     await Promise.all([hostSide.stop(), clientSide.stop()]);
   }, 120_000);
+
+  it("settles each fetch on its own once it ends: a hash chain paid per MB is redeemed with no call", async () => {
+    const { payee, payer, payeeKey, payerKey, chain } = fixture;
+    const chains = chain.chain.contracts.HashChainChannel?.address as Address;
+    const [payeeBefore, payerBefore, heldBefore] = await fixture.balances(payee.address, payer.address, chains);
+    const hostSide = fixture.payments(payee, payeeKey);
+    const clientSide = fixture.payments(payer, payerKey);
+    retrieval = await hostSide.payee(PRICE, { schemes: ["hash-chain"], settleEach: true });
+    const paying = (await clientSide.payer(retrieval.terms, BigInt(total))) as HashChainPayer;
+    const { got, failure } = await fetchAll(paying.gate());
+    expect(failure).toBeUndefined();
+    expect(got.map((p) => p.bytes)).toEqual(pieces.map((p) => p.bytes));
+    // The host's tab redeems the chain once the fetch is over: no close was asked for.
+    const id = BigInt(paying.id);
+    await vi.waitFor(() => expect(hostSide.channels.find((c) => c.channelId === id)?.status).toBe("Redeemed"), {
+      timeout: 30_000,
+    });
+    await Promise.all([hostSide.stop(), clientSide.stop()]);
+    const cost = unitsFor(BigInt(total)) * PRICE;
+    const [payeeAfter, payerAfter, heldAfter] = await fixture.balances(payee.address, payer.address, chains);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(cost);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
+    expect(heldAfter).toBe(heldBefore);
+  }, 120_000);
+
+  it("refuses a requester that names another requester's channel or chain, in either scheme", async () => {
+    const { payee, payer, payeeKey, payerKey } = fixture;
+    const hostSide = fixture.payments(payee, payeeKey);
+    const clientSide = fixture.payments(payer, payerKey);
+    retrieval = await hostSide.payee(PRICE, { schemes: ["bandwidth", "hash-chain"] });
+    const session = (receiver: string) => ({
+      receiver,
+      totalBytes: total,
+      position: 0,
+      signal: AbortSignal.timeout(30_000),
+    });
+    for (const scheme of ["bandwidth", "hash-chain"] as const) {
+      const paying = await clientSide.payer(retrieval.terms, BigInt(total), { scheme });
+      const { opening } = paying.gate();
+      await retrieval.admit(opening, session("honest"));
+      // The same requester again (a resumed fetch) goes on; another is refused before a byte.
+      await retrieval.admit(opening, session("honest"));
+      await expect(retrieval.admit(opening, session("thief"))).rejects.toBeInstanceOf(PaymentRefusedError);
+    }
+    await hostSide.close(retrieval);
+    await Promise.all([hostSide.stop(), clientSide.stop()]);
+  }, 120_000);
+
+  it("says which pieces it holds for free, and gives a manifest free, but not a piece", async () => {
+    const { payee, payeeKey } = fixture;
+    const hostSide = fixture.payments(payee, payeeKey);
+    retrieval = await hostSide.payee(PRICE, { schemes: ["bandwidth"] });
+    const absent = await pieceCid(new Uint8Array(randomBytes(64)));
+    const asked = [absent, ...pieces.slice(0, 3).map((p) => p.cid)];
+    const held = await requester.services.shardFetch.holds(host.getMultiaddrs(), asked);
+    expect(held.map(String)).toEqual(pieces.slice(0, 3).map((p) => String(p.cid)));
+    // The first piece stands in for a manifest: the host gives it free, and refuses the piece after it.
+    free = new Set([String(pieces[0]?.cid)]);
+    const got: FetchedPiece[] = [];
+    const fetching = (async () => {
+      for await (const piece of requester.services.shardFetch.fetchPieces(
+        host.getMultiaddrs(),
+        pieces.slice(0, 2).map((p) => p.cid),
+      )) {
+        got.push(piece);
+      }
+    })();
+    const failure = await fetching.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    free = new Set();
+    expect(got.map((p) => p.bytes)).toEqual([pieces[0]?.bytes]);
+    expect((failure as RemoteRefusedError).code).toBe("payment-required");
+    await hostSide.stop();
+  }, 60_000);
 
   it("tells a requester that opens without a payment that the host serves for pay, and serves nothing", async () => {
     const { payee, payeeKey } = fixture;

@@ -9,6 +9,7 @@ import type { BandwidthPayee } from "./bandwidth-payee.ts";
 import type { HashChainPayee } from "./hash-chain-payee.ts";
 import type { LotteryPayee } from "./lottery-payee.ts";
 import type { MerklePayee } from "./merkle-payee.ts";
+import { openedChannel } from "./payment-message.ts";
 import type { PayeeView } from "./types.ts";
 
 export interface SchemePayees {
@@ -18,17 +19,28 @@ export interface SchemePayees {
   lottery?: LotteryPayee;
 }
 
+export interface TransferPayeeHooks {
+  /** Hears of every payment refused, at admission or later, before the receiver is told why. */
+  onRefused?: (error: PaymentRefusedError) => void;
+  /** A session on channel (or lot) `channelId` is over (protocols whose sessions stand alone, as shard fetch). */
+  onEnd?: (scheme: PaymentScheme, channelId: bigint) => void;
+}
+
 export class TransferPayee implements PaidShare {
   readonly terms: PaymentTerms;
   readonly schemes: SchemePayees;
 
-  readonly #onRefused: ((error: PaymentRefusedError) => void) | undefined;
+  readonly #hooks: TransferPayeeHooks;
 
-  /** `onRefused` hears of every payment refused, at admission or later, before the receiver is told why. */
-  constructor(terms: PaymentTerms, schemes: SchemePayees, onRefused?: (error: PaymentRefusedError) => void) {
+  constructor(terms: PaymentTerms, schemes: SchemePayees, hooks: TransferPayeeHooks = {}) {
     this.terms = terms;
     this.schemes = schemes;
-    this.#onRefused = onRefused;
+    this.#hooks = hooks;
+  }
+
+  end(opening: Payment): void {
+    const channelId = openedChannel(opening);
+    if (channelId !== undefined) this.#hooks.onEnd?.(opening.scheme as PaymentScheme, channelId);
   }
 
   async admit(payment: Payment, session: Parameters<PaidShare["admit"]>[1]): Promise<PayeeGate> {
@@ -46,7 +58,7 @@ export class TransferPayee implements PaidShare {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof PaymentRefusedError) this.#onRefused?.(error);
+      if (error instanceof PaymentRefusedError) this.#hooks.onRefused?.(error);
       throw error;
     }
   }

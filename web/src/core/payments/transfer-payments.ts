@@ -184,6 +184,8 @@ export class TransferPayments extends EventTarget {
   /** A unit moves a channel several times a second: the UI hears of it at most every 100 ms. */
   readonly #changed = new ProgressThrottle(() => this.dispatchEvent(new Event("change")));
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The ended sessions being settled, in turn. */
+  #settling: Promise<void> = Promise.resolve();
 
   constructor(parts: TransferPaymentsParts) {
     super();
@@ -296,6 +298,11 @@ export class TransferPayments extends EventTarget {
       onStopped?: (error: PaymentStoppedError, channelId: bigint) => void;
       /** A receiver's payment was refused (it was told why, and the transfer stopped). */
       onRefused?: (error: PaymentRefusedError) => void;
+      /**
+       * Each session is settled once it ends (a host's fetches, each paid on its own), rather than when the caller
+       * closes the payee: its channel closes, its chain or tokens are redeemed.
+       */
+      settleEach?: boolean;
     } = {},
   ): Promise<TransferPayee> {
     const { reader } = this.#parts;
@@ -374,7 +381,18 @@ export class TransferPayments extends EventTarget {
         onChange: changed((channel) => this.#noteLotteryPayee(channel)),
       });
     }
-    return new TransferPayee(terms, payees, hooks.onRefused);
+    const payee: TransferPayee = new TransferPayee(terms, payees, {
+      ...(hooks.onRefused ? { onRefused: hooks.onRefused } : {}),
+      ...(hooks.settleEach ? { onEnd: (_scheme, channelId) => this.#settleSession(payee, channelId) } : {}),
+    });
+    return payee;
+  }
+
+  /** Settles one ended session's channel, one after another (they are sent by one key). */
+  #settleSession(payee: TransferPayee, channelId: bigint): void {
+    this.#settling = this.#settling
+      .then(() => this.close(payee, channelId))
+      .catch((error: unknown) => console.error(error));
   }
 
   /**

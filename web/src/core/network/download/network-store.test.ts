@@ -35,6 +35,8 @@ function fakeHosts(holders: string[][], faults: Record<string, "drops-first" | "
       return { host: peer } as unknown as DialTarget;
     },
     shardFetch: {
+      // Only hosts that charge are asked what they hold.
+      holds: async () => [],
       async *fetchPieces(target: DialTarget, cids: readonly CID[]): AsyncGenerator<FetchedPiece> {
         const host = (target as unknown as { host: string }).host;
         const count = (fetches.get(host) ?? 0) + 1;

@@ -3,7 +3,7 @@ import type { BlockReader } from "../../../lib/blocks.ts";
 import { asCid } from "../../../lib/cid.ts";
 import { decodeManifest, type Manifest } from "../../../lib/manifest.ts";
 import { raceSignal } from "../../../lib/signals.ts";
-import { childController } from "../parts.ts";
+import { childController, retrievalTerms } from "../parts.ts";
 import { Changes } from "./changes.ts";
 import { KEEP_BEHIND_SEGMENTS } from "./constants.ts";
 import { type FindManifestParts, findManifest } from "./manifest.ts";
@@ -167,10 +167,13 @@ export class NetworkStore {
         this.#readyResolve = resolve;
       });
       await providers.addKnownHolders();
-      // Ask every shard with a known holder at once; the first k to verify stay.
+      // Ask every shard with a known holder at once; the first k to verify stay. Holders that charge are asked
+      // only while fewer than k stream: each stream of theirs locks a payment.
       for (const shard of manifest.shards.keys()) {
         const host = providers.freeHolder(shard);
-        if (host) this.#startStream(host, shard, 0);
+        if (!host) continue;
+        if (retrievalTerms(this.#parts.hosts, host) && this.#streams.size >= this.#k) continue;
+        this.#startStream(host, shard, 0);
       }
       void this.#discover();
     })();
@@ -200,10 +203,13 @@ export class NetworkStore {
 
   /** A probe found a holder: it streams its shard from the next piece on, unless that shard is taken or k stream. */
   #onProvider({ peer, shard, piece, view }: Provider): void {
-    this.#deliver(piece.cid, piece.bytes, view);
-    if (!this.#streams.has(shard) && this.#verifiedCount() < this.#k && !this.#signal.aborted) {
+    if (piece) this.#deliver(piece.cid, piece.bytes, view);
+    // A host that charges only said it holds the shard: it streams from the first piece, and only while fewer
+    // than k stream (each stream of it locks a payment).
+    const room = piece ? this.#verifiedCount() < this.#k : this.#streams.size < this.#k;
+    if (!this.#streams.has(shard) && room && !this.#signal.aborted) {
       this.#progress.hide(view);
-      this.#startStream(peer, shard, 1, true, view);
+      this.#startStream(peer, shard, piece ? 1 : 0, piece !== undefined, view);
     } else {
       view.state = "spare";
       this.#progress.changed();
@@ -212,12 +218,14 @@ export class NetworkStore {
 
   #startStream(host: string, shard: number, from: number, verified = false, view?: HostFetch): void {
     const { manifest, buffer, providers } = this.#download as Download;
+    const { shardFetch, hosts, payRetrieval } = this.#parts;
     const stream = new ShardStream(
-      { shardFetch: this.#parts.shardFetch, providers, buffer, progress: this.#progress },
+      { shardFetch, hosts, ...(payRetrieval ? { payRetrieval } : {}), providers, buffer, progress: this.#progress },
       {
         host,
         shard,
         pieces: manifest.shards[shard]?.pieces ?? [],
+        pieceBytes: manifest.pieceSize,
         from,
         verified,
         ...(view ? { view } : {}),
@@ -316,7 +324,8 @@ export class NetworkStore {
   /** One piece again (the decoder retried a segment whose pieces were already let go). */
   async #fetchOne(host: string, shard: number, cid: string): Promise<Uint8Array | undefined> {
     try {
-      const bytes = await fetchPiece(this.#parts, host, CID.parse(cid), this.#signal);
+      const pieceBytes = this.#download?.manifest.pieceSize ?? 0;
+      const bytes = await fetchPiece(this.#parts, host, CID.parse(cid), { signal: this.#signal, pieceBytes });
       if (bytes) this.#progress.counted(bytes.byteLength);
       return bytes;
     } catch (error) {

@@ -8,6 +8,8 @@ export interface HostFetch {
   bytes: number;
   pieces: number;
   error?: string;
+  /** The payment locked for a host that charges for its pieces: its scheme and the transaction that locked it. */
+  payment?: { scheme: string; openTx: string };
 }
 
 export interface FetchProgress {

@@ -109,8 +109,8 @@ describe("ProviderSession", () => {
     await flush();
     expect(found.map((p) => [p.peer, p.shard])).toEqual([["a", 1]]);
     const first = manifest.shards[1]?.pieces[0];
-    expect(found[0]?.piece.cid.equals(first)).toBe(true);
-    expect(found[0]?.piece.bytes).toEqual(bytes.get(String(first)));
+    expect(found[0]?.piece?.cid.equals(first)).toBe(true);
+    expect(found[0]?.piece?.bytes).toEqual(bytes.get(String(first)));
     expect(found[0]?.view.shard).toBe(1);
     expect(finished).toBe(false);
 

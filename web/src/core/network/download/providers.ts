@@ -3,12 +3,13 @@ import type { CID } from "multiformats/cid";
 import type { Manifest } from "../../../lib/manifest.ts";
 import { deadline, raceSignal, sleep } from "../../../lib/signals.ts";
 import { PieceMismatchError } from "../../../p2p/protocols/common/errors.ts";
-import { childController, errorText, type NetworkParts } from "../parts.ts";
+import { childController, errorText, type NetworkParts, retrievalTerms } from "../parts.ts";
 import { DISCOVERY_RETRY_MS, DISCOVERY_TIMEOUT_MS, HOST_ATTEMPTS } from "./constants.ts";
 import type { DownloadProgress, HostFetch } from "./progress.ts";
 import { NotHeldError } from "./shard-stream.ts";
 
-export interface ProviderSessionParts extends Pick<NetworkParts, "self" | "dial" | "shardFetch" | "hosts"> {
+export interface ProviderSessionParts
+  extends Pick<NetworkParts, "self" | "dial" | "shardFetch" | "hosts" | "payRetrieval"> {
   /** Known holders of each shard (the owner's placements); others are found by asking announced hosts. */
   holders?: (manifest: string) => Promise<string[][]>;
   /** Called when a host served a piece that does not match its CID (it is dropped for this download). */
@@ -21,8 +22,8 @@ export interface ProviderSessionParts extends Pick<NetworkParts, "self" | "dial"
 export interface Provider {
   peer: string;
   shard: number;
-  /** The shard's first piece, verified against its CID. */
-  piece: { cid: CID; bytes: Uint8Array };
+  /** The shard's first piece, verified against its CID; absent for a host that charges (it only said it holds it). */
+  piece?: { cid: CID; bytes: Uint8Array };
   /** The probe's place in the progress, for a stream from this host to carry on. */
   view: HostFetch;
 }
@@ -183,15 +184,21 @@ export class ProviderSession {
     let found: Provider | undefined;
     try {
       const target = await this.dial(peer, controller.signal);
-      for await (const piece of this.#parts.shardFetch.fetchPieces(target, firsts, {
-        signal: controller.signal,
-        windowPieces: firsts.length,
-      })) {
-        if (!piece.bytes) continue;
-        const shard = firsts.findIndex((c) => c.equals(piece.cid));
-        found = { peer, shard, piece: { cid: piece.cid, bytes: piece.bytes }, view };
-        break;
-      }
+      if (retrievalTerms(this.#parts.hosts, peer)) {
+        // A host that charges says which shard it holds, for free; its pieces are paid for once it streams.
+        const [held] = await this.#parts.shardFetch.holds(target, firsts, { signal: controller.signal });
+        const shard = held ? firsts.findIndex((c) => c.equals(held)) : -1;
+        if (shard >= 0) found = { peer, shard, view };
+      } else
+        for await (const piece of this.#parts.shardFetch.fetchPieces(target, firsts, {
+          signal: controller.signal,
+          windowPieces: firsts.length,
+        })) {
+          if (!piece.bytes) continue;
+          const shard = firsts.findIndex((c) => c.equals(piece.cid));
+          found = { peer, shard, piece: { cid: piece.cid, bytes: piece.bytes }, view };
+          break;
+        }
     } catch (error) {
       if (!controller.signal.aborted) {
         this.failed(view, peer, undefined, error);

@@ -42,6 +42,7 @@ async function setup(segments: number) {
     const s = new ShardStream(
       {
         shardFetch: shardFetch as unknown as ConstructorParameters<typeof ShardStream>[0]["shardFetch"],
+        hosts: { list: () => [] },
         providers: { dial: async (host) => targetOf(host), succeeded: (host) => void succeeded.push(host) },
         buffer,
         progress,
@@ -50,6 +51,7 @@ async function setup(segments: number) {
         host: "a",
         shard: 1,
         pieces: (manifest as Manifest).shards[1]?.pieces ?? [],
+        pieceBytes: 32,
         from,
         signal: download.signal,
         onVerified: (v) => void verified.push(v.next),

@@ -1,9 +1,10 @@
 import type { DialTarget } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
 import { raceSignal } from "../../../lib/signals.ts";
-import type { ShardFetch } from "../../../p2p/protocols/shard-fetch/index.ts";
-import { HostStalledError } from "../errors.ts";
-import { childController } from "../parts.ts";
+import { type FetchedPiece, type ShardFetch, WINDOW_PIECES } from "../../../p2p/protocols/shard-fetch/index.ts";
+import { MAX_CREDIT_BYTES } from "../../payments/bandwidth-payee.ts";
+import { HostStalledError, RetrievalUnpaidError } from "../errors.ts";
+import { childController, type NetworkParts, type RetrievalPayment, retrievalTerms } from "../parts.ts";
 import { FETCH_STALL_MS } from "./constants.ts";
 import type { PieceBuffer } from "./piece-buffer.ts";
 import type { DownloadProgress, HostFetch } from "./progress.ts";
@@ -13,8 +14,49 @@ export class NotHeldError extends Error {
   override name = "NotHeldError";
 }
 
-export interface ShardStreamParts {
+/** What a fetch from one host needs: the protocol, and the hosts' terms and the payer for those that charge. */
+export interface FetchParts extends Pick<NetworkParts, "payRetrieval"> {
   shardFetch: Pick<ShardFetch, "fetchPieces">;
+  hosts: Pick<NetworkParts["hosts"], "list">;
+}
+
+/**
+ * Fetches `cids` from `host` over `target`: free, or through a payment locked for their bytes (`pieceBytes` each at
+ * most) when the host charges for its pieces. The payment is ended when the fetch is.
+ */
+export async function* hostFetch(
+  parts: FetchParts,
+  host: string,
+  target: DialTarget,
+  cids: readonly CID[],
+  options: { signal: AbortSignal; pieceBytes: number; onPayment?: (payment: RetrievalPayment) => void },
+): AsyncGenerator<FetchedPiece> {
+  const { signal } = options;
+  const terms = retrievalTerms(parts.hosts, host);
+  if (!terms) {
+    yield* parts.shardFetch.fetchPieces(target, cids, { signal });
+    return;
+  }
+  if (!parts.payRetrieval) throw new RetrievalUnpaidError(host);
+  const totalBytes = cids.length * options.pieceBytes;
+  const payment = await parts.payRetrieval(terms, BigInt(totalBytes));
+  try {
+    options.onPayment?.(payment);
+    signal.throwIfAborted();
+    // No more in flight than the host may send ahead of what was paid: it then never waits for a payment while
+    // this tab holds back for the decoder.
+    const windowPieces = Math.max(1, Math.floor(Number(MAX_CREDIT_BYTES) / options.pieceBytes) - 1);
+    yield* parts.shardFetch.fetchPieces(target, cids, {
+      signal,
+      windowPieces: Math.min(WINDOW_PIECES, windowPieces),
+      payer: { gate: payment.gate(), totalBytes },
+    });
+  } finally {
+    payment.end?.();
+  }
+}
+
+export interface ShardStreamParts extends FetchParts {
   /** The provider session: a link to the host (a new one after a passing failure), and its success. */
   providers: {
     dial(host: string, signal: AbortSignal): Promise<DialTarget>;
@@ -29,6 +71,8 @@ export interface ShardStreamInit {
   shard: number;
   /** The shard's pieces, in segment order. */
   pieces: readonly CID[];
+  /** Largest size of a piece (what a paid fetch locks for each). */
+  pieceBytes: number;
   /** Segment of the first piece to fetch. */
   from: number;
   /** The host already served a verified piece of this shard (a probe found it). */
@@ -57,6 +101,7 @@ export class ShardStream {
   readonly view: HostFetch;
   readonly #parts: ShardStreamParts;
   readonly #pieces: readonly CID[];
+  readonly #pieceBytes: number;
   readonly #download: AbortSignal;
   readonly #controller: AbortController;
   readonly #onVerified: ((stream: ShardStream) => void) | undefined;
@@ -70,6 +115,7 @@ export class ShardStream {
     this.host = init.host;
     this.shard = init.shard;
     this.#pieces = init.pieces;
+    this.#pieceBytes = init.pieceBytes;
     this.#next = init.from;
     this.#verified = init.verified ?? false;
     this.#download = init.signal;
@@ -112,8 +158,18 @@ export class ShardStream {
       }
       this.#arm();
       const target = await this.#parts.providers.dial(this.host, signal);
-      this.#arm();
-      const pieces = this.#parts.shardFetch.fetchPieces(target, cids, { signal });
+      // Locking a payment waits for the chain (and maybe the wallet): no stall of the host's.
+      if (retrievalTerms(this.#parts.hosts, this.host)) this.#disarm();
+      else this.#arm();
+      const pieces = hostFetch(this.#parts, this.host, target, cids, {
+        signal,
+        pieceBytes: this.#pieceBytes,
+        onPayment: (payment) => {
+          this.view.payment = { scheme: payment.view.scheme, openTx: payment.view.openTx };
+          this.#arm();
+          this.#parts.progress.changed();
+        },
+      });
       try {
         for (;;) {
           // Raced with the signal, so that a host whose stream ignores it is still dropped when it stalls.
@@ -172,15 +228,15 @@ export class ShardStream {
   }
 }
 
-/** One piece from `host` (the decoder retried a segment whose pieces were already let go). */
+/** One piece from `host` (the decoder retried a segment whose pieces were already let go), paid if it charges. */
 export async function fetchPiece(
-  parts: { dial(peer: string, signal?: AbortSignal): Promise<DialTarget>; shardFetch: Pick<ShardFetch, "fetchPieces"> },
+  parts: FetchParts & { dial(peer: string, signal?: AbortSignal): Promise<DialTarget> },
   host: string,
   cid: CID,
-  signal: AbortSignal,
+  options: { signal: AbortSignal; pieceBytes: number },
 ): Promise<Uint8Array | undefined> {
-  const target = await parts.dial(host, signal);
-  for await (const piece of parts.shardFetch.fetchPieces(target, [cid], { signal })) {
+  const target = await parts.dial(host, options.signal);
+  for await (const piece of hostFetch(parts, host, target, [cid], options)) {
     if (piece.bytes) return piece.bytes;
   }
   return undefined;

@@ -80,7 +80,7 @@ export async function fakeNetwork(
         return result;
       },
     },
-    shardFetch: { fetchPieces: () => (async function* () {})() },
+    shardFetch: { fetchPieces: () => (async function* () {})(), holds: async () => [] },
     audit: { audit: async () => ({}) as never },
     hosts: {
       list: () =>

@@ -4,6 +4,7 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { concatBytes } from "../../../lib/bytes.ts";
 import { checkBytes, decodeFields, encodeMessage } from "../common/codec.ts";
 import { AnnouncementInvalidError, MalformedMessageError } from "../common/errors.ts";
+import { decodeTerms, encodeTerms, MAX_TERMS_BYTES, type PaymentTerms } from "../pay/index.ts";
 import {
   ANNOUNCEMENT_DOMAIN,
   ANNOUNCEMENT_MAX_AGE_MS,
@@ -27,6 +28,8 @@ export interface HostAnnouncement {
   /** Multiaddrs to dial it (relayed `/p2p-circuit/webrtc` ones for a tab). */
   addrs: string[];
   timestampMs: number;
+  /** What it asks to be paid for the pieces it serves (shard fetch); absent while it serves them free. */
+  retrieval?: PaymentTerms;
 }
 
 const encoder = new TextEncoder();
@@ -39,6 +42,7 @@ function payloadOf(announcement: HostAnnouncement): Uint8Array {
     price: announcement.pricePerGiBMonth,
     addrs: announcement.addrs.map((addr) => multiaddr(addr).bytes),
     at: announcement.timestampMs,
+    ...(announcement.retrieval ? { pay: encodeTerms(announcement.retrieval) } : {}),
   });
 }
 
@@ -93,6 +97,7 @@ export async function decodeAnnouncement(
       }),
       timestampMs: fields.uint("at"),
     };
+    if (fields.has("pay")) announcement.retrieval = decodeTerms(fields.bytes("pay", { max: MAX_TERMS_BYTES }));
     fields.end();
   } catch (error) {
     if (error instanceof AnnouncementInvalidError) throw error;

@@ -19,6 +19,18 @@ export interface WantMessage {
   cids: CID[];
 }
 
+/** The requester asks which of these pieces the host holds, without their bytes (free, even on a paid host). */
+export interface HaveMessage {
+  type: "have";
+  cids: CID[];
+}
+
+/** The host's answer to a `have`: the pieces it holds and would serve, among those asked. */
+export interface HeldMessage {
+  type: "held";
+  cids: CID[];
+}
+
 /** One piece's bytes (the requester checks them against the CID). */
 export interface BlockMessage {
   type: "block";
@@ -48,13 +60,15 @@ export interface MissingMessage {
   cid: CID;
 }
 
-export type RequesterMessage = WantMessage | PaidMessage | PaymentMessage | DoneMessage;
-export type HostMessage = BlockMessage | MissingMessage | PaymentMessage | ErrorMessage;
+export type RequesterMessage = WantMessage | HaveMessage | PaidMessage | PaymentMessage | DoneMessage;
+export type HostMessage = BlockMessage | MissingMessage | HeldMessage | PaymentMessage | ErrorMessage;
 
 export function encodeRequesterMessage(message: RequesterMessage): Uint8Array {
   switch (message.type) {
     case "want":
       return encodeMessage({ t: "want", cids: message.cids });
+    case "have":
+      return encodeMessage({ t: "have", cids: message.cids });
     case "paid":
       return encodeMessage({ t: "paid", total: message.total, scheme: message.scheme, data: message.data });
     case "payment":
@@ -70,6 +84,8 @@ export function encodeHostMessage(message: HostMessage): Uint8Array {
       return encodeMessage({ t: "block", cid: message.cid, data: message.bytes });
     case "missing":
       return encodeMessage({ t: "missing", cid: message.cid });
+    case "held":
+      return encodeMessage({ t: "held", cids: message.cids });
     case "payment":
       return encodeMessage(paymentFields(message));
     case "error":
@@ -81,10 +97,11 @@ export function encodeHostMessage(message: HostMessage): Uint8Array {
 export function decodeRequesterMessage(bytes: Uint8Array): RequesterMessage {
   const { type, fields } = decodeMessage(SHARD_FETCH_PROTOCOL, bytes);
   switch (type) {
-    case "want": {
+    case "want":
+    case "have": {
       const cids = fields.list("cids", { min: 1, max: MAX_WANT_CIDS }, (value, fail) => checkCid(value, "any", fail));
       fields.end();
-      return { type: "want", cids };
+      return { type, cids };
     }
     case "paid": {
       const message: PaidMessage = {
@@ -123,6 +140,11 @@ export function decodeHostMessage(bytes: Uint8Array): HostMessage {
       const message: MissingMessage = { type: "missing", cid: fields.cid("cid") };
       fields.end();
       return message;
+    }
+    case "held": {
+      const cids = fields.list("cids", { max: MAX_WANT_CIDS }, (value, fail) => checkCid(value, "any", fail));
+      fields.end();
+      return { type: "held", cids };
     }
     case "payment":
       return readPayment(fields);

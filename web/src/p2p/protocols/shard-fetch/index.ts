@@ -9,9 +9,12 @@
  * `MAX_WANT_CIDS`); host → `block` {cid, data} or `missing` {cid} per wanted CID. The
  * requester keeps `WINDOW_PIECES` pieces requested ahead of what it consumed, so both sides buffer little.
  *
+ * `have` {cids} asks which pieces a host holds without their bytes; the host answers `held` {cids} and closes. It
+ * is free on any host, so a requester finds which shard a paid host holds before it locks a payment.
+ *
  * Paid retrieval: a host that asks to be paid ({@link ShardFetchHost.payment}) takes a `paid` {total, scheme,
- * data} first (what the requester locked, for the bytes it will fetch) and answers anything else with the error
- * `payment-required`. The requester then pays as the pieces arrive (`payment`, in the scheme's messages; the host
+ * data} first (what the requester locked, for the bytes it will fetch); a `want` without it is served only the
+ * blocks the host gives free (a file's manifest) and answered `payment-required` at the first piece it charges for. The requester then pays as the pieces arrive (`payment`, in the scheme's messages; the host
  * may answer with `payment`), and sends `done` after its last payment; the host serves no piece beyond what it was
  * paid for plus the scheme's credit, and stops with `payment-stopped` (or `payment-refused`) when payments stop.
  */
@@ -30,6 +33,8 @@ export interface ShardFetch {
    * undefined. Stopping the iteration early cancels the rest.
    */
   fetchPieces(peer: DialTarget, cids: readonly CID[], options?: FetchPiecesOptions): AsyncGenerator<FetchedPiece>;
+  /** Which of `cids` (at most `MAX_WANT_CIDS`) the host holds and would serve, without their bytes. */
+  holds(peer: DialTarget, cids: readonly CID[], options?: AbortOptions): Promise<CID[]>;
 }
 
 export interface FetchedPiece {
@@ -50,8 +55,12 @@ export interface ShardFetchHost {
   readPiece: ReadPieceFn;
   /** Whether to serve this CID to this peer (default: any piece it has). */
   canServe?: (cid: CID, from: PeerId) => boolean | Promise<boolean>;
+  /** Whether the host holds a piece, without reading it (default: reads it). */
+  hasPiece?: (cid: CID) => Promise<boolean>;
   /** What the host asks to be paid for what it serves, if anything (read at every fetch). */
   payment?: () => PaidShare | undefined;
+  /** Blocks a paid host serves without a payment (default: none). */
+  free?: (cid: CID) => boolean;
   /** Called after each piece served (for accounting and the host's view of who reads what). */
   onServed?: (cid: CID, bytes: number, from: PeerId) => void;
 }

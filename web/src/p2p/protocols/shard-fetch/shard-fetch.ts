@@ -1,4 +1,4 @@
-import type { Connection, DialTarget } from "@libp2p/interface";
+import type { AbortOptions, Connection, DialTarget, PeerId } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
 import type { BaseError } from "../../../lib/errors.ts";
@@ -27,7 +27,7 @@ import {
   SHARD_FETCH_PROTOCOL,
   WINDOW_PIECES,
 } from "./constants.ts";
-import type { FetchedPiece, FetchPiecesOptions, ShardFetch, ShardFetchInit } from "./index.ts";
+import type { FetchedPiece, FetchPiecesOptions, ShardFetch, ShardFetchHost, ShardFetchInit } from "./index.ts";
 
 export class ShardFetchService extends ProtocolService implements ShardFetch {
   readonly protocol = SHARD_FETCH_PROTOCOL;
@@ -76,6 +76,7 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
       while (true) {
         const message = decodeHostMessage(await framed.readRequired({ signal }));
         if (message.type === "error") throw new RemoteRefusedError(this.protocol, message.code, message.message);
+        if (message.type === "held") throw new MalformedMessageError(this.protocol, "a held answer to a want");
         if (message.type !== "payment") return message;
         if (!gate) throw new MalformedMessageError(this.protocol, "a payment answer on a free fetch");
         await pay(await gate.answer(message));
@@ -129,36 +130,110 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
     }
   }
 
+  async holds(peer: DialTarget, cids: readonly CID[], options: AbortOptions = {}): Promise<CID[]> {
+    const { signal } = options;
+    if (cids.length === 0) return [];
+    if (cids.length > MAX_WANT_CIDS) throw new RangeError(`ask about at most ${MAX_WANT_CIDS} pieces at once`);
+    const { framed } = await this.open(peer, signal);
+    try {
+      await framed.write(encodeRequesterMessage({ type: "have", cids: [...cids] }), { signal });
+      const message = decodeHostMessage(await framed.readRequired({ signal }));
+      if (message.type === "error") throw new RemoteRefusedError(this.protocol, message.code, message.message);
+      if (message.type !== "held") throw new MalformedMessageError(this.protocol, `unexpected ${message.type}`);
+      await framed.close({ signal });
+      // Only what was asked counts.
+      return cids.filter((cid) => message.cids.some((held) => held.equals(cid)));
+    } catch (error) {
+      framed.abort(signal?.aborted ? abortReason(signal) : error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
   protected async serve(framed: FramedStream, connection: Connection, outer: AbortSignal): Promise<void> {
     const host = this.#init.host;
     if (!host) return;
     const from = connection.remotePeer;
-    const paid = host.payment?.();
     const exchange = new AbortController();
     const signal = AbortSignal.any([outer, exchange.signal]);
+    const first = decodeRequesterMessage(await framed.readRequired({ signal }));
+    if (first.type === "have") return await this.#answerHave(framed, host, first.cids, from, outer);
+    const paid = host.payment?.();
     let gate: PayeeGate | undefined;
-    if (paid) {
-      const first = decodeRequesterMessage(await framed.readRequired({ signal }));
+    if (first.type === "paid") {
       try {
-        if (first.type !== "paid") throw new PaymentRequiredError();
+        if (!paid) throw new PaymentRefusedError("this host serves its pieces free: fetch them without a payment");
         gate = await paid.admit(
           { scheme: first.scheme, data: first.data },
           { receiver: from.toString(), totalBytes: first.total, position: 0, signal },
         );
       } catch (error) {
-        if (error instanceof PaymentRequiredError || error instanceof PaymentRefusedError) {
-          await this.#refuse(framed, error, outer);
-        }
+        if (error instanceof PaymentRefusedError) await this.#refuse(framed, error, outer);
         throw error;
       }
+      try {
+        return await this.#serve(framed, host, from, { signal, exchange, outer, gate });
+      } finally {
+        paid.end?.({ scheme: first.scheme, data: first.data });
+      }
     }
+    if (first.type === "payment") throw new MalformedMessageError(this.protocol, "a payment on a free fetch");
+    const wanted = first.type === "want" ? first.cids : [];
+    return await this.#serve(framed, host, from, {
+      signal,
+      exchange,
+      outer,
+      first: wanted,
+      ended: first.type === "done",
+      // A paid host serves a fetch without a payment only the blocks it gives free.
+      ...(paid ? { charged: (cid: CID) => !(host.free?.(cid) ?? false) } : {}),
+    });
+  }
+
+  /** Which of `cids` the host holds and would serve to `from`, and closes. */
+  async #answerHave(
+    framed: FramedStream,
+    host: ShardFetchHost,
+    cids: CID[],
+    from: PeerId,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const held: CID[] = [];
+    for (const cid of cids) {
+      if (host.canServe && !(await host.canServe(cid, from))) continue;
+      const has = host.hasPiece ? await host.hasPiece(cid) : (await host.readPiece(cid, { signal })) !== undefined;
+      if (has) held.push(cid);
+    }
+    await framed.write(encodeHostMessage({ type: "held", cids: held }), { signal });
+    await framed.close({ signal });
+  }
+
+  /** Serves the wanted pieces in order, through `gate` when the fetch is paid, until the requester is done. */
+  async #serve(
+    framed: FramedStream,
+    host: ShardFetchHost,
+    from: PeerId,
+    session: {
+      signal: AbortSignal;
+      exchange: AbortController;
+      outer: AbortSignal;
+      gate?: PayeeGate;
+      /** Pieces wanted in the opening message. */
+      first?: CID[];
+      /** The opening said the requester wants nothing. */
+      ended?: boolean;
+      /** Whether a piece needs a payment this fetch does not carry. */
+      charged?: (cid: CID) => boolean;
+    },
+  ): Promise<void> {
+    const { signal, exchange, outer, gate, charged } = session;
     // Wanted pieces, in order, and whether the requester said it wants no more.
-    const wanted: CID[] = [];
-    let ended = false;
+    const wanted: CID[] = [...(session.first ?? [])];
+    let ended = session.ended ?? false;
     const arrived = new Wakeup();
     const reading = (async () => {
       while (true) {
-        const bytes = await framed.read({ signal });
+        // Not stopped by the exchange: a refusal is written and the stream closed before it is reset.
+        const bytes = await framed.read({ signal: outer });
         const message = bytes === undefined ? ({ type: "done" } as const) : decodeRequesterMessage(bytes);
         if (message.type === "done") {
           ended = true;
@@ -187,6 +262,7 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
         while (wanted.length === 0 && !ended) await arrived.next(signal);
         const cid = wanted.shift();
         if (cid === undefined) break;
+        if (charged?.(cid)) throw new PaymentRequiredError();
         const allowed = host.canServe ? await host.canServe(cid, from) : true;
         const piece = allowed ? await host.readPiece(cid, { signal }) : undefined;
         // No piece goes beyond what was paid for plus the credit.
@@ -214,7 +290,11 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
     } catch (caught) {
       exchange.abort(caught);
       const error: unknown = exchange.signal.reason;
-      if (error instanceof PaymentStoppedError || error instanceof PaymentRefusedError) {
+      if (
+        error instanceof PaymentStoppedError ||
+        error instanceof PaymentRefusedError ||
+        error instanceof PaymentRequiredError
+      ) {
         await this.#refuse(framed, error, outer);
       }
       throw error;

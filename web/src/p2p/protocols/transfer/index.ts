@@ -79,6 +79,11 @@ export interface PaidShare {
     payment: Payment,
     session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },
   ): Promise<PayeeGate>;
+  /**
+   * A session opened with `opening` is over (done, failed or stopped): what it was paid may be settled. Called by
+   * protocols whose every session stands alone (shard fetch); a share's transfer settles once it is done.
+   */
+  end?(opening: Payment): void;
 }
 
 /** The receiver's side of one paid session, made once the offer was accepted and the payment locked. */

@@ -53,6 +53,10 @@ export function fakeShardFetch(
   return {
     requests,
     shardFetch: {
+      async holds(target: DialTarget, cids: readonly CID[]): Promise<CID[]> {
+        const host = hosts[hostOf(target)];
+        return cids.filter((cid) => host?.shards.includes(shardOf.get(cid.toString()) ?? -1));
+      },
       async *fetchPieces(
         target: DialTarget,
         cids: readonly CID[],
