@@ -1,11 +1,14 @@
 import "fake-indexeddb/auto";
 import { randomBytes } from "node:crypto";
-import { type Address, parseEther } from "viem";
+import { type Address, custom, decodeFunctionData, parseEther } from "viem";
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
-import { readContract } from "viem/actions";
+import { getTransaction, readContract } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getLot } from "../../chain/lottery/lot.ts";
-import { closeLot } from "../../chain/lottery/lot-actions.ts";
+import { deployedContract } from "../../chain/chain.ts";
+import { createTabulaClient } from "../../chain/client.ts";
+import { getLot, lotRegisteredBy } from "../../chain/lottery/lot.ts";
+import { closeLot, registerLotTickets } from "../../chain/lottery/lot-actions.ts";
+import { waitForSuccess } from "../../chain/receipt.ts";
 import { TEST_LOTTERY_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
 import { LotStatus, lotDeposit } from "../../lib/payments/lottery.ts";
 import {
@@ -13,7 +16,7 @@ import {
   PaymentStoppedError,
   RemoteRefusedError,
 } from "../../p2p/protocols/common/errors.ts";
-import { decodeLotteryMessage, encodeLotteryMessage } from "../../p2p/protocols/pay/index.ts";
+import { decodeLotteryMessage, encodeLotteryMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import { blobSource } from "../../p2p/protocols/transfer/index.ts";
 import { ChannelsDB } from "../../storage/channels-db.ts";
 import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
@@ -23,11 +26,12 @@ import type { LotteryPayer } from "./lottery-payer.ts";
 import {
   memorySink,
   type PaidTransferFixture,
+  type PaymentsOptions,
   startPaidTransfers,
   type TransferNode,
 } from "./testing/paid-transfer.ts";
 import type { TransferPayee } from "./transfer-payee.ts";
-import type { ChannelStore, TransferPayments } from "./transfer-payments.ts";
+import { MAX_REGISTER_TICKETS, type TransferPayments } from "./transfer-payments.ts";
 
 const MiB = 1024 * 1024;
 /** 0.001 TAB per MB. */
@@ -60,11 +64,8 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
 
   afterAll(async () => await fixture?.close());
 
-  const payments = (
-    owner: PrivateKeyAccount,
-    key: PrivateKeyAccount,
-    options: { paymentTimeoutMs?: number; store?: ChannelStore; lotTickets?: number } = {},
-  ) => fixture.payments(owner, key, options);
+  const payments = (owner: PrivateKeyAccount, key: PrivateKeyAccount, options: PaymentsOptions = {}) =>
+    fixture.payments(owner, key, options);
   const balances = (...addresses: Address[]) => fixture.balances(...addresses);
   const supply = () =>
     readContract(chain.client(), {
@@ -72,6 +73,42 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
       abi: chain.chain.contracts.Token?.abi as never,
       functionName: "totalSupply",
     }) as Promise<bigint>;
+
+  /** Owners of their own, with tokens and gas: what their tabs do touches no lot of another test. */
+  async function freshOwners(count: number): Promise<PrivateKeyAccount[]> {
+    const owners = Array.from({ length: count }, () => privateKeyToAccount(generatePrivateKey()));
+    await chain.fund(owners.map((owner) => owner.address));
+    return owners;
+  }
+
+  /**
+   * Pays `payeeSide` `tickets` tickets (one per MB) of a lot `payerSide` funds, the payer's gate handing each
+   * payment straight to the payee's as if every byte had come; then the payer's key closes the lot and withholds
+   * its reveal past the reveal window. Resolves to the lot's id.
+   */
+  async function withheldLot(payeeSide: TransferPayments, payerSide: TransferPayments, tickets: number) {
+    const earning = await payeeSide.payee(PRICE, { schemes: ["lottery"] });
+    const totalBytes = BigInt(tickets) * UNIT_BYTES;
+    const paying = (await payerSide.payer(earning.terms, totalBytes, { scheme: "lottery" })) as LotteryPayer;
+    const payerGate = paying.gate();
+    const payeeGate = await earning.admit(payerGate.opening, {
+      receiver: "holder",
+      totalBytes: Number(totalBytes),
+      position: 0,
+      signal: new AbortController().signal,
+    });
+    for (;;) {
+      const payment = await payerGate.received(Number(totalBytes));
+      if (!payment) break;
+      await payeeGate.receive(payment);
+    }
+    paying.end();
+    await payerSide.refresh();
+    await payerSide.stop();
+    await closeLot(chain.client(payerKey), { lotId: paying.lotId });
+    await chain.advance(TEST_LOTTERY_WINDOWS.revealSeconds + 10n);
+    return paying.lotId;
+  }
 
   /** Sends `data` from a lottery share of `payeeSide` to `payerSide`, which pays as the bytes arrive. */
   async function send(
@@ -373,4 +410,125 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
     expect(heldAfter).toBe(heldBefore);
     expect(supplyBefore - (await supply())).toBe(value);
   }, 120_000);
+
+  it("never draws two transfers accepted at once on one lot: one takes the open lot with room, the other funds one", async () => {
+    const [funder] = (await freshOwners(1)) as [PrivateKeyAccount];
+    const payerSide = payments(funder, payerKey, { lotTickets: 10 });
+    const terms: PaymentTerms = {
+      chainId: chain.chain.id,
+      payee: payee.address,
+      pricePerMB: PRICE,
+      schemes: ["lottery"],
+    };
+    // Paid transfers of 3 MB each accepted together; they end once all are accepted (no ticket issued), so their
+    // lots stay open with room.
+    const accept = async (count: number) => {
+      const accepted = await Promise.all(
+        Array.from(
+          { length: count },
+          async () => (await payerSide.payer(terms, 3n * UNIT_BYTES, { scheme: "lottery" })) as LotteryPayer,
+        ),
+      );
+      for (const paying of accepted) paying.end();
+      return accepted.map((paying) => paying.lotId);
+    };
+    const [first] = await accept(1);
+    // Two accepted at once while that lot has room for either: one draws on it, the other funds a lot of its own.
+    const funded = await accept(2);
+    expect(new Set(funded).size).toBe(2);
+    expect(funded).toContain(first);
+    // Two at once while both lots have room: each draws on one of them, and no lot is funded.
+    const reused = await accept(2);
+    expect(new Set(reused)).toEqual(new Set(funded));
+    await payerSide.refresh();
+    await payerSide.stop();
+    const lots = payerSide.channels.filter((c) => c.scheme === "lottery" && c.role === "payer");
+    expect(lots.map((c) => c.channelId).sort()).toEqual([...funded].sort());
+    // Neither lot was asked to be drawn for want of room: each was held by the other transfer.
+    for (const lot of lots) expect(lot).toMatchObject({ status: "Open", issued: 0, lotSize: 10 });
+    expect(lots.some((lot) => lot.drawAsked)).toBe(false);
+  }, 60_000);
+
+  it("registers a withheld lot's tickets in batches that fit a block, and only those not registered yet", async () => {
+    const [holder, funder] = (await freshOwners(2)) as [PrivateKeyAccount, PrivateKeyAccount];
+    const TICKETS = 450;
+    const payeeSide = payments(holder, payeeKey);
+    const payerSide = payments(funder, payerKey, { lotTickets: TICKETS + 10 });
+    const lotId = await withheldLot(payeeSide, payerSide, TICKETS);
+    const held = payeeSide.channels.find((c) => c.channelId === lotId)?.lotTickets ?? [];
+    expect(held).toHaveLength(TICKETS);
+    // Some were registered before (a tab that went away after its first batch): they are not sent again.
+    const EARLIER = 120;
+    const hash = await registerLotTickets(chain.client(payeeKey), {
+      args: [lotId, holder.address, held.slice(0, EARLIER)],
+    });
+    await waitForSuccess(chain.client(), { hash, what: "Registering the first tickets" });
+
+    await payeeSide.refresh();
+    await payeeSide.stop();
+    const record = payeeSide.channels.find((c) => c.channelId === lotId);
+    expect(record).toMatchObject({ role: "payee", status: "Sharing" });
+    const registrations = record?.txs.filter((t) => t.what === "register") ?? [];
+    expect(registrations).toHaveLength(Math.ceil((TICKETS - EARLIER) / MAX_REGISTER_TICKETS));
+    const { abi } = deployedContract(chain.chain, "Lottery");
+    const sent: number[] = [];
+    for (const registration of registrations) {
+      const { input } = await getTransaction(chain.client(), { hash: registration.hash });
+      const call = decodeFunctionData({ abi, data: input });
+      if (call.functionName !== "registerTickets") throw new Error(`${call.functionName} sent, not registerTickets`);
+      const [, registrant, claims] = call.args;
+      expect(registrant).toBe(holder.address);
+      expect(claims.length).toBeLessThanOrEqual(MAX_REGISTER_TICKETS);
+      sent.push(...claims.map((claim) => Number(claim.index)));
+    }
+    // Every ticket not registered yet, once, and none of the others.
+    expect(sent).toEqual(held.slice(EARLIER).map((t) => t.index));
+    expect(await lotRegisteredBy(chain.client(), { lotId, payee: holder.address })).toBe(BigInt(TICKETS));
+  }, 60_000);
+
+  it("reads a lot's events again only once the lot moved, not on every look while it waits out its windows", async () => {
+    const [holder, funder] = (await freshOwners(2)) as [PrivateKeyAccount, PrivateKeyAccount];
+    let logQueries = 0;
+    const plain = chain.client();
+    const reader = createTabulaClient({
+      chain: chain.chain,
+      transport: custom({
+        request: async ({ method, params }) => {
+          if (method === "eth_getLogs") logQueries += 1;
+          return await plain.request({ method, params } as never);
+        },
+      }),
+    });
+    const TICKETS = 4;
+    const lotSize = 10n;
+    const payeeSide = payments(holder, payeeKey, { reader });
+    const payerSide = payments(funder, payerKey, { lotTickets: Number(lotSize) });
+    const lotId = await withheldLot(payeeSide, payerSide, TICKETS);
+    const record = () => payeeSide.channels.find((c) => c.channelId === lotId);
+
+    // The first look reads the closed lot's events and registers the tickets.
+    await payeeSide.refresh();
+    expect(record()?.txs.map((t) => t.what)).toContain("register");
+    expect(logQueries).toBeGreaterThan(0);
+    // Nothing moves while the sharing window runs: the next looks read the lot, not its events.
+    const waiting = logQueries;
+    for (let look = 0; look < 3; look++) await payeeSide.refresh();
+    expect(logQueries).toBe(waiting);
+    expect(record()).toMatchObject({ status: "Sharing", amount: 0n });
+
+    // Past the window the share is taken: the lot moved, so its events are read again, and show the share.
+    await chain.advance(TEST_LOTTERY_WINDOWS.shareSeconds);
+    const [before] = await balances(holder.address);
+    await payeeSide.refresh();
+    expect(logQueries).toBeGreaterThan(waiting);
+    const share = BigInt(TICKETS) * ((lotSize * PRICE) / BigInt(TICKETS));
+    expect(record()).toMatchObject({ amount: share });
+    expect(record()?.txs.map((t) => t.what)).toContain("share");
+    const [after] = await balances(holder.address);
+    expect((after as bigint) - (before as bigint)).toBe(share);
+    const shared = logQueries;
+    for (let look = 0; look < 3; look++) await payeeSide.refresh();
+    expect(logQueries).toBe(shared);
+    await payeeSide.stop();
+  }, 60_000);
 });

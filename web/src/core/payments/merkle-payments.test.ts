@@ -60,7 +60,7 @@ describe("a paid transfer in Merkle tokens, on a real chain", () => {
   /** Sends `data` from a share paid in `scheme` to a payer whose gate `wrap` may change; resolves to the outcome. */
   async function send(
     data: Uint8Array<ArrayBuffer>,
-    parts: { payeeSide: TransferPayments; payerSide: TransferPayments; scheme?: TransferScheme },
+    parts: { payeeSide: TransferPayments; payerSide: TransferPayments; scheme?: TransferScheme; signal?: AbortSignal },
     wrap: (gate: PayerGate, earning: TransferPayee) => PayerGate = (gate) => gate,
   ) {
     const earning = await parts.payeeSide.payee(PRICE, { schemes: [parts.scheme ?? "merkle"] });
@@ -73,6 +73,7 @@ describe("a paid transfer in Merkle tokens, on a real chain", () => {
     const outcome = await receiver.services.transfer
       .receive(share.ticket, sink, {
         peer: sender.getMultiaddrs(),
+        ...(parts.signal ? { signal: parts.signal } : {}),
         onOffer: async (files, terms) => {
           paying = (await parts.payerSide.payer(terms as never, BigInt(files[0]?.size ?? 0))) as MerklePayer;
           return true;
@@ -180,6 +181,52 @@ describe("a paid transfer in Merkle tokens, on a real chain", () => {
     await Promise.all([payeeSide.stop(), payerSide.stop()]);
     const record = payeeSide.channels.find((c) => c.scheme === "merkle" && c.channelId === channels[0]?.channelId);
     expect(record).toMatchObject({ status: "Redeemed", amount: units * PRICE });
+  }, 120_000);
+
+  it("finishes with every token once and redeems exactly when the drop comes after the last byte was written, before the last tokens reached the payee", async () => {
+    const data = new Uint8Array(randomBytes(5 * MiB + 77));
+    const total = BigInt(data.byteLength);
+    const units = unitsFor(total);
+    const contract = chain.chain.contracts.MerkleChannel?.address as Address;
+    const [payeeBefore, payerBefore, heldBefore] = await balances(payee.address, payer.address, contract);
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey);
+    let dropped = false;
+    // Both sides would wait for the last tokens for ever: a transfer that stalls is cut short, and fails.
+    const signal = AbortSignal.timeout(30_000);
+    const { earning, share, sink, outcome, sessions } = await send(data, { payeeSide, payerSide, signal }, (gate) => ({
+      ...gate,
+      received: async (position) => {
+        const payment = await gate.received(position);
+        if (dropped || position < data.byteLength) return payment;
+        // Every byte is in and written: the payment for the last of them is lost as the network drops.
+        dropped = true;
+        for (const connection of receiver.getConnections(sender.peerId)) connection.abort(new Error("network lost"));
+        return undefined;
+      },
+    }));
+    expect(dropped).toBe(true);
+    // The receiver reconnects with nothing left to receive, and pays for the last bytes at once.
+    if (outcome instanceof Error) share.close();
+    expect(outcome).toMatchObject({ totalBytes: data.byteLength });
+    expect(sessions).toBe(2);
+    await share.done;
+    expect(Buffer.from(sink.bytes).equals(Buffer.from(data))).toBe(true);
+    const channels = merkleOf(earning).channels;
+    expect(channels).toHaveLength(1);
+    expect(channels[0]).toMatchObject({ sentBytes: total, paidBytes: total, earned: units * PRICE });
+    expect(channels[0]?.tokens.map((token) => token.index)).toEqual([...Array(Number(units)).keys()]);
+
+    await payeeSide.close(earning);
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+    const record = payeeSide.channels.find((c) => c.scheme === "merkle" && c.channelId === channels[0]?.channelId);
+    expect(record).toMatchObject({ status: "Redeemed", amount: units * PRICE, agreedBytes: total });
+    const cost = transferCost({ pricePerMB: PRICE }, total, "merkle");
+    expect(cost).toBe(units * PRICE);
+    const [payeeAfter, payerAfter, heldAfter] = await balances(payee.address, payer.address, contract);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(cost);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
+    expect(heldAfter).toBe(heldBefore);
   }, 120_000);
 
   it("refuses a token that does not verify by name, with no reconnection, and sends no more than the credit", async () => {

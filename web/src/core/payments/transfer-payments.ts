@@ -34,7 +34,7 @@ import {
   revealLot,
   withdrawLotShare,
 } from "../../chain/lottery/lot-actions.ts";
-import { lotOutcome } from "../../chain/lottery/outcome.ts";
+import { type LotOutcome, lotOutcome } from "../../chain/lottery/outcome.ts";
 import { getMerkleChannel } from "../../chain/merkle/channel.ts";
 import { reclaimMerkle, redeemMerkle } from "../../chain/merkle/channel-actions.ts";
 import { merkleOutcome } from "../../chain/merkle/outcome.ts";
@@ -176,6 +176,8 @@ export class TransferPayments extends EventTarget {
   readonly #claimed = new Set<string>();
   /** The payee's ticket book of each lot it was paid from. */
   readonly #books = new Map<bigint, TicketBook>();
+  /** What each lot's events showed when last read, with the lot's state then: read again only once it moved. */
+  readonly #lotEvents = new Map<bigint, LotEvents>();
   #timer: ReturnType<typeof setInterval> | undefined;
   /** The look at the chain under way, and the one asked for while it runs. */
   #running: Promise<void> | undefined;
@@ -879,8 +881,9 @@ export class TransferPayments extends EventTarget {
       this.#note("lottery", lotId, record.role, { status: "None", error: "This lottery lot is not on the chain." });
       return;
     }
-    const outcome = lot.status === LotStatus.Open ? undefined : await lotOutcome(reader, { lotId });
-    const deadlines = lot.status === LotStatus.Open ? undefined : await lotDeadlines(reader, { lotId });
+    const events = lot.status === LotStatus.Open ? undefined : await this.#lotEventsOf(lot, lotId);
+    const outcome = events?.outcome;
+    const deadlines = events?.deadlines;
     // The payer paid whatever left the lot to a holder; a payee earned what came to it.
     const ours = record.role === "payee" ? await this.#ownerAddress() : undefined;
     const counts = (payee: Address) => record.role === "payer" || (ours !== undefined && isAddressEqual(payee, ours));
@@ -978,6 +981,22 @@ export class TransferPayments extends EventTarget {
         await act("Taking the share of", (operator) => withdrawLotShare(operator, { lotId, payee }));
       }
     }
+  }
+
+  /**
+   * Lot `lotId`'s events and deadlines (`lot` is its state as just read). They are read again only when the lot
+   * moved since the last read (it was closed, drawn, redeemed or finished, or a share was taken): a lot waiting out
+   * its windows costs one call a look, not a query per event. A read whose events do not yet show what the state
+   * says (a node whose logs lag its state) is not kept, so the next look reads again.
+   */
+  async #lotEventsOf(lot: LotState, lotId: bigint): Promise<Omit<LotEvents, "seen">> {
+    const seen = lotMoves(lot);
+    const kept = this.#lotEvents.get(lotId);
+    if (kept?.seen === seen) return kept;
+    const { reader } = this.#parts;
+    const [outcome, deadlines] = await Promise.all([lotOutcome(reader, { lotId }), lotDeadlines(reader, { lotId })]);
+    if (showsAll(outcome, lot)) this.#lotEvents.set(lotId, { seen, outcome, deadlines });
+    return { outcome, deadlines };
   }
 
   /** The payer reveals its lot's secret once the seed block is mined (on a local chain it mines one itself). */
@@ -1219,6 +1238,32 @@ const CONTRACT_OF = {
 } as const;
 
 const ZERO_HASH: Hash = "0x0000000000000000000000000000000000000000000000000000000000000000";
+
+/** A closed lot's events as last read, its deadlines, and what {@link lotMoves} said of it then. */
+interface LotEvents {
+  seen: string;
+  outcome: LotOutcome;
+  deadlines: { reveal: bigint; claim: bigint; share: bigint };
+}
+
+/**
+ * What of a lot's state its events follow: its status (closed, drawn, redeemed, finished) and the shares taken.
+ * A closed lot's deadlines are fixed at its close.
+ */
+function lotMoves(lot: LotState): string {
+  return `${lot.status}:${lot.withdrawn}:${lot.robbedWithdrawn}`;
+}
+
+/** Whether `outcome` shows every event `lot`'s state says happened. */
+function showsAll(outcome: LotOutcome, lot: LotState): boolean {
+  return (
+    (lot.status === LotStatus.Open || outcome.closed !== undefined) &&
+    lot.revealed === (outcome.revealed !== undefined) &&
+    (lot.status !== LotStatus.Redeemed || outcome.won !== undefined) &&
+    (lot.status !== LotStatus.Finished || outcome.finished !== undefined) &&
+    (lot.withdrawn + lot.robbedWithdrawn === 0 || outcome.shares.length > 0)
+  );
+}
 
 /** A lot's value: what its winner is paid. */
 function lotValue(lot: Pick<LotState, "lotSize" | "ticketValue">): bigint {

@@ -23,13 +23,18 @@ export interface PaidTransferFixture {
   payer: PrivateKeyAccount;
   payeeKey: PrivateKeyAccount;
   payerKey: PrivateKeyAccount;
-  payments(
-    owner: PrivateKeyAccount,
-    key: PrivateKeyAccount,
-    options?: { paymentTimeoutMs?: number; store?: ChannelStore; lotTickets?: number },
-  ): TransferPayments;
+  payments(owner: PrivateKeyAccount, key: PrivateKeyAccount, options?: PaymentsOptions): TransferPayments;
   balances(...addresses: Address[]): Promise<bigint[]>;
   close(): Promise<void>;
+}
+
+/** How a side's payments differ from the default. */
+export interface PaymentsOptions {
+  paymentTimeoutMs?: number;
+  store?: ChannelStore;
+  lotTickets?: number;
+  /** What the side reads the chain through (default: a plain client of the test chain). */
+  reader?: TabulaClient;
 }
 
 export async function startPaidTransfers(): Promise<PaidTransferFixture> {
@@ -54,7 +59,7 @@ export async function startPaidTransfers(): Promise<PaidTransferFixture> {
     payerKey,
     payments: (owner, key, options = {}) =>
       new TransferPayments({
-        reader: chain.client(),
+        reader: options.reader ?? chain.client(),
         owner: async () => chain.client(owner) as TabulaClient<PrivateKeyAccount>,
         operatorKey: async () => key,
         ...(options.paymentTimeoutMs ? { paymentTimeoutMs: options.paymentTimeoutMs } : {}),

@@ -428,6 +428,9 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       const pay = async (payment: Awaited<ReturnType<PayerGate["received"]>>) => {
         if (payment) await framed.write(encodeReceiverMessage({ type: "payment", ...payment }), { signal });
       };
+      // A resumed session pays for what was written at once: payments in flight at the drop were lost, and no
+      // chunk may come to carry them (every byte may be in already).
+      if (gate && session.position > 0) await pay(await gate.received(session.position));
       // Chunks are decrypted as they arrive and written to the sink in order behind them, so decryption, the
       // sink's writes and the network overlap; at most RECEIVE_AHEAD_CHUNKS wait, whatever the sender sends.
       let queued = session.position;
