@@ -22,12 +22,14 @@ import { tabNetworkParts } from "./core/network/node-parts.ts";
 import { TransferPayments } from "./core/payments/transfer-payments.ts";
 import { Peers } from "./core/peers/peers.ts";
 import { PublicFiles } from "./core/public/public-files.ts";
+import { Carrying } from "./core/send/carrying.ts";
 import { Receiver } from "./core/send/receive-files.ts";
 import { Sender } from "./core/send/send-files.ts";
 import { Wallet } from "./core/wallet/wallet.ts";
 import { loadConfig, type TabulaConfig } from "./lib/config.ts";
 import { BaseError, userMessage } from "./lib/errors.ts";
 import { TabulaNode } from "./p2p/node.ts";
+import { TRANSFER_PROXY_PROTOCOL } from "./p2p/protocols/transfer/index.ts";
 import { FilesState } from "./state/files.svelte.ts";
 import { HostingState } from "./state/hosting.svelte.ts";
 import { NetworkState } from "./state/network.svelte.ts";
@@ -63,7 +65,10 @@ async function boot(): Promise<void> {
 
   const storeName = `tabula-${profile.slot}`;
   const host = await Host.open(storeName);
+  // Set once the chain has payment channels: this tab then carries paid transfers for others while switched on.
+  let carrying: Carrying | undefined;
   const node = await TabulaNode.start({
+    carrier: () => carrying?.carrier,
     relays: config.relays,
     storeName,
     localNetwork: isLocalNetwork(config),
@@ -184,6 +189,7 @@ async function boot(): Promise<void> {
           store: await ChannelsDB.open(`${storeName}-channels`),
         })
       : undefined;
+  carrying = transferPayments ? new Carrying(transferPayments) : undefined;
   // A host charges its price for downloads once a wallet can be paid; each fetch settles on its own.
   if (transferPayments) {
     let payingTo: string | undefined;
@@ -237,8 +243,12 @@ async function boot(): Promise<void> {
       transfer,
       directTarget: (peer) => node.directTarget(peer),
       ...(transferPayments ? { payments: transferPayments } : {}),
+      // A paid link whose sender cannot be reached directly is carried by a peer that carries transfers.
+      reach: async (peer, signal) => void (await node.dialDirect(peer, { signal })),
+      carriers: () => node.peersSpeaking(TRANSFER_PROXY_PROTOCOL),
     }),
     transferPayments,
+    carrying,
   );
   // The channels kept by earlier visits are watched as soon as a wallet can send for them.
   if (transferPayments) {
@@ -278,6 +288,7 @@ async function boot(): Promise<void> {
       networkFiles,
       send,
       transferPayments,
+      carrying,
     },
   });
 }

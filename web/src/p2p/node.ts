@@ -6,7 +6,7 @@ import { circuitRelayTransport } from "@libp2p/circuit-relay-v2";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { type GossipSub, gossipsub } from "@libp2p/gossipsub";
 import { identify } from "@libp2p/identify";
-import type { Connection, PeerId, PrivateKey } from "@libp2p/interface";
+import type { Connection, DialTarget, PeerId, PrivateKey } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { type Ping, ping } from "@libp2p/ping";
 import { webRTC } from "@libp2p/webrtc";
@@ -35,7 +35,13 @@ import { type ConnectionKind, connectionKind, decodePresence, encodePresence } f
 import { type Audit, type AuditHost, audit } from "./protocols/audit/index.ts";
 import { type ShardFetch, type ShardFetchHost, shardFetch } from "./protocols/shard-fetch/index.ts";
 import { type ShardStore, type ShardStoreHost, shardStore } from "./protocols/shard-store/index.ts";
-import { type Transfer, transfer } from "./protocols/transfer/index.ts";
+import {
+  type Transfer,
+  type TransferCarrier,
+  type TransferProxy,
+  transfer,
+  transferProxy,
+} from "./protocols/transfer/index.ts";
 import { watchRelayLink } from "./relay-watch.ts";
 import { closeWithWebRtcTransport } from "./webrtc-transport-watch.ts";
 
@@ -47,6 +53,7 @@ export type TabulaServices = {
   shardFetch: ShardFetch;
   audit: Audit;
   transfer: Transfer;
+  transferProxy: TransferProxy;
 };
 export type TabulaLibp2p = Libp2p<TabulaServices>;
 
@@ -97,6 +104,8 @@ export interface NodeOptions {
    * only speaks them as a client.
    */
   hosting?: (storage: NodeStorage) => HostRole;
+  /** What this tab carries paid transfers with, for peers that cannot reach each other (read at every route). */
+  carrier?: () => TransferCarrier | undefined;
 }
 
 /** The browser's libp2p configuration: WebRTC between tabs, WebSockets/WebTransport to servers, relay client. */
@@ -104,6 +113,9 @@ export function browserLibp2pOptions(options: {
   privateKey: PrivateKey;
   localNetwork: boolean;
   hosting?: HostRole;
+  carrier?: () => TransferCarrier | undefined;
+  /** A direct link to a peer (a sender a carried transfer comes from). */
+  directTarget?: (peer: string) => Promise<DialTarget>;
 }): Libp2pOptions<TabulaServices> {
   // The shard protocols never run over a relayed connection (128 KiB limit): callers dial the direct WebRTC link.
   const host = options.hosting;
@@ -129,6 +141,10 @@ export function browserLibp2pOptions(options: {
       shardFetch: shardFetch(host ? { host: host.shardFetch } : {}),
       audit: audit(host ? { host: host.audit } : {}),
       transfer: transfer(),
+      transferProxy: transferProxy({
+        ...(options.carrier ? { carrier: options.carrier } : {}),
+        ...(options.directTarget ? { directTarget: options.directTarget } : {}),
+      }),
     },
   };
 }
@@ -182,6 +198,12 @@ export class TabulaNode extends EventTarget {
     await Promise.all([blockstore.open(), datastore.open()]);
     const light = createHeliaLight({ blockstore, datastore });
     const hosting = options.hosting?.({ blockstore, pins: light.pins });
+    // The proxy dials a carried transfer's sender as the node does any direct link, once the node exists.
+    let self: TabulaNode | undefined;
+    const directTarget = async (peer: string): Promise<DialTarget> => {
+      if (!self) throw new Error("the peer has not started yet");
+      return await self.directTarget(peer);
+    };
     const helia = withBitswap(
       withLibp2pLight(
         light,
@@ -189,11 +211,13 @@ export class TabulaNode extends EventTarget {
           privateKey,
           localNetwork: options.localNetwork,
           ...(hosting ? { hosting } : {}),
+          ...(options.carrier ? { carrier: options.carrier, directTarget } : {}),
         }),
       ),
     );
     await helia.start();
     const node = new TabulaNode(helia, privateKey, options.relays, blockstore);
+    self = node;
     node.#wire();
     node.#relayLoop = node.#keepRelay();
     return node;
@@ -267,6 +291,19 @@ export class TabulaNode extends EventTarget {
     return directTargets(peer, { known, relays: this.#relays, ...(reservedOn ? { reservedOn } : {}) }).map((a) =>
       multiaddr(a),
     );
+  }
+
+  /** Connected peers that said (identify) they speak `protocol`, directly connected ones first. */
+  async peersSpeaking(protocol: string): Promise<string[]> {
+    const speaking: string[] = [];
+    for (const id of this.libp2p.getPeers()) {
+      try {
+        if ((await this.libp2p.peerStore.get(id)).protocols.includes(protocol)) speaking.push(id.toString());
+      } catch {
+        // not identified yet
+      }
+    }
+    return speaking.sort((a, b) => Number(this.isDirect(b)) - Number(this.isDirect(a)));
   }
 
   /**

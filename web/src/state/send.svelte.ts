@@ -6,6 +6,7 @@
 
 import { moneyTotals, type SchemeTotals } from "../core/payments/summary.ts";
 import type { ChannelRecord, TransferPayments, TransferScheme } from "../core/payments/transfer-payments.ts";
+import type { Carrying } from "../core/send/carrying.ts";
 import type { IncomingTransfer, Receiver } from "../core/send/receive-files.ts";
 import type { OutgoingShare, Sender } from "../core/send/send-files.ts";
 import type { FileWriter } from "../core/send/sinks.ts";
@@ -21,9 +22,23 @@ export class SendState {
   #channels = $state.raw<readonly ChannelRecord[]>([]);
 
   readonly #payments: TransferPayments | undefined;
+  readonly #carrying: Carrying | undefined;
+  #carry = $state<{ on: boolean; busy: boolean; error?: string } | undefined>();
 
-  constructor(sender: Sender, receiver: Receiver, payments?: TransferPayments) {
+  constructor(sender: Sender, receiver: Receiver, payments?: TransferPayments, carrying?: Carrying) {
     this.#payments = payments;
+    this.#carrying = carrying;
+    if (carrying) {
+      const carried = () => {
+        this.#carry = {
+          on: carrying.on,
+          busy: carrying.busy,
+          ...(carrying.error ? { error: carrying.error } : {}),
+        };
+      };
+      carrying.addEventListener("change", carried);
+      carried();
+    }
     this.#sender = sender;
     this.#receiver = receiver;
     if (payments) {
@@ -63,6 +78,15 @@ export class SendState {
   get schemes(): TransferScheme[] {
     return this.#sender.schemes;
   }
+  /** Whether this tab carries paid transfers for others (absent where the chain has no payment channels). */
+  get carry(): { on: boolean; busy: boolean; error?: string } | undefined {
+    return this.#carry;
+  }
+
+  async setCarrying(on: boolean): Promise<void> {
+    await this.#carrying?.setOn(on);
+  }
+
   /** The payment channels this tab is party to, newest first. */
   get channels(): readonly ChannelRecord[] {
     return this.#channels;

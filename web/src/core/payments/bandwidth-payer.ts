@@ -4,10 +4,11 @@
  * one unit in flight at a time, and keeps each unit the payee countersigned: the evidence that closes the channel.
  * It never signs for a byte it has not received.
  */
-import type { Account, Hash, LocalAccount } from "viem";
+import { type Account, type Address, type Hash, isAddressEqual, type LocalAccount } from "viem";
 import { getBlock } from "viem/actions";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
 import { openChannel, openedChannelId } from "../../chain/bandwidth/open-channel.ts";
+import { getRoute, openRoute, routeLock } from "../../chain/bandwidth/route.ts";
 import type { TabulaClient } from "../../chain/client.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import {
@@ -22,7 +23,7 @@ import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { chainClock } from "./chain-clock.ts";
-import { assertCanPay, OPEN_PERMIT_SECONDS } from "./cost.ts";
+import { assertCanPay, OPEN_PERMIT_SECONDS, transferCost } from "./cost.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
 
 /** Bytes the payer lets the payee's count run ahead of its own: the payee's credit, and the most it can lose. */
@@ -45,23 +46,65 @@ export interface OpenBandwidthParts {
   onChange?: (channel: PayerChannel) => void;
 }
 
+/** A channel that is the upstream leg of a route: the payee it must reach through the proxy. */
+interface RouteCheck {
+  /** The link's payee: the route's downstream leg must pay it. */
+  payee: Address;
+}
+
 export class BandwidthPayer implements SchemePayer {
   readonly channelId: bigint;
   readonly openTx: Hash;
   readonly #parts: OpenBandwidthParts;
   readonly #contract: ContractRef;
   readonly #deposit: bigint;
+  readonly #route: RouteCheck | undefined;
   #meter: BandwidthMeter | undefined;
   #received = 0n;
   #pending: SignedUsage | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(parts: OpenBandwidthParts, channelId: bigint, openTx: Hash, deposit: bigint) {
+  private constructor(parts: OpenBandwidthParts, channelId: bigint, openTx: Hash, deposit: bigint, route?: RouteCheck) {
     this.#parts = parts;
     this.channelId = channelId;
     this.openTx = openTx;
     this.#deposit = deposit;
+    this.#route = route;
     this.#contract = contractRef(parts.reader);
+  }
+
+  /**
+   * Opens a route to the terms' payee through `proxy` (whose owner carries the bytes): the upstream leg locks 110 %
+   * of what `totalBytes` cost at the payee's price, at 110 % of that price, and pays the proxy, which pays the
+   * payee on a leg of its own. Two transactions (the allowance, the route). Bytes are paid for only once the chain
+   * shows the proxy's leg paying the link's payee.
+   */
+  static async openRoute(parts: OpenBandwidthParts & { proxy: Address }): Promise<BandwidthPayer> {
+    const { reader, owner, terms, proxy } = parts;
+    contractRef(reader);
+    const upstreamTerms: PaymentTerms = { ...terms, payee: proxy, pricePerMB: routeLock(terms.pricePerMB) };
+    const amount = transferCost(terms, parts.totalBytes, "bandwidth");
+    await assertCanPay(reader, owner.account.address, upstreamTerms, parts.totalBytes);
+    const hash = await openRoute(owner, {
+      proxy,
+      payerSigner: parts.operator.address,
+      amount,
+      pricePerMB: terms.pricePerMB,
+      lossToleranceBytes: PAYER_TOLERANCE_BYTES,
+    });
+    const receipt = await waitForSuccess(reader, { hash, what: "Opening the proxy route" });
+    return new BandwidthPayer(
+      { ...parts, terms: upstreamTerms },
+      openedChannelId(reader, receipt),
+      hash,
+      routeLock(amount),
+      { payee: terms.payee },
+    );
+  }
+
+  /** The payer of a channel opened already (a route's downstream leg, opened by the proxy). */
+  static of(parts: OpenBandwidthParts, channel: { channelId: bigint; openTx: Hash; deposit: bigint }): BandwidthPayer {
+    return new BandwidthPayer(parts, channel.channelId, channel.openTx, channel.deposit);
   }
 
   /**
@@ -177,6 +220,14 @@ export class BandwidthPayer implements SchemePayer {
     const info = await getChannel(reader, { channelId: this.channelId });
     if (info.status !== ChannelStatus.Active) {
       throw new PaymentRefusedError(`channel ${this.channelId} was not confirmed by the payee`);
+    }
+    if (this.#route) {
+      // A proxy that carries the bytes is paid only once its own leg pays the link's payee.
+      const { downstreamId } = await getRoute(reader, { upstreamId: this.channelId });
+      const leg = downstreamId === 0n ? undefined : await getChannel(reader, { channelId: downstreamId });
+      if (!leg || !isAddressEqual(leg.payee, this.#route.payee)) {
+        throw new PaymentRefusedError(`the proxy of route ${this.channelId} opened no leg to ${this.#route.payee}`);
+      }
     }
     this.#meter = new BandwidthMeter({
       role: "payer",

@@ -45,10 +45,11 @@ import { userMessage } from "../../lib/errors.ts";
 import { type AgreedUsage, emptyUsage } from "../../lib/payments/bandwidth.ts";
 import { type LotState, LotStatus, TicketBook, type TicketClaim } from "../../lib/payments/lottery.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
-import type { PaymentRefusedError, PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
+import { PaymentRefusedError, type PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
 import type { PaymentScheme, PaymentTerms, WireMerkleToken } from "../../p2p/protocols/pay/index.ts";
+import type { TransferCarrier } from "../../p2p/protocols/transfer/index.ts";
 import { enableKeyRoles } from "../wallet/key-roles.ts";
-import { BandwidthPayee } from "./bandwidth-payee.ts";
+import { BandwidthPayee, type PayeeChannel } from "./bandwidth-payee.ts";
 import { BandwidthPayer } from "./bandwidth-payer.ts";
 import {
   assertCanPay,
@@ -66,6 +67,7 @@ import { LotteryPayee, type LotteryPayeeChannel, MIN_ISSUE_SECONDS } from "./lot
 import { type HeldLot, LotteryPayer, type LotteryPayerChannel, lotSecret } from "./lottery-payer.ts";
 import { MerklePayee, type MerklePayeeChannel, merkleRedemptions } from "./merkle-payee.ts";
 import { MerklePayer } from "./merkle-payer.ts";
+import { RouteProxy } from "./route-proxy.ts";
 import { type SchemePayees, TransferPayee } from "./transfer-payee.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
 
@@ -141,6 +143,8 @@ export interface ChannelRecord {
   winningIndex?: number;
   /** The payer asked for the lot's draw (or a transfer needed more than it had left). */
   drawAsked?: boolean;
+  /** A leg of a proxy route: the proxy that carries the bytes and the payee they come from. */
+  route?: { proxy: Address; payee: Address };
   error?: string;
 }
 
@@ -342,18 +346,7 @@ export class TransferPayments extends EventTarget {
         ...common,
         operator: createTabulaClient({ chain: reader.chain, account: key }),
         claim: (id) => this.#claim("bandwidth", id),
-        onChange: changed((channel) =>
-          this.#note("bandwidth", channel.channelId, "payee", {
-            counterparty: channel.payer,
-            status: "Active",
-            deposit: channel.deposit,
-            pricePerMB: channel.pricePerMB,
-            agreedBytes: channel.paidBytes,
-            agreed: channel.agreed,
-            amount: channel.earned,
-            ...(channel.confirmTx ? { tx: { what: "confirm", hash: channel.confirmTx } } : {}),
-          }),
-        ),
+        onChange: changed((channel) => this.#noteBandwidthPayee(channel)),
       });
     }
     if (schemes.includes("hash-chain")) {
@@ -404,12 +397,18 @@ export class TransferPayments extends EventTarget {
   async payer(
     terms: PaymentTerms,
     totalBytes: bigint,
-    hooks: { scheme?: PaymentScheme; onChange?: (payment: PayerView) => void } = {},
+    hooks: {
+      scheme?: PaymentScheme;
+      onChange?: (payment: PayerView) => void;
+      /** Pay through a route carried by the proxy at this address (a bandwidth channel to it, 110 % locked). */
+      via?: Address;
+    } = {},
   ): Promise<SchemePayer> {
     const { reader } = this.#parts;
     if (terms.chainId !== reader.chain.id) {
       throw new PaymentChainMismatchError({ linkChainId: terms.chainId, tabChainId: reader.chain.id });
     }
+    if (hooks.via) return await this.#routePayer(terms, totalBytes, hooks.via, hooks.onChange);
     const scheme = hooks.scheme ?? this.schemeFor(terms);
     if (!scheme || !terms.schemes.includes(scheme) || !this.schemes.includes(scheme as TransferScheme)) {
       throw new PaymentSchemeError({ asked: scheme ?? "none of them", offered: terms.schemes });
@@ -433,6 +432,93 @@ export class TransferPayments extends EventTarget {
           : await MerklePayer.open({ reader, owner, terms, totalBytes, onChange });
     this.#notePayer(payer.view);
     return payer;
+  }
+
+  /** The payer of a route to `terms` through the proxy at `via`: the upstream leg, opened by the owner. */
+  async #routePayer(
+    terms: PaymentTerms,
+    totalBytes: bigint,
+    via: Address,
+    onChange: ((payment: PayerView) => void) | undefined,
+  ): Promise<SchemePayer> {
+    const { reader } = this.#parts;
+    if (!terms.schemes.includes("bandwidth") || !this.schemes.includes("bandwidth")) {
+      throw new PaymentSchemeError({
+        asked: "bandwidth (a proxy route is a bandwidth channel)",
+        offered: terms.schemes,
+      });
+    }
+    const owner = await this.#owner("Receiving a paid transfer through a proxy");
+    const key = await this.#parts.operatorKey();
+    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
+    const route = { proxy: via, payee: terms.payee };
+    const payer = await BandwidthPayer.openRoute({
+      reader,
+      owner,
+      operator: key,
+      terms,
+      totalBytes,
+      proxy: via,
+      onChange: (payment) => {
+        this.#notePayer(payment, route);
+        onChange?.(payment);
+      },
+    });
+    this.#notePayer(payer.view, route);
+    return payer;
+  }
+
+  /**
+   * What makes this tab a proxy for paid transfers between peers that cannot reach each other: each receiver's
+   * route is admitted (its upstream leg confirmed, the owner's leg to the sender opened), and once the carried
+   * transfer is over the upstream leg closes with the last unit both signed; the sender closes the other.
+   */
+  async carrier(): Promise<TransferCarrier> {
+    const { reader } = this.#parts;
+    if (!this.schemes.includes("bandwidth")) throw new PaymentSchemeError({ asked: "bandwidth", offered: [] });
+    const owner = await this.#owner("Carrying paid transfers");
+    const key = await this.#parts.operatorKey();
+    await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer | OperatorRole.Payee, "carrying paid transfers");
+    return {
+      address: owner.account.address,
+      admit: async (opening, terms, session) => {
+        if (terms.chainId !== reader.chain.id) {
+          throw new PaymentRefusedError(`the link is paid on chain ${terms.chainId}, this proxy on ${reader.chain.id}`);
+        }
+        const route = { proxy: owner.account.address, payee: terms.payee };
+        const carried = await RouteProxy.open(
+          {
+            reader,
+            owner,
+            operator: key,
+            claim: (id) => this.#claim("bandwidth", id),
+            ...(this.#parts.paymentTimeoutMs ? { timeoutMs: this.#parts.paymentTimeoutMs } : {}),
+            onUpstream: (channel) => this.#noteBandwidthPayee(channel, route),
+            onDownstream: (payment) => this.#notePayer(payment, route),
+          },
+          opening,
+          { payee: terms.payee, pricePerMB: terms.pricePerMB },
+          session,
+        );
+        this.#notePayer(carried.downstream.view, route);
+        return {
+          upstream: carried.upstream,
+          downstream: carried.downstream.gate(),
+          end: () => void this.#endCarried(carried).catch((error: unknown) => console.error(error)),
+        };
+      },
+    };
+  }
+
+  /** A carried transfer is over: the upstream leg closes with the last unit both signed. */
+  async #endCarried(carried: RouteProxy): Promise<void> {
+    const upstreamId = carried.upstreamId;
+    this.#note("bandwidth", upstreamId, "payee", {
+      agreed: carried.upstreamPayee.agreed(upstreamId) ?? emptyUsage(upstreamId),
+    });
+    await this.#close(await this.#operator(), upstreamId);
+    await this.refresh();
+    this.start();
   }
 
   /**
@@ -1089,7 +1175,21 @@ export class TransferPayments extends EventTarget {
     return TRANSFER_SCHEMES.map((scheme) => this.#records.get(keyOf(scheme, channelId))).find(Boolean);
   }
 
-  #notePayer(payment: PayerView): void {
+  #noteBandwidthPayee(channel: PayeeChannel, route?: ChannelRecord["route"]): void {
+    this.#note("bandwidth", channel.channelId, "payee", {
+      counterparty: channel.payer,
+      status: "Active",
+      deposit: channel.deposit,
+      pricePerMB: channel.pricePerMB,
+      agreedBytes: channel.paidBytes,
+      agreed: channel.agreed,
+      amount: channel.earned,
+      ...(channel.confirmTx ? { tx: { what: "confirm", hash: channel.confirmTx } } : {}),
+      ...(route ? { route } : {}),
+    });
+  }
+
+  #notePayer(payment: PayerView, route?: ChannelRecord["route"]): void {
     if (payment.scheme === "lottery") {
       const lot = payment as LotteryPayerChannel;
       this.#note("lottery", lot.channelId, "payer", {
@@ -1115,6 +1215,7 @@ export class TransferPayments extends EventTarget {
       ...("expiresAt" in payment ? { expiresAt: payment.expiresAt as bigint } : {}),
       amount: payment.paid,
       tx: { what: "open", hash: payment.openTx },
+      ...(route ? { route } : {}),
     });
   }
 

@@ -1,3 +1,5 @@
+import type { Address } from "viem";
+import { routeLock } from "../../chain/bandwidth/route.ts";
 import { toHex } from "../../lib/bytes.ts";
 import { BaseError, userMessage } from "../../lib/errors.ts";
 import { ProgressThrottle } from "../../lib/progress.ts";
@@ -39,6 +41,11 @@ export interface IncomingTransfer {
   paymentError?: { name: string; message: string };
   /** Once paying: the channel, what it locked and what was paid. */
   payment?: IncomingPayment;
+  /**
+   * Carried by a proxy because the sender could not be reached directly: its peer id, and once it answered, the
+   * address the route pays (110 % of the sender's price; the proxy keeps the 10 %).
+   */
+  route?: { peer: string; address?: Address };
   startedAtMs: number;
   endedAtMs?: number;
 }
@@ -76,6 +83,10 @@ export interface ReceiverParts {
   staging?: Staging;
   /** How this tab pays for a paid link (absent where the chain has no payment channels). */
   payments?: TransferPayments;
+  /** Opens (or reuses) a direct link to `peer`; rejects when the peer cannot be reached that way. */
+  reach?(peer: string, signal: AbortSignal): Promise<void>;
+  /** Peers that may carry a paid transfer for this tab (they speak the transfer proxy protocol), best first. */
+  carriers?(): Promise<string[]>;
 }
 
 type Decision = { writers?: FileWriter[] } | false;
@@ -90,6 +101,8 @@ export class Receiver extends EventTarget {
   readonly #directTarget: ReceiverParts["directTarget"];
   readonly #staging: Staging;
   readonly #payments: TransferPayments | undefined;
+  readonly #reach: ReceiverParts["reach"];
+  readonly #carriers: ReceiverParts["carriers"];
   #incoming: IncomingTransfer | undefined;
   #decide: ((decision: Decision) => void) | undefined;
   #quote: ((scheme: TransferScheme) => void) | undefined;
@@ -102,6 +115,8 @@ export class Receiver extends EventTarget {
     this.#directTarget = parts.directTarget;
     this.#staging = parts.staging ?? opfsStaging;
     this.#payments = parts.payments;
+    this.#reach = parts.reach;
+    this.#carriers = parts.carriers;
     void this.#staging.collect();
   }
 
@@ -164,83 +179,122 @@ export class Receiver extends EventTarget {
         throw new TransferLinkError("it asks for payment, and this tab's chain has no payment channels");
       }
       const peer = await this.#directTarget(ticket.peer);
-      const result = await this.#transfer.receive(
-        ticket,
-        { write: (file, offset, bytes) => (sink as SequentialSink).write(file, offset, bytes) },
-        {
-          peer,
-          signal,
-          onOffer: async (files, terms) => {
-            if (terms && !this.#payments) {
-              throw new TransferLinkError("it asks for payment, and this tab's chain has no payment channels");
-            }
-            const totalBytes = BigInt(files.reduce((sum, f) => sum + f.size, 0));
-            let quote: IncomingQuote | undefined;
-            if (terms && this.#payments) {
-              const payments = this.#payments;
-              const schemes = payments.schemes.filter((scheme) => terms.schemes.includes(scheme));
-              const scheme = schemes[0];
-              if (!scheme) throw new PaymentSchemeError({ asked: "none of them", offered: terms.schemes });
-              const priced = (scheme: TransferScheme) => ({
-                scheme,
-                cost: transferCost(terms, totalBytes, scheme),
-                deposit: transferDeposit(terms, totalBytes, scheme, payments.lotTickets),
+      const carriers = await this.#routes(ticket, signal);
+      const receiveVia = async (via: string | undefined) =>
+        await this.#transfer.receive(
+          ticket,
+          { write: (file, offset, bytes) => (sink as SequentialSink).write(file, offset, bytes) },
+          {
+            ...(via ? { via: { peer: via, target: await this.#directTarget(via) } } : {}),
+            onRoute: (address) => set({ route: { peer: via as string, address } }),
+            ...receiveOptions(),
+          },
+        );
+      const receiveOptions = (): ReceiveOptions => ({
+        peer,
+        signal,
+        onOffer: async (files, terms) => {
+          if (terms && !this.#payments) {
+            throw new TransferLinkError("it asks for payment, and this tab's chain has no payment channels");
+          }
+          const totalBytes = BigInt(files.reduce((sum, f) => sum + f.size, 0));
+          let quote: IncomingQuote | undefined;
+          if (terms && this.#payments) {
+            const payments = this.#payments;
+            // A route is a bandwidth channel to the proxy at 110 % of the price.
+            const routed = view.route?.address !== undefined;
+            const schemes = payments.schemes.filter(
+              (scheme) => terms.schemes.includes(scheme) && (!routed || scheme === "bandwidth"),
+            );
+            const scheme = schemes[0];
+            if (!scheme) {
+              throw new PaymentSchemeError({
+                asked: routed ? "bandwidth, which a proxy route pays through" : "none of them",
+                offered: terms.schemes,
               });
-              quote = { terms, schemes, totalBytes, ...priced(scheme) };
-              this.#quote = (chosen) => {
-                if (!quote || !schemes.includes(chosen)) return;
-                quote = { ...quote, ...priced(chosen) };
-                set({ quote, paymentError: undefined });
-              };
             }
-            set({ state: "offered", files, ...(quote ? { quote } : {}) });
-            let decision: Decision = false;
-            while (!signal.aborted) {
-              decision = await new Promise<Decision>((resolve) => {
-                this.#decide = resolve;
+            const priced = (scheme: TransferScheme) =>
+              routed
+                ? {
+                    scheme,
+                    cost: routeLock(transferCost(terms, totalBytes, "bandwidth")),
+                    deposit: routeLock(transferCost(terms, totalBytes, "bandwidth")),
+                  }
+                : {
+                    scheme,
+                    cost: transferCost(terms, totalBytes, scheme),
+                    deposit: transferDeposit(terms, totalBytes, scheme, payments.lotTickets),
+                  };
+            quote = { terms, schemes, totalBytes, ...priced(scheme) };
+            this.#quote = (chosen) => {
+              if (!quote || !schemes.includes(chosen)) return;
+              quote = { ...quote, ...priced(chosen) };
+              set({ quote, paymentError: undefined });
+            };
+          }
+          set({ state: "offered", files, ...(quote ? { quote } : {}) });
+          let decision: Decision = false;
+          while (!signal.aborted) {
+            decision = await new Promise<Decision>((resolve) => {
+              this.#decide = resolve;
+            });
+            this.#decide = undefined;
+            if (!decision || !terms || !this.#payments || !quote) break;
+            // The one approval: the deposit is locked to the sender before a byte moves.
+            try {
+              const address = view.route?.address;
+              const locked = await this.#payments.payer(terms, totalBytes, {
+                scheme: quote.scheme,
+                ...(address ? { via: address } : {}),
+                onChange: (channel) => {
+                  paying = incomingPayment(channel);
+                  payments.soon();
+                },
               });
-              this.#decide = undefined;
-              if (!decision || !terms || !this.#payments || !quote) break;
-              // The one approval: the deposit is locked to the sender before a byte moves.
-              try {
-                const locked = await this.#payments.payer(terms, totalBytes, {
-                  scheme: quote.scheme,
-                  onChange: (channel) => {
-                    paying = incomingPayment(channel);
-                    payments.soon();
-                  },
-                });
-                payer = locked;
-                set({ payment: incomingPayment(locked.view) });
-                break;
-              } catch (error) {
-                set({ paymentError: describe(error) });
-              }
+              payer = locked;
+              set({ payment: incomingPayment(locked.view) });
+              break;
+            } catch (error) {
+              set({ paymentError: describe(error) });
             }
-            if (!decision || signal.aborted) return false;
-            set({ paymentError: undefined });
-            if (decision.writers) {
-              sink = new SequentialSink(decision.writers);
-              set({ state: "receiving", toDisk: true });
-            } else {
-              this.#releaseStaging = await this.#staging.hold(transferId);
-              staged = await this.#staging.open(transferId, files);
-              sink = new SequentialSink(staged.writers);
-              set({ state: "receiving", toDisk: false });
-            }
-            return true;
-          },
-          onProgress: (p) => {
-            pending = p;
-            progress.soon();
-          },
-          onInterrupted: () => set({ interruptions: view.interruptions + 1 }),
-          payer: () => {
-            if (!payer) throw new TransferLinkError("it asks for payment and none was locked");
-            return payer.gate();
-          },
+          }
+          if (!decision || signal.aborted) return false;
+          set({ paymentError: undefined });
+          if (decision.writers) {
+            sink = new SequentialSink(decision.writers);
+            set({ state: "receiving", toDisk: true });
+          } else {
+            this.#releaseStaging = await this.#staging.hold(transferId);
+            staged = await this.#staging.open(transferId, files);
+            sink = new SequentialSink(staged.writers);
+            set({ state: "receiving", toDisk: false });
+          }
+          return true;
         },
-      );
+        onProgress: (p) => {
+          pending = p;
+          progress.soon();
+        },
+        onInterrupted: () => set({ interruptions: view.interruptions + 1 }),
+        payer: () => {
+          if (!payer) throw new TransferLinkError("it asks for payment and none was locked");
+          return payer.gate();
+        },
+      });
+      let result: Awaited<ReturnType<typeof receiveVia>> | undefined;
+      // Straight from the sender, or through the first proxy that carries it.
+      for (const [index, via] of carriers.entries()) {
+        set({ route: via ? { peer: via } : undefined });
+        try {
+          result = await receiveVia(via);
+          break;
+        } catch (error) {
+          // A proxy that does not carry, or cannot be reached, before the offer: the next one is asked.
+          const refusedRoute = via !== undefined && view.state === "connecting";
+          if (!refusedRoute || index === carriers.length - 1) throw error;
+        }
+      }
+      if (!result) throw new TransferLinkError("the sender could not be reached");
       await sink?.close();
       payments.flush();
       const saved = staged
@@ -265,6 +319,21 @@ export class Receiver extends EventTarget {
     } finally {
       payer?.end?.();
       options.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Where to receive a link from: the sender itself (`undefined`) when it can be reached directly or the link is free,
+   * else the peers that may carry it, in turn (a proxy is paid on the route, so only a paid link is carried).
+   */
+  async #routes(ticket: TransferTicket, signal: AbortSignal): Promise<(string | undefined)[]> {
+    if (!ticket.terms || !this.#reach || !this.#carriers) return [undefined];
+    try {
+      await this.#reach(ticket.peer, signal);
+      return [undefined];
+    } catch {
+      // Those that do not carry now say so at once; the sender itself is tried last, as a link may come back.
+      return [...(await this.#carriers()).filter((peer) => peer !== ticket.peer), undefined];
     }
   }
 

@@ -20,6 +20,7 @@ import * as fetch from "./shard-fetch/codec.ts";
 import * as store from "./shard-store/codec.ts";
 import { SHARD_STORE_PROTOCOL, type ShardStore, shardStore } from "./shard-store/index.ts";
 import * as transfer from "./transfer/codec.ts";
+import * as proxy from "./transfer/proxy.ts";
 
 const decoders: [string, (bytes: Uint8Array) => unknown][] = [
   ["shard-store client", store.decodeClientMessage],
@@ -31,6 +32,8 @@ const decoders: [string, (bytes: Uint8Array) => unknown][] = [
   ["transfer receiver", transfer.decodeReceiverMessage],
   ["transfer sender", transfer.decodeSenderMessage],
   ["transfer file list", transfer.decodeFileList],
+  ["transfer proxy route", proxy.decodeRouteMessage],
+  ["transfer proxy ready", proxy.decodeReadyMessage],
   ["payment terms", pay.decodeTerms],
   ["bandwidth payment", pay.decodeBandwidthMessage],
   ["hash-chain payment", pay.decodeHashChainMessage],
@@ -91,6 +94,9 @@ const fieldNames = [
   "count",
   "bytes",
   "at",
+  "to",
+  "pay",
+  "proxy",
   "__proto__",
   "constructor",
 ];
@@ -113,6 +119,10 @@ const typeNames = [
   "decline",
   "chunk",
   "done",
+  "have",
+  "held",
+  "route",
+  "ready",
   "x",
 ];
 

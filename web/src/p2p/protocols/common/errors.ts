@@ -71,11 +71,14 @@ export class PieceMismatchError extends BaseError {
 export class RemoteRefusedError extends BaseError {
   override name = "RemoteRefusedError";
   readonly code: string;
+  /** The protocol the peer refused a request of. */
+  readonly protocol: string;
   constructor(protocol: string, code: string, message: string) {
     super(`The peer refused the ${protocol} request (${code}${message ? `: ${message}` : ""}).`, {
       details: detailsForCode(code),
     });
     this.code = code;
+    this.protocol = protocol;
   }
 }
 
@@ -97,6 +100,10 @@ function detailsForCode(code: string): string {
       return "The sender did not take what was locked for it; the locked tokens stay yours (see the money screen).";
     case "payment-stopped":
       return "The sender stopped because payments stopped coming; what was paid stays paid, the rest is not charged.";
+    case "not-carrying":
+      return "This peer carries no transfers for others now; ask the sender to open the link where you can reach it.";
+    case "unreachable":
+      return "The peer asked to carry the transfer cannot reach the sender either; try again when the sender is online.";
     default:
       return "Try another peer.";
   }

@@ -18,6 +18,7 @@
  * once the last byte is paid for.
  */
 import type { AbortOptions, DialTarget } from "@libp2p/interface";
+import type { Address } from "viem";
 import type { SigningComponents } from "../common/components.ts";
 import type { PaymentMessage } from "../common/messages.ts";
 import type { PaymentTerms } from "../pay/index.ts";
@@ -134,7 +135,14 @@ export interface ReceiveOptions extends AbortOptions {
    * For a link with payment terms: the gate of the next session, once the offer was accepted and the payment
    * locked (called after `onOffer` at every session, so a resumed session keeps paying on what was locked).
    */
-  payer?: (session: { totalBytes: number; position: number }) => PayerGate | Promise<PayerGate>;
+  payer?: (session: { totalBytes: number; position: number; via?: Address }) => PayerGate | Promise<PayerGate>;
+  /**
+   * Carried by a proxy (`/tabula/transfer-proxy/1.0.0`) rather than straight from the sender: for a paid link whose
+   * sender this tab cannot reach. The payer's gate is then the route's upstream leg, paid to `via` (the address the
+   * proxy answered with), and `onRoute` hears that address before the offer.
+   */
+  via?: { peer: string; target: DialTarget };
+  onRoute?: (proxy: Address) => void;
 }
 
 export interface ReceiveResult {
@@ -171,5 +179,13 @@ export function blobSource(
 export * from "./codec.ts";
 export * from "./constants.ts";
 export * from "./crypto.ts";
+export {
+  type CarriedPayments,
+  TRANSFER_PROXY_PROTOCOL,
+  type TransferCarrier,
+  type TransferProxy,
+  type TransferProxyInit,
+  transferProxy,
+} from "./proxy.ts";
 export * from "./ticket.ts";
 export { TransferService } from "./transfer.ts";

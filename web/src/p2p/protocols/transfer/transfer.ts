@@ -1,6 +1,7 @@
 import type { Connection, DialTarget } from "@libp2p/interface";
 import { serviceCapabilities } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
+import type { Address } from "viem";
 import { toHex } from "../../../lib/bytes.ts";
 import { abortReason, sleep } from "../../../lib/signals.ts";
 import type { SigningComponents } from "../common/components.ts";
@@ -76,6 +77,7 @@ import type {
   TransferSink,
   TransferSource,
 } from "./index.ts";
+import { decodeReadyMessage, encodeRouteMessage, TRANSFER_PROXY_PROTOCOL } from "./proxy.ts";
 import { decodeTicket, encodeTicket, type TransferTicket } from "./ticket.ts";
 
 interface ShareState {
@@ -358,7 +360,7 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       attempts += 1;
       const before = session.position;
       try {
-        await this.#receiveOnce(target, keys, sink, session, options, ticket.terms);
+        await this.#receiveOnce(target, keys, sink, session, options, ticket.terms, ticket.peer);
         const layout = session.layout as Layout;
         return { files: session.files ?? [], totalBytes: layout.total, attempts };
       } catch (error) {
@@ -375,6 +377,31 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
     }
   }
 
+  /**
+   * A transfer stream to `to` carried by the proxy at `via`: asks for the route and waits for the proxy's answer.
+   * Only a paid link is carried (the proxy is paid on the route).
+   */
+  async #openRoute(
+    via: DialTarget,
+    to: string,
+    terms: PaymentTerms | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ framed: FramedStream; proxy: Address }> {
+    if (!terms) throw new TransferLinkError("only a paid link can be carried by a proxy");
+    const options = signal ? { signal } : {};
+    const connection = await this.components.connectionManager.openConnection(via, options);
+    const framed = this.frame(await connection.newStream(TRANSFER_PROXY_PROTOCOL, options));
+    try {
+      await framed.write(encodeRouteMessage({ type: "route", to, terms }), options);
+      const ready = decodeReadyMessage(await framed.readRequired(options));
+      if (ready.type === "error") throw new RemoteRefusedError(TRANSFER_PROXY_PROTOCOL, ready.code, ready.message);
+      return { framed, proxy: ready.proxy };
+    } catch (error) {
+      framed.abort(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
   async #receiveOnce(
     target: DialTarget,
     keys: TransferKeys,
@@ -382,11 +409,16 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
     session: ReceiveState,
     options: ReceiveOptions,
     linkTerms: PaymentTerms | undefined,
+    senderPeer: string,
   ): Promise<void> {
     const { signal } = options;
-    const { framed } = await this.open(target, signal);
+    const { framed, proxy } = options.via
+      ? await this.#openRoute(options.via.target, senderPeer, linkTerms, signal)
+      : { ...(await this.open(target, signal)), proxy: undefined };
+    if (proxy) options.onRoute?.(proxy);
     try {
-      const auth = helloTag(keys, this.components.peerId.toString());
+      // The proof of the link is bound to the peer it is shown to: the sender, or the proxy that carries it.
+      const auth = helloTag(keys, options.via?.peer ?? this.components.peerId.toString());
       await framed.write(encodeReceiverMessage({ type: "hello", transferId: keys.transferId, auth }), { signal });
       const offer = decodeSenderMessage(await framed.readRequired({ signal }));
       if (offer.type === "error") throw new RemoteRefusedError(this.protocol, offer.code, offer.message);
@@ -422,7 +454,11 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
       let gate: PayerGate | undefined;
       if (paid) {
         if (!options.payer) throw new TransferLinkError("it asks for payment and this tab has no way to pay");
-        gate = await options.payer({ totalBytes: layout.total, position: session.position });
+        gate = await options.payer({
+          totalBytes: layout.total,
+          position: session.position,
+          ...(proxy ? { via: proxy } : {}),
+        });
         await framed.write(encodeReceiverMessage({ type: "payment", ...gate.opening }), { signal });
       }
       const pay = async (payment: Awaited<ReturnType<PayerGate["received"]>>) => {
