@@ -80,3 +80,14 @@ export async function finishLot(client: TabulaClient, parameters: { lotId: bigin
     errors: lotteryErrors,
   });
 }
+
+/** Keeps a closed lot's seed block hash for a later reveal (anyone, once the seed block is mined). */
+export async function pinLotSeed(client: TabulaClient, parameters: { lotId: bigint } & Sender): Promise<Hash> {
+  return await writeTabula(client, {
+    contract: "Lottery",
+    functionName: "pinSeed",
+    args: [parameters.lotId],
+    account: parameters.account,
+    errors: lotteryErrors,
+  });
+}

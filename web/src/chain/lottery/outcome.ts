@@ -43,3 +43,17 @@ export async function lotOutcome(client: TabulaClient, parameters: { lotId: bigi
       : {}),
   };
 }
+
+/** The transaction that pinned lot `lotId`'s seed, if one did. */
+export async function lotSeedPin(client: TabulaClient, parameters: { lotId: bigint }): Promise<Hash | undefined> {
+  const contract = deployedContract(client.chain, "Lottery");
+  const [pinned] = await getContractEvents(client, {
+    address: contract.address,
+    abi: contract.abi,
+    fromBlock: 0n,
+    strict: true,
+    args: { lotId: parameters.lotId },
+    eventName: "SeedPinned",
+  });
+  return pinned?.transactionHash;
+}

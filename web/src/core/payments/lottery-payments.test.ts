@@ -31,7 +31,7 @@ import {
   type TransferNode,
 } from "./testing/paid-transfer.ts";
 import type { TransferPayee } from "./transfer-payee.ts";
-import { MAX_REGISTER_TICKETS, type TransferPayments } from "./transfer-payments.ts";
+import { MAX_REGISTER_TICKETS, SEED_PIN_AFTER_BLOCKS, type TransferPayments } from "./transfer-payments.ts";
 
 const MiB = 1024 * 1024;
 /** 0.001 TAB per MB. */
@@ -409,6 +409,33 @@ describe("a paid transfer in lottery tickets, on a real chain", () => {
     expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(2n * value);
     expect(heldAfter).toBe(heldBefore);
     expect(supplyBefore - (await supply())).toBe(value);
+  }, 120_000);
+
+  it("keeps a closed lot's seed for a payer whose tab comes back after the seed block's hash is forgotten, so it still draws", async () => {
+    const payer = privateKeyToAccount(generatePrivateKey());
+    await chain.fund([payer.address]);
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey, { lotTickets: 10 });
+    const { paying, earning } = await send(payeeSide, payerSide, new Uint8Array(randomBytes(3 * 1_000_000)));
+    await payeeSide.close(earning);
+    await payerSide.stop();
+    // The payer's key closes the lot and its tab goes away before the seed block is even mined.
+    await closeLot(chain.client(payerKey), { lotId: paying.lotId });
+    const mine = (blocks: bigint) =>
+      chain.client().request({ method: "hardhat_mine" as never, params: [`0x${blocks.toString(16)}`] as never });
+    // Half of the blocks that remember the seed's hash pass, then the payee's tab looks: it keeps the seed.
+    await mine(SEED_PIN_AFTER_BLOCKS + 2n);
+    await payeeSide.refresh();
+    await payeeSide.stop();
+    expect(payeeSide.channels.find((c) => c.channelId === paying.lotId)?.txs.map((t) => t.what)).toContain("pin");
+    // Long after BLOCKHASH forgot the seed block, but within the reveal window, the payer's tab comes back.
+    await mine(300n);
+    const back = payments(payer, payerKey);
+    await back.load();
+    await back.stop();
+    const lot = await getLot(chain.client(), { lotId: paying.lotId });
+    expect(lot.revealed).toBe(true);
+    expect(back.channels.find((c) => c.channelId === paying.lotId)?.txs.map((t) => t.what)).toContain("draw");
   }, 120_000);
 
   it("never draws two transfers accepted at once on one lot: one takes the open lot with room, the other funds one", async () => {

@@ -29,12 +29,13 @@ import { getLot, lotDeadlines, lotRegisteredBy } from "../../chain/lottery/lot.t
 import {
   closeLot,
   finishLot,
+  pinLotSeed,
   redeemLot,
   registerLotTickets,
   revealLot,
   withdrawLotShare,
 } from "../../chain/lottery/lot-actions.ts";
-import { type LotOutcome, lotOutcome } from "../../chain/lottery/outcome.ts";
+import { type LotOutcome, lotOutcome, lotSeedPin } from "../../chain/lottery/outcome.ts";
 import { getMerkleChannel } from "../../chain/merkle/channel.ts";
 import { reclaimMerkle, redeemMerkle } from "../../chain/merkle/channel-actions.ts";
 import { merkleOutcome } from "../../chain/merkle/outcome.ts";
@@ -100,6 +101,9 @@ export type LotStage = "Open" | "Drawing" | "Drawn" | "Sharing" | "Redeemed" | "
 
 /** Most tickets one registration for sharing carries (about 30,000 gas each, well inside a block). */
 export const MAX_REGISTER_TICKETS = 200;
+
+/** Blocks after a closed lot's seed block at which a holder keeps the seed (half of the 256 BLOCKHASH remembers). */
+export const SEED_PIN_AFTER_BLOCKS = 128n;
 
 /** A new transfer draws on an open lot only while the lot issues for this long yet (seconds). */
 export const LOT_REUSE_SECONDS = 2n * MIN_ISSUE_SECONDS;
@@ -1042,6 +1046,9 @@ export class TransferPayments extends EventTarget {
     }
     const payee = await this.#ownerAddress();
     if (!payee) return;
+    if (lot.status === LotStatus.Closed && !lot.revealed && now <= deadlines.reveal) {
+      await this.#keepSeed(record, lot, act);
+    }
     const book = this.#book(lotId, payee);
     if ((lot.status === LotStatus.Revealed || lot.status === LotStatus.Redeemed) && won === 0n) {
       const args = book.redemption(lot, lot.status === LotStatus.Redeemed);
@@ -1083,6 +1090,30 @@ export class TransferPayments extends EventTarget {
     const [outcome, deadlines] = await Promise.all([lotOutcome(reader, { lotId }), lotDeadlines(reader, { lotId })]);
     if (showsAll(outcome, lot)) this.#lotEvents.set(lotId, { seen, outcome, deadlines });
     return { outcome, deadlines };
+  }
+
+  /**
+   * A holder keeps a closed lot's seed once half of the blocks that remember its hash have passed with no reveal:
+   * the reveal window can outlast those blocks on a chain of fast blocks, and without the seed a payer back within
+   * its window could not draw (its fine would be burned for a window it was promised). Once per lot, by whichever
+   * holder comes first.
+   */
+  async #keepSeed(
+    record: ChannelRecord,
+    lot: LotState,
+    act: (what: string, send: (operator: TabulaClient<LocalAccount>) => Promise<Hash>) => Promise<boolean>,
+  ): Promise<void> {
+    const { reader } = this.#parts;
+    const lotId = record.channelId;
+    if (record.txs.some((t) => t.what === "pin")) return;
+    if ((await getBlockNumber(reader)) - BigInt(lot.seedBlock) < SEED_PIN_AFTER_BLOCKS) return;
+    const pinned = await lotSeedPin(reader, { lotId });
+    if (pinned) return this.#note("lottery", lotId, record.role, { tx: { what: "pin", hash: pinned } });
+    await act("Keeping the seed of", async (operator) => {
+      const hash = await pinLotSeed(operator, { lotId });
+      this.#note("lottery", lotId, record.role, { tx: { what: "pin", hash } });
+      return hash;
+    });
   }
 
   /** The payer reveals its lot's secret once the seed block is mined (on a local chain it mines one itself). */
