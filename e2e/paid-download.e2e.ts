@@ -138,6 +138,10 @@ describe("paid download: hosts that charge per MB served, a reader that pays eac
     };
     await reader.goto(link);
     await reader.getByTestId("open-shared").waitFor();
+    // Before a byte moves, the page says the hosts charge for downloads, and how much per MB at most.
+    await reader
+      .locator(`[data-testid="retrieval-prices"][data-hosts="${HOSTS}"][data-most="${PRICE_WEI}"]`)
+      .waitFor({ timeout: STALL_MS });
     const download = reader.waitForEvent("download", { timeout: 0 });
     await reader.getByTestId("open-shared").click();
     const progress: ProgressSignal[] = [

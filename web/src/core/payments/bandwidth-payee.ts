@@ -154,11 +154,18 @@ export class BandwidthPayee implements PaidShare {
       },
       receive: async (payment) => {
         const message = paymentMessage(payment, "bandwidth", decodeBandwidthMessage, "unit");
-        let agreed: AgreedUsage;
-        try {
-          agreed = await held.meter.countersign(message.unit);
-        } catch (error) {
-          throw new PaymentRefusedError("the payer's unit breaks the channel's rules", { cause: error });
+        let agreed: AgreedUsage = held.meter.agreed;
+        // The unit countersigned last, sent again after a drop that lost the answer: the same answer goes back.
+        const again =
+          message.unit.usage.sequence === agreed.usage.sequence &&
+          message.unit.usage.sequence > 0n &&
+          message.unit.signature.toLowerCase() === agreed.payerSignature.toLowerCase();
+        if (!again) {
+          try {
+            agreed = await held.meter.countersign(message.unit);
+          } catch (error) {
+            throw new PaymentRefusedError("the payer's unit breaks the channel's rules", { cause: error });
+          }
         }
         held.payments.notify();
         this.#parts.onChange?.(this.#view(channelId, held));

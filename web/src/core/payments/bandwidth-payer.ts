@@ -4,7 +4,7 @@
  * one unit in flight at a time, and keeps each unit the payee countersigned: the evidence that closes the channel.
  * It never signs for a byte it has not received.
  */
-import { type Account, type Address, type Hash, isAddressEqual, type LocalAccount } from "viem";
+import { type Account, type Address, type Hash, type Hex, isAddressEqual, type LocalAccount } from "viem";
 import { getBlock } from "viem/actions";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
 import { openChannel, openedChannelId } from "../../chain/bandwidth/open-channel.ts";
@@ -24,6 +24,7 @@ import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } fro
 import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { chainClock } from "./chain-clock.ts";
 import { assertCanPay, OPEN_PERMIT_SECONDS, transferCost } from "./cost.ts";
+import { signRoute } from "./route-proof.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
 
 /** Bytes the payer lets the payee's count run ahead of its own: the payee's credit, and the most it can lose. */
@@ -50,6 +51,8 @@ export interface OpenBandwidthParts {
 interface RouteCheck {
   /** The link's payee: the route's downstream leg must pay it. */
   payee: Address;
+  /** The payer key's proof that it presents its own route (carried in the opening). */
+  proof: Hex;
 }
 
 export class BandwidthPayer implements SchemePayer {
@@ -62,6 +65,8 @@ export class BandwidthPayer implements SchemePayer {
   #meter: BandwidthMeter | undefined;
   #received = 0n;
   #pending: SignedUsage | undefined;
+  /** A session resumed with a unit in flight: it goes again, as its answer (or the unit itself) was lost. */
+  #resend = false;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(parts: OpenBandwidthParts, channelId: bigint, openTx: Hash, deposit: bigint, route?: RouteCheck) {
@@ -93,13 +98,13 @@ export class BandwidthPayer implements SchemePayer {
       lossToleranceBytes: PAYER_TOLERANCE_BYTES,
     });
     const receipt = await waitForSuccess(reader, { hash, what: "Opening the proxy route" });
-    return new BandwidthPayer(
-      { ...parts, terms: upstreamTerms },
-      openedChannelId(reader, receipt),
-      hash,
-      routeLock(amount),
-      { payee: terms.payee },
-    );
+    const channelId = openedChannelId(reader, receipt);
+    const { chainId, address: contract } = contractRef(reader);
+    const proof = await signRoute(parts.operator, { chainId, contract, channelId });
+    return new BandwidthPayer({ ...parts, terms: upstreamTerms }, channelId, hash, routeLock(amount), {
+      payee: terms.payee,
+      proof,
+    });
   }
 
   /** The payer of a channel opened already (a route's downstream leg, opened by the proxy). */
@@ -130,8 +135,16 @@ export class BandwidthPayer implements SchemePayer {
 
   /** The gate of one session of the transfer; the channel (and what it paid) carries over between sessions. */
   gate(): PayerGate {
+    this.#resend = this.#pending !== undefined;
     return {
-      opening: { scheme: "bandwidth", data: encodeBandwidthMessage({ type: "open", channelId: this.channelId }) },
+      opening: {
+        scheme: "bandwidth",
+        data: encodeBandwidthMessage({
+          type: "open",
+          channelId: this.channelId,
+          ...(this.#route ? { proof: this.#route.proof } : {}),
+        }),
+      },
       received: (position) => this.#serial(() => this.#receivedUpTo(BigInt(position))),
       answer: (payment) => this.#serial(() => this.#answer(payment)),
     };
@@ -173,6 +186,10 @@ export class BandwidthPayer implements SchemePayer {
       meter.record(position - this.#received);
       this.#received = position;
       this.#parts.onChange?.(this.view);
+    }
+    if (this.#resend && this.#pending) {
+      this.#resend = false;
+      return { scheme: "bandwidth", data: encodeBandwidthMessage({ type: "unit", unit: this.#pending }) };
     }
     return await this.#due(meter);
   }

@@ -11,7 +11,7 @@ import { waitForSuccess } from "../../chain/receipt.ts";
 import { TEST_CHANNEL_WINDOWS } from "../../chain/testing/hardhat.ts";
 import { usageCost } from "../../lib/payments/bandwidth.ts";
 import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
-import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import { encodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import {
   blobSource,
   type PayeeGate,
@@ -259,7 +259,8 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
 
   it("stops carrying for a receiver that stops paying, within the credit, and says why", async () => {
     const { payee, payeeKey, payer, payerKey, sender } = fixture;
-    const payeeSide = fixture.payments(payee, payeeKey);
+    // The sender stops first: the proxy pays it only for what the receiver paid.
+    const payeeSide = fixture.payments(payee, payeeKey, { paymentTimeoutMs: 2_000 });
     const payerSide = fixture.payments(payer, payerKey);
     const proxySide = fixture.payments(proxy, proxyKey, { paymentTimeoutMs: 2_000 });
     const carrier = await proxySide.carrier();
@@ -313,6 +314,9 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       const upstream = proxySide.channels.find((c) => c.role === "payee" && c.route?.payee === payee.address);
       expect(upstream?.agreedBytes).toBeLessThanOrEqual(BigInt(PAY_UP_TO));
       expect(BigInt(received)).toBeLessThanOrEqual(BigInt(PAY_UP_TO) + MAX_CREDIT_BYTES);
+      // The proxy paid the sender for no byte the receiver had not paid it for: carrying cost it nothing.
+      const downstream = proxySide.channels.find((c) => c.role === "payer" && c.route?.payee === payee.address);
+      expect(downstream?.agreedBytes).toBeLessThanOrEqual(upstream?.agreedBytes ?? 0n);
       share.close();
     } finally {
       await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
@@ -333,6 +337,16 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
     await expect(
       RouteProxy.open(parts, direct.gate().opening, { payee: payee.address, pricePerMB: PRICE }, session),
     ).rejects.toThrow(/is not a route/);
+    // Another peer that read the route off the chain presents it first, without the payer key's proof: refused,
+    // and the payer's own presentation still goes through.
+    const stolen = {
+      scheme: "bandwidth",
+      data: encodeBandwidthMessage({ type: "open", channelId: paying.channelId }),
+    };
+    await expect(RouteProxy.open(parts, stolen, { payee: payee.address, pricePerMB: PRICE }, session)).rejects.toThrow(
+      /was not presented by its payer/,
+    );
+    await RouteProxy.open(parts, paying.gate().opening, { payee: payee.address, pricePerMB: PRICE }, session);
     await payeeSide.stop();
   }, 120_000);
 

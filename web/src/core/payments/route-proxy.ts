@@ -7,7 +7,9 @@
  * is its fee and the most it can lose is the credit.
  */
 import type { Account, Address, Hash, LocalAccount } from "viem";
+import { getChannel } from "../../chain/bandwidth/channel.ts";
 import { getRoute, openedLegId, openRouteLeg, type RouteInfo, routeLock } from "../../chain/bandwidth/route.ts";
+import { deployedContract } from "../../chain/chain.ts";
 import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
 import { BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
@@ -17,6 +19,7 @@ import type { PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { BandwidthPayee, type PayeeChannel } from "./bandwidth-payee.ts";
 import { BandwidthPayer, type PayerChannel } from "./bandwidth-payer.ts";
 import { paymentMessage } from "./payment-message.ts";
+import { isRouteProof } from "./route-proof.ts";
 
 export interface RouteProxyParts {
   reader: TabulaClient;
@@ -79,11 +82,16 @@ export class RouteProxy {
     session: { receiver: string; signal: AbortSignal },
   ): Promise<RouteProxy> {
     const { reader, owner, operator } = parts;
-    const { channelId: upstreamId } = paymentMessage(opening, "bandwidth", decodeBandwidthMessage, "open");
+    const { channelId: upstreamId, proof } = paymentMessage(opening, "bandwidth", decodeBandwidthMessage, "open");
     const refuse = (reason: string) => new PaymentRefusedError(`route ${upstreamId} ${reason}`);
     const route = await getRoute(reader, { upstreamId });
     if (route.amount === 0n) throw refuse("is not a route");
     if (route.downstreamId !== 0n) throw refuse("has its downstream leg already");
+    // The route is public on the chain: only its payer's key may present it.
+    const { payerSigner } = await getChannel(reader, { channelId: upstreamId });
+    const contract = deployedContract(reader.chain, "BandwidthChannel").address;
+    const where = { chainId: reader.chain.id, contract, channelId: upstreamId };
+    if (!proof || !(await isRouteProof(proof, payerSigner, where))) throw refuse("was not presented by its payer");
     if (route.pricePerMB !== target.pricePerMB) {
       throw refuse(`pays ${route.pricePerMB} per MB downstream, not the payee's ${target.pricePerMB}`);
     }
@@ -110,6 +118,7 @@ export class RouteProxy {
       position: 0,
       signal: session.signal,
     });
+    session.signal.throwIfAborted();
     const legTx = await openRouteLeg(owner, {
       upstreamId,
       payee: target.payee,

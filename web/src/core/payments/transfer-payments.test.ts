@@ -304,6 +304,47 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     }
   });
 
+  it("goes on paying after a drop that lost a unit or its countersignature: the unit goes again, answered once", async () => {
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey);
+    const total = 8 * MiB;
+    const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
+    const paying = (await payerSide.payer(earning.terms, BigInt(total))) as BandwidthPayer;
+    const admit = () =>
+      earning.admit(paying.gate().opening, {
+        receiver: "receiver",
+        totalBytes: total,
+        position: 0,
+        signal: AbortSignal.timeout(30_000),
+      });
+    // First session: a unit for 1 MiB, lost on the way with the connection.
+    let payerGate = paying.gate();
+    let payeeGate = await admit();
+    expect(await payerGate.received(MiB)).toBeDefined();
+    // Second session: the same unit goes again; this time its countersignature is lost.
+    payerGate = paying.gate();
+    payeeGate = await admit();
+    const again = await payerGate.received(MiB);
+    if (!again) throw new Error("the payer did not send its unit again");
+    expect(await payeeGate.receive(again)).toBeDefined();
+    // Third session: the unit goes once more and the payee answers it as before, counting it once.
+    payerGate = paying.gate();
+    payeeGate = await admit();
+    const third = await payerGate.received(2 * MiB);
+    if (!third) throw new Error("the payer did not send its unit again");
+    const answer = await payeeGate.receive(third);
+    if (!answer) throw new Error("the payee did not answer the unit sent again");
+    expect(bandwidthOf(earning).agreed(paying.channelId)?.usage.totalBytes).toBe(BigInt(MiB));
+    // The payer takes the answer and pays on: the next unit covers what it received since.
+    const next = await payerGate.answer(answer);
+    if (!next) throw new Error("the payer did not pay for the bytes received since");
+    const last = await payeeGate.receive(next);
+    if (last) await payerGate.answer(last);
+    expect(bandwidthOf(earning).agreed(paying.channelId)?.usage.totalBytes).toBe(BigInt(2 * MiB));
+    await payeeSide.close(earning);
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+  }, 120_000);
+
   it("names what is missing when the payer holds too little, and sends nothing", async () => {
     const payerSide = payments(payer, payerKey);
     const [held] = await balances(payer.address);

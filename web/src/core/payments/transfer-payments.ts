@@ -68,6 +68,7 @@ import { LotteryPayee, type LotteryPayeeChannel, MIN_ISSUE_SECONDS } from "./lot
 import { type HeldLot, LotteryPayer, type LotteryPayerChannel, lotSecret } from "./lottery-payer.ts";
 import { MerklePayee, type MerklePayeeChannel, merkleRedemptions } from "./merkle-payee.ts";
 import { MerklePayer } from "./merkle-payer.ts";
+import { openedChannel } from "./payment-message.ts";
 import { RouteProxy } from "./route-proxy.ts";
 import { type SchemePayees, TransferPayee } from "./transfer-payee.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
@@ -104,6 +105,8 @@ export const MAX_REGISTER_TICKETS = 200;
 
 /** Blocks after a closed lot's seed block at which a holder keeps the seed (half of the 256 BLOCKHASH remembers). */
 export const SEED_PIN_AFTER_BLOCKS = 128n;
+/** Blocks whose hashes the EVM's BLOCKHASH still returns. */
+const BLOCKHASH_HISTORY_BLOCKS = 256n;
 
 /** A new transfer draws on an open lot only while the lot issues for this long yet (seconds). */
 export const LOT_REUSE_SECONDS = 2n * MIN_ISSUE_SECONDS;
@@ -490,37 +493,63 @@ export class TransferPayments extends EventTarget {
           throw new PaymentRefusedError(`the link is paid on chain ${terms.chainId}, this proxy on ${reader.chain.id}`);
         }
         const route = { proxy: owner.account.address, payee: terms.payee };
-        const carried = await RouteProxy.open(
-          {
-            reader,
-            owner,
-            operator: key,
-            claim: (id) => this.#claim("bandwidth", id),
-            ...(this.#parts.paymentTimeoutMs ? { timeoutMs: this.#parts.paymentTimeoutMs } : {}),
-            onUpstream: (channel) => this.#noteBandwidthPayee(channel, route),
-            onDownstream: (payment) => this.#notePayer(payment, route),
-          },
-          opening,
-          { payee: terms.payee, pricePerMB: terms.pricePerMB },
-          session,
-        );
+        let carried: RouteProxy;
+        try {
+          carried = await RouteProxy.open(
+            {
+              reader,
+              owner,
+              operator: key,
+              claim: (id) => this.#claim("bandwidth", id),
+              ...(this.#parts.paymentTimeoutMs ? { timeoutMs: this.#parts.paymentTimeoutMs } : {}),
+              onUpstream: (channel) => this.#noteBandwidthPayee(channel, route),
+              onDownstream: (payment) => this.#notePayer(payment, route),
+            },
+            opening,
+            { payee: terms.payee, pricePerMB: terms.pricePerMB },
+            session,
+          );
+        } catch (error) {
+          // The receiver's leg may be confirmed already (the leg to the sender failed, or the route ended): it
+          // closes with what both signed, nothing, so the receiver takes its lock back after the window.
+          const upstreamId = openedChannel(opening);
+          if (upstreamId !== undefined && this.#records.get(keyOf("bandwidth", upstreamId))?.role === "payee") {
+            void this.#closeLeg(upstreamId).catch((failure: unknown) => console.error(failure));
+          }
+          throw error;
+        }
         this.#notePayer(carried.downstream.view, route);
         return {
           upstream: carried.upstream,
           downstream: carried.downstream.gate(),
+          paidUpstream: () => Number(carried.upstreamPayee.agreed(carried.upstreamId)?.usage.totalBytes ?? 0n),
           end: () => void this.#endCarried(carried).catch((error: unknown) => console.error(error)),
         };
       },
     };
   }
 
-  /** A carried transfer is over: the upstream leg closes with the last unit both signed. */
+  /**
+   * A carried transfer is over: both legs close with the last unit both signed (the sender may still answer the
+   * close of its leg with a newer one). A leg the sender never confirmed is taken back after its deadline.
+   */
   async #endCarried(carried: RouteProxy): Promise<void> {
     const upstreamId = carried.upstreamId;
     this.#note("bandwidth", upstreamId, "payee", {
       agreed: carried.upstreamPayee.agreed(upstreamId) ?? emptyUsage(upstreamId),
     });
-    await this.#close(await this.#operator(), upstreamId);
+    const downstreamId = carried.downstream.channelId;
+    this.#note("bandwidth", downstreamId, "payer", {
+      agreed: carried.downstream.agreed ?? emptyUsage(downstreamId),
+    });
+    await this.#closeLeg(upstreamId);
+    await this.#closeLeg(downstreamId);
+  }
+
+  /** Closes route leg `channelId` with its last unit both signed, if it is still open on the chain. */
+  async #closeLeg(channelId: bigint): Promise<void> {
+    const { status } = await getChannel(this.#parts.reader, { channelId });
+    if (status === ChannelStatus.Active) await this.#close(await this.#operator(), channelId);
     await this.refresh();
     this.start();
   }
@@ -1106,7 +1135,9 @@ export class TransferPayments extends EventTarget {
     const { reader } = this.#parts;
     const lotId = record.channelId;
     if (record.txs.some((t) => t.what === "pin")) return;
-    if ((await getBlockNumber(reader)) - BigInt(lot.seedBlock) < SEED_PIN_AFTER_BLOCKS) return;
+    const since = (await getBlockNumber(reader)) - BigInt(lot.seedBlock);
+    // Too early, or too late: the chain no longer knows the seed block's hash.
+    if (since < SEED_PIN_AFTER_BLOCKS || since > BLOCKHASH_HISTORY_BLOCKS) return;
     const pinned = await lotSeedPin(reader, { lotId });
     if (pinned) return this.#note("lottery", lotId, record.role, { tx: { what: "pin", hash: pinned } });
     await act("Keeping the seed of", async (operator) => {

@@ -75,10 +75,14 @@ export function decodeTerms(bytes: Uint8Array): PaymentTerms {
   return terms;
 }
 
-/** The payer names the channel it opened (or reuses) for these bytes. */
+/**
+ * The payer names the channel it opened (or reuses) for these bytes. A route's upstream leg carries `proof`: the
+ * channel's payer key's signature of the route (see route-proof), so that only its payer can have a proxy carry it.
+ */
 export interface ChannelOpenMessage {
   type: "open";
   channelId: bigint;
+  proof?: Hex;
 }
 
 /** The payer's unit for the bytes it received and verified. */
@@ -99,7 +103,12 @@ export type BandwidthMessage = ChannelOpenMessage | UnitMessage | CountersignMes
 export function encodeBandwidthMessage(message: BandwidthMessage): Uint8Array {
   switch (message.type) {
     case "open":
-      return encodeMessage({ v: PAY_VERSION, t: "open", ch: message.channelId });
+      return encodeMessage({
+        v: PAY_VERSION,
+        t: "open",
+        ch: message.channelId,
+        ...(message.proof ? { proof: hexToBytes(message.proof) } : {}),
+      });
     case "unit": {
       const { usage, signature } = message.unit;
       return encodeMessage({
@@ -125,7 +134,13 @@ export function decodeBandwidthMessage(bytes: Uint8Array): BandwidthMessage {
   let message: BandwidthMessage;
   switch (type) {
     case "open":
-      message = { type: "open", channelId: fields.bigUint("ch") };
+      message = {
+        type: "open",
+        channelId: fields.bigUint("ch"),
+        ...(fields.has("proof")
+          ? { proof: bytesToHex(fields.bytes("proof", { min: SIGNATURE_BYTES, max: SIGNATURE_BYTES })) }
+          : {}),
+      };
       break;
     case "unit":
       message = {

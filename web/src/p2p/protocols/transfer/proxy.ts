@@ -94,8 +94,10 @@ export function decodeReadyMessage(bytes: Uint8Array): ReadyMessage | ErrorMessa
 export interface CarriedPayments {
   /** What the receiver paid lets bytes through to it. */
   upstream: PayeeGate;
-  /** What this tab pays the sender, as the receiver acknowledges the bytes. */
+  /** What this tab pays the sender, for bytes the receiver both acknowledged and paid for. */
   downstream: PayerGate;
+  /** Bytes the receiver's payments on the upstream leg cover (both sides signed). */
+  paidUpstream(): number;
   /** The carried transfer is over (done, failed or stopped): both legs may be settled. */
   end(): void;
 }
@@ -168,7 +170,12 @@ export class TransferProxyService extends ProtocolService implements TransferPro
         outer,
       );
     }
-    await receiver.write(encodeReadyMessage({ type: "ready", proxy: carrier.address }), { signal: outer });
+    try {
+      await receiver.write(encodeReadyMessage({ type: "ready", proxy: carrier.address }), { signal: outer });
+    } catch (error) {
+      sender.abort(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
     const exchange = new AbortController();
     const signal = AbortSignal.any([outer, exchange.signal]);
     const carry = new Carry(carrier, route.terms, connection.remotePeer.toString(), signal);
@@ -219,10 +226,11 @@ export class TransferProxyService extends ProtocolService implements TransferPro
       const message = decodeReceiverMessage(bytes);
       if (message.type === "payment") {
         const { type: _, ...payment } = message;
-        const answer = await carry.fromReceiver(payment, async (opening) =>
+        const { answer, due } = await carry.fromReceiver(payment, async (opening) =>
           sender.write(encodeReceiverMessage({ type: "payment", ...opening }), { signal }),
         );
         if (answer) await receiver.write(encodeSenderMessage({ type: "payment", ...answer }), { signal });
+        if (due) await sender.write(encodeReceiverMessage({ type: "payment", ...due }), { signal });
         continue;
       }
       if (message.type === "accept" && message.position !== 0) {
@@ -230,7 +238,7 @@ export class TransferProxyService extends ProtocolService implements TransferPro
       }
       await sender.write(bytes, { signal });
       if (message.type === "ack") {
-        // The receiver has the bytes: the sender is paid for them.
+        // The receiver has the bytes: the sender is paid for them once the receiver paid for them too.
         const due = await carry.acknowledged(message.position);
         if (due) await sender.write(encodeReceiverMessage({ type: "payment", ...due }), { signal });
       }
@@ -274,6 +282,9 @@ class Carry {
   #payments: CarriedPayments | undefined;
   /** Bytes passed to the receiver (a route carries a transfer from its start). */
   #passed = 0;
+  /** Bytes the receiver acknowledged, never more than were passed to it. */
+  #acked = 0;
+  #ended = false;
 
   constructor(carrier: TransferCarrier, terms: PaymentTerms, receiver: string, signal: AbortSignal) {
     this.#carrier = carrier;
@@ -286,16 +297,24 @@ class Carry {
    * A payment of the receiver: its first opens the route (and the leg to the sender, whose opening `open` sends
    * on); the others are the upstream leg's units, answered.
    */
-  async fromReceiver(payment: Payment, open: (opening: Payment) => Promise<void>): Promise<Payment | undefined> {
+  async fromReceiver(
+    payment: Payment,
+    open: (opening: Payment) => Promise<void>,
+  ): Promise<{ answer?: Payment | undefined; due?: Payment | undefined }> {
     if (!this.#payments) {
-      this.#payments = await this.#carrier.admit(payment, this.#terms, {
+      const payments = await this.#carrier.admit(payment, this.#terms, {
         receiver: this.#receiver,
         signal: this.#signal,
       });
-      await open(this.#payments.downstream.opening);
-      return undefined;
+      this.#payments = payments;
+      // The route ended while it was being admitted: what was locked is settled now.
+      if (this.#ended) payments.end();
+      this.#signal.throwIfAborted();
+      await open(payments.downstream.opening);
+      return {};
     }
-    return await this.#payments.upstream.receive(payment);
+    const answer = await this.#payments.upstream.receive(payment);
+    return { answer, due: await this.#due() };
   }
 
   /** The sender's answer on the downstream leg; returns the next payment due, if any. */
@@ -304,10 +323,22 @@ class Carry {
     return await this.#payments.downstream.answer(payment);
   }
 
-  /** The receiver acknowledged bytes up to `position`: what the sender is owed for them, if due now. */
+  /**
+   * The receiver acknowledged bytes up to `position` (taken only up to what was passed to it): the sender's payment
+   * due now, if any.
+   */
   async acknowledged(position: number): Promise<Payment | undefined> {
+    this.#acked = Math.max(this.#acked, Math.min(position, this.#passed));
+    return await this.#due();
+  }
+
+  /**
+   * What the sender is owed now: the bytes the receiver both acknowledged and paid for. This tab never pays for a
+   * byte before the receiver paid it for that byte, so carrying costs it nothing whatever the two ends do.
+   */
+  async #due(): Promise<Payment | undefined> {
     if (!this.#payments) return undefined;
-    return await this.#payments.downstream.received(position);
+    return await this.#payments.downstream.received(Math.min(this.#acked, this.#payments.paidUpstream()));
   }
 
   /** Waits until the receiver's payments let `bytes` more through. */
@@ -326,6 +357,8 @@ class Carry {
   }
 
   end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#payments?.end();
   }
 }
