@@ -28,7 +28,7 @@ const STALL_MS = 90_000;
 /**
  * Turns the receiver's tab into a cheating payer: its payments go through a wrapper that keeps the first unit both
  * sides signed (`globalThis.firstAgreed`), past `stopAt` bytes hands over no more units, and with `tamper` changes
- * a byte of every payment's last signature (a lottery ticket's). The honest code is
+ * a byte of the first ticket's signature in every lottery payment. The honest code is
  * untouched; only what the tab sends changes, as a modified client's would.
  */
 async function cheat(page: Page, how: { stopAt?: number; tamper?: boolean } = {}): Promise<void> {
@@ -55,9 +55,13 @@ async function cheat(page: Page, how: { stopAt?: number; tamper?: boolean } = {}
                     if (stopAt !== null && position > stopAt) return undefined;
                     const payment = (await gate.received(position)) as { scheme: string; data: Uint8Array } | undefined;
                     if (!payment || !tamper) return payment;
-                    // A byte of the last signature changes: the message still reads, the ticket no longer verifies.
+                    // A byte of the first ticket's signature changes (its 65-byte string follows its 32-byte nonce):
+                    // the message still reads, and the first ticket of every message no longer verifies, even a
+                    // message that hands over earlier tickets again after a reconnection.
                     const data = payment.data.slice();
-                    data[data.length - 2] = (data[data.length - 2] as number) ^ 0xff;
+                    const nonce = data.findIndex((byte, i) => byte === 0x58 && data[i + 1] === 0x20);
+                    const signature = nonce + 2 + 32 + 2;
+                    data[signature + 10] = (data[signature + 10] as number) ^ 0xff;
                     return { ...payment, data };
                   },
                 };

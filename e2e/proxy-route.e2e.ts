@@ -97,12 +97,17 @@ describe("proxy route: a third tab carries a paid send between two tabs that can
       stallMs: STALL_MS,
     });
 
-    // The receiver's tab cannot reach the sender's directly; it knows the proxy tab as a peer that carries.
+    // The receiver's tab cannot reach the sender's directly (neither dial nor address works); it knows the proxy
+    // tab as a peer that carries.
     await to.evaluate((unreachable) => {
       const node = (globalThis as unknown as { tabula: { node: Record<string, unknown> } }).tabula.node;
-      const dial = (node.dialDirect as (...args: unknown[]) => Promise<unknown>).bind(node);
-      node.dialDirect = (peer: string, ...rest: unknown[]) =>
-        peer === unreachable ? Promise.reject(new Error("this peer cannot be reached directly")) : dial(peer, ...rest);
+      for (const method of ["dialDirect", "directTarget"]) {
+        const original = (node[method] as (...args: unknown[]) => Promise<unknown>).bind(node);
+        node[method] = (peer: string, ...rest: unknown[]) =>
+          peer === unreachable
+            ? Promise.reject(new Error("this peer cannot be reached directly"))
+            : original(peer, ...rest);
+      }
     }, senderId);
     await to.waitForFunction(
       (peer) =>
@@ -132,9 +137,15 @@ describe("proxy route: a third tab carries a paid send between two tabs that can
 
     // The receiver sees the route and its cost before a byte moves: 110 % of the sender's price, through a channel.
     const amount = (BigInt(FILE_BYTES) * PRICE_WEI + 999_999n) / 1_000_000n;
-    await to
-      .locator(`[data-testid="receive-route"][data-proxy-peer="${proxyId}"][data-proxy="${proxy}"]`)
-      .waitFor({ timeout: STALL_MS });
+    await untilStalled(
+      "the route through the proxy",
+      to.locator(`[data-testid="receive-route"][data-proxy-peer="${proxyId}"][data-proxy="${proxy}"]`),
+      {
+        progress: [markup(to, '[data-testid="receive"]', "the receive page")],
+        stallMs: STALL_MS,
+        explain: async () => (await to.getByTestId("receive").textContent()) ?? "",
+      },
+    );
     await to
       .locator(`[data-testid="receive-quote"][data-scheme="bandwidth"][data-cost="${routeLock(amount)}"]`)
       .waitFor({ timeout: STALL_MS });

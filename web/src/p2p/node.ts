@@ -114,8 +114,8 @@ export function browserLibp2pOptions(options: {
   localNetwork: boolean;
   hosting?: HostRole;
   carrier?: () => TransferCarrier | undefined;
-  /** A direct link to a peer (a sender a carried transfer comes from). */
-  directTarget?: (peer: string) => Promise<DialTarget>;
+  /** Opens (or reuses) a direct link to a peer (a sender a carried transfer comes from). */
+  directTarget?: (peer: string, options?: { signal?: AbortSignal }) => Promise<DialTarget>;
 }): Libp2pOptions<TabulaServices> {
   // The shard protocols never run over a relayed connection (128 KiB limit): callers dial the direct WebRTC link.
   const host = options.hosting;
@@ -198,11 +198,12 @@ export class TabulaNode extends EventTarget {
     await Promise.all([blockstore.open(), datastore.open()]);
     const light = createHeliaLight({ blockstore, datastore });
     const hosting = options.hosting?.({ blockstore, pins: light.pins });
-    // The proxy dials a carried transfer's sender as the node does any direct link, once the node exists.
+    // The proxy dials a carried transfer's sender as the node does any direct link (WebRTC through the relay, with
+    // the node's own dial timeout), once the node exists.
     let self: TabulaNode | undefined;
-    const directTarget = async (peer: string): Promise<DialTarget> => {
+    const directTarget = async (peer: string, options: { signal?: AbortSignal } = {}): Promise<DialTarget> => {
       if (!self) throw new Error("the peer has not started yet");
-      return await self.directTarget(peer);
+      return await self.dialDirect(peer, options.signal ? { signal: options.signal } : {});
     };
     const helia = withBitswap(
       withLibp2pLight(

@@ -178,20 +178,23 @@ export class Receiver extends EventTarget {
       if (ticket.terms && !this.#payments) {
         throw new TransferLinkError("it asks for payment, and this tab's chain has no payment channels");
       }
-      const peer = await this.#directTarget(ticket.peer);
       const carriers = await this.#routes(ticket, signal);
-      const receiveVia = async (via: string | undefined) =>
-        await this.#transfer.receive(
+      const receiveVia = async (via: string | undefined) => {
+        // A proxy is dialed first, with the node's patience for a link through the relay.
+        if (via) await this.#reach?.(via, signal);
+        return await this.#transfer.receive(
           ticket,
           { write: (file, offset, bytes) => (sink as SequentialSink).write(file, offset, bytes) },
           {
-            ...(via ? { via: { peer: via, target: await this.#directTarget(via) } } : {}),
+            ...(via
+              ? { via: { peer: via, target: await this.#directTarget(via) } }
+              : { peer: await this.#directTarget(ticket.peer) }),
             onRoute: (address) => set({ route: { peer: via as string, address } }),
             ...receiveOptions(),
           },
         );
+      };
       const receiveOptions = (): ReceiveOptions => ({
-        peer,
         signal,
         onOffer: async (files, terms) => {
           if (terms && !this.#payments) {
