@@ -128,15 +128,20 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         uint96 pricePerMB,
         uint96 lossToleranceBytes
     ) external nonReentrant returns (uint256 upstreamId) {
-        uint256 lockedAmount = uint256(amount) * PROXY_LOCK_PERCENT / 100;
-        uint256 upstreamPrice = uint256(pricePerMB) * PROXY_LOCK_PERCENT / 100;
-        if (lockedAmount > type(uint96).max || upstreamPrice > type(uint96).max) {
-            revert BandwidthChannelRouteTooLarge(amount, pricePerMB);
-        }
-        upstreamId =
-            _open(msg.sender, payerSigner, proxy, uint96(lockedAmount), uint96(upstreamPrice), lossToleranceBytes);
-        _routes[upstreamId] = Route({amount: amount, pricePerMB: pricePerMB, downstreamId: 0});
-        emit RouteOpened(upstreamId, msg.sender, proxy, amount);
+        upstreamId = _openRoute(proxy, payerSigner, amount, pricePerMB, lossToleranceBytes);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function openRouteWithPermit(
+        address proxy,
+        address payerSigner,
+        uint96 amount,
+        uint96 pricePerMB,
+        uint96 lossToleranceBytes,
+        PaymentFunding.Permit calldata permit
+    ) external nonReentrant returns (uint256 upstreamId) {
+        PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
+        upstreamId = _openRoute(proxy, payerSigner, amount, pricePerMB, lossToleranceBytes);
     }
 
     /// @inheritdoc IBandwidthChannel
@@ -145,15 +150,18 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
         nonReentrant
         returns (uint256 downstreamId)
     {
-        Channel storage upstream = _channels[upstreamId];
-        Route storage route = _routes[upstreamId];
-        if (route.amount == 0 || route.downstreamId != 0) revert BandwidthChannelInvalidRoute(upstreamId);
-        if (msg.sender != upstream.payee) revert BandwidthChannelNotPayee(upstreamId, msg.sender);
-        _requireStatus(upstreamId, upstream.status, Status.Active);
-        downstreamId = _lastChannelId + 1;
-        route.downstreamId = downstreamId;
-        _open(msg.sender, payerSigner, payee, route.amount, route.pricePerMB, upstream.lossToleranceBytes);
-        emit RouteLegOpened(upstreamId, downstreamId, payee);
+        downstreamId = _openRouteLeg(upstreamId, payee, payerSigner);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function openRouteLegWithPermit(
+        uint256 upstreamId,
+        address payee,
+        address payerSigner,
+        PaymentFunding.Permit calldata permit
+    ) external nonReentrant returns (uint256 downstreamId) {
+        PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
+        downstreamId = _openRouteLeg(upstreamId, payee, payerSigner);
     }
 
     /// @inheritdoc IBandwidthChannel
@@ -327,6 +335,39 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     /// @inheritdoc IBandwidthChannel
     function isBlacklisted(address by, address against) external view returns (bool) {
         return _distrusts[by][against];
+    }
+
+    function _openRoute(
+        address proxy,
+        address payerSigner,
+        uint96 amount,
+        uint96 pricePerMB,
+        uint96 lossToleranceBytes
+    ) private returns (uint256 upstreamId) {
+        uint256 lockedAmount = uint256(amount) * PROXY_LOCK_PERCENT / 100;
+        uint256 upstreamPrice = uint256(pricePerMB) * PROXY_LOCK_PERCENT / 100;
+        if (lockedAmount > type(uint96).max || upstreamPrice > type(uint96).max) {
+            revert BandwidthChannelRouteTooLarge(amount, pricePerMB);
+        }
+        upstreamId =
+            _open(msg.sender, payerSigner, proxy, uint96(lockedAmount), uint96(upstreamPrice), lossToleranceBytes);
+        _routes[upstreamId] = Route({amount: amount, pricePerMB: pricePerMB, downstreamId: 0});
+        emit RouteOpened(upstreamId, msg.sender, proxy, amount);
+    }
+
+    function _openRouteLeg(uint256 upstreamId, address payee, address payerSigner)
+        private
+        returns (uint256 downstreamId)
+    {
+        Channel storage upstream = _channels[upstreamId];
+        Route storage route = _routes[upstreamId];
+        if (route.amount == 0 || route.downstreamId != 0) revert BandwidthChannelInvalidRoute(upstreamId);
+        if (msg.sender != upstream.payee) revert BandwidthChannelNotPayee(upstreamId, msg.sender);
+        _requireStatus(upstreamId, upstream.status, Status.Active);
+        downstreamId = _lastChannelId + 1;
+        route.downstreamId = downstreamId;
+        _open(msg.sender, payerSigner, payee, route.amount, route.pricePerMB, upstream.lossToleranceBytes);
+        emit RouteLegOpened(upstreamId, downstreamId, payee);
     }
 
     function _open(

@@ -208,11 +208,29 @@ interface IBandwidthChannel {
         uint96 lossToleranceBytes
     ) external returns (uint256 upstreamId);
 
+    /// @notice {openRoute} after applying an EIP-2612 permit (for 110% of `amount`): one signature, one transaction.
+    function openRouteWithPermit(
+        address proxy,
+        address payerSigner,
+        uint96 amount,
+        uint96 pricePerMB,
+        uint96 lossToleranceBytes,
+        PaymentFunding.Permit calldata permit
+    ) external returns (uint256 upstreamId);
+
     /// @notice Called by the proxy itself on a confirmed route: opens the downstream leg proxy → `payee`, pulling
     /// the route's `amount` from the proxy; `payerSigner` signs the proxy's units on that leg, as in {open}.
     function openRouteLeg(uint256 upstreamId, address payee, address payerSigner)
         external
         returns (uint256 downstreamId);
+
+    /// @notice {openRouteLeg} after applying an EIP-2612 permit (for the route's amount).
+    function openRouteLegWithPermit(
+        uint256 upstreamId,
+        address payee,
+        address payerSigner,
+        PaymentFunding.Permit calldata permit
+    ) external returns (uint256 downstreamId);
 
     /// @notice The payee (or its ROLE_PAYEE operator) accepts the channel before the confirmation deadline and
     /// binds `payeeSigner` as the key that signs the payee's units: the payee or its live ROLE_PAYEE operator,

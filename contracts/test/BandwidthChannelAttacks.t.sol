@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {BandwidthChannel} from "../BandwidthChannel.sol";
 import {IBandwidthChannel} from "../interfaces/IBandwidthChannel.sol";
+import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {Token} from "../Token.sol";
 import {TestBase} from "./utils/Vm.sol";
@@ -223,6 +225,105 @@ contract BandwidthChannelAttacksTest is TestBase {
         vm.prank(stranger);
         try channels.blacklist(confirmed) {} catch {}
         vm.assertFalse(channels.isBlacklisted(stranger, payee), "blacklisted through a 1-wei channel");
+    }
+
+    // ---------------------------------------------------------------- 2b. a route funded by a permit
+
+    /// A route's upstream leg locks 110 % of its amount: a permit for the amount alone (what a payer reading only
+    /// the payee's price would sign) is refused by the token, and nothing moves.
+    function test_Attack_RoutePermitBelowTheLockIsRefused() public {
+        (address owner, uint256 ownerKey) = _fresh("route owner", 200 ether);
+        PaymentFunding.Permit memory permit = _permit(ownerKey, owner, 100 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IERC20Errors.ERC20InsufficientAllowance.selector, address(channels), 100 ether, 110 ether
+            )
+        );
+        vm.prank(owner);
+        channels.openRouteWithPermit(proxy, owner, 100 ether, uint96(PRICE), TOLERANCE, permit);
+        vm.assertEq(token.balanceOf(owner), 200 ether, "nothing pulled");
+
+        permit = _permit(ownerKey, owner, 110 ether);
+        vm.prank(owner);
+        uint256 up = channels.openRouteWithPermit(proxy, owner, 100 ether, uint96(PRICE), TOLERANCE, permit);
+        vm.assertEq(channels.getChannel(up).deposit, 110 ether);
+        vm.assertEq(channels.getRoute(up).amount, 100 ether);
+        vm.assertEq(token.balanceOf(owner), 90 ether);
+    }
+
+    /// A permit seen in the mempool funds only its signer: a stranger who submits it opens nothing with the
+    /// signer's tokens, and the signer's own call still opens once the stranger used the permit first.
+    function test_Attack_RoutePermitUsedByAStranger() public {
+        (address owner, uint256 ownerKey) = _fresh("route owner", 110 ether);
+        (address thief,) = _fresh("thief", 0);
+        PaymentFunding.Permit memory permit = _permit(ownerKey, owner, 110 ether);
+        vm.expectRevert();
+        vm.prank(thief);
+        channels.openRouteWithPermit(proxy, thief, 100 ether, uint96(PRICE), TOLERANCE, permit);
+        vm.assertEq(token.balanceOf(owner), 110 ether, "the stranger moved nothing");
+
+        token.permit(owner, address(channels), permit.value, permit.deadline, permit.v, permit.r, permit.s);
+        vm.prank(owner);
+        uint256 up = channels.openRouteWithPermit(proxy, owner, 100 ether, uint96(PRICE), TOLERANCE, permit);
+        vm.assertEq(channels.getChannel(up).payer, owner);
+        vm.assertEq(token.balanceOf(owner), 0);
+    }
+
+    /// Only the route's proxy opens its downstream leg with a permit, once, for the route's amount: the payer (who
+    /// would then choose the payee and the key that signs the proxy's units) is refused, and so is a second leg.
+    function test_Attack_RouteLegByPermitFromAnyoneButTheProxy() public {
+        (address carrier, uint256 carrierKey) = _fresh("carrier", 100 ether);
+        vm.prank(payer);
+        uint256 up = channels.openRoute(carrier, payer, 100 ether, uint96(PRICE), TOLERANCE);
+        vm.prank(carrier);
+        channels.confirm(up, carrier);
+
+        (address other, uint256 otherKey) = _fresh("other", 100 ether);
+        PaymentFunding.Permit memory otherPermit = _permit(otherKey, other, 100 ether);
+        vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelNotPayee.selector, up, other));
+        vm.prank(other);
+        channels.openRouteLegWithPermit(up, other, other, otherPermit);
+
+        PaymentFunding.Permit memory short = _permit(carrierKey, carrier, 99 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(channels), 99 ether, 100 ether)
+        );
+        vm.prank(carrier);
+        channels.openRouteLegWithPermit(up, payee, carrier, short);
+
+        PaymentFunding.Permit memory full = _permit(carrierKey, carrier, 100 ether);
+        vm.prank(carrier);
+        uint256 down = channels.openRouteLegWithPermit(up, payee, carrier, full);
+        vm.assertEq(channels.getRoute(up).downstreamId, down);
+        vm.assertEq(channels.getChannel(down).deposit, 100 ether);
+        vm.assertEq(token.balanceOf(carrier), 0);
+        full = _permit(carrierKey, carrier, 100 ether);
+        vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidRoute.selector, up));
+        vm.prank(carrier);
+        channels.openRouteLegWithPermit(up, payee, carrier, full);
+    }
+
+    function _fresh(string memory name, uint256 balance) private returns (address account, uint256 key) {
+        key = uint256(keccak256(bytes(name)));
+        account = vm.addr(key);
+        if (balance > 0) token.transfer(account, balance);
+    }
+
+    function _permit(uint256 key, address owner, uint256 value) private view returns (PaymentFunding.Permit memory) {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                address(channels),
+                value,
+                token.nonces(owner),
+                deadline
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(key, keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash)));
+        return PaymentFunding.Permit(value, deadline, v, r, s);
     }
 
     // ---------------------------------------------------------------- 5. watchtower

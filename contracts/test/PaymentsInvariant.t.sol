@@ -30,6 +30,7 @@ contract PaymentsHandler is TestBase {
     uint256[ACTORS] internal keys = [uint256(0xA1), 0xB2, 0xC3, 0xD4];
     address[ACTORS] public actors;
     uint256[] public bandwidthIds;
+    uint256[] public routeIds;
     bytes32[] public hashChainIds;
     bytes32[] public merkleIds;
     uint256[] public lotIds;
@@ -96,6 +97,31 @@ contract PaymentsHandler is TestBase {
         bandwidthIds.push(
             bandwidth.open(payee, payer, uint96(bound(deposit, 1, 50 ether)), uint96(bound(price, 1, 5 ether)), uint96(bound(tolerance, 0, 3 * MB)))
         );
+    }
+
+    /// @dev A route a → b, its upstream leg one more bandwidth channel (so every other step reaches it too).
+    function bwOpenRoute(uint256 a, uint256 b, uint256 amount, uint256 price, uint256 tolerance) external {
+        (address payer, address proxy) = _pair(a, b);
+        vm.prank(payer);
+        uint256 up = bandwidth.openRoute(
+            proxy, payer, uint96(bound(amount, 1, 40 ether)), uint96(bound(price, 1, 5 ether)), uint96(bound(tolerance, 0, 3 * MB))
+        );
+        bandwidthIds.push(up);
+        routeIds.push(up);
+    }
+
+    /// @dev The proxy of route i opens its leg to actor c (which may be the route's payer).
+    function bwOpenRouteLeg(uint256 i, uint256 c) external {
+        if (routeIds.length == 0) return;
+        uint256 up = routeIds[i % routeIds.length];
+        address proxy = bandwidth.getChannel(up).payee;
+        address payee = actors[c % ACTORS];
+        vm.prank(proxy);
+        bandwidthIds.push(bandwidth.openRouteLeg(up, payee, proxy));
+    }
+
+    function routeCount() external view returns (uint256) {
+        return routeIds.length;
     }
 
     function bwConfirm(uint256 i) external {
@@ -463,7 +489,7 @@ contract PaymentsInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory s = new bytes4[](31);
+        bytes4[] memory s = new bytes4[](33);
         s[0] = PaymentsHandler.passTime.selector;
         s[1] = PaymentsHandler.bwOpen.selector;
         s[2] = PaymentsHandler.bwConfirm.selector;
@@ -495,6 +521,8 @@ contract PaymentsInvariantTest is TestBase {
         s[28] = PaymentsHandler.bwClaim.selector;
         s[29] = PaymentsHandler.ltCover.selector;
         s[30] = PaymentsHandler.ltClaimCover.selector;
+        s[31] = PaymentsHandler.bwOpenRoute.selector;
+        s[32] = PaymentsHandler.bwOpenRouteLeg.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), s);
     }
@@ -537,6 +565,27 @@ contract PaymentsInvariantTest is TestBase {
             }
             vm.assertEq(bandwidth.openChannelsOf(payee), earning, "open channel count");
             vm.assertLe(earning, bandwidth.MAX_OPEN_CHANNELS_PER_PAYEE(), "more than 5 earning channels");
+        }
+    }
+
+    /// A route's upstream leg locks and charges 110 % of what its downstream leg locks and charges, and a route has
+    /// at most one downstream leg, opened by the proxy from its own tokens.
+    /// forge-config: default.invariant.runs = 32
+    /// forge-config: default.invariant.depth = 80
+    function invariantRoutesLockTheirFee() public view {
+        BandwidthChannel bandwidth = handler.bandwidth();
+        for (uint256 i = 0; i < handler.routeCount(); i++) {
+            uint256 up = handler.routeIds(i);
+            IBandwidthChannel.Route memory route = bandwidth.getRoute(up);
+            IBandwidthChannel.Channel memory upstream = bandwidth.getChannel(up);
+            vm.assertEq(upstream.deposit, uint256(route.amount) * 110 / 100, "upstream lock");
+            vm.assertEq(upstream.pricePerMB, uint256(route.pricePerMB) * 110 / 100, "upstream price");
+            if (route.downstreamId == 0) continue;
+            IBandwidthChannel.Channel memory downstream = bandwidth.getChannel(route.downstreamId);
+            vm.assertEq(downstream.payer, upstream.payee, "the proxy pays the downstream leg");
+            vm.assertEq(downstream.deposit, route.amount, "downstream lock");
+            vm.assertEq(downstream.pricePerMB, route.pricePerMB, "downstream price");
+            vm.assertEq(bandwidth.getRoute(route.downstreamId).amount, 0, "a leg is no route");
         }
     }
 

@@ -1,16 +1,15 @@
 /**
  * A proxy route payer → proxy → payee over two bandwidth channels (Tachyon's proxy hop): the payer locks 110 % of
  * what the payee is owed on the upstream leg, at 110 % of the payee's price, and the proxy opens the downstream leg
- * to the payee with the route's amount, keeping the 10 % as its fee. Neither call takes a permit, so each first sets
- * the allowance it spends: two transactions.
+ * to the payee with the route's amount, keeping the 10 % as its fee. Each leg is funded by a permit: one signature,
+ * one transaction.
  */
 import { type Account, type Address, type Hash, parseEventLogs, type TransactionReceipt } from "viem";
 import { readContract } from "viem/actions";
 import { deployedContract } from "../chain.ts";
 import type { TabulaClient } from "../client.ts";
 import { NoAccountError } from "../errors.ts";
-import { waitForSuccess } from "../receipt.ts";
-import { approve } from "../token/approve.ts";
+import { signPermit } from "../token/sign-permit.ts";
 import { writeTabula } from "../write.ts";
 import { bandwidthErrors } from "./errors.ts";
 
@@ -41,25 +40,28 @@ export interface OpenRouteParameters {
   /** The payee's price per MB: the upstream leg charges 110 % of it. */
   pricePerMB: bigint;
   lossToleranceBytes: bigint;
+  /** The permit's deadline (unix s, chain time). */
+  deadline: bigint;
   account?: Account | Address;
 }
 
-/** Opens the upstream leg of a route through `proxy`: sets the allowance, then opens (two transactions). */
+/** Opens the upstream leg of a route through `proxy`, its 110 % lock pulled with a permit: one signature, one transaction. */
 export async function openRoute(client: TabulaClient, parameters: OpenRouteParameters): Promise<Hash> {
   const contract = deployedContract(client.chain, "BandwidthChannel");
   const account = parameters.account ?? client.account;
   if (!account) throw new NoAccountError({ action: "Opening a proxy route" });
-  const allowed = await approve(client, { spender: contract.address, value: routeLock(parameters.amount), account });
-  await waitForSuccess(client, { hash: allowed, what: "Allowing the route's lock" });
+  const value = routeLock(parameters.amount);
+  const permit = await signPermit(client, { spender: contract.address, value, deadline: parameters.deadline, account });
   return await writeTabula(client, {
     contract: "BandwidthChannel",
-    functionName: "openRoute",
+    functionName: "openRouteWithPermit",
     args: [
       parameters.proxy,
       parameters.payerSigner,
       parameters.amount,
       parameters.pricePerMB,
       parameters.lossToleranceBytes,
+      { value, deadline: parameters.deadline, v: permit.v, r: permit.r, s: permit.s },
     ],
     account,
     errors: bandwidthErrors,
@@ -73,21 +75,28 @@ export interface OpenRouteLegParameters {
   payerSigner: Address;
   /** The route's amount (pulled from the proxy). */
   amount: bigint;
+  /** The permit's deadline (unix s, chain time). */
+  deadline: bigint;
   /** The proxy: the upstream leg's payee, whose tokens fund the downstream leg. */
   account?: Account | Address;
 }
 
-/** The proxy opens the downstream leg of a confirmed route: sets the allowance, then opens (two transactions). */
+/** The proxy opens the downstream leg of a confirmed route, funded with a permit: one signature, one transaction. */
 export async function openRouteLeg(client: TabulaClient, parameters: OpenRouteLegParameters): Promise<Hash> {
   const contract = deployedContract(client.chain, "BandwidthChannel");
   const account = parameters.account ?? client.account;
   if (!account) throw new NoAccountError({ action: "Opening a route's downstream leg" });
-  const allowed = await approve(client, { spender: contract.address, value: parameters.amount, account });
-  await waitForSuccess(client, { hash: allowed, what: "Allowing the route's downstream leg" });
+  const { amount: value, deadline } = parameters;
+  const permit = await signPermit(client, { spender: contract.address, value, deadline, account });
   return await writeTabula(client, {
     contract: "BandwidthChannel",
-    functionName: "openRouteLeg",
-    args: [parameters.upstreamId, parameters.payee, parameters.payerSigner],
+    functionName: "openRouteLegWithPermit",
+    args: [
+      parameters.upstreamId,
+      parameters.payee,
+      parameters.payerSigner,
+      { value, deadline, v: permit.v, r: permit.r, s: permit.s },
+    ],
     account,
     errors: bandwidthErrors,
   });

@@ -81,7 +81,7 @@ export class BandwidthPayer implements SchemePayer {
   /**
    * Opens a route to the terms' payee through `proxy` (whose owner carries the bytes): the upstream leg locks 110 %
    * of what `totalBytes` cost at the payee's price, at 110 % of that price, and pays the proxy, which pays the
-   * payee on a leg of its own. Two transactions (the allowance, the route). Bytes are paid for only once the chain
+   * payee on a leg of its own. One permit signature, one transaction. Bytes are paid for only once the chain
    * shows the proxy's leg paying the link's payee.
    */
   static async openRoute(parts: OpenBandwidthParts & { proxy: Address }): Promise<BandwidthPayer> {
@@ -90,12 +90,14 @@ export class BandwidthPayer implements SchemePayer {
     const upstreamTerms: PaymentTerms = { ...terms, payee: proxy, pricePerMB: routeLock(terms.pricePerMB) };
     const amount = transferCost(terms, parts.totalBytes, "bandwidth");
     await assertCanPay(reader, owner.account.address, upstreamTerms, parts.totalBytes);
+    const now = (await getBlock(reader)).timestamp;
     const hash = await openRoute(owner, {
       proxy,
       payerSigner: parts.operator.address,
       amount,
       pricePerMB: terms.pricePerMB,
       lossToleranceBytes: PAYER_TOLERANCE_BYTES,
+      deadline: now + OPEN_PERMIT_SECONDS,
     });
     const receipt = await waitForSuccess(reader, { hash, what: "Opening the proxy route" });
     const channelId = openedChannelId(reader, receipt);

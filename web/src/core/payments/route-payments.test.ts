@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type Address, parseEther } from "viem";
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+import { getTransactionCount } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
 import { closeChannel, settleChannel } from "../../chain/bandwidth/channel-actions.ts";
@@ -76,6 +77,7 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       OperatorRole.Payer | OperatorRole.Payee,
       "carrying transfers",
     );
+    const sentBefore = await getTransactionCount(reader, { address: payer.address });
     const paying = await BandwidthPayer.openRoute({
       reader,
       owner: owned(payer),
@@ -84,7 +86,8 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       totalBytes: total,
       proxy: proxy.address,
     });
-    return { reader, payeeSide, earning, paying };
+    const payerTransactions = (await getTransactionCount(reader, { address: payer.address })) - sentBefore;
+    return { reader, payeeSide, earning, paying, payerTransactions };
   }
 
   it("carries 12 MiB: every leg settles to the exact price of the bytes, and the proxy keeps its 10 %", async () => {
@@ -96,7 +99,9 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       proxy.address,
       channels,
     );
-    const { reader, payeeSide, earning, paying } = await openRoute(TOTAL);
+    const { reader, payeeSide, earning, paying, payerTransactions } = await openRoute(TOTAL);
+    // The payer's lock is one permit and one transaction.
+    expect(payerTransactions).toBe(1);
     const amount = transferCost({ pricePerMB: PRICE }, TOTAL);
     expect(await getRoute(reader, { upstreamId: paying.channelId })).toEqual({
       amount,
@@ -104,6 +109,7 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       downstreamId: 0n,
     });
     const payerGate = paying.gate();
+    const proxySentBefore = await getTransactionCount(reader, { address: proxy.address });
     const carrier = await RouteProxy.open(
       { reader, owner: owned(proxy), operator: proxyKey },
       payerGate.opening,
@@ -111,6 +117,8 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       { receiver: "payer", signal: AbortSignal.timeout(60_000) },
     );
     expect(carrier.totalBytes).toBeGreaterThanOrEqual(TOTAL);
+    // The proxy's owner funds its leg with one permit and one transaction (its key confirms the upstream leg).
+    expect((await getTransactionCount(reader, { address: proxy.address })) - proxySentBefore).toBe(1);
     const legGate = carrier.downstream.gate();
     const payeeGate = await earning.admit(legGate.opening, {
       receiver: "proxy",

@@ -7,6 +7,7 @@
  * is its fee and the most it can lose is the credit.
  */
 import type { Account, Address, Hash, LocalAccount } from "viem";
+import { getBlock } from "viem/actions";
 import { getChannel } from "../../chain/bandwidth/channel.ts";
 import { getRoute, openedLegId, openRouteLeg, type RouteInfo, routeLock } from "../../chain/bandwidth/route.ts";
 import { deployedContract } from "../../chain/chain.ts";
@@ -18,6 +19,7 @@ import { decodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/p
 import type { PayeeGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { BandwidthPayee, type PayeeChannel } from "./bandwidth-payee.ts";
 import { BandwidthPayer, type PayerChannel } from "./bandwidth-payer.ts";
+import { OPEN_PERMIT_SECONDS } from "./cost.ts";
 import { paymentMessage } from "./payment-message.ts";
 import { isRouteProof } from "./route-proof.ts";
 
@@ -124,6 +126,7 @@ export class RouteProxy {
       payee: target.payee,
       payerSigner: operator.address,
       amount: route.amount,
+      deadline: (await getBlock(reader)).timestamp + OPEN_PERMIT_SECONDS,
     });
     const receipt = await waitForSuccess(reader, { hash: legTx, what: "Opening the route's leg to the payee" });
     const downstream = BandwidthPayer.of(
