@@ -44,6 +44,8 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     uint256 public constant LINK_INTERVAL_BYTES = 5 * BYTES_PER_MB;
     /// @notice A route's upstream leg locks and prices this percentage of the downstream amount.
     uint256 public constant PROXY_LOCK_PERCENT = 110;
+    /// @notice Most channels one batch opens (a download pays at most one host per shard it reads).
+    uint256 public constant MAX_BATCH_OPENINGS = 32;
     /// @notice Most a one-sided claim's sequence may exceed the highest sequence the other side signed.
     uint64 public constant MAX_CLAIM_SEQUENCE_STEP = 2;
     /// @notice Smallest deposit of a confirmed channel through which one side may blacklist the other.
@@ -118,6 +120,21 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     ) external nonReentrant returns (uint256 channelId) {
         PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
         channelId = _open(msg.sender, payerSigner, payee, deposit, pricePerMB, lossToleranceBytes);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function openBatch(Opening[] calldata openings) external nonReentrant returns (uint256 firstChannelId) {
+        firstChannelId = _openBatch(openings);
+    }
+
+    /// @inheritdoc IBandwidthChannel
+    function openBatchWithPermit(Opening[] calldata openings, PaymentFunding.Permit calldata permit)
+        external
+        nonReentrant
+        returns (uint256 firstChannelId)
+    {
+        PaymentFunding.applyPermit(address(_token), msg.sender, address(this), permit);
+        firstChannelId = _openBatch(openings);
     }
 
     /// @inheritdoc IBandwidthChannel
@@ -335,6 +352,16 @@ contract BandwidthChannel is IBandwidthChannel, EIP712, ReentrancyGuardTransient
     /// @inheritdoc IBandwidthChannel
     function isBlacklisted(address by, address against) external view returns (bool) {
         return _distrusts[by][against];
+    }
+
+    function _openBatch(Opening[] calldata openings) private returns (uint256 firstChannelId) {
+        uint256 count = openings.length;
+        if (count == 0 || count > MAX_BATCH_OPENINGS) revert BandwidthChannelInvalidBatch(count);
+        firstChannelId = _lastChannelId + 1;
+        for (uint256 i = 0; i < count; i++) {
+            Opening calldata o = openings[i];
+            _open(msg.sender, o.payerSigner, o.payee, o.deposit, o.pricePerMB, o.lossToleranceBytes);
+        }
     }
 
     function _openRoute(

@@ -153,7 +153,8 @@ describe("paid download: hosts that charge per MB served, a reader that pays eac
     assert.equal(got.length, FILE_BYTES);
     assert.equal(sha256(got), sha256(original), "byte-identical");
 
-    // Four hosts streamed a shard each, each through a channel of its own, opened by the reader's wallet.
+    // Four hosts streamed a shard each, each through a channel of its own, all four opened by the reader's wallet
+    // in one transaction (one signature for the download).
     const fetches = await reader.locator('[data-testid="host-fetch"][data-state="done"]').evaluateAll((els) =>
       els.map((el) => ({
         host: el.getAttribute("data-host") ?? "",
@@ -164,14 +165,18 @@ describe("paid download: hosts that charge per MB served, a reader that pays eac
     );
     assert.equal(fetches.length, 4, "one stream per shard the decoder needs");
     assert.equal(new Set(fetches.map((f) => f.host)).size, 4);
+    assert.equal(new Set(fetches.map((f) => f.tx)).size, 1, "the hosts' channels opened in one transaction");
+    const receipt = await chain.getTransactionReceipt({ hash: fetches[0]?.tx as `0x${string}` });
+    assert.equal(receipt.from.toLowerCase(), payer.toLowerCase(), "the reader's wallet opened them");
+    const events = parseEventLogs({ abi: bandwidthChannelAbi, logs: receipt.logs, eventName: "ChannelOpened" });
+    assert.equal(events.length, 4, "one channel per host, no more");
     const opened: bigint[] = [];
     for (const fetch of fetches) {
       assert.equal(fetch.scheme, "bandwidth");
-      const receipt = await chain.getTransactionReceipt({ hash: fetch.tx });
-      const [event] = parseEventLogs({ abi: bandwidthChannelAbi, logs: receipt.logs, eventName: "ChannelOpened" });
-      assert.equal(event?.args.payer, payer);
-      assert.equal(event?.args.payee, ownerOf.get(fetch.host), "the channel pays the host that served");
-      opened.push(event?.args.channelId as bigint);
+      const event = events.find((e) => e.args.payee === ownerOf.get(fetch.host));
+      assert.ok(event, `a channel pays host ${fetch.host.slice(-8)}, which served`);
+      assert.equal(event.args.payer, payer);
+      opened.push(event.args.channelId as bigint);
     }
 
     // Each host closed its channel when its fetch ended; after the challenge window its tab settles on its own.

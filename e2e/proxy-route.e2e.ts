@@ -92,10 +92,14 @@ describe("proxy route: a third tab carries a paid send between two tabs that can
     // The proxy tab switches carrying on (its key is authorized to be paid and to pay: one transaction).
     await via.getByRole("link", { name: "Money" }).click();
     await via.getByTestId("carry-transfers").check();
-    await untilStalled("the proxy switching carrying on", via.locator('[data-testid="carry-status"][data-on="true"]'), {
-      progress: [attributes(via, '[data-testid="carry-status"]', ["data-busy"], "the carry switch")],
-      stallMs: STALL_MS,
-    });
+    await untilStalled(
+      "the proxy switching carrying on",
+      via.locator('[data-testid="carry-status"][data-active="true"]'),
+      {
+        progress: [attributes(via, '[data-testid="carry-status"]', ["data-busy"], "the carry switch")],
+        stallMs: STALL_MS,
+      },
+    );
 
     // The receiver's tab cannot reach the sender's directly (neither dial nor address works); it knows the proxy
     // tab as a peer that carries.

@@ -43,6 +43,15 @@ interface IBandwidthChannel {
     }
 
     /// @notice A channel as stored (six slots; confirm writes only the first).
+    /// @notice One channel of a batch opened in one transaction ({openBatch}): the arguments of {open}.
+    struct Opening {
+        address payee;
+        address payerSigner;
+        uint96 deposit;
+        uint96 pricePerMB;
+        uint96 lossToleranceBytes;
+    }
+
     struct Channel {
         /// @dev The key that signs the payee's units, bound at confirm (zero before): the payee or its ROLE_PAYEE
         /// operator.
@@ -178,6 +187,8 @@ interface IBandwidthChannel {
     /// @notice A route's upstream lock or price (110 % of `amount` and `pricePerMB`) does not fit the stored type
     /// (uint96).
     error BandwidthChannelRouteTooLarge(uint256 amount, uint256 pricePerMB);
+    /// @notice A batch opens at least one channel and at most `MAX_BATCH_OPENINGS`.
+    error BandwidthChannelInvalidBatch(uint256 openings);
 
     /// @notice Opens a channel to `payee`, pulling `deposit` tokens from the caller (the payer, never an operator:
     /// opening moves the owner's money). `payerSigner` is bound as the key that signs the payer's units: the
@@ -195,6 +206,15 @@ interface IBandwidthChannel {
         uint96 lossToleranceBytes,
         PaymentFunding.Permit calldata permit
     ) external returns (uint256 channelId);
+
+    /// @notice Opens each of `openings` as {open} would, in order, with consecutive ids from the one returned: a
+    /// download pays several hosts in one transaction. One refused opening refuses the whole batch.
+    function openBatch(Opening[] calldata openings) external returns (uint256 firstChannelId);
+
+    /// @notice {openBatch} after applying one EIP-2612 permit for the sum of the deposits.
+    function openBatchWithPermit(Opening[] calldata openings, PaymentFunding.Permit calldata permit)
+        external
+        returns (uint256 firstChannelId);
 
     /// @notice Opens the upstream leg of a route payer → proxy → payee for `amount` at `pricePerMB`: the caller
     /// locks 110% of `amount` for the proxy, whose upstream price is 110% of `pricePerMB`; the proxy pays the

@@ -303,6 +303,71 @@ contract BandwidthChannelAttacksTest is TestBase {
         channels.openRouteLegWithPermit(up, payee, carrier, full);
     }
 
+    // ---------------------------------------------------------------- 2c. many channels in one transaction
+
+    /// A download pays several hosts at once: one permit for the sum, one transaction. A permit short of the sum,
+    /// one refused opening among them, or more than a payee may hold: the whole batch is refused, nothing moves.
+    function test_Attack_ABatchIsWholeOrNothing() public {
+        (address owner, uint256 ownerKey) = _fresh("reader", 100 ether);
+        IBandwidthChannel.Opening[] memory openings = new IBandwidthChannel.Opening[](3);
+        openings[0] = IBandwidthChannel.Opening(payee, owner, 30 ether, uint96(PRICE), TOLERANCE);
+        openings[1] = IBandwidthChannel.Opening(proxy, owner, 30 ether, uint96(PRICE), TOLERANCE);
+        openings[2] = IBandwidthChannel.Opening(stranger, owner, 30 ether, uint96(PRICE), TOLERANCE);
+
+        PaymentFunding.Permit memory short = _permit(ownerKey, owner, 60 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(channels), 0, 30 ether)
+        );
+        vm.prank(owner);
+        channels.openBatchWithPermit(openings, short);
+        vm.assertEq(token.balanceOf(owner), 100 ether, "a short permit moves nothing");
+
+        openings[1].payee = owner;
+        PaymentFunding.Permit memory full = _permit(ownerKey, owner, 90 ether);
+        vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidPayee.selector, owner));
+        vm.prank(owner);
+        channels.openBatchWithPermit(openings, full);
+        vm.assertEq(token.balanceOf(owner), 100 ether, "one bad opening moves nothing");
+
+        openings[1].payee = proxy;
+        vm.prank(owner);
+        uint256 first = channels.openBatchWithPermit(openings, full);
+        vm.assertEq(token.balanceOf(owner), 10 ether);
+        for (uint256 i = 0; i < 3; i++) {
+            IBandwidthChannel.Channel memory c = channels.getChannel(first + i);
+            vm.assertEq(c.payer, owner);
+            vm.assertEq(c.payee, openings[i].payee);
+            vm.assertEq(c.deposit, 30 ether);
+        }
+    }
+
+    /// A batch is no way around the rules of one opening: an operator cannot fund it with its owner's tokens, a key
+    /// the payer never authorized cannot be bound in it, and an empty or oversized batch is refused by name.
+    function test_Attack_ABatchBendsNoRuleOfOneOpening() public {
+        IBandwidthChannel.Opening[] memory openings = new IBandwidthChannel.Opening[](1);
+        openings[0] = IBandwidthChannel.Opening(payee, stranger, 10 ether, uint96(PRICE), TOLERANCE);
+        vm.expectRevert(
+            abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelNotOperator.selector, payer, stranger, uint8(4))
+        );
+        vm.prank(payer);
+        channels.openBatch(openings);
+
+        (address operatorKey,) = _fresh("operator without tokens", 0);
+        openings[0].payerSigner = operatorKey;
+        vm.expectRevert();
+        vm.prank(operatorKey);
+        channels.openBatch(openings);
+
+        vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidBatch.selector, 0));
+        vm.prank(payer);
+        channels.openBatch(new IBandwidthChannel.Opening[](0));
+        uint256 tooMany = channels.MAX_BATCH_OPENINGS() + 1;
+        vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidBatch.selector, tooMany));
+        vm.prank(payer);
+        channels.openBatch(new IBandwidthChannel.Opening[](tooMany));
+        vm.assertEq(token.balanceOf(address(channels)), 0, "nothing opened");
+    }
+
     function _fresh(string memory name, uint256 balance) private returns (address account, uint256 key) {
         key = uint256(keccak256(bytes(name)));
         account = vm.addr(key);

@@ -99,6 +99,21 @@ contract PaymentsHandler is TestBase {
         );
     }
 
+    /// @dev Two channels from one payer in one transaction, to the two actors after it.
+    function bwOpenBatch(uint256 a, uint256 deposit, uint256 price) external {
+        address payer = actors[a % ACTORS];
+        IBandwidthChannel.Opening[] memory openings = new IBandwidthChannel.Opening[](2);
+        for (uint256 k = 0; k < 2; k++) {
+            openings[k] = IBandwidthChannel.Opening(
+                actors[(a + 1 + k) % ACTORS], payer, uint96(bound(deposit, 1, 30 ether)), uint96(bound(price, 1, 5 ether)), uint96(MB)
+            );
+        }
+        vm.prank(payer);
+        uint256 first = bandwidth.openBatch(openings);
+        bandwidthIds.push(first);
+        bandwidthIds.push(first + 1);
+    }
+
     /// @dev A route a → b, its upstream leg one more bandwidth channel (so every other step reaches it too).
     function bwOpenRoute(uint256 a, uint256 b, uint256 amount, uint256 price, uint256 tolerance) external {
         (address payer, address proxy) = _pair(a, b);
@@ -489,7 +504,7 @@ contract PaymentsInvariantTest is TestBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory s = new bytes4[](33);
+        bytes4[] memory s = new bytes4[](34);
         s[0] = PaymentsHandler.passTime.selector;
         s[1] = PaymentsHandler.bwOpen.selector;
         s[2] = PaymentsHandler.bwConfirm.selector;
@@ -523,6 +538,7 @@ contract PaymentsInvariantTest is TestBase {
         s[30] = PaymentsHandler.ltClaimCover.selector;
         s[31] = PaymentsHandler.bwOpenRoute.selector;
         s[32] = PaymentsHandler.bwOpenRouteLeg.selector;
+        s[33] = PaymentsHandler.bwOpenBatch.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), s);
     }

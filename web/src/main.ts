@@ -189,17 +189,26 @@ async function boot(): Promise<void> {
           store: await ChannelsDB.open(`${storeName}-channels`),
         })
       : undefined;
-  carrying = transferPayments ? new Carrying(transferPayments) : undefined;
-  // A host charges its price for downloads once a wallet can be paid; each fetch settles on its own.
+  carrying = transferPayments
+    ? new Carrying(transferPayments, {
+        ...(stored.carry ? { wanted: true } : {}),
+        onWanted: (carry) => void profile.update({ carry }),
+      })
+    : undefined;
+  // A host charges its price for downloads once a wallet can be paid; each fetch settles on its own. Carrying
+  // follows the wallet too.
   if (transferPayments) {
     let payingTo: string | undefined;
-    account.addEventListener("change", () => {
+    const followWallet = () => {
       const { address, status, wrongChain } = account.snapshot;
       const owner = status === "connected" && !wrongChain ? address : undefined;
+      void carrying?.ownerChanged(owner);
       if (owner === payingTo) return;
       payingTo = owner;
       void host.takePayments(owner ? (price) => transferPayments.payee(price, { settleEach: true }) : undefined);
-    });
+    };
+    account.addEventListener("change", followWallet);
+    followWallet();
   }
   // Where the chain has a market, a share link's file is found at the hosts of its deals too, and files can be
   // placed for pay: the connected wallet escrows the deals, the market's registry names the staked hosts.
@@ -207,8 +216,9 @@ async function boot(): Promise<void> {
   const myNetworkFiles = new NetworkFiles(
     {
       ...tabNetworkParts(node, knownHosts),
-      // Hosts that charge for their pieces are paid per fetch, in the first scheme both take.
-      ...(transferPayments ? { payRetrieval: (terms, totalBytes) => transferPayments.payer(terms, totalBytes) } : {}),
+      // Hosts that charge for their pieces are paid per fetch, in the first scheme both take: a download's hosts
+      // together, with one signature.
+      ...(transferPayments ? { payRetrieval: (requests) => transferPayments.payers(requests) } : {}),
       db,
       codec: () => (repairPool ??= new WorkerPool({ size: 2 })),
       ...(chain.contracts.StorageMarket

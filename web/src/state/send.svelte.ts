@@ -13,6 +13,14 @@ import type { FileWriter } from "../core/send/sinks.ts";
 
 export type { ChannelRecord, FileWriter, IncomingTransfer, OutgoingShare, SchemeTotals, TransferScheme };
 
+/** The carry switch: switched on (kept across reloads), carrying now, or waiting for a wallet to carry with. */
+export interface CarryState {
+  on: boolean;
+  active: boolean;
+  waiting: boolean;
+  busy: boolean;
+  error?: string;
+}
 export class SendState {
   readonly #sender: Sender;
   readonly #receiver: Receiver;
@@ -23,7 +31,7 @@ export class SendState {
 
   readonly #payments: TransferPayments | undefined;
   readonly #carrying: Carrying | undefined;
-  #carry = $state<{ on: boolean; busy: boolean; error?: string } | undefined>();
+  #carry = $state<CarryState | undefined>();
 
   constructor(sender: Sender, receiver: Receiver, payments?: TransferPayments, carrying?: Carrying) {
     this.#payments = payments;
@@ -32,6 +40,8 @@ export class SendState {
       const carried = () => {
         this.#carry = {
           on: carrying.on,
+          active: carrying.carrier !== undefined,
+          waiting: carrying.waiting,
           busy: carrying.busy,
           ...(carrying.error ? { error: carrying.error } : {}),
         };
@@ -79,7 +89,7 @@ export class SendState {
     return this.#sender.schemes;
   }
   /** Whether this tab carries paid transfers for others (absent where the chain has no payment channels). */
-  get carry(): { on: boolean; busy: boolean; error?: string } | undefined {
+  get carry(): CarryState | undefined {
     return this.#carry;
   }
 

@@ -1,7 +1,8 @@
 import { type DBSchema, openDB } from "idb";
 
 /**
- * A profile is what makes a tab the same peer after a reload: its libp2p key and its burner wallet key. Several tabs
+ * A profile is what makes a tab the same peer after a reload: its libp2p key, its burner wallet key and whether it
+ * carries paid transfers. Several tabs
  * of one browser share IndexedDB, so each open tab holds one numbered profile slot under a Web Lock; a reloaded tab
  * gets the lowest free slot back, which is the one it had.
  */
@@ -10,6 +11,8 @@ interface ProfileRecord {
   peerKey?: Uint8Array;
   /** Burner account private key (local chains only). */
   burnerKey?: `0x${string}`;
+  /** The user switched on carrying paid transfers for other peers (kept across reloads). */
+  carry?: boolean;
 }
 
 interface ProfileDB extends DBSchema {

@@ -46,6 +46,51 @@ export async function openChannel(client: TabulaClient, parameters: OpenChannelP
   });
 }
 
+/** One channel of a batch: the terms of {@link openChannel} without the permit. */
+export type ChannelOpening = Omit<OpenChannelParameters, "deadline" | "account">;
+
+/** `BandwidthChannel.MAX_BATCH_OPENINGS`: most channels one batch opens. */
+export const MAX_BATCH_OPENINGS = 32;
+
+/**
+ * Opens every channel of `openings` (at most {@link MAX_BATCH_OPENINGS}) in one transaction, their deposits pulled
+ * with one permit for the sum: one signature, one transaction.
+ */
+export async function openChannels(
+  client: TabulaClient,
+  parameters: { openings: readonly ChannelOpening[]; deadline: bigint; account?: Account | Address },
+): Promise<Hash> {
+  const contract = deployedContract(client.chain, "BandwidthChannel");
+  const account = parameters.account ?? client.account;
+  if (!account) throw new NoAccountError({ action: "Opening payment channels" });
+  const value = parameters.openings.reduce((sum, opening) => sum + opening.deposit, 0n);
+  const permit = await signPermit(client, { spender: contract.address, value, deadline: parameters.deadline, account });
+  return await writeTabula(client, {
+    contract: "BandwidthChannel",
+    functionName: "openBatchWithPermit",
+    args: [
+      parameters.openings.map(({ payee, payerSigner, deposit, pricePerMB, lossToleranceBytes }) => ({
+        payee,
+        payerSigner,
+        deposit,
+        pricePerMB,
+        lossToleranceBytes,
+      })),
+      { value, deadline: parameters.deadline, v: permit.v, r: permit.r, s: permit.s },
+    ],
+    account,
+    errors: bandwidthErrors,
+  });
+}
+
+/** The ids of the channels an `open…` transaction opened, in order. */
+export function openedChannelIds(client: TabulaClient, receipt: TransactionReceipt): bigint[] {
+  const contract = deployedContract(client.chain, "BandwidthChannel");
+  return parseEventLogs({ abi: contract.abi, logs: receipt.logs, eventName: "ChannelOpened" }).map(
+    (opened) => opened.args.channelId,
+  );
+}
+
 /** The id of the channel an `open…` transaction opened. */
 export function openedChannelId(client: TabulaClient, receipt: TransactionReceipt): bigint {
   const contract = deployedContract(client.chain, "BandwidthChannel");

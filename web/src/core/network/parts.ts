@@ -29,10 +29,17 @@ export interface NetworkParts {
   audit: Pick<Audit, "audit">;
   hosts: HostBook;
   /**
-   * Locks what pays a host that charges for its pieces (`terms`, from its announcement) for `totalBytes`: one
-   * payment per fetch. Without it such hosts are not fetched from.
+   * Locks what pays hosts that charge for their pieces (`terms`, from each one's announcement) for `totalBytes`
+   * each: one payment per fetch, in order, made together where the scheme allows (one signature for a download's
+   * hosts). Without it such hosts are not fetched from.
    */
-  payRetrieval?: (terms: PaymentTerms, totalBytes: bigint) => Promise<RetrievalPayment>;
+  payRetrieval?: (requests: readonly RetrievalRequest[]) => Promise<RetrievalPayment[]>;
+}
+
+/** What one fetch from a host that charges locks: the host's terms, and the bytes it will serve at most. */
+export interface RetrievalRequest {
+  terms: PaymentTerms;
+  totalBytes: bigint;
 }
 
 /** A payment locked for one fetch from a host: the gate its pieces are paid through, and its end. */

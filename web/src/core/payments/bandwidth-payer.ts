@@ -7,7 +7,13 @@
 import { type Account, type Address, type Hash, type Hex, isAddressEqual, type LocalAccount } from "viem";
 import { getBlock } from "viem/actions";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
-import { openChannel, openedChannelId } from "../../chain/bandwidth/open-channel.ts";
+import {
+  MAX_BATCH_OPENINGS,
+  openChannel,
+  openChannels,
+  openedChannelId,
+  openedChannelIds,
+} from "../../chain/bandwidth/open-channel.ts";
 import { getRoute, openRoute, routeLock } from "../../chain/bandwidth/route.ts";
 import type { TabulaClient } from "../../chain/client.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
@@ -23,7 +29,7 @@ import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import type { PayerGate, Payment } from "../../p2p/protocols/transfer/index.ts";
 import { chainClock } from "./chain-clock.ts";
-import { assertCanPay, OPEN_PERMIT_SECONDS, transferCost } from "./cost.ts";
+import { assertCanPay, assertHolds, OPEN_PERMIT_SECONDS, transferCost } from "./cost.ts";
 import { signRoute } from "./route-proof.ts";
 import type { PayerView, SchemePayer } from "./types.ts";
 
@@ -133,6 +139,42 @@ export class BandwidthPayer implements SchemePayer {
     });
     const receipt = await waitForSuccess(reader, { hash, what: "Opening the payment channel" });
     return new BandwidthPayer(parts, openedChannelId(reader, receipt), hash, deposit);
+  }
+
+  /**
+   * Opens a channel for each of `payments` (its payee, price and bytes; at most {@link MAX_BATCH_OPENINGS}) in one
+   * transaction, funded by one permit for the sum of the deposits: a download pays all its hosts with one signature.
+   * {@link InsufficientFundsError} (and nothing sent) when the owner holds less than the sum.
+   */
+  static async openMany(
+    parts: Omit<OpenBandwidthParts, "terms" | "totalBytes" | "onChange">,
+    payments: readonly Pick<OpenBandwidthParts, "terms" | "totalBytes" | "onChange">[],
+  ): Promise<BandwidthPayer[]> {
+    const { reader, owner } = parts;
+    contractRef(reader);
+    if (payments.length === 0) return [];
+    if (payments.length > MAX_BATCH_OPENINGS) {
+      throw new RangeError(`one transaction opens at most ${MAX_BATCH_OPENINGS} channels`);
+    }
+    const deposits = payments.map((payment) => transferCost(payment.terms, payment.totalBytes));
+    const sum = deposits.reduce((total, deposit) => total + deposit, 0n);
+    await assertHolds(reader, owner.account.address, sum);
+    const now = (await getBlock(reader)).timestamp;
+    const hash = await openChannels(owner, {
+      openings: payments.map((payment, i) => ({
+        payee: payment.terms.payee,
+        payerSigner: parts.operator.address,
+        deposit: deposits[i] as bigint,
+        pricePerMB: payment.terms.pricePerMB,
+        lossToleranceBytes: PAYER_TOLERANCE_BYTES,
+      })),
+      deadline: now + OPEN_PERMIT_SECONDS,
+    });
+    const receipt = await waitForSuccess(reader, { hash, what: "Opening the payment channels" });
+    const ids = openedChannelIds(reader, receipt);
+    return payments.map(
+      (payment, i) => new BandwidthPayer({ ...parts, ...payment }, ids[i] as bigint, hash, deposits[i] as bigint),
+    );
   }
 
   /** The gate of one session of the transfer; the channel (and what it paid) carries over between sessions. */

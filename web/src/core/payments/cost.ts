@@ -82,7 +82,11 @@ export async function assertCanPay(
   scheme: PaymentScheme = "bandwidth",
   lotTickets: number = LOT_TICKETS,
 ): Promise<bigint> {
-  const deposit = transferDeposit(terms, totalBytes, scheme, lotTickets);
+  return await assertHolds(reader, account, transferDeposit(terms, totalBytes, scheme, lotTickets));
+}
+
+/** `deposit`, once `account` holds it; {@link InsufficientFundsError}, naming what is missing, when it holds less. */
+export async function assertHolds(reader: TabulaClient, account: Address, deposit: bigint): Promise<bigint> {
   const balance = await balanceOf(reader, { address: account });
   if (balance < deposit) {
     throw new InsufficientFundsError({

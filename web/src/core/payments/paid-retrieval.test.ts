@@ -3,18 +3,24 @@ import type { Libp2p } from "@libp2p/interface";
 import { MemoryBlockstore } from "blockstore-core";
 import type { CID } from "multiformats/cid";
 import { type Address, parseEther } from "viem";
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+import { getTransactionCount } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
+import type { TabulaClient } from "../../chain/client.ts";
+import { OperatorRole } from "../../chain/operators/roles.ts";
 import { TEST_CHANNEL_WINDOWS } from "../../chain/testing/hardhat.ts";
 import { PaymentRefusedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { pieceCid } from "../../p2p/protocols/common/pieces.ts";
+import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
 import { type FetchedPiece, type ShardFetch, shardFetch } from "../../p2p/protocols/shard-fetch/index.ts";
 import type { PayerGate } from "../../p2p/protocols/transfer/index.ts";
 import { MemoryHost } from "../../p2p/testing/memory-host.ts";
 import { createTcpNode } from "../../p2p/testing/tcp-node.ts";
+import { enableKeyRoles } from "../wallet/key-roles.ts";
 import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
 import type { BandwidthPayer } from "./bandwidth-payer.ts";
-import { unitsFor } from "./cost.ts";
+import { transferCost, unitsFor } from "./cost.ts";
 import type { HashChainPayer } from "./hash-chain-payer.ts";
 import { type PaidTransferFixture, startPaidTransfers } from "./testing/paid-transfer.ts";
 import type { TransferPayee } from "./transfer-payee.ts";
@@ -102,6 +108,55 @@ describe("pieces fetched for pay from a host, on a real chain", () => {
     expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(cost);
     expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
     expect(heldAfter).toBe(heldBefore);
+  }, 120_000);
+
+  it("locks a download's hosts together: their bandwidth channels in one transaction, any other scheme on its own", async () => {
+    const { payee, payer, payeeKey, payerKey, chain } = fixture;
+    const reader = chain.client();
+    const others = [privateKeyToAccount(generatePrivateKey()), privateKeyToAccount(generatePrivateKey())];
+    await chain.fund(others.map((o) => o.address));
+    const hostSide = fixture.payments(payee, payeeKey);
+    const otherSides = others.map((o) => fixture.payments(o, privateKeyToAccount(generatePrivateKey())));
+    const clientSide = fixture.payments(payer, payerKey);
+    retrieval = await hostSide.payee(PRICE, { schemes: ["bandwidth"] });
+    const [second, third] = [
+      await otherSides[0]?.payee(2n * PRICE, { schemes: ["bandwidth", "hash-chain"] }),
+      await otherSides[1]?.payee(PRICE, { schemes: ["hash-chain"] }),
+    ];
+    const owner = chain.client(payer) as TabulaClient<PrivateKeyAccount>;
+    await enableKeyRoles({ reader, owner, key: payerKey }, OperatorRole.Payer, "paying");
+    const requests = [
+      { terms: retrieval.terms, totalBytes: BigInt(total) },
+      { terms: third?.terms as PaymentTerms, totalBytes: 3n * BigInt(PIECE_BYTES) },
+      { terms: second?.terms as PaymentTerms, totalBytes: 5n * BigInt(PIECE_BYTES) },
+    ];
+    const sentBefore = await getTransactionCount(reader, { address: payer.address });
+    const paying = await clientSide.payers(requests);
+    // Two bandwidth channels in one transaction, the hash chain in another.
+    expect((await getTransactionCount(reader, { address: payer.address })) - sentBefore).toBe(2);
+    expect(paying.map((p) => p.view.scheme)).toEqual(["bandwidth", "hash-chain", "bandwidth"]);
+    const [first, , last] = paying as [BandwidthPayer, HashChainPayer, BandwidthPayer];
+    expect(first.openTx).toBe(last.openTx);
+    expect(last.channelId).toBe(first.channelId + 1n);
+    for (const [payment, request] of [
+      [first, requests[0]],
+      [last, requests[2]],
+    ] as const) {
+      const channel = await getChannel(reader, { channelId: payment.channelId });
+      expect(channel).toMatchObject({
+        payer: payer.address,
+        payee: request?.terms.payee,
+        deposit: transferCost(request?.terms as PaymentTerms, request?.totalBytes as bigint),
+        pricePerMB: request?.terms.pricePerMB,
+      });
+    }
+    // A channel opened with the others pays its host as one opened alone does.
+    const { got, failure } = await fetchAll(first.gate());
+    expect(failure).toBeUndefined();
+    expect(got.map((p) => p.bytes)).toEqual(pieces.map((p) => p.bytes));
+    expect(retrieval.channels[0]).toMatchObject({ sentBytes: BigInt(total), paidBytes: BigInt(total) });
+    await hostSide.close(retrieval);
+    await Promise.all([hostSide.stop(), clientSide.stop(), ...otherSides.map((side) => side?.stop())]);
   }, 120_000);
 
   it("stops serving a requester that stops paying, within the credit, and says why", async () => {

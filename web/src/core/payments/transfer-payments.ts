@@ -21,6 +21,7 @@ import {
   settleChannel,
 } from "../../chain/bandwidth/channel-actions.ts";
 import { channelClosingTxs } from "../../chain/bandwidth/closing-txs.ts";
+import { MAX_BATCH_OPENINGS } from "../../chain/bandwidth/open-channel.ts";
 import { createTabulaClient, type TabulaClient } from "../../chain/client.ts";
 import { getHashChainChannel } from "../../chain/hashchain/channel.ts";
 import { reclaimHashChain, redeemHashChain } from "../../chain/hashchain/channel-actions.ts";
@@ -439,6 +440,41 @@ export class TransferPayments extends EventTarget {
           : await MerklePayer.open({ reader, owner, terms, totalBytes, onChange });
     this.#notePayer(payer.view);
     return payer;
+  }
+
+  /**
+   * Locks what pays each of `requests` (a download's hosts, each in the first scheme both take). Those paid by
+   * bandwidth channel open together: one permit and one transaction for all of them. Any other lock is made on its
+   * own, as {@link payer} makes it. The payers come back in the order of `requests`.
+   */
+  async payers(requests: readonly { terms: PaymentTerms; totalBytes: bigint }[]): Promise<SchemePayer[]> {
+    const { reader } = this.#parts;
+    const together = requests.flatMap((request, i) =>
+      request.terms.chainId === reader.chain.id && this.schemeFor(request.terms) === "bandwidth" ? [i] : [],
+    );
+    const payers: SchemePayer[] = new Array(requests.length);
+    if (together.length > 1) {
+      const owner = await this.#owner("Paying hosts for a download");
+      const key = await this.#parts.operatorKey();
+      await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
+      for (let from = 0; from < together.length; from += MAX_BATCH_OPENINGS) {
+        const batch = together.slice(from, from + MAX_BATCH_OPENINGS);
+        const opened = await BandwidthPayer.openMany(
+          { reader, owner, operator: key },
+          batch.map((i) => ({ ...(requests[i] as (typeof requests)[number]), onChange: (p) => this.#notePayer(p) })),
+        );
+        batch.forEach((i, k) => {
+          const payer = opened[k] as BandwidthPayer;
+          payers[i] = payer;
+          this.#notePayer(payer.view);
+        });
+      }
+    }
+    // One after another: each lock of the owner's is a permit of its own.
+    for (const [i, request] of requests.entries()) {
+      payers[i] ??= await this.payer(request.terms, request.totalBytes);
+    }
+    return payers;
   }
 
   /** The payer of a route to `terms` through the proxy at `via`: the upstream leg, opened by the owner. */

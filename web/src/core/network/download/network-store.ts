@@ -3,14 +3,15 @@ import type { BlockReader } from "../../../lib/blocks.ts";
 import { asCid } from "../../../lib/cid.ts";
 import { decodeManifest, type Manifest } from "../../../lib/manifest.ts";
 import { raceSignal } from "../../../lib/signals.ts";
-import { childController, retrievalTerms } from "../parts.ts";
+import { RetrievalUnpaidError } from "../errors.ts";
+import { childController, type RetrievalPayment, type RetrievalRequest, retrievalTerms } from "../parts.ts";
 import { Changes } from "./changes.ts";
 import { KEEP_BEHIND_SEGMENTS } from "./constants.ts";
 import { type FindManifestParts, findManifest } from "./manifest.ts";
 import { PieceBuffer } from "./piece-buffer.ts";
 import { DownloadProgress, type FetchProgress, type HostFetch } from "./progress.ts";
 import { type Provider, ProviderSession, type ProviderSessionParts } from "./providers.ts";
-import { fetchPiece, ShardStream } from "./shard-stream.ts";
+import { fetchPiece, retrievalBytes, ShardStream } from "./shard-stream.ts";
 
 export interface NetworkStoreParts extends ProviderSessionParts, Pick<FindManifestParts, "fetchBlock"> {
   /** This browser's store: whatever is here is never fetched. */
@@ -46,6 +47,11 @@ export class NetworkStore {
   #download: Download | undefined;
   /** The k shards chosen (streaming or done), and those racing to be. */
   readonly #streams = new Map<number, ShardStream>();
+  /**
+   * Holders that charge, found while fewer than k shards stream: they wait until, with the streams, they make k
+   * (or discovery ends), then their payments lock together, with one signature.
+   */
+  readonly #waitingPaid = new Map<number, { host: string; view?: HostFetch }>();
   /** Notified when a stream starts, verifies or ends: discovery waits on it for the race to settle. */
   readonly #streamsChanged = new Changes();
   #started: Promise<void> | undefined;
@@ -172,9 +178,10 @@ export class NetworkStore {
       for (const shard of manifest.shards.keys()) {
         const host = providers.freeHolder(shard);
         if (!host) continue;
-        if (retrievalTerms(this.#parts.hosts, host) && this.#streams.size >= this.#k) continue;
-        this.#startStream(host, shard, 0);
+        if (retrievalTerms(this.#parts.hosts, host)) this.#waitPaid(host, shard);
+        else this.#startStream(host, shard, 0);
       }
+      this.#lockWaiting(false);
       void this.#discover();
     })();
     await this.#started;
@@ -183,7 +190,53 @@ export class NetworkStore {
 
   async #discover(): Promise<void> {
     await this.#download?.providers.discover();
+    this.#lockWaiting(true);
     this.#checkReady(true);
+  }
+
+  /** `host`, which charges, streams `shard` once enough others wait with it (see {@link #lockWaiting}). */
+  #waitPaid(host: string, shard: number, view?: HostFetch): boolean {
+    if (this.#streams.has(shard) || this.#waitingPaid.has(shard)) return false;
+    if (this.#streams.size + this.#waitingPaid.size >= this.#k) return false;
+    this.#waitingPaid.set(shard, { host, ...(view ? { view } : {}) });
+    this.#lockWaiting(false);
+    return true;
+  }
+
+  /**
+   * Starts the waiting paid streams once they make k with the others (or, `final`, discovery found no more): all
+   * their payments are locked in one call, so a download's hosts cost one signature.
+   */
+  #lockWaiting(final: boolean): void {
+    const waiting = [...this.#waitingPaid];
+    if (waiting.length === 0 || this.#signal.aborted) return;
+    if (!final && this.#streams.size + waiting.length < this.#k) return;
+    this.#waitingPaid.clear();
+    const { manifest } = this.#download as Download;
+    const { payRetrieval, hosts } = this.#parts;
+    const requests: RetrievalRequest[] = [];
+    const paid: { shard: number; host: string; view?: HostFetch; index: number }[] = [];
+    for (const [shard, { host, view }] of waiting) {
+      const terms = retrievalTerms(hosts, host);
+      // A host that serves for free again since it was found streams as any free one.
+      if (!terms) {
+        this.#startStream(host, shard, 0, false, view);
+        continue;
+      }
+      const pieces = manifest.shards[shard]?.pieces.length ?? 0;
+      paid.push({ shard, host, ...(view ? { view } : {}), index: requests.length });
+      requests.push({ terms, totalBytes: BigInt(retrievalBytes(pieces, manifest.pieceSize)) });
+    }
+    const locked = requests.length > 0 ? payRetrieval?.(requests) : undefined;
+    locked?.catch(() => {});
+    for (const { shard, host, view, index } of paid) {
+      const payment = locked?.then((payments) => {
+        const one = payments[index];
+        if (!one) throw new RetrievalUnpaidError(host);
+        return one;
+      });
+      this.#startStream(host, shard, 0, false, view, payment);
+    }
   }
 
   /** Resolves once no stream is left racing unverified (or k verified), or when `signal` aborts. */
@@ -205,9 +258,14 @@ export class NetworkStore {
   #onProvider({ peer, shard, piece, view }: Provider): void {
     if (piece) this.#deliver(piece.cid, piece.bytes, view);
     // A host that charges only said it holds the shard: it streams from the first piece, and only while fewer
-    // than k stream (each stream of it locks a payment).
+    // than k stream (each stream of it locks a payment, together with the others').
+    const paid = !piece && retrievalTerms(this.#parts.hosts, peer) !== undefined;
+    if (paid && !this.#signal.aborted && this.#waitPaid(peer, shard, view)) {
+      this.#progress.hide(view);
+      return;
+    }
     const room = piece ? this.#verifiedCount() < this.#k : this.#streams.size < this.#k;
-    if (!this.#streams.has(shard) && room && !this.#signal.aborted) {
+    if (!paid && !this.#streams.has(shard) && room && !this.#signal.aborted) {
       this.#progress.hide(view);
       this.#startStream(peer, shard, piece ? 1 : 0, piece !== undefined, view);
     } else {
@@ -216,7 +274,14 @@ export class NetworkStore {
     }
   }
 
-  #startStream(host: string, shard: number, from: number, verified = false, view?: HostFetch): void {
+  #startStream(
+    host: string,
+    shard: number,
+    from: number,
+    verified = false,
+    view?: HostFetch,
+    payment?: Promise<RetrievalPayment>,
+  ): void {
     const { manifest, buffer, providers } = this.#download as Download;
     const { shardFetch, hosts, payRetrieval } = this.#parts;
     const stream = new ShardStream(
@@ -231,6 +296,7 @@ export class NetworkStore {
         ...(view ? { view } : {}),
         signal: this.#signal,
         onVerified: () => this.#onVerified(),
+        ...(payment ? { payment } : {}),
       },
     );
     this.#progress.show(stream.view);
@@ -256,6 +322,8 @@ export class NetworkStore {
       stream.cancel();
       this.#streams.delete(shard);
     }
+    for (const { view } of this.#waitingPaid.values()) if (view) view.state = "spare";
+    this.#waitingPaid.clear();
     this.#download?.providers.cancelProbes();
     this.#checkReady(false);
     this.#progress.changed();
@@ -283,7 +351,7 @@ export class NetworkStore {
     const { manifest, buffer, providers } = this.#download as Download;
     const from = Math.max(0, buffer.furthest - KEEP_BEHIND_SEGMENTS);
     for (const shard of manifest.shards.keys()) {
-      if (this.#streams.has(shard)) continue;
+      if (this.#streams.has(shard) || this.#waitingPaid.has(shard)) continue;
       const host = providers.freeHolder(shard);
       if (host) {
         this.#startStream(host, shard, from);

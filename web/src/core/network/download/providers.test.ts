@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PieceMismatchError } from "../../../p2p/protocols/common/errors.ts";
+import { RetrievalUnpaidError } from "../errors.ts";
 import { Changes } from "./changes.ts";
 import { DISCOVERY_RETRY_MS, HOST_ATTEMPTS } from "./constants.ts";
 import { DownloadProgress, type HostFetch } from "./progress.ts";
@@ -229,6 +230,16 @@ describe("ProviderSession", () => {
     providers.streamFailed(view("a"), "a", 0, new Error("the connection was reset"));
     expect(providers.freeHolder(0)).toBeUndefined();
     expect(providers.freeHolder(1)).toBe("c");
+  });
+
+  it("drops at once a holder that charges when this tab cannot pay it: another try would not pay it either", async () => {
+    const { providers } = await setup({}, { holders: [["a", "b"], [], []] });
+    await providers.addKnownHolders();
+    expect(providers.freeHolder(0)).toBe("a");
+    const failed: HostFetch = { host: "a", shard: 0, state: "streaming", bytes: 0, pieces: 0 };
+    providers.streamFailed(failed, "a", 0, new RetrievalUnpaidError("a"));
+    expect(failed.state).toBe("failed");
+    expect(providers.freeHolder(0)).toBe("b");
   });
 
   it("stops when the download closes, leaving no timer and asking no host heard afterwards", async () => {

@@ -3,6 +3,7 @@ import type { CID } from "multiformats/cid";
 import type { Manifest } from "../../../lib/manifest.ts";
 import { deadline, raceSignal, sleep } from "../../../lib/signals.ts";
 import { PieceMismatchError } from "../../../p2p/protocols/common/errors.ts";
+import { RetrievalUnpaidError } from "../errors.ts";
 import { childController, errorText, type NetworkParts, retrievalTerms } from "../parts.ts";
 import { DISCOVERY_RETRY_MS, DISCOVERY_TIMEOUT_MS, HOST_ATTEMPTS } from "./constants.ts";
 import type { DownloadProgress, HostFetch } from "./progress.ts";
@@ -218,9 +219,15 @@ export class ProviderSession {
     this.#demand.found(found);
   }
 
-  /** Counts a failure of `host`; true when it was a passing one and the host has attempts left. */
+  /**
+   * Counts a failure of `host`; true when it was a passing one and the host has attempts left. A bad piece, a shard
+   * not held, or a host this tab cannot pay are no passing failures.
+   */
   #mayRetry(host: string, error: unknown): boolean {
-    if (error instanceof PieceMismatchError || error instanceof NotHeldError || this.#bad.has(host)) return false;
+    if (this.#bad.has(host)) return false;
+    if (error instanceof PieceMismatchError || error instanceof NotHeldError || error instanceof RetrievalUnpaidError) {
+      return false;
+    }
     const failures = (this.#failures.get(host) ?? 0) + 1;
     this.#failures.set(host, failures);
     this.#stale.add(host);

@@ -4,7 +4,13 @@ import { raceSignal } from "../../../lib/signals.ts";
 import { type FetchedPiece, type ShardFetch, WINDOW_PIECES } from "../../../p2p/protocols/shard-fetch/index.ts";
 import { MAX_CREDIT_BYTES } from "../../payments/bandwidth-payee.ts";
 import { HostStalledError, RetrievalUnpaidError } from "../errors.ts";
-import { childController, type NetworkParts, type RetrievalPayment, retrievalTerms } from "../parts.ts";
+import {
+  childController,
+  type NetworkParts,
+  type RetrievalPayment,
+  type RetrievalRequest,
+  retrievalTerms,
+} from "../parts.ts";
 import { FETCH_STALL_MS } from "./constants.ts";
 import type { PieceBuffer } from "./piece-buffer.ts";
 import type { DownloadProgress, HostFetch } from "./progress.ts";
@@ -20,16 +26,27 @@ export interface FetchParts extends Pick<NetworkParts, "payRetrieval"> {
   hosts: Pick<NetworkParts["hosts"], "list">;
 }
 
+/** The bytes a paid fetch of `pieces` pieces locks for: each piece at its largest. */
+export function retrievalBytes(pieces: number, pieceBytes: number): number {
+  return pieces * pieceBytes;
+}
+
 /**
- * Fetches `cids` from `host` over `target`: free, or through a payment locked for their bytes (`pieceBytes` each at
- * most) when the host charges for its pieces. The payment is ended when the fetch is.
+ * Fetches `cids` from `host` over `target`: free, or through a payment for their bytes (`pieceBytes` each at most)
+ * when the host charges for its pieces: `payment`, locked already for those bytes, or one locked now. The payment
+ * is ended when the fetch is.
  */
 export async function* hostFetch(
   parts: FetchParts,
   host: string,
   target: DialTarget,
   cids: readonly CID[],
-  options: { signal: AbortSignal; pieceBytes: number; onPayment?: (payment: RetrievalPayment) => void },
+  options: {
+    signal: AbortSignal;
+    pieceBytes: number;
+    payment?: Promise<RetrievalPayment>;
+    onPayment?: (payment: RetrievalPayment) => void;
+  },
 ): AsyncGenerator<FetchedPiece> {
   const { signal } = options;
   const terms = retrievalTerms(parts.hosts, host);
@@ -37,9 +54,8 @@ export async function* hostFetch(
     yield* parts.shardFetch.fetchPieces(target, cids, { signal });
     return;
   }
-  if (!parts.payRetrieval) throw new RetrievalUnpaidError(host);
-  const totalBytes = cids.length * options.pieceBytes;
-  const payment = await parts.payRetrieval(terms, BigInt(totalBytes));
+  const totalBytes = retrievalBytes(cids.length, options.pieceBytes);
+  const payment = await (options.payment ?? lockOne(parts, host, { terms, totalBytes: BigInt(totalBytes) }));
   try {
     options.onPayment?.(payment);
     signal.throwIfAborted();
@@ -54,6 +70,14 @@ export async function* hostFetch(
   } finally {
     payment.end?.();
   }
+}
+
+/** One payment for a fetch from `host` ({@link RetrievalUnpaidError} when this tab cannot pay). */
+async function lockOne(parts: FetchParts, host: string, request: RetrievalRequest): Promise<RetrievalPayment> {
+  if (!parts.payRetrieval) throw new RetrievalUnpaidError(host);
+  const [payment] = await parts.payRetrieval([request]);
+  if (!payment) throw new RetrievalUnpaidError(host);
+  return payment;
 }
 
 export interface ShardStreamParts extends FetchParts {
@@ -85,6 +109,8 @@ export interface ShardStreamInit {
   onVerified?: (stream: ShardStream) => void;
   /** Silence after which the host is dropped as stalled. */
   stallMs?: number;
+  /** The payment locked for this stream's pieces (with other hosts'), when the host charges; else one is locked. */
+  payment?: Promise<RetrievalPayment>;
 }
 
 /** How a stream ended without failing: every piece fetched, cancelled as a spare, or the download closed. */
@@ -106,6 +132,7 @@ export class ShardStream {
   readonly #controller: AbortController;
   readonly #onVerified: ((stream: ShardStream) => void) | undefined;
   readonly #stallMs: number;
+  readonly #payment: Promise<RetrievalPayment> | undefined;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #next: number;
   #verified: boolean;
@@ -122,6 +149,7 @@ export class ShardStream {
     this.#controller = childController(init.signal);
     this.#onVerified = init.onVerified;
     this.#stallMs = init.stallMs ?? FETCH_STALL_MS;
+    this.#payment = init.payment;
     this.view = init.view ?? { host: init.host, shard: init.shard, state: "asking", bytes: 0, pieces: 0 };
     this.view.shard = init.shard;
     this.view.state = this.#verified ? "streaming" : "asking";
@@ -151,6 +179,7 @@ export class ShardStream {
   async run(): Promise<ShardStreamEnd> {
     const signal = this.#controller.signal;
     const cids = this.#pieces.slice(this.#next);
+    let paid = false;
     try {
       if (cids.length === 0) {
         this.view.state = "done";
@@ -164,7 +193,9 @@ export class ShardStream {
       const pieces = hostFetch(this.#parts, this.host, target, cids, {
         signal,
         pieceBytes: this.#pieceBytes,
+        ...(this.#payment ? { payment: this.#payment } : {}),
         onPayment: (payment) => {
+          paid = true;
           this.view.payment = { scheme: payment.view.scheme, openTx: payment.view.openTx };
           this.#arm();
           this.#parts.progress.changed();
@@ -191,6 +222,8 @@ export class ShardStream {
       throw signal.aborted ? signal.reason : error;
     } finally {
       this.#disarm();
+      // A payment locked for this stream that its fetch never took is over too.
+      if (!paid) this.#payment?.then((payment) => payment.end?.()).catch(() => {});
     }
   }
 
