@@ -265,6 +265,181 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
     }
   }, 180_000);
 
+  it("resumes a carried transfer whose link to the proxy dropped, on the same legs, and every leg settles exactly", async () => {
+    const { chain, payee, payeeKey, payer, payerKey, sender } = fixture;
+    const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
+    const [payeeBefore, payerBefore, proxyBefore, heldBefore] = await fixture.balances(
+      payee.address,
+      payer.address,
+      proxy.address,
+      channels,
+    );
+    const payeeSide = fixture.payments(payee, payeeKey);
+    const payerSide = fixture.payments(payer, payerKey);
+    const proxySide = fixture.payments(proxy, proxyKey);
+    const carrier = await proxySide.carrier();
+    const carrying = await createTcpNode({
+      transfer: transfer(),
+      transferProxy: transferProxy({ carrier: () => carrier }),
+    });
+    const reading = await createTcpNode({ transfer: transfer() });
+    try {
+      await carrying.dial(sender.getMultiaddrs());
+      await reading.dial(carrying.getMultiaddrs());
+      const data = new Uint8Array(randomBytes(10 * 1024 * 1024 + 333));
+      const DROP_AT = 5 * 1024 * 1024;
+      const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
+      const share = await sender.services.transfer.share([blobSource(new Blob([data]), "resumed.bin", "")], {
+        payment: earning,
+      });
+      const sink = memorySink(data.byteLength);
+      let paying: SchemePayer | undefined;
+      let dropped = false;
+      let interruptions = 0;
+      const outcome = await reading.services.transfer.receive(share.ticket, sink, {
+        via: { peer: carrying.peerId.toString(), target: carrying.getMultiaddrs() },
+        onOffer: () => true,
+        onInterrupted: () => {
+          interruptions += 1;
+        },
+        payer: async ({ totalBytes, via }) => {
+          paying ??= await payerSide.payer(share.ticket.terms as PaymentTerms, BigInt(totalBytes), {
+            via: via as Address,
+          });
+          const gate = paying.gate();
+          return {
+            ...gate,
+            received: async (position) => {
+              const payment = await gate.received(position);
+              if (!dropped && position >= DROP_AT) {
+                // The payment is lost with the link to the proxy: the receiver asks for the route again.
+                dropped = true;
+                for (const connection of reading.getConnections(carrying.peerId)) {
+                  connection.abort(new Error("network lost"));
+                }
+                return undefined;
+              }
+              return payment;
+            },
+          };
+        },
+      });
+      await share.done;
+      expect(dropped).toBe(true);
+      expect(interruptions).toBeGreaterThanOrEqual(1);
+      expect(outcome.attempts).toBeGreaterThanOrEqual(2);
+      expect(Buffer.from(sink.bytes).equals(Buffer.from(data))).toBe(true);
+
+      // One route, one leg to the sender: the resumed session went on on both.
+      const upstreamId = (paying as BandwidthPayer).channelId;
+      const { downstreamId } = await getRoute(chain.client(), { upstreamId });
+      expect(earning.schemes.bandwidth?.channels.map((c) => c.channelId)).toEqual([downstreamId]);
+      await payeeSide.close(earning);
+      await vi.waitFor(
+        async () =>
+          expect((await getChannel(chain.client(), { channelId: upstreamId })).status).toBe(ChannelStatus.Closing),
+        { timeout: 30_000 },
+      );
+      await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
+      await Promise.all([payeeSide.refresh(), proxySide.refresh()]);
+      const total = BigInt(data.byteLength);
+      for (const channelId of [upstreamId, downstreamId]) {
+        const channel = await getChannel(chain.client(), { channelId });
+        expect(channel.status).toBe(ChannelStatus.Settled);
+        expect(channel.agreedBytes).toBe(total);
+      }
+      const amount = transferCost({ pricePerMB: PRICE }, total);
+      const toPayee = usageCost({ deposit: amount, pricePerMB: PRICE, lossToleranceBytes: 0n }, total);
+      const toProxy = usageCost(
+        { deposit: routeLock(amount), pricePerMB: routeLock(PRICE), lossToleranceBytes: 0n },
+        total,
+      );
+      const [payeeAfter, payerAfter, proxyAfter, heldAfter] = await fixture.balances(
+        payee.address,
+        payer.address,
+        proxy.address,
+        channels,
+      );
+      expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(toPayee);
+      expect((proxyAfter as bigint) - (proxyBefore as bigint)).toBe(toProxy - toPayee);
+      expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(toProxy);
+      expect(heldAfter).toBe(heldBefore);
+    } finally {
+      await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
+    }
+  }, 180_000);
+
+  it("settles both legs of a route whose receiver never came back after its link dropped", async () => {
+    const { chain, payee, payeeKey, payer, payerKey, sender } = fixture;
+    const payeeSide = fixture.payments(payee, payeeKey);
+    const payerSide = fixture.payments(payer, payerKey);
+    const proxySide = fixture.payments(proxy, proxyKey, { routeResumeMs: 1_000 });
+    const carrier = await proxySide.carrier();
+    const carrying = await createTcpNode({
+      transfer: transfer(),
+      transferProxy: transferProxy({ carrier: () => carrier }),
+    });
+    const reading = await createTcpNode({ transfer: transfer() });
+    try {
+      await carrying.dial(sender.getMultiaddrs());
+      await reading.dial(carrying.getMultiaddrs());
+      const data = new Uint8Array(randomBytes(8 * 1024 * 1024));
+      const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
+      const share = await sender.services.transfer.share([blobSource(new Blob([data]), "left.bin", "")], {
+        payment: earning,
+      });
+      share.done.catch(() => {});
+      const gone = new AbortController();
+      let paying: SchemePayer | undefined;
+      const failure = await reading.services.transfer
+        .receive(share.ticket, memorySink(data.byteLength), {
+          via: { peer: carrying.peerId.toString(), target: carrying.getMultiaddrs() },
+          signal: gone.signal,
+          onOffer: () => true,
+          payer: async ({ totalBytes, via }) => {
+            paying ??= await payerSide.payer(share.ticket.terms as PaymentTerms, BigInt(totalBytes), {
+              via: via as Address,
+            });
+            const gate = paying.gate();
+            return {
+              ...gate,
+              received: async (position) => {
+                const payment = await gate.received(position);
+                if (position >= 3 * 1024 * 1024 && !gone.signal.aborted) {
+                  // The receiver's tab closes as its link drops.
+                  gone.abort(new Error("the tab was closed"));
+                  for (const connection of reading.getConnections(carrying.peerId)) {
+                    connection.abort(new Error("network lost"));
+                  }
+                }
+                return payment;
+              },
+            };
+          },
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(failure).toBeDefined();
+      // After the wait for a resume, the proxy closes the receiver's leg with the last unit both signed.
+      const upstreamId = (paying as BandwidthPayer).channelId;
+      await vi.waitFor(
+        async () =>
+          expect((await getChannel(chain.client(), { channelId: upstreamId })).status).toBe(ChannelStatus.Closing),
+        { timeout: 30_000 },
+      );
+      const { downstreamId } = await getRoute(chain.client(), { upstreamId });
+      await vi.waitFor(
+        async () =>
+          expect((await getChannel(chain.client(), { channelId: downstreamId })).status).toBe(ChannelStatus.Closing),
+        { timeout: 30_000 },
+      );
+    } finally {
+      await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
+    }
+  }, 180_000);
+
   it("stops carrying for a receiver that stops paying, within the credit, and says why", async () => {
     const { payee, payeeKey, payer, payerKey, sender } = fixture;
     // The sender stops first: the proxy pays it only for what the receiver paid.

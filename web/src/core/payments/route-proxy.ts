@@ -74,7 +74,7 @@ export class RouteProxy {
 
   /**
    * Admits the payer's `opening` (the upstream leg of a route to `target` through this owner) and opens the
-   * downstream leg: the confirmation, then the allowance and the leg (three transactions in all).
+   * downstream leg: the confirmation, then the leg funded by a permit (two transactions in all).
    * {@link PaymentRefusedError}, and nothing sent, for a channel that is no such route.
    */
   static async open(

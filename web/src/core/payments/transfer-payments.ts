@@ -49,7 +49,7 @@ import { type LotState, LotStatus, TicketBook, type TicketClaim } from "../../li
 import { ProgressThrottle } from "../../lib/progress.ts";
 import { PaymentRefusedError, type PaymentStoppedError } from "../../p2p/protocols/common/errors.ts";
 import type { PaymentScheme, PaymentTerms, WireMerkleToken } from "../../p2p/protocols/pay/index.ts";
-import type { TransferCarrier } from "../../p2p/protocols/transfer/index.ts";
+import type { CarriedPayments, PayeeGate, Payment, TransferCarrier } from "../../p2p/protocols/transfer/index.ts";
 import { enableKeyRoles } from "../wallet/key-roles.ts";
 import { BandwidthPayee, type PayeeChannel } from "./bandwidth-payee.ts";
 import { BandwidthPayer } from "./bandwidth-payer.ts";
@@ -173,8 +173,16 @@ export interface TransferPaymentsParts {
   paymentTimeoutMs?: number;
   /** Tickets a new lottery lot holds at least (default {@link LOT_TICKETS}). */
   lotTickets?: number;
+  /** How long a carried route whose link dropped waits for its receiver to resume (default {@link ROUTE_RESUME_MS}). */
+  routeResumeMs?: number;
   store?: ChannelStore;
 }
+
+/**
+ * How long a carried route whose link dropped stays open for its receiver to resume on it: longer than the
+ * receiver's tries to reconnect take, after which both legs settle.
+ */
+export const ROUTE_RESUME_MS = 120_000;
 
 /** How long changes gather before the records are written. */
 const PERSIST_DELAY_MS = 300;
@@ -184,6 +192,11 @@ export class TransferPayments extends EventTarget {
   readonly #records = new Map<string, ChannelRecord>();
   /** Hash chains and Merkle channels a running transfer still pays into: redeemed only once it is over. */
   readonly #live = new Set<string>();
+  /** The routes this tab carries, by upstream leg: a receiver whose link dropped resumes on the same legs. */
+  readonly #carried = new Map<
+    bigint,
+    { carried: RouteProxy; receiver: string; terms: PaymentTerms; idle?: ReturnType<typeof setTimeout> | undefined }
+  >();
   /** Channels a share of this tab took payments on: no other transfer is paid on them. */
   readonly #claimed = new Set<string>();
   /** The payee's ticket book of each lot it was paid from. */
@@ -528,6 +541,8 @@ export class TransferPayments extends EventTarget {
         if (terms.chainId !== reader.chain.id) {
           throw new PaymentRefusedError(`the link is paid on chain ${terms.chainId}, this proxy on ${reader.chain.id}`);
         }
+        const resumed = await this.#resumeCarried(opening, terms, session);
+        if (resumed) return resumed;
         const route = { proxy: owner.account.address, payee: terms.payee };
         let carried: RouteProxy;
         try {
@@ -555,14 +570,66 @@ export class TransferPayments extends EventTarget {
           throw error;
         }
         this.#notePayer(carried.downstream.view, route);
-        return {
-          upstream: carried.upstream,
-          downstream: carried.downstream.gate(),
-          paidUpstream: () => Number(carried.upstreamPayee.agreed(carried.upstreamId)?.usage.totalBytes ?? 0n),
-          end: () => void this.#endCarried(carried).catch((error: unknown) => console.error(error)),
-        };
+        this.#carried.set(carried.upstreamId, { carried, receiver: session.receiver, terms });
+        return this.#carriedSession(carried, carried.upstream);
       },
     };
+  }
+
+  /** One session of a carried route: the receiver's leg as its payments allow, and a session of the leg to the sender. */
+  #carriedSession(carried: RouteProxy, upstream: PayeeGate): CarriedPayments {
+    return {
+      upstream,
+      downstream: carried.downstream.gate(),
+      paidUpstream: () => Number(carried.upstreamPayee.agreed(carried.upstreamId)?.usage.totalBytes ?? 0n),
+      end: (complete: boolean) => this.#carriedEnded(carried, complete),
+    };
+  }
+
+  /**
+   * A route carried before for the same receiver, asked again after its link dropped: it goes on on the same legs
+   * (nothing is sent on the chain). `undefined` for a route this tab does not carry now.
+   */
+  async #resumeCarried(
+    opening: Payment,
+    terms: PaymentTerms,
+    session: { receiver: string; position: number; signal: AbortSignal },
+  ): Promise<CarriedPayments | undefined> {
+    const upstreamId = openedChannel(opening);
+    const live = upstreamId === undefined ? undefined : this.#carried.get(upstreamId);
+    if (!live) return undefined;
+    if (live.receiver !== session.receiver) {
+      throw new PaymentRefusedError(`route ${upstreamId} is carried for another peer`);
+    }
+    if (!isAddressEqual(live.terms.payee, terms.payee) || live.terms.pricePerMB !== terms.pricePerMB) {
+      throw new PaymentRefusedError(`route ${upstreamId} was opened for another payee or price`);
+    }
+    clearTimeout(live.idle);
+    live.idle = undefined;
+    const { carried } = live;
+    const upstream = await carried.upstreamPayee.admit(opening, {
+      receiver: session.receiver,
+      totalBytes: Number(carried.totalBytes),
+      position: session.position,
+      signal: session.signal,
+    });
+    return this.#carriedSession(carried, upstream);
+  }
+
+  /**
+   * A session of a carried route is over. A transfer that ended settles both legs now; a dropped link waits
+   * {@link ROUTE_RESUME_MS} for the receiver to resume before it does.
+   */
+  #carriedEnded(carried: RouteProxy, complete: boolean): void {
+    const live = this.#carried.get(carried.upstreamId);
+    if (!live) return;
+    clearTimeout(live.idle);
+    const end = () => {
+      this.#carried.delete(carried.upstreamId);
+      void this.#endCarried(carried).catch((error: unknown) => console.error(error));
+    };
+    if (complete) end();
+    else live.idle = setTimeout(end, this.#parts.routeResumeMs ?? ROUTE_RESUME_MS);
   }
 
   /**
@@ -1231,6 +1298,8 @@ export class TransferPayments extends EventTarget {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    // Routes waiting for a resume stay as they are: their legs are on the Money page, to close by hand.
+    for (const live of this.#carried.values()) clearTimeout(live.idle);
     await this.#flush();
   }
 

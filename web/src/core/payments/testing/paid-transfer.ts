@@ -33,6 +33,7 @@ export interface PaymentsOptions {
   paymentTimeoutMs?: number;
   store?: ChannelStore;
   lotTickets?: number;
+  routeResumeMs?: number;
   /** What the side reads the chain through (default: a plain client of the test chain). */
   reader?: TabulaClient;
 }
@@ -65,6 +66,7 @@ export async function startPaidTransfers(): Promise<PaidTransferFixture> {
         ...(options.paymentTimeoutMs ? { paymentTimeoutMs: options.paymentTimeoutMs } : {}),
         ...(options.store ? { store: options.store } : {}),
         ...(options.lotTickets ? { lotTickets: options.lotTickets } : {}),
+        ...(options.routeResumeMs ? { routeResumeMs: options.routeResumeMs } : {}),
       }),
     balances: async (...addresses) =>
       await Promise.all(addresses.map((address) => balanceOf(chain.client(), { address }))),

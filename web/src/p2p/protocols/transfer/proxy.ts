@@ -7,7 +7,8 @@
  * (the upstream leg of a route through it, admitted by its {@link TransferCarrier}) and pays the sender on a leg of
  * its own. It passes a chunk to the receiver only once the receiver's payments allow it, and it cannot read a
  * chunk: the transfer stays end-to-end encrypted, and the receiver's proof of the link is bound to the proxy's
- * peer id, so it proves nothing anywhere else.
+ * peer id, so it proves nothing anywhere else. A link that drops leaves the route to the receiver's resume: it asks
+ * for the route again, accepts from where its bytes end, and pays on the same legs.
  */
 import type { AbortOptions, Connection, DialTarget } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
@@ -98,18 +99,24 @@ export interface CarriedPayments {
   downstream: PayerGate;
   /** Bytes the receiver's payments on the upstream leg cover (both sides signed). */
   paidUpstream(): number;
-  /** The carried transfer is over (done, failed or stopped): both legs may be settled. */
-  end(): void;
+  /**
+   * The carried session is over: `complete`, the transfer ended (done, declined or refused) and both legs may be
+   * settled; otherwise the link dropped, and the receiver may come back to resume on the same route.
+   */
+  end(complete: boolean): void;
 }
 
 /** What makes a tab a proxy: the address it is paid at, and the admission of each receiver's route. */
 export interface TransferCarrier {
   readonly address: Address;
-  /** Admits `opening`, the receiver's upstream leg of a route to `terms`, and opens the leg to the sender. */
+  /**
+   * Admits `opening`, the receiver's upstream leg of a route to `terms`, and opens the leg to the sender; a route
+   * carried before for the same receiver goes on from `position` (a resumed transfer) on the legs it has.
+   */
   admit(
     opening: Payment,
     terms: PaymentTerms,
-    session: { receiver: string; signal: AbortSignal },
+    session: { receiver: string; position: number; signal: AbortSignal },
   ): Promise<CarriedPayments>;
 }
 
@@ -189,8 +196,10 @@ export class TransferProxyService extends ProtocolService implements TransferPro
     ];
     // The first failure is the one reported; the other direction ends with the streams.
     for (const leg of legs) leg.catch(() => {});
+    let complete = false;
     try {
       await Promise.all(legs);
+      complete = true;
     } catch (caught) {
       const error: unknown = exchange.signal.reason ?? caught;
       if (error instanceof PaymentStoppedError || error instanceof PaymentRefusedError) {
@@ -201,9 +210,11 @@ export class TransferProxyService extends ProtocolService implements TransferPro
         await receiver.close({ signal: outer }).catch(() => {});
       }
       sender.abort(error instanceof Error ? error : new Error(String(error)));
+      // A refusal ends the route; a dropped link leaves it to the receiver's resume.
+      if (error instanceof PaymentStoppedError || error instanceof PaymentRefusedError) complete = true;
       throw signal.aborted && !(error instanceof Error) ? abortReason(signal) : error;
     } finally {
-      carry.end();
+      carry.end(complete);
     }
   }
 
@@ -233,9 +244,8 @@ export class TransferProxyService extends ProtocolService implements TransferPro
         if (due) await sender.write(encodeReceiverMessage({ type: "payment", ...due }), { signal });
         continue;
       }
-      if (message.type === "accept" && message.position !== 0) {
-        throw new PaymentRefusedError("a route carries a transfer from its start; open a new route to resume");
-      }
+      // A resumed transfer goes on from where the receiver's bytes end.
+      if (message.type === "accept") carry.startAt(message.position);
       await sender.write(bytes, { signal });
       if (message.type === "ack") {
         // The receiver has the bytes: the sender is paid for them once the receiver paid for them too.
@@ -280,11 +290,13 @@ class Carry {
   readonly #receiver: string;
   readonly #signal: AbortSignal;
   #payments: CarriedPayments | undefined;
-  /** Bytes passed to the receiver (a route carries a transfer from its start). */
+  /** Where this session of the transfer starts (a resumed one: after the bytes the receiver has). */
+  #start = 0;
+  /** Position up to which bytes were passed to the receiver. */
   #passed = 0;
-  /** Bytes the receiver acknowledged, never more than were passed to it. */
+  /** Position the receiver acknowledged, never beyond what was passed to it. */
   #acked = 0;
-  #ended = false;
+  #ended: boolean | undefined;
 
   constructor(carrier: TransferCarrier, terms: PaymentTerms, receiver: string, signal: AbortSignal) {
     this.#carrier = carrier;
@@ -304,17 +316,29 @@ class Carry {
     if (!this.#payments) {
       const payments = await this.#carrier.admit(payment, this.#terms, {
         receiver: this.#receiver,
+        position: this.#start,
         signal: this.#signal,
       });
       this.#payments = payments;
-      // The route ended while it was being admitted: what was locked is settled now.
-      if (this.#ended) payments.end();
+      // The session ended while the route was being admitted: the route ends as the session did.
+      if (this.#ended !== undefined) payments.end(this.#ended);
       this.#signal.throwIfAborted();
       await open(payments.downstream.opening);
       return {};
     }
     const answer = await this.#payments.upstream.receive(payment);
     return { answer, due: await this.#due() };
+  }
+
+  /**
+   * The receiver accepted the offer from `position` on: bytes before it are its already. What the sender is paid
+   * still never exceeds what the receiver paid for, whatever position it names.
+   */
+  startAt(position: number): void {
+    if (this.#payments) throw new MalformedMessageError(TRANSFER_PROXY_PROTOCOL, "an accept after the route opened");
+    this.#start = position;
+    this.#passed = position;
+    this.#acked = position;
   }
 
   /** The sender's answer on the downstream leg; returns the next payment due, if any. */
@@ -356,9 +380,9 @@ class Carry {
     }
   }
 
-  end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#payments?.end();
+  end(complete: boolean): void {
+    if (this.#ended !== undefined) return;
+    this.#ended = complete;
+    this.#payments?.end(complete);
   }
 }
