@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type Address, parseEther } from "viem";
+import { type Address, custom, parseEther } from "viem";
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { getTransactionCount } from "viem/actions";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -366,6 +366,72 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       expect(heldAfter).toBe(heldBefore);
     } finally {
       await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
+    }
+  }, 180_000);
+
+  it("finishes admitting a route on a slow chain after the sender gave up waiting, and the receiver resumes on it", async () => {
+    const { chain, payee, payeeKey, payer, payerKey } = fixture;
+    // The proxy's chain takes 4 s per receipt; the sender waits 3 s for a message.
+    const base = chain.client();
+    const slow = createTabulaClient({
+      chain: base.chain,
+      transport: custom({
+        async request({ method, params }) {
+          if (method === "eth_getTransactionReceipt") await new Promise((resolve) => setTimeout(resolve, 4_000));
+          return await base.request({ method, params } as never);
+        },
+      }),
+    });
+    const impatient = await createTcpNode({ transfer: transfer({ timeoutMs: 3_000 }) });
+    const payeeSide = fixture.payments(payee, payeeKey);
+    const payerSide = fixture.payments(payer, payerKey);
+    const proxySide = fixture.payments(proxy, proxyKey, { reader: slow });
+    const carrier = await proxySide.carrier();
+    const carrying = await createTcpNode({
+      transfer: transfer(),
+      transferProxy: transferProxy({ carrier: () => carrier }),
+    });
+    const reading = await createTcpNode({ transfer: transfer() });
+    try {
+      await carrying.dial(impatient.getMultiaddrs());
+      await reading.dial(carrying.getMultiaddrs());
+      const data = new Uint8Array(randomBytes(3 * 1024 * 1024 + 5));
+      const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
+      const share = await impatient.services.transfer.share([blobSource(new Blob([data]), "slow.bin", "")], {
+        payment: earning,
+      });
+      share.done.catch(() => {});
+      const sink = memorySink(data.byteLength);
+      let paying: SchemePayer | undefined;
+      const outcome = await reading.services.transfer.receive(share.ticket, sink, {
+        via: { peer: carrying.peerId.toString(), target: carrying.getMultiaddrs() },
+        onOffer: () => true,
+        payer: async ({ totalBytes, via }) => {
+          paying ??= await payerSide.payer(share.ticket.terms as PaymentTerms, BigInt(totalBytes), {
+            via: via as Address,
+          });
+          return paying.gate();
+        },
+      });
+      await share.done;
+      expect(outcome.attempts).toBeGreaterThanOrEqual(2);
+      expect(Buffer.from(sink.bytes).equals(Buffer.from(data))).toBe(true);
+      // One route and its one leg carried every byte.
+      const upstreamId = (paying as BandwidthPayer).channelId;
+      const { downstreamId } = await getRoute(base, { upstreamId });
+      expect(earning.schemes.bandwidth?.channels.map((c) => [c.channelId, c.paidBytes])).toEqual([
+        [downstreamId, BigInt(data.byteLength)],
+      ]);
+      await payeeSide.close(earning);
+    } finally {
+      await Promise.all([
+        payeeSide.stop(),
+        payerSide.stop(),
+        proxySide.stop(),
+        carrying.stop(),
+        reading.stop(),
+        impatient.stop(),
+      ]);
     }
   }, 180_000);
 

@@ -120,7 +120,7 @@ export class RouteProxy {
       position: 0,
       signal: session.signal,
     });
-    session.signal.throwIfAborted();
+    // The leg opens even if the receiver's session ended meanwhile (a slow chain): the route waits for its resume.
     const legTx = await openRouteLeg(owner, {
       upstreamId,
       payee: target.payee,

@@ -197,6 +197,8 @@ export class TransferPayments extends EventTarget {
     bigint,
     { carried: RouteProxy; receiver: string; terms: PaymentTerms; idle?: ReturnType<typeof setTimeout> | undefined }
   >();
+  /** Routes whose admission is under way, by upstream leg. */
+  readonly #admitting = new Map<bigint, Promise<RouteProxy>>();
   /** Channels a share of this tab took payments on: no other transfer is paid on them. */
   readonly #claimed = new Set<string>();
   /** The payee's ticket book of each lot it was paid from. */
@@ -541,12 +543,17 @@ export class TransferPayments extends EventTarget {
         if (terms.chainId !== reader.chain.id) {
           throw new PaymentRefusedError(`the link is paid on chain ${terms.chainId}, this proxy on ${reader.chain.id}`);
         }
+        const upstreamId = openedChannel(opening);
+        // An admission of this route still under way (its session ended on a slow chain) finishes first: the
+        // resumed session goes on on what it opened.
+        const admitting = upstreamId === undefined ? undefined : this.#admitting.get(upstreamId);
+        if (admitting) await admitting.catch(() => {});
         const resumed = await this.#resumeCarried(opening, terms, session);
         if (resumed) return resumed;
         const route = { proxy: owner.account.address, payee: terms.payee };
         let carried: RouteProxy;
         try {
-          carried = await RouteProxy.open(
+          const admission = RouteProxy.open(
             {
               reader,
               owner,
@@ -559,18 +566,23 @@ export class TransferPayments extends EventTarget {
             opening,
             { payee: terms.payee, pricePerMB: terms.pricePerMB },
             session,
-          );
+          ).then((opened) => {
+            this.#notePayer(opened.downstream.view, route);
+            this.#carried.set(opened.upstreamId, { carried: opened, receiver: session.receiver, terms });
+            return opened;
+          });
+          if (upstreamId !== undefined) this.#admitting.set(upstreamId, admission);
+          carried = await admission;
         } catch (error) {
-          // The receiver's leg may be confirmed already (the leg to the sender failed, or the route ended): it
-          // closes with what both signed, nothing, so the receiver takes its lock back after the window.
-          const upstreamId = openedChannel(opening);
+          // The receiver's leg may be confirmed already (the leg to the sender failed): it closes with what both
+          // signed, nothing, so the receiver takes its lock back after the window.
           if (upstreamId !== undefined && this.#records.get(keyOf("bandwidth", upstreamId))?.role === "payee") {
             void this.#closeLeg(upstreamId).catch((failure: unknown) => console.error(failure));
           }
           throw error;
+        } finally {
+          if (upstreamId !== undefined) this.#admitting.delete(upstreamId);
         }
-        this.#notePayer(carried.downstream.view, route);
-        this.#carried.set(carried.upstreamId, { carried, receiver: session.receiver, terms });
         return this.#carriedSession(carried, carried.upstream);
       },
     };
