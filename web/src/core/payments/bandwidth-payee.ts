@@ -75,6 +75,11 @@ export class BandwidthPayee implements PaidShare {
     return [...this.#channels.entries()].map(([id, held]) => this.#view(id, held));
   }
 
+  /** Lets go of channel `channelId` once it is settled for: its records keep what a challenge needs. */
+  forget(channelId: bigint): void {
+    this.#channels.delete(channelId);
+  }
+
   async admit(
     payment: Payment,
     session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },

@@ -36,6 +36,12 @@ import type { PayerView, SchemePayer } from "./types.ts";
 /** Bytes the payer lets the payee's count run ahead of its own: the payee's credit, and the most it can lose. */
 export const PAYER_TOLERANCE_BYTES = 4n * 1024n * 1024n;
 
+/**
+ * Bytes a unit covers at least, but for the last of a transfer of known length: each unit costs a signature and a
+ * check on each side, which a transfer at full speed feels when it comes every chunk.
+ */
+export const PAYER_UNIT_BYTES = 1024n * 1024n;
+
 /** One channel as the payer sees it, live: the bytes paid are those the payee countersigned. */
 export interface PayerChannel extends PayerView {
   scheme: "bandwidth";
@@ -50,6 +56,11 @@ export interface OpenBandwidthParts {
   operator: LocalAccount;
   terms: PaymentTerms;
   totalBytes: bigint;
+  /**
+   * The transfer is exactly `totalBytes` long: units then cover at least {@link PAYER_UNIT_BYTES} but for the
+   * last. Otherwise (`totalBytes` only bounds it) each unit pays for whatever was received.
+   */
+  exact?: boolean;
   onChange?: (channel: PayerChannel) => void;
 }
 
@@ -266,9 +277,14 @@ export class BandwidthPayer implements SchemePayer {
     return await this.#due(meter);
   }
 
-  /** The next unit, when bytes were received beyond the last one and none is in flight. */
+  /**
+   * The next unit, when bytes were received beyond the last one and none is in flight: for a transfer of known
+   * length, once they make {@link PAYER_UNIT_BYTES} or reach its end.
+   */
   async #due(meter: BandwidthMeter): Promise<Payment | undefined> {
-    if (this.#pending || this.#received <= meter.agreed.usage.totalBytes) return undefined;
+    const unpaid = this.#received - meter.agreed.usage.totalBytes;
+    if (this.#pending || unpaid <= 0n) return undefined;
+    if (this.#parts.exact && unpaid < PAYER_UNIT_BYTES && this.#received < this.#parts.totalBytes) return undefined;
     const unit = await meter.propose();
     this.#pending = unit;
     return { scheme: "bandwidth", data: encodeBandwidthMessage({ type: "unit", unit }) };

@@ -65,6 +65,11 @@ export class HashChainPayee implements PaidShare {
     return [...this.#channels.values()].map((held) => this.#view(held));
   }
 
+  /** Lets go of chain `channelId` once it is redeemed: its records keep what a redemption needs. */
+  forget(channelId: bigint): void {
+    for (const [id, held] of this.#channels) if (BigInt(held.id) === channelId) this.#channels.delete(id);
+  }
+
   async admit(
     payment: Payment,
     session: { receiver: string; totalBytes: number; position: number; signal: AbortSignal },

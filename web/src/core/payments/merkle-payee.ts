@@ -69,6 +69,12 @@ export class MerklePayee implements PaidShare {
   get channels(): MerklePayeeChannel[] {
     return [...this.#sessions.values()].map((held) => this.#view(held));
   }
+  /** Lets go of channel `channelId` once it is redeemed: its records keep the tokens a redemption needs. */
+  forget(channelId: bigint): void {
+    for (const [key, held] of this.#sessions) {
+      if (this.#view(held).channelId === channelId) this.#sessions.delete(key);
+    }
+  }
 
   async admit(
     payment: Payment,

@@ -196,6 +196,8 @@ describe("pieces fetched for pay from a host, on a real chain", () => {
     await vi.waitFor(() => expect(hostSide.channels.find((c) => c.channelId === id)?.status).toBe("Redeemed"), {
       timeout: 30_000,
     });
+    // The payee lets go of the settled fetch: a host that serves many holds only the fetches under way.
+    await vi.waitFor(() => expect(retrieval?.channels.map((c) => c.channelId)).not.toContain(id), { timeout: 30_000 });
     await Promise.all([hostSide.stop(), clientSide.stop()]);
     const cost = unitsFor(BigInt(total)) * PRICE;
     const [payeeAfter, payerAfter, heldAfter] = await fixture.balances(payee.address, payer.address, chains);

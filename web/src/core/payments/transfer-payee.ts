@@ -63,6 +63,16 @@ export class TransferPayee implements PaidShare {
     }
   }
 
+  /**
+   * Lets go of what paid one fetch once it is settled (its records keep the rest): a host that settles each fetch
+   * holds only those under way. A lottery lot serves many fetches and stays.
+   */
+  forget(scheme: PaymentScheme, channelId: bigint): void {
+    if (scheme === "bandwidth" || scheme === "hash-chain" || scheme === "merkle") {
+      this.schemes[scheme]?.forget(channelId);
+    }
+  }
+
   /** Every receiver's payment, in every scheme. */
   get channels(): PayeeView[] {
     return [

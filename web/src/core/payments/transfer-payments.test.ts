@@ -9,10 +9,11 @@ import { closeChannel } from "../../chain/bandwidth/channel-actions.ts";
 import { TEST_CHANNEL_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
 import { type AgreedUsage, BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
 import { PaymentStoppedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
-import { blobSource } from "../../p2p/protocols/transfer/index.ts";
+import { decodeBandwidthMessage } from "../../p2p/protocols/pay/index.ts";
+import { blobSource, type Payment } from "../../p2p/protocols/transfer/index.ts";
 import { ChannelsDB } from "../../storage/channels-db.ts";
 import { type BandwidthPayee, MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
-import type { BandwidthPayer } from "./bandwidth-payer.ts";
+import { type BandwidthPayer, PAYER_UNIT_BYTES } from "./bandwidth-payer.ts";
 import { transferCost } from "./cost.ts";
 import {
   memorySink,
@@ -57,6 +58,65 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     store?: ChannelStore,
   ) => fixture.payments(owner, key, { ...(paymentTimeoutMs ? { paymentTimeoutMs } : {}), ...(store ? { store } : {}) });
   const balances = (...addresses: Address[]) => fixture.balances(...addresses);
+
+  it("pays a transfer of known length in units of at least 1 MiB but the last, and every byte is paid", async () => {
+    const data = new Uint8Array(randomBytes(6 * MiB + 777));
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey);
+    const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
+    const share = await sender.services.transfer.share([blobSource(new Blob([data]), "units.bin", "")], {
+      payment: earning,
+    });
+    const sink = memorySink(data.byteLength);
+    let paying: BandwidthPayer | undefined;
+    const units: bigint[] = [];
+    const unitOf = (payment: Payment | undefined) => {
+      if (!payment) return;
+      const message = decodeBandwidthMessage(payment.data);
+      if (message.type === "unit") units.push(message.unit.usage.totalBytes);
+    };
+    await receiver.services.transfer.receive(share.ticket, sink, {
+      peer: sender.getMultiaddrs(),
+      onOffer: async (files) => {
+        paying = (await payerSide.payer(share.ticket.terms as never, BigInt(files[0]?.size ?? 0), {
+          exact: true,
+        })) as BandwidthPayer;
+        return true;
+      },
+      payer: () => {
+        const gate = (paying as BandwidthPayer).gate();
+        return {
+          opening: gate.opening,
+          received: async (position) => {
+            const payment = await gate.received(position);
+            unitOf(payment);
+            return payment;
+          },
+          answer: async (answer) => {
+            const payment = await gate.answer(answer);
+            unitOf(payment);
+            return payment;
+          },
+        };
+      },
+    });
+    await share.done;
+    const total = BigInt(data.byteLength);
+    expect(Buffer.from(sink.bytes).equals(Buffer.from(data))).toBe(true);
+    expect(units.at(-1)).toBe(total);
+    // Each unit adds at least 1 MiB to the one before, but the last.
+    for (const [i, bytes] of units.slice(0, -1).entries()) {
+      expect(bytes - (units[i - 1] ?? 0n)).toBeGreaterThanOrEqual(PAYER_UNIT_BYTES);
+    }
+    expect(units.length).toBeLessThanOrEqual(7);
+    const channelId = (paying as BandwidthPayer).channelId;
+    expect(bandwidthOf(earning).agreed(channelId)?.usage.totalBytes).toBe(total);
+    await payeeSide.close(earning);
+    await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
+    await payeeSide.refresh();
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+    expect((await getChannel(chain.client(), { channelId })).status).toBe(ChannelStatus.Settled);
+  }, 120_000);
 
   it("pays the sender exactly for the bytes, gated as they flow, and settles after the challenge window", async () => {
     const data = new Uint8Array(randomBytes(6 * MiB + 4_321));

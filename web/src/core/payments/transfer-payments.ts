@@ -401,16 +401,20 @@ export class TransferPayments extends EventTarget {
     }
     const payee: TransferPayee = new TransferPayee(terms, payees, {
       ...(hooks.onRefused ? { onRefused: hooks.onRefused } : {}),
-      ...(hooks.settleEach ? { onEnd: (_scheme, channelId) => this.#settleSession(payee, channelId) } : {}),
+      ...(hooks.settleEach ? { onEnd: (scheme, channelId) => this.#settleSession(payee, scheme, channelId) } : {}),
     });
     return payee;
   }
 
-  /** Settles one ended session's channel, one after another (they are sent by one key). */
-  #settleSession(payee: TransferPayee, channelId: bigint): void {
+  /**
+   * Settles one ended session's channel, one after another (they are sent by one key), then lets the payee forget
+   * it: what the channel still needs is in its record.
+   */
+  #settleSession(payee: TransferPayee, scheme: PaymentScheme, channelId: bigint): void {
     this.#settling = this.#settling
       .then(() => this.close(payee, channelId))
-      .catch((error: unknown) => console.error(error));
+      .catch((error: unknown) => console.error(error))
+      .finally(() => payee.forget(scheme, channelId));
   }
 
   /**
@@ -425,6 +429,8 @@ export class TransferPayments extends EventTarget {
       onChange?: (payment: PayerView) => void;
       /** Pay through a route carried by the proxy at this address (a bandwidth channel to it, 110 % locked). */
       via?: Address;
+      /** The transfer is exactly `totalBytes` long (not just at most): a bandwidth channel pays in fewer units. */
+      exact?: boolean;
     } = {},
   ): Promise<SchemePayer> {
     const { reader } = this.#parts;
@@ -449,7 +455,15 @@ export class TransferPayments extends EventTarget {
     await enableKeyRoles({ reader, owner, key }, OperatorRole.Payer, "paying for transfers");
     const payer: SchemePayer =
       scheme === "bandwidth"
-        ? await BandwidthPayer.open({ reader, owner, operator: key, terms, totalBytes, onChange })
+        ? await BandwidthPayer.open({
+            reader,
+            owner,
+            operator: key,
+            terms,
+            totalBytes,
+            onChange,
+            ...(hooks.exact ? { exact: true } : {}),
+          })
         : scheme === "hash-chain"
           ? await HashChainPayer.open({ reader, owner, terms, totalBytes, onChange })
           : await MerklePayer.open({ reader, owner, terms, totalBytes, onChange });

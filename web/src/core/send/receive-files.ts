@@ -248,7 +248,8 @@ export class Receiver extends EventTarget {
               const address = view.route?.address;
               const locked = await this.#payments.payer(terms, totalBytes, {
                 scheme: quote.scheme,
-                ...(address ? { via: address } : {}),
+                // The offer's files are exactly these bytes: a channel straight to the sender pays in fewer units.
+                ...(address ? { via: address } : { exact: true }),
                 onChange: (channel) => {
                   paying = incomingPayment(channel);
                   payments.soon();
