@@ -202,7 +202,8 @@ async function boot(): Promise<void> {
     const followWallet = () => {
       const { address, status, wrongChain } = account.snapshot;
       const owner = status === "connected" && !wrongChain ? address : undefined;
-      void carrying?.ownerChanged(owner);
+      // A wallet reconnecting keeps its address: carrying goes on with it unless it leaves or changes.
+      void carrying?.ownerChanged(status !== "disconnected" && !wrongChain ? address : undefined);
       if (owner === payingTo) return;
       payingTo = owner;
       void host.takePayments(owner ? (price) => transferPayments.payee(price, { settleEach: true }) : undefined);

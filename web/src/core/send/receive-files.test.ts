@@ -1,6 +1,16 @@
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { randomBytes } from "../../lib/bytes.ts";
 import { PROGRESS_INTERVAL_MS } from "../../lib/progress.ts";
+import type { PaymentTerms } from "../../p2p/protocols/pay/index.ts";
+import {
+  encodeTicket,
+  type ReceiveOptions,
+  SECRET_BYTES,
+  TRANSFER_ID_BYTES,
+} from "../../p2p/protocols/transfer/index.ts";
+import type { TransferPayments } from "../payments/transfer-payments.ts";
 import { type IncomingTransfer, Receiver } from "./receive-files.ts";
 import { FakeTransfer, memoryStaging, memoryWriter, ticketText } from "./testing.ts";
 
@@ -156,5 +166,37 @@ describe("Receiver", () => {
     expect(r.incoming).toBe(shown);
     r.decline();
     await receiving;
+  });
+
+  it("says what each carrying peer answered when neither they nor the sender can bring a paid link's files", async () => {
+    const peer = peerIdFromPrivateKey(await generateKeyPair("Ed25519")).toString();
+    const terms = { chainId: 31337, payee: `0x${"11".repeat(20)}`, pricePerMB: 1n, schemes: ["bandwidth"] } as const;
+    const text = encodeTicket({
+      peer,
+      transferId: randomBytes(TRANSFER_ID_BYTES),
+      secret: randomBytes(SECRET_BYTES),
+      terms: terms as unknown as PaymentTerms,
+    });
+    const proxy = "12D3KooWProxyProxyProxyProxyProxyCarrier";
+    const transfer = {
+      receive: async (_link: unknown, _sink: unknown, options: ReceiveOptions = {}) => {
+        throw new Error(options.via ? "this peer carries no transfers now" : "the sender's tab is closed");
+      },
+    };
+    const r = new Receiver({
+      transfer: transfer as never,
+      staging: memoryStaging(),
+      directTarget: async () => [],
+      payments: {} as TransferPayments,
+      reach: async (target) => {
+        if (target === peer) throw new Error("no direct link");
+      },
+      carriers: async () => [proxy],
+    });
+    await r.receive(text);
+    expect(r.incoming?.state).toBe("failed");
+    expect(r.incoming?.error?.name).toBe("SenderUnreachableError");
+    expect(r.incoming?.error?.message).toContain("the sender's tab is closed");
+    expect(r.incoming?.error?.message).toContain(`${proxy.slice(-8)}: this peer carries no transfers now`);
   });
 });

@@ -286,6 +286,7 @@ export class Receiver extends EventTarget {
         },
       });
       let result: Awaited<ReturnType<typeof receiveVia>> | undefined;
+      const refusals: { peer: string; reason: string }[] = [];
       // Straight from the sender, or through the first proxy that carries it.
       for (const [index, via] of carriers.entries()) {
         set({ route: via ? { peer: via } : undefined });
@@ -295,7 +296,11 @@ export class Receiver extends EventTarget {
         } catch (error) {
           // A proxy that does not carry, or cannot be reached, before the offer: the next one is asked.
           const refusedRoute = via !== undefined && view.state === "connecting";
-          if (!refusedRoute || index === carriers.length - 1) throw error;
+          if (refusedRoute) refusals.push({ peer: via, reason: userMessage(error) });
+          if (refusedRoute && index < carriers.length - 1) continue;
+          // The sender itself was tried last: what the proxies said matters as much as why it failed.
+          if (refusals.length > 0 && view.state === "connecting") throw new SenderUnreachableError(error, refusals);
+          throw error;
         }
       }
       if (!result) throw new TransferLinkError("the sender could not be reached");
@@ -384,4 +389,15 @@ function incomingPayment(view: PayerView): IncomingPayment {
 
 function describe(error: unknown): { name: string; message: string } {
   return { name: error instanceof BaseError ? error.name : "Error", message: userMessage(error) };
+}
+
+/** Neither the sender nor any peer that carries paid transfers could bring the files. */
+export class SenderUnreachableError extends BaseError {
+  override name = "SenderUnreachableError";
+  constructor(direct: unknown, refusals: readonly { peer: string; reason: string }[]) {
+    const proxies = refusals.map(({ peer, reason }) => `${peer.slice(-8)}: ${reason}`).join("; ");
+    super(`The sender cannot be reached: ${userMessage(direct)} No carrying peer took the route (${proxies}).`, {
+      details: "Keep the sender's tab open and try again, or ask a peer to switch on Carry paid transfers.",
+    });
+  }
 }
