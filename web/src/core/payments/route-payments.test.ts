@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Libp2p } from "@libp2p/interface";
 import { type Address, custom, parseEther } from "viem";
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { getTransactionCount } from "viem/actions";
@@ -27,7 +28,12 @@ import { MAX_CREDIT_BYTES } from "./bandwidth-payee.ts";
 import { BandwidthPayer } from "./bandwidth-payer.ts";
 import { transferCost } from "./cost.ts";
 import { RouteProxy } from "./route-proxy.ts";
-import { memorySink, type PaidTransferFixture, startPaidTransfers } from "./testing/paid-transfer.ts";
+import {
+  memorySink,
+  type PaidTransferFixture,
+  type PaymentsOptions,
+  startPaidTransfers,
+} from "./testing/paid-transfer.ts";
 import type { SchemePayer } from "./types.ts";
 
 /** What the payee asks per MB. */
@@ -51,10 +57,41 @@ function owned(account: PrivateKeyAccount): TabulaClient<PrivateKeyAccount> {
 }
 
 let fixture: PaidTransferFixture;
+/** The owner that carries routes, and its tab's key. */
+const PROXY = privateKeyToAccount(generatePrivateKey());
+const PROXY_KEY = privateKeyToAccount(generatePrivateKey());
+
+/**
+ * The three sides of a route and its two extra nodes: a carrying node linked to `sender` whose proxy is the
+ * fixture's proxy owner, and a reading node linked to the carrying one.
+ */
+async function carriedRoute(sender: Libp2p, options: { payee?: PaymentsOptions; proxy?: PaymentsOptions } = {}) {
+  const { payee, payeeKey, payer, payerKey } = fixture;
+  const payeeSide = fixture.payments(payee, payeeKey, options.payee);
+  const payerSide = fixture.payments(payer, payerKey);
+  const proxySide = fixture.payments(PROXY, PROXY_KEY, options.proxy);
+  const carrier = await proxySide.carrier();
+  const carrying = await createTcpNode({
+    transfer: transfer(),
+    transferProxy: transferProxy({ carrier: () => carrier }),
+  });
+  const reading = await createTcpNode({ transfer: transfer() });
+  const stop = async () => {
+    await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
+  };
+  try {
+    await carrying.dial(sender.getMultiaddrs());
+    await reading.dial(carrying.getMultiaddrs());
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { payeeSide, payerSide, proxySide, carrying, reading, stop };
+}
 
 describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the proxy pays the payee", () => {
-  const proxy = privateKeyToAccount(generatePrivateKey());
-  const proxyKey = privateKeyToAccount(generatePrivateKey());
+  const proxy = PROXY;
+  const proxyKey = PROXY_KEY;
 
   beforeAll(async () => {
     fixture = await startPaidTransfers();
@@ -173,7 +210,7 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
   }, 180_000);
 
   it("carries a paid transfer between two peers through a third: byte-identical, every leg settled exactly", async () => {
-    const { chain, payee, payeeKey, payer, payerKey, sender } = fixture;
+    const { chain, payee, payer, sender } = fixture;
     const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
     const [payeeBefore, payerBefore, proxyBefore, heldBefore] = await fixture.balances(
       payee.address,
@@ -181,18 +218,8 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       proxy.address,
       channels,
     );
-    const payeeSide = fixture.payments(payee, payeeKey);
-    const payerSide = fixture.payments(payer, payerKey);
-    const proxySide = fixture.payments(proxy, proxyKey);
-    const carrier = await proxySide.carrier();
-    const carrying = await createTcpNode({
-      transfer: transfer(),
-      transferProxy: transferProxy({ carrier: () => carrier }),
-    });
-    const reading = await createTcpNode({ transfer: transfer() });
+    const { payeeSide, payerSide, proxySide, carrying, reading, stop } = await carriedRoute(sender);
     try {
-      await carrying.dial(sender.getMultiaddrs());
-      await reading.dial(carrying.getMultiaddrs());
       const data = new Uint8Array(randomBytes(6 * 1024 * 1024 + 777));
       const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
       const share = await sender.services.transfer.share([blobSource(new Blob([data]), "carried.bin", "")], {
@@ -261,12 +288,12 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(toProxy);
       expect(heldAfter).toBe(heldBefore);
     } finally {
-      await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
+      await stop();
     }
   }, 180_000);
 
   it("resumes a carried transfer whose link to the proxy dropped, on the same legs, and every leg settles exactly", async () => {
-    const { chain, payee, payeeKey, payer, payerKey, sender } = fixture;
+    const { chain, payee, payer, sender } = fixture;
     const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
     const [payeeBefore, payerBefore, proxyBefore, heldBefore] = await fixture.balances(
       payee.address,
@@ -274,18 +301,8 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       proxy.address,
       channels,
     );
-    const payeeSide = fixture.payments(payee, payeeKey);
-    const payerSide = fixture.payments(payer, payerKey);
-    const proxySide = fixture.payments(proxy, proxyKey);
-    const carrier = await proxySide.carrier();
-    const carrying = await createTcpNode({
-      transfer: transfer(),
-      transferProxy: transferProxy({ carrier: () => carrier }),
-    });
-    const reading = await createTcpNode({ transfer: transfer() });
+    const { payeeSide, payerSide, proxySide, carrying, reading, stop } = await carriedRoute(sender);
     try {
-      await carrying.dial(sender.getMultiaddrs());
-      await reading.dial(carrying.getMultiaddrs());
       const data = new Uint8Array(randomBytes(10 * 1024 * 1024 + 333));
       const DROP_AT = 5 * 1024 * 1024;
       const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
@@ -365,12 +382,12 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(toProxy);
       expect(heldAfter).toBe(heldBefore);
     } finally {
-      await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
+      await stop();
     }
   }, 180_000);
 
   it("finishes admitting a route on a slow chain after the sender gave up waiting, and the receiver resumes on it", async () => {
-    const { chain, payee, payeeKey, payer, payerKey } = fixture;
+    const { chain } = fixture;
     // The proxy's chain takes 4 s per receipt; the sender waits 3 s for a message.
     const base = chain.client();
     const slow = createTabulaClient({
@@ -383,18 +400,10 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       }),
     });
     const impatient = await createTcpNode({ transfer: transfer({ timeoutMs: 3_000 }) });
-    const payeeSide = fixture.payments(payee, payeeKey);
-    const payerSide = fixture.payments(payer, payerKey);
-    const proxySide = fixture.payments(proxy, proxyKey, { reader: slow });
-    const carrier = await proxySide.carrier();
-    const carrying = await createTcpNode({
-      transfer: transfer(),
-      transferProxy: transferProxy({ carrier: () => carrier }),
+    const { payeeSide, payerSide, carrying, reading, stop } = await carriedRoute(impatient, {
+      proxy: { reader: slow },
     });
-    const reading = await createTcpNode({ transfer: transfer() });
     try {
-      await carrying.dial(impatient.getMultiaddrs());
-      await reading.dial(carrying.getMultiaddrs());
       const data = new Uint8Array(randomBytes(3 * 1024 * 1024 + 5));
       const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
       const share = await impatient.services.transfer.share([blobSource(new Blob([data]), "slow.bin", "")], {
@@ -424,31 +433,16 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       ]);
       await payeeSide.close(earning);
     } finally {
-      await Promise.all([
-        payeeSide.stop(),
-        payerSide.stop(),
-        proxySide.stop(),
-        carrying.stop(),
-        reading.stop(),
-        impatient.stop(),
-      ]);
+      await Promise.all([stop(), impatient.stop()]);
     }
   }, 180_000);
 
   it("settles both legs of a route whose receiver never came back after its link dropped", async () => {
-    const { chain, payee, payeeKey, payer, payerKey, sender } = fixture;
-    const payeeSide = fixture.payments(payee, payeeKey);
-    const payerSide = fixture.payments(payer, payerKey);
-    const proxySide = fixture.payments(proxy, proxyKey, { routeResumeMs: 1_000 });
-    const carrier = await proxySide.carrier();
-    const carrying = await createTcpNode({
-      transfer: transfer(),
-      transferProxy: transferProxy({ carrier: () => carrier }),
+    const { chain, sender } = fixture;
+    const { payeeSide, payerSide, carrying, reading, stop } = await carriedRoute(sender, {
+      proxy: { routeResumeMs: 1_000 },
     });
-    const reading = await createTcpNode({ transfer: transfer() });
     try {
-      await carrying.dial(sender.getMultiaddrs());
-      await reading.dial(carrying.getMultiaddrs());
       const data = new Uint8Array(randomBytes(8 * 1024 * 1024));
       const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
       const share = await sender.services.transfer.share([blobSource(new Blob([data]), "left.bin", "")], {
@@ -502,25 +496,18 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
         { timeout: 30_000 },
       );
     } finally {
-      await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
+      await stop();
     }
   }, 180_000);
 
   it("stops carrying for a receiver that stops paying, within the credit, and says why", async () => {
-    const { payee, payeeKey, payer, payerKey, sender } = fixture;
+    const { payee, sender } = fixture;
     // The sender stops first: the proxy pays it only for what the receiver paid.
-    const payeeSide = fixture.payments(payee, payeeKey, { paymentTimeoutMs: 2_000 });
-    const payerSide = fixture.payments(payer, payerKey);
-    const proxySide = fixture.payments(proxy, proxyKey, { paymentTimeoutMs: 2_000 });
-    const carrier = await proxySide.carrier();
-    const carrying = await createTcpNode({
-      transfer: transfer(),
-      transferProxy: transferProxy({ carrier: () => carrier }),
+    const { payeeSide, payerSide, proxySide, carrying, reading, stop } = await carriedRoute(sender, {
+      payee: { paymentTimeoutMs: 2_000 },
+      proxy: { paymentTimeoutMs: 2_000 },
     });
-    const reading = await createTcpNode({ transfer: transfer() });
     try {
-      await carrying.dial(sender.getMultiaddrs());
-      await reading.dial(carrying.getMultiaddrs());
       const data = new Uint8Array(randomBytes(12 * 1024 * 1024));
       const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
       const share = await sender.services.transfer.share([blobSource(new Blob([data]), "unpaid.bin", "")], {
@@ -568,7 +555,7 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       expect(downstream?.agreedBytes).toBeLessThanOrEqual(upstream?.agreedBytes ?? 0n);
       share.close();
     } finally {
-      await Promise.all([payeeSide.stop(), payerSide.stop(), proxySide.stop(), carrying.stop(), reading.stop()]);
+      await stop();
     }
   }, 180_000);
 
