@@ -8,10 +8,11 @@ export const AMOUNT_FRACTION_DIGITS = 4;
 /** A balance in base units as the user reads it (`"1,234.5678"` in their locale); `"…"` while unknown. */
 export function formatAmount(value: bigint | undefined, decimals = TOKEN_DECIMALS): string {
   if (value === undefined) return "…";
-  return Number(formatUnits(value, decimals)).toLocaleString(undefined, {
-    maximumFractionDigits: AMOUNT_FRACTION_DIGITS,
-  });
+  // One formatter for every amount: building one is what costs, and a live transfer shows amounts often.
+  amountFormat ??= new Intl.NumberFormat(undefined, { maximumFractionDigits: AMOUNT_FRACTION_DIGITS });
+  return amountFormat.format(Number(formatUnits(value, decimals)));
 }
+let amountFormat: Intl.NumberFormat | undefined;
 
 /** An amount to the last base unit (`"99.999999999999999999"`), for messages where rounding would hide a shortfall. */
 export function formatExactAmount(value: bigint, decimals = TOKEN_DECIMALS): string {

@@ -43,6 +43,7 @@ import {
   transferProxy,
 } from "./protocols/transfer/index.ts";
 import { watchRelayLink } from "./relay-watch.ts";
+import { rankSpeakers } from "./speakers.ts";
 import { closeWithWebRtcTransport } from "./webrtc-transport-watch.ts";
 
 export type TabulaServices = {
@@ -294,17 +295,19 @@ export class TabulaNode extends EventTarget {
     );
   }
 
-  /** Connected peers that said (identify) they speak `protocol`, directly connected ones first. */
+  /**
+   * Peers that said (identify) they speak `protocol`, best first (see {@link rankSpeakers}): those connected now,
+   * and those whose link dropped since, as long as the peer store keeps them.
+   */
   async peersSpeaking(protocol: string): Promise<string[]> {
-    const speaking: string[] = [];
-    for (const id of this.libp2p.getPeers()) {
-      try {
-        if ((await this.libp2p.peerStore.get(id)).protocols.includes(protocol)) speaking.push(id.toString());
-      } catch {
-        // not identified yet
-      }
-    }
-    return speaking.sort((a, b) => Number(this.isDirect(b)) - Number(this.isDirect(a)));
+    const connected = new Set(this.libp2p.getPeers().map((id) => id.toString()));
+    const known = await this.libp2p.peerStore.all({ filters: [(peer) => peer.protocols.includes(protocol)] });
+    return rankSpeakers(
+      known.map(({ id }) => {
+        const peer = id.toString();
+        return { peer, connected: connected.has(peer), direct: this.isDirect(peer) };
+      }),
+    );
   }
 
   /**

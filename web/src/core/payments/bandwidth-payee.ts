@@ -137,6 +137,8 @@ export class BandwidthPayee implements PaidShare {
 
   #gate(channelId: bigint, held: Held): PayeeGate {
     const timeoutMs = this.#parts.timeoutMs ?? PAYMENT_TIMEOUT_MS;
+    /** Whether this session had its one unit sent again (a payer resends once, at the start of a session). */
+    let resent = false;
     return {
       allow: async (end, signal) => {
         const needed = BigInt(end) - held.sent;
@@ -160,11 +162,11 @@ export class BandwidthPayee implements PaidShare {
       receive: async (payment) => {
         const message = paymentMessage(payment, "bandwidth", decodeBandwidthMessage, "unit");
         let agreed: AgreedUsage = held.meter.agreed;
-        // The unit countersigned last, sent again after a drop that lost the answer: the same answer goes back.
-        const again =
-          message.unit.usage.sequence === agreed.usage.sequence &&
-          message.unit.usage.sequence > 0n &&
-          message.unit.signature.toLowerCase() === agreed.payerSignature.toLowerCase();
+        // A unit at or below the one countersigned last, sent again after a drop that lost the answers: the last
+        // answer goes back, which tells the payer where this side stands. It signs nothing new.
+        const again = message.unit.usage.sequence <= agreed.usage.sequence && agreed.usage.sequence > 0n;
+        if (again && resent) throw new PaymentRefusedError("the payer sent an old unit again, twice in one session");
+        resent ||= again;
         if (!again) {
           try {
             agreed = await held.meter.countersign(message.unit);

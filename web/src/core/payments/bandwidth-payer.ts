@@ -1,8 +1,9 @@
 /**
  * The payer's side of a paid transfer over a bandwidth channel: it opens the channel with one permit (the deposit
  * covers the whole transfer at the link's price), then signs a unit for the bytes it has received and written,
- * one unit in flight at a time, and keeps each unit the payee countersigned: the evidence that closes the channel.
- * It never signs for a byte it has not received.
+ * and keeps each unit the payee countersigned: the evidence that closes the channel. It never signs for a byte it
+ * has not received. A transfer of known length has up to {@link PAYER_UNITS_IN_FLIGHT} units out at once, so that
+ * the payee's countersignature, which comes back behind the bytes the payee sent meanwhile, holds up no payment.
  */
 import { type Account, type Address, type Hash, type Hex, isAddressEqual, type LocalAccount } from "viem";
 import { getBlock } from "viem/actions";
@@ -17,13 +18,7 @@ import {
 import { getRoute, openRoute, routeLock } from "../../chain/bandwidth/route.ts";
 import type { TabulaClient } from "../../chain/client.ts";
 import { waitForSuccess } from "../../chain/receipt.ts";
-import {
-  type AgreedUsage,
-  BandwidthMeter,
-  emptyUsage,
-  type SignedUsage,
-  usageCost,
-} from "../../lib/payments/bandwidth.ts";
+import { type AgreedUsage, BandwidthMeter, emptyUsage, usageCost } from "../../lib/payments/bandwidth.ts";
 import type { ContractRef } from "../../lib/payments/types.ts";
 import { PaymentRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { decodeBandwidthMessage, encodeBandwidthMessage, type PaymentTerms } from "../../p2p/protocols/pay/index.ts";
@@ -41,6 +36,12 @@ export const PAYER_TOLERANCE_BYTES = 4n * 1024n * 1024n;
  * check on each side, which a transfer at full speed feels when it comes every chunk.
  */
 export const PAYER_UNIT_BYTES = 1024n * 1024n;
+
+/**
+ * Units a transfer of known length has out before the payee's countersignatures come back. A transfer that only
+ * bounds its length has one out, and its next unit pays whatever came meanwhile.
+ */
+export const PAYER_UNITS_IN_FLIGHT = 4;
 
 /** One channel as the payer sees it, live: the bytes paid are those the payee countersigned. */
 export interface PayerChannel extends PayerView {
@@ -81,9 +82,12 @@ export class BandwidthPayer implements SchemePayer {
   readonly #route: RouteCheck | undefined;
   #meter: BandwidthMeter | undefined;
   #received = 0n;
-  #pending: SignedUsage | undefined;
-  /** A session resumed with a unit in flight: it goes again, as its answer (or the unit itself) was lost. */
-  #resend = false;
+  /**
+   * A session resumed with units out: the oldest goes again, as its answer (or the unit itself) was lost. The
+   * payee answers it with the last unit it countersigned; the units after that one are withdrawn, and the next unit
+   * pays for their bytes.
+   */
+  #resend: "due" | "sent" | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(parts: OpenBandwidthParts, channelId: bigint, openTx: Hash, deposit: bigint, route?: RouteCheck) {
@@ -190,7 +194,7 @@ export class BandwidthPayer implements SchemePayer {
 
   /** The gate of one session of the transfer; the channel (and what it paid) carries over between sessions. */
   gate(): PayerGate {
-    this.#resend = this.#pending !== undefined;
+    this.#resend = this.#meter && this.#meter.pending.length > 0 ? "due" : undefined;
     return {
       opening: {
         scheme: "bandwidth",
@@ -242,16 +246,16 @@ export class BandwidthPayer implements SchemePayer {
       this.#received = position;
       this.#parts.onChange?.(this.view);
     }
-    if (this.#resend && this.#pending) {
-      this.#resend = false;
-      return { scheme: "bandwidth", data: encodeBandwidthMessage({ type: "unit", unit: this.#pending }) };
+    const oldest = meter.pending[0];
+    if (this.#resend === "due" && oldest) {
+      this.#resend = "sent";
+      return { scheme: "bandwidth", data: encodeBandwidthMessage({ type: "unit", unit: oldest }) };
     }
     return await this.#due(meter);
   }
 
   async #answer(payment: Payment): Promise<Payment | undefined> {
     const meter = await this.#meterReady();
-    const pending = this.#pending;
     let message: ReturnType<typeof decodeBandwidthMessage>;
     try {
       if (payment.scheme !== "bandwidth") throw new Error(`scheme ${payment.scheme}`);
@@ -260,33 +264,38 @@ export class BandwidthPayer implements SchemePayer {
     } catch (error) {
       throw new PaymentRefusedError("the payee's answer is malformed", { cause: error });
     }
-    if (!pending || message.sequence !== pending.usage.sequence) {
-      throw new PaymentRefusedError(`countersignature of unit ${message.sequence}, which is not the one in flight`);
+    const unit = meter.pending.find((pending) => pending.usage.sequence === message.sequence);
+    if (!unit) {
+      throw new PaymentRefusedError(`countersignature of unit ${message.sequence}, which is not one in flight`);
     }
     try {
       await meter.acceptCountersignature({
-        usage: pending.usage,
-        payerSignature: pending.signature,
+        usage: unit.usage,
+        payerSignature: unit.signature,
         payeeSignature: message.signature,
       });
     } catch (error) {
       throw new PaymentRefusedError("the payee's countersignature does not verify", { cause: error });
     }
-    this.#pending = undefined;
+    if (this.#resend === "sent") {
+      // The payee's last unit is this one: those after it never reached it.
+      this.#resend = undefined;
+      meter.withdrawPending();
+    }
     this.#parts.onChange?.(this.view);
     return await this.#due(meter);
   }
 
   /**
-   * The next unit, when bytes were received beyond the last one and none is in flight: for a transfer of known
-   * length, once they make {@link PAYER_UNIT_BYTES} or reach its end.
+   * The next unit, when bytes were received beyond the last one proposed and fewer than the units allowed are in
+   * flight: for a transfer of known length, once they make {@link PAYER_UNIT_BYTES} or reach its end.
    */
   async #due(meter: BandwidthMeter): Promise<Payment | undefined> {
-    const unpaid = this.#received - meter.agreed.usage.totalBytes;
-    if (this.#pending || unpaid <= 0n) return undefined;
+    const unpaid = this.#received - meter.proposedBytes;
+    const inFlight = this.#parts.exact ? PAYER_UNITS_IN_FLIGHT : 1;
+    if (this.#resend || meter.pending.length >= inFlight || unpaid <= 0n) return undefined;
     if (this.#parts.exact && unpaid < PAYER_UNIT_BYTES && this.#received < this.#parts.totalBytes) return undefined;
     const unit = await meter.propose();
-    this.#pending = unit;
     return { scheme: "bandwidth", data: encodeBandwidthMessage({ type: "unit", unit }) };
   }
 

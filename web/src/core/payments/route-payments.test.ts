@@ -438,8 +438,15 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
   }, 180_000);
 
   it("settles both legs of a route whose receiver never came back after its link dropped", async () => {
-    const { chain, sender } = fixture;
-    const { payeeSide, payerSide, carrying, reading, stop } = await carriedRoute(sender, {
+    const { chain, sender, payee, payer } = fixture;
+    const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
+    const [payeeBefore, payerBefore, proxyBefore, heldBefore] = await fixture.balances(
+      payee.address,
+      payer.address,
+      proxy.address,
+      channels,
+    );
+    const { payeeSide, payerSide, proxySide, carrying, reading, stop } = await carriedRoute(sender, {
       proxy: { routeResumeMs: 1_000 },
     });
     try {
@@ -495,6 +502,31 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
           expect((await getChannel(chain.client(), { channelId: downstreamId })).status).toBe(ChannelStatus.Closing),
         { timeout: 30_000 },
       );
+      // Each leg settles at the last unit both its sides signed: the sender's tab answers the proxy's close with the
+      // newest unit it holds, and the proxy paid the sender no more than it was paid.
+      await payeeSide.refresh();
+      await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
+      await Promise.all([payeeSide.refresh(), proxySide.refresh()]);
+      const upstream = await getChannel(chain.client(), { channelId: upstreamId });
+      const downstream = await getChannel(chain.client(), { channelId: downstreamId });
+      expect([upstream.status, downstream.status]).toEqual([ChannelStatus.Settled, ChannelStatus.Settled]);
+      const held = earning.schemes.bandwidth?.agreed(downstreamId)?.usage.totalBytes ?? 0n;
+      expect(downstream.agreedBytes).toBe(held);
+      expect(downstream.agreedBytes).toBeLessThanOrEqual(upstream.agreedBytes);
+      expect(upstream.agreedBytes).toBeGreaterThan(0n);
+      expect(upstream.agreedBytes).toBeLessThan(BigInt(data.byteLength));
+      const toPayee = usageCost(downstream, downstream.agreedBytes);
+      const toProxy = usageCost(upstream, upstream.agreedBytes);
+      const [payeeAfter, payerAfter, proxyAfter, heldAfter] = await fixture.balances(
+        payee.address,
+        payer.address,
+        proxy.address,
+        channels,
+      );
+      expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(toPayee);
+      expect((proxyAfter as bigint) - (proxyBefore as bigint)).toBe(toProxy - toPayee);
+      expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(toProxy);
+      expect(heldAfter).toBe(heldBefore);
     } finally {
       await stop();
     }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChannelStatus, getChannel } from "../../chain/bandwidth/channel.ts";
 import { closeChannel } from "../../chain/bandwidth/channel-actions.ts";
 import { TEST_CHANNEL_WINDOWS, type TestChain } from "../../chain/testing/hardhat.ts";
-import { type AgreedUsage, BYTES_PER_MB } from "../../lib/payments/bandwidth.ts";
+import { type AgreedUsage, BYTES_PER_MB, usageDigest } from "../../lib/payments/bandwidth.ts";
 import { PaymentStoppedError, RemoteRefusedError } from "../../p2p/protocols/common/errors.ts";
 import { decodeBandwidthMessage } from "../../p2p/protocols/pay/index.ts";
 import { blobSource, type Payment } from "../../p2p/protocols/transfer/index.ts";
@@ -402,7 +402,82 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     if (last) await payerGate.answer(last);
     expect(bandwidthOf(earning).agreed(paying.channelId)?.usage.totalBytes).toBe(BigInt(2 * MiB));
     await payeeSide.close(earning);
+    await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
+    await payeeSide.refresh();
     await Promise.all([payeeSide.stop(), payerSide.stop()]);
+    expect((await getChannel(chain.client(), { channelId: paying.channelId })).status).toBe(ChannelStatus.Settled);
+  }, 120_000);
+
+  it("keeps up to four units out, and after a drop that lost some pays on from the payee's last unit, exactly", async () => {
+    const total = 12 * MiB;
+    const channelContract = chain.chain.contracts.BandwidthChannel?.address as Address;
+    const [payeeBefore, payerBefore, heldBefore] = await balances(payee.address, payer.address, channelContract);
+    const payeeSide = payments(payee, payeeKey);
+    const payerSide = payments(payer, payerKey);
+    const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
+    const paying = (await payerSide.payer(earning.terms, BigInt(total), { exact: true })) as BandwidthPayer;
+    const admit = () =>
+      earning.admit(paying.gate().opening, {
+        receiver: "receiver",
+        totalBytes: total,
+        position: 0,
+        signal: AbortSignal.timeout(30_000),
+      });
+    const unitOf = (payment: Payment | undefined) => {
+      if (!payment) throw new Error("no payment came");
+      const message = decodeBandwidthMessage(payment.data);
+      if (message.type !== "unit") throw new Error(`a ${message.type}, not a unit`);
+      return message.unit;
+    };
+    const signal = AbortSignal.timeout(30_000);
+    // First session: four units go out before any countersignature comes back; a fifth waits for one.
+    let payerGate = paying.gate();
+    let payeeGate = await admit();
+    const out = [];
+    for (const position of [2, 4, 6, 7]) out.push(await payerGate.received(position * MiB));
+    expect(out.map((payment) => unitOf(payment).usage.sequence)).toEqual([1n, 2n, 3n, 4n]);
+    expect(await payerGate.received(8 * MiB)).toBeUndefined();
+    // The payee countersigns the first two (both answers are lost with the connection); the other two are lost.
+    await payeeGate.allow(4 * MiB, signal);
+    for (const payment of out.slice(0, 2)) expect(await payeeGate.receive(payment as Payment)).toBeDefined();
+    expect(bandwidthOf(earning).agreed(paying.channelId)?.usage.totalBytes).toBe(BigInt(4 * MiB));
+    // Second session: the oldest unit goes again, and the payee answers with where it stands: the second unit.
+    payerGate = paying.gate();
+    payeeGate = await admit();
+    const again = await payerGate.received(8 * MiB);
+    expect(unitOf(again).usage.sequence).toBe(1n);
+    const standing = await payeeGate.receive(again as Payment);
+    expect(decodeBandwidthMessage((standing as Payment).data)).toMatchObject({ type: "sign", sequence: 2n });
+    // The units it never read are withdrawn: the next one pays for their bytes and links to the second unit.
+    const nextPayment = await payerGate.answer(standing as Payment);
+    const next = unitOf(nextPayment);
+    expect(next.usage).toMatchObject({ sequence: 5n, totalBytes: BigInt(8 * MiB) });
+    expect(next.usage.link).toBe(
+      usageDigest({ chainId: chain.chain.id, address: channelContract }, unitOf(out[1]).usage),
+    );
+    await payeeGate.allow(8 * MiB, signal);
+    const nextAnswer = await payeeGate.receive(nextPayment as Payment);
+    expect(await payerGate.answer(nextAnswer as Payment)).toBeUndefined();
+    await payeeGate.allow(total, signal);
+    const last = await payerGate.received(total);
+    expect(await payerGate.answer((await payeeGate.receive(last as Payment)) as Payment)).toBeUndefined();
+    expect(paying.agreed).toEqual(bandwidthOf(earning).agreed(paying.channelId));
+    expect(paying.agreed?.usage.totalBytes).toBe(BigInt(total));
+    // A session takes one old unit again, not more: each would cost an answer the payer need not read.
+    await expect(payeeGate.receive(again as Payment)).rejects.toMatchObject({
+      name: "PaymentRefusedError",
+      shortMessage: expect.stringMatching(/twice in one session/),
+    });
+
+    await payeeSide.close(earning);
+    await chain.advance(TEST_CHANNEL_WINDOWS.challengeSeconds + 1n);
+    await payeeSide.refresh();
+    await Promise.all([payeeSide.stop(), payerSide.stop()]);
+    const cost = (BigInt(total) * PRICE) / BYTES_PER_MB;
+    const [payeeAfter, payerAfter, held] = await balances(payee.address, payer.address, channelContract);
+    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(cost);
+    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(cost);
+    expect(held).toBe(heldBefore);
   }, 120_000);
 
   it("names what is missing when the payer holds too little, and sends nothing", async () => {

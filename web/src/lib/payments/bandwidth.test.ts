@@ -72,6 +72,50 @@ describe("BandwidthMeter", () => {
     expect(third.usage.link).toBe(usageDigest(contract, second.usage));
   });
 
+  it("proposes on while units are out: each links to the last proposal, and one countersignature settles all", async () => {
+    const { a, b } = pair();
+    a.record(2n * MB);
+    const first = await a.propose();
+    a.record(2n * MB);
+    const second = await a.propose();
+    a.record(2n * MB);
+    // 6 MB passes the 5 MB mark from the 4 MB proposed last: it links to that proposal, not to the agreed unit.
+    const third = await a.propose();
+    expect(a.pending.map((unit) => unit.usage.sequence)).toEqual([1n, 2n, 3n]);
+    expect(a.proposedBytes).toBe(6n * MB);
+    expect(third.usage.link).toBe(usageDigest(contract, second.usage));
+    b.record(2n * MB);
+    await b.countersign(first);
+    b.record(2n * MB);
+    const secondAgreed = await b.countersign(second);
+    b.record(2n * MB);
+    const thirdAgreed = await b.countersign(third);
+    await a.acceptCountersignature(secondAgreed);
+    expect(a.agreed).toEqual(secondAgreed);
+    expect(a.pending).toEqual([third]);
+    await expect(a.acceptCountersignature(secondAgreed)).rejects.toThrow(UsageRejectedError);
+    await a.acceptCountersignature(thirdAgreed);
+    expect(a.agreed).toEqual(b.agreed);
+    expect(a.pending).toEqual([]);
+  });
+
+  it("withdraws units lost on the way: the next one counts from and links to the last agreed unit", async () => {
+    const { a, b } = pair();
+    await exchange(a, b, 4n * MB);
+    a.record(2n * MB);
+    const lost = await a.propose();
+    expect(lost.usage.link).not.toBe(zeroHash);
+    a.withdrawPending();
+    expect(a.proposedBytes).toBe(4n * MB);
+    a.record(MB);
+    b.record(3n * MB);
+    const next = await a.propose();
+    expect(next.usage.sequence).toBe(3n);
+    expect(next.usage.link).toBe(usageDigest(contract, b.agreed.usage));
+    await a.acceptCountersignature(await b.countersign(next));
+    expect(a.agreed.usage.totalBytes).toBe(7n * MB);
+  });
+
   it("refuses a unit that passes a 5 MB mark without the link", async () => {
     const { a, b } = pair();
     await exchange(a, b, 4n * MB);

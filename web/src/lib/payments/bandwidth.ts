@@ -4,6 +4,10 @@
  * every 5 MB a unit carries the digest of the other side's last unit. The last unit both signed closes the
  * channel; a side's own unit (with its link) is its claim in a dispute.
  *
+ * A side may propose its next unit before the last one came back countersigned: the other side takes units in
+ * order, so by the time it reads the next one, its last unit is its countersignature of the one before. A unit
+ * therefore links to our last proposal when one is out, and a countersignature settles every proposal up to its own.
+ *
  * Units are signed by the keys the channel bound, not by the owners: the payer binds its key when it opens, the
  * payee when it confirms, each the owner itself or (what the tab does) an operator key the owner authorized in the
  * OperatorRegistry. A meter signs with this side's bound key and checks the other side against its bound key.
@@ -135,7 +139,8 @@ export class BandwidthMeter {
   #agreed: AgreedUsage;
   #lastOwn: SignedUsage | undefined;
   #lastOther: SignedUsage | undefined;
-  #pending: SignedUsage | undefined;
+  /** Our proposals not yet countersigned, oldest first. */
+  #pending: SignedUsage[] = [];
 
   constructor(options: BandwidthMeterOptions) {
     this.role = options.role;
@@ -184,16 +189,37 @@ export class BandwidthMeter {
     return this.#measuredBytes + BigInt(bytes) <= this.#agreed.usage.totalBytes + this.#creditBytes;
   }
 
-  /** Signs a unit with this side's count as the next sequence, to send to the other side for countersigning. */
+  /** Our proposals the other side has not countersigned yet, oldest first. */
+  get pending(): readonly SignedUsage[] {
+    return this.#pending;
+  }
+
+  /** The count of our last proposal out, or of the last agreed unit when none is. */
+  get proposedBytes(): bigint {
+    return (this.#pending.at(-1)?.usage ?? this.#agreed.usage).totalBytes;
+  }
+
+  /**
+   * Signs a unit with this side's count as the next sequence, to send to the other side for countersigning. It may
+   * follow proposals still out: it then counts from, and links to, the last of them.
+   */
   async propose(): Promise<SignedUsage> {
-    const previous = this.#agreed.usage.totalBytes;
+    const previous = this.proposedBytes;
     const total = maxBigInt(this.#measuredBytes, previous);
     const usage = this.#unit(total, crossesLinkMark(previous, total));
     const signed = { usage, signature: await this.#sign(usage) };
     this.#sequence = usage.sequence;
     this.#lastOwn = signed;
-    this.#pending = signed;
+    this.#pending.push(signed);
     return signed;
+  }
+
+  /**
+   * Forgets the proposals still out (after a drop that lost them): the next proposal counts from, and links to, the
+   * last agreed unit, which is then the other side's last.
+   */
+  withdrawPending(): void {
+    this.#pending = [];
   }
 
   /**
@@ -219,12 +245,13 @@ export class BandwidthMeter {
     return this.#agreed;
   }
 
-  /** Takes the other side's countersignature on the unit we proposed last. */
+  /**
+   * Takes the other side's countersignature on one of our proposals still out; it settles the earlier ones too.
+   */
   async acceptCountersignature(agreed: AgreedUsage): Promise<void> {
-    const pending = this.#pending;
-    if (!pending || agreed.usage.sequence !== pending.usage.sequence) {
-      throw new UsageRejectedError("countersignature for a unit we did not propose last");
-    }
+    const at = this.#pending.findIndex((unit) => unit.usage.sequence === agreed.usage.sequence);
+    const pending = this.#pending[at];
+    if (!pending) throw new UsageRejectedError("countersignature for a unit we have no proposal out for");
     const digest = usageDigest(this.#contract, pending.usage);
     if (usageDigest(this.#contract, agreed.usage) !== digest) {
       throw new UsageRejectedError("countersigned unit differs from the one we proposed");
@@ -233,7 +260,7 @@ export class BandwidthMeter {
     await assertSignedBy(digest, theirs, this.#counterpartySigner);
     this.#lastOther = { usage: pending.usage, signature: theirs };
     this.#agreed = this.#pair(pending.usage, pending.signature, theirs, this.role === "payer");
-    this.#pending = undefined;
+    this.#pending = this.#pending.slice(at + 1);
   }
 
   /**
@@ -257,7 +284,9 @@ export class BandwidthMeter {
   }
 
   #unit(totalBytes: bigint, withLink: boolean): Usage {
-    const link = withLink && this.#lastOther ? usageDigest(this.#contract, this.#lastOther.usage) : zeroHash;
+    // The other side's last unit, when it reads this one: its countersignature of our last proposal, if one is out.
+    const last = this.#pending.at(-1) ?? this.#lastOther;
+    const link = withLink && last ? usageDigest(this.#contract, last.usage) : zeroHash;
     return { channelId: this.channelId, sequence: this.#sequence + 1n, totalBytes, time: this.#now(), link };
   }
 

@@ -62,18 +62,9 @@ export class FramedStream {
 
   /** Sends one message, waiting for the stream to drain when its buffer is full. */
   async write(message: Uint8Array, options: IoOptions = {}): Promise<void> {
-    const { protocol, maxMessageBytes, timeoutMs } = this.#init;
-    if (message.byteLength > maxMessageBytes) {
-      throw new MessageTooLargeError(protocol, maxMessageBytes, { bytes: message.byteLength });
-    }
     options.signal?.throwIfAborted();
-    let writable: boolean;
-    try {
-      writable = this.stream.send(lp.encode.single(message));
-    } catch (error) {
-      throw this.#fail(error);
-    }
-    if (writable) return;
+    if (this.queue(message)) return;
+    const { protocol, timeoutMs } = this.#init;
     const limit = deadline(
       timeoutMs,
       () => new ProtocolTimeoutError(protocol, "accept more data", timeoutMs),
@@ -85,6 +76,23 @@ export class FramedStream {
       throw this.#fail(error, limit.signal);
     } finally {
       limit.clear();
+    }
+  }
+
+  /**
+   * Queues one message behind what is queued already, without waiting for the buffer to drain; whether the buffer
+   * still has room. For a short answer that must not wait for the bulk data this side writes (whose writes wait
+   * for the drain, and so bound the buffer).
+   */
+  queue(message: Uint8Array): boolean {
+    const { protocol, maxMessageBytes } = this.#init;
+    if (message.byteLength > maxMessageBytes) {
+      throw new MessageTooLargeError(protocol, maxMessageBytes, { bytes: message.byteLength });
+    }
+    try {
+      return this.stream.send(lp.encode.single(message));
+    } catch (error) {
+      throw this.#fail(error);
     }
   }
 

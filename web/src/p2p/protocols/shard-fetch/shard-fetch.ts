@@ -244,7 +244,8 @@ export class ShardFetchService extends ProtocolService implements ShardFetch {
         if (message.type === "payment") {
           if (!gate) throw new MalformedMessageError(this.protocol, "a payment on a free fetch");
           const answer = await gate.receive(message);
-          if (answer) await framed.write(encodeHostMessage({ type: "payment", ...answer }), { signal });
+          // Queued behind the pieces, not waiting for them to drain: the next payments are read meanwhile.
+          if (answer) framed.queue(encodeHostMessage({ type: "payment", ...answer }));
           continue;
         }
         wanted.push(...message.cids);

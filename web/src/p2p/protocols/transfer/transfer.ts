@@ -251,7 +251,8 @@ export class TransferService extends ProtocolService<SigningComponents> implemen
         const message = decodeReceiverMessage(await framed.readRequired({ signal }));
         if (message.type === "payment" && gate) {
           const answer = await gate.receive(message);
-          if (answer) await framed.write(encodeSenderMessage({ type: "payment", ...answer }), { signal });
+          // Queued behind the chunks, not waiting for them to drain: the payer's next payments are read meanwhile.
+          if (answer) framed.queue(encodeSenderMessage({ type: "payment", ...answer }));
           continue;
         }
         if (message.type !== "ack" || message.position <= acked || message.position > sent) {
