@@ -8,6 +8,7 @@ import {IBandwidthChannel} from "../interfaces/IBandwidthChannel.sol";
 import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 import {Token} from "../Token.sol";
+import {Permits} from "./utils/Permits.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 /// @dev Every rule of the Tachyon channel, allowed and refused, and the attacks on its signatures.
@@ -126,22 +127,9 @@ contract BandwidthChannelTest is TestBase {
         uint256 ownerKey = 0xC0FFEE;
         address owner = vm.addr(ownerKey);
         token.transfer(owner, DEPOSIT);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                address(channels),
-                DEPOSIT,
-                token.nonces(owner),
-                block.timestamp + 1 hours
-            )
-        );
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ownerKey, digest);
+        PaymentFunding.Permit memory permit = Permits.funding(token, ownerKey, address(channels), DEPOSIT);
         vm.prank(owner);
-        uint256 id = channels.openWithPermit(
-            payee, owner, DEPOSIT, uint96(PRICE), TOLERANCE, PaymentFunding.Permit(DEPOSIT, block.timestamp + 1 hours, v, r, s)
-        );
+        uint256 id = channels.openWithPermit(payee, owner, DEPOSIT, uint96(PRICE), TOLERANCE, permit);
         vm.assertEq(channels.getChannel(id).deposit, DEPOSIT);
         vm.assertEq(token.balanceOf(owner), 0);
     }

@@ -8,6 +8,7 @@ import {IBandwidthChannel} from "../interfaces/IBandwidthChannel.sol";
 import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {Token} from "../Token.sol";
+import {Permits} from "./utils/Permits.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 /// @dev The attacks an adversarial review found on the bandwidth channel, each run to the end: a refused step is
@@ -233,7 +234,7 @@ contract BandwidthChannelAttacksTest is TestBase {
     /// the payee's price would sign) is refused by the token, and nothing moves.
     function test_Attack_RoutePermitBelowTheLockIsRefused() public {
         (address owner, uint256 ownerKey) = _fresh("route owner", 200 ether);
-        PaymentFunding.Permit memory permit = _permit(ownerKey, owner, 100 ether);
+        PaymentFunding.Permit memory permit = Permits.funding(token, ownerKey, address(channels), 100 ether);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IERC20Errors.ERC20InsufficientAllowance.selector, address(channels), 100 ether, 110 ether
@@ -243,7 +244,7 @@ contract BandwidthChannelAttacksTest is TestBase {
         channels.openRouteWithPermit(proxy, owner, 100 ether, uint96(PRICE), TOLERANCE, permit);
         vm.assertEq(token.balanceOf(owner), 200 ether, "nothing pulled");
 
-        permit = _permit(ownerKey, owner, 110 ether);
+        permit = Permits.funding(token, ownerKey, address(channels), 110 ether);
         vm.prank(owner);
         uint256 up = channels.openRouteWithPermit(proxy, owner, 100 ether, uint96(PRICE), TOLERANCE, permit);
         vm.assertEq(channels.getChannel(up).deposit, 110 ether);
@@ -256,7 +257,7 @@ contract BandwidthChannelAttacksTest is TestBase {
     function test_Attack_RoutePermitUsedByAStranger() public {
         (address owner, uint256 ownerKey) = _fresh("route owner", 110 ether);
         (address thief,) = _fresh("thief", 0);
-        PaymentFunding.Permit memory permit = _permit(ownerKey, owner, 110 ether);
+        PaymentFunding.Permit memory permit = Permits.funding(token, ownerKey, address(channels), 110 ether);
         vm.expectRevert();
         vm.prank(thief);
         channels.openRouteWithPermit(proxy, thief, 100 ether, uint96(PRICE), TOLERANCE, permit);
@@ -279,25 +280,25 @@ contract BandwidthChannelAttacksTest is TestBase {
         channels.confirm(up, carrier);
 
         (address other, uint256 otherKey) = _fresh("other", 100 ether);
-        PaymentFunding.Permit memory otherPermit = _permit(otherKey, other, 100 ether);
+        PaymentFunding.Permit memory otherPermit = Permits.funding(token, otherKey, address(channels), 100 ether);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelNotPayee.selector, up, other));
         vm.prank(other);
         channels.openRouteLegWithPermit(up, other, other, otherPermit);
 
-        PaymentFunding.Permit memory short = _permit(carrierKey, carrier, 99 ether);
+        PaymentFunding.Permit memory short = Permits.funding(token, carrierKey, address(channels), 99 ether);
         vm.expectRevert(
             abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(channels), 99 ether, 100 ether)
         );
         vm.prank(carrier);
         channels.openRouteLegWithPermit(up, payee, carrier, short);
 
-        PaymentFunding.Permit memory full = _permit(carrierKey, carrier, 100 ether);
+        PaymentFunding.Permit memory full = Permits.funding(token, carrierKey, address(channels), 100 ether);
         vm.prank(carrier);
         uint256 down = channels.openRouteLegWithPermit(up, payee, carrier, full);
         vm.assertEq(channels.getRoute(up).downstreamId, down);
         vm.assertEq(channels.getChannel(down).deposit, 100 ether);
         vm.assertEq(token.balanceOf(carrier), 0);
-        full = _permit(carrierKey, carrier, 100 ether);
+        full = Permits.funding(token, carrierKey, address(channels), 100 ether);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidRoute.selector, up));
         vm.prank(carrier);
         channels.openRouteLegWithPermit(up, payee, carrier, full);
@@ -314,7 +315,7 @@ contract BandwidthChannelAttacksTest is TestBase {
         openings[1] = IBandwidthChannel.Opening(proxy, owner, 30 ether, uint96(PRICE), TOLERANCE);
         openings[2] = IBandwidthChannel.Opening(stranger, owner, 30 ether, uint96(PRICE), TOLERANCE);
 
-        PaymentFunding.Permit memory short = _permit(ownerKey, owner, 60 ether);
+        PaymentFunding.Permit memory short = Permits.funding(token, ownerKey, address(channels), 60 ether);
         vm.expectRevert(
             abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(channels), 0, 30 ether)
         );
@@ -323,7 +324,7 @@ contract BandwidthChannelAttacksTest is TestBase {
         vm.assertEq(token.balanceOf(owner), 100 ether, "a short permit moves nothing");
 
         openings[1].payee = owner;
-        PaymentFunding.Permit memory full = _permit(ownerKey, owner, 90 ether);
+        PaymentFunding.Permit memory full = Permits.funding(token, ownerKey, address(channels), 90 ether);
         vm.expectRevert(abi.encodeWithSelector(IBandwidthChannel.BandwidthChannelInvalidPayee.selector, owner));
         vm.prank(owner);
         channels.openBatchWithPermit(openings, full);
@@ -372,23 +373,6 @@ contract BandwidthChannelAttacksTest is TestBase {
         key = uint256(keccak256(bytes(name)));
         account = vm.addr(key);
         if (balance > 0) token.transfer(account, balance);
-    }
-
-    function _permit(uint256 key, address owner, uint256 value) private view returns (PaymentFunding.Permit memory) {
-        uint256 deadline = block.timestamp + 1 hours;
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                address(channels),
-                value,
-                token.nonces(owner),
-                deadline
-            )
-        );
-        (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(key, keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash)));
-        return PaymentFunding.Permit(value, deadline, v, r, s);
     }
 
     // ---------------------------------------------------------------- 5. watchtower

@@ -8,6 +8,7 @@ import {PaymentFunding} from "../libraries/PaymentFunding.sol";
 import {Lottery} from "../Lottery.sol";
 import {OperatorRegistry} from "../OperatorRegistry.sol";
 import {Token} from "../Token.sol";
+import {Permits} from "./utils/Permits.sol";
 import {TestBase, Vm} from "./utils/Vm.sol";
 
 /// @dev Shared set-up for the lottery tests: a payer with a key, payees, and helpers that sign tickets and drive a
@@ -214,30 +215,13 @@ contract LotteryTest is LotteryFixture {
         address owner = vm.addr(key);
         token.transfer(owner, 10 ether);
         uint256 value = lottery.depositFor(SIZE, VALUE, 0);
-        PaymentFunding.Permit memory permit = _permit(key, owner, value);
+        PaymentFunding.Permit memory permit = Permits.funding(token, key, address(lottery), value);
         bytes32 commitment = keccak256(abi.encode(owner, SECRET));
         address[] memory none = new address[](0);
         vm.prank(owner);
         uint256 lotId = lottery.createLotWithPermit(SIZE, VALUE, commitment, closeBy, none, owner, permit);
         vm.assertEq(token.balanceOf(owner), 10 ether - value);
         vm.assertEq(lottery.getLot(lotId).payer, owner);
-    }
-
-    function _permit(uint256 key, address owner, uint256 value) private view returns (PaymentFunding.Permit memory) {
-        uint256 deadline = block.timestamp + 1 hours;
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                address(lottery),
-                value,
-                token.nonces(owner),
-                deadline
-            )
-        );
-        (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(key, keccak256(abi.encodePacked(hex"1901", token.DOMAIN_SEPARATOR(), structHash)));
-        return PaymentFunding.Permit(value, deadline, v, r, s);
     }
 
     function testThePayerClosesAtAnyTimeAndAnyoneAfterCloseBy() public {

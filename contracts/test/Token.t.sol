@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Permits} from "./utils/Permits.sol";
 import {TestBase} from "./utils/Vm.sol";
 import {Token} from "../Token.sol";
 
@@ -46,18 +47,7 @@ contract TokenTest is TestBase {
         address owner = vm.addr(key);
         token.transfer(owner, 5 ether);
         uint256 deadline = block.timestamp + 60;
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                alice,
-                5 ether,
-                0,
-                deadline
-            )
-        );
-        (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(key, keccak256(abi.encodePacked(hex"1901", token.DOMAIN_SEPARATOR(), structHash)));
+        (uint8 v, bytes32 r, bytes32 s) = Permits.sign(token, key, alice, 5 ether, deadline);
         token.permit(owner, alice, 5 ether, deadline, v, r, s);
         vm.assertEq(token.allowance(owner, alice), 5 ether);
         vm.assertEq(token.nonces(owner), 1);

@@ -6,6 +6,7 @@ import {Token} from "../../Token.sol";
 import {OperatorRegistry} from "../../OperatorRegistry.sol";
 import {StorageMarket} from "../../StorageMarket.sol";
 import {IStorageMarket} from "../../interfaces/IStorageMarket.sol";
+import {Permits} from "./Permits.sol";
 import {TestBase} from "./Vm.sol";
 import {ShardMerkle} from "./ShardMerkle.sol";
 
@@ -91,19 +92,7 @@ abstract contract MarketFixture is TestBase {
         view
         returns (IStorageMarket.PermitSignature memory p)
     {
-        address owner = vm.addr(ownerKey);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                address(market),
-                value,
-                token.nonces(owner),
-                deadline
-            )
-        );
-        (p.v, p.r, p.s) =
-            vm.sign(ownerKey, keccak256(abi.encodePacked(hex"1901", token.DOMAIN_SEPARATOR(), structHash)));
+        (p.v, p.r, p.s) = Permits.sign(token, ownerKey, address(market), value, deadline);
         p.value = value;
         p.deadline = deadline;
     }
