@@ -61,6 +61,23 @@ let fixture: PaidTransferFixture;
 const PROXY = privateKeyToAccount(generatePrivateKey());
 const PROXY_KEY = privateKeyToAccount(generatePrivateKey());
 
+/** The balances a route moves: the payee's, the payer's, the proxy's, and what the channels hold. */
+async function routeBalances(): Promise<bigint[]> {
+  const { chain, payee, payer } = fixture;
+  const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
+  return (await fixture.balances(payee.address, payer.address, PROXY.address, channels)) as bigint[];
+}
+
+/** The payee got `toPayee`, the payer paid `toProxy`, the proxy kept the difference, the channels hold no more. */
+async function expectRouteSettled(before: bigint[], moved: { toPayee: bigint; toProxy: bigint }): Promise<void> {
+  const [payeeBefore, payerBefore, proxyBefore, heldBefore] = before as [bigint, bigint, bigint, bigint];
+  const [payeeAfter, payerAfter, proxyAfter, heldAfter] = (await routeBalances()) as [bigint, bigint, bigint, bigint];
+  expect(payeeAfter - payeeBefore).toBe(moved.toPayee);
+  expect(proxyAfter - proxyBefore).toBe(moved.toProxy - moved.toPayee);
+  expect(payerBefore - payerAfter).toBe(moved.toProxy);
+  expect(heldAfter).toBe(heldBefore);
+}
+
 /**
  * The three sides of a route and its two extra nodes: a carrying node linked to `sender` whose proxy is the
  * fixture's proxy owner, and a reading node linked to the carrying one.
@@ -128,14 +145,8 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
   }
 
   it("carries 12 MiB: every leg settles to the exact price of the bytes, and the proxy keeps its 10 %", async () => {
-    const { chain, payee, payer } = fixture;
-    const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
-    const [payeeBefore, payerBefore, proxyBefore, heldBefore] = await fixture.balances(
-      payee.address,
-      payer.address,
-      proxy.address,
-      channels,
-    );
+    const { chain, payee } = fixture;
+    const before = await routeBalances();
     const { reader, payeeSide, earning, paying, payerTransactions } = await openRoute(TOTAL);
     // The payer's lock is one permit and one transaction.
     expect(payerTransactions).toBe(1);
@@ -197,27 +208,12 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       TOTAL,
     );
     expect(toProxy - toPayee).toBe(toPayee / 10n);
-    const [payeeAfter, payerAfter, proxyAfter, heldAfter] = await fixture.balances(
-      payee.address,
-      payer.address,
-      proxy.address,
-      channels,
-    );
-    expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(toPayee);
-    expect((proxyAfter as bigint) - (proxyBefore as bigint)).toBe(toProxy - toPayee);
-    expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(toProxy);
-    expect(heldAfter).toBe(heldBefore);
+    await expectRouteSettled(before, { toPayee, toProxy });
   }, 180_000);
 
   it("carries a paid transfer between two peers through a third: byte-identical, every leg settled exactly", async () => {
-    const { chain, payee, payer, sender } = fixture;
-    const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
-    const [payeeBefore, payerBefore, proxyBefore, heldBefore] = await fixture.balances(
-      payee.address,
-      payer.address,
-      proxy.address,
-      channels,
-    );
+    const { chain, payee, sender } = fixture;
+    const before = await routeBalances();
     const { payeeSide, payerSide, proxySide, carrying, reading, stop } = await carriedRoute(sender);
     try {
       const data = new Uint8Array(randomBytes(6 * 1024 * 1024 + 777));
@@ -277,30 +273,15 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
         { deposit: routeLock(amount), pricePerMB: routeLock(PRICE), lossToleranceBytes: 0n },
         total,
       );
-      const [payeeAfter, payerAfter, proxyAfter, heldAfter] = await fixture.balances(
-        payee.address,
-        payer.address,
-        proxy.address,
-        channels,
-      );
-      expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(toPayee);
-      expect((proxyAfter as bigint) - (proxyBefore as bigint)).toBe(toProxy - toPayee);
-      expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(toProxy);
-      expect(heldAfter).toBe(heldBefore);
+      await expectRouteSettled(before, { toPayee, toProxy });
     } finally {
       await stop();
     }
   }, 180_000);
 
   it("resumes a carried transfer whose link to the proxy dropped, on the same legs, and every leg settles exactly", async () => {
-    const { chain, payee, payer, sender } = fixture;
-    const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
-    const [payeeBefore, payerBefore, proxyBefore, heldBefore] = await fixture.balances(
-      payee.address,
-      payer.address,
-      proxy.address,
-      channels,
-    );
+    const { chain, sender } = fixture;
+    const before = await routeBalances();
     const { payeeSide, payerSide, proxySide, carrying, reading, stop } = await carriedRoute(sender);
     try {
       const data = new Uint8Array(randomBytes(10 * 1024 * 1024 + 333));
@@ -371,16 +352,7 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
         { deposit: routeLock(amount), pricePerMB: routeLock(PRICE), lossToleranceBytes: 0n },
         total,
       );
-      const [payeeAfter, payerAfter, proxyAfter, heldAfter] = await fixture.balances(
-        payee.address,
-        payer.address,
-        proxy.address,
-        channels,
-      );
-      expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(toPayee);
-      expect((proxyAfter as bigint) - (proxyBefore as bigint)).toBe(toProxy - toPayee);
-      expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(toProxy);
-      expect(heldAfter).toBe(heldBefore);
+      await expectRouteSettled(before, { toPayee, toProxy });
     } finally {
       await stop();
     }
@@ -438,14 +410,8 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
   }, 180_000);
 
   it("settles both legs of a route whose receiver never came back after its link dropped", async () => {
-    const { chain, sender, payee, payer } = fixture;
-    const channels = chain.chain.contracts.BandwidthChannel?.address as Address;
-    const [payeeBefore, payerBefore, proxyBefore, heldBefore] = await fixture.balances(
-      payee.address,
-      payer.address,
-      proxy.address,
-      channels,
-    );
+    const { chain, sender } = fixture;
+    const before = await routeBalances();
     const { payeeSide, payerSide, proxySide, carrying, reading, stop } = await carriedRoute(sender, {
       proxy: { routeResumeMs: 1_000 },
     });
@@ -517,16 +483,7 @@ describe("a proxy route, on a real chain: the payer pays the proxy 110 %, the pr
       expect(upstream.agreedBytes).toBeLessThan(BigInt(data.byteLength));
       const toPayee = usageCost(downstream, downstream.agreedBytes);
       const toProxy = usageCost(upstream, upstream.agreedBytes);
-      const [payeeAfter, payerAfter, proxyAfter, heldAfter] = await fixture.balances(
-        payee.address,
-        payer.address,
-        proxy.address,
-        channels,
-      );
-      expect((payeeAfter as bigint) - (payeeBefore as bigint)).toBe(toPayee);
-      expect((proxyAfter as bigint) - (proxyBefore as bigint)).toBe(toProxy - toPayee);
-      expect((payerBefore as bigint) - (payerAfter as bigint)).toBe(toProxy);
-      expect(heldAfter).toBe(heldBefore);
+      await expectRouteSettled(before, { toPayee, toProxy });
     } finally {
       await stop();
     }

@@ -28,6 +28,16 @@ const MiB = 1024 * 1024;
 /** 0.001 TAB per MB. */
 const PRICE = parseEther("0.001");
 
+/** A new session of `paying`'s transfer of `total` bytes, as the payee's side admits it. */
+function admitSession(earning: TransferPayee, paying: BandwidthPayer, total: number) {
+  return earning.admit(paying.gate().opening, {
+    receiver: "receiver",
+    totalBytes: total,
+    position: 0,
+    signal: AbortSignal.timeout(30_000),
+  });
+}
+
 function bandwidthOf(earning: TransferPayee): BandwidthPayee {
   const payee = earning.schemes.bandwidth;
   if (!payee) throw new Error("the share takes no bandwidth channel");
@@ -370,13 +380,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     const total = 8 * MiB;
     const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
     const paying = (await payerSide.payer(earning.terms, BigInt(total))) as BandwidthPayer;
-    const admit = () =>
-      earning.admit(paying.gate().opening, {
-        receiver: "receiver",
-        totalBytes: total,
-        position: 0,
-        signal: AbortSignal.timeout(30_000),
-      });
+    const admit = () => admitSession(earning, paying, total);
     // First session: a unit for 1 MiB, lost on the way with the connection.
     let payerGate = paying.gate();
     let payeeGate = await admit();
@@ -416,13 +420,7 @@ describe("a paid transfer over a bandwidth channel, on a real chain", () => {
     const payerSide = payments(payer, payerKey);
     const earning = await payeeSide.payee(PRICE, { schemes: ["bandwidth"] });
     const paying = (await payerSide.payer(earning.terms, BigInt(total), { exact: true })) as BandwidthPayer;
-    const admit = () =>
-      earning.admit(paying.gate().opening, {
-        receiver: "receiver",
-        totalBytes: total,
-        position: 0,
-        signal: AbortSignal.timeout(30_000),
-      });
+    const admit = () => admitSession(earning, paying, total);
     const unitOf = (payment: Payment | undefined) => {
       if (!payment) throw new Error("no payment came");
       const message = decodeBandwidthMessage(payment.data);
