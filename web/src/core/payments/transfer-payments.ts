@@ -1488,17 +1488,15 @@ export class TransferPayments extends EventTarget {
       amount: 0n,
       txs: [],
     };
-    const newTx = tx && !before.txs.some((t) => t.hash === tx.hash) ? tx : undefined;
-    const txs = newTx ? [...before.txs, newTx] : before.txs;
+    const txs = tx && !before.txs.some((t) => t.hash === tx.hash) ? [...before.txs, tx] : before.txs;
     const next: ChannelRecord = { ...before, ...rest, txs };
     if (next.error === undefined) delete next.error;
     this.#records.set(key, next);
-    if (newTx || (patch.status && patch.status !== before.status) || patch.error !== before.error) {
-      this.#changed.now();
-    } else this.#changed.soon();
+    if (tx || (patch.status && patch.status !== before.status) || patch.error !== before.error) this.#changed.now();
+    else this.#changed.soon();
     this.#dirty.add(key);
     // A transaction is written at once: a tab closed right after it must still find its channel.
-    if (newTx) void this.#flush();
+    if (tx) void this.#flush();
     else this.#flushTimer ??= setTimeout(() => void this.#flush(), PERSIST_DELAY_MS);
   }
 
